@@ -1,0 +1,11 @@
+//! Wire types shared by the app, the companion and the sandbox.
+//!
+//! [`pelm`] is Pelm's own REST API, as the sandbox serves it and the companion
+//! consumes it. [`companion`] is the contract between the browser app and its
+//! companion backend. Optional fields are `Option` and lists default to empty,
+//! because Pelm's responses have grown fields over time and a site's companion
+//! may pass through older shapes.
+
+pub mod companion;
+pub mod pelm;
+pub mod problem;
