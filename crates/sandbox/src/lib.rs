@@ -1,0 +1,118 @@
+//! A local simulator of Pelm's REST API and of its Connect widget.
+//!
+//! It stands in for `https://api.pelm.com` in the demo and in every test. It
+//! runs standalone (`pelm-sandbox --help`), nested inside the companion in
+//! sandbox mode, or in-process on `127.0.0.1:0` through [`spawn`].
+//!
+//! Test logins for Connect are listed in [`scenarios::SCENARIOS`] and in the
+//! README.
+
+mod api;
+mod connect;
+mod error;
+pub mod scenarios;
+mod store;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use tokio::net::TcpListener;
+
+pub use error::PelmError;
+pub use store::Clock;
+
+/// What a sandbox is started with.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// The `Pelm-Client-Id` that REST calls must carry.
+    pub client_id: String,
+    /// The `Pelm-Secret` that REST calls must carry.
+    pub secret: String,
+    /// How long data calls answer `data_unavailable` after a user connects.
+    pub data_delay: Duration,
+}
+
+impl Config {
+    /// Fresh random credentials, for tests and for the companion's sandbox mode.
+    pub fn random() -> Self {
+        Self {
+            client_id: format!("sandbox-client-{}", store::random_hex(8)),
+            secret: format!("sandbox-secret-{}", store::random_hex(24)),
+            data_delay: Duration::ZERO,
+        }
+    }
+}
+
+/// The sandbox's shared state: configuration plus the in-memory store.
+#[derive(Clone)]
+pub struct Sandbox {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    config: Config,
+    store: store::Store,
+}
+
+impl Sandbox {
+    pub fn new(config: Config) -> Self {
+        Self::with_clock(config, Clock::system())
+    }
+
+    /// A sandbox whose notion of "now" is `clock`, so tests can expire tokens
+    /// without waiting 30 minutes.
+    pub fn with_clock(config: Config, clock: Clock) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                config,
+                store: store::Store::new(clock),
+            }),
+        }
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.inner.config
+    }
+
+    fn store(&self) -> &store::Store {
+        &self.inner.store
+    }
+}
+
+/// The sandbox's routes: Pelm's REST API and the Connect scripts, rooted at `/`.
+pub fn app(sandbox: Sandbox) -> Router {
+    api::routes().merge(connect::routes()).with_state(sandbox)
+}
+
+/// Serves the sandbox on `listener` until the process ends.
+pub async fn run(listener: TcpListener, sandbox: Sandbox) -> std::io::Result<()> {
+    axum::serve(listener, app(sandbox)).await
+}
+
+/// A sandbox running on its own task, for tests.
+pub struct Spawned {
+    pub addr: SocketAddr,
+    pub sandbox: Sandbox,
+}
+
+impl Spawned {
+    /// Base URL of Pelm's API on this sandbox, without a trailing slash.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+}
+
+/// Starts a sandbox on `127.0.0.1:0` on the current tokio runtime.
+pub async fn spawn(sandbox: Sandbox) -> std::io::Result<Spawned> {
+    let listener = TcpListener::bind("127.0.0.1:0").await?;
+    let addr = listener.local_addr()?;
+    let served = sandbox.clone();
+    tokio::spawn(async move {
+        if let Err(err) = run(listener, served).await {
+            tracing::error!(%err, "sandbox stopped");
+        }
+    });
+    Ok(Spawned { addr, sandbox })
+}

@@ -1,0 +1,264 @@
+//! The sandbox's in-memory state: Connect tokens, authorization codes, access
+//! tokens and the users they belong to, with Pelm's lifetimes.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use pelm_model::pelm::{Account, Meter, MeterType};
+use rand::Rng;
+
+use crate::scenarios::{AccountSeed, Scenario};
+
+pub const CONNECT_TOKEN_LIFETIME: Duration = Duration::from_secs(30 * 60);
+pub const AUTHORIZATION_CODE_LIFETIME: Duration = Duration::from_secs(10 * 60);
+
+/// Wall-clock time in Unix seconds, with an offset tests can move forward.
+#[derive(Clone, Debug, Default)]
+pub struct Clock {
+    offset_secs: Arc<AtomicI64>,
+}
+
+impl Clock {
+    pub fn system() -> Self {
+        Self::default()
+    }
+
+    pub fn now(&self) -> i64 {
+        let real = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_secs() as i64)
+            .unwrap_or(0);
+        real + self.offset_secs.load(Ordering::Relaxed)
+    }
+
+    pub fn advance(&self, by: Duration) {
+        self.offset_secs
+            .fetch_add(by.as_secs() as i64, Ordering::Relaxed);
+    }
+}
+
+pub fn random_hex(bytes: usize) -> String {
+    let mut rng = rand::rng();
+    (0..bytes)
+        .map(|_| format!("{:02x}", rng.random::<u8>()))
+        .collect()
+}
+
+/// A Connect token and the Connect session opened with it.
+#[derive(Debug, Clone)]
+pub struct ConnectSession {
+    pub user_id: String,
+    /// Preselected utility (`utility_id` on the token request).
+    pub utility_id: Option<String>,
+    pub issued_at: i64,
+    pub failed_logins: u32,
+    /// Set after a login that needs MFA: who is waiting for which code.
+    pub pending_mfa: Option<(&'static Scenario, String)>,
+}
+
+#[derive(Debug, Clone)]
+struct AuthorizationCode {
+    user_id: String,
+    issued_at: i64,
+    used: bool,
+}
+
+/// A user's link to a utility, made by a successful Connect login.
+#[derive(Debug, Clone)]
+pub struct Connection {
+    pub utility_id: String,
+    pub username: String,
+    pub accounts: Vec<Account>,
+    pub connected_at: i64,
+    pub credentials_valid: bool,
+}
+
+#[derive(Default)]
+struct State {
+    connect_sessions: HashMap<String, ConnectSession>,
+    codes: HashMap<String, AuthorizationCode>,
+    /// access token -> user id
+    access_tokens: HashMap<String, String>,
+    /// user id -> connection
+    connections: HashMap<String, Connection>,
+}
+
+pub struct Store {
+    clock: Clock,
+    state: Mutex<State>,
+}
+
+/// Why a code could not be exchanged.
+#[derive(Debug, PartialEq, Eq)]
+pub enum CodeRejected {
+    Unknown,
+    Expired,
+    Used,
+}
+
+impl Store {
+    pub fn new(clock: Clock) -> Self {
+        Self {
+            clock,
+            state: Mutex::default(),
+        }
+    }
+
+    pub fn now(&self) -> i64 {
+        self.clock.now()
+    }
+
+    fn state(&self) -> MutexGuard<'_, State> {
+        // A panic while holding the lock leaves plain maps behind, still usable.
+        self.state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    pub fn issue_connect_token(&self, user_id: &str, utility_id: Option<String>) -> String {
+        let token = format!("connect-{}", random_hex(16));
+        let session = ConnectSession {
+            user_id: user_id.to_owned(),
+            utility_id,
+            issued_at: self.now(),
+            failed_logins: 0,
+            pending_mfa: None,
+        };
+        self.state().connect_sessions.insert(token.clone(), session);
+        token
+    }
+
+    /// The live session for `token`, or `None` when unknown or older than 30 minutes.
+    pub fn connect_session(&self, token: &str) -> Option<ConnectSession> {
+        let now = self.now();
+        let state = self.state();
+        let session = state.connect_sessions.get(token)?;
+        (now - session.issued_at < CONNECT_TOKEN_LIFETIME.as_secs() as i64).then(|| session.clone())
+    }
+
+    pub fn update_connect_session(&self, token: &str, update: impl FnOnce(&mut ConnectSession)) {
+        if let Some(session) = self.state().connect_sessions.get_mut(token) {
+            update(session);
+        }
+    }
+
+    pub fn is_connected(&self, user_id: &str) -> bool {
+        self.state().connections.contains_key(user_id)
+    }
+
+    /// Records a successful login and issues the authorization code for it.
+    pub fn connect(&self, user_id: &str, utility_id: &str, scenario: &Scenario) -> String {
+        let now = self.now();
+        let connection = Connection {
+            utility_id: utility_id.to_owned(),
+            username: scenario.username.to_owned(),
+            accounts: scenario
+                .accounts
+                .iter()
+                .enumerate()
+                .map(|(i, seed)| account(user_id, i, seed))
+                .collect(),
+            connected_at: now,
+            credentials_valid: true,
+        };
+        let code = random_hex(20);
+        let mut state = self.state();
+        state.connections.insert(user_id.to_owned(), connection);
+        state.codes.insert(
+            code.clone(),
+            AuthorizationCode {
+                user_id: user_id.to_owned(),
+                issued_at: now,
+                used: false,
+            },
+        );
+        code
+    }
+
+    /// Exchanges a code for a new access token. A code works once, within 10 minutes.
+    pub fn exchange_code(&self, code: &str) -> Result<String, CodeRejected> {
+        let now = self.now();
+        let mut state = self.state();
+        let entry = state.codes.get_mut(code).ok_or(CodeRejected::Unknown)?;
+        if entry.used {
+            return Err(CodeRejected::Used);
+        }
+        if now - entry.issued_at >= AUTHORIZATION_CODE_LIFETIME.as_secs() as i64 {
+            return Err(CodeRejected::Expired);
+        }
+        entry.used = true;
+        let user_id = entry.user_id.clone();
+        let token = format!("{}-{}", random_hex(4), random_hex(12));
+        state.access_tokens.insert(token.clone(), user_id);
+        Ok(token)
+    }
+
+    pub fn user_for_token(&self, token: &str) -> Option<String> {
+        self.state().access_tokens.get(token).cloned()
+    }
+
+    pub fn connection(&self, user_id: &str) -> Option<Connection> {
+        self.state().connections.get(user_id).cloned()
+    }
+}
+
+/// Ids are derived from the user and the account's position, so a user who
+/// connects again sees the same accounts.
+fn account(user_id: &str, index: usize, seed: &AccountSeed) -> Account {
+    let id = uuid_like(&format!("{user_id}/{index}"));
+    Account {
+        id: id.clone(),
+        account_number: Some(seed.account_number.to_owned()),
+        address: Some(seed.address.to_owned()),
+        usage_unit: Some("kwh".to_owned()),
+        emissions_unit: Some("kg_co2e_per_kwh".to_owned()),
+        available_meter_types: seed.meter_types.to_vec(),
+        gas_usage_unit: seed
+            .meter_types
+            .contains(&MeterType::Gas)
+            .then(|| "therm".to_owned()),
+        ghg_emissions_unit: Some("kg_co2e".to_owned()),
+        meters: seed
+            .meter_types
+            .iter()
+            .enumerate()
+            .map(|(m, _)| Meter {
+                id: uuid_like(&format!("{id}/meter/{m}")),
+            })
+            .collect(),
+    }
+}
+
+/// A stable UUID-shaped id from any string (FNV-1a, twice, with different seeds).
+pub fn uuid_like(key: &str) -> String {
+    fn fnv(seed: u64, key: &str) -> u64 {
+        key.bytes()
+            .fold(seed, |h, b| (h ^ b as u64).wrapping_mul(0x100_0000_01b3))
+    }
+    let hi = fnv(0xcbf2_9ce4_8422_2325, key);
+    let lo = fnv(0x8422_2325_cbf2_9ce4, key);
+    format!(
+        "{:08x}-{:04x}-4{:03x}-{:04x}-{:012x}",
+        hi >> 32,
+        (hi >> 16) & 0xffff,
+        hi & 0x0fff,
+        ((lo >> 48) & 0x3fff) | 0x8000,
+        lo & 0xffff_ffff_ffff
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn uuid_like_is_stable_and_shaped() {
+        let a = uuid_like("user-1/0");
+        assert_eq!(a, uuid_like("user-1/0"));
+        assert_ne!(a, uuid_like("user-1/1"));
+        let parts: Vec<_> = a.split('-').map(str::len).collect();
+        assert_eq!(parts, [8, 4, 4, 4, 12]);
+    }
+}
