@@ -1,0 +1,103 @@
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::Parser;
+
+pub const PELM_API_URL: &str = "https://api.pelm.com";
+pub const PELM_CONNECT_SCRIPT_URL: &str = "https://api.pelm.com/connect/pelm-connect.js";
+
+/// The Pelm companion: holds the Pelm secret, exchanges Connect authorization
+/// codes for access tokens, stores them, and answers the browser app.
+///
+/// Every option can also be set through the environment variable named beside it.
+#[derive(Parser, Debug, Clone)]
+#[command(name = "pelm-companion", version)]
+pub struct Config {
+    /// Address to listen on.
+    #[arg(long, env = "PELM_COMPANION_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+
+    /// Where access tokens are stored. SQLite by default; the file is created if missing.
+    #[arg(
+        long,
+        env = "DATABASE_URL",
+        default_value = "sqlite://pelm-companion.db"
+    )]
+    pub database_url: String,
+
+    /// Run against the built-in Pelm sandbox, mounted at /sandbox on this same port,
+    /// instead of the real Pelm API. Needs no credentials.
+    #[arg(long, env = "PELM_SANDBOX")]
+    pub sandbox: bool,
+
+    /// Seconds that sandbox data calls answer data_unavailable after a user connects.
+    #[arg(long, env = "PELM_SANDBOX_DATA_DELAY", default_value_t = 0)]
+    pub sandbox_data_delay: u64,
+
+    /// Base URL of Pelm's API (ignored with --sandbox).
+    #[arg(long, env = "PELM_API_URL", default_value = PELM_API_URL)]
+    pub pelm_api_url: String,
+
+    /// Pelm-Client-Id, from Pelm's registration email (required without --sandbox).
+    #[arg(long, env = "PELM_CLIENT_ID", hide_env_values = true)]
+    pub pelm_client_id: Option<String>,
+
+    /// Pelm-Secret, from Pelm's registration email (required without --sandbox).
+    /// Prefer the environment variable: flags show up in process listings.
+    #[arg(long, env = "PELM_SECRET", hide_env_values = true)]
+    pub pelm_secret: Option<String>,
+
+    /// Connect script the app should load. Defaults to Pelm's official script, or
+    /// to the sandbox's with --sandbox.
+    #[arg(long, env = "PELM_CONNECT_SCRIPT_URL")]
+    pub connect_script_url: Option<String>,
+
+    /// Preselect this utility in Connect (Pelm's utility_id), skipping utility selection.
+    #[arg(long, env = "PELM_UTILITY_ID")]
+    pub utility_id: Option<String>,
+
+    /// Directory of the built app (Trunk's dist/) to serve at /. Without it only the API is served.
+    #[arg(long, env = "PELM_DIST")]
+    pub dist: Option<PathBuf>,
+
+    /// Path prefix of the app-facing API.
+    #[arg(long, env = "PELM_API_PREFIX", default_value = "/api")]
+    pub api_prefix: String,
+
+    /// Origins (scheme://host[:port]) besides the companion's own that may send
+    /// state-changing requests. Comma-separated.
+    #[arg(long, env = "PELM_ALLOWED_ORIGINS", value_delimiter = ',')]
+    pub allowed_origins: Vec<String>,
+
+    /// Always mark the session cookie Secure. It is marked Secure anyway when the
+    /// request arrived over https (X-Forwarded-Proto: https).
+    #[arg(long, env = "PELM_SECURE_COOKIES")]
+    pub secure_cookies: bool,
+
+    /// Seconds allowed to open a connection to Pelm.
+    #[arg(long, env = "PELM_CONNECT_TIMEOUT", default_value_t = 5)]
+    pub upstream_connect_timeout: u64,
+
+    /// Seconds allowed for a whole call to Pelm.
+    #[arg(long, env = "PELM_TIMEOUT", default_value_t = 30)]
+    pub upstream_timeout: u64,
+}
+
+impl Config {
+    pub fn connect_timeout(&self) -> Duration {
+        Duration::from_secs(self.upstream_connect_timeout)
+    }
+
+    pub fn timeout(&self) -> Duration {
+        Duration::from_secs(self.upstream_timeout)
+    }
+
+    /// Defaults for tests: sandbox mode, nothing served but the API.
+    pub fn for_tests(database_url: String) -> Self {
+        let mut config = Config::parse_from(["pelm-companion", "--sandbox"]);
+        config.database_url = database_url;
+        config.listen = "127.0.0.1:0".parse().expect("literal address");
+        config
+    }
+}

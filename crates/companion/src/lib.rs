@@ -1,0 +1,222 @@
+//! The reference companion backend for the Pelm energy app.
+//!
+//! It holds the Pelm secret, creates Connect tokens, exchanges authorization
+//! codes for access tokens, keeps those tokens in SQLite, and answers the
+//! browser app under `/api`. In one-port deployments it also serves the built
+//! app, and in sandbox mode it mounts the Pelm sandbox at `/sandbox`.
+
+pub mod config;
+pub mod error;
+pub mod pelm;
+mod routes;
+mod session;
+mod static_files;
+pub mod store;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::extract::DefaultBodyLimit;
+use axum::{middleware, Router};
+use pelm_sandbox::Sandbox;
+use tokio::net::TcpListener;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::TraceLayer;
+
+pub use config::Config;
+use pelm::{PelmClient, Upstream};
+use store::Store;
+
+/// Largest request body the API accepts; its bodies are a few short fields.
+const API_BODY_LIMIT: usize = 16 * 1024;
+
+#[derive(Clone)]
+pub struct AppState {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    config: Config,
+    store: Store,
+    pelm: PelmClient,
+    connect_script_url: String,
+    /// The sandbox mounted at /sandbox, in sandbox mode.
+    mounted_sandbox: Option<Sandbox>,
+    /// Serialises code exchanges so a code posted twice at once is exchanged once.
+    exchange_lock: tokio::sync::Mutex<()>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("configuration: {0}")]
+    Config(String),
+    #[error("database: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("HTTP client: {0}")]
+    Client(#[from] reqwest::Error),
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+}
+
+impl AppState {
+    /// State for a companion whose Pelm is `upstream`.
+    pub async fn new(
+        config: Config,
+        upstream: Upstream,
+        connect_script_url: String,
+        mounted_sandbox: Option<Sandbox>,
+    ) -> Result<Self, StartError> {
+        let store = Store::open(&config.database_url).await?;
+        let pelm = PelmClient::new(upstream, config.connect_timeout(), config.timeout())?;
+        Ok(Self {
+            inner: Arc::new(Inner {
+                config,
+                store,
+                pelm,
+                connect_script_url,
+                mounted_sandbox,
+                exchange_lock: tokio::sync::Mutex::new(()),
+            }),
+        })
+    }
+
+    /// State as the command line describes it, for a companion that will serve on `local_addr`.
+    pub async fn from_config(config: Config, local_addr: SocketAddr) -> Result<Self, StartError> {
+        if config.sandbox {
+            let mut sandbox_config = pelm_sandbox::Config::random();
+            sandbox_config.data_delay = std::time::Duration::from_secs(config.sandbox_data_delay);
+            let sandbox = Sandbox::new(sandbox_config.clone());
+            // The companion calls its own /sandbox over loopback, as it would call Pelm.
+            let host = if local_addr.ip().is_unspecified() {
+                "127.0.0.1".to_owned()
+            } else {
+                local_addr.ip().to_string()
+            };
+            let upstream = Upstream {
+                base_url: format!(
+                    "http://{}/sandbox",
+                    SocketAddr::new(host.parse().expect("ip"), local_addr.port())
+                ),
+                client_id: sandbox_config.client_id,
+                secret: sandbox_config.secret,
+            };
+            let script = config
+                .connect_script_url
+                .clone()
+                .unwrap_or_else(|| "/sandbox/connect/pelm-connect.js".to_owned());
+            return Self::new(config, upstream, script, Some(sandbox)).await;
+        }
+        let (Some(client_id), Some(secret)) =
+            (config.pelm_client_id.clone(), config.pelm_secret.clone())
+        else {
+            return Err(StartError::Config(
+                "PELM_CLIENT_ID and PELM_SECRET are required (or run with --sandbox)".to_owned(),
+            ));
+        };
+        let upstream = Upstream {
+            base_url: config.pelm_api_url.clone(),
+            client_id,
+            secret,
+        };
+        let script = config
+            .connect_script_url
+            .clone()
+            .unwrap_or_else(|| config::PELM_CONNECT_SCRIPT_URL.to_owned());
+        Self::new(config, upstream, script, None).await
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.inner.config
+    }
+}
+
+/// The companion's routes: the API under its prefix, `/healthz`, the mounted
+/// sandbox in sandbox mode, and the built app when a dist directory is set.
+pub fn app(state: AppState) -> Router {
+    let api = routes::api()
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            session::require_allowed_origin,
+        ))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            session::with_session,
+        ))
+        .layer(DefaultBodyLimit::max(API_BODY_LIMIT))
+        .with_state(state.clone());
+    let mut router = Router::new()
+        .nest(&state.config().api_prefix, api)
+        .route("/healthz", axum::routing::get(|| async { "ok" }));
+    if let Some(sandbox) = &state.inner.mounted_sandbox {
+        router = router.nest("/sandbox", pelm_sandbox::app(sandbox.clone()));
+    }
+    if let Some(dist) = &state.config().dist {
+        router =
+            router.fallback_service(static_files::service(dist, &state.inner.connect_script_url));
+    }
+    router
+        .layer(middleware::from_fn(error::with_request_id))
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(TraceLayer::new_for_http())
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+}
+
+/// Serves `state` on `listener` until SIGTERM or Ctrl-C, then lets requests in flight finish.
+pub async fn run(listener: TcpListener, state: AppState) -> std::io::Result<()> {
+    axum::serve(listener, app(state))
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+    tracing::info!("shutting down");
+}
+
+/// A companion serving on its own task, for tests.
+pub struct Spawned {
+    pub addr: SocketAddr,
+    pub state: AppState,
+}
+
+impl Spawned {
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+}
+
+/// Binds `config.listen`, builds the state from `config` and serves it on a new task.
+pub async fn spawn(config: Config) -> Result<Spawned, StartError> {
+    let listener = TcpListener::bind(config.listen).await?;
+    let state = AppState::from_config(config, listener.local_addr()?).await?;
+    Ok(serve_in_background(listener, state)?)
+}
+
+/// Serves `state` on `listener` on a new task, until the runtime ends.
+pub fn serve_in_background(listener: TcpListener, state: AppState) -> std::io::Result<Spawned> {
+    let addr = listener.local_addr()?;
+    let served = state.clone();
+    tokio::spawn(async move {
+        if let Err(err) = axum::serve(listener, app(served)).await {
+            tracing::error!(%err, "companion stopped");
+        }
+    });
+    Ok(Spawned { addr, state })
+}

@@ -1,0 +1,33 @@
+use clap::Parser;
+use pelm_companion::{AppState, Config};
+
+#[tokio::main]
+async fn main() {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info,tower_http=info".into()),
+        )
+        .init();
+    let config = Config::parse();
+    if let Err(err) = serve(config).await {
+        eprintln!("pelm-companion: {err}");
+        std::process::exit(1);
+    }
+}
+
+async fn serve(config: Config) -> Result<(), pelm_companion::StartError> {
+    let listener = tokio::net::TcpListener::bind(config.listen).await?;
+    let addr = listener.local_addr()?;
+    let sandbox = config.sandbox;
+    let state = AppState::from_config(config, addr).await?;
+    let mode = if sandbox {
+        "sandbox mode: Pelm is simulated at /sandbox"
+    } else {
+        "live Pelm API"
+    };
+    tracing::info!(%addr, mode, "companion listening");
+    println!("Pelm companion ready at http://{addr}/  ({mode})");
+    pelm_companion::run(listener, state).await?;
+    Ok(())
+}

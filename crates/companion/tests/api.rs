@@ -1,0 +1,325 @@
+//! The companion's contract, against a real sandbox over loopback HTTP.
+
+mod common;
+
+use std::time::Duration;
+
+use common::{browser, error_body, spawn_app, start_companion, upstream_of};
+use pelm_model::companion::Connection;
+use pelm_model::pelm::Account;
+use reqwest::StatusCode;
+use serde_json::json;
+
+#[tokio::test]
+async fn connects_and_lists_the_users_accounts() {
+    let app = spawn_app().await;
+    let connection = app.connect().await;
+    assert!(connection.connected);
+    assert_eq!(
+        connection.utility.as_deref(),
+        Some("Pacific Gas and Electric")
+    );
+    assert_eq!(connection.credentials_valid, Some(true));
+
+    let response = app.get("accounts").await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let accounts: Vec<Account> = response.json().await.unwrap();
+    let addresses: Vec<_> = accounts
+        .iter()
+        .filter_map(|a| a.address.as_deref())
+        .collect();
+    assert_eq!(
+        addresses,
+        [
+            "1 WARRIORS WAY SAN FRANCISCO CA 94158",
+            "1 FERRY BUILDING SAN FRANCISCO CA 94105"
+        ]
+    );
+}
+
+#[tokio::test]
+async fn a_new_visitor_gets_a_locked_down_session_cookie_and_no_connection() {
+    let app = spawn_app().await;
+    let response = app.get("connection").await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let cookie = response.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(cookie.starts_with("pelm_session="), "{cookie}");
+    for attribute in ["HttpOnly", "SameSite=Lax", "Path=/"] {
+        assert!(
+            cookie.contains(attribute),
+            "{attribute} missing from {cookie}"
+        );
+    }
+    assert!(
+        !cookie.contains("Secure"),
+        "plain http must not get a Secure cookie: {cookie}"
+    );
+    let connection: Connection = response.json().await.unwrap();
+    assert_eq!(connection, Connection::none());
+}
+
+#[tokio::test]
+async fn cookies_are_secure_behind_an_https_proxy() {
+    let app = spawn_app().await;
+    let response = app
+        .client
+        .get(app.api("connection"))
+        .header("X-Forwarded-Proto", "https")
+        .send()
+        .await
+        .unwrap();
+    assert!(response.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .contains("; Secure"));
+}
+
+#[tokio::test]
+async fn data_before_connecting_is_token_invalid_with_a_request_id() {
+    let app = spawn_app().await;
+    let response = app.get("accounts").await;
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    let header_id = response.headers()["x-request-id"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let body = error_body(response).await;
+    assert_eq!(body["error_code"], "token_invalid");
+    assert_eq!(body["request_id"], header_id.as_str());
+}
+
+#[tokio::test]
+async fn cross_site_state_changes_are_refused() {
+    let app = spawn_app().await;
+    for origin in [Some("http://evil.example"), None] {
+        let mut request = app.client.post(app.api("connect-token"));
+        if let Some(origin) = origin {
+            request = request.header("Origin", origin);
+        }
+        let response = request.send().await.unwrap();
+        assert_eq!(
+            response.status(),
+            StatusCode::FORBIDDEN,
+            "origin {origin:?}"
+        );
+        assert_eq!(
+            error_body(response).await["error_code"],
+            "permission_denied"
+        );
+    }
+    // A same-origin fetch without Origin, as some browsers send it, passes.
+    let response = app
+        .client
+        .post(app.api("connect-token"))
+        .header("Sec-Fetch-Site", "same-origin")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn the_same_code_posted_twice_is_exchanged_once_and_both_succeed() {
+    let app = spawn_app().await;
+    let grant = app.connect_token().await;
+    let code = app.sign_in(&grant.connect_token, "user@pelm.com").await;
+    let (first, second) = tokio::join!(app.authorize(&code), app.authorize(&code));
+    // The sandbox accepts a code once, so a second upstream exchange would fail.
+    assert_eq!(first.status(), StatusCode::OK);
+    assert_eq!(second.status(), StatusCode::OK);
+    assert_eq!(app.get("accounts").await.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn an_expired_code_passes_pelms_error_through() {
+    let app = spawn_app().await;
+    let grant = app.connect_token().await;
+    let code = app.sign_in(&grant.connect_token, "user@pelm.com").await;
+    app.clock.advance(Duration::from_secs(11 * 60));
+    let response = app.authorize(&code).await;
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    let body = error_body(response).await;
+    assert_eq!(body["error_code"], "token_invalid");
+    assert!(
+        body["message"].as_str().unwrap().contains("expired"),
+        "{body}"
+    );
+    assert_eq!(
+        app.get("connection")
+            .await
+            .json::<Connection>()
+            .await
+            .unwrap(),
+        Connection::none()
+    );
+}
+
+#[tokio::test]
+async fn bad_authorization_bodies_are_400s_that_name_the_field() {
+    let app = spawn_app().await;
+    let cases = [
+        (json!({ "authorization_code": "" }), "authorization_code"),
+        (
+            json!({ "authorization_code": "has spaces\u{0}" }),
+            "authorization_code",
+        ),
+        (json!({ "code": "wrong-field" }), "body"),
+    ];
+    for (body, field) in cases {
+        let response = app.post("authorization").json(&body).send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{body}");
+        let error = error_body(response).await;
+        assert_eq!(error["error_code"], "parameter_invalid");
+        assert_eq!(error["field"], field, "{body}");
+    }
+    let response = app
+        .post("authorization")
+        .header("content-type", "application/json")
+        .body("{not json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    let big = "x".repeat(64 * 1024);
+    let response = app
+        .post("authorization")
+        .json(&json!({ "authorization_code": big }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
+}
+
+#[tokio::test]
+async fn disconnect_forgets_the_token() {
+    let app = spawn_app().await;
+    app.connect().await;
+    let response = app
+        .client
+        .delete(app.api("connection"))
+        .header("Origin", &app.url)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(
+        app.get("connection")
+            .await
+            .json::<Connection>()
+            .await
+            .unwrap(),
+        Connection::none()
+    );
+    assert_eq!(app.get("accounts").await.status(), StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn two_browsers_are_two_users() {
+    let app = spawn_app().await;
+    app.connect().await;
+    let other = browser();
+    let connection: Connection = other
+        .get(app.api("connection"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(!connection.connected);
+    assert_eq!(
+        other
+            .get(app.api("accounts"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::UNAUTHORIZED
+    );
+}
+
+#[tokio::test]
+async fn a_restart_on_the_same_database_keeps_the_user_connected() {
+    let app = spawn_app().await;
+    app.connect().await;
+    let restarted = start_companion(&app.database, upstream_of(&app.sandbox)).await;
+    // The browser's cookie is for 127.0.0.1 on any port, as cookies are.
+    let connection: Connection = app
+        .client
+        .get(format!("{restarted}/api/connection"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(connection.connected);
+    let accounts = app
+        .client
+        .get(format!("{restarted}/api/accounts"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(accounts.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn an_unreachable_pelm_is_a_502_with_a_plain_message() {
+    let app = spawn_app().await;
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let mut upstream = upstream_of(&app.sandbox);
+    upstream.base_url = format!("http://{closed}");
+    let dir = tempfile::tempdir().unwrap();
+    let url = start_companion(&dir.path().join("c.db"), upstream).await;
+    let response = app
+        .client
+        .post(format!("{url}/api/connect-token"))
+        .header("Origin", &url)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::BAD_GATEWAY);
+    let body = error_body(response).await;
+    assert_eq!(body["error_code"], "internal_error");
+    assert!(
+        !body["message"]
+            .as_str()
+            .unwrap()
+            .contains(&closed.to_string()),
+        "internals leaked: {body}"
+    );
+}
+
+#[tokio::test]
+async fn the_pelm_secret_never_reaches_the_browser() {
+    let app = spawn_app().await;
+    let secret = app.sandbox.sandbox.config().secret.clone();
+    let client_id = app.sandbox.sandbox.config().client_id.clone();
+    let mut seen = String::new();
+    let grant = app.post("connect-token").send().await.unwrap();
+    seen += &format!("{:?}", grant.headers());
+    seen += &grant.text().await.unwrap();
+    app.connect().await;
+    for path in ["connection", "accounts", "nope"] {
+        let response = app.get(path).await;
+        seen += &format!("{:?}", response.headers());
+        seen += &response.text().await.unwrap();
+    }
+    assert!(seen.contains("WARRIORS WAY"), "the flow did not run");
+    assert!(!seen.contains(&secret));
+    assert!(!seen.contains(&client_id));
+}
+
+#[tokio::test]
+async fn unknown_api_routes_are_json_404s() {
+    let app = spawn_app().await;
+    let response = app.get("no-such-thing").await;
+    assert_eq!(response.status(), StatusCode::NOT_FOUND);
+    assert_eq!(error_body(response).await["error_code"], "not_found");
+}

@@ -1,0 +1,142 @@
+//! `spawn_app()`: every test gets its own companion, SQLite database and
+//! in-process Pelm sandbox, all on 127.0.0.1:0, plus typed helpers.
+
+#![allow(dead_code)] // each test binary uses a different subset
+
+use std::path::PathBuf;
+
+use pelm_companion::pelm::Upstream;
+use pelm_companion::{serve_in_background, AppState, Config};
+use pelm_model::companion::{ConnectTokenGrant, Connection};
+use pelm_sandbox::{Clock, Sandbox};
+use reqwest::{RequestBuilder, Response, StatusCode};
+use serde_json::{json, Value};
+
+pub struct TestApp {
+    pub url: String,
+    pub client: reqwest::Client,
+    pub sandbox: pelm_sandbox::Spawned,
+    /// The sandbox's clock: move it forward to expire codes and tokens.
+    pub clock: Clock,
+    pub database: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+/// A browser: its own cookie jar, so its own session.
+pub fn browser() -> reqwest::Client {
+    reqwest::Client::builder()
+        .cookie_store(true)
+        .build()
+        .expect("client")
+}
+
+pub async fn spawn_app() -> TestApp {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let database = dir.path().join("companion.db");
+    let clock = Clock::system();
+    let sandbox = pelm_sandbox::spawn(Sandbox::with_clock(
+        pelm_sandbox::Config::random(),
+        clock.clone(),
+    ))
+    .await
+    .expect("sandbox");
+    let url = start_companion(&database, upstream_of(&sandbox)).await;
+    TestApp {
+        url,
+        client: browser(),
+        sandbox,
+        clock,
+        database,
+        _dir: dir,
+    }
+}
+
+pub fn upstream_of(sandbox: &pelm_sandbox::Spawned) -> Upstream {
+    let config = sandbox.sandbox.config();
+    Upstream {
+        base_url: sandbox.url(),
+        client_id: config.client_id.clone(),
+        secret: config.secret.clone(),
+    }
+}
+
+/// Starts a companion on `database` against `upstream`; returns its base URL.
+pub async fn start_companion(database: &std::path::Path, upstream: Upstream) -> String {
+    let config = Config::for_tests(format!("sqlite://{}", database.display()));
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .expect("bind");
+    let script = "/sandbox/connect/pelm-connect.js".to_owned();
+    let state = AppState::new(config, upstream, script, None)
+        .await
+        .expect("state");
+    let spawned = serve_in_background(listener, state).expect("serve");
+    spawned.url()
+}
+
+impl TestApp {
+    pub fn api(&self, path: &str) -> String {
+        format!("{}/api/{path}", self.url)
+    }
+
+    /// A state-changing request as the app's own page sends it.
+    pub fn post(&self, path: &str) -> RequestBuilder {
+        self.client.post(self.api(path)).header("Origin", &self.url)
+    }
+
+    pub async fn get(&self, path: &str) -> Response {
+        self.client
+            .get(self.api(path))
+            .send()
+            .await
+            .expect("request")
+    }
+
+    pub async fn connect_token(&self) -> ConnectTokenGrant {
+        let response = self.post("connect-token").send().await.expect("request");
+        assert_eq!(response.status(), StatusCode::OK);
+        response.json().await.expect("grant")
+    }
+
+    /// Signs in through the sandbox's Connect API as the modal does, and
+    /// returns the authorization code Connect would hand to onSuccess.
+    pub async fn sign_in(&self, connect_token: &str, username: &str) -> String {
+        let response = reqwest::Client::new()
+            .post(format!("{}/connect/api/login", self.sandbox.url()))
+            .json(&json!({"connect_token": connect_token, "utility_id": "1", "username": username, "password": "password"}))
+            .send()
+            .await
+            .expect("login");
+        assert_eq!(response.status(), StatusCode::OK, "login failed");
+        let body: Value = response.json().await.expect("json");
+        body["authorization_code"]
+            .as_str()
+            .expect("code")
+            .to_owned()
+    }
+
+    pub async fn authorize(&self, code: &str) -> Response {
+        self.post("authorization")
+            .json(&json!({ "authorization_code": code }))
+            .send()
+            .await
+            .expect("request")
+    }
+
+    /// The whole Connect flow for user@pelm.com; returns the connection.
+    pub async fn connect(&self) -> Connection {
+        let grant = self.connect_token().await;
+        let code = self.sign_in(&grant.connect_token, "user@pelm.com").await;
+        let response = self.authorize(&code).await;
+        assert_eq!(response.status(), StatusCode::OK);
+        response.json().await.expect("connection")
+    }
+}
+
+/// The error body every failure carries.
+pub async fn error_body(response: Response) -> Value {
+    let body: Value = response.json().await.expect("JSON error body");
+    assert!(body["error_code"].is_string(), "no error_code in {body}");
+    assert!(body["message"].is_string(), "no message in {body}");
+    body
+}
