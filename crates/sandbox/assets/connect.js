@@ -25,6 +25,7 @@
     "." + P + "input{display:block;width:100%;min-height:44px;padding:8px 10px;border:1px solid #94a3b8;border-radius:8px;background:#fff}",
     "." + P + "error{margin:10px 0 0;padding:8px 10px;border-radius:8px;background:#fef2f2;color:#991b1b}",
     "." + P + "hint{margin:16px 0 0;padding:10px;border-radius:8px;background:#f1f5f9;font-size:13px;color:#334155}",
+    "." + P + "hint strong{font-weight:650}",
     "." + P + "hint code{font-family:ui-monospace,monospace;font-size:12px}",
     "." + P + "overlay :focus-visible{outline:3px solid #f59e0b;outline-offset:2px}"
   ].join("\n");

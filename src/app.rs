@@ -1,0 +1,77 @@
+//! The app shell: asks the companion whether this user is connected, then
+//! shows the start screen or their data.
+
+use leptos::prelude::*;
+use pelm_model::companion::Connection;
+use pelm_model::problem::Problem;
+
+use crate::api;
+use crate::pages::{problem_notice, Accounts, Start};
+
+#[component]
+pub fn App() -> impl IntoView {
+    let initial = LocalResource::new(api::connection);
+    view! {
+        <div class="pe-app">
+            <Transition fallback=|| view! { <p class="pe-status" role="status">"Checking your connection…"</p> }>
+                <ErrorBoundary fallback=move |errors| view! {
+                    {problem_notice(errors)}
+                    <button class="pe-button" type="button" on:click=move |_| initial.refetch()>"Try again"</button>
+                }>
+                    {move || Suspend::new(async move {
+                        let connection: Connection = initial.await?;
+                        Ok::<_, Problem>(view! { <Home initial=connection /> })
+                    })}
+                </ErrorBoundary>
+            </Transition>
+        </div>
+    }
+}
+
+#[component]
+fn Home(initial: Connection) -> impl IntoView {
+    let connection = RwSignal::new(initial);
+    let disconnect = Action::new_local(|_: &()| api::disconnect());
+    Effect::new(move |_| {
+        if let Some(Ok(now)) = disconnect.value().get() {
+            connection.set(now);
+        }
+    });
+    let connected = move || connection.with(|c| c.connected);
+    let utility = move || {
+        connection
+            .with(|c| c.utility.clone())
+            .unwrap_or_else(|| "Your utility".to_owned())
+    };
+    let disconnect_error = move || {
+        disconnect
+            .value()
+            .get()
+            .and_then(Result::err)
+            .map(|p| p.message)
+    };
+
+    view! {
+        <Show when=connected fallback=move || view! {
+            <Start on_connected=Callback::new(move |now: Connection| connection.set(now)) />
+        }>
+            <header class="pe-header">
+                <p class="pe-utility"><span class="pe-dot" aria-hidden="true"></span>{utility}" · connected"</p>
+                <button class="pe-button" type="button" data-action="disconnect"
+                    disabled=move || disconnect.pending().get()
+                    on:click=move |_| {
+                        let confirmed = window()
+                            .confirm_with_message("Disconnect your utility account from this site?")
+                            .unwrap_or(false);
+                        if confirmed {
+                            disconnect.dispatch_local(());
+                        }
+                    }>
+                    "Disconnect"
+                </button>
+            </header>
+            {move || disconnect_error().map(|m| view! { <p class="pe-notice" role="alert">{m}</p> })}
+            <Accounts />
+        </Show>
+    }
+}

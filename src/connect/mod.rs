@@ -1,0 +1,293 @@
+//! Pelm Connect as a Leptos hook: [`use_pelm_connect`].
+//!
+//! It gets a Connect token from the companion, loads the Connect script once
+//! per page, detects which of Pelm's two script generations it is, and opens
+//! Connect on demand. The JS callbacks it hands to Connect are owned by the
+//! hook's session and released with it; nothing is leaked with `forget()`.
+
+mod bindings;
+mod script;
+
+use std::cell::Cell;
+use std::rc::Rc;
+use std::time::Duration;
+
+use js_sys::{Object, Reflect};
+use leptos::prelude::*;
+use leptos::task::{spawn_local, spawn_local_scoped_with_cancellation};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
+
+use crate::api;
+use bindings::{CurrentConnect, Generation, LegacyHandle};
+
+/// How long the current script may take to call `onReady` before the hook
+/// says so instead of leaving the button disabled for ever.
+const READY_TIMEOUT: Duration = Duration::from_secs(20);
+const WAITING_FOR_READY: ConnectStatus = ConnectStatus::Preparing("Waiting for Pelm Connect…");
+
+pub struct UsePelmConnectOptions {
+    /// Called once per Connect session with the authorization code.
+    pub on_success: Callback<String>,
+    /// Called when Connect closes without a connection.
+    pub on_exit: Callback<ConnectExit>,
+}
+
+/// Why Connect closed without connecting.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ConnectExit {
+    /// Pelm's exit status, e.g. `user_initiated_exit`.
+    pub status: String,
+    /// For `unavailable_utility_credentials_submitted`.
+    pub utility_name: Option<String>,
+    /// For a Connect error (status `error`): Pelm's error code and message.
+    pub error_code: Option<String>,
+    pub message: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum ConnectStatus {
+    /// Not ready yet; the text says why, for the disabled button.
+    Preparing(&'static str),
+    Ready,
+    Open,
+    /// It cannot be opened; the text says why. `retry` starts over.
+    Failed(String),
+}
+
+pub struct UsePelmConnectReturn {
+    pub status: Signal<ConnectStatus>,
+    /// Opens Connect when it is ready; does nothing otherwise.
+    pub open: Callback<()>,
+    /// Starts over with a fresh token and, if it failed before, a fresh script.
+    pub retry: Callback<()>,
+}
+
+/// One prepared Connect: the script's API, and the callbacks it was given.
+struct Session {
+    generation: Generation,
+    legacy_handle: Option<LegacyHandle>,
+    /// While true, callbacks from Connect are ignored: the hook is going away.
+    closing: Rc<Cell<bool>>,
+    _on_success: Closure<dyn FnMut(JsValue)>,
+    _on_exit: Closure<dyn FnMut(JsValue, JsValue)>,
+    _on_ready: Closure<dyn FnMut()>,
+}
+
+impl Session {
+    fn open(&self) -> Result<(), JsValue> {
+        match (&self.generation, &self.legacy_handle) {
+            (Generation::Legacy(_), Some(handle)) => handle.open_handle(),
+            (Generation::Current(connect), _) => connect.open_current(),
+            (Generation::Legacy(_), None) => Err(JsValue::from_str("Connect has no handle")),
+        }
+    }
+
+    fn exit(&self) {
+        let result = match (&self.generation, &self.legacy_handle) {
+            (Generation::Legacy(_), Some(handle)) => handle.exit_handle(),
+            (Generation::Current(connect), _) => connect.exit_current(),
+            _ => Ok(()),
+        };
+        if let Err(err) = result {
+            web_sys::console::warn_1(
+                &format!("Pelm Connect exit failed: {}", bindings::describe(&err)).into(),
+            );
+        }
+    }
+}
+
+fn text(value: &JsValue, key: &str) -> Option<String> {
+    Reflect::get(value, &JsValue::from_str(key))
+        .ok()
+        .and_then(|v| v.as_string())
+}
+
+fn exit_from_js(status: &JsValue, metadata: &JsValue) -> ConnectExit {
+    let metadata = if metadata.is_object() {
+        metadata.clone()
+    } else {
+        JsValue::UNDEFINED
+    };
+    ConnectExit {
+        status: status.as_string().unwrap_or_else(|| "unknown".to_owned()),
+        utility_name: text(&metadata, "utility_name"),
+        error_code: text(&metadata, "error_code"),
+        message: text(&metadata, "message"),
+    }
+}
+
+pub fn use_pelm_connect(options: UsePelmConnectOptions) -> UsePelmConnectReturn {
+    let UsePelmConnectOptions {
+        on_success,
+        on_exit,
+    } = options;
+    let status = RwSignal::new(ConnectStatus::Preparing("Getting Connect ready…"));
+    let session = StoredValue::new_local(None::<Session>);
+    let attempt = RwSignal::new(0u32);
+
+    Effect::new(move |_| {
+        attempt.track();
+        // A new attempt replaces the old session, which drops its callbacks.
+        session.set_value(None);
+        spawn_local_scoped_with_cancellation(async move {
+            if let Err(reason) = prepare(status, session, on_success, on_exit).await {
+                status.try_set(ConnectStatus::Failed(reason));
+            }
+        });
+    });
+
+    on_cleanup(move || {
+        let was_open = status.try_get_untracked() == Some(ConnectStatus::Open);
+        session.try_update_value(|slot| {
+            if let Some(session) = slot.take() {
+                session.closing.set(true);
+                if was_open {
+                    session.exit();
+                }
+            }
+        });
+    });
+
+    let open = Callback::new(move |()| {
+        if status.get_untracked() != ConnectStatus::Ready {
+            return;
+        }
+        let opened = session.with_value(|s| s.as_ref().map(Session::open));
+        match opened {
+            Some(Ok(())) => status.set(ConnectStatus::Open),
+            Some(Err(err)) => {
+                web_sys::console::warn_1(
+                    &format!("Pelm Connect could not open: {}", bindings::describe(&err)).into(),
+                );
+                // The usual cause is a stale token: start over with a fresh one.
+                attempt.update(|n| *n += 1);
+            }
+            None => {}
+        }
+    });
+    let retry = Callback::new(move |()| attempt.update(|n| *n += 1));
+    UsePelmConnectReturn {
+        status: status.into(),
+        open,
+        retry,
+    }
+}
+
+async fn prepare(
+    status: RwSignal<ConnectStatus>,
+    session: StoredValue<Option<Session>, LocalStorage>,
+    on_success: Callback<String>,
+    on_exit: Callback<ConnectExit>,
+) -> Result<(), String> {
+    status.set(ConnectStatus::Preparing(
+        "Getting a secure Connect session…",
+    ));
+    let grant = api::connect_token()
+        .await
+        .map_err(|problem| problem.message)?;
+    status.set(ConnectStatus::Preparing("Loading Pelm Connect…"));
+    script::load(&grant.connect_script_url).await?;
+    let generation = bindings::detect()?;
+
+    let closing = Rc::new(Cell::new(false));
+    let delivered = Rc::new(Cell::new(false));
+    let on_success_js = {
+        let closing = closing.clone();
+        Closure::<dyn FnMut(JsValue)>::new(move |code: JsValue| {
+            // Connect may fire twice; the code goes out once.
+            if closing.get() || delivered.replace(true) {
+                return;
+            }
+            status.try_set(ConnectStatus::Ready);
+            let code = code.as_string().unwrap_or_default();
+            // Outside the JS callback, so the page may unmount this hook freely.
+            spawn_local(async move { on_success.run(code) });
+        })
+    };
+    let on_exit_js = {
+        let closing = closing.clone();
+        Closure::<dyn FnMut(JsValue, JsValue)>::new(
+            move |exit_status: JsValue, metadata: JsValue| {
+                if closing.get() {
+                    return;
+                }
+                let exit = exit_from_js(&exit_status, &metadata);
+                if !matches!(
+                    exit.status.as_str(),
+                    "user_initiated_exit" | "unavailable_utility_credentials_submitted"
+                ) {
+                    web_sys::console::warn_2(
+                        &format!("Pelm Connect exited with status {}", exit.status).into(),
+                        &metadata,
+                    );
+                }
+                status.try_set(ConnectStatus::Ready);
+                spawn_local(async move { on_exit.run(exit) });
+            },
+        )
+    };
+    let on_ready_js = Closure::<dyn FnMut()>::new(move || {
+        if status.try_get_untracked() == Some(WAITING_FOR_READY) {
+            status.try_set(ConnectStatus::Ready);
+        }
+    });
+
+    let config = Object::new();
+    bindings::set(
+        &config,
+        "connectToken",
+        &JsValue::from_str(&grant.connect_token),
+    );
+    bindings::set(&config, "onSuccess", on_success_js.as_ref());
+    bindings::set(&config, "onExit", on_exit_js.as_ref());
+
+    let legacy_handle = match &generation {
+        Generation::Legacy(connect) => {
+            let created = connect
+                .create(&config)
+                .map_err(|e| bindings::describe(&e))?;
+            let handle = JsFuture::from(created)
+                .await
+                .map_err(|e| bindings::describe(&e))?;
+            Some(handle.unchecked_into::<LegacyHandle>())
+        }
+        Generation::Current(connect) => {
+            bindings::set(&config, "onReady", on_ready_js.as_ref());
+            status.set(WAITING_FOR_READY);
+            initialize(connect, &config)?;
+            None
+        }
+    };
+    let is_legacy = legacy_handle.is_some();
+    session.set_value(Some(Session {
+        generation,
+        legacy_handle,
+        closing,
+        _on_success: on_success_js,
+        _on_exit: on_exit_js,
+        _on_ready: on_ready_js,
+    }));
+    if is_legacy {
+        status.set(ConnectStatus::Ready);
+    } else {
+        set_timeout(
+            move || {
+                if status.try_get_untracked() == Some(WAITING_FOR_READY) {
+                    status.try_set(ConnectStatus::Failed(
+                        "Pelm Connect did not become ready.".to_owned(),
+                    ));
+                }
+            },
+            READY_TIMEOUT,
+        );
+    }
+    Ok(())
+}
+
+fn initialize(connect: &CurrentConnect, config: &Object) -> Result<(), String> {
+    connect
+        .initialize(config)
+        .map_err(|e| bindings::describe(&e))
+}

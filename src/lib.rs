@@ -1,0 +1,33 @@
+//! The Pelm energy app: links a utility account through Pelm Connect and shows
+//! the user's energy data, talking only to its companion backend.
+
+pub mod api;
+pub mod app;
+pub mod connect;
+pub mod pages;
+
+use wasm_bindgen::JsCast;
+
+#[cfg(all(test, target_arch = "wasm32"))]
+wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
+
+/// The element a site puts the app in; without one the app takes the body.
+pub const HOST_ELEMENT_ID: &str = "pelm-energy";
+
+/// Mounts the app into its host element.
+pub fn mount() {
+    let document = leptos::prelude::document();
+    let host = document
+        .get_element_by_id(HOST_ELEMENT_ID)
+        .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok())
+        .or_else(|| document.body());
+    let Some(host) = host else {
+        web_sys::console::error_1(
+            &"Pelm energy app: no host element and no body to mount into".into(),
+        );
+        return;
+    };
+    host.class_list().add_1("pelm-energy").ok();
+    // The app lives as long as the page, so its reactive owner is never unmounted.
+    leptos::mount::mount_to(host, app::App).forget();
+}

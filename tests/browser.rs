@@ -1,0 +1,56 @@
+//! The app in headless Chromium (wasm-bindgen-test), without a companion: the
+//! test runner's own server answers /api, so every call meets a non-JSON error.
+#![cfg(target_arch = "wasm32")]
+
+use js_sys::Promise;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
+use wasm_bindgen_test::*;
+use web_sys::Element;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+async fn sleep(ms: i32) {
+    let wait = Promise::new(&mut |resolve, _| {
+        web_sys::window()
+            .unwrap()
+            .set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms)
+            .unwrap();
+    });
+    JsFuture::from(wait).await.unwrap();
+}
+
+async fn wait_for(host: &Element, css: &str) -> Element {
+    for _ in 0..400 {
+        if let Some(found) = host.query_selector(css).unwrap() {
+            return found;
+        }
+        sleep(25).await;
+    }
+    panic!("{css} never appeared; host holds: {}", host.inner_html());
+}
+
+fn fresh_host() -> web_sys::HtmlElement {
+    let document = web_sys::window().unwrap().document().unwrap();
+    let host: web_sys::HtmlElement = document.create_element("div").unwrap().unchecked_into();
+    document.body().unwrap().append_child(&host).unwrap();
+    host
+}
+
+#[wasm_bindgen_test]
+async fn without_a_companion_the_app_explains_and_offers_a_retry() {
+    let host = fresh_host();
+    let _app = leptos::mount::mount_to(host.clone(), pelm_energy::app::App);
+    let notice = wait_for(&host, ".pe-notice[role=alert]").await;
+    let text = notice.text_content().unwrap_or_default();
+    assert!(text.contains("The server"), "unexpected message: {text}");
+    for raw in ['<', '{'] {
+        assert!(!text.contains(raw), "raw response shown: {text}");
+    }
+    let retry = wait_for(&host, "button").await;
+    assert_eq!(retry.text_content().as_deref(), Some("Try again"));
+    assert!(
+        !host.inner_html().contains("Checking your connection"),
+        "a spinner was left running"
+    );
+}
