@@ -1,0 +1,210 @@
+//! Harness for the end-to-end tests: a companion in sandbox mode serving the
+//! built app (`dist/`), and headless Chromium driven through chromedriver.
+
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+pub use fantoccini::{Client, Locator};
+use pelm_companion::Config;
+use serde_json::json;
+use tokio::process::{Child, Command};
+
+/// How long any single wait in a test may take before it fails.
+pub const PATIENCE: Duration = Duration::from_secs(30);
+
+/// The built app. `./dev test` builds it first and sets PELM_DIST.
+pub fn dist_dir() -> PathBuf {
+    let dir = std::env::var_os("PELM_DIST")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../dist")));
+    assert!(
+        dir.join("index.html").is_file(),
+        "no built app at {}: run `./dev test` (or `./dev build`) so the end-to-end tests have something to load",
+        dir.display()
+    );
+    dir
+}
+
+/// Where screenshots go: target/e2e-artifacts.
+pub fn artifacts_dir() -> PathBuf {
+    let dir = PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../target/e2e-artifacts"
+    ));
+    std::fs::create_dir_all(&dir).expect("artifacts dir");
+    dir
+}
+
+/// A companion in sandbox mode on 127.0.0.1:0 with its own database, serving the app.
+pub struct Demo {
+    pub url: String,
+    _dir: tempfile::TempDir,
+}
+
+pub async fn spawn_demo(configure: impl FnOnce(&mut Config)) -> Demo {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut config = Config::for_tests(format!(
+        "sqlite://{}",
+        dir.path().join("companion.db").display()
+    ));
+    config.dist = Some(dist_dir());
+    configure(&mut config);
+    let spawned = pelm_companion::spawn(config).await.expect("companion");
+    Demo {
+        url: spawned.url(),
+        _dir: dir,
+    }
+}
+
+/// Headless Chromium through its own chromedriver, closed when dropped.
+pub struct Browser {
+    pub client: Client,
+    _driver: Child,
+    _profile: tempfile::TempDir,
+}
+
+pub async fn start_browser() -> Browser {
+    let chromedriver =
+        std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "/usr/bin/chromedriver".to_owned());
+    let chromium =
+        std::env::var("PELM_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".to_owned());
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let driver = Command::new(&chromedriver)
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap_or_else(|err| {
+            panic!("cannot start {chromedriver}: {err} (./setup.sh installs it)")
+        });
+    let profile = tempfile::tempdir().expect("profile dir");
+    let mut capabilities = serde_json::Map::new();
+    capabilities.insert(
+        "goog:chromeOptions".to_owned(),
+        json!({
+            "binary": chromium,
+            "args": [
+                "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                "--disable-background-networking", "--no-first-run", "--disable-component-update",
+                "--disable-sync", "--window-size=1200,900",
+                format!("--user-data-dir={}", profile.path().display()),
+            ]
+        }),
+    );
+    let started = Instant::now();
+    let client = loop {
+        let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+        match fantoccini::ClientBuilder::new(connector)
+            .capabilities(capabilities.clone())
+            .connect(&format!("http://127.0.0.1:{port}"))
+            .await
+        {
+            Ok(client) => break client,
+            Err(err) if started.elapsed() > PATIENCE => {
+                panic!("chromedriver did not start a session: {err}")
+            }
+            Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
+        }
+    };
+    Browser {
+        client,
+        _driver: driver,
+        _profile: profile,
+    }
+}
+
+impl Browser {
+    /// Waits for `css` to match, and returns the first match.
+    pub async fn find(&self, css: &str) -> fantoccini::elements::Element {
+        self.client
+            .wait()
+            .at_most(PATIENCE)
+            .for_element(Locator::Css(css))
+            .await
+            .unwrap_or_else(|err| panic!("no element matched {css}: {err}"))
+    }
+
+    pub async fn click(&self, css: &str) {
+        self.find(css)
+            .await
+            .click()
+            .await
+            .unwrap_or_else(|err| panic!("cannot click {css}: {err}"));
+    }
+
+    pub async fn type_into(&self, css: &str, text: &str) {
+        self.find(css)
+            .await
+            .send_keys(text)
+            .await
+            .unwrap_or_else(|err| panic!("cannot type into {css}: {err}"));
+    }
+
+    /// Waits until `css` matches an element without the `disabled` attribute.
+    pub async fn click_when_enabled(&self, css: &str) {
+        let started = Instant::now();
+        loop {
+            let element = self.find(css).await;
+            if element.attr("disabled").await.unwrap_or(None).is_none() {
+                element
+                    .click()
+                    .await
+                    .unwrap_or_else(|err| panic!("cannot click {css}: {err}"));
+                return;
+            }
+            assert!(
+                started.elapsed() < PATIENCE,
+                "{css} stayed disabled: {}",
+                self.text("body").await
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Waits until `css` matches exactly `count` elements, and returns their texts.
+    pub async fn texts(&self, css: &str, count: usize) -> Vec<String> {
+        let started = Instant::now();
+        loop {
+            let found = self
+                .client
+                .find_all(Locator::Css(css))
+                .await
+                .unwrap_or_default();
+            if found.len() == count {
+                let mut texts = Vec::new();
+                for element in found {
+                    texts.push(element.text().await.unwrap_or_default());
+                }
+                return texts;
+            }
+            assert!(
+                started.elapsed() < PATIENCE,
+                "expected {count} of {css}, found {}; page: {}",
+                found.len(),
+                self.text("body").await
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    pub async fn text(&self, css: &str) -> String {
+        match self.client.find(Locator::Css(css)).await {
+            Ok(element) => element.text().await.unwrap_or_default(),
+            Err(_) => String::new(),
+        }
+    }
+
+    /// Saves a PNG of the page under target/e2e-artifacts and returns its path.
+    pub async fn screenshot(&self, name: &str) -> PathBuf {
+        let png = self.client.screenshot().await.expect("screenshot");
+        let path = artifacts_dir().join(format!("{name}.png"));
+        std::fs::write(&path, png).expect("write screenshot");
+        path
+    }
+}
