@@ -5,6 +5,7 @@ pub mod api;
 pub mod app;
 pub mod connect;
 pub mod pages;
+pub mod timer;
 
 use wasm_bindgen::JsCast;
 

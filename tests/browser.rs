@@ -25,7 +25,7 @@ async fn wait_for(host: &Element, css: &str) -> Element {
         if let Some(found) = host.query_selector(css).unwrap() {
             return found;
         }
-        sleep(25).await;
+        sleep(Duration::from_millis(25)).await;
     }
     panic!("{css} never appeared; host holds: {}", host.inner_html());
 }

@@ -1,13 +1,41 @@
 //! The accounts overview: one card per utility account.
 
+use std::time::Duration;
+
 use leptos::prelude::*;
 use pelm_model::pelm::Account;
-use pelm_model::problem::Problem;
+use pelm_model::problem::{Problem, Recovery};
 
 use crate::api;
 use crate::pages::problem_notice;
+use crate::timer::sleep;
 
 const MISSING: &str = "—";
+const FIRST_POLL: Duration = Duration::from_secs(2);
+const LONGEST_POLL: Duration = Duration::from_secs(30);
+
+/// The accounts, once Pelm has them. Right after connecting Pelm answers
+/// `data_unavailable` for up to about 15 minutes; meanwhile `waiting` holds
+/// the message to show, and the call is repeated with a growing pause.
+async fn accounts_when_ready(waiting: RwSignal<Option<String>>) -> Result<Vec<Account>, Problem> {
+    let mut pause = FIRST_POLL;
+    loop {
+        match api::accounts().await {
+            Err(problem) if problem.recovery == Recovery::WaitForData => {
+                // A disposed signal means the view is gone: stop polling.
+                if waiting.try_set(Some(problem.message)).is_some() {
+                    return Err(Problem::network());
+                }
+                sleep(pause).await;
+                pause = (pause * 2).min(LONGEST_POLL);
+            }
+            result => {
+                waiting.try_set(None);
+                return result;
+            }
+        }
+    }
+}
 
 fn account_card(account: Account) -> impl IntoView {
     let address = account.address.unwrap_or_else(|| MISSING.to_owned());
@@ -22,11 +50,17 @@ fn account_card(account: Account) -> impl IntoView {
 
 #[component]
 pub fn Accounts() -> impl IntoView {
-    let accounts = LocalResource::new(api::accounts);
+    let waiting = RwSignal::new(None::<String>);
+    let accounts = LocalResource::new(move || accounts_when_ready(waiting));
+    let loading = move || {
+        waiting
+            .get()
+            .unwrap_or_else(|| "Loading your accounts…".to_owned())
+    };
     view! {
         <section class="pe-accounts" aria-labelledby="pe-accounts-title">
             <h2 id="pe-accounts-title" class="pe-subtitle">"Your accounts"</h2>
-            <Transition fallback=|| view! { <p class="pe-status" role="status">"Loading your accounts…"</p> }>
+            <Transition fallback=move || view! { <p class="pe-status" role="status" aria-live="polite">{loading}</p> }>
                 <ErrorBoundary fallback=problem_notice>
                     {move || Suspend::new(async move {
                         let list: Vec<Account> = accounts.await?;

@@ -1,20 +1,18 @@
 //! The walking skeleton, end to end: the built app in headless Chromium, the
 //! companion and the sandbox over loopback HTTP, SQLite on disk.
 
-use pelm_e2e::{spawn_demo, start_browser};
+use fantoccini::Locator;
+use pelm_e2e::{spawn_demo, start_browser, Browser};
 
 const SEED_ADDRESSES: [&str; 2] = [
     "1 WARRIORS WAY SAN FRANCISCO CA 94158",
     "1 FERRY BUILDING SAN FRANCISCO CA 94105",
 ];
 
-/// Steps 1 to 5: button, Connect token, Connect modal, code exchange, accounts.
-async fn connect_and_see_accounts(script_path: Option<&str>, artifact: &str) {
-    let demo =
-        spawn_demo(|config| config.connect_script_url = script_path.map(str::to_owned)).await;
-    let browser = start_browser().await;
-    browser.client.goto(&demo.url).await.unwrap();
-    // The companion serves the app under its strict CSP; record any violation.
+/// Opens the app and records CSP violations from then on: the companion
+/// serves the app under its strict policy.
+async fn open_app(browser: &Browser, url: &str) {
+    browser.client.goto(url).await.unwrap();
     browser
         .client
         .execute(
@@ -24,8 +22,24 @@ async fn connect_and_see_accounts(script_path: Option<&str>, artifact: &str) {
         )
         .await
         .unwrap();
+}
 
-    // 1-3. The button enables once the token is fetched and the script is ready.
+async fn assert_no_csp_violations(browser: &Browser) {
+    let violations = browser
+        .client
+        .execute("return window.__cspViolations;", vec![])
+        .await
+        .unwrap();
+    assert_eq!(
+        violations,
+        serde_json::json!([]),
+        "CSP violations during the flow"
+    );
+}
+
+/// Presses Connect and signs in as user@pelm.com; `artifact` names the modal's screenshot.
+async fn connect_through_the_modal(browser: &Browser, artifact: &str) {
+    // The button enables once the token is fetched and the script is ready.
     browser
         .click_when_enabled("button[data-action=connect]")
         .await;
@@ -38,8 +52,17 @@ async fn connect_and_see_accounts(script_path: Option<&str>, artifact: &str) {
     browser.type_into("#pelm-sbx-password", "password").await;
     browser.screenshot(&format!("{artifact}-modal")).await;
     browser.click("[data-action=submit-credentials]").await;
+}
 
-    // 4-5. The code goes to the companion, which stores the token; accounts follow.
+/// Steps 1 to 5: button, Connect token, Connect modal, code exchange, accounts.
+async fn connect_and_see_accounts(script_path: Option<&str>, artifact: &str) {
+    let demo =
+        spawn_demo(|config| config.connect_script_url = script_path.map(str::to_owned)).await;
+    let browser = start_browser().await;
+    open_app(&browser, &demo.url).await;
+    connect_through_the_modal(&browser, artifact).await;
+
+    // The code goes to the companion, which stores the token; accounts follow.
     let cards = browser.texts(".pe-card", 2).await;
     for (card, address) in cards.iter().zip(SEED_ADDRESSES) {
         assert!(card.contains(address), "card {card:?} lacks {address}");
@@ -51,16 +74,7 @@ async fn connect_and_see_accounts(script_path: Option<&str>, artifact: &str) {
     let page = browser.text("body").await;
     assert!(!page.contains("{\""), "raw JSON on the page: {page}");
     browser.screenshot(artifact).await;
-    let violations = browser
-        .client
-        .execute("return window.__cspViolations;", vec![])
-        .await
-        .unwrap();
-    assert_eq!(
-        violations,
-        serde_json::json!([]),
-        "CSP violations during the flow"
-    );
+    assert_no_csp_violations(&browser).await;
 
     // A reload while connected goes straight to the data.
     browser.client.refresh().await.unwrap();
@@ -68,7 +82,7 @@ async fn connect_and_see_accounts(script_path: Option<&str>, artifact: &str) {
     assert!(cards[0].contains(SEED_ADDRESSES[0]));
     assert!(browser
         .client
-        .find(fantoccini::Locator::Css("button[data-action=connect]"))
+        .find(Locator::Css("button[data-action=connect]"))
         .await
         .is_err());
 }
@@ -81,4 +95,33 @@ async fn connects_through_the_legacy_script_and_lists_accounts() {
 #[tokio::test]
 async fn connects_through_the_current_script_and_lists_accounts() {
     connect_and_see_accounts(Some("/sandbox/initialize.js"), "connect-flow-current").await;
+}
+
+#[tokio::test]
+async fn data_still_being_collected_is_explained_then_shown_without_a_reload() {
+    let demo = spawn_demo(|config| config.sandbox_data_delay = 3).await;
+    let browser = start_browser().await;
+    open_app(&browser, &demo.url).await;
+    connect_through_the_modal(&browser, "data-not-ready").await;
+    let status = browser
+        .find(".pe-accounts .pe-status")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        status.contains("Your utility is sending your data"),
+        "{status}"
+    );
+    let cards = browser.texts(".pe-card", 2).await;
+    assert!(cards[1].contains(SEED_ADDRESSES[1]));
+    assert!(
+        browser
+            .client
+            .find(Locator::Css(".pe-notice"))
+            .await
+            .is_err(),
+        "an error was shown"
+    );
+    assert_no_csp_violations(&browser).await;
 }
