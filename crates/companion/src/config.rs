@@ -93,11 +93,25 @@ impl Config {
         Duration::from_secs(self.upstream_timeout)
     }
 
-    /// Defaults for tests: sandbox mode, nothing served but the API.
+    /// Sandbox mode on 127.0.0.1:0, nothing served but the API. Built field by
+    /// field rather than parsed, so no environment variable can change a test.
     pub fn for_tests(database_url: String) -> Self {
-        let mut config = Config::parse_from(["pelm-companion", "--sandbox"]);
-        config.database_url = database_url;
-        config.listen = "127.0.0.1:0".parse().expect("literal address");
-        config
+        Config {
+            listen: "127.0.0.1:0".parse().expect("literal address"),
+            database_url,
+            sandbox: true,
+            sandbox_data_delay: 0,
+            pelm_api_url: PELM_API_URL.to_owned(),
+            pelm_client_id: None,
+            pelm_secret: None,
+            connect_script_url: None,
+            utility_id: None,
+            dist: None,
+            api_prefix: "/api".to_owned(),
+            allowed_origins: Vec::new(),
+            secure_cookies: false,
+            upstream_connect_timeout: 5,
+            upstream_timeout: 30,
+        }
     }
 }

@@ -24,15 +24,24 @@ async fn pelm_user_id(state: &AppState, session: &Session) -> Result<String, Api
     Ok(state.inner.store.pelm_user_id(&session.identity).await?)
 }
 
-async fn access_token(state: &AppState, session: &Session) -> Result<(String, String), ApiError> {
-    let user_id = pelm_user_id(state, session).await?;
-    let token = state
-        .inner
-        .store
+/// The user's Pelm id and access token, without minting a user who has none.
+async fn connected_user(
+    state: &AppState,
+    session: &Session,
+) -> Result<Option<(String, String)>, ApiError> {
+    let store = &state.inner.store;
+    let Some(user_id) = store.existing_pelm_user_id(&session.identity).await? else {
+        return Ok(None);
+    };
+    Ok(store
         .access_token(&user_id)
         .await?
-        .ok_or(ApiError::NotConnected)?;
-    Ok((user_id, token))
+        .map(|token| (user_id, token)))
+}
+
+async fn access_token(state: &AppState, session: &Session) -> Result<String, ApiError> {
+    let user = connected_user(state, session).await?;
+    user.map(|(_, token)| token).ok_or(ApiError::NotConnected)
 }
 
 async fn connect_token(
@@ -118,20 +127,20 @@ async fn connection(
     State(state): State<AppState>,
     Extension(session): Extension<Session>,
 ) -> Result<Json<Connection>, ApiError> {
-    let user_id = pelm_user_id(&state, &session).await?;
-    if state.inner.store.access_token(&user_id).await?.is_none() {
-        return Ok(Json(Connection::none()));
+    match connected_user(&state, &session).await? {
+        Some((user_id, _)) => Ok(Json(describe_connection(&state, &user_id).await)),
+        None => Ok(Json(Connection::none())),
     }
-    Ok(Json(describe_connection(&state, &user_id).await))
 }
 
 async fn disconnect(
     State(state): State<AppState>,
     Extension(session): Extension<Session>,
 ) -> Result<Json<Connection>, ApiError> {
-    let user_id = pelm_user_id(&state, &session).await?;
-    state.inner.store.delete_connection(&user_id).await?;
-    tracing::info!(pelm_user_id = %user_id, "utility account disconnected");
+    if let Some((user_id, _)) = connected_user(&state, &session).await? {
+        state.inner.store.delete_connection(&user_id).await?;
+        tracing::info!(pelm_user_id = %user_id, "utility account disconnected");
+    }
     Ok(Json(Connection::none()))
 }
 
@@ -139,6 +148,6 @@ async fn accounts(
     State(state): State<AppState>,
     Extension(session): Extension<Session>,
 ) -> Result<Json<Vec<Account>>, ApiError> {
-    let (_, token) = access_token(&state, &session).await?;
+    let token = access_token(&state, &session).await?;
     Ok(Json(state.inner.pelm.accounts(&token).await?))
 }

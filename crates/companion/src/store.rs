@@ -56,6 +56,18 @@ impl Store {
             .await
     }
 
+    /// The Pelm user id for `identity`, if it was ever minted. Read paths use
+    /// this, so a visitor who only looks creates no row.
+    pub async fn existing_pelm_user_id(
+        &self,
+        identity: &str,
+    ) -> Result<Option<String>, sqlx::Error> {
+        sqlx::query_scalar("SELECT pelm_user_id FROM users WHERE identity = ?")
+            .bind(identity)
+            .fetch_optional(&self.pool)
+            .await
+    }
+
     pub async fn access_token(&self, pelm_user_id: &str) -> Result<Option<String>, sqlx::Error> {
         sqlx::query_scalar("SELECT access_token FROM connections WHERE pelm_user_id = ?")
             .bind(pelm_user_id)

@@ -5,6 +5,7 @@ mod common;
 use std::time::Duration;
 
 use common::{browser, error_body, spawn_app, start_companion, upstream_of};
+use pelm_companion::store::{sha256_hex, Store};
 use pelm_model::companion::Connection;
 use pelm_model::pelm::Account;
 use reqwest::StatusCode;
@@ -59,6 +60,24 @@ async fn a_new_visitor_gets_a_locked_down_session_cookie_and_no_connection() {
     );
     let connection: Connection = response.json().await.unwrap();
     assert_eq!(connection, Connection::none());
+
+    // Looking creates no user; only connecting does.
+    let session = cookie
+        .split(';')
+        .next()
+        .unwrap()
+        .trim_start_matches("pelm_session=");
+    let identity = format!("session:{}", sha256_hex(session));
+    let store = Store::open(&format!("sqlite://{}", app.database.display()))
+        .await
+        .unwrap();
+    assert_eq!(store.existing_pelm_user_id(&identity).await.unwrap(), None);
+    app.connect().await;
+    assert!(store
+        .existing_pelm_user_id(&identity)
+        .await
+        .unwrap()
+        .is_some());
 }
 
 #[tokio::test]
