@@ -4,7 +4,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{browser, error_body, spawn_app, start_companion, upstream_of};
+use common::{browser, error_body, header, spawn_app, start_companion, upstream_of};
 use pelm_companion::store::{sha256_hex, Store};
 use pelm_model::companion::Connection;
 use pelm_model::pelm::Account;
@@ -43,10 +43,7 @@ async fn a_new_visitor_gets_a_locked_down_session_cookie_and_no_connection() {
     let app = spawn_app().await;
     let response = app.get("connection").await;
     assert_eq!(response.status(), StatusCode::OK);
-    let cookie = response.headers()["set-cookie"]
-        .to_str()
-        .unwrap()
-        .to_owned();
+    let cookie = header(&response, "set-cookie");
     assert!(cookie.starts_with("pelm_session="), "{cookie}");
     for attribute in ["HttpOnly", "SameSite=Lax", "Path=/"] {
         assert!(
@@ -90,10 +87,7 @@ async fn cookies_are_secure_behind_an_https_proxy() {
         .send()
         .await
         .unwrap();
-    assert!(response.headers()["set-cookie"]
-        .to_str()
-        .unwrap()
-        .contains("; Secure"));
+    assert!(header(&response, "set-cookie").contains("; Secure"));
 }
 
 #[tokio::test]
@@ -101,10 +95,7 @@ async fn data_before_connecting_is_token_invalid_with_a_request_id() {
     let app = spawn_app().await;
     let response = app.get("accounts").await;
     assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
-    let header_id = response.headers()["x-request-id"]
-        .to_str()
-        .unwrap()
-        .to_owned();
+    let header_id = header(&response, "x-request-id");
     let body = error_body(response).await;
     assert_eq!(body["error_code"], "token_invalid");
     assert_eq!(body["request_id"], header_id.as_str());

@@ -133,6 +133,15 @@ impl TestApp {
     }
 }
 
+/// A response header as text; panics if it is missing.
+pub fn header(response: &Response, name: &str) -> String {
+    let value = response
+        .headers()
+        .get(name)
+        .unwrap_or_else(|| panic!("no {name} header"));
+    value.to_str().expect("text header").to_owned()
+}
+
 /// The error body every failure carries.
 pub async fn error_body(response: Response) -> Value {
     let body: Value = response.json().await.expect("JSON error body");
