@@ -12,7 +12,7 @@ use std::cell::Cell;
 use std::rc::Rc;
 use std::time::Duration;
 
-use js_sys::{Object, Reflect};
+use js_sys::Object;
 use leptos::prelude::*;
 use leptos::task::{spawn_local, spawn_local_scoped_with_cancellation};
 use wasm_bindgen::prelude::*;
@@ -98,23 +98,23 @@ impl Session {
     }
 }
 
-fn text(value: &JsValue, key: &str) -> Option<String> {
-    Reflect::get(value, &JsValue::from_str(key))
-        .ok()
-        .and_then(|v| v.as_string())
+/// `onExit`'s metadata. Connect puts different fields there per status and
+/// may add more; missing ones stay `None`, unknown ones are ignored.
+#[derive(Default, serde::Deserialize)]
+struct ExitMetadata {
+    utility_name: Option<String>,
+    error_code: Option<String>,
+    message: Option<String>,
 }
 
 fn exit_from_js(status: &JsValue, metadata: &JsValue) -> ConnectExit {
-    let metadata = if metadata.is_object() {
-        metadata.clone()
-    } else {
-        JsValue::UNDEFINED
-    };
+    let metadata: ExitMetadata =
+        serde_wasm_bindgen::from_value(metadata.clone()).unwrap_or_default();
     ConnectExit {
         status: status.as_string().unwrap_or_else(|| "unknown".to_owned()),
-        utility_name: text(&metadata, "utility_name"),
-        error_code: text(&metadata, "error_code"),
-        message: text(&metadata, "message"),
+        utility_name: metadata.utility_name,
+        error_code: metadata.error_code,
+        message: metadata.message,
     }
 }
 
