@@ -2,23 +2,14 @@
 //! test runner's own server answers /api, so every call meets a non-JSON error.
 #![cfg(target_arch = "wasm32")]
 
-use js_sys::Promise;
+use std::time::Duration;
+
+use pelm_energy::timer::sleep;
 use wasm_bindgen::JsCast;
-use wasm_bindgen_futures::JsFuture;
 use wasm_bindgen_test::*;
 use web_sys::Element;
 
 wasm_bindgen_test_configure!(run_in_browser);
-
-async fn sleep(ms: i32) {
-    let wait = Promise::new(&mut |resolve, _| {
-        web_sys::window()
-            .unwrap()
-            .set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms)
-            .unwrap();
-    });
-    JsFuture::from(wait).await.unwrap();
-}
 
 async fn wait_for(host: &Element, css: &str) -> Element {
     for _ in 0..400 {
