@@ -87,16 +87,12 @@ impl AppState {
             sandbox_config.data_delay = std::time::Duration::from_secs(config.sandbox_data_delay);
             let sandbox = Sandbox::new(sandbox_config.clone());
             // The companion calls its own /sandbox over loopback, as it would call Pelm.
-            let host = if local_addr.ip().is_unspecified() {
-                "127.0.0.1".to_owned()
-            } else {
-                local_addr.ip().to_string()
-            };
+            let mut own = local_addr;
+            if own.ip().is_unspecified() {
+                own.set_ip(std::net::Ipv4Addr::LOCALHOST.into());
+            }
             let upstream = Upstream {
-                base_url: format!(
-                    "http://{}/sandbox",
-                    SocketAddr::new(host.parse().expect("ip"), local_addr.port())
-                ),
+                base_url: format!("http://{own}/sandbox"),
                 client_id: sandbox_config.client_id,
                 secret: sandbox_config.secret,
             };
