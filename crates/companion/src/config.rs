@@ -19,11 +19,7 @@ pub struct Config {
     pub listen: SocketAddr,
 
     /// Where access tokens are stored. SQLite by default; the file is created if missing.
-    #[arg(
-        long,
-        env = "DATABASE_URL",
-        default_value = "sqlite://pelm-companion.db"
-    )]
+    #[arg(long, env = "DATABASE_URL", default_value = "sqlite://pelm-companion.db")]
     pub database_url: String,
 
     /// Run against the built-in Pelm sandbox, mounted at /sandbox on this same port,

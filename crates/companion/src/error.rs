@@ -13,19 +13,13 @@ use pelm_model::pelm::{self, error_code};
 pub enum ApiError {
     /// Pelm answered with an error body: passed through with Pelm's status.
     #[error("Pelm answered {status}: {}", body.error_code)]
-    Pelm {
-        status: StatusCode,
-        body: pelm::ErrorBody,
-    },
+    Pelm { status: StatusCode, body: pelm::ErrorBody },
     /// Pelm could not be reached, timed out, or answered something that is not Pelm's.
     #[error("upstream failure: {0}")]
     Upstream(String),
     /// A parameter failed validation; no upstream call was made.
     #[error("invalid {field}: {message}")]
-    Invalid {
-        field: &'static str,
-        message: String,
-    },
+    Invalid { field: &'static str, message: String },
     #[error("request body too large")]
     TooLarge,
     #[error("this user has no connected utility account")]
@@ -40,10 +34,7 @@ pub enum ApiError {
 
 impl ApiError {
     pub fn invalid(field: &'static str, message: impl Into<String>) -> Self {
-        Self::Invalid {
-            field,
-            message: message.into(),
-        }
+        Self::Invalid { field, message: message.into() }
     }
 }
 
@@ -66,21 +57,16 @@ impl From<sqlx::Error> for ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let (status, code, message, field) = match &self {
-            ApiError::Pelm { status, body } => {
-                (*status, body.error_code.clone(), body.message.clone(), None)
-            }
+            ApiError::Pelm { status, body } => (*status, body.error_code.clone(), body.message.clone(), None),
             ApiError::Upstream(_) => (
                 StatusCode::BAD_GATEWAY,
                 error_code::INTERNAL_ERROR.to_owned(),
                 "Pelm could not be reached. Try again in a moment.".to_owned(),
                 None,
             ),
-            ApiError::Invalid { field, message } => (
-                StatusCode::BAD_REQUEST,
-                error_code::PARAMETER_INVALID.to_owned(),
-                message.clone(),
-                Some(*field),
-            ),
+            ApiError::Invalid { field, message } => {
+                (StatusCode::BAD_REQUEST, error_code::PARAMETER_INVALID.to_owned(), message.clone(), Some(*field))
+            }
             ApiError::TooLarge => (
                 StatusCode::PAYLOAD_TOO_LARGE,
                 error_code::PARAMETER_INVALID.to_owned(),
@@ -93,18 +79,12 @@ impl IntoResponse for ApiError {
                 "No utility account is connected yet.".to_owned(),
                 None,
             ),
-            ApiError::NotFound => (
-                StatusCode::NOT_FOUND,
-                "not_found".to_owned(),
-                "There is no such API route.".to_owned(),
-                None,
-            ),
-            ApiError::Forbidden(message) => (
-                StatusCode::FORBIDDEN,
-                error_code::PERMISSION_DENIED.to_owned(),
-                message.clone(),
-                None,
-            ),
+            ApiError::NotFound => {
+                (StatusCode::NOT_FOUND, "not_found".to_owned(), "There is no such API route.".to_owned(), None)
+            }
+            ApiError::Forbidden(message) => {
+                (StatusCode::FORBIDDEN, error_code::PERMISSION_DENIED.to_owned(), message.clone(), None)
+            }
             ApiError::Internal(_) => (
                 StatusCode::INTERNAL_SERVER_ERROR,
                 error_code::INTERNAL_ERROR.to_owned(),
@@ -115,12 +95,7 @@ impl IntoResponse for ApiError {
         if status.is_server_error() {
             tracing::error!(error = %self, %status, "request failed");
         }
-        let body = ErrorBody {
-            error_code: code,
-            message,
-            request_id: None,
-            field: field.map(str::to_owned),
-        };
+        let body = ErrorBody { error_code: code, message, request_id: None, field: field.map(str::to_owned) };
         let mut response = status.into_response();
         // The request id is known only to the middleware below, which writes the body.
         response.extensions_mut().insert(body);
@@ -131,19 +106,12 @@ impl IntoResponse for ApiError {
 /// Writes every [`ApiError`]'s body with the request's id, which it also
 /// returns as `x-request-id` on every response.
 pub async fn with_request_id(request: Request, next: Next) -> Response {
-    let request_id = request
-        .headers()
-        .get("x-request-id")
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
+    let request_id = request.headers().get("x-request-id").and_then(|v| v.to_str().ok()).map(str::to_owned);
     let mut response = next.run(request).await;
     if let Some(mut body) = response.extensions_mut().remove::<ErrorBody>() {
         body.request_id = request_id.clone();
         let json = serde_json::to_vec(&body).unwrap_or_default();
-        response.headers_mut().insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/json"),
-        );
+        response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
         response.headers_mut().remove(header::CONTENT_LENGTH);
         *response.body_mut() = Body::from(json);
     }

@@ -96,28 +96,17 @@ impl AppState {
                 client_id: sandbox_config.client_id,
                 secret: sandbox_config.secret,
             };
-            let script = config
-                .connect_script_url
-                .clone()
-                .unwrap_or_else(|| "/sandbox/connect/pelm-connect.js".to_owned());
+            let script =
+                config.connect_script_url.clone().unwrap_or_else(|| "/sandbox/connect/pelm-connect.js".to_owned());
             return Self::new(config, upstream, script, Some(sandbox)).await;
         }
-        let (Some(client_id), Some(secret)) =
-            (config.pelm_client_id.clone(), config.pelm_secret.clone())
-        else {
+        let (Some(client_id), Some(secret)) = (config.pelm_client_id.clone(), config.pelm_secret.clone()) else {
             return Err(StartError::Config(
                 "PELM_CLIENT_ID and PELM_SECRET are required (or run with --sandbox)".to_owned(),
             ));
         };
-        let upstream = Upstream {
-            base_url: config.pelm_api_url.clone(),
-            client_id,
-            secret,
-        };
-        let script = config
-            .connect_script_url
-            .clone()
-            .unwrap_or_else(|| config::PELM_CONNECT_SCRIPT_URL.to_owned());
+        let upstream = Upstream { base_url: config.pelm_api_url.clone(), client_id, secret };
+        let script = config.connect_script_url.clone().unwrap_or_else(|| config::PELM_CONNECT_SCRIPT_URL.to_owned());
         Self::new(config, upstream, script, None).await
     }
 
@@ -130,25 +119,17 @@ impl AppState {
 /// sandbox in sandbox mode, and the built app when a dist directory is set.
 pub fn app(state: AppState) -> Router {
     let api = routes::api()
-        .layer(middleware::from_fn_with_state(
-            state.clone(),
-            session::require_allowed_origin,
-        ))
-        .layer(middleware::from_fn_with_state(
-            state.clone(),
-            session::with_session,
-        ))
+        .layer(middleware::from_fn_with_state(state.clone(), session::require_allowed_origin))
+        .layer(middleware::from_fn_with_state(state.clone(), session::with_session))
         .layer(DefaultBodyLimit::max(API_BODY_LIMIT))
         .with_state(state.clone());
-    let mut router = Router::new()
-        .nest(&state.config().api_prefix, api)
-        .route("/healthz", axum::routing::get(|| async { "ok" }));
+    let mut router =
+        Router::new().nest(&state.config().api_prefix, api).route("/healthz", axum::routing::get(|| async { "ok" }));
     if let Some(sandbox) = &state.inner.mounted_sandbox {
         router = router.nest("/sandbox", pelm_sandbox::app(sandbox.clone()));
     }
     if let Some(dist) = &state.config().dist {
-        router =
-            router.fallback_service(static_files::service(dist, &state.inner.connect_script_url));
+        router = router.fallback_service(static_files::service(dist, &state.inner.connect_script_url));
     }
     router
         .layer(middleware::from_fn(error::with_request_id))
@@ -159,9 +140,7 @@ pub fn app(state: AppState) -> Router {
 
 /// Serves `state` on `listener` until SIGTERM or Ctrl-C, then lets requests in flight finish.
 pub async fn run(listener: TcpListener, state: AppState) -> std::io::Result<()> {
-    axum::serve(listener, app(state))
-        .with_graceful_shutdown(shutdown_signal())
-        .await
+    axum::serve(listener, app(state)).with_graceful_shutdown(shutdown_signal()).await
 }
 
 async fn shutdown_signal() {

@@ -5,8 +5,7 @@ use pelm_companion::{AppState, Config};
 async fn main() {
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "info,tower_http=info".into()),
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,tower_http=info".into()),
         )
         .init();
     let config = Config::parse();
@@ -21,11 +20,7 @@ async fn serve(config: Config) -> Result<(), pelm_companion::StartError> {
     let addr = listener.local_addr()?;
     let sandbox = config.sandbox;
     let state = AppState::from_config(config, addr).await?;
-    let mode = if sandbox {
-        "sandbox mode: Pelm is simulated at /sandbox"
-    } else {
-        "live Pelm API"
-    };
+    let mode = if sandbox { "sandbox mode: Pelm is simulated at /sandbox" } else { "live Pelm API" };
     tracing::info!(%addr, mode, "companion listening");
     println!("Pelm companion ready at http://{addr}/  ({mode})");
     pelm_companion::run(listener, state).await?;

@@ -18,10 +18,7 @@ pub struct Upstream {
 
 impl std::fmt::Debug for Upstream {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Upstream")
-            .field("base_url", &self.base_url)
-            .field("secret", &"<redacted>")
-            .finish()
+        f.debug_struct("Upstream").field("base_url", &self.base_url).field("secret", &"<redacted>").finish()
     }
 }
 
@@ -32,15 +29,8 @@ pub struct PelmClient {
 }
 
 impl PelmClient {
-    pub fn new(
-        upstream: Upstream,
-        connect_timeout: Duration,
-        timeout: Duration,
-    ) -> Result<Self, reqwest::Error> {
-        let http = reqwest::Client::builder()
-            .connect_timeout(connect_timeout)
-            .timeout(timeout)
-            .build()?;
+    pub fn new(upstream: Upstream, connect_timeout: Duration, timeout: Duration) -> Result<Self, reqwest::Error> {
+        let http = reqwest::Client::builder().connect_timeout(connect_timeout).timeout(timeout).build()?;
         Ok(Self { http, upstream })
     }
 
@@ -49,19 +39,13 @@ impl PelmClient {
     }
 
     fn signed(&self, request: RequestBuilder) -> RequestBuilder {
-        request
-            .header("Pelm-Client-Id", &self.upstream.client_id)
-            .header("Pelm-Secret", &self.upstream.secret)
+        request.header("Pelm-Client-Id", &self.upstream.client_id).header("Pelm-Secret", &self.upstream.secret)
     }
 
     /// Sends `request` and decodes Pelm's answer: `T` on success, Pelm's error
     /// body passed through on failure, and [`ApiError::Upstream`] for anything
     /// that is not Pelm speaking (a proxy's HTML page, a dropped connection).
-    async fn call<T: DeserializeOwned>(
-        &self,
-        what: &str,
-        request: RequestBuilder,
-    ) -> Result<T, ApiError> {
+    async fn call<T: DeserializeOwned>(&self, what: &str, request: RequestBuilder) -> Result<T, ApiError> {
         // Errors are described without the URL's query or any header: no token
         // or secret may reach a log line.
         let response = self
@@ -70,60 +54,35 @@ impl PelmClient {
             .await
             .map_err(|err| ApiError::Upstream(format!("{what}: {}", describe(&err))))?;
         let status = response.status();
-        let bytes = response.bytes().await.map_err(|err| {
-            ApiError::Upstream(format!("{what}: reading body: {}", describe(&err)))
-        })?;
+        let bytes = response
+            .bytes()
+            .await
+            .map_err(|err| ApiError::Upstream(format!("{what}: reading body: {}", describe(&err))))?;
         if status.is_success() {
-            return serde_json::from_slice(&bytes).map_err(|err| {
-                ApiError::Upstream(format!(
-                    "{what}: HTTP {status} with an unexpected body: {err}"
-                ))
-            });
+            return serde_json::from_slice(&bytes)
+                .map_err(|err| ApiError::Upstream(format!("{what}: HTTP {status} with an unexpected body: {err}")));
         }
         match serde_json::from_slice::<ErrorBody>(&bytes) {
-            Ok(body) => Err(ApiError::Pelm {
-                status: passthrough_status(status),
-                body,
-            }),
-            Err(_) => Err(ApiError::Upstream(format!(
-                "{what}: HTTP {status} without a Pelm error body"
-            ))),
+            Ok(body) => Err(ApiError::Pelm { status: passthrough_status(status), body }),
+            Err(_) => Err(ApiError::Upstream(format!("{what}: HTTP {status} without a Pelm error body"))),
         }
     }
 
-    pub async fn connect_token(
-        &self,
-        user_id: &str,
-        utility_id: Option<&str>,
-    ) -> Result<ConnectToken, ApiError> {
+    pub async fn connect_token(&self, user_id: &str, utility_id: Option<&str>) -> Result<ConnectToken, ApiError> {
         let mut form = vec![("user_id", user_id)];
         if let Some(id) = utility_id {
             form.push(("utility_id", id));
         }
-        self.call(
-            "connect token",
-            self.http.post(self.url("/auth/connect-token")).form(&form),
-        )
-        .await
+        self.call("connect token", self.http.post(self.url("/auth/connect-token")).form(&form)).await
     }
 
     pub async fn exchange_code(&self, code: &str) -> Result<AccessToken, ApiError> {
         let form = [("code", code), ("grant_type", "code")];
-        self.call(
-            "code exchange",
-            self.http.post(self.url("/auth/token")).form(&form),
-        )
-        .await
+        self.call("code exchange", self.http.post(self.url("/auth/token")).form(&form)).await
     }
 
     pub async fn accounts(&self, access_token: &str) -> Result<Vec<Account>, ApiError> {
-        self.call(
-            "accounts",
-            self.http
-                .get(self.url("/accounts"))
-                .bearer_auth(access_token),
-        )
-        .await
+        self.call("accounts", self.http.get(self.url("/accounts")).bearer_auth(access_token)).await
     }
 
     pub async fn user(&self, user_id: &str) -> Result<User, ApiError> {
@@ -152,9 +111,7 @@ fn describe(err: &reqwest::Error) -> String {
     } else {
         "request failed"
     };
-    let source = std::error::Error::source(err)
-        .map(|s| format!(": {s}"))
-        .unwrap_or_default();
+    let source = std::error::Error::source(err).map(|s| format!(": {s}")).unwrap_or_default();
     format!("{kind}{source}")
 }
 
@@ -162,9 +119,7 @@ fn urlencode(segment: &str) -> String {
     segment
         .bytes()
         .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
             _ => format!("%{b:02X}"),
         })
         .collect()

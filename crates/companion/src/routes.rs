@@ -25,18 +25,12 @@ async fn pelm_user_id(state: &AppState, session: &Session) -> Result<String, Api
 }
 
 /// The user's Pelm id and access token, without minting a user who has none.
-async fn connected_user(
-    state: &AppState,
-    session: &Session,
-) -> Result<Option<(String, String)>, ApiError> {
+async fn connected_user(state: &AppState, session: &Session) -> Result<Option<(String, String)>, ApiError> {
     let store = &state.inner.store;
     let Some(user_id) = store.existing_pelm_user_id(&session.identity).await? else {
         return Ok(None);
     };
-    Ok(store
-        .access_token(&user_id)
-        .await?
-        .map(|token| (user_id, token)))
+    Ok(store.access_token(&user_id).await?.map(|token| (user_id, token)))
 }
 
 async fn access_token(state: &AppState, session: &Session) -> Result<String, ApiError> {
@@ -49,11 +43,7 @@ async fn connect_token(
     Extension(session): Extension<Session>,
 ) -> Result<Json<ConnectTokenGrant>, ApiError> {
     let user_id = pelm_user_id(&state, &session).await?;
-    let token = state
-        .inner
-        .pelm
-        .connect_token(&user_id, state.config().utility_id.as_deref())
-        .await?;
+    let token = state.inner.pelm.connect_token(&user_id, state.config().utility_id.as_deref()).await?;
     Ok(Json(ConnectTokenGrant {
         connect_token: token.connect_token,
         expires_in: token.expires_in,
@@ -66,16 +56,10 @@ async fn connect_token(
 fn validate_code(code: &str) -> Result<&str, ApiError> {
     let code = code.trim();
     if code.is_empty() {
-        return Err(ApiError::invalid(
-            "authorization_code",
-            "The authorization code is missing.",
-        ));
+        return Err(ApiError::invalid("authorization_code", "The authorization code is missing."));
     }
     if code.len() > 512 || !code.bytes().all(|b| b.is_ascii_graphic()) {
-        return Err(ApiError::invalid(
-            "authorization_code",
-            "The authorization code is malformed.",
-        ));
+        return Err(ApiError::invalid("authorization_code", "The authorization code is malformed."));
     }
     Ok(code)
 }
@@ -92,11 +76,7 @@ async fn authorization(
         let _one_at_a_time = state.inner.exchange_lock.lock().await;
         if !state.inner.store.code_exchanged(&user_id, code).await? {
             let token = state.inner.pelm.exchange_code(code).await?;
-            state
-                .inner
-                .store
-                .save_connection(&user_id, code, &token.access_token)
-                .await?;
+            state.inner.store.save_connection(&user_id, code, &token.access_token).await?;
             tracing::info!(pelm_user_id = %user_id, "utility account connected");
         }
     }
@@ -114,11 +94,7 @@ async fn describe_connection(state: &AppState, user_id: &str) -> Connection {
         },
         Err(err) => {
             tracing::warn!(error = %err, "could not describe the connection");
-            Connection {
-                connected: true,
-                utility: None,
-                credentials_valid: None,
-            }
+            Connection { connected: true, utility: None, credentials_valid: None }
         }
     }
 }

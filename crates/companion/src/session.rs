@@ -34,25 +34,16 @@ fn session_cookie(headers: &HeaderMap) -> Option<String> {
 }
 
 fn served_over_https(headers: &HeaderMap) -> bool {
-    headers
-        .get("x-forwarded-proto")
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.eq_ignore_ascii_case("https"))
+    headers.get("x-forwarded-proto").and_then(|v| v.to_str().ok()).is_some_and(|v| v.eq_ignore_ascii_case("https"))
 }
 
 /// Gives every API request a [`Session`], minting the cookie on first sight.
-pub async fn with_session(
-    State(state): State<AppState>,
-    mut request: Request,
-    next: Next,
-) -> Response {
+pub async fn with_session(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
     let existing = session_cookie(request.headers());
     let fresh = existing.is_none();
     let value = existing.unwrap_or_else(|| hex::encode(rand::random::<[u8; 32]>()));
     let secure = state.config().secure_cookies || served_over_https(request.headers());
-    request.extensions_mut().insert(Session {
-        identity: format!("session:{}", sha256_hex(&value)),
-    });
+    request.extensions_mut().insert(Session { identity: format!("session:{}", sha256_hex(&value)) });
     let mut response = next.run(request).await;
     if fresh {
         let cookie = format!(
@@ -68,40 +59,24 @@ pub async fn with_session(
 
 /// Refuses state-changing requests that a browser did not send from the
 /// companion's own origin or an allowed one (cross-site request forgery).
-pub async fn require_allowed_origin(
-    State(state): State<AppState>,
-    request: Request,
-    next: Next,
-) -> Response {
-    if matches!(
-        *request.method(),
-        Method::GET | Method::HEAD | Method::OPTIONS
-    ) || origin_allowed(&state, request.headers())
+pub async fn require_allowed_origin(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    if matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS)
+        || origin_allowed(&state, request.headers())
     {
         return next.run(request).await;
     }
-    ApiError::Forbidden("This request must come from the app's own page.".to_owned())
-        .into_response()
+    ApiError::Forbidden("This request must come from the app's own page.".to_owned()).into_response()
 }
 
 fn origin_allowed(state: &AppState, headers: &HeaderMap) -> bool {
-    let text = |name| {
-        headers
-            .get(name)
-            .and_then(|v: &HeaderValue| v.to_str().ok())
-    };
+    let text = |name| headers.get(name).and_then(|v: &HeaderValue| v.to_str().ok());
     if text("sec-fetch-site") == Some("same-origin") {
         return true;
     }
     let Some(origin) = text("origin") else {
         return false;
     };
-    let own = text("host").is_some_and(|host| {
-        origin == format!("http://{host}") || origin == format!("https://{host}")
-    });
-    own || state
-        .config()
-        .allowed_origins
-        .iter()
-        .any(|allowed| allowed.trim_end_matches('/') == origin)
+    let own =
+        text("host").is_some_and(|host| origin == format!("http://{host}") || origin == format!("https://{host}"));
+    own || state.config().allowed_origins.iter().any(|allowed| allowed.trim_end_matches('/') == origin)
 }

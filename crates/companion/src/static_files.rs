@@ -24,9 +24,7 @@ pub fn service(dist: &Path, connect_script_url: &str) -> Router {
         .unwrap_or_else(|_| HeaderValue::from_static("default-src 'self'"));
     Router::new()
         .fallback_service(ServeDir::new(dist).fallback(ServeFile::new(index)))
-        .layer(middleware::from_fn(move |request, next| {
-            headers(request, next, csp.clone())
-        }))
+        .layer(middleware::from_fn(move |request, next| headers(request, next, csp.clone())))
         .layer(CompressionLayer::new())
 }
 
@@ -34,10 +32,8 @@ async fn headers(request: Request, next: Next, csp: HeaderValue) -> Response {
     let path = request.uri().path().to_owned();
     let mut response = next.run(request).await;
     let headers = response.headers_mut();
-    let is_html = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("text/html"));
+    let is_html =
+        headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|v| v.starts_with("text/html"));
     let cache = if is_html {
         "no-cache"
     } else if is_hashed(&path) {
@@ -47,14 +43,8 @@ async fn headers(request: Request, next: Next, csp: HeaderValue) -> Response {
     };
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
     headers.insert(header::CONTENT_SECURITY_POLICY, csp);
-    headers.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
-    headers.insert(
-        header::REFERRER_POLICY,
-        HeaderValue::from_static("same-origin"),
-    );
+    headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
     response
 }
 
@@ -63,8 +53,7 @@ fn is_hashed(path: &str) -> bool {
     let file = path.rsplit('/').next().unwrap_or(path);
     let stem = file.rsplit_once('.').map_or(file, |(stem, _)| stem);
     let stem = stem.strip_suffix("_bg").unwrap_or(stem);
-    stem.rsplit_once('-')
-        .is_some_and(|(_, hash)| hash.len() == 16 && hash.bytes().all(|b| b.is_ascii_hexdigit()))
+    stem.rsplit_once('-').is_some_and(|(_, hash)| hash.len() == 16 && hash.bytes().all(|b| b.is_ascii_hexdigit()))
 }
 
 /// A policy that allows the app and nothing else: its own files, the inline
@@ -73,10 +62,7 @@ fn is_hashed(path: &str) -> bool {
 pub fn content_security_policy(index_html: &str, connect_script_url: &str) -> String {
     let mut script_src = vec!["'self'".to_owned(), "'wasm-unsafe-eval'".to_owned()];
     script_src.extend(inline_scripts(index_html).map(|body| {
-        format!(
-            "'sha256-{}'",
-            base64::engine::general_purpose::STANDARD.encode(Sha256::digest(body.as_bytes()))
-        )
+        format!("'sha256-{}'", base64::engine::general_purpose::STANDARD.encode(Sha256::digest(body.as_bytes())))
     }));
     let mut connect_src = vec!["'self'".to_owned()];
     if let Some(origin) = origin_of(connect_script_url) {
@@ -114,10 +100,10 @@ mod tests {
 
     #[test]
     fn hashes_each_inline_script_and_skips_external_ones() {
-        let html = r#"<head><script src="/a.js"></script><script type="module">import init from '/x.js';</script></head>"#;
+        let html =
+            r#"<head><script src="/a.js"></script><script type="module">import init from '/x.js';</script></head>"#;
         let csp = content_security_policy(html, "/sandbox/connect/pelm-connect.js");
-        let expected = base64::engine::general_purpose::STANDARD
-            .encode(Sha256::digest(b"import init from '/x.js';"));
+        let expected = base64::engine::general_purpose::STANDARD.encode(Sha256::digest(b"import init from '/x.js';"));
         assert!(csp.contains(&format!("'sha256-{expected}'")), "{csp}");
         assert_eq!(csp.matches("'sha256-").count(), 1, "{csp}");
         assert!(csp.contains("style-src 'self';"));
@@ -127,14 +113,8 @@ mod tests {
     #[test]
     fn allows_a_remote_connect_script_origin() {
         let csp = content_security_policy("", "https://api.pelm.com/connect/pelm-connect.js");
-        assert!(
-            csp.contains("script-src 'self' 'wasm-unsafe-eval' https://api.pelm.com;"),
-            "{csp}"
-        );
-        assert!(
-            csp.contains("connect-src 'self' https://api.pelm.com;"),
-            "{csp}"
-        );
+        assert!(csp.contains("script-src 'self' 'wasm-unsafe-eval' https://api.pelm.com;"), "{csp}");
+        assert!(csp.contains("connect-src 'self' https://api.pelm.com;"), "{csp}");
     }
 
     #[test]

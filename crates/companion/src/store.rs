@@ -13,10 +13,7 @@ pub struct Store {
 }
 
 fn now() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)
 }
 
 pub fn sha256_hex(value: &str) -> String {
@@ -32,10 +29,7 @@ impl Store {
             .journal_mode(SqliteJournalMode::Wal)
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(5));
-        let pool = SqlitePoolOptions::new()
-            .max_connections(8)
-            .connect_with(options)
-            .await?;
+        let pool = SqlitePoolOptions::new().max_connections(8).connect_with(options).await?;
         sqlx::migrate!("./migrations").run(&pool).await?;
         Ok(Self { pool })
     }
@@ -44,12 +38,14 @@ impl Store {
     /// sees this random id, never the cookie or the site's own user id.
     pub async fn pelm_user_id(&self, identity: &str) -> Result<String, sqlx::Error> {
         let fresh = format!("user-{}", hex::encode(rand::random::<[u8; 12]>()));
-        sqlx::query("INSERT INTO users (identity, pelm_user_id, created_at) VALUES (?, ?, ?) ON CONFLICT (identity) DO NOTHING")
-            .bind(identity)
-            .bind(&fresh)
-            .bind(now())
-            .execute(&self.pool)
-            .await?;
+        sqlx::query(
+            "INSERT INTO users (identity, pelm_user_id, created_at) VALUES (?, ?, ?) ON CONFLICT (identity) DO NOTHING",
+        )
+        .bind(identity)
+        .bind(&fresh)
+        .bind(now())
+        .execute(&self.pool)
+        .await?;
         sqlx::query_scalar("SELECT pelm_user_id FROM users WHERE identity = ?")
             .bind(identity)
             .fetch_one(&self.pool)
@@ -58,10 +54,7 @@ impl Store {
 
     /// The Pelm user id for `identity`, if it was ever minted. Read paths use
     /// this, so a visitor who only looks creates no row.
-    pub async fn existing_pelm_user_id(
-        &self,
-        identity: &str,
-    ) -> Result<Option<String>, sqlx::Error> {
+    pub async fn existing_pelm_user_id(&self, identity: &str) -> Result<Option<String>, sqlx::Error> {
         sqlx::query_scalar("SELECT pelm_user_id FROM users WHERE identity = ?")
             .bind(identity)
             .fetch_optional(&self.pool)
@@ -77,12 +70,7 @@ impl Store {
 
     /// Stores the token from exchanging `code`, remembering the code so a
     /// repeat of it is recognised without another exchange.
-    pub async fn save_connection(
-        &self,
-        pelm_user_id: &str,
-        code: &str,
-        access_token: &str,
-    ) -> Result<(), sqlx::Error> {
+    pub async fn save_connection(&self, pelm_user_id: &str, code: &str, access_token: &str) -> Result<(), sqlx::Error> {
         let mut tx = self.pool.begin().await?;
         sqlx::query(
             "INSERT INTO connections (pelm_user_id, access_token, connected_at) VALUES (?, ?, ?)
@@ -103,26 +91,18 @@ impl Store {
     }
 
     /// True when `code` was already exchanged for this user.
-    pub async fn code_exchanged(
-        &self,
-        pelm_user_id: &str,
-        code: &str,
-    ) -> Result<bool, sqlx::Error> {
-        let found: Option<i64> = sqlx::query_scalar(
-            "SELECT 1 FROM code_exchanges WHERE code_hash = ? AND pelm_user_id = ?",
-        )
-        .bind(sha256_hex(code))
-        .bind(pelm_user_id)
-        .fetch_optional(&self.pool)
-        .await?;
+    pub async fn code_exchanged(&self, pelm_user_id: &str, code: &str) -> Result<bool, sqlx::Error> {
+        let found: Option<i64> =
+            sqlx::query_scalar("SELECT 1 FROM code_exchanges WHERE code_hash = ? AND pelm_user_id = ?")
+                .bind(sha256_hex(code))
+                .bind(pelm_user_id)
+                .fetch_optional(&self.pool)
+                .await?;
         Ok(found.is_some())
     }
 
     pub async fn delete_connection(&self, pelm_user_id: &str) -> Result<(), sqlx::Error> {
-        sqlx::query("DELETE FROM connections WHERE pelm_user_id = ?")
-            .bind(pelm_user_id)
-            .execute(&self.pool)
-            .await?;
+        sqlx::query("DELETE FROM connections WHERE pelm_user_id = ?").bind(pelm_user_id).execute(&self.pool).await?;
         Ok(())
     }
 }

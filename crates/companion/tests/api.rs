@@ -16,26 +16,14 @@ async fn connects_and_lists_the_users_accounts() {
     let app = spawn_app().await;
     let connection = app.connect().await;
     assert!(connection.connected);
-    assert_eq!(
-        connection.utility.as_deref(),
-        Some("Pacific Gas and Electric")
-    );
+    assert_eq!(connection.utility.as_deref(), Some("Pacific Gas and Electric"));
     assert_eq!(connection.credentials_valid, Some(true));
 
     let response = app.get("accounts").await;
     assert_eq!(response.status(), StatusCode::OK);
     let accounts: Vec<Account> = response.json().await.unwrap();
-    let addresses: Vec<_> = accounts
-        .iter()
-        .filter_map(|a| a.address.as_deref())
-        .collect();
-    assert_eq!(
-        addresses,
-        [
-            "1 WARRIORS WAY SAN FRANCISCO CA 94158",
-            "1 FERRY BUILDING SAN FRANCISCO CA 94105"
-        ]
-    );
+    let addresses: Vec<_> = accounts.iter().filter_map(|a| a.address.as_deref()).collect();
+    assert_eq!(addresses, ["1 WARRIORS WAY SAN FRANCISCO CA 94158", "1 FERRY BUILDING SAN FRANCISCO CA 94105"]);
 }
 
 #[tokio::test]
@@ -46,47 +34,25 @@ async fn a_new_visitor_gets_a_locked_down_session_cookie_and_no_connection() {
     let cookie = header(&response, "set-cookie");
     assert!(cookie.starts_with("pelm_session="), "{cookie}");
     for attribute in ["HttpOnly", "SameSite=Lax", "Path=/"] {
-        assert!(
-            cookie.contains(attribute),
-            "{attribute} missing from {cookie}"
-        );
+        assert!(cookie.contains(attribute), "{attribute} missing from {cookie}");
     }
-    assert!(
-        !cookie.contains("Secure"),
-        "plain http must not get a Secure cookie: {cookie}"
-    );
+    assert!(!cookie.contains("Secure"), "plain http must not get a Secure cookie: {cookie}");
     let connection: Connection = response.json().await.unwrap();
     assert_eq!(connection, Connection::none());
 
     // Looking creates no user; only connecting does.
-    let session = cookie
-        .split(';')
-        .next()
-        .unwrap()
-        .trim_start_matches("pelm_session=");
+    let session = cookie.split(';').next().unwrap().trim_start_matches("pelm_session=");
     let identity = format!("session:{}", sha256_hex(session));
-    let store = Store::open(&format!("sqlite://{}", app.database.display()))
-        .await
-        .unwrap();
+    let store = Store::open(&format!("sqlite://{}", app.database.display())).await.unwrap();
     assert_eq!(store.existing_pelm_user_id(&identity).await.unwrap(), None);
     app.connect().await;
-    assert!(store
-        .existing_pelm_user_id(&identity)
-        .await
-        .unwrap()
-        .is_some());
+    assert!(store.existing_pelm_user_id(&identity).await.unwrap().is_some());
 }
 
 #[tokio::test]
 async fn cookies_are_secure_behind_an_https_proxy() {
     let app = spawn_app().await;
-    let response = app
-        .client
-        .get(app.api("connection"))
-        .header("X-Forwarded-Proto", "https")
-        .send()
-        .await
-        .unwrap();
+    let response = app.client.get(app.api("connection")).header("X-Forwarded-Proto", "https").send().await.unwrap();
     assert!(header(&response, "set-cookie").contains("; Secure"));
 }
 
@@ -110,24 +76,12 @@ async fn cross_site_state_changes_are_refused() {
             request = request.header("Origin", origin);
         }
         let response = request.send().await.unwrap();
-        assert_eq!(
-            response.status(),
-            StatusCode::FORBIDDEN,
-            "origin {origin:?}"
-        );
-        assert_eq!(
-            error_body(response).await["error_code"],
-            "permission_denied"
-        );
+        assert_eq!(response.status(), StatusCode::FORBIDDEN, "origin {origin:?}");
+        assert_eq!(error_body(response).await["error_code"], "permission_denied");
     }
     // A same-origin fetch without Origin, as some browsers send it, passes.
-    let response = app
-        .client
-        .post(app.api("connect-token"))
-        .header("Sec-Fetch-Site", "same-origin")
-        .send()
-        .await
-        .unwrap();
+    let response =
+        app.client.post(app.api("connect-token")).header("Sec-Fetch-Site", "same-origin").send().await.unwrap();
     assert_eq!(response.status(), StatusCode::OK);
 }
 
@@ -153,18 +107,8 @@ async fn an_expired_code_passes_pelms_error_through() {
     assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
     let body = error_body(response).await;
     assert_eq!(body["error_code"], "token_invalid");
-    assert!(
-        body["message"].as_str().unwrap().contains("expired"),
-        "{body}"
-    );
-    assert_eq!(
-        app.get("connection")
-            .await
-            .json::<Connection>()
-            .await
-            .unwrap(),
-        Connection::none()
-    );
+    assert!(body["message"].as_str().unwrap().contains("expired"), "{body}");
+    assert_eq!(app.get("connection").await.json::<Connection>().await.unwrap(), Connection::none());
 }
 
 #[tokio::test]
@@ -172,10 +116,7 @@ async fn bad_authorization_bodies_are_400s_that_name_the_field() {
     let app = spawn_app().await;
     let cases = [
         (json!({ "authorization_code": "" }), "authorization_code"),
-        (
-            json!({ "authorization_code": "has spaces\u{0}" }),
-            "authorization_code",
-        ),
+        (json!({ "authorization_code": "has spaces\u{0}" }), "authorization_code"),
         (json!({ "code": "wrong-field" }), "body"),
     ];
     for (body, field) in cases {
@@ -185,21 +126,11 @@ async fn bad_authorization_bodies_are_400s_that_name_the_field() {
         assert_eq!(error["error_code"], "parameter_invalid");
         assert_eq!(error["field"], field, "{body}");
     }
-    let response = app
-        .post("authorization")
-        .header("content-type", "application/json")
-        .body("{not json")
-        .send()
-        .await
-        .unwrap();
+    let response =
+        app.post("authorization").header("content-type", "application/json").body("{not json").send().await.unwrap();
     assert_eq!(response.status(), StatusCode::BAD_REQUEST);
     let big = "x".repeat(64 * 1024);
-    let response = app
-        .post("authorization")
-        .json(&json!({ "authorization_code": big }))
-        .send()
-        .await
-        .unwrap();
+    let response = app.post("authorization").json(&json!({ "authorization_code": big })).send().await.unwrap();
     assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
 }
 
@@ -207,22 +138,9 @@ async fn bad_authorization_bodies_are_400s_that_name_the_field() {
 async fn disconnect_forgets_the_token() {
     let app = spawn_app().await;
     app.connect().await;
-    let response = app
-        .client
-        .delete(app.api("connection"))
-        .header("Origin", &app.url)
-        .send()
-        .await
-        .unwrap();
+    let response = app.client.delete(app.api("connection")).header("Origin", &app.url).send().await.unwrap();
     assert_eq!(response.status(), StatusCode::OK);
-    assert_eq!(
-        app.get("connection")
-            .await
-            .json::<Connection>()
-            .await
-            .unwrap(),
-        Connection::none()
-    );
+    assert_eq!(app.get("connection").await.json::<Connection>().await.unwrap(), Connection::none());
     assert_eq!(app.get("accounts").await.status(), StatusCode::UNAUTHORIZED);
 }
 
@@ -231,24 +149,9 @@ async fn two_browsers_are_two_users() {
     let app = spawn_app().await;
     app.connect().await;
     let other = browser();
-    let connection: Connection = other
-        .get(app.api("connection"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let connection: Connection = other.get(app.api("connection")).send().await.unwrap().json().await.unwrap();
     assert!(!connection.connected);
-    assert_eq!(
-        other
-            .get(app.api("accounts"))
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        StatusCode::UNAUTHORIZED
-    );
+    assert_eq!(other.get(app.api("accounts")).send().await.unwrap().status(), StatusCode::UNAUTHORIZED);
 }
 
 #[tokio::test]
@@ -257,53 +160,26 @@ async fn a_restart_on_the_same_database_keeps_the_user_connected() {
     app.connect().await;
     let restarted = start_companion(&app.database, upstream_of(&app.sandbox)).await;
     // The browser's cookie is for 127.0.0.1 on any port, as cookies are.
-    let connection: Connection = app
-        .client
-        .get(format!("{restarted}/api/connection"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let connection: Connection =
+        app.client.get(format!("{restarted}/api/connection")).send().await.unwrap().json().await.unwrap();
     assert!(connection.connected);
-    let accounts = app
-        .client
-        .get(format!("{restarted}/api/accounts"))
-        .send()
-        .await
-        .unwrap();
+    let accounts = app.client.get(format!("{restarted}/api/accounts")).send().await.unwrap();
     assert_eq!(accounts.status(), StatusCode::OK);
 }
 
 #[tokio::test]
 async fn an_unreachable_pelm_is_a_502_with_a_plain_message() {
     let app = spawn_app().await;
-    let closed = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap();
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
     let mut upstream = upstream_of(&app.sandbox);
     upstream.base_url = format!("http://{closed}");
     let dir = tempfile::tempdir().unwrap();
     let url = start_companion(&dir.path().join("c.db"), upstream).await;
-    let response = app
-        .client
-        .post(format!("{url}/api/connect-token"))
-        .header("Origin", &url)
-        .send()
-        .await
-        .unwrap();
+    let response = app.client.post(format!("{url}/api/connect-token")).header("Origin", &url).send().await.unwrap();
     assert_eq!(response.status(), StatusCode::BAD_GATEWAY);
     let body = error_body(response).await;
     assert_eq!(body["error_code"], "internal_error");
-    assert!(
-        !body["message"]
-            .as_str()
-            .unwrap()
-            .contains(&closed.to_string()),
-        "internals leaked: {body}"
-    );
+    assert!(!body["message"].as_str().unwrap().contains(&closed.to_string()), "internals leaked: {body}");
 }
 
 #[tokio::test]

@@ -28,10 +28,7 @@ pub fn dist_dir() -> PathBuf {
 
 /// Where screenshots go: target/e2e-artifacts.
 pub fn artifacts_dir() -> PathBuf {
-    let dir = PathBuf::from(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../target/e2e-artifacts"
-    ));
+    let dir = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../target/e2e-artifacts"));
     std::fs::create_dir_all(&dir).expect("artifacts dir");
     dir
 }
@@ -44,17 +41,11 @@ pub struct Demo {
 
 pub async fn spawn_demo(configure: impl FnOnce(&mut Config)) -> Demo {
     let dir = tempfile::tempdir().expect("temp dir");
-    let mut config = Config::for_tests(format!(
-        "sqlite://{}",
-        dir.path().join("companion.db").display()
-    ));
+    let mut config = Config::for_tests(format!("sqlite://{}", dir.path().join("companion.db").display()));
     config.dist = Some(dist_dir());
     configure(&mut config);
     let spawned = pelm_companion::spawn(config).await.expect("companion");
-    Demo {
-        url: spawned.url(),
-        _dir: dir,
-    }
+    Demo { url: spawned.url(), _dir: dir }
 }
 
 /// Headless Chromium through its own chromedriver, closed when dropped.
@@ -65,24 +56,16 @@ pub struct Browser {
 }
 
 pub async fn start_browser() -> Browser {
-    let chromedriver =
-        std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "/usr/bin/chromedriver".to_owned());
-    let chromium =
-        std::env::var("PELM_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".to_owned());
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let chromedriver = std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "/usr/bin/chromedriver".to_owned());
+    let chromium = std::env::var("PELM_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".to_owned());
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let driver = Command::new(&chromedriver)
         .arg(format!("--port={port}"))
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .kill_on_drop(true)
         .spawn()
-        .unwrap_or_else(|err| {
-            panic!("cannot start {chromedriver}: {err} (./setup.sh installs it)")
-        });
+        .unwrap_or_else(|err| panic!("cannot start {chromedriver}: {err} (./setup.sh installs it)"));
     let profile = tempfile::tempdir().expect("profile dir");
     let mut capabilities = serde_json::Map::new();
     capabilities.insert(
@@ -112,11 +95,7 @@ pub async fn start_browser() -> Browser {
             Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
         }
     };
-    Browser {
-        client,
-        _driver: driver,
-        _profile: profile,
-    }
+    Browser { client, _driver: driver, _profile: profile }
 }
 
 impl Browser {
@@ -131,19 +110,11 @@ impl Browser {
     }
 
     pub async fn click(&self, css: &str) {
-        self.find(css)
-            .await
-            .click()
-            .await
-            .unwrap_or_else(|err| panic!("cannot click {css}: {err}"));
+        self.find(css).await.click().await.unwrap_or_else(|err| panic!("cannot click {css}: {err}"));
     }
 
     pub async fn type_into(&self, css: &str, text: &str) {
-        self.find(css)
-            .await
-            .send_keys(text)
-            .await
-            .unwrap_or_else(|err| panic!("cannot type into {css}: {err}"));
+        self.find(css).await.send_keys(text).await.unwrap_or_else(|err| panic!("cannot type into {css}: {err}"));
     }
 
     /// Waits until `css` matches an element without the `disabled` attribute.
@@ -152,17 +123,10 @@ impl Browser {
         loop {
             let element = self.find(css).await;
             if element.attr("disabled").await.unwrap_or(None).is_none() {
-                element
-                    .click()
-                    .await
-                    .unwrap_or_else(|err| panic!("cannot click {css}: {err}"));
+                element.click().await.unwrap_or_else(|err| panic!("cannot click {css}: {err}"));
                 return;
             }
-            assert!(
-                started.elapsed() < PATIENCE,
-                "{css} stayed disabled: {}",
-                self.text("body").await
-            );
+            assert!(started.elapsed() < PATIENCE, "{css} stayed disabled: {}", self.text("body").await);
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }
@@ -171,11 +135,7 @@ impl Browser {
     pub async fn texts(&self, css: &str, count: usize) -> Vec<String> {
         let started = Instant::now();
         loop {
-            let found = self
-                .client
-                .find_all(Locator::Css(css))
-                .await
-                .unwrap_or_default();
+            let found = self.client.find_all(Locator::Css(css)).await.unwrap_or_default();
             if found.len() == count {
                 let mut texts = Vec::new();
                 for element in found {

@@ -4,10 +4,7 @@
 use fantoccini::Locator;
 use pelm_e2e::{spawn_demo, start_browser, Browser};
 
-const SEED_ADDRESSES: [&str; 2] = [
-    "1 WARRIORS WAY SAN FRANCISCO CA 94158",
-    "1 FERRY BUILDING SAN FRANCISCO CA 94105",
-];
+const SEED_ADDRESSES: [&str; 2] = ["1 WARRIORS WAY SAN FRANCISCO CA 94158", "1 FERRY BUILDING SAN FRANCISCO CA 94105"];
 
 /// Opens the app and records CSP violations from then on: the companion
 /// serves the app under its strict policy.
@@ -25,30 +22,18 @@ async fn open_app(browser: &Browser, url: &str) {
 }
 
 async fn assert_no_csp_violations(browser: &Browser) {
-    let violations = browser
-        .client
-        .execute("return window.__cspViolations;", vec![])
-        .await
-        .unwrap();
-    assert_eq!(
-        violations,
-        serde_json::json!([]),
-        "CSP violations during the flow"
-    );
+    let violations = browser.client.execute("return window.__cspViolations;", vec![]).await.unwrap();
+    assert_eq!(violations, serde_json::json!([]), "CSP violations during the flow");
 }
 
 /// Presses Connect and signs in as user@pelm.com; `artifact` names the modal's screenshot.
 async fn connect_through_the_modal(browser: &Browser, artifact: &str) {
     // The button enables once the token is fetched and the script is ready.
-    browser
-        .click_when_enabled("button[data-action=connect]")
-        .await;
+    browser.click_when_enabled("button[data-action=connect]").await;
     browser.find(".pelm-sbx-overlay").await;
     browser.click("[data-action=accept-terms]").await;
     browser.click("[data-utility-id='1']").await;
-    browser
-        .type_into("#pelm-sbx-username", "user@pelm.com")
-        .await;
+    browser.type_into("#pelm-sbx-username", "user@pelm.com").await;
     browser.type_into("#pelm-sbx-password", "password").await;
     browser.screenshot(&format!("{artifact}-modal")).await;
     browser.click("[data-action=submit-credentials]").await;
@@ -56,8 +41,7 @@ async fn connect_through_the_modal(browser: &Browser, artifact: &str) {
 
 /// Steps 1 to 5: button, Connect token, Connect modal, code exchange, accounts.
 async fn connect_and_see_accounts(script_path: Option<&str>, artifact: &str) {
-    let demo =
-        spawn_demo(|config| config.connect_script_url = script_path.map(str::to_owned)).await;
+    let demo = spawn_demo(|config| config.connect_script_url = script_path.map(str::to_owned)).await;
     let browser = start_browser().await;
     open_app(&browser, &demo.url).await;
     connect_through_the_modal(&browser, artifact).await;
@@ -67,10 +51,7 @@ async fn connect_and_see_accounts(script_path: Option<&str>, artifact: &str) {
     for (card, address) in cards.iter().zip(SEED_ADDRESSES) {
         assert!(card.contains(address), "card {card:?} lacks {address}");
     }
-    assert!(browser
-        .text(".pe-utility")
-        .await
-        .contains("Pacific Gas and Electric"));
+    assert!(browser.text(".pe-utility").await.contains("Pacific Gas and Electric"));
     let page = browser.text("body").await;
     assert!(!page.contains("{\""), "raw JSON on the page: {page}");
     browser.screenshot(artifact).await;
@@ -80,11 +61,7 @@ async fn connect_and_see_accounts(script_path: Option<&str>, artifact: &str) {
     browser.client.refresh().await.unwrap();
     let cards = browser.texts(".pe-card", 2).await;
     assert!(cards[0].contains(SEED_ADDRESSES[0]));
-    assert!(browser
-        .client
-        .find(Locator::Css("button[data-action=connect]"))
-        .await
-        .is_err());
+    assert!(browser.client.find(Locator::Css("button[data-action=connect]")).await.is_err());
 }
 
 #[tokio::test]
@@ -103,25 +80,10 @@ async fn data_still_being_collected_is_explained_then_shown_without_a_reload() {
     let browser = start_browser().await;
     open_app(&browser, &demo.url).await;
     connect_through_the_modal(&browser, "data-not-ready").await;
-    let status = browser
-        .find(".pe-accounts .pe-status")
-        .await
-        .text()
-        .await
-        .unwrap();
-    assert!(
-        status.contains("Your utility is sending your data"),
-        "{status}"
-    );
+    let status = browser.find(".pe-accounts .pe-status").await.text().await.unwrap();
+    assert!(status.contains("Your utility is sending your data"), "{status}");
     let cards = browser.texts(".pe-card", 2).await;
     assert!(cards[1].contains(SEED_ADDRESSES[1]));
-    assert!(
-        browser
-            .client
-            .find(Locator::Css(".pe-notice"))
-            .await
-            .is_err(),
-        "an error was shown"
-    );
+    assert!(browser.client.find(Locator::Css(".pe-notice")).await.is_err(), "an error was shown");
     assert_no_csp_violations(&browser).await;
 }

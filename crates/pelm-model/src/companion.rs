@@ -37,11 +37,7 @@ pub struct Connection {
 
 impl Connection {
     pub fn none() -> Self {
-        Self {
-            connected: false,
-            utility: None,
-            credentials_valid: None,
-        }
+        Self { connected: false, utility: None, credentials_valid: None }
     }
 }
 

@@ -31,6 +31,16 @@ pub enum MeterType {
     Gas,
 }
 
+impl MeterType {
+    /// The name on the wire: `ELECTRIC` or `GAS`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MeterType::Electric => "ELECTRIC",
+            MeterType::Gas => "GAS",
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Meter {
     pub id: String,
@@ -57,6 +67,58 @@ pub struct Account {
     pub ghg_emissions_unit: Option<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub meters: Vec<Meter>,
+}
+
+/// One interval of `GET /intervals`. Times are Unix seconds; `usage` is in the
+/// account's unit for the meter type and is below zero when rooftop solar
+/// exported more than the home used.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Interval {
+    pub start: i64,
+    pub end: i64,
+    pub usage: f64,
+    /// Only some utilities (PG&E, SCE) report emissions. The seed's prose
+    /// calls it `ghg_emission`, its JSON `ghg_emissions`; both are read.
+    #[serde(default, alias = "ghg_emission", skip_serializing_if = "Option::is_none")]
+    pub ghg_emissions: Option<f64>,
+}
+
+/// `GET /intervals`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Intervals {
+    pub utility: String,
+    #[serde(default, rename = "type", skip_serializing_if = "Option::is_none")]
+    pub meter_type: Option<MeterType>,
+    pub account: Account,
+    pub intervals: Vec<Interval>,
+}
+
+/// One bill in Pelm's current `GET /bills` shape; dates are Unix seconds.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Bill {
+    pub id: String,
+    pub start_date: i64,
+    pub end_date: i64,
+    pub statement_date: i64,
+    pub due_date: i64,
+    /// In the account's currency (US dollars for every utility Pelm serves).
+    pub total_amount_due: f64,
+}
+
+/// One element of `GET /bills` in Pelm's current shape.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AccountBills {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account_id: Option<String>,
+    pub bills: Vec<Bill>,
+}
+
+/// One bill in the seed's older shape: a map from bill id to these dates,
+/// written as RFC 1123 strings (`"Wed, 15 Dec 2021 08:00:00 GMT"`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LegacyBill {
+    pub bill_start_date: String,
+    pub bill_end_date: String,
 }
 
 /// `GET /users/{user_id}`.

@@ -53,16 +53,10 @@ struct CodedBody {
 /// A plain-language message for the codes Pelm and the companion send.
 fn known_message(code: &str) -> Option<&'static str> {
     Some(match code {
-        "token_invalid" | "credentials_invalid" => {
-            "Your utility account needs to be connected again."
-        }
-        "data_unavailable" => {
-            "Your utility is sending your data; this usually takes up to 15 minutes."
-        }
+        "token_invalid" | "credentials_invalid" => "Your utility account needs to be connected again.",
+        "data_unavailable" => "Your utility is sending your data; this usually takes up to 15 minutes.",
         "permission_denied" => "You don't have access to this data.",
-        "quota_reached" => {
-            "The data service is busy for now. This is not something you did; try again later."
-        }
+        "quota_reached" => "The data service is busy for now. This is not something you did; try again later.",
         "utility_unavailable" => "We can't connect to this utility yet.",
         "feature_unavailable" => "Your utility doesn't provide this yet.",
         "internal_error" => "Something went wrong on our side. Try again in a moment.",
@@ -72,9 +66,7 @@ fn known_message(code: &str) -> Option<&'static str> {
 
 fn recovery(status: Option<u16>, code: Option<&str>) -> Recovery {
     match (code, status) {
-        (Some("token_invalid" | "credentials_invalid"), _) | (None, Some(401)) => {
-            Recovery::Reconnect
-        }
+        (Some("token_invalid" | "credentials_invalid"), _) | (None, Some(401)) => Recovery::Reconnect,
         (Some("data_unavailable"), _) => Recovery::WaitForData,
         (Some("internal_error"), _) | (_, Some(429 | 500..=599)) | (_, None) => Recovery::Retry,
         _ => Recovery::None,
@@ -84,23 +76,12 @@ fn recovery(status: Option<u16>, code: Option<&str>) -> Recovery {
 impl Problem {
     fn new(status: Option<u16>, code: Option<String>, message: String) -> Self {
         let recovery = recovery(status, code.as_deref());
-        Self {
-            code,
-            message,
-            status,
-            request_id: None,
-            field: None,
-            recovery,
-        }
+        Self { code, message, status, request_id: None, field: None, recovery }
     }
 
     /// The request never got an answer.
     pub fn network() -> Self {
-        Self::new(
-            None,
-            None,
-            "We couldn't reach the server. Check your connection and try again.".to_owned(),
-        )
+        Self::new(None, None, "We couldn't reach the server. Check your connection and try again.".to_owned())
     }
 
     /// A successful status whose body is not what the app expects.
@@ -156,10 +137,7 @@ mod tests {
 
     #[test]
     fn unknown_codes_are_kept_with_the_servers_message() {
-        let p = Problem::from_response(
-            409,
-            r#"{"error_code":"brand_new_code","message":"Try the other door."}"#,
-        );
+        let p = Problem::from_response(409, r#"{"error_code":"brand_new_code","message":"Try the other door."}"#);
         assert_eq!(p.code.as_deref(), Some("brand_new_code"));
         assert_eq!(p.message, "Try the other door.");
         assert_eq!(p.recovery, Recovery::None);
@@ -175,19 +153,13 @@ mod tests {
 
     #[test]
     fn empty_body_and_bare_401_are_understood() {
-        assert!(Problem::from_response(503, "")
-            .message
-            .contains("empty answer"));
-        assert_eq!(
-            Problem::from_response(401, "").recovery,
-            Recovery::Reconnect
-        );
+        assert!(Problem::from_response(503, "").message.contains("empty answer"));
+        assert_eq!(Problem::from_response(401, "").recovery, Recovery::Reconnect);
     }
 
     #[test]
     fn hyphenated_request_id_is_read() {
-        let p =
-            Problem::from_response(500, r#"{"error_code":"internal_error","request-id":"abc"}"#);
+        let p = Problem::from_response(500, r#"{"error_code":"internal_error","request-id":"abc"}"#);
         assert_eq!(p.request_id.as_deref(), Some("abc"));
     }
 }

@@ -25,10 +25,7 @@ const SCRIPT: &str = include_str!("../assets/connect.js");
 
 pub fn routes() -> Router<Sandbox> {
     // The modal runs in the embedding page, on whatever origin that is.
-    let cors = CorsLayer::new()
-        .allow_origin(Any)
-        .allow_methods([Method::POST])
-        .allow_headers([header::CONTENT_TYPE]);
+    let cors = CorsLayer::new().allow_origin(Any).allow_methods([Method::POST]).allow_headers([header::CONTENT_TYPE]);
     let modal_api = Router::new()
         .route("/session", post(session))
         .route("/login", post(login))
@@ -36,20 +33,14 @@ pub fn routes() -> Router<Sandbox> {
         .route("/validate", post(validate))
         .layer(cors);
     Router::new()
-        .route(
-            "/connect/pelm-connect.js",
-            get(|| async { script("legacy") }),
-        )
+        .route("/connect/pelm-connect.js", get(|| async { script("legacy") }))
         .route("/initialize.js", get(|| async { script("current") }))
         .nest("/connect/api", modal_api)
 }
 
 fn script(generation: &str) -> impl IntoResponse {
     (
-        [
-            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
-            (header::CACHE_CONTROL, "no-cache"),
-        ],
+        [(header::CONTENT_TYPE, "text/javascript; charset=utf-8"), (header::CACHE_CONTROL, "no-cache")],
         SCRIPT.replace("__PELM_CONNECT_GENERATION__", generation),
     )
 }
@@ -87,39 +78,19 @@ struct Connected {
 }
 
 fn live_session(sandbox: &Sandbox, token: &str) -> Result<ConnectSession, PelmError> {
-    sandbox
-        .store()
-        .connect_session(token)
-        .ok_or_else(|| PelmError::token_invalid("connect token"))
+    sandbox.store().connect_session(token).ok_or_else(|| PelmError::token_invalid("connect token"))
 }
 
-async fn session(
-    State(sandbox): State<Sandbox>,
-    Json(req): Json<TokenOnly>,
-) -> Result<Json<SessionView>, PelmError> {
+async fn session(State(sandbox): State<Sandbox>, Json(req): Json<TokenOnly>) -> Result<Json<SessionView>, PelmError> {
     let session = live_session(&sandbox, &req.connect_token)?;
-    let mode = if sandbox.store().is_connected(&session.user_id) {
-        "update"
-    } else {
-        "create"
-    };
+    let mode = if sandbox.store().is_connected(&session.user_id) { "update" } else { "create" };
     Ok(Json(SessionView {
         mode,
-        utilities: scenarios::UTILITIES
-            .iter()
-            .map(|u| UtilityView {
-                id: u.id,
-                full_name: u.full_name,
-            })
-            .collect(),
+        utilities: scenarios::UTILITIES.iter().map(|u| UtilityView { id: u.id, full_name: u.full_name }).collect(),
         preselected_utility_id: session.utility_id,
         test_logins: scenarios::SCENARIOS
             .iter()
-            .map(|s| TestLogin {
-                username: s.username,
-                password: s.password,
-                purpose: s.purpose,
-            })
+            .map(|s| TestLogin { username: s.username, password: s.password, purpose: s.purpose })
             .collect(),
     }))
 }
@@ -147,10 +118,7 @@ fn fail_attempt(sandbox: &Sandbox, token: &str, failure: PelmError) -> PelmError
     }
 }
 
-async fn login(
-    State(sandbox): State<Sandbox>,
-    Json(req): Json<LoginRequest>,
-) -> Result<Json<Connected>, PelmError> {
+async fn login(State(sandbox): State<Sandbox>, Json(req): Json<LoginRequest>) -> Result<Json<Connected>, PelmError> {
     let session = live_session(&sandbox, &req.connect_token)?;
     if session.failed_logins >= MAX_LOGIN_ATTEMPTS {
         return Err(PelmError::max_attempted_logins());
@@ -160,29 +128,19 @@ async fn login(
     if !utility.supported {
         return Err(PelmError::utility_unavailable(utility.full_name));
     }
-    let Some(scenario) = scenarios::scenario(&req.username).filter(|s| s.password == req.password)
-    else {
-        return Err(fail_attempt(
-            &sandbox,
-            &req.connect_token,
-            PelmError::login_rejected(),
-        ));
+    let Some(scenario) = scenarios::scenario(&req.username).filter(|s| s.password == req.password) else {
+        return Err(fail_attempt(&sandbox, &req.connect_token, PelmError::login_rejected()));
     };
     match scenario.outcome {
         Outcome::Connects => {
-            let authorization_code =
-                sandbox
-                    .store()
-                    .connect(&session.user_id, utility.id, scenario);
+            let authorization_code = sandbox.store().connect(&session.user_id, utility.id, scenario);
             Ok(Json(Connected { authorization_code }))
         }
         Outcome::Mfa { .. } => {
             let utility_id = utility.id.to_owned();
             sandbox
                 .store()
-                .update_connect_session(&req.connect_token, |s| {
-                    s.pending_mfa = Some((scenario, utility_id))
-                });
+                .update_connect_session(&req.connect_token, |s| s.pending_mfa = Some((scenario, utility_id)));
             Err(PelmError::mfa_required())
         }
     }
@@ -194,39 +152,22 @@ struct MfaRequest {
     code: String,
 }
 
-async fn mfa(
-    State(sandbox): State<Sandbox>,
-    Json(req): Json<MfaRequest>,
-) -> Result<Json<Connected>, PelmError> {
+async fn mfa(State(sandbox): State<Sandbox>, Json(req): Json<MfaRequest>) -> Result<Json<Connected>, PelmError> {
     let session = live_session(&sandbox, &req.connect_token)?;
     if session.failed_logins >= MAX_LOGIN_ATTEMPTS {
         return Err(PelmError::max_attempted_logins());
     }
     let Some((scenario, utility_id)) = session.pending_mfa else {
-        return Err(PelmError::parameter_invalid(
-            "code",
-            "no login is waiting for MFA",
-        ));
+        return Err(PelmError::parameter_invalid("code", "no login is waiting for MFA"));
     };
     let Outcome::Mfa { code } = scenario.outcome else {
-        return Err(PelmError::parameter_invalid(
-            "code",
-            "this login does not use MFA",
-        ));
+        return Err(PelmError::parameter_invalid("code", "this login does not use MFA"));
     };
     if req.code.trim() != code {
-        return Err(fail_attempt(
-            &sandbox,
-            &req.connect_token,
-            PelmError::mfa_failed(),
-        ));
+        return Err(fail_attempt(&sandbox, &req.connect_token, PelmError::mfa_failed()));
     }
-    sandbox
-        .store()
-        .update_connect_session(&req.connect_token, |s| s.pending_mfa = None);
-    let authorization_code = sandbox
-        .store()
-        .connect(&session.user_id, &utility_id, scenario);
+    sandbox.store().update_connect_session(&req.connect_token, |s| s.pending_mfa = None);
+    let authorization_code = sandbox.store().connect(&session.user_id, &utility_id, scenario);
     Ok(Json(Connected { authorization_code }))
 }
 
@@ -236,10 +177,5 @@ struct Validity {
 }
 
 async fn validate(State(sandbox): State<Sandbox>, Json(req): Json<TokenOnly>) -> Json<Validity> {
-    Json(Validity {
-        valid: sandbox
-            .store()
-            .connect_session(&req.connect_token)
-            .is_some(),
-    })
+    Json(Validity { valid: sandbox.store().connect_session(&req.connect_token).is_some() })
 }

@@ -8,8 +8,12 @@
 //! README.
 
 mod api;
+pub mod bills;
+pub mod civil;
 mod connect;
+pub mod data;
 mod error;
+pub mod faults;
 pub mod scenarios;
 mod store;
 
@@ -21,6 +25,7 @@ use axum::Router;
 use tokio::net::TcpListener;
 
 pub use error::PelmError;
+pub use faults::Faults;
 pub use store::Clock;
 
 /// What a sandbox is started with.
@@ -32,6 +37,10 @@ pub struct Config {
     pub secret: String,
     /// How long data calls answer `data_unavailable` after a user connects.
     pub data_delay: Duration,
+    /// Faults injected into the REST API.
+    pub faults: Faults,
+    /// Answer `/bills` in the seed's older shape: a map from bill id to RFC 1123 dates.
+    pub legacy_bills: bool,
 }
 
 impl Config {
@@ -41,6 +50,8 @@ impl Config {
             client_id: format!("sandbox-client-{}", store::random_hex(8)),
             secret: format!("sandbox-secret-{}", store::random_hex(24)),
             data_delay: Duration::ZERO,
+            faults: Faults::default(),
+            legacy_bills: false,
         }
     }
 }
@@ -54,6 +65,8 @@ pub struct Sandbox {
 struct Inner {
     config: Config,
     store: store::Store,
+    /// REST calls so far, for the quota fault.
+    calls: std::sync::atomic::AtomicU64,
 }
 
 impl Sandbox {
@@ -64,12 +77,7 @@ impl Sandbox {
     /// A sandbox whose notion of "now" is `clock`, so tests can expire tokens
     /// without waiting 30 minutes.
     pub fn with_clock(config: Config, clock: Clock) -> Self {
-        Self {
-            inner: Arc::new(Inner {
-                config,
-                store: store::Store::new(clock),
-            }),
-        }
+        Self { inner: Arc::new(Inner { config, store: store::Store::new(clock), calls: Default::default() }) }
     }
 
     pub fn config(&self) -> &Config {
@@ -83,7 +91,8 @@ impl Sandbox {
 
 /// The sandbox's routes: Pelm's REST API and the Connect scripts, rooted at `/`.
 pub fn app(sandbox: Sandbox) -> Router {
-    api::routes().merge(connect::routes()).with_state(sandbox)
+    let rest = api::routes().route_layer(axum::middleware::from_fn_with_state(sandbox.clone(), faults::inject));
+    rest.merge(connect::routes()).with_state(sandbox)
 }
 
 /// Serves the sandbox on `listener` until the process ends.

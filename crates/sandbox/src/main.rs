@@ -2,12 +2,13 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use clap::Parser;
-use pelm_sandbox::{Config, Sandbox};
+use pelm_sandbox::{Config, Faults, Sandbox};
 
 /// A local simulator of Pelm's API and of Connect, for development and tests.
 ///
 /// REST calls must carry the configured Pelm-Client-Id and Pelm-Secret. Connect's
 /// scripts are at /connect/pelm-connect.js (legacy API) and /initialize.js (current API).
+/// The fault options apply to the REST API only, never to Connect's scripts.
 #[derive(Parser, Debug)]
 #[command(name = "pelm-sandbox", version)]
 struct Args {
@@ -18,30 +19,49 @@ struct Args {
     #[arg(long, env = "PELM_CLIENT_ID", default_value = "sandbox-client")]
     client_id: String,
     /// Secret that REST calls must send as Pelm-Secret.
-    #[arg(
-        long,
-        env = "PELM_SECRET",
-        default_value = "sandbox-secret",
-        hide_env_values = true
-    )]
+    #[arg(long, env = "PELM_SECRET", default_value = "sandbox-secret", hide_env_values = true)]
     secret: String,
     /// Seconds that data calls answer data_unavailable after a user connects.
     #[arg(long, env = "PELM_SANDBOX_DATA_DELAY", default_value_t = 0)]
     data_delay: u64,
+    /// Answer /bills in the seed's older shape (a map from bill id to RFC 1123 dates).
+    #[arg(long, env = "PELM_SANDBOX_LEGACY_BILLS")]
+    legacy_bills: bool,
+    /// Fault: milliseconds added before every REST answer.
+    #[arg(long, env = "PELM_SANDBOX_LATENCY_MS", default_value_t = 0)]
+    latency_ms: u64,
+    /// Fault: share of REST calls (0 to 1) answered 500 internal_error.
+    #[arg(long, env = "PELM_SANDBOX_ERROR_RATE", default_value_t = 0.0)]
+    error_rate: f64,
+    /// Fault: share of REST calls whose connection drops mid-answer.
+    #[arg(long, env = "PELM_SANDBOX_DROP_RATE", default_value_t = 0.0)]
+    drop_rate: f64,
+    /// Fault: REST calls allowed in all; later ones get 402 quota_reached.
+    #[arg(long, env = "PELM_SANDBOX_QUOTA")]
+    quota: Option<u64>,
+    /// Fault: share of successful REST answers whose JSON is cut short.
+    #[arg(long, env = "PELM_SANDBOX_MALFORMED_RATE", default_value_t = 0.0)]
+    malformed_rate: f64,
 }
 
 #[tokio::main]
 async fn main() -> std::io::Result<()> {
     tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
-        )
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
         .init();
     let args = Args::parse();
     let config = Config {
         client_id: args.client_id,
         secret: args.secret,
         data_delay: Duration::from_secs(args.data_delay),
+        legacy_bills: args.legacy_bills,
+        faults: Faults {
+            latency: Duration::from_millis(args.latency_ms),
+            error_rate: args.error_rate,
+            drop_rate: args.drop_rate,
+            quota: args.quota,
+            malformed_rate: args.malformed_rate,
+        },
     };
     let listener = tokio::net::TcpListener::bind(args.listen).await?;
     tracing::info!(addr = %listener.local_addr()?, "Pelm sandbox listening");

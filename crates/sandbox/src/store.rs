@@ -26,24 +26,18 @@ impl Clock {
     }
 
     pub fn now(&self) -> i64 {
-        let real = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map(|d| d.as_secs() as i64)
-            .unwrap_or(0);
+        let real = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0);
         real + self.offset_secs.load(Ordering::Relaxed)
     }
 
     pub fn advance(&self, by: Duration) {
-        self.offset_secs
-            .fetch_add(by.as_secs() as i64, Ordering::Relaxed);
+        self.offset_secs.fetch_add(by.as_secs() as i64, Ordering::Relaxed);
     }
 }
 
 pub fn random_hex(bytes: usize) -> String {
     let mut rng = rand::rng();
-    (0..bytes)
-        .map(|_| format!("{:02x}", rng.random::<u8>()))
-        .collect()
+    (0..bytes).map(|_| format!("{:02x}", rng.random::<u8>())).collect()
 }
 
 /// A Connect token and the Connect session opened with it.
@@ -65,13 +59,24 @@ struct AuthorizationCode {
     used: bool,
 }
 
+/// An account and what its data is generated from.
+#[derive(Debug, Clone)]
+pub struct AccountRecord {
+    pub account: Account,
+    pub seed: AccountSeed,
+    /// Meter ids in the order of `seed.meter_types`.
+    pub meter_ids: Vec<String>,
+}
+
 /// A user's link to a utility, made by a successful Connect login.
 #[derive(Debug, Clone)]
 pub struct Connection {
     pub utility_id: String,
     pub username: String,
-    pub accounts: Vec<Account>,
+    pub accounts: Vec<AccountRecord>,
     pub connected_at: i64,
+    /// Seconds after `connected_at` before data calls answer.
+    pub data_delay: u64,
     pub credentials_valid: bool,
 }
 
@@ -100,10 +105,7 @@ pub enum CodeRejected {
 
 impl Store {
     pub fn new(clock: Clock) -> Self {
-        Self {
-            clock,
-            state: Mutex::default(),
-        }
+        Self { clock, state: Mutex::default() }
     }
 
     pub fn now(&self) -> i64 {
@@ -112,9 +114,7 @@ impl Store {
 
     fn state(&self) -> MutexGuard<'_, State> {
         // A panic while holding the lock leaves plain maps behind, still usable.
-        self.state
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     pub fn issue_connect_token(&self, user_id: &str, utility_id: Option<String>) -> String {
@@ -154,26 +154,17 @@ impl Store {
         let connection = Connection {
             utility_id: utility_id.to_owned(),
             username: scenario.username.to_owned(),
-            accounts: scenario
-                .accounts
-                .iter()
-                .enumerate()
-                .map(|(i, seed)| account(user_id, i, seed))
-                .collect(),
+            accounts: scenario.accounts.iter().enumerate().map(|(i, seed)| account(user_id, i, seed)).collect(),
             connected_at: now,
+            data_delay: scenario.data_delay,
             credentials_valid: true,
         };
         let code = random_hex(20);
         let mut state = self.state();
         state.connections.insert(user_id.to_owned(), connection);
-        state.codes.insert(
-            code.clone(),
-            AuthorizationCode {
-                user_id: user_id.to_owned(),
-                issued_at: now,
-                used: false,
-            },
-        );
+        state
+            .codes
+            .insert(code.clone(), AuthorizationCode { user_id: user_id.to_owned(), issued_at: now, used: false });
         code
     }
 
@@ -202,40 +193,75 @@ impl Store {
     pub fn connection(&self, user_id: &str) -> Option<Connection> {
         self.state().connections.get(user_id).cloned()
     }
+
+    /// The user who owns `account_id`, whoever that is.
+    pub fn account_owner(&self, account_id: &str) -> Option<String> {
+        let state = self.state();
+        state
+            .connections
+            .iter()
+            .find(|(_, c)| c.accounts.iter().any(|a| a.account.id == account_id))
+            .map(|(user, _)| user.clone())
+    }
+
+    /// The user and account that own `meter_id`, whoever that is.
+    pub fn meter_owner(&self, meter_id: &str) -> Option<(String, String)> {
+        let state = self.state();
+        state.connections.iter().find_map(|(user, c)| {
+            c.accounts
+                .iter()
+                .find(|a| a.meter_ids.iter().any(|m| m == meter_id))
+                .map(|a| (user.clone(), a.account.id.clone()))
+        })
+    }
+
+    /// Every connection, for finding who owns a bill.
+    pub fn connections(&self) -> Vec<(String, Connection)> {
+        self.state().connections.iter().map(|(u, c)| (u.clone(), c.clone())).collect()
+    }
+
+    /// Revokes an access token; true if it existed.
+    pub fn revoke(&self, token: &str) -> bool {
+        self.state().access_tokens.remove(token).is_some()
+    }
+
+    /// Marks the user's utility credentials as (in)valid, as when they change
+    /// their utility password; false if the user is unknown.
+    pub fn set_credentials_valid(&self, user_id: &str, valid: bool) -> bool {
+        match self.state().connections.get_mut(user_id) {
+            Some(connection) => {
+                connection.credentials_valid = valid;
+                true
+            }
+            None => false,
+        }
+    }
 }
 
 /// Ids are derived from the user and the account's position, so a user who
 /// connects again sees the same accounts.
-fn account(user_id: &str, index: usize, seed: &AccountSeed) -> Account {
+fn account(user_id: &str, index: usize, seed: &AccountSeed) -> AccountRecord {
     let id = uuid_like(&format!("{user_id}/{index}"));
-    Account {
+    let meter_ids: Vec<String> =
+        seed.meter_types.iter().enumerate().map(|(m, _)| uuid_like(&format!("{id}/meter/{m}"))).collect();
+    let account = Account {
         id: id.clone(),
         account_number: Some(seed.account_number.to_owned()),
         address: Some(seed.address.to_owned()),
         usage_unit: Some("kwh".to_owned()),
         emissions_unit: Some("kg_co2e_per_kwh".to_owned()),
         available_meter_types: seed.meter_types.to_vec(),
-        gas_usage_unit: seed
-            .meter_types
-            .contains(&MeterType::Gas)
-            .then(|| "therm".to_owned()),
+        gas_usage_unit: seed.meter_types.contains(&MeterType::Gas).then(|| "therm".to_owned()),
         ghg_emissions_unit: Some("kg_co2e".to_owned()),
-        meters: seed
-            .meter_types
-            .iter()
-            .enumerate()
-            .map(|(m, _)| Meter {
-                id: uuid_like(&format!("{id}/meter/{m}")),
-            })
-            .collect(),
-    }
+        meters: meter_ids.iter().map(|id| Meter { id: id.clone() }).collect(),
+    };
+    AccountRecord { account, seed: *seed, meter_ids }
 }
 
 /// A stable UUID-shaped id from any string (FNV-1a, twice, with different seeds).
 pub fn uuid_like(key: &str) -> String {
     fn fnv(seed: u64, key: &str) -> u64 {
-        key.bytes()
-            .fold(seed, |h, b| (h ^ b as u64).wrapping_mul(0x100_0000_01b3))
+        key.bytes().fold(seed, |h, b| (h ^ b as u64).wrapping_mul(0x100_0000_01b3))
     }
     let hi = fnv(0xcbf2_9ce4_8422_2325, key);
     let lo = fnv(0x8422_2325_cbf2_9ce4, key);

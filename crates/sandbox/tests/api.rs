@@ -1,109 +1,12 @@
 //! The sandbox over real HTTP on loopback, as the companion and Connect use it.
 
+mod common;
+
 use std::time::Duration;
 
-use pelm_sandbox::{Clock, Config, Sandbox};
-use reqwest::{Client, RequestBuilder, StatusCode};
+use common::spawn_sandbox;
+use reqwest::StatusCode;
 use serde_json::{json, Value};
-
-struct Pelm {
-    url: String,
-    config: Config,
-    clock: Clock,
-    http: Client,
-}
-
-async fn spawn_sandbox(data_delay: Duration) -> Pelm {
-    let mut config = Config::random();
-    config.data_delay = data_delay;
-    let clock = Clock::system();
-    let spawned = pelm_sandbox::spawn(Sandbox::with_clock(config.clone(), clock.clone()))
-        .await
-        .unwrap();
-    Pelm {
-        url: spawned.url(),
-        config,
-        clock,
-        http: Client::new(),
-    }
-}
-
-impl Pelm {
-    fn signed(&self, request: RequestBuilder) -> RequestBuilder {
-        request
-            .header("Pelm-Client-Id", &self.config.client_id)
-            .header("Pelm-Secret", &self.config.secret)
-    }
-
-    async fn connect_token(&self, user_id: &str) -> String {
-        let response = self
-            .signed(self.http.post(format!("{}/auth/connect-token", self.url)))
-            .form(&[("user_id", user_id)])
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(response.status(), StatusCode::OK);
-        let body: Value = response.json().await.unwrap();
-        assert_eq!(body["expires_in"], 1800);
-        body["connect_token"].as_str().unwrap().to_owned()
-    }
-
-    async fn modal(&self, path: &str, body: Value) -> (StatusCode, Value) {
-        let response = self
-            .http
-            .post(format!("{}/connect/api/{path}", self.url))
-            .json(&body)
-            .send()
-            .await
-            .unwrap();
-        (response.status(), response.json().await.unwrap())
-    }
-
-    async fn login(
-        &self,
-        token: &str,
-        utility_id: &str,
-        username: &str,
-        password: &str,
-    ) -> (StatusCode, Value) {
-        self.modal("login", json!({"connect_token": token, "utility_id": utility_id, "username": username, "password": password}))
-            .await
-    }
-
-    async fn code_for(&self, user_id: &str) -> String {
-        let token = self.connect_token(user_id).await;
-        let (status, body) = self.login(&token, "1", "user@pelm.com", "password").await;
-        assert_eq!(status, StatusCode::OK, "{body}");
-        body["authorization_code"].as_str().unwrap().to_owned()
-    }
-
-    async fn exchange(&self, code: &str) -> (StatusCode, Value) {
-        let response = self
-            .signed(self.http.post(format!("{}/auth/token", self.url)))
-            .form(&[("code", code), ("grant_type", "code")])
-            .send()
-            .await
-            .unwrap();
-        (response.status(), response.json().await.unwrap())
-    }
-
-    async fn access_token(&self, user_id: &str) -> String {
-        let code = self.code_for(user_id).await;
-        let (status, body) = self.exchange(&code).await;
-        assert_eq!(status, StatusCode::OK, "{body}");
-        body["access_token"].as_str().unwrap().to_owned()
-    }
-
-    async fn accounts(&self, token: &str) -> (StatusCode, Value) {
-        let response = self
-            .signed(self.http.get(format!("{}/accounts", self.url)))
-            .bearer_auth(token)
-            .send()
-            .await
-            .unwrap();
-        (response.status(), response.json().await.unwrap())
-    }
-}
 
 #[tokio::test]
 async fn rest_calls_need_this_sandboxs_client_credentials() {
@@ -126,27 +29,12 @@ async fn rest_calls_need_this_sandboxs_client_credentials() {
 async fn a_connect_token_needs_a_user_id_and_a_known_utility() {
     let pelm = spawn_sandbox(Duration::ZERO).await;
     let url = format!("{}/auth/connect-token", pelm.url);
-    let missing = pelm
-        .signed(pelm.http.post(&url))
-        .form(&[("utility_id", "1")])
-        .send()
-        .await
-        .unwrap();
+    let missing = pelm.signed(pelm.http.post(&url)).form(&[("utility_id", "1")]).send().await.unwrap();
     assert_eq!(missing.status(), StatusCode::BAD_REQUEST);
-    assert_eq!(
-        missing.json::<Value>().await.unwrap()["error_code"],
-        "parameter_missing"
-    );
-    let unknown = pelm
-        .signed(pelm.http.post(&url))
-        .form(&[("user_id", "u"), ("utility_id", "999")])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(
-        unknown.json::<Value>().await.unwrap()["error_code"],
-        "parameter_invalid"
-    );
+    assert_eq!(missing.json::<Value>().await.unwrap()["error_code"], "parameter_missing");
+    let unknown =
+        pelm.signed(pelm.http.post(&url)).form(&[("user_id", "u"), ("utility_id", "999")]).send().await.unwrap();
+    assert_eq!(unknown.json::<Value>().await.unwrap()["error_code"], "parameter_invalid");
 }
 
 #[tokio::test]
@@ -170,23 +58,14 @@ async fn a_code_works_once_and_only_for_ten_minutes() {
 async fn a_connect_token_expires_after_thirty_minutes() {
     let pelm = spawn_sandbox(Duration::ZERO).await;
     let token = pelm.connect_token("u1").await;
-    let (status, body) = pelm
-        .modal("session", json!({ "connect_token": token }))
-        .await;
+    let (status, body) = pelm.modal("session", json!({ "connect_token": token })).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(body["mode"], "create");
     pelm.clock.advance(Duration::from_secs(30 * 60));
-    let (status, body) = pelm
-        .modal("session", json!({ "connect_token": token }))
-        .await;
+    let (status, body) = pelm.modal("session", json!({ "connect_token": token })).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     assert_eq!(body["error_code"], "token_invalid");
-    assert_eq!(
-        pelm.modal("validate", json!({ "connect_token": token }))
-            .await
-            .1["valid"],
-        false
-    );
+    assert_eq!(pelm.modal("validate", json!({ "connect_token": token })).await.1["valid"], false);
 }
 
 #[tokio::test]
@@ -194,12 +73,7 @@ async fn a_known_user_opens_connect_in_update_mode() {
     let pelm = spawn_sandbox(Duration::ZERO).await;
     pelm.access_token("u1").await;
     let token = pelm.connect_token("u1").await;
-    assert_eq!(
-        pelm.modal("session", json!({ "connect_token": token }))
-            .await
-            .1["mode"],
-        "update"
-    );
+    assert_eq!(pelm.modal("session", json!({ "connect_token": token })).await.1["mode"], "update");
 }
 
 #[tokio::test]
@@ -207,27 +81,12 @@ async fn mfa_asks_for_the_code_and_rejects_a_wrong_one() {
     let pelm = spawn_sandbox(Duration::ZERO).await;
     let token = pelm.connect_token("u1").await;
     let (status, body) = pelm.login(&token, "1", "mfa@pelm.com", "password").await;
-    assert_eq!(
-        (status, body["error_code"].as_str()),
-        (StatusCode::UNAUTHORIZED, Some("mfa_required"))
-    );
-    let (status, body) = pelm
-        .modal("mfa", json!({"connect_token": token, "code": "0000"}))
-        .await;
-    assert_eq!(
-        (status, body["error_code"].as_str()),
-        (StatusCode::UNAUTHORIZED, Some("mfa_failed"))
-    );
-    let (status, body) = pelm
-        .modal("mfa", json!({"connect_token": token, "code": "1234"}))
-        .await;
+    assert_eq!((status, body["error_code"].as_str()), (StatusCode::UNAUTHORIZED, Some("mfa_required")));
+    let (status, body) = pelm.modal("mfa", json!({"connect_token": token, "code": "0000"})).await;
+    assert_eq!((status, body["error_code"].as_str()), (StatusCode::UNAUTHORIZED, Some("mfa_failed")));
+    let (status, body) = pelm.modal("mfa", json!({"connect_token": token, "code": "1234"})).await;
     assert_eq!(status, StatusCode::OK, "{body}");
-    assert_eq!(
-        pelm.exchange(body["authorization_code"].as_str().unwrap())
-            .await
-            .0,
-        StatusCode::OK
-    );
+    assert_eq!(pelm.exchange(body["authorization_code"].as_str().unwrap()).await.0, StatusCode::OK);
 }
 
 #[tokio::test]
@@ -236,16 +95,10 @@ async fn three_failed_logins_lock_the_connect_session() {
     let token = pelm.connect_token("u1").await;
     for _ in 0..2 {
         let (status, body) = pelm.login(&token, "1", "user@pelm.com", "wrong").await;
-        assert_eq!(
-            (status, body["error_code"].as_str()),
-            (StatusCode::UNAUTHORIZED, Some("credentials_invalid"))
-        );
+        assert_eq!((status, body["error_code"].as_str()), (StatusCode::UNAUTHORIZED, Some("credentials_invalid")));
     }
     let (status, body) = pelm.login(&token, "1", "user@pelm.com", "wrong").await;
-    assert_eq!(
-        (status, body["error_code"].as_str()),
-        (StatusCode::FORBIDDEN, Some("connect_max_attempted_logins"))
-    );
+    assert_eq!((status, body["error_code"].as_str()), (StatusCode::FORBIDDEN, Some("connect_max_attempted_logins")));
     // Locked means locked, even with the right password.
     let (_, body) = pelm.login(&token, "1", "user@pelm.com", "password").await;
     assert_eq!(body["error_code"], "connect_max_attempted_logins");
@@ -258,20 +111,14 @@ async fn an_unsupported_utility_is_utility_unavailable() {
     let (status, body) = pelm.login(&token, "8", "user@pelm.com", "password").await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(body["error_code"], "utility_unavailable");
-    assert!(body["message"]
-        .as_str()
-        .unwrap()
-        .contains("Cherokee Electric Cooperative"));
+    assert!(body["message"].as_str().unwrap().contains("Cherokee Electric Cooperative"));
 }
 
 #[tokio::test]
 async fn accounts_need_a_bearer_token_of_this_sandbox() {
     let pelm = spawn_sandbox(Duration::ZERO).await;
     let (status, body) = pelm.accounts("made-up").await;
-    assert_eq!(
-        (status, body["error_code"].as_str()),
-        (StatusCode::UNAUTHORIZED, Some("token_invalid"))
-    );
+    assert_eq!((status, body["error_code"].as_str()), (StatusCode::UNAUTHORIZED, Some("token_invalid")));
     let token = pelm.access_token("u1").await;
     let (status, body) = pelm.accounts(&token).await;
     assert_eq!(status, StatusCode::OK);
@@ -289,10 +136,7 @@ async fn data_is_unavailable_for_the_configured_delay_after_connecting() {
     let pelm = spawn_sandbox(Duration::from_secs(120)).await;
     let token = pelm.access_token("u1").await;
     let (status, body) = pelm.accounts(&token).await;
-    assert_eq!(
-        (status, body["error_code"].as_str()),
-        (StatusCode::BAD_REQUEST, Some("data_unavailable"))
-    );
+    assert_eq!((status, body["error_code"].as_str()), (StatusCode::BAD_REQUEST, Some("data_unavailable")));
     pelm.clock.advance(Duration::from_secs(120));
     assert_eq!(pelm.accounts(&token).await.0, StatusCode::OK);
 }
@@ -301,11 +145,7 @@ async fn data_is_unavailable_for_the_configured_delay_after_connecting() {
 async fn users_endpoint_names_the_utility() {
     let pelm = spawn_sandbox(Duration::ZERO).await;
     pelm.access_token("site-user-7").await;
-    let response = pelm
-        .signed(pelm.http.get(format!("{}/users/site-user-7", pelm.url)))
-        .send()
-        .await
-        .unwrap();
+    let response = pelm.signed(pelm.http.get(format!("{}/users/site-user-7", pelm.url))).send().await.unwrap();
     let user: Value = response.json().await.unwrap();
     assert_eq!(user["utility"]["full_name"], "Pacific Gas and Electric");
     assert_eq!(user["credentials_valid"], true);
@@ -314,26 +154,12 @@ async fn users_endpoint_names_the_utility() {
 #[tokio::test]
 async fn both_script_generations_are_served_with_their_own_api() {
     let pelm = spawn_sandbox(Duration::ZERO).await;
-    for (path, generation) in [
-        ("/connect/pelm-connect.js", "legacy"),
-        ("/initialize.js", "current"),
-    ] {
-        let response = pelm
-            .http
-            .get(format!("{}{path}", pelm.url))
-            .send()
-            .await
-            .unwrap();
+    for (path, generation) in [("/connect/pelm-connect.js", "legacy"), ("/initialize.js", "current")] {
+        let response = pelm.http.get(format!("{}{path}", pelm.url)).send().await.unwrap();
         assert_eq!(response.status(), StatusCode::OK);
-        assert!(response.headers()["content-type"]
-            .to_str()
-            .unwrap()
-            .starts_with("text/javascript"));
+        assert!(response.headers()["content-type"].to_str().unwrap().starts_with("text/javascript"));
         let script = response.text().await.unwrap();
-        assert!(
-            script.contains(&format!("var GENERATION = \"{generation}\"")),
-            "{path}"
-        );
+        assert!(script.contains(&format!("var GENERATION = \"{generation}\"")), "{path}");
         assert!(!script.contains("__PELM_CONNECT_GENERATION__"));
     }
 }

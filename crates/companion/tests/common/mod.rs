@@ -24,52 +24,30 @@ pub struct TestApp {
 
 /// A browser: its own cookie jar, so its own session.
 pub fn browser() -> reqwest::Client {
-    reqwest::Client::builder()
-        .cookie_store(true)
-        .build()
-        .expect("client")
+    reqwest::Client::builder().cookie_store(true).build().expect("client")
 }
 
 pub async fn spawn_app() -> TestApp {
     let dir = tempfile::tempdir().expect("temp dir");
     let database = dir.path().join("companion.db");
     let clock = Clock::system();
-    let sandbox = pelm_sandbox::spawn(Sandbox::with_clock(
-        pelm_sandbox::Config::random(),
-        clock.clone(),
-    ))
-    .await
-    .expect("sandbox");
+    let sandbox =
+        pelm_sandbox::spawn(Sandbox::with_clock(pelm_sandbox::Config::random(), clock.clone())).await.expect("sandbox");
     let url = start_companion(&database, upstream_of(&sandbox)).await;
-    TestApp {
-        url,
-        client: browser(),
-        sandbox,
-        clock,
-        database,
-        _dir: dir,
-    }
+    TestApp { url, client: browser(), sandbox, clock, database, _dir: dir }
 }
 
 pub fn upstream_of(sandbox: &pelm_sandbox::Spawned) -> Upstream {
     let config = sandbox.sandbox.config();
-    Upstream {
-        base_url: sandbox.url(),
-        client_id: config.client_id.clone(),
-        secret: config.secret.clone(),
-    }
+    Upstream { base_url: sandbox.url(), client_id: config.client_id.clone(), secret: config.secret.clone() }
 }
 
 /// Starts a companion on `database` against `upstream`; returns its base URL.
 pub async fn start_companion(database: &std::path::Path, upstream: Upstream) -> String {
     let config = Config::for_tests(format!("sqlite://{}", database.display()));
-    let listener = tokio::net::TcpListener::bind(config.listen)
-        .await
-        .expect("bind");
+    let listener = tokio::net::TcpListener::bind(config.listen).await.expect("bind");
     let script = "/sandbox/connect/pelm-connect.js".to_owned();
-    let state = AppState::new(config, upstream, script, None)
-        .await
-        .expect("state");
+    let state = AppState::new(config, upstream, script, None).await.expect("state");
     let spawned = serve_in_background(listener, state).expect("serve");
     spawned.url()
 }
@@ -85,11 +63,7 @@ impl TestApp {
     }
 
     pub async fn get(&self, path: &str) -> Response {
-        self.client
-            .get(self.api(path))
-            .send()
-            .await
-            .expect("request")
+        self.client.get(self.api(path)).send().await.expect("request")
     }
 
     pub async fn connect_token(&self) -> ConnectTokenGrant {
@@ -109,18 +83,11 @@ impl TestApp {
             .expect("login");
         assert_eq!(response.status(), StatusCode::OK, "login failed");
         let body: Value = response.json().await.expect("json");
-        body["authorization_code"]
-            .as_str()
-            .expect("code")
-            .to_owned()
+        body["authorization_code"].as_str().expect("code").to_owned()
     }
 
     pub async fn authorize(&self, code: &str) -> Response {
-        self.post("authorization")
-            .json(&json!({ "authorization_code": code }))
-            .send()
-            .await
-            .expect("request")
+        self.post("authorization").json(&json!({ "authorization_code": code })).send().await.expect("request")
     }
 
     /// The whole Connect flow for user@pelm.com; returns the connection.
@@ -135,10 +102,7 @@ impl TestApp {
 
 /// A response header as text; panics if it is missing.
 pub fn header(response: &Response, name: &str) -> String {
-    let value = response
-        .headers()
-        .get(name)
-        .unwrap_or_else(|| panic!("no {name} header"));
+    let value = response.headers().get(name).unwrap_or_else(|| panic!("no {name} header"));
     value.to_str().expect("text header").to_owned()
 }
 
