@@ -37,12 +37,8 @@ pub async fn connect_token() -> Result<ConnectTokenGrant, Problem> {
 }
 
 pub async fn authorize(code: String) -> Result<Connection, Problem> {
-    let body = AuthorizationRequest {
-        authorization_code: code,
-    };
-    let request = Request::post(&url("authorization"))
-        .json(&body)
-        .map_err(|_| Problem::network())?;
+    let body = AuthorizationRequest { authorization_code: code };
+    let request = Request::post(&url("authorization")).json(&body).map_err(|_| Problem::network())?;
     read(request.send().await).await
 }
 

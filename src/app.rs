@@ -38,18 +38,8 @@ fn Home(initial: Connection) -> impl IntoView {
         }
     });
     let connected = move || connection.with(|c| c.connected);
-    let utility = move || {
-        connection
-            .with(|c| c.utility.clone())
-            .unwrap_or_else(|| "Your utility".to_owned())
-    };
-    let disconnect_error = move || {
-        disconnect
-            .value()
-            .get()
-            .and_then(Result::err)
-            .map(|p| p.message)
-    };
+    let utility = move || connection.with(|c| c.utility.clone()).unwrap_or_else(|| "Your utility".to_owned());
+    let disconnect_error = move || disconnect.value().get().and_then(Result::err).map(|p| p.message);
 
     view! {
         <Show when=connected fallback=move || view! {

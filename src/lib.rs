@@ -23,9 +23,7 @@ pub fn mount() {
         .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok())
         .or_else(|| document.body());
     let Some(host) = host else {
-        web_sys::console::error_1(
-            &"Pelm energy app: no host element and no body to mount into".into(),
-        );
+        web_sys::console::error_1(&"Pelm energy app: no host element and no body to mount into".into());
         return;
     };
     host.class_list().add_1("pelm-energy").ok();

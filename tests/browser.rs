@@ -40,8 +40,5 @@ async fn without_a_companion_the_app_explains_and_offers_a_retry() {
     }
     let retry = wait_for(&host, "button").await;
     assert_eq!(retry.text_content().as_deref(), Some("Try again"));
-    assert!(
-        !host.inner_html().contains("Checking your connection"),
-        "a spinner was left running"
-    );
+    assert!(!host.inner_html().contains("Checking your connection"), "a spinner was left running");
 }

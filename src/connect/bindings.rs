@@ -41,8 +41,7 @@ fn has_function(target: &JsValue, name: &str) -> bool {
 
 pub(super) fn detect() -> Result<Generation, String> {
     let global = js_sys::global();
-    let connect =
-        Reflect::get(&global, &JsValue::from_str("PelmConnect")).unwrap_or(JsValue::UNDEFINED);
+    let connect = Reflect::get(&global, &JsValue::from_str("PelmConnect")).unwrap_or(JsValue::UNDEFINED);
     if connect.is_undefined() || connect.is_null() {
         return Err("The Connect script loaded but did not define PelmConnect.".to_owned());
     }
@@ -51,10 +50,7 @@ pub(super) fn detect() -> Result<Generation, String> {
     } else if has_function(&connect, "create") {
         Ok(Generation::Legacy(connect.unchecked_into()))
     } else {
-        Err(
-            "The Connect script offers neither PelmConnect.create nor PelmConnect.initialize."
-                .to_owned(),
-        )
+        Err("The Connect script offers neither PelmConnect.create nor PelmConnect.initialize.".to_owned())
     }
 }
 
@@ -63,8 +59,7 @@ pub(super) fn describe(err: &JsValue) -> String {
     if let Some(error) = err.dyn_ref::<js_sys::Error>() {
         return String::from(error.message());
     }
-    err.as_string()
-        .unwrap_or_else(|| "unknown error".to_owned())
+    err.as_string().unwrap_or_else(|| "unknown error".to_owned())
 }
 
 pub(super) fn set(target: &Object, key: &str, value: &JsValue) {

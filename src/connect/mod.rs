@@ -91,9 +91,7 @@ impl Session {
             _ => Ok(()),
         };
         if let Err(err) = result {
-            web_sys::console::warn_1(
-                &format!("Pelm Connect exit failed: {}", bindings::describe(&err)).into(),
-            );
+            web_sys::console::warn_1(&format!("Pelm Connect exit failed: {}", bindings::describe(&err)).into());
         }
     }
 }
@@ -108,8 +106,7 @@ struct ExitMetadata {
 }
 
 fn exit_from_js(status: &JsValue, metadata: &JsValue) -> ConnectExit {
-    let metadata: ExitMetadata =
-        serde_wasm_bindgen::from_value(metadata.clone()).unwrap_or_default();
+    let metadata: ExitMetadata = serde_wasm_bindgen::from_value(metadata.clone()).unwrap_or_default();
     ConnectExit {
         status: status.as_string().unwrap_or_else(|| "unknown".to_owned()),
         utility_name: metadata.utility_name,
@@ -119,10 +116,7 @@ fn exit_from_js(status: &JsValue, metadata: &JsValue) -> ConnectExit {
 }
 
 pub fn use_pelm_connect(options: UsePelmConnectOptions) -> UsePelmConnectReturn {
-    let UsePelmConnectOptions {
-        on_success,
-        on_exit,
-    } = options;
+    let UsePelmConnectOptions { on_success, on_exit } = options;
     let status = RwSignal::new(ConnectStatus::Preparing("Getting Connect ready…"));
     let session = StoredValue::new_local(None::<Session>);
     let attempt = RwSignal::new(0u32);
@@ -158,9 +152,7 @@ pub fn use_pelm_connect(options: UsePelmConnectOptions) -> UsePelmConnectReturn 
         match opened {
             Some(Ok(())) => status.set(ConnectStatus::Open),
             Some(Err(err)) => {
-                web_sys::console::warn_1(
-                    &format!("Pelm Connect could not open: {}", bindings::describe(&err)).into(),
-                );
+                web_sys::console::warn_1(&format!("Pelm Connect could not open: {}", bindings::describe(&err)).into());
                 // The usual cause is a stale token: start over with a fresh one.
                 attempt.update(|n| *n += 1);
             }
@@ -168,11 +160,7 @@ pub fn use_pelm_connect(options: UsePelmConnectOptions) -> UsePelmConnectReturn 
         }
     });
     let retry = Callback::new(move |()| attempt.update(|n| *n += 1));
-    UsePelmConnectReturn {
-        status: status.into(),
-        open,
-        retry,
-    }
+    UsePelmConnectReturn { status: status.into(), open, retry }
 }
 
 async fn prepare(
@@ -181,12 +169,8 @@ async fn prepare(
     on_success: Callback<String>,
     on_exit: Callback<ConnectExit>,
 ) -> Result<(), String> {
-    status.set(ConnectStatus::Preparing(
-        "Getting a secure Connect session…",
-    ));
-    let grant = api::connect_token()
-        .await
-        .map_err(|problem| problem.message)?;
+    status.set(ConnectStatus::Preparing("Getting a secure Connect session…"));
+    let grant = api::connect_token().await.map_err(|problem| problem.message)?;
     status.set(ConnectStatus::Preparing("Loading Pelm Connect…"));
     script::load(&grant.connect_script_url).await?;
     let generation = bindings::detect()?;
@@ -208,25 +192,17 @@ async fn prepare(
     };
     let on_exit_js = {
         let closing = closing.clone();
-        Closure::<dyn FnMut(JsValue, JsValue)>::new(
-            move |exit_status: JsValue, metadata: JsValue| {
-                if closing.get() {
-                    return;
-                }
-                let exit = exit_from_js(&exit_status, &metadata);
-                if !matches!(
-                    exit.status.as_str(),
-                    "user_initiated_exit" | "unavailable_utility_credentials_submitted"
-                ) {
-                    web_sys::console::warn_2(
-                        &format!("Pelm Connect exited with status {}", exit.status).into(),
-                        &metadata,
-                    );
-                }
-                status.try_set(ConnectStatus::Ready);
-                spawn_local(async move { on_exit.run(exit) });
-            },
-        )
+        Closure::<dyn FnMut(JsValue, JsValue)>::new(move |exit_status: JsValue, metadata: JsValue| {
+            if closing.get() {
+                return;
+            }
+            let exit = exit_from_js(&exit_status, &metadata);
+            if !matches!(exit.status.as_str(), "user_initiated_exit" | "unavailable_utility_credentials_submitted") {
+                web_sys::console::warn_2(&format!("Pelm Connect exited with status {}", exit.status).into(), &metadata);
+            }
+            status.try_set(ConnectStatus::Ready);
+            spawn_local(async move { on_exit.run(exit) });
+        })
     };
     let on_ready_js = Closure::<dyn FnMut()>::new(move || {
         if status.try_get_untracked() == Some(WAITING_FOR_READY) {
@@ -235,22 +211,14 @@ async fn prepare(
     });
 
     let config = Object::new();
-    bindings::set(
-        &config,
-        "connectToken",
-        &JsValue::from_str(&grant.connect_token),
-    );
+    bindings::set(&config, "connectToken", &JsValue::from_str(&grant.connect_token));
     bindings::set(&config, "onSuccess", on_success_js.as_ref());
     bindings::set(&config, "onExit", on_exit_js.as_ref());
 
     let legacy_handle = match &generation {
         Generation::Legacy(connect) => {
-            let created = connect
-                .create(&config)
-                .map_err(|e| bindings::describe(&e))?;
-            let handle = JsFuture::from(created)
-                .await
-                .map_err(|e| bindings::describe(&e))?;
+            let created = connect.create(&config).map_err(|e| bindings::describe(&e))?;
+            let handle = JsFuture::from(created).await.map_err(|e| bindings::describe(&e))?;
             Some(handle.unchecked_into::<LegacyHandle>())
         }
         Generation::Current(connect) => {
@@ -275,9 +243,7 @@ async fn prepare(
         set_timeout(
             move || {
                 if status.try_get_untracked() == Some(WAITING_FOR_READY) {
-                    status.try_set(ConnectStatus::Failed(
-                        "Pelm Connect did not become ready.".to_owned(),
-                    ));
+                    status.try_set(ConnectStatus::Failed("Pelm Connect did not become ready.".to_owned()));
                 }
             },
             READY_TIMEOUT,
@@ -287,7 +253,5 @@ async fn prepare(
 }
 
 fn initialize(connect: &CurrentConnect, config: &Object) -> Result<(), String> {
-    connect
-        .initialize(config)
-        .map_err(|e| bindings::describe(&e))
+    connect.initialize(config).map_err(|e| bindings::describe(&e))
 }

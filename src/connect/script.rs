@@ -40,13 +40,9 @@ fn settle(url: &str, loaded: bool) {
 }
 
 fn inject(url: &str) -> Result<Entry, String> {
-    let document = web_sys::window()
-        .and_then(|w| w.document())
-        .ok_or("no document")?;
-    let element: web_sys::HtmlScriptElement = document
-        .create_element("script")
-        .map_err(|_| "cannot create a script element")?
-        .unchecked_into();
+    let document = web_sys::window().and_then(|w| w.document()).ok_or("no document")?;
+    let element: web_sys::HtmlScriptElement =
+        document.create_element("script").map_err(|_| "cannot create a script element")?.unchecked_into();
     let on_load = {
         let url = url.to_owned();
         Closure::<dyn FnMut()>::new(move || settle(&url, true))
@@ -60,56 +56,37 @@ fn inject(url: &str) -> Result<Entry, String> {
     element.set_async(true);
     element.set_src(url);
     element.set_attribute("data-pelm-connect-loader", "").ok();
-    let parent = document
-        .head()
-        .map(|h| h.unchecked_into::<web_sys::Element>())
-        .or_else(|| document.document_element());
-    parent
-        .ok_or("no element to attach a script to")?
-        .append_child(&element)
-        .map_err(|_| "cannot attach the script")?;
-    Ok(Entry {
-        state: State::Loading,
-        element,
-        waiters: Vec::new(),
-        _on_load: on_load,
-        _on_error: on_error,
-    })
+    let parent =
+        document.head().map(|h| h.unchecked_into::<web_sys::Element>()).or_else(|| document.document_element());
+    parent.ok_or("no element to attach a script to")?.append_child(&element).map_err(|_| "cannot attach the script")?;
+    Ok(Entry { state: State::Loading, element, waiters: Vec::new(), _on_load: on_load, _on_error: on_error })
 }
 
 /// Resolves once the script at `url` has run. A script that failed to load
 /// is injected afresh on the next call, so a retry really retries.
 pub(super) async fn load(url: &str) -> Result<(), String> {
-    let waiting = SCRIPTS.with_borrow_mut(
-        |scripts| -> Result<Option<oneshot::Receiver<bool>>, String> {
-            match scripts.get(url).map(|e| e.state) {
-                Some(State::Loaded) => return Ok(None),
-                Some(State::Failed) => {
-                    if let Some(old) = scripts.remove(url) {
-                        old.element.remove();
-                    }
+    let waiting = SCRIPTS.with_borrow_mut(|scripts| -> Result<Option<oneshot::Receiver<bool>>, String> {
+        match scripts.get(url).map(|e| e.state) {
+            Some(State::Loaded) => return Ok(None),
+            Some(State::Failed) => {
+                if let Some(old) = scripts.remove(url) {
+                    old.element.remove();
                 }
-                _ => {}
             }
-            if !scripts.contains_key(url) {
-                scripts.insert(url.to_owned(), inject(url)?);
-            }
-            let (tx, rx) = oneshot::channel();
-            scripts
-                .get_mut(url)
-                .expect("inserted above")
-                .waiters
-                .push(tx);
-            Ok(Some(rx))
-        },
-    )?;
+            _ => {}
+        }
+        if !scripts.contains_key(url) {
+            scripts.insert(url.to_owned(), inject(url)?);
+        }
+        let (tx, rx) = oneshot::channel();
+        scripts.get_mut(url).expect("inserted above").waiters.push(tx);
+        Ok(Some(rx))
+    })?;
     match waiting {
         None => Ok(()),
         Some(rx) => match rx.await {
             Ok(true) => Ok(()),
-            _ => Err(format!(
-                "The Connect script could not be loaded from {url}."
-            )),
+            _ => Err(format!("The Connect script could not be loaded from {url}.")),
         },
     }
 }
@@ -124,10 +101,7 @@ mod tests {
 
     fn injected(url: &str) -> u32 {
         let document = web_sys::window().unwrap().document().unwrap();
-        document
-            .query_selector_all(&format!("script[src=\"{url}\"]"))
-            .unwrap()
-            .length()
+        document.query_selector_all(&format!("script[src=\"{url}\"]")).unwrap().length()
     }
 
     #[wasm_bindgen_test]

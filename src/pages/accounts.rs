@@ -52,11 +52,7 @@ fn account_card(account: Account) -> impl IntoView {
 pub fn Accounts() -> impl IntoView {
     let waiting = RwSignal::new(None::<String>);
     let accounts = LocalResource::new(move || accounts_when_ready(waiting));
-    let loading = move || {
-        waiting
-            .get()
-            .unwrap_or_else(|| "Loading your accounts…".to_owned())
-    };
+    let loading = move || waiting.get().unwrap_or_else(|| "Loading your accounts…".to_owned());
     view! {
         <section class="pe-accounts" aria-labelledby="pe-accounts-title">
             <h2 id="pe-accounts-title" class="pe-subtitle">"Your accounts"</h2>

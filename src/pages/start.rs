@@ -34,9 +34,7 @@ pub fn Start(on_connected: Callback<Connection>) -> impl IntoView {
     });
     Effect::new(move |_| match authorize.value().get() {
         Some(Ok(connection)) => on_connected.run(connection),
-        Some(Err(problem)) => {
-            notice.set(Some(format!("{} Please connect again.", problem.message)))
-        }
+        Some(Err(problem)) => notice.set(Some(format!("{} Please connect again.", problem.message))),
         None => {}
     });
 
