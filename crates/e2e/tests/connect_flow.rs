@@ -87,3 +87,50 @@ async fn data_still_being_collected_is_explained_then_shown_without_a_reload() {
     assert!(browser.client.find(Locator::Css(".pe-notice")).await.is_err(), "an error was shown");
     assert_no_csp_violations(&browser).await;
 }
+
+#[tokio::test]
+async fn mfa_through_the_current_script_rejects_a_wrong_code_then_connects() {
+    let demo = spawn_demo(|config| config.connect_script_url = Some("/sandbox/initialize.js".to_owned())).await;
+    let browser = start_browser().await;
+    open_app(&browser, &demo.url).await;
+    browser.click_when_enabled("button[data-action=connect]").await;
+    browser.click("[data-action=accept-terms]").await;
+    browser.click("[data-utility-id='2']").await;
+    browser.type_into("#pelm-sbx-username", "mfa@pelm.com").await;
+    browser.type_into("#pelm-sbx-password", "password").await;
+    browser.click("[data-action=submit-credentials]").await;
+    browser.type_into("#pelm-sbx-mfa-code", "0000").await;
+    browser.click("[data-action=submit-mfa]").await;
+    let error = browser.find(".pelm-sbx-error:not([hidden])").await.text().await.unwrap();
+    assert!(error.contains("MFA verification failed"), "{error}");
+    browser.find("#pelm-sbx-mfa-code").await.clear().await.unwrap();
+    browser.type_into("#pelm-sbx-mfa-code", "1234").await;
+    browser.click("[data-action=submit-mfa]").await;
+    browser.texts(".pe-card", 2).await;
+    assert!(browser.text(".pe-utility").await.contains("Southern California Edison"));
+    assert_no_csp_violations(&browser).await;
+}
+
+#[tokio::test]
+async fn escape_closes_quietly_and_an_unsupported_utility_is_named() {
+    let demo = spawn_demo(|_| {}).await;
+    let browser = start_browser().await;
+    open_app(&browser, &demo.url).await;
+
+    // Escape: Connect closes, the app returns to the start with nothing to report.
+    browser.click_when_enabled("button[data-action=connect]").await;
+    browser.find("[data-action=accept-terms]").await.send_keys("\u{e00c}").await.unwrap();
+    browser.click_when_enabled("button[data-action=connect]").await;
+    assert!(browser.client.find(Locator::Css(".pe-notice")).await.is_err(), "a quiet exit showed a notice");
+
+    // The button opened Connect again; pick the utility Pelm lists but cannot connect to.
+    browser.click("[data-action=accept-terms]").await;
+    browser.click("[data-utility-id='8']").await;
+    browser.type_into("#pelm-sbx-username", "user@pelm.com").await;
+    browser.type_into("#pelm-sbx-password", "password").await;
+    browser.click("[data-action=submit-credentials]").await;
+    let notice = browser.find(".pe-notice").await.text().await.unwrap();
+    assert_eq!(notice, "We can't connect to Cherokee Electric Cooperative yet.");
+    assert!(browser.client.find(Locator::Css(".pelm-sbx-overlay")).await.is_err(), "the modal stayed open");
+    browser.screenshot("unsupported-utility").await;
+}

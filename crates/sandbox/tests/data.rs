@@ -380,3 +380,14 @@ async fn faults_latency_drops_and_malformed_bodies() {
     let script = garbled.http.get(format!("{}/connect/pelm-connect.js", garbled.url)).send().await.unwrap();
     assert!(script.text().await.unwrap().contains("PelmConnect"));
 }
+
+#[tokio::test]
+async fn the_slow_login_holds_its_data_back_for_two_minutes() {
+    let pelm = spawn_sandbox(Duration::ZERO).await;
+    let token = connected(&pelm, "u1", "slow@pelm.com", "1").await;
+    assert_eq!(code_of(get(&pelm, &token, "/accounts").await).await, "data_unavailable");
+    pelm.clock.advance(Duration::from_secs(119));
+    assert_eq!(code_of(get(&pelm, &token, "/bills").await).await, "data_unavailable");
+    pelm.clock.advance(Duration::from_secs(1));
+    assert_eq!(pelm.accounts(&token).await.0, StatusCode::OK);
+}
