@@ -123,6 +123,20 @@ async fn escape_closes_quietly_and_an_unsupported_utility_is_named() {
     browser.click_when_enabled("button[data-action=connect]").await;
     assert!(browser.client.find(Locator::Css(".pe-notice")).await.is_err(), "a quiet exit showed a notice");
 
+    // Focus is trapped in the dialog: Tab and Shift+Tab never leave it.
+    for keys in ["\u{e004}", "\u{e008}\u{e004}"] {
+        for _ in 0..6 {
+            let focused = browser.client.active_element().await.unwrap();
+            focused.send_keys(keys).await.unwrap();
+            let inside = browser
+                .client
+                .execute("return !!document.activeElement.closest('.pelm-sbx-dialog');", vec![])
+                .await
+                .unwrap();
+            assert_eq!(inside, serde_json::json!(true), "focus left the Connect dialog");
+        }
+    }
+
     // The button opened Connect again; pick the utility Pelm lists but cannot connect to.
     browser.click("[data-action=accept-terms]").await;
     browser.click("[data-utility-id='8']").await;
