@@ -71,6 +71,28 @@ pub struct Config {
     #[arg(long, env = "PELM_SECURE_COOKIES")]
     pub secure_cookies: bool,
 
+    /// Key that encrypts access tokens at rest: 64 hex digits or base64 of 32 bytes.
+    /// Required without --sandbox; with it, a missing key means a random one per run.
+    #[arg(long, env = "PELM_TOKEN_KEY", hide_env_values = true)]
+    pub token_key: Option<String>,
+
+    /// Know the user by this request header, set by the site's authenticating proxy,
+    /// instead of by the companion's session cookie. Only use it behind such a proxy.
+    #[arg(long, env = "PELM_IDENTITY_HEADER")]
+    pub identity_header: Option<String>,
+
+    /// API requests one user may make per minute; more get 429 with Retry-After.
+    #[arg(long, env = "PELM_RATE_LIMIT", default_value_t = 300)]
+    pub rate_limit_per_minute: u32,
+
+    /// Seconds Pelm's data answers are kept per user and query (0 turns the cache off).
+    #[arg(long, env = "PELM_CACHE_TTL", default_value_t = 60)]
+    pub cache_ttl: u64,
+
+    /// Tries for each GET to Pelm, with exponential backoff and jitter (1 turns retries off).
+    #[arg(long, env = "PELM_UPSTREAM_ATTEMPTS", default_value_t = 4)]
+    pub upstream_attempts: u32,
+
     /// Seconds allowed to open a connection to Pelm.
     #[arg(long, env = "PELM_CONNECT_TIMEOUT", default_value_t = 5)]
     pub upstream_connect_timeout: u64,
@@ -106,6 +128,11 @@ impl Config {
             api_prefix: "/api".to_owned(),
             allowed_origins: Vec::new(),
             secure_cookies: false,
+            token_key: Some(hex::encode(rand::random::<[u8; 32]>())),
+            identity_header: None,
+            rate_limit_per_minute: 10_000,
+            cache_ttl: 60,
+            upstream_attempts: 4,
             upstream_connect_timeout: 5,
             upstream_timeout: 30,
         }

@@ -26,6 +26,10 @@ pub enum ApiError {
     NotConnected,
     #[error("no such route")]
     NotFound,
+    #[error("no identity header from the site's proxy")]
+    Unauthenticated,
+    #[error("rate limited for {retry_after:?}")]
+    RateLimited { retry_after: std::time::Duration },
     #[error("forbidden: {0}")]
     Forbidden(String),
     #[error("internal: {0}")]
@@ -79,6 +83,15 @@ impl IntoResponse for ApiError {
                 "No utility account is connected yet.".to_owned(),
                 None,
             ),
+            ApiError::Unauthenticated => {
+                (StatusCode::UNAUTHORIZED, "unauthenticated".to_owned(), "Sign in to the site first.".to_owned(), None)
+            }
+            ApiError::RateLimited { .. } => (
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate_limited".to_owned(),
+                "Too many requests. Wait a moment and try again.".to_owned(),
+                None,
+            ),
             ApiError::NotFound => {
                 (StatusCode::NOT_FOUND, "not_found".to_owned(), "There is no such API route.".to_owned(), None)
             }
@@ -97,6 +110,10 @@ impl IntoResponse for ApiError {
         }
         let body = ErrorBody { error_code: code, message, request_id: None, field: field.map(str::to_owned) };
         let mut response = status.into_response();
+        if let ApiError::RateLimited { retry_after } = &self {
+            let seconds = retry_after.as_secs_f64().ceil().max(1.0) as u64;
+            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        }
         // The request id is known only to the middleware below, which writes the body.
         response.extensions_mut().insert(body);
         response

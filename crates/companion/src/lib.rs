@@ -5,7 +5,9 @@
 //! browser app under `/api`. In one-port deployments it also serves the built
 //! app, and in sandbox mode it mounts the Pelm sandbox at `/sandbox`.
 
+mod cache;
 pub mod config;
+pub mod crypto;
 pub mod error;
 pub mod pelm;
 mod routes;
@@ -15,6 +17,7 @@ pub mod store;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::extract::DefaultBodyLimit;
 use axum::{middleware, Router};
@@ -29,6 +32,9 @@ use store::Store;
 
 /// Largest request body the API accepts; its bodies are a few short fields.
 const API_BODY_LIMIT: usize = 16 * 1024;
+/// Bounds of the cache of Pelm's answers.
+const CACHE_ENTRIES: usize = 4096;
+const CACHE_BYTES: usize = 256 * 1024 * 1024;
 
 #[derive(Clone)]
 pub struct AppState {
@@ -44,6 +50,8 @@ struct Inner {
     mounted_sandbox: Option<Sandbox>,
     /// Serialises code exchanges so a code posted twice at once is exchanged once.
     exchange_lock: tokio::sync::Mutex<()>,
+    cache: cache::ResponseCache,
+    rate_limiter: session::RateLimiter,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -66,8 +74,23 @@ impl AppState {
         connect_script_url: String,
         mounted_sandbox: Option<Sandbox>,
     ) -> Result<Self, StartError> {
-        let store = Store::open(&config.database_url).await?;
-        let pelm = PelmClient::new(upstream, config.connect_timeout(), config.timeout())?;
+        let cipher = match &config.token_key {
+            Some(key) => crypto::TokenCipher::from_text(key).map_err(StartError::Config)?,
+            None if mounted_sandbox.is_some() => {
+                tracing::warn!("no PELM_TOKEN_KEY: tokens are sealed with a random key and will not survive a restart");
+                crypto::TokenCipher::random()
+            }
+            None => {
+                return Err(StartError::Config(
+                    "PELM_TOKEN_KEY is required to encrypt access tokens at rest".to_owned(),
+                ))
+            }
+        };
+        let store = Store::open(&config.database_url, cipher).await?;
+        let retry = pelm::RetryPolicy { attempts: config.upstream_attempts.max(1), ..pelm::RetryPolicy::default() };
+        let pelm = PelmClient::new(upstream, config.connect_timeout(), config.timeout(), retry)?;
+        let cache = cache::ResponseCache::new(Duration::from_secs(config.cache_ttl), CACHE_ENTRIES, CACHE_BYTES);
+        let rate_limiter = session::RateLimiter::new(config.rate_limit_per_minute);
         Ok(Self {
             inner: Arc::new(Inner {
                 config,
@@ -76,6 +99,8 @@ impl AppState {
                 connect_script_url,
                 mounted_sandbox,
                 exchange_lock: tokio::sync::Mutex::new(()),
+                cache,
+                rate_limiter,
             }),
         })
     }
@@ -134,8 +159,15 @@ pub fn app(state: AppState) -> Router {
     router
         .layer(middleware::from_fn(error::with_request_id))
         .layer(PropagateRequestIdLayer::x_request_id())
-        .layer(TraceLayer::new_for_http())
+        .layer(TraceLayer::new_for_http().make_span_with(request_span))
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+}
+
+/// Every log line of a request carries its id, the one the client sees in
+/// `x-request-id` and in error bodies. The query string is left out.
+fn request_span(request: &axum::http::Request<axum::body::Body>) -> tracing::Span {
+    let id = request.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("-");
+    tracing::info_span!("request", method = %request.method(), path = %request.uri().path(), request_id = %id)
 }
 
 /// Serves `state` on `listener` until SIGTERM or Ctrl-C, then lets requests in flight finish.

@@ -3,11 +3,13 @@ use pelm_companion::{AppState, Config};
 
 #[tokio::main]
 async fn main() {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,tower_http=info".into()),
-        )
-        .init();
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
+    // PELM_LOG_FORMAT=json: one JSON object per line, for log collectors.
+    if std::env::var("PELM_LOG_FORMAT").is_ok_and(|f| f.eq_ignore_ascii_case("json")) {
+        tracing_subscriber::fmt().json().with_env_filter(filter).init();
+    } else {
+        tracing_subscriber::fmt().with_env_filter(filter).init();
+    }
     let config = Config::parse();
     if let Err(err) = serve(config).await {
         eprintln!("pelm-companion: {err}");

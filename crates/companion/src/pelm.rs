@@ -1,10 +1,17 @@
 //! The companion's one HTTP client to Pelm (or to the sandbox standing in for it).
+//!
+//! GETs are idempotent, so they are retried on failures that say nothing about
+//! the request itself: a refused or dropped connection, a timeout, a 5xx, an
+//! answer that is not JSON. POSTs are sent once: exchanging a code twice would
+//! fail the second time. Pelm's own 4xx answers are never retried.
 
 use std::time::Duration;
 
+use axum::body::Bytes;
 use pelm_model::pelm::{AccessToken, Account, ConnectToken, ErrorBody, User};
+use rand::Rng;
 use reqwest::{RequestBuilder, StatusCode};
-use serde::de::DeserializeOwned;
+use serde::de::{DeserializeOwned, IgnoredAny};
 
 use crate::error::ApiError;
 
@@ -22,16 +29,53 @@ impl std::fmt::Debug for Upstream {
     }
 }
 
+/// How GETs are retried: up to `attempts` tries, waiting a random time up to
+/// `base * 2^n` (capped at `max_delay`) before try n+1 ("full jitter").
+#[derive(Clone, Copy, Debug)]
+pub struct RetryPolicy {
+    pub attempts: u32,
+    pub base: Duration,
+    pub max_delay: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        Self { attempts: 4, base: Duration::from_millis(100), max_delay: Duration::from_secs(2) }
+    }
+}
+
+impl RetryPolicy {
+    fn delay(&self, retry: u32) -> Duration {
+        let ceiling = self.base.saturating_mul(1 << retry.min(16)).min(self.max_delay);
+        ceiling.mul_f64(rand::rng().random::<f64>())
+    }
+}
+
 #[derive(Clone, Debug)]
 pub struct PelmClient {
     http: reqwest::Client,
     upstream: Upstream,
+    retry: RetryPolicy,
+}
+
+/// Whether a failed GET is worth another try.
+fn retryable(err: &ApiError) -> bool {
+    match err {
+        ApiError::Upstream(_) => true,
+        ApiError::Pelm { status, .. } => status.is_server_error() || *status == StatusCode::TOO_MANY_REQUESTS,
+        _ => false,
+    }
 }
 
 impl PelmClient {
-    pub fn new(upstream: Upstream, connect_timeout: Duration, timeout: Duration) -> Result<Self, reqwest::Error> {
+    pub fn new(
+        upstream: Upstream,
+        connect_timeout: Duration,
+        timeout: Duration,
+        retry: RetryPolicy,
+    ) -> Result<Self, reqwest::Error> {
         let http = reqwest::Client::builder().connect_timeout(connect_timeout).timeout(timeout).build()?;
-        Ok(Self { http, upstream })
+        Ok(Self { http, upstream, retry })
     }
 
     fn url(&self, path: &str) -> String {
@@ -42,12 +86,9 @@ impl PelmClient {
         request.header("Pelm-Client-Id", &self.upstream.client_id).header("Pelm-Secret", &self.upstream.secret)
     }
 
-    /// Sends `request` and decodes Pelm's answer: `T` on success, Pelm's error
-    /// body passed through on failure, and [`ApiError::Upstream`] for anything
-    /// that is not Pelm speaking (a proxy's HTML page, a dropped connection).
-    async fn call<T: DeserializeOwned>(&self, what: &str, request: RequestBuilder) -> Result<T, ApiError> {
-        // Errors are described without the URL's query or any header: no token
-        // or secret may reach a log line.
+    /// Sends once and reads the whole answer. Errors are described without the
+    /// URL's query or any header: no token or secret may reach a log line.
+    async fn send(&self, what: &str, request: RequestBuilder) -> Result<(StatusCode, Bytes), ApiError> {
         let response = self
             .signed(request)
             .send()
@@ -58,13 +99,68 @@ impl PelmClient {
             .bytes()
             .await
             .map_err(|err| ApiError::Upstream(format!("{what}: reading body: {}", describe(&err))))?;
+        Ok((status, bytes))
+    }
+
+    /// The body of a successful answer, known to be JSON; Pelm's error body
+    /// passed through otherwise; [`ApiError::Upstream`] for anything that is
+    /// not Pelm speaking (a proxy's HTML page, a cut-short body).
+    fn check(what: &str, status: StatusCode, bytes: Bytes) -> Result<Bytes, ApiError> {
         if status.is_success() {
-            return serde_json::from_slice(&bytes)
-                .map_err(|err| ApiError::Upstream(format!("{what}: HTTP {status} with an unexpected body: {err}")));
+            serde_json::from_slice::<IgnoredAny>(&bytes).map_err(|err| {
+                ApiError::Upstream(format!("{what}: HTTP {status} with a body that is not JSON: {err}"))
+            })?;
+            return Ok(bytes);
         }
-        match serde_json::from_slice::<ErrorBody>(&bytes) {
-            Ok(body) => Err(ApiError::Pelm { status: passthrough_status(status), body }),
-            Err(_) => Err(ApiError::Upstream(format!("{what}: HTTP {status} without a Pelm error body"))),
+        Err(error_from(what, status, &bytes))
+    }
+
+    async fn post<T: DeserializeOwned>(&self, what: &str, request: RequestBuilder) -> Result<T, ApiError> {
+        let (status, bytes) = self.send(what, request).await?;
+        decode(what, &Self::check(what, status, bytes)?)
+    }
+
+    /// A GET, retried by the policy, answering validated JSON bytes.
+    pub async fn get_json(&self, what: &str, path: &str, access_token: Option<&str>) -> Result<Bytes, ApiError> {
+        let mut retry = 0;
+        loop {
+            let mut request = self.http.get(self.url(path));
+            if let Some(token) = access_token {
+                request = request.bearer_auth(token);
+            }
+            let result = match self.send(what, request).await {
+                Ok((status, bytes)) => Self::check(what, status, bytes),
+                Err(err) => Err(err),
+            };
+            match result {
+                Err(err) if retryable(&err) && retry + 1 < self.retry.attempts => {
+                    tracing::warn!(error = %err, retry = retry + 1, "retrying a GET to Pelm");
+                    tokio::time::sleep(self.retry.delay(retry)).await;
+                    retry += 1;
+                }
+                other => return other,
+            }
+        }
+    }
+
+    /// A GET whose successful body is streamed to the caller, not buffered;
+    /// retried until a successful answer starts.
+    pub async fn get_stream(&self, what: &str, path: &str, access_token: &str) -> Result<reqwest::Response, ApiError> {
+        let mut retry = 0;
+        loop {
+            let err = match self.signed(self.http.get(self.url(path)).bearer_auth(access_token)).send().await {
+                Ok(response) if response.status().is_success() => return Ok(response),
+                Ok(response) => {
+                    let status = response.status();
+                    error_from(what, status, &response.bytes().await.unwrap_or_default())
+                }
+                Err(err) => ApiError::Upstream(format!("{what}: {}", describe(&err))),
+            };
+            if !retryable(&err) || retry + 1 >= self.retry.attempts {
+                return Err(err);
+            }
+            tokio::time::sleep(self.retry.delay(retry)).await;
+            retry += 1;
         }
     }
 
@@ -73,21 +169,33 @@ impl PelmClient {
         if let Some(id) = utility_id {
             form.push(("utility_id", id));
         }
-        self.call("connect token", self.http.post(self.url("/auth/connect-token")).form(&form)).await
+        self.post("connect token", self.http.post(self.url("/auth/connect-token")).form(&form)).await
     }
 
     pub async fn exchange_code(&self, code: &str) -> Result<AccessToken, ApiError> {
         let form = [("code", code), ("grant_type", "code")];
-        self.call("code exchange", self.http.post(self.url("/auth/token")).form(&form)).await
+        self.post("code exchange", self.http.post(self.url("/auth/token")).form(&form)).await
     }
 
     pub async fn accounts(&self, access_token: &str) -> Result<Vec<Account>, ApiError> {
-        self.call("accounts", self.http.get(self.url("/accounts")).bearer_auth(access_token)).await
+        decode("accounts", &self.get_json("accounts", "/accounts", Some(access_token)).await?)
     }
 
     pub async fn user(&self, user_id: &str) -> Result<User, ApiError> {
         let path = format!("/users/{}", urlencode(user_id));
-        self.call("user", self.http.get(self.url(&path))).await
+        decode("user", &self.get_json("user", &path, None).await?)
+    }
+}
+
+fn decode<T: DeserializeOwned>(what: &str, bytes: &[u8]) -> Result<T, ApiError> {
+    serde_json::from_slice(bytes)
+        .map_err(|err| ApiError::Upstream(format!("{what}: an answer of the wrong shape: {err}")))
+}
+
+fn error_from(what: &str, status: StatusCode, bytes: &[u8]) -> ApiError {
+    match serde_json::from_slice::<ErrorBody>(bytes) {
+        Ok(body) => ApiError::Pelm { status: passthrough_status(status), body },
+        Err(_) => ApiError::Upstream(format!("{what}: HTTP {status} without a Pelm error body")),
     }
 }
 
@@ -115,7 +223,8 @@ fn describe(err: &reqwest::Error) -> String {
     format!("{kind}{source}")
 }
 
-fn urlencode(segment: &str) -> String {
+/// Percent-encodes one path segment or query value.
+pub fn urlencode(segment: &str) -> String {
     segment
         .bytes()
         .map(|b| match b {

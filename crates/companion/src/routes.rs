@@ -1,7 +1,12 @@
 //! The app-facing API. Paths are relative to the configured prefix (`/api`).
 
+use std::collections::BTreeMap;
+
+use axum::body::{Body, Bytes};
 use axum::extract::rejection::JsonRejection;
-use axum::extract::State;
+use axum::extract::{Path, Query, State};
+use axum::http::{header, HeaderValue};
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Extension, Json, Router};
 use pelm_model::companion::{AuthorizationRequest, ConnectTokenGrant, Connection};
@@ -17,6 +22,9 @@ pub fn api() -> Router<AppState> {
         .route("/authorization", post(authorization))
         .route("/connection", get(connection).delete(disconnect))
         .route("/accounts", get(accounts))
+        .route("/intervals", get(intervals))
+        .route("/bills", get(bills))
+        .route("/bills/{bill_id}/pdf", get(bill_pdf))
         .fallback(|| async { ApiError::NotFound })
 }
 
@@ -115,6 +123,7 @@ async fn disconnect(
 ) -> Result<Json<Connection>, ApiError> {
     if let Some((user_id, _)) = connected_user(&state, &session).await? {
         state.inner.store.delete_connection(&user_id).await?;
+        state.inner.cache.forget_user(&user_id);
         tracing::info!(pelm_user_id = %user_id, "utility account disconnected");
     }
     Ok(Json(Connection::none()))
@@ -126,4 +135,124 @@ async fn accounts(
 ) -> Result<Json<Vec<Account>>, ApiError> {
     let token = access_token(&state, &session).await?;
     Ok(Json(state.inner.pelm.accounts(&token).await?))
+}
+
+/// The longest range one `/intervals` call may ask for.
+const MAX_RANGE_SECS: i64 = 10 * 366 * 24 * 3600;
+
+/// Ids are opaque, but Pelm's are short and plain; anything else is refused
+/// before it reaches Pelm or a URL.
+fn valid_id<'a>(field: &'static str, value: &'a str) -> Result<&'a str, ApiError> {
+    let value = value.trim();
+    let plain = value.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
+    if value.is_empty() || value.len() > 64 || !plain {
+        return Err(ApiError::invalid(field, format!("{field} is not a valid id.")));
+    }
+    Ok(value)
+}
+
+fn unix_seconds(field: &'static str, value: Option<&String>) -> Result<Option<i64>, ApiError> {
+    match value.map(|v| v.trim()).filter(|v| !v.is_empty()) {
+        None => Ok(None),
+        Some(v) => v
+            .parse::<i64>()
+            .ok()
+            .filter(|t| *t >= 0)
+            .map(Some)
+            .ok_or_else(|| ApiError::invalid(field, format!("{field} must be a Unix time in seconds."))),
+    }
+}
+
+/// Pelm's query for `/intervals`, validated and in one canonical order, so
+/// the same question is the same cache key however the app spelled it.
+fn intervals_query(query: &BTreeMap<String, String>) -> Result<String, ApiError> {
+    let mut upstream = BTreeMap::new();
+    match (query.get("account_id"), query.get("meter_id")) {
+        (Some(_), Some(_)) => return Err(ApiError::invalid("meter_id", "Give account_id or meter_id, not both.")),
+        (None, None) => return Err(ApiError::invalid("account_id", "Give account_id (with type) or meter_id.")),
+        (Some(account), None) => {
+            upstream.insert("account_id", valid_id("account_id", account)?.to_owned());
+            let kind =
+                query.get("type").map(|t| t.trim().to_ascii_uppercase()).unwrap_or_else(|| "ELECTRIC".to_owned());
+            if kind != "ELECTRIC" && kind != "GAS" {
+                return Err(ApiError::invalid("type", "type must be ELECTRIC or GAS."));
+            }
+            upstream.insert("type", kind);
+        }
+        (None, Some(meter)) => {
+            upstream.insert("meter_id", valid_id("meter_id", meter)?.to_owned());
+        }
+    }
+    let start = unix_seconds("start_date", query.get("start_date"))?;
+    let end = unix_seconds("end_date", query.get("end_date"))?;
+    if let (Some(start), Some(end)) = (start, end) {
+        if start >= end {
+            return Err(ApiError::invalid("start_date", "The start must be before the end."));
+        }
+        if end - start > MAX_RANGE_SECS {
+            return Err(ApiError::invalid("start_date", "Ask for at most ten years at a time."));
+        }
+    }
+    if let Some(start) = start {
+        upstream.insert("start_date", start.to_string());
+    }
+    if let Some(end) = end {
+        upstream.insert("end_date", end.to_string());
+    }
+    Ok(upstream.iter().map(|(k, v)| format!("{k}={}", crate::pelm::urlencode(v))).collect::<Vec<_>>().join("&"))
+}
+
+fn json_response(body: Bytes) -> Response {
+    ([(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))], body).into_response()
+}
+
+/// A data GET for the connected user, from the cache when it is fresh.
+async fn cached_get(state: &AppState, session: &Session, what: &str, path: &str) -> Result<Response, ApiError> {
+    let (user_id, token) = connected_user(state, session).await?.ok_or(ApiError::NotConnected)?;
+    if let Some(body) = state.inner.cache.get(&user_id, path) {
+        return Ok(json_response(body));
+    }
+    let body = state.inner.pelm.get_json(what, path, Some(&token)).await?;
+    state.inner.cache.put(&user_id, path, body.clone());
+    Ok(json_response(body))
+}
+
+async fn intervals(
+    State(state): State<AppState>,
+    Extension(session): Extension<Session>,
+    Query(query): Query<BTreeMap<String, String>>,
+) -> Result<Response, ApiError> {
+    let path = format!("/intervals?{}", intervals_query(&query)?);
+    cached_get(&state, &session, "intervals", &path).await
+}
+
+async fn bills(
+    State(state): State<AppState>,
+    Extension(session): Extension<Session>,
+    Query(query): Query<BTreeMap<String, String>>,
+) -> Result<Response, ApiError> {
+    let path = match query.get("account_id") {
+        Some(account) => format!("/bills?account_id={}", valid_id("account_id", account)?),
+        None => "/bills".to_owned(),
+    };
+    cached_get(&state, &session, "bills", &path).await
+}
+
+/// The bill's PDF, streamed from Pelm as it arrives.
+async fn bill_pdf(
+    State(state): State<AppState>,
+    Extension(session): Extension<Session>,
+    Path(bill_id): Path<String>,
+) -> Result<Response, ApiError> {
+    let bill_id = valid_id("bill_id", &bill_id)?;
+    let token = access_token(&state, &session).await?;
+    let upstream = state.inner.pelm.get_stream("bill PDF", &format!("/bills/{bill_id}/pdf"), &token).await?;
+    let disposition = HeaderValue::from_str(&format!("inline; filename=\"bill-{bill_id}.pdf\""))
+        .unwrap_or_else(|_| HeaderValue::from_static("inline"));
+    let mut response = Response::new(Body::from_stream(upstream.bytes_stream()));
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/pdf"));
+    headers.insert(header::CONTENT_DISPOSITION, disposition);
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, no-store"));
+    Ok(response)
 }

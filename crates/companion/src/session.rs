@@ -1,6 +1,10 @@
 //! Who the end user is, and whether a state-changing request may come from
 //! where it came from.
 
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method};
 use axum::middleware::Next;
@@ -37,14 +41,35 @@ fn served_over_https(headers: &HeaderMap) -> bool {
     headers.get("x-forwarded-proto").and_then(|v| v.to_str().ok()).is_some_and(|v| v.eq_ignore_ascii_case("https"))
 }
 
-/// Gives every API request a [`Session`], minting the cookie on first sight.
+/// Gives every API request a [`Session`]: from the trusted identity header
+/// when one is configured, otherwise from the session cookie, minted on first
+/// sight. Then applies the per-user rate limit.
 pub async fn with_session(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
+    if let Some(name) = &state.config().identity_header {
+        let Some(user) =
+            request.headers().get(name.as_str()).and_then(|v| v.to_str().ok()).filter(|v| !v.trim().is_empty())
+        else {
+            return ApiError::Unauthenticated.into_response();
+        };
+        let identity = format!("header:{}", sha256_hex(user.trim()));
+        if let Err(retry_after) = state.inner.rate_limiter.check(&identity) {
+            return ApiError::RateLimited { retry_after }.into_response();
+        }
+        request.extensions_mut().insert(Session { identity });
+        return next.run(request).await;
+    }
     let existing = session_cookie(request.headers());
     let fresh = existing.is_none();
     let value = existing.unwrap_or_else(|| hex::encode(rand::random::<[u8; 32]>()));
     let secure = state.config().secure_cookies || served_over_https(request.headers());
-    request.extensions_mut().insert(Session { identity: format!("session:{}", sha256_hex(&value)) });
-    let mut response = next.run(request).await;
+    let identity = format!("session:{}", sha256_hex(&value));
+    let mut response = match state.inner.rate_limiter.check(&identity) {
+        Err(retry_after) => ApiError::RateLimited { retry_after }.into_response(),
+        Ok(()) => {
+            request.extensions_mut().insert(Session { identity });
+            next.run(request).await
+        }
+    };
     if fresh {
         let cookie = format!(
             "{SESSION_COOKIE}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={SESSION_MAX_AGE_SECS}{}",
@@ -55,6 +80,42 @@ pub async fn with_session(State(state): State<AppState>, mut request: Request, n
         }
     }
     response
+}
+
+/// A token bucket per user: a minute's allowance may be spent at once, and
+/// it refills evenly over the minute.
+pub struct RateLimiter {
+    per_minute: f64,
+    buckets: Mutex<HashMap<String, (f64, Instant)>>,
+}
+
+/// Buckets kept before full ones are pruned.
+const MAX_BUCKETS: usize = 100_000;
+
+impl RateLimiter {
+    pub fn new(per_minute: u32) -> Self {
+        Self { per_minute: f64::from(per_minute.max(1)), buckets: Mutex::default() }
+    }
+
+    /// Takes one request from `identity`'s bucket, or says how long until one is allowed.
+    pub fn check(&self, identity: &str) -> Result<(), Duration> {
+        let per_second = self.per_minute / 60.0;
+        let now = Instant::now();
+        let mut buckets = self.buckets.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if buckets.len() > MAX_BUCKETS {
+            let capacity = self.per_minute;
+            buckets.retain(|_, (tokens, at)| *tokens + at.elapsed().as_secs_f64() * per_second < capacity);
+        }
+        let (tokens, at) = buckets.entry(identity.to_owned()).or_insert((self.per_minute, now));
+        *tokens = (*tokens + now.duration_since(*at).as_secs_f64() * per_second).min(self.per_minute);
+        *at = now;
+        if *tokens >= 1.0 {
+            *tokens -= 1.0;
+            Ok(())
+        } else {
+            Err(Duration::from_secs_f64((1.0 - *tokens) / per_second))
+        }
+    }
 }
 
 /// Refuses state-changing requests that a browser did not send from the

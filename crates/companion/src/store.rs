@@ -7,9 +7,12 @@ use sha2::{Digest, Sha256};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions};
 use sqlx::SqlitePool;
 
+use crate::crypto::TokenCipher;
+
 #[derive(Clone)]
 pub struct Store {
     pool: SqlitePool,
+    cipher: TokenCipher,
 }
 
 fn now() -> i64 {
@@ -22,7 +25,7 @@ pub fn sha256_hex(value: &str) -> String {
 
 impl Store {
     /// Opens (creating if needed) the database at `url` and brings its schema up to date.
-    pub async fn open(url: &str) -> Result<Self, sqlx::Error> {
+    pub async fn open(url: &str, cipher: TokenCipher) -> Result<Self, sqlx::Error> {
         let options = SqliteConnectOptions::from_str(url)?
             .create_if_missing(true)
             // WAL lets readers go on while a token is written.
@@ -31,7 +34,7 @@ impl Store {
             .busy_timeout(Duration::from_secs(5));
         let pool = SqlitePoolOptions::new().max_connections(8).connect_with(options).await?;
         sqlx::migrate!("./migrations").run(&pool).await?;
-        Ok(Self { pool })
+        Ok(Self { pool, cipher })
     }
 
     /// The Pelm user id for `identity`, minted on first sight. Pelm only ever
@@ -61,11 +64,21 @@ impl Store {
             .await
     }
 
+    /// The user's access token. One sealed with another key (the key was
+    /// changed) or for another user (the row was moved) reads as none, so the
+    /// user is asked to connect again.
     pub async fn access_token(&self, pelm_user_id: &str) -> Result<Option<String>, sqlx::Error> {
-        sqlx::query_scalar("SELECT access_token FROM connections WHERE pelm_user_id = ?")
+        let sealed: Option<String> = sqlx::query_scalar("SELECT access_token FROM connections WHERE pelm_user_id = ?")
             .bind(pelm_user_id)
             .fetch_optional(&self.pool)
-            .await
+            .await?;
+        Ok(sealed.and_then(|sealed| {
+            let token = self.cipher.open(pelm_user_id, &sealed);
+            if token.is_none() {
+                tracing::warn!(%pelm_user_id, "a stored access token does not open with the configured key");
+            }
+            token
+        }))
     }
 
     /// Stores the token from exchanging `code`, remembering the code so a
@@ -77,7 +90,7 @@ impl Store {
              ON CONFLICT (pelm_user_id) DO UPDATE SET access_token = excluded.access_token, connected_at = excluded.connected_at",
         )
         .bind(pelm_user_id)
-        .bind(access_token)
+        .bind(self.cipher.seal(pelm_user_id, access_token))
         .bind(now())
         .execute(&mut *tx)
         .await?;

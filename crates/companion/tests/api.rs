@@ -4,7 +4,8 @@ mod common;
 
 use std::time::Duration;
 
-use common::{browser, error_body, header, spawn_app, start_companion, upstream_of};
+use common::{browser, error_body, header, hex_key, spawn_app, start_companion, upstream_of};
+use pelm_companion::crypto::TokenCipher;
 use pelm_companion::store::{sha256_hex, Store};
 use pelm_model::companion::Connection;
 use pelm_model::pelm::Account;
@@ -43,7 +44,8 @@ async fn a_new_visitor_gets_a_locked_down_session_cookie_and_no_connection() {
     // Looking creates no user; only connecting does.
     let session = cookie.split(';').next().unwrap().trim_start_matches("pelm_session=");
     let identity = format!("session:{}", sha256_hex(session));
-    let store = Store::open(&format!("sqlite://{}", app.database.display())).await.unwrap();
+    let cipher = TokenCipher::from_text(&app.token_key).unwrap();
+    let store = Store::open(&format!("sqlite://{}", app.database.display()), cipher).await.unwrap();
     assert_eq!(store.existing_pelm_user_id(&identity).await.unwrap(), None);
     app.connect().await;
     assert!(store.existing_pelm_user_id(&identity).await.unwrap().is_some());
@@ -158,7 +160,7 @@ async fn two_browsers_are_two_users() {
 async fn a_restart_on_the_same_database_keeps_the_user_connected() {
     let app = spawn_app().await;
     app.connect().await;
-    let restarted = start_companion(&app.database, upstream_of(&app.sandbox)).await;
+    let restarted = start_companion(&app.database, upstream_of(&app.sandbox), &app.token_key, |_| {}).await;
     // The browser's cookie is for 127.0.0.1 on any port, as cookies are.
     let connection: Connection =
         app.client.get(format!("{restarted}/api/connection")).send().await.unwrap().json().await.unwrap();
@@ -174,7 +176,8 @@ async fn an_unreachable_pelm_is_a_502_with_a_plain_message() {
     let mut upstream = upstream_of(&app.sandbox);
     upstream.base_url = format!("http://{closed}");
     let dir = tempfile::tempdir().unwrap();
-    let url = start_companion(&dir.path().join("c.db"), upstream).await;
+    let url =
+        start_companion(&dir.path().join("c.db"), upstream, &hex_key(), |config| config.upstream_attempts = 1).await;
     let response = app.client.post(format!("{url}/api/connect-token")).header("Origin", &url).send().await.unwrap();
     assert_eq!(response.status(), StatusCode::BAD_GATEWAY);
     let body = error_body(response).await;

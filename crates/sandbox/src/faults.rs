@@ -28,6 +28,15 @@ pub struct Faults {
     pub malformed_rate: f64,
 }
 
+/// One scripted failure, for tests that need a fault on a given call rather
+/// than at a rate.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Fault {
+    InternalError,
+    Drop,
+    Malformed,
+}
+
 /// A JSON body that stops mid-way, as a proxy that gave up would send it.
 pub const MALFORMED_BODY: &str = r#"{"intervals": [{"start": 1646996400, "end": 16"#;
 
@@ -52,6 +61,12 @@ pub async fn inject(State(sandbox): State<Sandbox>, request: Request, next: Next
     if faults.quota.is_some_and(|quota| calls > quota) {
         return PelmError::quota_reached().into_response();
     }
+    match sandbox.next_scripted_fault() {
+        Some(Fault::InternalError) => return PelmError::internal_error().into_response(),
+        Some(Fault::Drop) => return dropped(),
+        Some(Fault::Malformed) => return malformed(),
+        None => {}
+    }
     if rand::random::<f64>() < faults.drop_rate {
         return dropped();
     }
@@ -60,9 +75,13 @@ pub async fn inject(State(sandbox): State<Sandbox>, request: Request, next: Next
     }
     let response = next.run(request).await;
     if response.status() == StatusCode::OK && rand::random::<f64>() < faults.malformed_rate {
-        let mut broken = Response::new(Body::from(MALFORMED_BODY));
-        broken.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
-        return broken;
+        return malformed();
     }
     response
+}
+
+fn malformed() -> Response {
+    let mut broken = Response::new(Body::from(MALFORMED_BODY));
+    broken.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    broken
 }

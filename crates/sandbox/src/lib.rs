@@ -25,7 +25,7 @@ use axum::Router;
 use tokio::net::TcpListener;
 
 pub use error::PelmError;
-pub use faults::Faults;
+pub use faults::{Fault, Faults};
 pub use store::Clock;
 
 /// What a sandbox is started with.
@@ -67,6 +67,8 @@ struct Inner {
     store: store::Store,
     /// REST calls so far, for the quota fault.
     calls: std::sync::atomic::AtomicU64,
+    /// Failures to give the next REST calls, in order.
+    scripted: std::sync::Mutex<std::collections::VecDeque<Fault>>,
 }
 
 impl Sandbox {
@@ -77,11 +79,32 @@ impl Sandbox {
     /// A sandbox whose notion of "now" is `clock`, so tests can expire tokens
     /// without waiting 30 minutes.
     pub fn with_clock(config: Config, clock: Clock) -> Self {
-        Self { inner: Arc::new(Inner { config, store: store::Store::new(clock), calls: Default::default() }) }
+        Self {
+            inner: Arc::new(Inner {
+                config,
+                store: store::Store::new(clock),
+                calls: Default::default(),
+                scripted: Default::default(),
+            }),
+        }
     }
 
     pub fn config(&self) -> &Config {
         &self.inner.config
+    }
+
+    /// REST calls answered so far (Connect's script and modal not counted).
+    pub fn rest_calls(&self) -> u64 {
+        self.inner.calls.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Makes the next REST calls fail with `faults`, one each, in order.
+    pub fn fail_next(&self, faults: &[Fault]) {
+        self.inner.scripted.lock().unwrap_or_else(|p| p.into_inner()).extend(faults.iter().copied());
+    }
+
+    fn next_scripted_fault(&self) -> Option<Fault> {
+        self.inner.scripted.lock().unwrap_or_else(|p| p.into_inner()).pop_front()
     }
 
     fn store(&self) -> &store::Store {

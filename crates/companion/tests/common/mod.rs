@@ -19,6 +19,8 @@ pub struct TestApp {
     /// The sandbox's clock: move it forward to expire codes and tokens.
     pub clock: Clock,
     pub database: PathBuf,
+    /// The key this companion seals tokens with; a restart must use it again.
+    pub token_key: String,
     _dir: tempfile::TempDir,
 }
 
@@ -33,8 +35,9 @@ pub async fn spawn_app() -> TestApp {
     let clock = Clock::system();
     let sandbox =
         pelm_sandbox::spawn(Sandbox::with_clock(pelm_sandbox::Config::random(), clock.clone())).await.expect("sandbox");
-    let url = start_companion(&database, upstream_of(&sandbox)).await;
-    TestApp { url, client: browser(), sandbox, clock, database, _dir: dir }
+    let token_key = hex_key();
+    let url = start_companion(&database, upstream_of(&sandbox), &token_key, |_| {}).await;
+    TestApp { url, client: browser(), sandbox, clock, database, token_key, _dir: dir }
 }
 
 pub fn upstream_of(sandbox: &pelm_sandbox::Spawned) -> Upstream {
@@ -42,9 +45,22 @@ pub fn upstream_of(sandbox: &pelm_sandbox::Spawned) -> Upstream {
     Upstream { base_url: sandbox.url(), client_id: config.client_id.clone(), secret: config.secret.clone() }
 }
 
-/// Starts a companion on `database` against `upstream`; returns its base URL.
-pub async fn start_companion(database: &std::path::Path, upstream: Upstream) -> String {
-    let config = Config::for_tests(format!("sqlite://{}", database.display()));
+/// A fresh token key, as an operator would generate one.
+pub fn hex_key() -> String {
+    hex::encode(rand::random::<[u8; 32]>())
+}
+
+/// Starts a companion on `database` against `upstream`, sealing tokens with
+/// `token_key`, with `configure` applied last; returns its base URL.
+pub async fn start_companion(
+    database: &std::path::Path,
+    upstream: Upstream,
+    token_key: &str,
+    configure: impl FnOnce(&mut Config),
+) -> String {
+    let mut config = Config::for_tests(format!("sqlite://{}", database.display()));
+    config.token_key = Some(token_key.to_owned());
+    configure(&mut config);
     let listener = tokio::net::TcpListener::bind(config.listen).await.expect("bind");
     let script = "/sandbox/connect/pelm-connect.js".to_owned();
     let state = AppState::new(config, upstream, script, None).await.expect("state");
@@ -53,6 +69,11 @@ pub async fn start_companion(database: &std::path::Path, upstream: Upstream) -> 
 }
 
 impl TestApp {
+    /// The same companion and sandbox, seen from a fresh browser (a new user).
+    pub fn in_another_browser(self) -> TestApp {
+        TestApp { client: browser(), ..self }
+    }
+
     pub fn api(&self, path: &str) -> String {
         format!("{}/api/{path}", self.url)
     }

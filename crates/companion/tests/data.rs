@@ -1,0 +1,215 @@
+//! Data routes, caching, retries, encryption at rest, identity and rate
+//! limits, against a real sandbox over loopback HTTP.
+
+mod common;
+
+use common::{error_body, header, hex_key, spawn_app, start_companion, upstream_of, TestApp};
+use pelm_companion::crypto::TokenCipher;
+use pelm_model::pelm::{Account, AccountBills, Intervals};
+use pelm_sandbox::Fault;
+use reqwest::StatusCode;
+
+async fn first_account(app: &TestApp) -> Account {
+    app.get("accounts").await.json::<Vec<Account>>().await.unwrap().remove(0)
+}
+
+fn upstream_calls(app: &TestApp) -> u64 {
+    app.sandbox.sandbox.rest_calls()
+}
+
+#[tokio::test]
+async fn intervals_bills_and_pdfs_pass_through_for_the_connected_user() {
+    let app = spawn_app().await;
+    app.connect().await;
+    let account = first_account(&app).await;
+
+    let response = app.get(&format!("intervals?account_id={}&type=ELECTRIC", account.id)).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let intervals: Intervals = response.json().await.unwrap();
+    assert_eq!(intervals.account.id, account.id);
+    assert!(intervals.intervals.len() > 5000, "two months of quarter hours");
+
+    let bills: Vec<AccountBills> = app.get(&format!("bills?account_id={}", account.id)).await.json().await.unwrap();
+    let bill = &bills[0].bills[0];
+    let response = app.get(&format!("bills/{}/pdf", bill.id)).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(header(&response, "content-type"), "application/pdf");
+    assert!(response.bytes().await.unwrap().starts_with(b"%PDF-"));
+}
+
+#[tokio::test]
+async fn bad_queries_are_400s_naming_the_field_without_calling_pelm() {
+    let app = spawn_app().await;
+    app.connect().await;
+    let before = upstream_calls(&app);
+    for (query, field) in [
+        ("intervals", "account_id"),
+        ("intervals?account_id=a&meter_id=m", "meter_id"),
+        ("intervals?account_id=../../etc", "account_id"),
+        ("intervals?account_id=a&type=WATER", "type"),
+        ("intervals?account_id=a&start_date=tuesday", "start_date"),
+        ("intervals?account_id=a&start_date=200&end_date=100", "start_date"),
+        ("intervals?account_id=a&start_date=0&end_date=999999999", "start_date"),
+        ("bills?account_id=%3Cscript%3E", "account_id"),
+        ("bills/not%20a%20bill/pdf", "bill_id"),
+    ] {
+        let response = app.get(query).await;
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{query}");
+        let body = error_body(response).await;
+        assert_eq!(body["field"], field, "{query}: {body}");
+    }
+    assert_eq!(upstream_calls(&app), before, "a refused query reached Pelm");
+}
+
+#[tokio::test]
+async fn another_users_account_is_pelms_permission_denied() {
+    let alice = spawn_app().await;
+    alice.connect().await;
+    let account = first_account(&alice).await;
+    // Bob uses the same companion and sandbox from another browser.
+    let bob = alice.in_another_browser();
+    bob.connect().await;
+    let response = bob.get(&format!("intervals?account_id={}", account.id)).await;
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    assert_eq!(error_body(response).await["error_code"], "permission_denied");
+}
+
+#[tokio::test]
+async fn data_answers_are_cached_per_user_and_forgotten_on_disconnect() {
+    let app = spawn_app().await;
+    app.connect().await;
+    let account = first_account(&app).await;
+    let query = format!("intervals?account_id={}&type=electric&start_date=1700000000&end_date=1700500000", account.id);
+    let first = app.get(&query).await.bytes().await.unwrap();
+    let calls = upstream_calls(&app);
+    // The same question, spelled differently, comes from the cache.
+    let again =
+        app.get(&format!("intervals?end_date=1700500000&start_date=1700000000&account_id={}", account.id)).await;
+    assert_eq!(again.bytes().await.unwrap(), first);
+    assert_eq!(upstream_calls(&app), calls, "the second call went to Pelm");
+
+    let response = app.client.delete(app.api("connection")).header("Origin", &app.url).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    app.connect().await;
+    let calls = upstream_calls(&app);
+    app.get(&query).await.bytes().await.unwrap();
+    assert!(upstream_calls(&app) > calls, "served from a cache a disconnect should have emptied");
+}
+
+#[tokio::test]
+async fn gets_recover_from_5xx_drops_and_garbled_bodies() {
+    let app = spawn_app().await;
+    app.connect().await;
+    let sandbox = &app.sandbox.sandbox;
+    let calls = upstream_calls(&app);
+    sandbox.fail_next(&[Fault::InternalError, Fault::Drop, Fault::Malformed]);
+    let response = app.get("accounts").await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.json::<Vec<Account>>().await.unwrap().len(), 2);
+    assert_eq!(upstream_calls(&app), calls + 4, "three failures, then the answer");
+
+    // Attempts are bounded: four failures in a row end in a clear 5xx.
+    sandbox.fail_next(&[Fault::InternalError; 4]);
+    let response = app.get("bills").await;
+    assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    assert_eq!(error_body(response).await["error_code"], "internal_error");
+}
+
+#[tokio::test]
+async fn pelms_4xx_answers_pass_through_unretried() {
+    let app = spawn_app().await;
+    app.connect().await;
+    let calls = upstream_calls(&app);
+    let response = app.get("intervals?account_id=not-an-account").await;
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(error_body(response).await["error_code"], "parameter_invalid");
+    assert_eq!(upstream_calls(&app), calls + 1);
+}
+
+#[tokio::test]
+async fn tokens_are_encrypted_at_rest_and_a_new_key_means_reconnecting() {
+    let app = spawn_app().await;
+    app.connect().await;
+    let database = format!("sqlite://{}", app.database.display());
+    let pool = sqlx::SqlitePool::connect(&database).await.unwrap();
+    let (user, sealed): (String, String) =
+        sqlx::query_as("SELECT pelm_user_id, access_token FROM connections").fetch_one(&pool).await.unwrap();
+    assert!(sealed.starts_with("v1:"), "{sealed}");
+    let token = TokenCipher::from_text(&app.token_key).unwrap().open(&user, &sealed).expect("opens with the key");
+    // What was sealed is a working Pelm token.
+    let config = app.sandbox.sandbox.config();
+    let accounts = reqwest::Client::new()
+        .get(format!("{}/accounts", app.sandbox.url()))
+        .header("Pelm-Client-Id", &config.client_id)
+        .header("Pelm-Secret", &config.secret)
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(accounts.status(), StatusCode::OK);
+    assert!(!sealed.contains(&token));
+
+    let rekeyed = start_companion(&app.database, upstream_of(&app.sandbox), &hex_key(), |_| {}).await;
+    let connection = app.client.get(format!("{rekeyed}/api/connection")).send().await.unwrap();
+    assert_eq!(connection.status(), StatusCode::OK);
+    assert_eq!(connection.json::<serde_json::Value>().await.unwrap()["connected"], false);
+}
+
+#[tokio::test]
+async fn a_trusted_header_identifies_users_instead_of_a_cookie() {
+    let app = spawn_app().await;
+    let dir = tempfile::tempdir().unwrap();
+    let url = start_companion(&dir.path().join("c.db"), upstream_of(&app.sandbox), &hex_key(), |config| {
+        config.identity_header = Some("X-Site-User".to_owned());
+    })
+    .await;
+    let client = reqwest::Client::new();
+    let missing = client.get(format!("{url}/api/connection")).send().await.unwrap();
+    assert_eq!(missing.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(error_body(missing).await["error_code"], "unauthenticated");
+
+    let grant = client
+        .post(format!("{url}/api/connect-token"))
+        .header("Origin", &url)
+        .header("X-Site-User", "alice@example.com")
+        .send()
+        .await
+        .unwrap();
+    assert!(grant.headers().get("set-cookie").is_none(), "no cookie in header mode");
+    let grant: serde_json::Value = grant.json().await.unwrap();
+    let code = app.sign_in(grant["connect_token"].as_str().unwrap(), "user@pelm.com").await;
+    let authorized = client
+        .post(format!("{url}/api/authorization"))
+        .header("Origin", &url)
+        .header("X-Site-User", "alice@example.com")
+        .json(&serde_json::json!({ "authorization_code": code }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(authorized.status(), StatusCode::OK);
+    let as_user = |who: &'static str| client.get(format!("{url}/api/connection")).header("X-Site-User", who).send();
+    let alice: serde_json::Value = as_user("alice@example.com").await.unwrap().json().await.unwrap();
+    let bob: serde_json::Value = as_user("bob@example.com").await.unwrap().json().await.unwrap();
+    assert_eq!((alice["connected"].clone(), bob["connected"].clone()), (true.into(), false.into()));
+}
+
+#[tokio::test]
+async fn each_user_is_rate_limited_with_retry_after() {
+    let app = spawn_app().await;
+    let dir = tempfile::tempdir().unwrap();
+    let url = start_companion(&dir.path().join("c.db"), upstream_of(&app.sandbox), &hex_key(), |config| {
+        config.rate_limit_per_minute = 3;
+    })
+    .await;
+    let alice = common::browser();
+    for _ in 0..3 {
+        assert_eq!(alice.get(format!("{url}/api/connection")).send().await.unwrap().status(), StatusCode::OK);
+    }
+    let limited = alice.get(format!("{url}/api/connection")).send().await.unwrap();
+    assert_eq!(limited.status(), StatusCode::TOO_MANY_REQUESTS);
+    let retry_after: u64 = header(&limited, "retry-after").parse().unwrap();
+    assert!((1..=20).contains(&retry_after), "{retry_after}");
+    assert_eq!(error_body(limited).await["error_code"], "rate_limited");
+    // Another user is not held back by the first.
+    assert_eq!(common::browser().get(format!("{url}/api/connection")).send().await.unwrap().status(), StatusCode::OK);
+}

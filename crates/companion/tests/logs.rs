@@ -1,0 +1,75 @@
+//! Everything the companion and the sandbox log during a whole session, at
+//! trace level, holds no secret: not the Pelm secret or client id, not an
+//! access token, an authorization code or a session cookie.
+
+mod common;
+
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+
+use common::spawn_app;
+use pelm_companion::crypto::TokenCipher;
+use pelm_model::pelm::{Account, AccountBills};
+use pelm_sandbox::Fault;
+
+#[derive(Clone, Default)]
+struct Captured(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Captured {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn no_secret_reaches_a_log_line() {
+    let captured = Captured::default();
+    let writer = captured.clone();
+    // cookie_store is the test's stand-in browser's cookie jar, in this same
+    // process: its logs are the browser's, not the companion's or the sandbox's.
+    let filter = "trace,cookie_store=off";
+    tracing_subscriber::fmt().with_env_filter(filter).with_ansi(false).with_writer(move || writer.clone()).init();
+
+    let app = spawn_app().await;
+    let first = app.get("connection").await;
+    let set_cookie = common::header(&first, "set-cookie");
+    let session = set_cookie.split(';').next().unwrap().trim_start_matches("pelm_session=").to_owned();
+    let grant = app.connect_token().await;
+    let code = app.sign_in(&grant.connect_token, "user@pelm.com").await;
+    assert_eq!(app.authorize(&code).await.status(), 200);
+    let accounts: Vec<Account> = app.get("accounts").await.json().await.unwrap();
+    app.sandbox.sandbox.fail_next(&[Fault::InternalError, Fault::Drop]);
+    app.get(&format!("intervals?account_id={}", accounts[0].id)).await.bytes().await.unwrap();
+    let bills: Vec<AccountBills> = app.get("bills").await.json().await.unwrap();
+    app.get(&format!("bills/{}/pdf", bills[0].bills[0].id)).await.bytes().await.unwrap();
+    app.get("intervals?account_id=someone-elses").await.bytes().await.unwrap();
+
+    let database = format!("sqlite://{}", app.database.display());
+    let pool = sqlx::SqlitePool::connect(&database).await.unwrap();
+    let (user, sealed): (String, String) =
+        sqlx::query_as("SELECT pelm_user_id, access_token FROM connections").fetch_one(&pool).await.unwrap();
+    let access_token = TokenCipher::from_text(&app.token_key).unwrap().open(&user, &sealed).unwrap();
+
+    let logs = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    assert!(logs.contains("retrying a GET to Pelm"), "the faults did not run, so this test proves little");
+    assert!(logs.contains("request_id="), "request spans carry no id");
+    let config = app.sandbox.sandbox.config();
+    for (what, secret) in [
+        ("Pelm secret", config.secret.as_str()),
+        ("client id", config.client_id.as_str()),
+        ("access token", access_token.as_str()),
+        ("sealed token", sealed.as_str()),
+        ("authorization code", code.as_str()),
+        ("connect token", grant.connect_token.as_str()),
+        ("token key", app.token_key.as_str()),
+        ("session cookie", session.as_str()),
+    ] {
+        let leaks: Vec<&str> = logs.lines().filter(|line| line.contains(secret)).take(3).collect();
+        assert!(leaks.is_empty(), "the {what} is in the logs:\n{}", leaks.join("\n"));
+    }
+}
