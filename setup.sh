@@ -12,7 +12,7 @@
 #           which knows the wasm32 target, plus std built from source (build-std).
 #           PELM_WASM_ROUTE=debian forces this route, to test it where rustup works.
 # Everything else comes from package registries: trunk and wasm-bindgen-cli from
-# crates.io, wasm-opt from npm's binaryen, Chromium and chromedriver from Debian.
+# crates.io, wasm-opt from npm's binaryen, Chromium, chromedriver and PostgreSQL from Debian.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -137,6 +137,13 @@ install_wasm_opt() {
     && [[ $("$bin" --version) == *"version $BINARYEN_VERSION"* ]]
 }
 
+# The companion's shared-store tests run against a real PostgreSQL server,
+# which ./dev test starts and stops itself.
+install_postgres() {
+  apt_install postgresql || return 1
+  compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || { say "postgresql installed no initdb"; return 1; }
+}
+
 install_browser() {
   apt_install "${BROWSER_PACKAGES[@]}" || return 1
   /usr/bin/chromium --version >/dev/null 2>&1 && /usr/bin/chromedriver --version >/dev/null
@@ -160,5 +167,6 @@ step "trunk $TRUNK_VERSION" install_trunk
 step "wasm-bindgen-cli (Cargo.lock's version)" install_wasm_bindgen
 step "wasm-opt from binaryen $BINARYEN_VERSION (npm)" install_wasm_opt
 step "Chromium and chromedriver" install_browser
+step "PostgreSQL" install_postgres
 step "write .tools/env.sh" write_env
 say "ready"

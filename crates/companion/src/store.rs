@@ -1,17 +1,21 @@
-//! Users and their Pelm access tokens, in SQLite through migrations.
+//! Users and their Pelm access tokens, through migrations, in SQLite by
+//! default or in PostgreSQL when `DATABASE_URL` names one, so several
+//! companion instances can share a store.
+//!
+//! The same SQL serves both: `$n` placeholders (SQLite numbers `$1`, `$2`
+//! in order of appearance) and `ON CONFLICT` clauses both engines know.
 
-use std::str::FromStr;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use sha2::{Digest, Sha256};
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions};
-use sqlx::SqlitePool;
+use sqlx::any::AnyPoolOptions;
+use sqlx::{AnyPool, Executor};
 
 use crate::crypto::TokenCipher;
 
 #[derive(Clone)]
 pub struct Store {
-    pool: SqlitePool,
+    pool: AnyPool,
     cipher: TokenCipher,
 }
 
@@ -24,16 +28,30 @@ pub fn sha256_hex(value: &str) -> String {
 }
 
 impl Store {
-    /// Opens (creating if needed) the database at `url` and brings its schema up to date.
+    /// Opens the database at `url` (an SQLite file is created if missing) and
+    /// brings its schema up to date.
     pub async fn open(url: &str, cipher: TokenCipher) -> Result<Self, sqlx::Error> {
-        let options = SqliteConnectOptions::from_str(url)?
-            .create_if_missing(true)
-            // WAL lets readers go on while a token is written.
-            .journal_mode(SqliteJournalMode::Wal)
-            .foreign_keys(true)
-            .busy_timeout(Duration::from_secs(5));
-        let pool = SqlitePoolOptions::new().max_connections(8).connect_with(options).await?;
-        sqlx::migrate!("./migrations").run(&pool).await?;
+        sqlx::any::install_default_drivers();
+        let postgres = url.starts_with("postgres://") || url.starts_with("postgresql://");
+        if postgres {
+            let pool = AnyPoolOptions::new().max_connections(16).connect(url).await?;
+            sqlx::migrate!("./migrations/postgres").run(&pool).await?;
+            return Ok(Self { pool, cipher });
+        }
+        let url = if url.contains('?') { url.to_owned() } else { format!("{url}?mode=rwc") };
+        let pool = AnyPoolOptions::new()
+            .max_connections(8)
+            .after_connect(|connection, _| {
+                Box::pin(async move {
+                    connection.execute("PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;").await?;
+                    Ok(())
+                })
+            })
+            .connect(&url)
+            .await?;
+        // WAL lets readers go on while a token is written; it sticks to the file.
+        pool.execute("PRAGMA journal_mode = WAL").await?;
+        sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
         Ok(Self { pool, cipher })
     }
 
@@ -42,14 +60,14 @@ impl Store {
     pub async fn pelm_user_id(&self, identity: &str) -> Result<String, sqlx::Error> {
         let fresh = format!("user-{}", hex::encode(rand::random::<[u8; 12]>()));
         sqlx::query(
-            "INSERT INTO users (identity, pelm_user_id, created_at) VALUES (?, ?, ?) ON CONFLICT (identity) DO NOTHING",
+            "INSERT INTO users (identity, pelm_user_id, created_at) VALUES ($1, $2, $3) ON CONFLICT (identity) DO NOTHING",
         )
         .bind(identity)
         .bind(&fresh)
         .bind(now())
         .execute(&self.pool)
         .await?;
-        sqlx::query_scalar("SELECT pelm_user_id FROM users WHERE identity = ?")
+        sqlx::query_scalar("SELECT pelm_user_id FROM users WHERE identity = $1")
             .bind(identity)
             .fetch_one(&self.pool)
             .await
@@ -58,7 +76,7 @@ impl Store {
     /// The Pelm user id for `identity`, if it was ever minted. Read paths use
     /// this, so a visitor who only looks creates no row.
     pub async fn existing_pelm_user_id(&self, identity: &str) -> Result<Option<String>, sqlx::Error> {
-        sqlx::query_scalar("SELECT pelm_user_id FROM users WHERE identity = ?")
+        sqlx::query_scalar("SELECT pelm_user_id FROM users WHERE identity = $1")
             .bind(identity)
             .fetch_optional(&self.pool)
             .await
@@ -68,7 +86,7 @@ impl Store {
     /// changed) or for another user (the row was moved) reads as none, so the
     /// user is asked to connect again.
     pub async fn access_token(&self, pelm_user_id: &str) -> Result<Option<String>, sqlx::Error> {
-        let sealed: Option<String> = sqlx::query_scalar("SELECT access_token FROM connections WHERE pelm_user_id = ?")
+        let sealed: Option<String> = sqlx::query_scalar("SELECT access_token FROM connections WHERE pelm_user_id = $1")
             .bind(pelm_user_id)
             .fetch_optional(&self.pool)
             .await?;
@@ -86,7 +104,7 @@ impl Store {
     pub async fn save_connection(&self, pelm_user_id: &str, code: &str, access_token: &str) -> Result<(), sqlx::Error> {
         let mut tx = self.pool.begin().await?;
         sqlx::query(
-            "INSERT INTO connections (pelm_user_id, access_token, connected_at) VALUES (?, ?, ?)
+            "INSERT INTO connections (pelm_user_id, access_token, connected_at) VALUES ($1, $2, $3)
              ON CONFLICT (pelm_user_id) DO UPDATE SET access_token = excluded.access_token, connected_at = excluded.connected_at",
         )
         .bind(pelm_user_id)
@@ -94,7 +112,7 @@ impl Store {
         .bind(now())
         .execute(&mut *tx)
         .await?;
-        sqlx::query("INSERT OR IGNORE INTO code_exchanges (code_hash, pelm_user_id, exchanged_at) VALUES (?, ?, ?)")
+        sqlx::query("INSERT INTO code_exchanges (code_hash, pelm_user_id, exchanged_at) VALUES ($1, $2, $3) ON CONFLICT (code_hash) DO NOTHING")
             .bind(sha256_hex(code))
             .bind(pelm_user_id)
             .bind(now())
@@ -105,17 +123,17 @@ impl Store {
 
     /// True when `code` was already exchanged for this user.
     pub async fn code_exchanged(&self, pelm_user_id: &str, code: &str) -> Result<bool, sqlx::Error> {
-        let found: Option<i64> =
-            sqlx::query_scalar("SELECT 1 FROM code_exchanges WHERE code_hash = ? AND pelm_user_id = ?")
+        let found: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM code_exchanges WHERE code_hash = $1 AND pelm_user_id = $2")
                 .bind(sha256_hex(code))
                 .bind(pelm_user_id)
-                .fetch_optional(&self.pool)
+                .fetch_one(&self.pool)
                 .await?;
-        Ok(found.is_some())
+        Ok(found > 0)
     }
 
     pub async fn delete_connection(&self, pelm_user_id: &str) -> Result<(), sqlx::Error> {
-        sqlx::query("DELETE FROM connections WHERE pelm_user_id = ?").bind(pelm_user_id).execute(&self.pool).await?;
+        sqlx::query("DELETE FROM connections WHERE pelm_user_id = $1").bind(pelm_user_id).execute(&self.pool).await?;
         Ok(())
     }
 }

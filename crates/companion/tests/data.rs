@@ -132,6 +132,8 @@ async fn tokens_are_encrypted_at_rest_and_a_new_key_means_reconnecting() {
     app.connect().await;
     let database = format!("sqlite://{}", app.database.display());
     let pool = sqlx::SqlitePool::connect(&database).await.unwrap();
+    let journal: String = sqlx::query_scalar("PRAGMA journal_mode").fetch_one(&pool).await.unwrap();
+    assert_eq!(journal, "wal");
     let (user, sealed): (String, String) =
         sqlx::query_as("SELECT pelm_user_id, access_token FROM connections").fetch_one(&pool).await.unwrap();
     assert!(sealed.starts_with("v1:"), "{sealed}");

@@ -58,7 +58,17 @@ pub async fn start_companion(
     token_key: &str,
     configure: impl FnOnce(&mut Config),
 ) -> String {
-    let mut config = Config::for_tests(format!("sqlite://{}", database.display()));
+    start_companion_at(format!("sqlite://{}", database.display()), upstream, token_key, configure).await
+}
+
+/// As [`start_companion`], on any database URL (SQLite or PostgreSQL).
+pub async fn start_companion_at(
+    database_url: String,
+    upstream: Upstream,
+    token_key: &str,
+    configure: impl FnOnce(&mut Config),
+) -> String {
+    let mut config = Config::for_tests(database_url);
     config.token_key = Some(token_key.to_owned());
     configure(&mut config);
     let listener = tokio::net::TcpListener::bind(config.listen).await.expect("bind");

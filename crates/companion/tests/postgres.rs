@@ -1,0 +1,110 @@
+//! The same companion on PostgreSQL, as several instances sharing one store
+//! would run it. `./dev test` starts a PostgreSQL server on loopback and sets
+//! PELM_TEST_POSTGRES_URL; without one these tests are ignored, and say why.
+
+mod common;
+
+use common::{browser, hex_key, start_companion_at, upstream_of};
+use pelm_companion::crypto::TokenCipher;
+use pelm_model::companion::Connection;
+use pelm_model::pelm::Account;
+use pelm_sandbox::Sandbox;
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+
+const NEEDS: &str = "needs PostgreSQL: ./dev test starts one and sets PELM_TEST_POSTGRES_URL";
+
+/// A fresh database on the test server, for one test.
+async fn fresh_database() -> String {
+    let admin = std::env::var("PELM_TEST_POSTGRES_URL").expect(NEEDS);
+    let name = format!("companion_{}", hex::encode(rand::random::<[u8; 6]>()));
+    let pool = sqlx::PgPool::connect(&admin).await.expect("connect to the test PostgreSQL");
+    sqlx::query(&format!("CREATE DATABASE {name}")).execute(&pool).await.unwrap();
+    let base = admin.rsplit_once('/').map(|(base, _)| base).unwrap_or(&admin);
+    format!("{base}/{name}")
+}
+
+async fn sign_in(sandbox: &pelm_sandbox::Spawned, connect_token: &str) -> String {
+    let body: Value = reqwest::Client::new()
+        .post(format!("{}/connect/api/login", sandbox.url()))
+        .json(&json!({"connect_token": connect_token, "utility_id": "1", "username": "user@pelm.com", "password": "password"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    body["authorization_code"].as_str().unwrap().to_owned()
+}
+
+#[tokio::test]
+#[ignore = "needs PostgreSQL: ./dev test starts one and sets PELM_TEST_POSTGRES_URL"]
+async fn two_companions_share_one_postgres_store() {
+    let database = fresh_database().await;
+    let sandbox = pelm_sandbox::spawn(Sandbox::new(pelm_sandbox::Config::random())).await.unwrap();
+    let key = hex_key();
+    let first = start_companion_at(database.clone(), upstream_of(&sandbox), &key, |_| {}).await;
+    let second = start_companion_at(database.clone(), upstream_of(&sandbox), &key, |_| {}).await;
+    let user = browser();
+
+    // Connect through the first instance, posting the code twice as Connect may.
+    let grant: Value = user
+        .post(format!("{first}/api/connect-token"))
+        .header("Origin", &first)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let code = sign_in(&sandbox, grant["connect_token"].as_str().unwrap()).await;
+    for _ in 0..2 {
+        let response = user
+            .post(format!("{first}/api/authorization"))
+            .header("Origin", &first)
+            .json(&json!({ "authorization_code": code }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+    }
+
+    // The second instance knows the user: same cookie, same store.
+    let connection: Connection =
+        user.get(format!("{second}/api/connection")).send().await.unwrap().json().await.unwrap();
+    assert!(connection.connected);
+    let accounts: Vec<Account> = user.get(format!("{second}/api/accounts")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(accounts.len(), 2);
+
+    // Sealed at rest there too.
+    let pool = sqlx::PgPool::connect(&database).await.unwrap();
+    let (owner, sealed): (String, String) =
+        sqlx::query_as("SELECT pelm_user_id, access_token FROM connections").fetch_one(&pool).await.unwrap();
+    assert!(sealed.starts_with("v1:"));
+    assert!(TokenCipher::from_text(&key).unwrap().open(&owner, &sealed).is_some());
+
+    // A disconnect through the second is seen by the first.
+    let response = user.delete(format!("{second}/api/connection")).header("Origin", &second).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let connection: Connection =
+        user.get(format!("{first}/api/connection")).send().await.unwrap().json().await.unwrap();
+    assert!(!connection.connected);
+}
+
+#[tokio::test]
+#[ignore = "needs PostgreSQL: ./dev test starts one and sets PELM_TEST_POSTGRES_URL"]
+async fn migrations_run_once_however_many_instances_start() {
+    let database = fresh_database().await;
+    let sandbox = pelm_sandbox::spawn(Sandbox::new(pelm_sandbox::Config::random())).await.unwrap();
+    let key = hex_key();
+    let (a, b) = tokio::join!(
+        start_companion_at(database.clone(), upstream_of(&sandbox), &key, |_| {}),
+        start_companion_at(database.clone(), upstream_of(&sandbox), &key, |_| {}),
+    );
+    for url in [a, b] {
+        assert_eq!(reqwest::get(format!("{url}/api/connection")).await.unwrap().status(), StatusCode::OK);
+    }
+    let pool = sqlx::PgPool::connect(&database).await.unwrap();
+    let applied: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM _sqlx_migrations").fetch_one(&pool).await.unwrap();
+    assert_eq!(applied, 1);
+}
