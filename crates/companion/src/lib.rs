@@ -48,8 +48,6 @@ struct Inner {
     connect_script_url: String,
     /// The sandbox mounted at /sandbox, in sandbox mode.
     mounted_sandbox: Option<Sandbox>,
-    /// Serialises code exchanges so a code posted twice at once is exchanged once.
-    exchange_lock: tokio::sync::Mutex<()>,
     cache: cache::ResponseCache,
     rate_limiter: session::RateLimiter,
 }
@@ -92,16 +90,7 @@ impl AppState {
         let cache = cache::ResponseCache::new(Duration::from_secs(config.cache_ttl), CACHE_ENTRIES, CACHE_BYTES);
         let rate_limiter = session::RateLimiter::new(config.rate_limit_per_minute);
         Ok(Self {
-            inner: Arc::new(Inner {
-                config,
-                store,
-                pelm,
-                connect_script_url,
-                mounted_sandbox,
-                exchange_lock: tokio::sync::Mutex::new(()),
-                cache,
-                rate_limiter,
-            }),
+            inner: Arc::new(Inner { config, store, pelm, connect_script_url, mounted_sandbox, cache, rate_limiter }),
         })
     }
 

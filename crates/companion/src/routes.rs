@@ -14,6 +14,7 @@ use pelm_model::pelm::Account;
 
 use crate::error::ApiError;
 use crate::session::Session;
+use crate::store::CodeClaim;
 use crate::AppState;
 
 pub fn api() -> Router<AppState> {
@@ -72,6 +73,44 @@ fn validate_code(code: &str) -> Result<&str, ApiError> {
     Ok(code)
 }
 
+/// How long a request waits for another one exchanging the same code.
+const EXCHANGE_WAIT: std::time::Duration = std::time::Duration::from_secs(20);
+
+/// Exchanges `code` unless this or another instance already did (or is
+/// doing it now), so a code posted twice costs one upstream exchange and
+/// both posts succeed.
+async fn exchange_once(state: &AppState, user_id: &str, code: &str) -> Result<(), ApiError> {
+    let store = &state.inner.store;
+    let started = tokio::time::Instant::now();
+    loop {
+        match store.claim_code(user_id, code).await? {
+            CodeClaim::Done => return Ok(()),
+            CodeClaim::OtherUser => {
+                return Err(ApiError::Forbidden("This code was posted by someone else.".to_owned()))
+            }
+            CodeClaim::Mine => {
+                return match state.inner.pelm.exchange_code(code).await {
+                    Ok(token) => {
+                        store.save_connection(user_id, code, &token.access_token).await?;
+                        tracing::info!(pelm_user_id = %user_id, "utility account connected");
+                        Ok(())
+                    }
+                    Err(err) => {
+                        store.release_code(code).await?;
+                        Err(err)
+                    }
+                };
+            }
+            CodeClaim::Pending | CodeClaim::Released => {
+                if started.elapsed() > EXCHANGE_WAIT {
+                    return Err(ApiError::Upstream("the exchange of this code is still in progress".to_owned()));
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            }
+        }
+    }
+}
+
 async fn authorization(
     State(state): State<AppState>,
     Extension(session): Extension<Session>,
@@ -80,14 +119,7 @@ async fn authorization(
     let Json(request) = body?;
     let code = validate_code(&request.authorization_code)?;
     let user_id = pelm_user_id(&state, &session).await?;
-    {
-        let _one_at_a_time = state.inner.exchange_lock.lock().await;
-        if !state.inner.store.code_exchanged(&user_id, code).await? {
-            let token = state.inner.pelm.exchange_code(code).await?;
-            state.inner.store.save_connection(&user_id, code, &token.access_token).await?;
-            tracing::info!(pelm_user_id = %user_id, "utility account connected");
-        }
-    }
+    exchange_once(&state, &user_id, code).await?;
     Ok(Json(describe_connection(&state, &user_id).await))
 }
 

@@ -13,6 +13,25 @@ use sqlx::{AnyPool, Executor};
 
 use crate::crypto::TokenCipher;
 
+/// Where an authorization code stands.
+#[derive(Debug, PartialEq, Eq)]
+pub enum CodeClaim {
+    /// This caller claimed it and must exchange it.
+    Mine,
+    /// Another request (maybe on another instance) is exchanging it now.
+    Pending,
+    /// Already exchanged for this user.
+    Done,
+    /// No claim stands (a failed exchange gave it up, or a stale one was
+    /// cleared): claim again.
+    Released,
+    /// Posted before by a different user.
+    OtherUser,
+}
+
+/// A claim older than this was left by an instance that died mid-exchange.
+const STALE_CLAIM_SECS: i64 = 60;
+
 #[derive(Clone)]
 pub struct Store {
     pool: AnyPool,
@@ -99,8 +118,7 @@ impl Store {
         }))
     }
 
-    /// Stores the token from exchanging `code`, remembering the code so a
-    /// repeat of it is recognised without another exchange.
+    /// Stores the token from exchanging `code` and marks the code's claim done.
     pub async fn save_connection(&self, pelm_user_id: &str, code: &str, access_token: &str) -> Result<(), sqlx::Error> {
         let mut tx = self.pool.begin().await?;
         sqlx::query(
@@ -112,24 +130,61 @@ impl Store {
         .bind(now())
         .execute(&mut *tx)
         .await?;
-        sqlx::query("INSERT INTO code_exchanges (code_hash, pelm_user_id, exchanged_at) VALUES ($1, $2, $3) ON CONFLICT (code_hash) DO NOTHING")
+        sqlx::query("UPDATE code_exchanges SET done = 1 WHERE code_hash = $1")
             .bind(sha256_hex(code))
-            .bind(pelm_user_id)
-            .bind(now())
             .execute(&mut *tx)
             .await?;
         tx.commit().await
     }
 
-    /// True when `code` was already exchanged for this user.
-    pub async fn code_exchanged(&self, pelm_user_id: &str, code: &str) -> Result<bool, sqlx::Error> {
-        let found: i64 =
-            sqlx::query_scalar("SELECT COUNT(*) FROM code_exchanges WHERE code_hash = $1 AND pelm_user_id = $2")
-                .bind(sha256_hex(code))
-                .bind(pelm_user_id)
-                .fetch_one(&self.pool)
-                .await?;
-        Ok(found > 0)
+    /// Claims `code` for exchanging, or says who is on it. Only one claim can
+    /// win, across every companion instance sharing this store.
+    pub async fn claim_code(&self, pelm_user_id: &str, code: &str) -> Result<CodeClaim, sqlx::Error> {
+        let hash = sha256_hex(code);
+        let inserted = sqlx::query(
+            "INSERT INTO code_exchanges (code_hash, pelm_user_id, exchanged_at, done) VALUES ($1, $2, $3, 0)
+             ON CONFLICT (code_hash) DO NOTHING",
+        )
+        .bind(&hash)
+        .bind(pelm_user_id)
+        .bind(now())
+        .execute(&self.pool)
+        .await?;
+        if inserted.rows_affected() == 1 {
+            return Ok(CodeClaim::Mine);
+        }
+        let count = |sql: &'static str| {
+            let hash = hash.clone();
+            async move { sqlx::query_scalar::<_, i64>(sql).bind(hash).bind(pelm_user_id).fetch_one(&self.pool).await }
+        };
+        if count("SELECT COUNT(*) FROM code_exchanges WHERE code_hash = $1 AND pelm_user_id = $2 AND done = 1").await?
+            > 0
+        {
+            return Ok(CodeClaim::Done);
+        }
+        if count("SELECT COUNT(*) FROM code_exchanges WHERE code_hash = $1 AND pelm_user_id = $2").await? > 0 {
+            let stale =
+                sqlx::query("DELETE FROM code_exchanges WHERE code_hash = $1 AND done = 0 AND exchanged_at < $2")
+                    .bind(&hash)
+                    .bind(now() - STALE_CLAIM_SECS)
+                    .execute(&self.pool)
+                    .await?;
+            return Ok(if stale.rows_affected() > 0 { CodeClaim::Released } else { CodeClaim::Pending });
+        }
+        // The row may have just been released by a failed exchange.
+        if count("SELECT COUNT(*) FROM code_exchanges WHERE code_hash = $1 AND pelm_user_id <> $2").await? > 0 {
+            return Ok(CodeClaim::OtherUser);
+        }
+        Ok(CodeClaim::Released)
+    }
+
+    /// Gives up a claim after a failed exchange, so the code can be tried again.
+    pub async fn release_code(&self, code: &str) -> Result<(), sqlx::Error> {
+        sqlx::query("DELETE FROM code_exchanges WHERE code_hash = $1 AND done = 0")
+            .bind(sha256_hex(code))
+            .execute(&self.pool)
+            .await?;
+        Ok(())
     }
 
     pub async fn delete_connection(&self, pelm_user_id: &str) -> Result<(), sqlx::Error> {

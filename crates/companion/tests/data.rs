@@ -215,3 +215,56 @@ async fn each_user_is_rate_limited_with_retry_after() {
     // Another user is not held back by the first.
     assert_eq!(common::browser().get(format!("{url}/api/connection")).send().await.unwrap().status(), StatusCode::OK);
 }
+
+#[tokio::test]
+async fn one_code_posted_to_two_instances_at_once_is_exchanged_once() {
+    let app = spawn_app().await;
+    // A second companion on the same database, as behind a load balancer.
+    let twin = start_companion(&app.database, upstream_of(&app.sandbox), &app.token_key, |_| {}).await;
+    let grant = app.connect_token().await;
+    let code = app.sign_in(&grant.connect_token, "user@pelm.com").await;
+    let post = |base: String| {
+        let client = app.client.clone();
+        let code = code.clone();
+        async move {
+            client
+                .post(format!("{base}/api/authorization"))
+                .header("Origin", &base)
+                .json(&serde_json::json!({ "authorization_code": code }))
+                .send()
+                .await
+                .unwrap()
+                .status()
+        }
+    };
+    // The sandbox takes a code once: a second exchange would have failed one post.
+    let (first, second) = tokio::join!(post(app.url.clone()), post(twin.clone()));
+    assert_eq!((first, second), (StatusCode::OK, StatusCode::OK));
+    assert_eq!(app.get("accounts").await.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn a_failed_exchange_gives_the_code_back_for_pelm_to_judge_again() {
+    let app = spawn_app().await;
+    let grant = app.connect_token().await;
+    let code = app.sign_in(&grant.connect_token, "user@pelm.com").await;
+    app.sandbox.sandbox.fail_next(&[Fault::InternalError]);
+    let failed = app.authorize(&code).await;
+    assert_eq!(failed.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    // The claim was released, so posting again really exchanges the code.
+    assert_eq!(app.authorize(&code).await.status(), StatusCode::OK);
+    assert_eq!(app.get("accounts").await.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn a_code_someone_else_posted_is_refused() {
+    let alice = spawn_app().await;
+    let grant = alice.connect_token().await;
+    let code = alice.sign_in(&grant.connect_token, "user@pelm.com").await;
+    assert_eq!(alice.authorize(&code).await.status(), StatusCode::OK);
+    let mallory = alice.in_another_browser();
+    let stolen = mallory.authorize(&code).await;
+    assert_eq!(stolen.status(), StatusCode::FORBIDDEN);
+    assert_eq!(error_body(stolen).await["error_code"], "permission_denied");
+    assert_eq!(mallory.get("accounts").await.status(), StatusCode::UNAUTHORIZED);
+}
