@@ -31,6 +31,18 @@ pub struct Config {
     #[arg(long, env = "PELM_SANDBOX_DATA_DELAY", default_value_t = 0)]
     pub sandbox_data_delay: u64,
 
+    /// Sandbox fault: milliseconds added before every answer of its REST API.
+    #[arg(long, env = "PELM_SANDBOX_LATENCY_MS", default_value_t = 0)]
+    pub sandbox_latency_ms: u64,
+
+    /// Sandbox fault: share (0 to 1) of its REST calls answered 500 internal_error.
+    #[arg(long, env = "PELM_SANDBOX_ERROR_RATE", default_value_t = 0.0)]
+    pub sandbox_error_rate: f64,
+
+    /// Sandbox fault: share (0 to 1) of its REST calls whose connection drops mid-answer.
+    #[arg(long, env = "PELM_SANDBOX_DROP_RATE", default_value_t = 0.0)]
+    pub sandbox_drop_rate: f64,
+
     /// Base URL of Pelm's API (ignored with --sandbox).
     #[arg(long, env = "PELM_API_URL", default_value = PELM_API_URL)]
     pub pelm_api_url: String,
@@ -119,6 +131,9 @@ impl Config {
             database_url,
             sandbox: true,
             sandbox_data_delay: 0,
+            sandbox_latency_ms: 0,
+            sandbox_error_rate: 0.0,
+            sandbox_drop_rate: 0.0,
             pelm_api_url: PELM_API_URL.to_owned(),
             pelm_client_id: None,
             pelm_secret: None,

@@ -98,7 +98,13 @@ impl AppState {
     pub async fn from_config(config: Config, local_addr: SocketAddr) -> Result<Self, StartError> {
         if config.sandbox {
             let mut sandbox_config = pelm_sandbox::Config::random();
-            sandbox_config.data_delay = std::time::Duration::from_secs(config.sandbox_data_delay);
+            sandbox_config.data_delay = Duration::from_secs(config.sandbox_data_delay);
+            sandbox_config.faults = pelm_sandbox::Faults {
+                latency: Duration::from_millis(config.sandbox_latency_ms),
+                error_rate: config.sandbox_error_rate,
+                drop_rate: config.sandbox_drop_rate,
+                ..pelm_sandbox::Faults::default()
+            };
             let sandbox = Sandbox::new(sandbox_config.clone());
             // The companion calls its own /sandbox over loopback, as it would call Pelm.
             let mut own = local_addr;

@@ -268,3 +268,38 @@ async fn a_code_someone_else_posted_is_refused() {
     assert_eq!(error_body(stolen).await["error_code"], "permission_denied");
     assert_eq!(mallory.get("accounts").await.status(), StatusCode::UNAUTHORIZED);
 }
+
+#[tokio::test]
+async fn a_stalled_pelm_times_out_and_the_retry_answers() {
+    let app = spawn_app().await;
+    let dir = tempfile::tempdir().unwrap();
+    let url = start_companion(&dir.path().join("c.db"), upstream_of(&app.sandbox), &app.token_key, |config| {
+        config.upstream_timeout = 1;
+    })
+    .await;
+    let user = common::browser();
+    let grant: serde_json::Value = user
+        .post(format!("{url}/api/connect-token"))
+        .header("Origin", &url)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let code = app.sign_in(grant["connect_token"].as_str().unwrap(), "user@pelm.com").await;
+    let authorized = user
+        .post(format!("{url}/api/authorization"))
+        .header("Origin", &url)
+        .json(&serde_json::json!({ "authorization_code": code }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(authorized.status(), StatusCode::OK);
+    app.sandbox.sandbox.fail_next(&[Fault::Stall(std::time::Duration::from_millis(2500))]);
+    let started = std::time::Instant::now();
+    let accounts = user.get(format!("{url}/api/accounts")).send().await.unwrap();
+    assert_eq!(accounts.status(), StatusCode::OK);
+    let took = started.elapsed();
+    assert!(took >= std::time::Duration::from_secs(1), "answered in {took:?}, so nothing timed out");
+}

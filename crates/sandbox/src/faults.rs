@@ -35,6 +35,8 @@ pub enum Fault {
     InternalError,
     Drop,
     Malformed,
+    /// Answer normally, but only after this long.
+    Stall(Duration),
 }
 
 /// A JSON body that stops mid-way, as a proxy that gave up would send it.
@@ -65,6 +67,7 @@ pub async fn inject(State(sandbox): State<Sandbox>, request: Request, next: Next
         Some(Fault::InternalError) => return PelmError::internal_error().into_response(),
         Some(Fault::Drop) => return dropped(),
         Some(Fault::Malformed) => return malformed(),
+        Some(Fault::Stall(pause)) => tokio::time::sleep(pause).await,
         None => {}
     }
     if rand::random::<f64>() < faults.drop_rate {

@@ -1,0 +1,54 @@
+//! The companion binary shuts down gracefully on SIGTERM: a request in flight
+//! is answered, then the process exits cleanly and stops listening.
+
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+#[tokio::test]
+async fn sigterm_lets_requests_in_flight_finish() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let base = format!("http://127.0.0.1:{port}");
+    let mut companion = Command::new(env!("CARGO_BIN_EXE_pelm-companion"))
+        .args(["--sandbox", "--listen", &format!("127.0.0.1:{port}"), "--sandbox-latency-ms", "1500"])
+        .arg("--database-url")
+        .arg(format!("sqlite://{}", dir.path().join("c.db").display()))
+        .env("PELM_TOKEN_KEY", hex::encode([7u8; 32]))
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("start the companion binary");
+
+    let client = reqwest::Client::new();
+    let started = Instant::now();
+    while client.get(format!("{base}/healthz")).send().await.is_err() {
+        assert!(started.elapsed() < Duration::from_secs(20), "the companion did not come up");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+
+    // This call waits 1.5 s on the (slow) sandbox; SIGTERM arrives meanwhile.
+    let in_flight = tokio::spawn({
+        let client = client.clone();
+        let base = base.clone();
+        async move { client.post(format!("{base}/api/connect-token")).header("Origin", &base).send().await }
+    });
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let killed = Command::new("kill").args(["-TERM", &companion.id().to_string()]).status().unwrap();
+    assert!(killed.success());
+
+    let answer = in_flight.await.unwrap().expect("the request in flight was cut off");
+    assert_eq!(answer.status(), 200);
+    let grant: serde_json::Value = answer.json().await.unwrap();
+    assert!(grant["connect_token"].is_string());
+
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let status = loop {
+        if let Some(status) = companion.try_wait().unwrap() {
+            break status;
+        }
+        assert!(Instant::now() < deadline, "the companion did not exit after SIGTERM");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert!(status.success(), "exit status {status}");
+    assert!(client.get(format!("{base}/healthz")).send().await.is_err(), "still listening after exit");
+}

@@ -1,0 +1,58 @@
+//! Serving the built app in one-port deployments: MIME types, compression,
+//! cache headers, the Content-Security-Policy and deep links.
+
+mod common;
+
+use common::{header, hex_key, start_companion, upstream_of};
+use pelm_sandbox::Sandbox;
+
+const INDEX: &str = r#"<!DOCTYPE html><html><head><script type="module">import init from '/app-0123456789abcdef.js';</script></head><body></body></html>"#;
+
+#[tokio::test]
+async fn the_app_is_served_with_the_right_types_encodings_caching_and_policy() {
+    let dist = tempfile::tempdir().unwrap();
+    std::fs::write(dist.path().join("index.html"), INDEX).unwrap();
+    // A wasm module that compresses, with Trunk's hashed name.
+    let mut wasm = b"\0asm\x01\0\0\0".to_vec();
+    wasm.extend(std::iter::repeat_n(b"pelm energy ".iter().copied(), 4000).flatten());
+    std::fs::write(dist.path().join("app-0123456789abcdef_bg.wasm"), &wasm).unwrap();
+
+    let sandbox = pelm_sandbox::spawn(Sandbox::new(pelm_sandbox::Config::random())).await.unwrap();
+    let db = tempfile::tempdir().unwrap();
+    let dist_dir = dist.path().to_owned();
+    let url = start_companion(&db.path().join("c.db"), upstream_of(&sandbox), &hex_key(), move |config| {
+        config.dist = Some(dist_dir);
+    })
+    .await;
+    let client = reqwest::Client::builder().no_gzip().no_brotli().build().unwrap();
+
+    for (encoding, expected) in [("br", "br"), ("gzip", "gzip")] {
+        let response = client
+            .get(format!("{url}/app-0123456789abcdef_bg.wasm"))
+            .header("Accept-Encoding", encoding)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+        assert_eq!(header(&response, "content-type"), "application/wasm");
+        assert_eq!(header(&response, "content-encoding"), expected);
+        assert_eq!(header(&response, "cache-control"), "public, max-age=31536000, immutable");
+        let body = response.bytes().await.unwrap();
+        assert!(body.len() < wasm.len() / 4, "{encoding}: {} of {} bytes", body.len(), wasm.len());
+    }
+
+    for path in ["/", "/accounts/some-account/usage"] {
+        let response = client.get(format!("{url}{path}")).send().await.unwrap();
+        assert_eq!(response.status(), 200, "{path}");
+        assert!(header(&response, "content-type").starts_with("text/html"));
+        assert_eq!(header(&response, "cache-control"), "no-cache");
+        let policy = header(&response, "content-security-policy");
+        assert!(policy.contains("script-src 'self' 'wasm-unsafe-eval' 'sha256-"), "{policy}");
+        assert!(policy.contains("style-src 'self';") && !policy.contains("unsafe-inline"), "{policy}");
+        assert_eq!(response.text().await.unwrap(), INDEX, "{path}");
+    }
+    // The API is not swallowed by the app's fallback.
+    let api = client.get(format!("{url}/api/nope")).send().await.unwrap();
+    assert_eq!(api.status(), 404);
+    assert!(header(&api, "content-type").starts_with("application/json"));
+}
