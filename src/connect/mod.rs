@@ -9,6 +9,8 @@ mod bindings;
 mod script;
 
 use std::cell::Cell;
+use std::future::Future;
+use std::pin::Pin;
 use std::rc::Rc;
 use std::time::Duration;
 
@@ -19,6 +21,9 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 
+use pelm_model::companion::ConnectTokenGrant;
+use pelm_model::problem::Problem;
+
 use crate::api;
 use bindings::{CurrentConnect, Generation, LegacyHandle};
 
@@ -27,11 +32,39 @@ use bindings::{CurrentConnect, Generation, LegacyHandle};
 const READY_TIMEOUT: Duration = Duration::from_secs(20);
 const WAITING_FOR_READY: ConnectStatus = ConnectStatus::Preparing("Waiting for Pelm Connect…");
 
+/// Where Connect tokens come from: the companion by default.
+pub type TokenSource = Rc<dyn Fn() -> Pin<Box<dyn Future<Output = Result<ConnectTokenGrant, Problem>>>>>;
+
 pub struct UsePelmConnectOptions {
     /// Called once per Connect session with the authorization code.
     pub on_success: Callback<String>,
     /// Called when Connect closes without a connection.
     pub on_exit: Callback<ConnectExit>,
+    /// Fetches a Connect token; [`api::connect_token`] unless replaced.
+    pub connect_token: TokenSource,
+}
+
+impl UsePelmConnectOptions {
+    pub fn new(on_success: Callback<String>, on_exit: Callback<ConnectExit>) -> Self {
+        Self { on_success, on_exit, connect_token: Rc::new(|| Box::pin(api::connect_token())) }
+    }
+
+    /// Takes Connect tokens from `source` instead of the companion.
+    pub fn connect_token<F, Fut>(mut self, source: F) -> Self
+    where
+        F: Fn() -> Fut + 'static,
+        Fut: Future<Output = Result<ConnectTokenGrant, Problem>> + 'static,
+    {
+        self.connect_token = Rc::new(move || Box::pin(source()));
+        self
+    }
+}
+
+/// When to fetch a new token: a minute before it expires, or halfway
+/// through a short one.
+pub fn refresh_after(expires_in_secs: u64) -> Duration {
+    let secs = if expires_in_secs > 120 { expires_in_secs - 60 } else { expires_in_secs / 2 };
+    Duration::from_secs(secs.max(1))
 }
 
 /// Why Connect closed without connecting.
@@ -116,23 +149,49 @@ fn exit_from_js(status: &JsValue, metadata: &JsValue) -> ConnectExit {
 }
 
 pub fn use_pelm_connect(options: UsePelmConnectOptions) -> UsePelmConnectReturn {
-    let UsePelmConnectOptions { on_success, on_exit } = options;
+    let UsePelmConnectOptions { on_success, on_exit, connect_token } = options;
     let status = RwSignal::new(ConnectStatus::Preparing("Getting Connect ready…"));
     let session = StoredValue::new_local(None::<Session>);
     let attempt = RwSignal::new(0u32);
+    let refresh = StoredValue::new_local(None::<TimeoutHandle>);
+    let hooks = Hooks { status, attempt, stale: RwSignal::new(false), on_success, on_exit };
 
     Effect::new(move |_| {
         attempt.track();
         // A new attempt replaces the old session, which drops its callbacks.
         session.set_value(None);
+        hooks.stale.set(false);
+        if let Some(timer) = refresh.try_update_value(Option::take).flatten() {
+            timer.clear();
+        }
+        let connect_token = connect_token.clone();
         spawn_local_scoped_with_cancellation(async move {
-            if let Err(reason) = prepare(status, session, on_success, on_exit).await {
-                status.try_set(ConnectStatus::Failed(reason));
+            match prepare(hooks, session, connect_token).await {
+                Ok(expires_in) => {
+                    // Renew the token before Pelm would refuse it; not while Connect is open.
+                    let timer = set_timeout_with_handle(
+                        move || {
+                            if hooks.status.try_get_untracked() == Some(ConnectStatus::Open) {
+                                hooks.stale.try_set(true);
+                            } else {
+                                hooks.attempt.try_update(|n| *n += 1);
+                            }
+                        },
+                        refresh_after(expires_in),
+                    );
+                    refresh.try_set_value(timer.ok());
+                }
+                Err(reason) => {
+                    status.try_set(ConnectStatus::Failed(reason));
+                }
             }
         });
     });
 
     on_cleanup(move || {
+        if let Some(timer) = refresh.try_update_value(Option::take).flatten() {
+            timer.clear();
+        }
         let was_open = status.try_get_untracked() == Some(ConnectStatus::Open);
         session.try_update_value(|slot| {
             if let Some(session) = slot.take() {
@@ -163,14 +222,41 @@ pub fn use_pelm_connect(options: UsePelmConnectOptions) -> UsePelmConnectReturn 
     UsePelmConnectReturn { status: status.into(), open, retry }
 }
 
-async fn prepare(
+/// The hook's reactive handles, which Connect's callbacks reach into.
+#[derive(Clone, Copy)]
+struct Hooks {
     status: RwSignal<ConnectStatus>,
-    session: StoredValue<Option<Session>, LocalStorage>,
+    attempt: RwSignal<u32>,
+    /// The token's refresh came due while Connect was open.
+    stale: RwSignal<bool>,
     on_success: Callback<String>,
     on_exit: Callback<ConnectExit>,
-) -> Result<(), String> {
+}
+
+impl Hooks {
+    /// After Connect closes: back to ready, and a fresh session if `renew`
+    /// or if the token went stale meanwhile. Run on the next tick, outside
+    /// Connect's callback, whose closure the new session will drop.
+    fn closed(self, renew: bool) {
+        self.status.try_set(ConnectStatus::Ready);
+        if renew || self.stale.try_get_untracked() == Some(true) {
+            spawn_local(async move {
+                self.attempt.try_update(|n| *n += 1);
+            });
+        }
+    }
+}
+
+/// Gets a token, loads the script and hands Connect its config; answers the
+/// token's lifetime in seconds.
+async fn prepare(
+    hooks: Hooks,
+    session: StoredValue<Option<Session>, LocalStorage>,
+    connect_token: TokenSource,
+) -> Result<u64, String> {
+    let Hooks { status, on_success, on_exit, .. } = hooks;
     status.set(ConnectStatus::Preparing("Getting a secure Connect session…"));
-    let grant = api::connect_token().await.map_err(|problem| problem.message)?;
+    let grant = connect_token().await.map_err(|problem| problem.message)?;
     status.set(ConnectStatus::Preparing("Loading Pelm Connect…"));
     script::load(&grant.connect_script_url).await?;
     let generation = bindings::detect()?;
@@ -184,10 +270,11 @@ async fn prepare(
             if closing.get() || delivered.replace(true) {
                 return;
             }
-            status.try_set(ConnectStatus::Ready);
             let code = code.as_string().unwrap_or_default();
             // Outside the JS callback, so the page may unmount this hook freely.
             spawn_local(async move { on_success.run(code) });
+            // A used token is not reused: the next open gets a fresh session.
+            hooks.closed(true);
         })
     };
     let on_exit_js = {
@@ -200,8 +287,8 @@ async fn prepare(
             if !matches!(exit.status.as_str(), "user_initiated_exit" | "unavailable_utility_credentials_submitted") {
                 web_sys::console::warn_2(&format!("Pelm Connect exited with status {}", exit.status).into(), &metadata);
             }
-            status.try_set(ConnectStatus::Ready);
             spawn_local(async move { on_exit.run(exit) });
+            hooks.closed(false);
         })
     };
     let on_ready_js = Closure::<dyn FnMut()>::new(move || {
@@ -239,7 +326,7 @@ async fn prepare(
     }));
     if is_legacy {
         status.set(ConnectStatus::Ready);
-    } else {
+    } else if status.get_untracked() == WAITING_FOR_READY {
         set_timeout(
             move || {
                 if status.try_get_untracked() == Some(WAITING_FOR_READY) {
@@ -249,7 +336,7 @@ async fn prepare(
             READY_TIMEOUT,
         );
     }
-    Ok(())
+    Ok(grant.expires_in)
 }
 
 fn initialize(connect: &CurrentConnect, config: &Object) -> Result<(), String> {

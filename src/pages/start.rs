@@ -25,13 +25,13 @@ fn exit_notice(exit: &ConnectExit) -> Option<String> {
 pub fn Start(on_connected: Callback<Connection>) -> impl IntoView {
     let notice = RwSignal::new(None::<String>);
     let authorize = Action::new_local(|code: &String| api::authorize(code.clone()));
-    let connect = use_pelm_connect(UsePelmConnectOptions {
-        on_success: Callback::new(move |code: String| {
+    let connect = use_pelm_connect(UsePelmConnectOptions::new(
+        Callback::new(move |code: String| {
             notice.set(None);
             authorize.dispatch_local(code);
         }),
-        on_exit: Callback::new(move |exit: ConnectExit| notice.set(exit_notice(&exit))),
-    });
+        Callback::new(move |exit: ConnectExit| notice.set(exit_notice(&exit))),
+    ));
     Effect::new(move |_| match authorize.value().get() {
         Some(Ok(connection)) => on_connected.run(connection),
         Some(Err(problem)) => notice.set(Some(format!("{} Please connect again.", problem.message))),
