@@ -6,7 +6,7 @@ use pelm_model::companion::Connection;
 use pelm_model::problem::Problem;
 
 use crate::api;
-use crate::pages::{problem_notice, Accounts, Start};
+use crate::pages::{problem_notice, Accounts, ConnectButton, DataContext, Start};
 
 #[component]
 pub fn App() -> impl IntoView {
@@ -31,6 +31,16 @@ pub fn App() -> impl IntoView {
 #[component]
 fn Home(initial: Connection) -> impl IntoView {
     let connection = RwSignal::new(initial);
+    let data = DataContext { reconnect_needed: RwSignal::new(false), version: RwSignal::new(0) };
+    provide_context(data);
+    let needs_reconnect =
+        move || data.reconnect_needed.get() || connection.with(|c| c.credentials_valid == Some(false));
+    let reconnected = Callback::new(move |now: Connection| {
+        connection.set(now);
+        data.reconnect_needed.set(false);
+        // Back where the user was, with data fetched under the new token.
+        data.version.update(|v| *v += 1);
+    });
     let disconnect = Action::new_local(|_: &()| api::disconnect());
     Effect::new(move |_| {
         if let Some(Ok(now)) = disconnect.value().get() {
@@ -61,6 +71,12 @@ fn Home(initial: Connection) -> impl IntoView {
                 </button>
             </header>
             {move || disconnect_error().map(|m| view! { <p class="pe-notice" role="alert">{m}</p> })}
+            <Show when=needs_reconnect>
+                <div class="pe-reconnect" role="alert">
+                    <p>"Your utility login needs to be confirmed again before we can show your data."</p>
+                    <ConnectButton label="Reconnect" action="reconnect" on_connected=reconnected />
+                </div>
+            </Show>
             <Accounts />
         </Show>
     }

@@ -200,3 +200,25 @@ async fn unmounting_exits_connect_and_releases_its_callbacks() {
     assert!(connect_calls("onSuccess", &["late".into()]).is_err(), "a callback outlived its hook");
     assert!(harness.codes.lock().unwrap().is_empty());
 }
+
+#[wasm_bindgen_test]
+async fn connect_refusing_an_expired_token_gets_a_fresh_one() {
+    let harness = mount(script(CURRENT, "current-expired"), 1800);
+    harness.wait_for_status("Ready").await;
+    harness.click(".open");
+    harness.wait_for_status("Open").await;
+    let metadata =
+        js_sys::JSON::parse(r#"{"error_code":"token_invalid","message":"The provided connect token is invalid"}"#)
+            .unwrap();
+    connect_calls("onExit", &["error".into(), metadata]).unwrap();
+    for _ in 0..400 {
+        if harness.tokens.load(Ordering::SeqCst) == 2 {
+            break;
+        }
+        sleep(Duration::from_millis(10)).await;
+    }
+    assert_eq!(harness.tokens.load(Ordering::SeqCst), 2, "the refused token was kept");
+    let exits = harness.exits.lock().unwrap().clone();
+    assert_eq!(exits[0].notice().as_deref(), Some("Your Connect session expired. Press the button to start again."));
+    harness.wait_for_status("Ready").await;
+}

@@ -79,6 +79,27 @@ pub struct ConnectExit {
     pub message: Option<String>,
 }
 
+impl ConnectExit {
+    /// What to tell the user, if anything: a user who closed Connect needs no
+    /// message; an unsupported utility is named.
+    pub fn notice(&self) -> Option<String> {
+        match self.status.as_str() {
+            "user_initiated_exit" => None,
+            _ if self.error_code.as_deref() == Some("token_invalid") => {
+                Some("Your Connect session expired. Press the button to start again.".to_owned())
+            }
+            "unavailable_utility_credentials_submitted" => Some(match &self.utility_name {
+                Some(name) => format!("We can't connect to {name} yet."),
+                None => "We can't connect to that utility yet.".to_owned(),
+            }),
+            _ => Some(match &self.message {
+                Some(message) if !message.is_empty() => format!("Connect closed: {message}"),
+                _ => "Connect closed before your account was linked. You can try again.".to_owned(),
+            }),
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq)]
 pub enum ConnectStatus {
     /// Not ready yet; the text says why, for the disabled button.
@@ -287,8 +308,10 @@ async fn prepare(
             if !matches!(exit.status.as_str(), "user_initiated_exit" | "unavailable_utility_credentials_submitted") {
                 web_sys::console::warn_2(&format!("Pelm Connect exited with status {}", exit.status).into(), &metadata);
             }
+            // Connect refused the token (it expired): the next open gets a new one.
+            let renew = exit.error_code.as_deref() == Some("token_invalid");
             spawn_local(async move { on_exit.run(exit) });
-            hooks.closed(false);
+            hooks.closed(renew);
         })
     };
     let on_ready_js = Closure::<dyn FnMut()>::new(move || {

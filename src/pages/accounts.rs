@@ -7,7 +7,7 @@ use pelm_model::pelm::Account;
 use pelm_model::problem::{Problem, Recovery};
 
 use crate::api;
-use crate::pages::problem_notice;
+use crate::pages::{problem_notice, DataContext};
 use crate::timer::sleep;
 
 const MISSING: &str = "—";
@@ -17,7 +17,10 @@ const LONGEST_POLL: Duration = Duration::from_secs(30);
 /// The accounts, once Pelm has them. Right after connecting Pelm answers
 /// `data_unavailable` for up to about 15 minutes; meanwhile `waiting` holds
 /// the message to show, and the call is repeated with a growing pause.
-async fn accounts_when_ready(waiting: RwSignal<Option<String>>) -> Result<Vec<Account>, Problem> {
+async fn accounts_when_ready(
+    waiting: RwSignal<Option<String>>,
+    data: Option<DataContext>,
+) -> Result<Vec<Account>, Problem> {
     let mut pause = FIRST_POLL;
     loop {
         match api::accounts().await {
@@ -31,6 +34,11 @@ async fn accounts_when_ready(waiting: RwSignal<Option<String>>) -> Result<Vec<Ac
             }
             result => {
                 waiting.try_set(None);
+                if let (Err(problem), Some(data)) = (&result, data) {
+                    if problem.recovery == Recovery::Reconnect {
+                        data.reconnect_needed.try_set(true);
+                    }
+                }
                 return result;
             }
         }
@@ -51,7 +59,14 @@ fn account_card(account: Account) -> impl IntoView {
 #[component]
 pub fn Accounts() -> impl IntoView {
     let waiting = RwSignal::new(None::<String>);
-    let accounts = LocalResource::new(move || accounts_when_ready(waiting));
+    let data = use_context::<DataContext>();
+    let accounts = LocalResource::new(move || {
+        // A new version (after reconnecting) fetches again.
+        if let Some(data) = data {
+            data.version.track();
+        }
+        accounts_when_ready(waiting, data)
+    });
     let loading = move || waiting.get().unwrap_or_else(|| "Loading your accounts…".to_owned());
     view! {
         <section class="pe-accounts" aria-labelledby="pe-accounts-title">

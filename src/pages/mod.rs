@@ -1,10 +1,20 @@
 //! The app's screens.
 
 mod accounts;
+mod connect_button;
 mod start;
 
 pub use accounts::Accounts;
+pub use connect_button::ConnectButton;
 pub use start::Start;
+
+/// Shared by the views under a connected user: whether Pelm wants the user
+/// to connect again, and a counter that makes data views fetch afresh.
+#[derive(Clone, Copy)]
+pub struct DataContext {
+    pub reconnect_needed: RwSignal<bool>,
+    pub version: RwSignal<u32>,
+}
 
 use leptos::prelude::*;
 

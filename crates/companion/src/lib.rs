@@ -21,13 +21,13 @@ use std::time::Duration;
 
 use axum::extract::DefaultBodyLimit;
 use axum::{middleware, Router};
-use pelm_sandbox::Sandbox;
 use tokio::net::TcpListener;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
 
 pub use config::Config;
 use pelm::{PelmClient, Upstream};
+pub use pelm_sandbox::Sandbox;
 use store::Store;
 
 /// Largest request body the API accepts; its bodies are a few short fields.
@@ -132,6 +132,11 @@ impl AppState {
 
     pub fn config(&self) -> &Config {
         &self.inner.config
+    }
+
+    /// The sandbox mounted at /sandbox, in sandbox mode.
+    pub fn mounted_sandbox(&self) -> Option<&Sandbox> {
+        self.inner.mounted_sandbox.as_ref()
     }
 }
 

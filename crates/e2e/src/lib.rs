@@ -36,7 +36,15 @@ pub fn artifacts_dir() -> PathBuf {
 /// A companion in sandbox mode on 127.0.0.1:0 with its own database, serving the app.
 pub struct Demo {
     pub url: String,
+    pub state: pelm_companion::AppState,
     _dir: tempfile::TempDir,
+}
+
+impl Demo {
+    /// The Pelm sandbox the companion mounts, to move it into a state.
+    pub fn sandbox(&self) -> &pelm_companion::Sandbox {
+        self.state.mounted_sandbox().expect("the demo runs in sandbox mode")
+    }
 }
 
 pub async fn spawn_demo(configure: impl FnOnce(&mut Config)) -> Demo {
@@ -45,7 +53,7 @@ pub async fn spawn_demo(configure: impl FnOnce(&mut Config)) -> Demo {
     config.dist = Some(dist_dir());
     configure(&mut config);
     let spawned = pelm_companion::spawn(config).await.expect("companion");
-    Demo { url: spawned.url(), _dir: dir }
+    Demo { url: spawned.url(), state: spawned.state, _dir: dir }
 }
 
 /// Headless Chromium through its own chromedriver, closed when dropped.

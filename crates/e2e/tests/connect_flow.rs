@@ -148,3 +148,66 @@ async fn escape_closes_quietly_and_an_unsupported_utility_is_named() {
     assert!(browser.client.find(Locator::Css(".pelm-sbx-overlay")).await.is_err(), "the modal stayed open");
     browser.screenshot("unsupported-utility").await;
 }
+
+#[tokio::test]
+async fn a_revoked_token_offers_reconnect_in_update_mode_and_returns_to_the_data() {
+    let demo = spawn_demo(|_| {}).await;
+    let browser = start_browser().await;
+    open_app(&browser, &demo.url).await;
+    connect_through_the_modal(&browser, "reconnect-first").await;
+    browser.texts(".pe-card", 2).await;
+
+    assert!(demo.sandbox().revoke_all_tokens() > 0);
+    browser.client.refresh().await.unwrap();
+    let prompt = browser.find(".pe-reconnect").await.text().await.unwrap();
+    assert!(prompt.contains("confirmed again"), "{prompt}");
+    browser.click_when_enabled("button[data-action=reconnect]").await;
+    // Pelm knows this user: Connect starts at utility selection, no terms.
+    browser.find("[data-utility-id='1']").await;
+    assert!(
+        browser.client.find(Locator::Css("[data-action=accept-terms]")).await.is_err(),
+        "update mode showed the terms"
+    );
+    browser.click("[data-utility-id='1']").await;
+    browser.type_into("#pelm-sbx-username", "user@pelm.com").await;
+    browser.type_into("#pelm-sbx-password", "password").await;
+    browser.click("[data-action=submit-credentials]").await;
+
+    let cards = browser.texts(".pe-card", 2).await;
+    assert!(cards[0].contains(SEED_ADDRESSES[0]));
+    assert!(browser.client.find(Locator::Css(".pe-reconnect")).await.is_err(), "the prompt stayed after reconnecting");
+    browser.screenshot("reconnected").await;
+}
+
+#[tokio::test]
+async fn changed_utility_credentials_ask_to_reconnect() {
+    let demo = spawn_demo(|_| {}).await;
+    let browser = start_browser().await;
+    open_app(&browser, &demo.url).await;
+    connect_through_the_modal(&browser, "credentials-first").await;
+    browser.texts(".pe-card", 2).await;
+    demo.sandbox().set_all_credentials_valid(false);
+    browser.client.refresh().await.unwrap();
+    browser.find("button[data-action=reconnect]").await;
+}
+
+#[tokio::test]
+async fn disconnect_asks_first_then_returns_to_the_start_for_good() {
+    let demo = spawn_demo(|_| {}).await;
+    let browser = start_browser().await;
+    open_app(&browser, &demo.url).await;
+    connect_through_the_modal(&browser, "disconnect-first").await;
+    browser.texts(".pe-card", 2).await;
+
+    // Dismissing the confirmation keeps the connection.
+    browser.click("button[data-action=disconnect]").await;
+    browser.client.dismiss_alert().await.unwrap();
+    browser.texts(".pe-card", 2).await;
+
+    browser.click("button[data-action=disconnect]").await;
+    browser.client.accept_alert().await.unwrap();
+    browser.find("button[data-action=connect]").await;
+    browser.client.refresh().await.unwrap();
+    browser.find("button[data-action=connect]").await;
+    assert!(browser.client.find(Locator::Css(".pe-card")).await.is_err());
+}

@@ -98,6 +98,19 @@ impl Sandbox {
         self.inner.calls.load(std::sync::atomic::Ordering::Relaxed)
     }
 
+    /// Revokes every access token, as Pelm's support could; answers how many.
+    pub fn revoke_all_tokens(&self) -> usize {
+        self.store().revoke_all()
+    }
+
+    /// Marks every connected user's utility credentials (in)valid, as when
+    /// they change their utility password.
+    pub fn set_all_credentials_valid(&self, valid: bool) {
+        for user in self.store().user_ids() {
+            self.store().set_credentials_valid(&user, valid);
+        }
+    }
+
     /// Makes the next REST calls fail with `faults`, one each, in order.
     pub fn fail_next(&self, faults: &[Fault]) {
         self.inner.scripted.lock().unwrap_or_else(|p| p.into_inner()).extend(faults.iter().copied());

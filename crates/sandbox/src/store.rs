@@ -220,6 +220,19 @@ impl Store {
         self.state().connections.iter().map(|(u, c)| (u.clone(), c.clone())).collect()
     }
 
+    /// Revokes every access token; answers how many there were.
+    pub fn revoke_all(&self) -> usize {
+        let mut state = self.state();
+        let count = state.access_tokens.len();
+        state.access_tokens.clear();
+        count
+    }
+
+    /// Every connected user's id.
+    pub fn user_ids(&self) -> Vec<String> {
+        self.state().connections.keys().cloned().collect()
+    }
+
     /// Revokes an access token; true if it existed.
     pub fn revoke(&self, token: &str) -> bool {
         self.state().access_tokens.remove(token).is_some()

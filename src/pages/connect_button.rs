@@ -1,0 +1,67 @@
+//! The button that links a utility account: opens Connect, hands its code to
+//! the companion, and says what is happening at each step. The start screen
+//! and the reconnect prompt both use it.
+
+use leptos::prelude::*;
+use pelm_model::companion::Connection;
+
+use crate::api;
+use crate::connect::{use_pelm_connect, ConnectExit, ConnectStatus, UsePelmConnectOptions};
+
+#[component]
+pub fn ConnectButton(
+    /// The button's text.
+    label: &'static str,
+    /// Its `data-action`, for tests and analytics.
+    action: &'static str,
+    on_connected: Callback<Connection>,
+) -> impl IntoView {
+    let notice = RwSignal::new(None::<String>);
+    let authorize = Action::new_local(|code: &String| api::authorize(code.clone()));
+    let connect = use_pelm_connect(UsePelmConnectOptions::new(
+        Callback::new(move |code: String| {
+            notice.set(None);
+            authorize.dispatch_local(code);
+        }),
+        Callback::new(move |exit: ConnectExit| notice.set(exit.notice())),
+    ));
+    Effect::new(move |_| match authorize.value().get() {
+        Some(Ok(connection)) => on_connected.run(connection),
+        Some(Err(problem)) => notice.set(Some(format!("{} Please connect again.", problem.message))),
+        None => {}
+    });
+
+    let status = connect.status;
+    let exchanging = authorize.pending();
+    let disabled = move || exchanging.get() || status.get() != ConnectStatus::Ready;
+    let status_text = move || {
+        if exchanging.get() {
+            return Some("Linking your account…".to_owned());
+        }
+        match status.get() {
+            ConnectStatus::Preparing(why) => Some(why.to_owned()),
+            ConnectStatus::Open => Some("Connect is open.".to_owned()),
+            ConnectStatus::Failed(why) => Some(why),
+            ConnectStatus::Ready => None,
+        }
+    };
+    let failed = move || matches!(status.get(), ConnectStatus::Failed(_));
+    let open = connect.open;
+    let retry = connect.retry;
+
+    view! {
+        <div class="pe-connect">
+            <button class="pe-button pe-button-primary" type="button" data-action=action
+                disabled=disabled on:click=move |_| open.run(())>
+                {label}
+            </button>
+            <p class="pe-status" role="status" aria-live="polite">{status_text}</p>
+            <Show when=failed>
+                <button class="pe-button" type="button" data-action="retry" on:click=move |_| retry.run(())>
+                    "Try again"
+                </button>
+            </Show>
+            {move || notice.get().map(|text| view! { <p class="pe-notice" role="alert">{text}</p> })}
+        </div>
+    }
+}
