@@ -278,16 +278,8 @@ async fn a_stalled_pelm_times_out_and_the_retry_answers() {
     })
     .await;
     let user = common::browser();
-    let grant: serde_json::Value = user
-        .post(format!("{url}/api/connect-token"))
-        .header("Origin", &url)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let code = app.sign_in(grant["connect_token"].as_str().unwrap(), "user@pelm.com").await;
+    let connect_token = common::connect_token_at(&user, &url).await;
+    let code = app.sign_in(&connect_token, "user@pelm.com").await;
     let authorized = user
         .post(format!("{url}/api/authorization"))
         .header("Origin", &url)

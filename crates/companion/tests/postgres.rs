@@ -4,13 +4,13 @@
 
 mod common;
 
-use common::{browser, hex_key, start_companion_at, upstream_of};
+use common::{browser, connect_token_at, hex_key, sign_in_at, start_companion_at, upstream_of};
 use pelm_companion::crypto::TokenCipher;
 use pelm_model::companion::Connection;
 use pelm_model::pelm::Account;
 use pelm_sandbox::Sandbox;
 use reqwest::StatusCode;
-use serde_json::{json, Value};
+use serde_json::json;
 
 const NEEDS: &str = "needs PostgreSQL: ./dev test starts one and sets PELM_TEST_POSTGRES_URL";
 
@@ -22,19 +22,6 @@ async fn fresh_database() -> String {
     sqlx::query(&format!("CREATE DATABASE {name}")).execute(&pool).await.unwrap();
     let base = admin.rsplit_once('/').map(|(base, _)| base).unwrap_or(&admin);
     format!("{base}/{name}")
-}
-
-async fn sign_in(sandbox: &pelm_sandbox::Spawned, connect_token: &str) -> String {
-    let body: Value = reqwest::Client::new()
-        .post(format!("{}/connect/api/login", sandbox.url()))
-        .json(&json!({"connect_token": connect_token, "utility_id": "1", "username": "user@pelm.com", "password": "password"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    body["authorization_code"].as_str().unwrap().to_owned()
 }
 
 #[tokio::test]
@@ -49,16 +36,8 @@ async fn two_companions_share_one_postgres_store() {
 
     // Post the code to both instances at once, as a double-firing Connect
     // behind a load balancer would; the sandbox takes a code only once.
-    let grant: Value = user
-        .post(format!("{first}/api/connect-token"))
-        .header("Origin", &first)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let code = sign_in(&sandbox, grant["connect_token"].as_str().unwrap()).await;
+    let connect_token = connect_token_at(&user, &first).await;
+    let code = sign_in_at(&sandbox, &connect_token, "user@pelm.com").await;
     let post = |base: &str| {
         user.post(format!("{base}/api/authorization"))
             .header("Origin", base)

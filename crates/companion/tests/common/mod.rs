@@ -106,15 +106,7 @@ impl TestApp {
     /// Signs in through the sandbox's Connect API as the modal does, and
     /// returns the authorization code Connect would hand to onSuccess.
     pub async fn sign_in(&self, connect_token: &str, username: &str) -> String {
-        let response = reqwest::Client::new()
-            .post(format!("{}/connect/api/login", self.sandbox.url()))
-            .json(&json!({"connect_token": connect_token, "utility_id": "1", "username": username, "password": "password"}))
-            .send()
-            .await
-            .expect("login");
-        assert_eq!(response.status(), StatusCode::OK, "login failed");
-        let body: Value = response.json().await.expect("json");
-        body["authorization_code"].as_str().expect("code").to_owned()
+        sign_in_at(&self.sandbox, connect_token, username).await
     }
 
     pub async fn authorize(&self, code: &str) -> Response {
@@ -135,6 +127,29 @@ impl TestApp {
 pub fn header(response: &Response, name: &str) -> String {
     let value = response.headers().get(name).unwrap_or_else(|| panic!("no {name} header"));
     value.to_str().expect("text header").to_owned()
+}
+
+/// Signs in through `sandbox`'s Connect API as the modal does, at PG&E, and
+/// returns the authorization code Connect would hand to onSuccess.
+pub async fn sign_in_at(sandbox: &pelm_sandbox::Spawned, connect_token: &str, username: &str) -> String {
+    let response = reqwest::Client::new()
+        .post(format!("{}/connect/api/login", sandbox.url()))
+        .json(&json!({"connect_token": connect_token, "utility_id": "1", "username": username, "password": "password"}))
+        .send()
+        .await
+        .expect("login");
+    assert_eq!(response.status(), StatusCode::OK, "login failed");
+    let body: Value = response.json().await.expect("json");
+    body["authorization_code"].as_str().expect("code").to_owned()
+}
+
+/// A Connect token from the companion at `base`, asked as `client`'s user.
+pub async fn connect_token_at(client: &reqwest::Client, base: &str) -> String {
+    let response =
+        client.post(format!("{base}/api/connect-token")).header("Origin", base).send().await.expect("request");
+    assert_eq!(response.status(), StatusCode::OK);
+    let grant: Value = response.json().await.expect("grant");
+    grant["connect_token"].as_str().expect("connect_token").to_owned()
 }
 
 /// The error body every failure carries.
