@@ -1,0 +1,10 @@
+//! Interval data for drawing: flat columns, and a min/max pyramid that lets
+//! any zoom or pan be drawn from at most four points per pixel column.
+//!
+//! Pure, so it is tested natively; the app uses it in the browser.
+
+mod columns;
+mod pyramid;
+
+pub use columns::Columns;
+pub use pyramid::{decimate, Bucket, Pyramid};
