@@ -61,7 +61,7 @@ impl Pyramid {
         while i < hi {
             // The largest aligned block that starts at i and fits in the range.
             let mut k = 0;
-            while k < self.levels.len() && i % (2 << k) == 0 && i + (2 << k) <= hi {
+            while k < self.levels.len() && i.is_multiple_of(2 << k) && i + (2 << k) <= hi {
                 k += 1;
             }
             let block = if k == 0 { (i as u32, i as u32) } else { self.levels[k - 1][i >> k] };
