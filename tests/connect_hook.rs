@@ -114,6 +114,16 @@ impl Harness {
         panic!("status stayed {} instead of {prefix}", self.status());
     }
 
+    /// Waits until the hook has fetched `n` tokens (or gives up after 4 s).
+    async fn wait_for_tokens(&self, n: u32) {
+        for _ in 0..400 {
+            if self.tokens.load(Ordering::SeqCst) >= n {
+                return;
+            }
+            sleep(Duration::from_millis(10)).await;
+        }
+    }
+
     fn click(&self, class: &str) {
         let button: web_sys::HtmlElement = self.host.query_selector(class).unwrap().unwrap().unchecked_into();
         button.click();
@@ -138,9 +148,11 @@ async fn legacy_connect_delivers_one_code_even_if_on_success_fires_twice() {
     connect_calls("onSuccess", &["code-1".into()]).unwrap();
     sleep(Duration::from_millis(50)).await;
     assert_eq!(*harness.codes.lock().unwrap(), ["code-1"]);
-    // A used token is not reused: a fresh session follows.
-    harness.wait_for_status("Ready").await;
+    // A used token is not reused: a fresh session follows. (Ready comes once
+    // before the new session starts, so wait for the token, not the status.)
+    harness.wait_for_tokens(2).await;
     assert_eq!(harness.tokens.load(Ordering::SeqCst), 2);
+    harness.wait_for_status("Ready").await;
 }
 
 #[wasm_bindgen_test]
@@ -168,12 +180,7 @@ async fn a_script_that_will_not_load_says_so_and_retry_tries_again() {
     assert!(harness.status().contains("could not be loaded"), "{}", harness.status());
     harness.click(".retry");
     // Refused connections fail fast, so wait for the second try's token, not a passing state.
-    for _ in 0..400 {
-        if harness.tokens.load(Ordering::SeqCst) == 2 {
-            break;
-        }
-        sleep(Duration::from_millis(10)).await;
-    }
+    harness.wait_for_tokens(2).await;
     assert_eq!(harness.tokens.load(Ordering::SeqCst), 2, "retry did not start over");
     harness.wait_for_status("Failed").await;
 }
@@ -183,7 +190,8 @@ async fn the_token_is_renewed_before_it_expires() {
     // A 2-second token is renewed after one second, with no user action.
     let harness = mount(script(LEGACY, "legacy-refresh"), 2);
     harness.wait_for_status("Ready").await;
-    sleep(Duration::from_millis(1600)).await;
+    assert_eq!(harness.tokens.load(Ordering::SeqCst), 1, "renewed before its time");
+    harness.wait_for_tokens(2).await;
     assert!(harness.tokens.load(Ordering::SeqCst) >= 2, "{} tokens", harness.tokens.load(Ordering::SeqCst));
     harness.wait_for_status("Ready").await;
 }
@@ -211,12 +219,7 @@ async fn connect_refusing_an_expired_token_gets_a_fresh_one() {
         js_sys::JSON::parse(r#"{"error_code":"token_invalid","message":"The provided connect token is invalid"}"#)
             .unwrap();
     connect_calls("onExit", &["error".into(), metadata]).unwrap();
-    for _ in 0..400 {
-        if harness.tokens.load(Ordering::SeqCst) == 2 {
-            break;
-        }
-        sleep(Duration::from_millis(10)).await;
-    }
+    harness.wait_for_tokens(2).await;
     assert_eq!(harness.tokens.load(Ordering::SeqCst), 2, "the refused token was kept");
     let exits = harness.exits.lock().unwrap().clone();
     assert_eq!(exits[0].notice().as_deref(), Some("Your Connect session expired. Press the button to start again."));

@@ -2,7 +2,7 @@
 //! companion and the sandbox over loopback HTTP, SQLite on disk.
 
 use fantoccini::Locator;
-use pelm_e2e::{spawn_demo, start_browser, Browser};
+use pelm_e2e::{spawn_demo, start_browser, Browser, Demo};
 
 const SEED_ADDRESSES: [&str; 2] = ["1 WARRIORS WAY SAN FRANCISCO CA 94158", "1 FERRY BUILDING SAN FRANCISCO CA 94105"];
 
@@ -37,6 +37,16 @@ async fn connect_through_the_modal(browser: &Browser, artifact: &str) {
     browser.type_into("#pelm-sbx-password", "password").await;
     browser.screenshot(&format!("{artifact}-modal")).await;
     browser.click("[data-action=submit-credentials]").await;
+}
+
+/// A demo whose user has connected through the modal and sees both accounts.
+async fn connected_demo(artifact: &str) -> (Demo, Browser) {
+    let demo = spawn_demo(|_| {}).await;
+    let browser = start_browser().await;
+    open_app(&browser, &demo.url).await;
+    connect_through_the_modal(&browser, artifact).await;
+    browser.texts(".pe-card", 2).await;
+    (demo, browser)
 }
 
 /// Steps 1 to 5: button, Connect token, Connect modal, code exchange, accounts.
@@ -151,11 +161,7 @@ async fn escape_closes_quietly_and_an_unsupported_utility_is_named() {
 
 #[tokio::test]
 async fn a_revoked_token_offers_reconnect_in_update_mode_and_returns_to_the_data() {
-    let demo = spawn_demo(|_| {}).await;
-    let browser = start_browser().await;
-    open_app(&browser, &demo.url).await;
-    connect_through_the_modal(&browser, "reconnect-first").await;
-    browser.texts(".pe-card", 2).await;
+    let (demo, browser) = connected_demo("reconnect-first").await;
 
     assert!(demo.sandbox().revoke_all_tokens() > 0);
     browser.client.refresh().await.unwrap();
@@ -181,11 +187,7 @@ async fn a_revoked_token_offers_reconnect_in_update_mode_and_returns_to_the_data
 
 #[tokio::test]
 async fn changed_utility_credentials_ask_to_reconnect() {
-    let demo = spawn_demo(|_| {}).await;
-    let browser = start_browser().await;
-    open_app(&browser, &demo.url).await;
-    connect_through_the_modal(&browser, "credentials-first").await;
-    browser.texts(".pe-card", 2).await;
+    let (demo, browser) = connected_demo("credentials-first").await;
     demo.sandbox().set_all_credentials_valid(false);
     browser.client.refresh().await.unwrap();
     browser.find("button[data-action=reconnect]").await;
@@ -193,11 +195,7 @@ async fn changed_utility_credentials_ask_to_reconnect() {
 
 #[tokio::test]
 async fn disconnect_asks_first_then_returns_to_the_start_for_good() {
-    let demo = spawn_demo(|_| {}).await;
-    let browser = start_browser().await;
-    open_app(&browser, &demo.url).await;
-    connect_through_the_modal(&browser, "disconnect-first").await;
-    browser.texts(".pe-card", 2).await;
+    let (_demo, browser) = connected_demo("disconnect-first").await;
 
     // Dismissing the confirmation keeps the connection.
     browser.click("button[data-action=disconnect]").await;
