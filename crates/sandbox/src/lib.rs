@@ -9,7 +9,8 @@
 
 mod api;
 pub mod bills;
-pub mod civil;
+/// Calendar dates and US time zones, shared with the app's aggregation.
+pub use pelm_usage::civil;
 mod connect;
 pub mod data;
 mod error;

@@ -3,8 +3,11 @@
 //!
 //! Pure, so it is tested natively; the app uses it in the browser.
 
+mod aggregate;
+pub mod civil;
 mod columns;
 mod pyramid;
 
+pub use aggregate::{aggregate, Bin, FixedOffset, Level, Zone};
 pub use columns::Columns;
 pub use pyramid::{decimate, Bucket, Pyramid};
