@@ -7,7 +7,9 @@ mod aggregate;
 pub mod civil;
 mod columns;
 mod pyramid;
+mod summary;
 
 pub use aggregate::{aggregate, Bin, FixedOffset, Level, Zone};
 pub use columns::Columns;
 pub use pyramid::{decimate, Bucket, Pyramid};
+pub use summary::{auto_level, bin_at, csv, summarize, Summary};
