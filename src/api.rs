@@ -3,7 +3,7 @@
 
 use gloo_net::http::{Request, RequestBuilder, Response};
 use pelm_model::companion::{AuthorizationRequest, ConnectTokenGrant, Connection};
-use pelm_model::pelm::Account;
+use pelm_model::pelm::{Account, Intervals, MeterType};
 use pelm_model::problem::Problem;
 use serde::de::DeserializeOwned;
 
@@ -48,4 +48,10 @@ pub async fn disconnect() -> Result<Connection, Problem> {
 
 pub async fn accounts() -> Result<Vec<Account>, Problem> {
     send(Request::get(&url("accounts"))).await
+}
+
+/// Intervals of one account's meter; without dates, Pelm's default of the past two months.
+pub async fn intervals(account_id: &str, meter_type: MeterType) -> Result<Intervals, Problem> {
+    let id = String::from(js_sys::encode_uri_component(account_id));
+    send(Request::get(&url(&format!("intervals?account_id={id}&type={}", meter_type.as_str())))).await
 }

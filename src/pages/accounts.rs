@@ -7,7 +7,7 @@ use pelm_model::pelm::Account;
 use pelm_model::problem::{Problem, Recovery};
 
 use crate::api;
-use crate::pages::{problem_notice, DataContext};
+use crate::pages::{problem_notice, DataContext, Usage};
 use crate::timer::sleep;
 
 const MISSING: &str = "—";
@@ -45,13 +45,19 @@ async fn accounts_when_ready(
     }
 }
 
-fn account_card(account: Account) -> impl IntoView {
-    let address = account.address.unwrap_or_else(|| MISSING.to_owned());
-    let number = account.account_number.unwrap_or_else(|| MISSING.to_owned());
+fn account_card(account: Account, selected: RwSignal<Option<Account>>) -> impl IntoView {
+    let address = account.address.clone().unwrap_or_else(|| MISSING.to_owned());
+    let number = account.account_number.clone().unwrap_or_else(|| MISSING.to_owned());
+    let id = account.id.clone();
+    let card_id = account.id.clone();
+    let is_selected = move || selected.with(|s| s.as_ref().is_some_and(|a| a.id == id));
     view! {
-        <li class="pe-card" data-account-id=account.id>
-            <p class="pe-card-title">{address}</p>
-            <p class="pe-card-meta">"Account " <span class="pe-account-number">{number}</span></p>
+        <li class="pe-card" data-account-id=card_id>
+            <button class="pe-card-button" type="button" aria-pressed=move || is_selected().to_string()
+                on:click=move |_| selected.set(Some(account.clone()))>
+                <span class="pe-card-title">{address}</span>
+                <span class="pe-card-meta">"Account " <span class="pe-account-number">{number}</span></span>
+            </button>
         </li>
     }
 }
@@ -59,6 +65,7 @@ fn account_card(account: Account) -> impl IntoView {
 #[component]
 pub fn Accounts() -> impl IntoView {
     let waiting = RwSignal::new(None::<String>);
+    let selected = RwSignal::new(None::<Account>);
     let data = use_context::<DataContext>();
     let accounts = LocalResource::new(move || {
         // A new version (after reconnecting) fetches again.
@@ -75,15 +82,20 @@ pub fn Accounts() -> impl IntoView {
                 <ErrorBoundary fallback=problem_notice>
                     {move || Suspend::new(async move {
                         let list: Vec<Account> = accounts.await?;
+                        // One account goes straight to its usage.
+                        if list.len() == 1 && selected.get_untracked().is_none() {
+                            selected.set(Some(list[0].clone()));
+                        }
                         let view = if list.is_empty() {
                             view! { <p class="pe-empty">"No accounts were found for this utility login."</p> }.into_any()
                         } else {
-                            view! { <ul class="pe-cards">{list.into_iter().map(account_card).collect_view()}</ul> }.into_any()
+                            view! { <ul class="pe-cards">{list.into_iter().map(|a| account_card(a, selected)).collect_view()}</ul> }.into_any()
                         };
                         Ok::<_, Problem>(view)
                     })}
                 </ErrorBoundary>
             </Transition>
         </section>
+        {move || selected.get().map(|account| view! { <Usage account /> })}
     }
 }

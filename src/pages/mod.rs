@@ -3,10 +3,12 @@
 mod accounts;
 mod connect_button;
 mod start;
+mod usage;
 
 pub use accounts::Accounts;
 pub use connect_button::ConnectButton;
 pub use start::Start;
+pub use usage::Usage;
 
 /// Shared by the views under a connected user: whether Pelm wants the user
 /// to connect again, and a counter that makes data views fetch afresh.

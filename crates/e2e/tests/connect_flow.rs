@@ -28,12 +28,17 @@ async fn assert_no_csp_violations(browser: &Browser) {
 
 /// Presses Connect and signs in as user@pelm.com; `artifact` names the modal's screenshot.
 async fn connect_through_the_modal(browser: &Browser, artifact: &str) {
+    connect_as(browser, artifact, "user@pelm.com").await;
+}
+
+/// Presses Connect and signs in as `username` at PG&E.
+async fn connect_as(browser: &Browser, artifact: &str, username: &str) {
     // The button enables once the token is fetched and the script is ready.
     browser.click_when_enabled("button[data-action=connect]").await;
     browser.find(".pelm-sbx-overlay").await;
     browser.click("[data-action=accept-terms]").await;
     browser.click("[data-utility-id='1']").await;
-    browser.type_into("#pelm-sbx-username", "user@pelm.com").await;
+    browser.type_into("#pelm-sbx-username", username).await;
     browser.type_into("#pelm-sbx-password", "password").await;
     browser.screenshot(&format!("{artifact}-modal")).await;
     browser.click("[data-action=submit-credentials]").await;
@@ -208,4 +213,55 @@ async fn disconnect_asks_first_then_returns_to_the_start_for_good() {
     browser.client.refresh().await.unwrap();
     browser.find("button[data-action=connect]").await;
     assert!(browser.client.find(Locator::Css(".pe-card")).await.is_err());
+}
+
+#[tokio::test]
+async fn a_solar_homes_usage_is_charted_summarised_tabled_and_exportable() {
+    let demo = spawn_demo(|_| {}).await;
+    let browser = start_browser().await;
+    open_app(&browser, &demo.url).await;
+    connect_as(&browser, "solar", "solar@pelm.com").await;
+
+    // One account: its usage opens without a click.
+    browser.find(".pe-usage canvas.pe-chart").await;
+    let total = browser.find(".pe-summary dd").await.text().await.unwrap();
+    assert!(total.ends_with("kWh"), "{total}");
+    // The canvas holds bars: sample its pixels for the usage and export colours.
+    let painted = browser
+        .client
+        .execute(
+            "const c = document.querySelector('.pe-chart'); const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;\
+             let used = 0, exported = 0; for (let i = 0; i < d.length; i += 4) {\
+               if (d[i] === 29 && d[i+1] === 78 && d[i+2] === 216) used++; if (d[i] === 21 && d[i+1] === 128 && d[i+2] === 61) exported++; }\
+             return [used, exported];",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let (used, exported) = (painted[0].as_u64().unwrap(), painted[1].as_u64().unwrap());
+    assert!(used > 500, "{used} usage pixels");
+    // Two months of a sunny home, daily: some days export more than they use, or not;
+    // either way the table must agree with what was drawn.
+    let rows = browser.client.find_all(fantoccini::Locator::Css(".pe-table tbody tr")).await.unwrap().len();
+    assert!((55..=62).contains(&rows), "{rows} daily rows for two months");
+    let negative_rows = browser
+        .client
+        .execute("return [...document.querySelectorAll('.pe-table tbody td.pe-number')].filter(td => td.textContent.startsWith('-')).length;", vec![])
+        .await
+        .unwrap()
+        .as_u64()
+        .unwrap();
+    assert_eq!(negative_rows > 0, exported > 0, "{negative_rows} exporting days but {exported} export pixels");
+    let href = browser.find("a[data-action=export-csv]").await.attr("href").await.unwrap().unwrap();
+    assert!(href.starts_with("data:text/csv"), "{href}");
+    let csv = browser
+        .client
+        .execute("return decodeURIComponent(arguments[0].split(',').slice(1).join(','));", vec![href.into()])
+        .await
+        .unwrap();
+    let csv = csv.as_str().unwrap();
+    assert!(csv.starts_with("start,end,usage_kwh,ghg_emissions_kg_co2e\n"), "{csv}");
+    assert_eq!(csv.lines().count(), rows + 1);
+    assert_no_csp_violations(&browser).await;
+    browser.screenshot("solar-usage").await;
 }
