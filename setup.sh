@@ -25,6 +25,12 @@ WASM_TARGET=wasm32-unknown-unknown
 DEBIAN_WASM_PACKAGES=(rustc-web cargo-web rust-web-src rust-web-llvm lld-22)
 BROWSER_PACKAGES=(chromium chromium-driver)
 
+# `cargo install` puts tools in ~/.cargo/bin; a shell started without a login
+# profile (as CI may be) does not have it on PATH.
+if [[ -d "$HOME/.cargo/bin" ]]; then
+  export PATH="$HOME/.cargo/bin:$PATH"
+fi
+
 # Host tools are built with rustup's toolchain even when Debian's cargo is on PATH.
 if [[ -x "$HOME/.cargo/bin/cargo" ]]; then
   HOST_CARGO="$HOME/.cargo/bin/cargo"
@@ -155,7 +161,7 @@ write_env() {
   {
     echo "# Written by setup.sh; sourced by ./dev. Do not edit."
     echo "export PELM_WASM_ROUTE=$WASM_ROUTE"
-    echo "export PATH=\"$TOOLS/node_modules/.bin:\$PATH\""
+    echo "export PATH=\"$TOOLS/node_modules/.bin:$HOME/.cargo/bin:\$PATH\""
     echo "export CHROMEDRIVER=/usr/bin/chromedriver"
     echo "export PELM_CHROMIUM=/usr/bin/chromium"
   } >"$TOOLS/env.sh"
