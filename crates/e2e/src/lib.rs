@@ -59,8 +59,21 @@ pub async fn spawn_demo(configure: impl FnOnce(&mut Config)) -> Demo {
 /// Headless Chromium through its own chromedriver, closed when dropped.
 pub struct Browser {
     pub client: Client,
-    _driver: Child,
+    driver: Child,
     _profile: tempfile::TempDir,
+}
+
+impl Drop for Browser {
+    /// Killing chromedriver alone leaves its Chromium running: end the whole
+    /// process group, which also covers a test that panicked.
+    fn drop(&mut self) {
+        if let Some(pid) = self.driver.id() {
+            // "--" keeps kill from reading the negative group id as an option;
+            // without it kill exits 0 and signals nothing.
+            let group = format!("-{pid}");
+            let _ = std::process::Command::new("kill").args(["-s", "KILL", "--", &group]).status();
+        }
+    }
 }
 
 pub async fn start_browser() -> Browser {
@@ -71,6 +84,8 @@ pub async fn start_browser() -> Browser {
         .arg(format!("--port={port}"))
         .stdout(Stdio::null())
         .stderr(Stdio::null())
+        // Its own process group, so dropping the Browser can end Chromium too.
+        .process_group(0)
         .kill_on_drop(true)
         .spawn()
         .unwrap_or_else(|err| panic!("cannot start {chromedriver}: {err} (./setup.sh installs it)"));
@@ -103,7 +118,7 @@ pub async fn start_browser() -> Browser {
             Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
         }
     };
-    Browser { client, _driver: driver, _profile: profile }
+    Browser { client, driver, _profile: profile }
 }
 
 impl Browser {
