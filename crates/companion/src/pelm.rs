@@ -120,19 +120,15 @@ impl PelmClient {
         decode(what, &Self::check(what, status, bytes)?)
     }
 
-    /// A GET, retried by the policy, answering validated JSON bytes.
-    pub async fn get_json(&self, what: &str, path: &str, access_token: Option<&str>) -> Result<Bytes, ApiError> {
+    /// Runs `attempt` until it succeeds, fails for good, or the policy's tries
+    /// are spent, sleeping with backoff and jitter in between.
+    async fn retrying<T, Fut>(&self, mut attempt: impl FnMut() -> Fut) -> Result<T, ApiError>
+    where
+        Fut: std::future::Future<Output = Result<T, ApiError>>,
+    {
         let mut retry = 0;
         loop {
-            let mut request = self.http.get(self.url(path));
-            if let Some(token) = access_token {
-                request = request.bearer_auth(token);
-            }
-            let result = match self.send(what, request).await {
-                Ok((status, bytes)) => Self::check(what, status, bytes),
-                Err(err) => Err(err),
-            };
-            match result {
+            match attempt().await {
                 Err(err) if retryable(&err) && retry + 1 < self.retry.attempts => {
                     tracing::warn!(error = %err, retry = retry + 1, "retrying a GET to Pelm");
                     tokio::time::sleep(self.retry.delay(retry)).await;
@@ -143,25 +139,34 @@ impl PelmClient {
         }
     }
 
+    /// A GET, retried by the policy, answering validated JSON bytes.
+    pub async fn get_json(&self, what: &str, path: &str, access_token: Option<&str>) -> Result<Bytes, ApiError> {
+        self.retrying(|| async {
+            let mut request = self.http.get(self.url(path));
+            if let Some(token) = access_token {
+                request = request.bearer_auth(token);
+            }
+            let (status, bytes) = self.send(what, request).await?;
+            Self::check(what, status, bytes)
+        })
+        .await
+    }
+
     /// A GET whose successful body is streamed to the caller, not buffered;
     /// retried until a successful answer starts.
     pub async fn get_stream(&self, what: &str, path: &str, access_token: &str) -> Result<reqwest::Response, ApiError> {
-        let mut retry = 0;
-        loop {
-            let err = match self.signed(self.http.get(self.url(path)).bearer_auth(access_token)).send().await {
-                Ok(response) if response.status().is_success() => return Ok(response),
+        self.retrying(|| async {
+            let request = self.signed(self.http.get(self.url(path)).bearer_auth(access_token));
+            match request.send().await {
+                Ok(response) if response.status().is_success() => Ok(response),
                 Ok(response) => {
                     let status = response.status();
-                    error_from(what, status, &response.bytes().await.unwrap_or_default())
+                    Err(error_from(what, status, &response.bytes().await.unwrap_or_default()))
                 }
-                Err(err) => ApiError::Upstream(format!("{what}: {}", describe(&err))),
-            };
-            if !retryable(&err) || retry + 1 >= self.retry.attempts {
-                return Err(err);
+                Err(err) => Err(ApiError::Upstream(format!("{what}: {}", describe(&err)))),
             }
-            tokio::time::sleep(self.retry.delay(retry)).await;
-            retry += 1;
-        }
+        })
+        .await
     }
 
     pub async fn connect_token(&self, user_id: &str, utility_id: Option<&str>) -> Result<ConnectToken, ApiError> {
