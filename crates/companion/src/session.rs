@@ -45,24 +45,27 @@ fn served_over_https(headers: &HeaderMap) -> bool {
 /// when one is configured, otherwise from the session cookie, minted on first
 /// sight. Then applies the per-user rate limit.
 pub async fn with_session(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
-    if let Some(name) = &state.config().identity_header {
-        let Some(user) =
-            request.headers().get(name.as_str()).and_then(|v| v.to_str().ok()).filter(|v| !v.trim().is_empty())
-        else {
-            return ApiError::Unauthenticated.into_response();
-        };
-        let identity = format!("header:{}", sha256_hex(user.trim()));
-        if let Err(retry_after) = state.inner.rate_limiter.check(&identity) {
-            return ApiError::RateLimited { retry_after }.into_response();
+    let (identity, new_cookie) = match &state.config().identity_header {
+        Some(name) => {
+            let user = request.headers().get(name.as_str()).and_then(|v| v.to_str().ok()).map(str::trim);
+            match user.filter(|u| !u.is_empty()) {
+                Some(user) => (format!("header:{}", sha256_hex(user)), None),
+                None => return ApiError::Unauthenticated.into_response(),
+            }
         }
-        request.extensions_mut().insert(Session { identity });
-        return next.run(request).await;
-    }
-    let existing = session_cookie(request.headers());
-    let fresh = existing.is_none();
-    let value = existing.unwrap_or_else(|| hex::encode(rand::random::<[u8; 32]>()));
-    let secure = state.config().secure_cookies || served_over_https(request.headers());
-    let identity = format!("session:{}", sha256_hex(&value));
+        None => {
+            let existing = session_cookie(request.headers());
+            let value = existing.clone().unwrap_or_else(|| hex::encode(rand::random::<[u8; 32]>()));
+            let secure = state.config().secure_cookies || served_over_https(request.headers());
+            let cookie = existing.is_none().then(|| {
+                format!(
+                    "{SESSION_COOKIE}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={SESSION_MAX_AGE_SECS}{}",
+                    if secure { "; Secure" } else { "" }
+                )
+            });
+            (format!("session:{}", sha256_hex(&value)), cookie)
+        }
+    };
     let mut response = match state.inner.rate_limiter.check(&identity) {
         Err(retry_after) => ApiError::RateLimited { retry_after }.into_response(),
         Ok(()) => {
@@ -70,14 +73,8 @@ pub async fn with_session(State(state): State<AppState>, mut request: Request, n
             next.run(request).await
         }
     };
-    if fresh {
-        let cookie = format!(
-            "{SESSION_COOKIE}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={SESSION_MAX_AGE_SECS}{}",
-            if secure { "; Secure" } else { "" }
-        );
-        if let Ok(cookie) = HeaderValue::from_str(&cookie) {
-            response.headers_mut().append(header::SET_COOKIE, cookie);
-        }
+    if let Some(cookie) = new_cookie.and_then(|c| HeaderValue::from_str(&c).ok()) {
+        response.headers_mut().append(header::SET_COOKIE, cookie);
     }
     response
 }
