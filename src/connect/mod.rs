@@ -25,7 +25,7 @@ use pelm_model::companion::ConnectTokenGrant;
 use pelm_model::problem::Problem;
 
 use crate::api;
-use bindings::{CurrentConnect, Generation, LegacyHandle};
+use bindings::{Generation, LegacyHandle};
 
 /// How long the current script may take to call `onReady` before the hook
 /// says so instead of leaving the button disabled for ever.
@@ -334,7 +334,7 @@ async fn prepare(
         Generation::Current(connect) => {
             bindings::set(&config, "onReady", on_ready_js.as_ref());
             status.set(WAITING_FOR_READY);
-            initialize(connect, &config)?;
+            connect.initialize(&config).map_err(|e| bindings::describe(&e))?;
             None
         }
     };
@@ -360,8 +360,4 @@ async fn prepare(
         );
     }
     Ok(grant.expires_in)
-}
-
-fn initialize(connect: &CurrentConnect, config: &Object) -> Result<(), String> {
-    connect.initialize(config).map_err(|e| bindings::describe(&e))
 }
