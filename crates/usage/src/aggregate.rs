@@ -17,6 +17,40 @@ impl Zone for UsZone {
     }
 }
 
+/// A zone that asks the one it wraps at most twice per local day: offsets
+/// change at most a few times a year, and asking the browser costs a `Date`
+/// each time, which a million intervals would feel.
+pub struct DailyZone<Z> {
+    zone: Z,
+    /// The UTC span `[from, to)` known to have `offset`.
+    known: std::cell::Cell<(i64, i64, i64)>,
+}
+
+impl<Z: Zone> DailyZone<Z> {
+    pub fn new(zone: Z) -> Self {
+        Self { zone, known: std::cell::Cell::new((0, 0, 0)) }
+    }
+}
+
+impl<Z: Zone> Zone for DailyZone<Z> {
+    fn offset_at(&self, utc: i64) -> i64 {
+        let (from, to, offset) = self.known.get();
+        if (from..to).contains(&utc) {
+            return offset;
+        }
+        // The UTC day around it; if both ends agree, so does all of it (no
+        // zone changes offset twice within a day).
+        let from = utc.div_euclid(DAY) * DAY;
+        let (start, end) = (self.zone.offset_at(from), self.zone.offset_at(from + DAY - 1));
+        if start == end {
+            self.known.set((from, from + DAY, start));
+            start
+        } else {
+            self.zone.offset_at(utc)
+        }
+    }
+}
+
 /// A zone without daylight saving, such as UTC (`FixedOffset(0)`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct FixedOffset(pub i64);
@@ -52,7 +86,7 @@ pub struct Bin {
 
 /// The UTC instant of local midnight starting local day `day`. Zones change
 /// offset away from midnight, so the offset a little after it is its own.
-fn midnight(zone: &impl Zone, day: i64) -> i64 {
+pub(crate) fn midnight(zone: &impl Zone, day: i64) -> i64 {
     let guess = day * DAY - zone.offset_at(day * DAY);
     day * DAY - zone.offset_at(guess)
 }
@@ -213,5 +247,16 @@ mod tests {
         assert_eq!(days.len(), 2, "the empty day is absent, not zero");
         assert_eq!(days[0].emissions, Some(12.0));
         assert!(aggregate(&Columns::default(), Level::Daily, &FixedOffset(0)).is_empty());
+    }
+
+    #[test]
+    fn a_daily_zone_answers_as_the_zone_it_wraps() {
+        let zone = DailyZone::new(EASTERN);
+        let start = crate::civil::days_from_civil(2023, 1, 1) * DAY;
+        // Every quarter hour of two years, both changes included, in order and back.
+        let instants: Vec<i64> = (0..2 * 365 * 96).map(|i| start + i * 900).collect();
+        for &t in instants.iter().chain(instants.iter().rev().step_by(97)) {
+            assert_eq!(zone.offset_at(t), EASTERN.offset_at(t), "at {t}");
+        }
     }
 }

@@ -1,15 +1,22 @@
-//! Interval data for drawing: flat columns, and a min/max pyramid that lets
-//! any zoom or pan be drawn from at most four points per pixel column.
+//! Interval data for drawing: flat columns, a min/max pyramid that lets any
+//! zoom or pan be drawn from at most four points per pixel column, local-time
+//! aggregation, the view's zoom and pan, the time axis, and the summary.
 //!
 //! Pure, so it is tested natively; the app uses it in the browser.
 
 mod aggregate;
 pub mod civil;
 mod columns;
+mod plot;
 mod pyramid;
 mod summary;
+mod ticks;
+mod view;
 
-pub use aggregate::{aggregate, Bin, FixedOffset, Level, Zone};
+pub use aggregate::{aggregate, Bin, DailyZone, FixedOffset, Level, Zone};
 pub use columns::Columns;
+pub use plot::{bill_rates, estimated_cost, BillRate, Plan, Series};
 pub use pyramid::{decimate, Bucket, Pyramid};
 pub use summary::{auto_level, bin_at, csv, summarize, Summary};
+pub use ticks::{date_label, tick_label, ticks, time_label, TickStep, MONTHS};
+pub use view::{custom_range, format_date, local_day, parse_date, Preset, Viewport, MIN_SPAN};

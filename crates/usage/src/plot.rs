@@ -1,0 +1,250 @@
+//! What to draw for a view: few enough periods to draw as bars, or a line
+//! through each pixel column's first, lowest, highest and last values (M4)
+//! that breaks wherever data is missing. And what lies under the pointer.
+
+use std::ops::Range;
+
+use crate::aggregate::Bin;
+use crate::pyramid::{decimate, Pyramid};
+use crate::view::Viewport;
+use crate::Columns;
+
+/// One line of the chart: its periods and the pyramid that decimates them.
+#[derive(Debug, Clone, Default)]
+pub struct Series {
+    pub columns: Columns,
+    pyramid: Pyramid,
+}
+
+/// Below this many pixels per period, bars would blur into each other.
+const MIN_BAR_PX: f64 = 2.0;
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Plan {
+    /// The periods (indices into the series) to draw one bar each.
+    Bars(Range<usize>),
+    /// Unbroken runs of `(instant, value)` points: a gap in the data ends a run.
+    Lines(Vec<Vec<(i64, f64)>>),
+}
+
+impl Series {
+    pub fn new(columns: Columns) -> Self {
+        let pyramid = Pyramid::build(&columns.usage);
+        Self { columns, pyramid }
+    }
+
+    /// Aggregated periods as a series of their own.
+    pub fn from_bins(bins: &[Bin]) -> Self {
+        Self::new(Columns {
+            start: bins.iter().map(|b| b.start).collect(),
+            end: bins.iter().map(|b| b.end).collect(),
+            usage: bins.iter().map(|b| b.usage).collect(),
+            emissions: None,
+        })
+    }
+
+    /// The emissions of the periods that have them, as a series whose
+    /// values are emissions: periods without them are gaps.
+    pub fn emissions_of(columns: &Columns) -> Option<Self> {
+        let emissions = columns.emissions.as_ref()?;
+        let keep: Vec<usize> = (0..columns.len()).filter(|&i| emissions[i].is_finite()).collect();
+        (!keep.is_empty()).then(|| {
+            Self::new(Columns {
+                start: keep.iter().map(|&i| columns.start[i]).collect(),
+                end: keep.iter().map(|&i| columns.end[i]).collect(),
+                usage: keep.iter().map(|&i| emissions[i]).collect(),
+                emissions: None,
+            })
+        })
+    }
+
+    pub fn extent(&self) -> Option<Viewport> {
+        Some(Viewport::new(*self.columns.start.first()?, *self.columns.end.last()?))
+    }
+
+    /// Periods that overlap the view: those that start before its end and end after its start.
+    pub fn visible(&self, view: Viewport) -> Range<usize> {
+        let lo = self.columns.end.partition_point(|&e| e <= view.from);
+        let hi = self.columns.start.partition_point(|&s| s < view.to);
+        lo..hi.max(lo)
+    }
+
+    /// The lowest and highest value in the view, 0 included, so bars and
+    /// areas have their base on screen.
+    pub fn value_range(&self, view: Viewport) -> (f64, f64) {
+        let range = self.visible(view);
+        if range.is_empty() {
+            return (0.0, 0.0);
+        }
+        let (min, max) = self.pyramid.min_max(&self.columns.usage, range.start, range.end);
+        (self.columns.usage[min].min(0.0), self.columns.usage[max].max(0.0))
+    }
+
+    pub fn plan(&self, view: Viewport, width_px: usize) -> Plan {
+        let range = self.visible(view);
+        if range.len() as f64 * MIN_BAR_PX <= width_px as f64 {
+            return Plan::Bars(range);
+        }
+        let c = &self.columns;
+        let mut runs: Vec<Vec<(i64, f64)>> = Vec::new();
+        let mut previous: Option<usize> = None;
+        // A point sits at the middle of its period; a period cut by the view's
+        // edge still counts, so the line runs to the edge.
+        let from = c.start[range.start].min(view.from);
+        for bucket in decimate(c, &self.pyramid, from, view.to, width_px) {
+            let mut indices = [bucket.first, bucket.min, bucket.max, bucket.last];
+            indices.sort_unstable();
+            for i in indices {
+                if previous == Some(i) {
+                    continue;
+                }
+                // Adjacent periods that do not touch have a gap between them.
+                // Inside one pixel column a gap cannot be seen; between columns
+                // the points compared are always adjacent periods.
+                let broken = previous.is_none_or(|p| i == p + 1 && c.start[i] > c.end[p]);
+                if broken {
+                    runs.push(Vec::new());
+                }
+                runs.last_mut().expect("a run was started").push(((c.start[i] + c.end[i]) / 2, c.usage[i]));
+                previous = Some(i);
+            }
+        }
+        Plan::Lines(runs)
+    }
+
+    /// The period under the pointer at `t`, if any: none in a gap.
+    pub fn at(&self, t: i64) -> Option<usize> {
+        let i = self.columns.end.partition_point(|&e| e <= t);
+        (i < self.columns.len() && self.columns.start[i] <= t).then_some(i)
+    }
+
+    /// The period nearest `t` within `slack` seconds, for a pointer on a
+    /// thin bar or line that is not exactly over it.
+    pub fn near(&self, t: i64, slack: i64) -> Option<usize> {
+        self.at(t).or_else(|| {
+            let i = self.columns.end.partition_point(|&e| e <= t);
+            let before = i.checked_sub(1).filter(|&b| t - self.columns.end[b] <= slack);
+            let after = (i < self.columns.len() && self.columns.start[i] - t <= slack).then_some(i);
+            match (before, after) {
+                (Some(b), Some(a)) => Some(if t - self.columns.end[b] <= self.columns.start[a] - t { b } else { a }),
+                (b, a) => b.or(a),
+            }
+        })
+    }
+}
+
+/// A bill's period and what it charged per unit of the usage in that period.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct BillRate {
+    pub start: i64,
+    pub end: i64,
+    pub amount: f64,
+    /// `None` when the period has no usage to share the amount over.
+    pub per_unit: Option<f64>,
+}
+
+/// Each bill `(start, end, amount)` with its price per unit, from the raw
+/// intervals inside its period.
+pub fn bill_rates(columns: &Columns, bills: &[(i64, i64, f64)]) -> Vec<BillRate> {
+    let mut rates: Vec<BillRate> = bills
+        .iter()
+        .map(|&(start, end, amount)| {
+            let usage: f64 = columns.usage[columns.index_at(start)..columns.index_at(end)].iter().sum();
+            BillRate { start, end, amount, per_unit: (usage > 0.0).then(|| amount / usage) }
+        })
+        .collect();
+    rates.sort_by_key(|r| r.start);
+    rates
+}
+
+/// The estimated cost of `usage` over `[start, end)`: each bill's price for
+/// the part of the period it covers. `None` unless bills cover all of it.
+pub fn estimated_cost(rates: &[BillRate], start: i64, end: i64, usage: f64) -> Option<f64> {
+    let mut covered = 0;
+    let mut cost = 0.0;
+    for rate in rates.iter().filter(|r| r.start < end && r.end > start) {
+        let overlap = rate.end.min(end) - rate.start.max(start);
+        covered += overlap;
+        cost += usage * rate.per_unit? * overlap as f64 / (end - start) as f64;
+    }
+    (covered >= end - start).then_some(cost)
+}
+
+#[cfg(test)]
+mod tests {
+    use pelm_model::pelm::Interval;
+
+    use super::*;
+
+    fn series(points: &[(i64, f64)]) -> Series {
+        Series::new(Columns::from_intervals(
+            points.iter().map(|&(start, usage)| Interval { start, end: start + 900, usage, ghg_emissions: None }).collect(),
+        ))
+    }
+
+    #[test]
+    fn few_periods_are_bars_many_are_lines() {
+        let s = series(&(0..100).map(|i| (i * 900, i as f64)).collect::<Vec<_>>());
+        let all = Viewport::new(0, 100 * 900);
+        assert_eq!(s.plan(all, 400), Plan::Bars(0..100));
+        assert_eq!(s.plan(Viewport::new(900 * 10, 900 * 20 + 1), 400), Plan::Bars(10..21));
+        let Plan::Lines(runs) = s.plan(all, 50) else { panic!("50 px for 100 periods is a line") };
+        assert_eq!(runs.len(), 1);
+        assert!(runs[0].len() <= 4 * 50);
+        assert_eq!(runs[0].first(), Some(&(450, 0.0)));
+        assert_eq!(runs[0].last(), Some(&(99 * 900 + 450, 99.0)));
+    }
+
+    #[test]
+    fn lines_break_at_gaps_and_never_bridge_them() {
+        let mut points: Vec<(i64, f64)> = (0..300).map(|i| (i * 900, 1.0)).collect();
+        points.extend((400..700).map(|i| (i * 900, -1.0)));
+        let s = series(&points);
+        let Plan::Lines(runs) = s.plan(Viewport::new(0, 700 * 900), 100) else { panic!("dense") };
+        assert_eq!(runs.len(), 2, "one run each side of the gap");
+        assert!(runs[0].iter().all(|p| p.0 < 300 * 900) && runs[1].iter().all(|p| p.0 > 400 * 900));
+        assert!(runs[1].iter().all(|p| p.1 == -1.0), "export stays below zero");
+    }
+
+    #[test]
+    fn value_range_includes_zero_and_the_extremes_in_view() {
+        let s = series(&[(0, 2.0), (900, -3.0), (1800, 5.0)]);
+        assert_eq!(s.value_range(Viewport::new(0, 2700)), (-3.0, 5.0));
+        assert_eq!(s.value_range(Viewport::new(0, 900)), (0.0, 2.0));
+        assert_eq!(s.value_range(Viewport::new(9000, 9900)), (0.0, 0.0));
+    }
+
+    #[test]
+    fn pointer_finds_the_period_or_nothing_in_a_gap() {
+        let s = series(&[(0, 1.0), (900, 2.0), (3600, 3.0)]);
+        assert_eq!(s.at(950), Some(1));
+        assert_eq!(s.at(2000), None);
+        assert_eq!(s.near(1850, 100), Some(1));
+        assert_eq!(s.near(3500, 200), Some(2));
+        assert_eq!(s.near(2500, 100), None);
+        assert_eq!(Series::default().at(0), None);
+    }
+
+    #[test]
+    fn emissions_series_leaves_out_periods_without_them() {
+        let mut columns = series(&[(0, 1.0), (900, 2.0), (1800, 3.0)]).columns;
+        columns.emissions = Some(vec![0.5, f64::NAN, 0.7]);
+        let e = Series::emissions_of(&columns).unwrap();
+        assert_eq!(e.columns.usage, [0.5, 0.7]);
+        assert_eq!(e.columns.start, [0, 1800]);
+        columns.emissions = None;
+        assert!(Series::emissions_of(&columns).is_none());
+    }
+
+    #[test]
+    fn cost_is_shared_by_usage_and_needs_a_bill_for_the_whole_period() {
+        let columns = series(&(0..8).map(|i| (i * 900, 1.0)).collect::<Vec<_>>()).columns;
+        let rates = bill_rates(&columns, &[(3600, 7200, 8.0), (0, 3600, 2.0)]);
+        assert_eq!(rates[0].per_unit, Some(0.5));
+        assert_eq!(rates[1].per_unit, Some(2.0));
+        assert_eq!(estimated_cost(&rates, 900, 1800, 1.0), Some(0.5));
+        // Half in each bill.
+        assert_eq!(estimated_cost(&rates, 1800, 5400, 4.0), Some(4.0 * 0.5 * 0.5 + 4.0 * 2.0 * 0.5));
+        assert_eq!(estimated_cost(&rates, 6300, 8100, 1.0), None, "the bills end at 7200");
+    }
+}

@@ -1,0 +1,180 @@
+//! The time axis in local time: ticks on round hours, days, Mondays, months
+//! or years, whichever step keeps them apart, and the words under them.
+
+use crate::aggregate::{midnight, Zone};
+use crate::civil::{civil_from_days, days_from_civil, DAY, HOUR};
+use crate::view::{local_day, Viewport};
+
+pub const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TickStep {
+    Hours(i64),
+    Days(i64),
+    Months(i64),
+    Years(i64),
+}
+
+const STEPS: [TickStep; 16] = [
+    TickStep::Hours(1),
+    TickStep::Hours(3),
+    TickStep::Hours(6),
+    TickStep::Hours(12),
+    TickStep::Days(1),
+    TickStep::Days(2),
+    TickStep::Days(7),
+    TickStep::Days(14),
+    TickStep::Months(1),
+    TickStep::Months(3),
+    TickStep::Months(6),
+    TickStep::Years(1),
+    TickStep::Years(2),
+    TickStep::Years(5),
+    TickStep::Years(10),
+    TickStep::Years(50),
+];
+
+impl TickStep {
+    fn approximate(self) -> i64 {
+        match self {
+            TickStep::Hours(n) => n * HOUR,
+            TickStep::Days(n) => n * DAY,
+            TickStep::Months(n) => n * 30 * DAY,
+            TickStep::Years(n) => n * 365 * DAY,
+        }
+    }
+}
+
+/// The UTC instant of a local wall-clock time; in the repeated autumn hour, the first.
+fn utc_of_local(zone: &impl Zone, local: i64) -> i64 {
+    local - zone.offset_at(local - zone.offset_at(local))
+}
+
+/// At most `max` ticks across the view (at least one step's worth), with the step used.
+pub fn ticks(view: Viewport, zone: &impl Zone, max: usize) -> (TickStep, Vec<i64>) {
+    let max = max.max(1) as i64;
+    let step = STEPS.into_iter().find(|s| view.span() / s.approximate() < max).unwrap_or(TickStep::Years(100));
+    let first_day = local_day(view.from, zone);
+    let mut out = Vec::new();
+    let mut push = |t: i64| {
+        if t >= view.from && t <= view.to && out.last() != Some(&t) {
+            out.push(t);
+        }
+        t <= view.to
+    };
+    match step {
+        TickStep::Hours(n) => {
+            let mut hour = (view.from + zone.offset_at(view.from)).div_euclid(HOUR).div_euclid(n) * n;
+            while push(utc_of_local(zone, hour * HOUR)) {
+                hour += n;
+            }
+        }
+        TickStep::Days(n) => {
+            // Weeks and fortnights start on Mondays; 1970-01-01 was a Thursday.
+            let anchor = if n >= 7 { 4 } else { 0 };
+            let mut day = first_day - (first_day - anchor).rem_euclid(n);
+            while push(midnight(zone, day)) {
+                day += n;
+            }
+        }
+        TickStep::Months(n) | TickStep::Years(n) => {
+            let months = if let TickStep::Years(_) = step { n * 12 } else { n };
+            let (year, month, _) = civil_from_days(first_day);
+            let mut index = (year * 12 + i64::from(month) - 1).div_euclid(months) * months;
+            while push(midnight(zone, days_from_civil(index.div_euclid(12), index.rem_euclid(12) as u32 + 1, 1))) {
+                index += months;
+            }
+        }
+    }
+    (step, out)
+}
+
+/// The words under a tick: the time of day, or the date where a day starts.
+pub fn tick_label(t: i64, step: TickStep, zone: &impl Zone) -> String {
+    let local = t + zone.offset_at(t);
+    let (year, month, day) = civil_from_days(local.div_euclid(DAY));
+    let name = MONTHS[month as usize - 1];
+    match step {
+        TickStep::Hours(_) if local.rem_euclid(DAY) != 0 => clock(local),
+        TickStep::Hours(_) | TickStep::Days(_) => format!("{name} {day}"),
+        TickStep::Months(_) if month == 1 => format!("{name} {year}"),
+        TickStep::Months(_) => name.to_owned(),
+        TickStep::Years(_) => year.to_string(),
+    }
+}
+
+fn clock(local: i64) -> String {
+    let secs = local.rem_euclid(DAY);
+    format!("{:02}:{:02}", secs / HOUR, secs % HOUR / 60)
+}
+
+/// A local date as people write it: "Nov 3, 2024".
+pub fn date_label(utc: i64, zone: &impl Zone) -> String {
+    let (year, month, day) = civil_from_days(local_day(utc, zone));
+    format!("{} {day}, {year}", MONTHS[month as usize - 1])
+}
+
+/// A local date and time: "Nov 3, 2024 01:15".
+pub fn time_label(utc: i64, zone: &impl Zone) -> String {
+    format!("{} {}", date_label(utc, zone), clock(utc + zone.offset_at(utc)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::aggregate::FixedOffset;
+    use crate::civil::PACIFIC;
+
+    fn day(y: i64, m: u32, d: u32) -> i64 {
+        days_from_civil(y, m, d)
+    }
+
+    #[test]
+    fn hour_ticks_follow_local_time_through_the_autumn_change() {
+        // 3 Nov 2024 in Los Angeles: 01:00 happens twice, the day is 25 hours.
+        let from = PACIFIC.midnight_utc(day(2024, 11, 3));
+        let view = Viewport::new(from, from + 25 * HOUR);
+        let (step, ticks) = ticks(view, &PACIFIC, 12);
+        assert_eq!(step, TickStep::Hours(3));
+        let labels: Vec<String> = ticks.iter().map(|&t| tick_label(t, step, &PACIFIC)).collect();
+        assert_eq!(labels, ["Nov 3", "03:00", "06:00", "09:00", "12:00", "15:00", "18:00", "21:00", "Nov 4"]);
+        assert_eq!(ticks[1] - ticks[0], 4 * HOUR, "midnight to 03:00 is four hours that day");
+    }
+
+    #[test]
+    fn day_week_month_and_year_steps() {
+        let utc = FixedOffset(0);
+        let view = Viewport::new(day(2024, 1, 1) * DAY, day(2024, 3, 1) * DAY);
+        let (step, ticks) = ticks(view, &utc, 10);
+        assert_eq!(step, TickStep::Days(7));
+        assert!(ticks.iter().all(|t| crate::civil::weekday(t / DAY) == 1), "weeks start on Monday");
+        let year = Viewport::new(day(2023, 2, 10) * DAY, day(2024, 2, 10) * DAY);
+        let (step, ticks) = super::ticks(year, &utc, 6);
+        assert_eq!(step, TickStep::Months(3));
+        let labels: Vec<String> = ticks.iter().map(|&t| tick_label(t, step, &utc)).collect();
+        assert_eq!(labels, ["Apr", "Jul", "Oct", "Jan 2024"]);
+        let decades = Viewport::new(day(1995, 6, 1) * DAY, day(2025, 6, 1) * DAY);
+        let (step, ticks) = super::ticks(decades, &utc, 8);
+        assert_eq!(step, TickStep::Years(5));
+        assert_eq!(tick_label(ticks[0], step, &utc), "2000");
+    }
+
+    #[test]
+    fn never_more_than_asked_for() {
+        let utc = FixedOffset(0);
+        for span in [HOUR, 5 * HOUR, 3 * DAY, 40 * DAY, 400 * DAY, 4000 * DAY] {
+            for max in [2, 5, 9] {
+                let (_, ticks) = ticks(Viewport::new(1_000_000_000, 1_000_000_000 + span), &utc, max);
+                assert!(ticks.len() <= max + 1, "{span} s, {max}: {}", ticks.len());
+                assert!(ticks.windows(2).all(|w| w[0] < w[1]));
+            }
+        }
+    }
+
+    #[test]
+    fn labels_for_the_readout() {
+        let t = PACIFIC.midnight_utc(day(2024, 11, 3)) + 5 * HOUR; // the second 01:00 was at +4 h
+        assert_eq!(time_label(t, &PACIFIC), "Nov 3, 2024 04:00");
+        assert_eq!(date_label(t, &PACIFIC), "Nov 3, 2024");
+    }
+}
