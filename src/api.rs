@@ -3,7 +3,7 @@
 
 use gloo_net::http::{Request, RequestBuilder, Response};
 use pelm_model::companion::{AuthorizationRequest, ConnectTokenGrant, Connection};
-use pelm_model::pelm::{Account, Intervals, MeterType};
+use pelm_model::pelm::{Account, AccountBills, Intervals, MeterType};
 use pelm_model::problem::Problem;
 use serde::de::DeserializeOwned;
 
@@ -50,8 +50,15 @@ pub async fn accounts() -> Result<Vec<Account>, Problem> {
     send(Request::get(&url("accounts"))).await
 }
 
-/// Intervals of one account's meter; without dates, Pelm's default of the past two months.
-pub async fn intervals(account_id: &str, meter_type: MeterType) -> Result<Intervals, Problem> {
+/// Intervals of one account's meter between two instants (Unix seconds).
+pub async fn intervals(account_id: &str, meter_type: MeterType, from: i64, to: i64) -> Result<Intervals, Problem> {
     let id = String::from(js_sys::encode_uri_component(account_id));
-    send(Request::get(&url(&format!("intervals?account_id={id}&type={}", meter_type.as_str())))).await
+    let query = format!("intervals?account_id={id}&type={}&start_date={from}&end_date={to}", meter_type.as_str());
+    send(Request::get(&url(&query))).await
+}
+
+/// The account's bills, in Pelm's current shape.
+pub async fn bills(account_id: &str) -> Result<Vec<AccountBills>, Problem> {
+    let id = String::from(js_sys::encode_uri_component(account_id));
+    send(Request::get(&url(&format!("bills?account_id={id}")))).await
 }

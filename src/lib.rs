@@ -3,6 +3,7 @@
 
 pub mod api;
 pub mod app;
+pub mod chart;
 pub mod connect;
 pub mod pages;
 pub mod timer;

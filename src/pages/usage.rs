@@ -1,122 +1,142 @@
-//! One account's usage: a chart of the past two months at the level that
-//! reads best, the figures that matter, a table and a CSV export.
+//! One account's usage: meter, range and level pickers, the chart, the
+//! figures that matter, a table and a CSV export, all of the range in view.
 
-use leptos::html::Canvas;
+use std::collections::HashMap;
+use std::sync::Arc;
+
 use leptos::prelude::*;
 use pelm_model::pelm::{Account, MeterType};
 use pelm_model::problem::Problem;
-use pelm_usage::civil::{civil_from_days, DAY};
-use pelm_usage::{aggregate, auto_level, csv, summarize, Bin, Columns, Level, Zone};
-use plotters::prelude::*;
-use plotters_canvas::CanvasBackend;
-use wasm_bindgen::JsValue;
+use pelm_usage::civil::DAY;
+use pelm_usage::{
+    auto_level, bill_rates, csv, custom_range, date_label, format_date, local_day, parse_date, summarize, time_label,
+    BillRate, Columns, Level, Preset, Viewport,
+};
 
 use crate::api;
+use crate::chart::{level_name, local_zone, ChartData, DragMode, UsageChart};
 use crate::pages::problem_notice;
 
-/// The browser's own time zone, from `Date`.
-pub struct BrowserZone;
+/// The longest range one request may ask the companion for.
+const ALL_HISTORY_DAYS: i64 = 3650;
+/// Rows in the table before it asks for the CSV instead.
+const TABLE_ROWS: usize = 1000;
 
-impl Zone for BrowserZone {
-    fn offset_at(&self, utc: i64) -> i64 {
-        // getTimezoneOffset is minutes *behind* UTC.
-        let date = js_sys::Date::new(&JsValue::from_f64(utc as f64 * 1000.0));
-        -(date.get_timezone_offset() as i64) * 60
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Range {
+    Preset(Preset),
+    /// Local days, both inclusive.
+    Custom(i64, i64),
+}
+
+impl Range {
+    fn bounds(self) -> Viewport {
+        let zone = local_zone();
+        let now = (js_sys::Date::now() / 1000.0) as i64;
+        match self {
+            Range::Preset(Preset::All) => {
+                let today = local_day(now, &zone);
+                custom_range(today - ALL_HISTORY_DAYS + 1, today, &zone).expect("a non-empty range")
+            }
+            Range::Preset(preset) => preset.range(now, &zone).expect("presets other than All have bounds"),
+            Range::Custom(first, last) => custom_range(first, last, &zone).expect("checked when chosen"),
+        }
     }
 }
 
-const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
-
-fn local_date(utc: i64) -> String {
-    let (_, m, d) = civil_from_days((utc + BrowserZone.offset_at(utc)).div_euclid(DAY));
-    format!("{} {d}", MONTHS[m as usize - 1])
-}
-
-fn local_time(utc: i64) -> String {
-    let local = utc + BrowserZone.offset_at(utc);
-    let secs = local.rem_euclid(DAY);
-    format!("{} {:02}:{:02}", local_date(utc), secs / 3600, secs % 3600 / 60)
-}
-
-fn period_label(bin: &Bin, level: Level) -> String {
-    match level {
-        Level::Raw | Level::Hourly => format!("{} – {}", local_time(bin.start), local_time(bin.end)),
-        Level::Daily => local_date(bin.start),
-        Level::Weekly | Level::Monthly => format!("{} – {}", local_date(bin.start), local_date(bin.end - 1)),
+fn meter_name(meter: MeterType) -> &'static str {
+    match meter {
+        MeterType::Electric => "Electric",
+        MeterType::Gas => "Gas",
     }
 }
 
-fn level_name(level: Level) -> &'static str {
-    match level {
-        Level::Raw => "interval",
-        Level::Hourly => "hour",
-        Level::Daily => "day",
-        Level::Weekly => "week",
-        Level::Monthly => "month",
+/// The unit usage is in for a meter type, as people write it.
+fn unit_of(account: &Account, meter: MeterType) -> String {
+    let given = match meter {
+        MeterType::Electric => account.usage_unit.clone().unwrap_or_else(|| "kWh".to_owned()),
+        MeterType::Gas => account.gas_usage_unit.clone().unwrap_or_else(|| "therm".to_owned()),
+    };
+    match given.to_ascii_lowercase().as_str() {
+        "kwh" => "kWh".to_owned(),
+        "therm" | "therms" => "therms".to_owned(),
+        "ccf" => "CCF".to_owned(),
+        _ => given,
     }
 }
 
-/// Draws the bins as bars; usage below zero (solar export) in its own colour.
-fn draw(canvas: web_sys::HtmlCanvasElement, bins: &[Bin], unit: &str) -> Result<(), String> {
-    let ratio = web_sys::window().map(|w| w.device_pixel_ratio()).unwrap_or(1.0).max(1.0);
-    let width = canvas.client_width().max(300) as f64;
-    let height = canvas.client_height().max(200) as f64;
-    // The backing store follows devicePixelRatio, so bars stay crisp on HiDPI screens.
-    canvas.set_width((width * ratio) as u32);
-    canvas.set_height((height * ratio) as u32);
-    let backend = CanvasBackend::with_canvas_object(canvas).ok_or("no 2D canvas")?;
-    let area = backend.into_drawing_area();
-    area.fill(&WHITE).map_err(|e| e.to_string())?;
-    let (Some(first), Some(last)) = (bins.first(), bins.last()) else { return Ok(()) };
-    let low = bins.iter().map(|b| b.usage).fold(0.0, f64::min);
-    let high = bins.iter().map(|b| b.usage).fold(0.0, f64::max).max(low + 1e-9);
-    let font = (12.0 * ratio) as u32;
-    let mut chart = ChartBuilder::on(&area)
-        .margin((12.0 * ratio) as u32)
-        .x_label_area_size(font * 2)
-        .y_label_area_size(font * 4)
-        .build_cartesian_2d(first.start..last.end, low * 1.1..high * 1.1)
-        .map_err(|e| e.to_string())?;
-    chart
-        .configure_mesh()
-        .disable_x_mesh()
-        .x_labels(6)
-        .y_labels(5)
-        .x_label_formatter(&|t| local_date(*t))
-        .y_desc(unit)
-        .label_style(("sans-serif", font).into_font().color(&RGBColor(51, 65, 85)))
-        .draw()
-        .map_err(|e| e.to_string())?;
-    let used = RGBColor(29, 78, 216);
-    let exported = RGBColor(21, 128, 61);
-    chart
-        .draw_series(bins.iter().map(|b| {
-            let colour = if b.usage < 0.0 { exported } else { used };
-            Rectangle::new([(b.start, 0.0), (b.end, b.usage)], colour.filled())
-        }))
-        .map_err(|e| e.to_string())?;
-    area.present().map_err(|e| e.to_string())
+#[derive(Clone)]
+struct Loaded {
+    columns: Arc<Columns>,
+    bounds: Viewport,
+    rates: Arc<Vec<BillRate>>,
 }
 
 #[component]
 pub fn Usage(account: Account) -> impl IntoView {
-    let id = account.id.clone();
-    let unit = account.usage_unit.clone().unwrap_or_else(|| "kWh".to_owned()).replace("kwh", "kWh");
+    let meters = if account.available_meter_types.is_empty() {
+        vec![MeterType::Electric]
+    } else {
+        account.available_meter_types.clone()
+    };
+    let meter = RwSignal::new(meters[0]);
+    let range = RwSignal::new(Range::Preset(Preset::TwoMonths));
+    let level_choice = RwSignal::new(None::<Level>);
+    let show_emissions = RwSignal::new(true);
+    let drag_mode = RwSignal::new(DragMode::Select);
+    let (id, bills_id) = (account.id.clone(), account.id.clone());
+    let bills = LocalResource::new(move || {
+        let id = bills_id.clone();
+        async move { api::bills(&id).await }
+    });
     let data = LocalResource::new(move || {
-        let id = id.clone();
-        async move { api::intervals(&id, MeterType::Electric).await }
+        let (id, meter, range) = (id.clone(), meter.get(), range.get());
+        let bounds = range.bounds();
+        async move {
+            // The period of the same length before, too, for the change against it.
+            // The companion takes at most ten years at a time.
+            let earliest = bounds.to - ALL_HISTORY_DAYS * DAY;
+            let earlier = (bounds.from - bounds.span()).max(earliest).min(bounds.from);
+            let intervals = api::intervals(&id, meter, earlier, bounds.to).await?;
+            let columns = Columns::from_intervals(intervals.intervals);
+            // Without bills there is no cost to show, and nothing else is lost.
+            let bills: Vec<(i64, i64, f64)> = bills
+                .await
+                .map(|all| {
+                    all.iter().flat_map(|a| &a.bills).map(|b| (b.start_date, b.end_date, b.total_amount_due)).collect()
+                })
+                .unwrap_or_default();
+            let rates = Arc::new(bill_rates(&columns, &bills));
+            Ok::<_, Problem>(Loaded { columns: Arc::new(columns), bounds, rates })
+        }
     });
     let address = account.address.clone().unwrap_or_else(|| "this account".to_owned());
+    let units: HashMap<MeterType, String> = meters.iter().map(|&m| (m, unit_of(&account, m))).collect();
+    let units = Arc::new(units);
     view! {
         <section class="pe-usage" aria-labelledby="pe-usage-title">
             <h2 id="pe-usage-title" class="pe-subtitle">"Usage at " {address}</h2>
+            <div class="pe-toolbar" role="group" aria-label="What to show">
+                <MeterPicker meters meter units=units.clone() />
+                <RangePicker range />
+                <label class="pe-field">"Detail "
+                    <select data-control="level" on:change=move |ev| level_choice.set(level_from(&event_target_value(&ev)))>
+                        <option value="auto" selected=true>"Auto"</option>
+                        {[Level::Raw, Level::Hourly, Level::Daily, Level::Weekly, Level::Monthly]
+                            .into_iter()
+                            .map(|l| view! { <option value=level_name(l)>{level_title(l)}</option> })
+                            .collect_view()}
+                    </select>
+                </label>
+            </div>
             <Transition fallback=|| view! { <p class="pe-status" role="status">"Loading your usage…"</p> }>
                 <ErrorBoundary fallback=problem_notice>
                     {move || {
-                        let unit = unit.clone();
+                        let units = units.clone();
                         Suspend::new(async move {
-                            let intervals = data.await?;
-                            Ok::<_, Problem>(chart_view(Columns::from_intervals(intervals.intervals), unit))
+                            let loaded = data.await?;
+                            let unit = units.get(&meter.get_untracked()).cloned().unwrap_or_default();
+                            Ok::<_, Problem>(usage_panel(loaded, unit, level_choice, show_emissions, drag_mode))
                         })
                     }}
                 </ErrorBoundary>
@@ -125,67 +145,245 @@ pub fn Usage(account: Account) -> impl IntoView {
     }
 }
 
-fn chart_view(columns: Columns, unit: String) -> AnyView {
-    let (Some(&from), Some(&to)) = (columns.start.first(), columns.end.last()) else {
-        return view! { <p class="pe-empty">"No usage has been recorded for this account yet."</p> }.into_any();
-    };
-    let level = auto_level(from, to);
-    let bins = aggregate(&columns, level, &BrowserZone);
-    let summary = summarize(&columns, from, to);
-    let canvas = NodeRef::<Canvas>::new();
-    let drawn_bins = bins.clone();
-    let drawn_unit = unit.clone();
-    Effect::new(move |_| {
-        if let Some(canvas) = canvas.get() {
-            let (bins, unit) = (drawn_bins.clone(), drawn_unit.clone());
-            // Next frame: the canvas is then in the document and laid out, so
-            // its size is the one it shows at, not the default 300 x 150.
-            request_animation_frame(move || {
-                if let Err(err) = draw(canvas, &bins, &unit) {
-                    web_sys::console::warn_1(&format!("the usage chart could not be drawn: {err}").into());
-                }
-            });
-        }
-    });
-    let described = format!(
-        "Bar chart of usage per {} from {} to {}: {:.1} {unit} in all.",
-        level_name(level),
-        local_date(from),
-        local_date(to - 1),
-        summary.total
-    );
-    let export = format!(
-        "data:text/csv;charset=utf-8,{}",
-        String::from(js_sys::encode_uri_component(&csv(&bins, &unit.to_lowercase())))
-    );
-    let peak = summary.peak.map(|(i, value)| format!("{value:.2} {unit} at {}", local_time(columns.start[i])));
-    let change = summary.change.map(|c| format!("{:+.0}% against the period before", c * 100.0));
-    let rows = bins
-        .iter()
-        .map(|b| {
-            let label = period_label(b, level);
-            view! { <tr><td>{label}</td><td class="pe-number">{format!("{:.2}", b.usage)}</td></tr> }
+fn level_from(value: &str) -> Option<Level> {
+    [Level::Raw, Level::Hourly, Level::Daily, Level::Weekly, Level::Monthly]
+        .into_iter()
+        .find(|l| level_name(*l) == value)
+}
+
+fn level_title(level: Level) -> &'static str {
+    match level {
+        Level::Raw => "Each interval",
+        Level::Hourly => "Hourly",
+        Level::Daily => "Daily",
+        Level::Weekly => "Weekly",
+        Level::Monthly => "Monthly",
+    }
+}
+
+#[component]
+fn MeterPicker(
+    meters: Vec<MeterType>,
+    meter: RwSignal<MeterType>,
+    units: Arc<HashMap<MeterType, String>>,
+) -> impl IntoView {
+    let buttons = meters
+        .into_iter()
+        .map(|m| {
+            let label = format!("{} ({})", meter_name(m), units.get(&m).cloned().unwrap_or_default());
+            view! {
+                <button type="button" class="pe-chip" data-meter=m.as_str() aria-pressed=move || (meter.get() == m).to_string()
+                    on:click=move |_| meter.set(m)>{label}</button>
+            }
         })
         .collect_view();
+    view! { <div class="pe-chips" role="group" aria-label="Meter">{buttons}</div> }
+}
+
+#[component]
+fn RangePicker(range: RwSignal<Range>) -> impl IntoView {
+    let presets = Preset::ALL
+        .into_iter()
+        .map(|p| {
+            view! {
+                <button type="button" class="pe-chip" data-range=p.label()
+                    aria-pressed=move || (range.get() == Range::Preset(p)).to_string()
+                    on:click=move |_| range.set(Range::Preset(p))>{p.label()}</button>
+            }
+        })
+        .collect_view();
+    let bounds = range.get_untracked().bounds();
+    let zone = local_zone();
+    let first = RwSignal::new(format_date(local_day(bounds.from, &zone)));
+    let last = RwSignal::new(format_date(local_day(bounds.to - 1, &zone)));
+    let problem = RwSignal::new(None::<&'static str>);
+    let apply = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        match (parse_date(&first.get_untracked()), parse_date(&last.get_untracked())) {
+            (Some(a), Some(b)) if a <= b => {
+                problem.set(None);
+                range.set(Range::Custom(a, b));
+            }
+            (Some(_), Some(_)) => problem.set(Some("The start date must be on or before the end date.")),
+            _ => problem.set(Some("Enter both dates.")),
+        }
+    };
+    view! {
+        <div class="pe-chips" role="group" aria-label="Range">{presets}</div>
+        <form class="pe-custom-range" on:submit=apply>
+            <label class="pe-field">"From "
+                <input type="date" data-control="from" prop:value=first on:change=move |ev| first.set(event_target_value(&ev))
+                    aria-invalid=move || problem.get().is_some().to_string() />
+            </label>
+            <label class="pe-field">"to "
+                <input type="date" data-control="to" prop:value=last on:change=move |ev| last.set(event_target_value(&ev))
+                    aria-invalid=move || problem.get().is_some().to_string() />
+            </label>
+            <button type="submit" class="pe-chip" data-action="apply-range">"Show"</button>
+            {move || problem.get().map(|p| view! { <span class="pe-field-error" role="alert">{p}</span> })}
+        </form>
+    }
+}
+
+fn usage_panel(
+    loaded: Loaded,
+    unit: String,
+    level_choice: RwSignal<Option<Level>>,
+    show_emissions: RwSignal<bool>,
+    drag_mode: RwSignal<DragMode>,
+) -> AnyView {
+    let Loaded { columns, bounds, rates } = loaded;
+    let zone = local_zone();
+    if columns.index_at(bounds.from) == columns.index_at(bounds.to) {
+        let (from, to) = (date_label(bounds.from, &zone), date_label(bounds.to - 1, &zone));
+        return view! { <p class="pe-empty">{format!("No usage recorded between {from} and {to}.")}</p> }.into_any();
+    }
+    let view = RwSignal::new(bounds);
+    let level = Memo::new(move |_| {
+        let v = view.get();
+        level_choice.get().unwrap_or_else(|| auto_level(v.from, v.to))
+    });
+    // Each level is summed once, then zoom and pan only look it up.
+    let built = StoredValue::new(HashMap::<Level, Arc<ChartData>>::new());
+    let chart_columns = columns.clone();
+    let chart_unit = unit.clone();
+    let data = Signal::derive(move || {
+        let level = level.get();
+        built
+            .try_update_value(|cache| {
+                cache
+                    .entry(level)
+                    .or_insert_with(|| Arc::new(ChartData::new(&chart_columns, level, &chart_unit, rates.clone())))
+                    .clone()
+            })
+            .unwrap_or_default()
+    });
+    let has_emissions = columns.emissions.is_some();
+    let summary_columns = columns.clone();
+    let summary = Memo::new(move |_| {
+        let v = view.get();
+        summarize(&summary_columns, v.from, v.to)
+    });
+    let described_unit = unit.clone();
+    let described = Signal::derive(move || {
+        let v = view.get();
+        let zone = local_zone();
+        format!(
+            "Usage per {} from {} to {}: {:.1} {described_unit} in all.",
+            level_name(level.get()),
+            date_label(v.from, &zone),
+            date_label(v.to - 1, &zone),
+            summary.get().total
+        )
+    });
+    let u = unit.clone();
+    let total = move || format!("{:.1} {u}", summary.get().total);
+    let u = unit.clone();
+    let per_day = move || format!("{:.1} {u}", summary.get().average_per_day);
+    let (u, peak_columns) = (unit.clone(), columns.clone());
+    let peak = move || {
+        summary
+            .get()
+            .peak
+            .map(|(i, value)| format!("{value:.2} {u} at {}", time_label(peak_columns.start[i], &local_zone())))
+            .unwrap_or_else(|| "—".to_owned())
+    };
+    let change = move || {
+        summary
+            .get()
+            .change
+            .map(|c| format!("{:+.0}% against the {} before", c * 100.0, "period"))
+            .unwrap_or_else(|| "—".to_owned())
+    };
+    let zoomed = move || view.get() != bounds;
+    let in_view = move || {
+        let (data, v) = (data.get(), view.get());
+        let range = data.usage.visible(v);
+        data.bins[range].to_vec()
+    };
+    let table_open = RwSignal::new(false);
+    let csv_unit = unit.clone();
+    let download = move |ev: leptos::ev::MouseEvent| {
+        let text = csv(&in_view(), &csv_unit.to_lowercase());
+        set_download(&event_target::<web_sys::HtmlAnchorElement>(&ev), &text);
+    };
+    let table_unit = unit.clone();
+    let rows = move || {
+        if !table_open.get() {
+            return None;
+        }
+        let (bins, level) = (in_view(), level.get());
+        let more = bins.len().saturating_sub(TABLE_ROWS);
+        let rows = bins
+            .into_iter()
+            .take(TABLE_ROWS)
+            .map(|b| {
+                let label = crate::chart::period_label(b.start, b.end, level);
+                let emissions = b.emissions.map(|e| format!("{e:.3}"));
+                view! {
+                    <tr>
+                        <td>{label}</td>
+                        <td class="pe-number">{format!("{:.3}", b.usage)}</td>
+                        {has_emissions.then(|| view! { <td class="pe-number">{emissions.unwrap_or_else(|| "—".to_owned())}</td> })}
+                    </tr>
+                }
+            })
+            .collect_view();
+        Some(view! {
+            <tbody>{rows}</tbody>
+            {(more > 0).then(|| view! { <tfoot><tr><td colspan="3">{format!("{more} more rows: download the CSV for all of them.")}</td></tr></tfoot> })}
+        })
+    };
     view! {
         <dl class="pe-summary">
-            <div><dt>"Total"</dt><dd>{format!("{:.1} {unit}", summary.total)}</dd></div>
-            <div><dt>"Per day"</dt><dd>{format!("{:.1} {unit}", summary.average_per_day)}</dd></div>
-            <div><dt>"Peak"</dt><dd>{peak.unwrap_or_else(|| "—".to_owned())}</dd></div>
-            <div><dt>"Change"</dt><dd>{change.unwrap_or_else(|| "—".to_owned())}</dd></div>
+            <div><dt>"Total"</dt><dd data-figure="total">{total}</dd></div>
+            <div><dt>"Per day"</dt><dd data-figure="per-day">{per_day}</dd></div>
+            <div><dt>"Peak"</dt><dd data-figure="peak">{peak}</dd></div>
+            <div><dt>"Change"</dt><dd data-figure="change">{change}</dd></div>
         </dl>
-        <canvas node_ref=canvas class="pe-chart" role="img" aria-label=described.clone()>{described.clone()}</canvas>
+        <div class="pe-toolbar pe-chart-tools" role="group" aria-label="Chart">
+            <button type="button" class="pe-chip" data-action="zoom-in" on:click=move |_| view.update(|v| *v = v.zoom(0.5, 0.5, bounds))>"Zoom in"</button>
+            <button type="button" class="pe-chip" data-action="zoom-out" on:click=move |_| view.update(|v| *v = v.zoom(2.0, 0.5, bounds))>"Zoom out"</button>
+            <button type="button" class="pe-chip" data-action="reset-zoom" disabled=move || !zoomed() on:click=move |_| view.set(bounds)>"Reset"</button>
+            <button type="button" class="pe-chip" data-action="drag-mode" aria-pressed=move || (drag_mode.get() == DragMode::Pan).to_string()
+                title="Dragging selects a span to zoom to; with this on, it pans. Shift swaps the two."
+                on:click=move |_| drag_mode.update(|m| *m = if *m == DragMode::Pan { DragMode::Select } else { DragMode::Pan })>"Drag to pan"</button>
+            {has_emissions.then(|| view! {
+                <label class="pe-field"><input type="checkbox" data-control="emissions" prop:checked=show_emissions
+                    on:change=move |ev| show_emissions.set(event_target_checked(&ev)) />" Emissions"</label>
+            })}
+        </div>
+        <UsageChart data view bounds=Signal::stored(bounds) show_emissions=show_emissions.into() drag_mode=drag_mode.into() described />
         <p class="pe-actions">
-            <a class="pe-button" href=export download="usage.csv" data-action="export-csv">"Download CSV"</a>
+            <a class="pe-button" href="#" download="usage.csv" data-action="export-csv" on:click=download>"Download CSV"</a>
         </p>
-        <details class="pe-table-view">
+        <details class="pe-table-view" on:toggle=move |ev| table_open.set(event_target::<web_sys::HtmlDetailsElement>(&ev).open())>
             <summary>"Show as a table"</summary>
             <table class="pe-table">
                 <caption>{described}</caption>
-                <thead><tr><th scope="col">"Period"</th><th scope="col">{format!("Usage ({unit})")}</th></tr></thead>
-                <tbody>{rows}</tbody>
+                <thead><tr>
+                    <th scope="col">"Period"</th>
+                    <th scope="col">{format!("Usage ({table_unit})")}</th>
+                    {has_emissions.then(|| view! { <th scope="col">"Emissions (kg CO₂e)"</th> })}
+                </tr></thead>
+                {rows}
             </table>
         </details>
     }
     .into_any()
+}
+
+/// Points the link at the CSV as a blob, so a long range is not one huge
+/// `data:` URL; the blob it pointed at before is released.
+fn set_download(link: &web_sys::HtmlAnchorElement, text: &str) {
+    let parts = js_sys::Array::of1(&text.into());
+    let options = web_sys::BlobPropertyBag::new();
+    options.set_type("text/csv;charset=utf-8");
+    let Ok(blob) = web_sys::Blob::new_with_str_sequence_and_options(&parts, &options) else { return };
+    let Ok(url) = web_sys::Url::create_object_url_with_blob(&blob) else { return };
+    let old = link.href();
+    if old.starts_with("blob:") {
+        let _ = web_sys::Url::revoke_object_url(&old);
+    }
+    link.set_href(&url);
 }

@@ -61,8 +61,9 @@ impl Zone for FixedOffset {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum Level {
+    #[default]
     Raw,
     Hourly,
     Daily,

@@ -37,6 +37,18 @@ impl Columns {
         columns
     }
 
+    /// Aggregated periods as columns of their own, so they are drawn,
+    /// decimated and hovered exactly like raw intervals.
+    pub fn from_bins(bins: &[crate::Bin]) -> Self {
+        let any_emissions = bins.iter().any(|b| b.emissions.is_some());
+        Columns {
+            start: bins.iter().map(|b| b.start).collect(),
+            end: bins.iter().map(|b| b.end).collect(),
+            usage: bins.iter().map(|b| b.usage).collect(),
+            emissions: any_emissions.then(|| bins.iter().map(|b| b.emissions.unwrap_or(f64::NAN)).collect()),
+        }
+    }
+
     pub fn len(&self) -> usize {
         self.start.len()
     }

@@ -4,7 +4,6 @@
 
 use std::ops::Range;
 
-use crate::aggregate::Bin;
 use crate::pyramid::{decimate, Pyramid};
 use crate::view::Viewport;
 use crate::Columns;
@@ -31,16 +30,6 @@ impl Series {
     pub fn new(columns: Columns) -> Self {
         let pyramid = Pyramid::build(&columns.usage);
         Self { columns, pyramid }
-    }
-
-    /// Aggregated periods as a series of their own.
-    pub fn from_bins(bins: &[Bin]) -> Self {
-        Self::new(Columns {
-            start: bins.iter().map(|b| b.start).collect(),
-            end: bins.iter().map(|b| b.end).collect(),
-            usage: bins.iter().map(|b| b.usage).collect(),
-            emissions: None,
-        })
     }
 
     /// The emissions of the periods that have them, as a series whose
@@ -85,6 +74,15 @@ impl Series {
         if range.len() as f64 * MIN_BAR_PX <= width_px as f64 {
             return Plan::Bars(range);
         }
+        Plan::Lines(self.runs(view, width_px))
+    }
+
+    /// The view as unbroken lines of at most four points per pixel column.
+    pub fn runs(&self, view: Viewport, width_px: usize) -> Vec<Vec<(i64, f64)>> {
+        let range = self.visible(view);
+        if range.is_empty() {
+            return Vec::new();
+        }
         let c = &self.columns;
         let mut runs: Vec<Vec<(i64, f64)>> = Vec::new();
         let mut previous: Option<usize> = None;
@@ -109,7 +107,7 @@ impl Series {
                 previous = Some(i);
             }
         }
-        Plan::Lines(runs)
+        runs
     }
 
     /// The period under the pointer at `t`, if any: none in a gap.
@@ -178,7 +176,10 @@ mod tests {
 
     fn series(points: &[(i64, f64)]) -> Series {
         Series::new(Columns::from_intervals(
-            points.iter().map(|&(start, usage)| Interval { start, end: start + 900, usage, ghg_emissions: None }).collect(),
+            points
+                .iter()
+                .map(|&(start, usage)| Interval { start, end: start + 900, usage, ghg_emissions: None })
+                .collect(),
         ))
     }
 

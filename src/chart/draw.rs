@@ -1,0 +1,296 @@
+//! Pixels: the chart on one canvas through plotters-canvas, and the hover
+//! crosshair on a second canvas laid over it, so hovering never redraws the
+//! chart underneath.
+
+use std::cell::Cell;
+
+use pelm_usage::{estimated_cost, tick_label, ticks, time_label, Level, Plan, Viewport};
+use plotters::prelude::*;
+use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement};
+
+use super::backend::Canvas;
+use super::theme::{context_2d, css};
+use super::{local_zone, ChartData, Theme};
+
+/// Where the plot sits on the canvas (CSS pixels) and what it shows.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Frame {
+    left: f64,
+    top: f64,
+    width: f64,
+    height: f64,
+    ratio: f64,
+    view: Viewport,
+    low: f64,
+    high: f64,
+}
+
+/// What the hover readout says about the period under the pointer.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Readout {
+    /// The period's local start and end.
+    pub period: String,
+    /// `None` over a gap in the data.
+    pub usage: Option<String>,
+    pub emissions: Option<String>,
+    pub cost: Option<String>,
+    /// Index of the period in the data's bins.
+    pub index: Option<usize>,
+    /// The pointer's x in CSS pixels, to place the readout beside it.
+    pub x: f64,
+}
+
+pub struct Chart {
+    base: HtmlCanvasElement,
+    overlay: HtmlCanvasElement,
+    frame: Cell<Option<Frame>>,
+}
+
+fn err(e: impl std::fmt::Display) -> String {
+    e.to_string()
+}
+
+/// Sizes a canvas's backing store to its CSS box times the pixel ratio, so
+/// lines are crisp on HiDPI screens. Only when it changed: resizing clears it.
+fn fit(canvas: &HtmlCanvasElement, ratio: f64) -> (f64, f64) {
+    let (width, height) = (canvas.client_width().max(320) as f64, canvas.client_height().max(200) as f64);
+    let (w, h) = ((width * ratio).round() as u32, (height * ratio).round() as u32);
+    if canvas.width() != w || canvas.height() != h {
+        canvas.set_width(w);
+        canvas.set_height(h);
+    }
+    (width, height)
+}
+
+impl Chart {
+    pub fn new(base: HtmlCanvasElement, overlay: HtmlCanvasElement) -> Self {
+        Self { base, overlay, frame: Cell::new(None) }
+    }
+
+    /// Draws `view` of `data` in full: axes, usage, and emissions on their own axis.
+    pub fn render(&self, data: &ChartData, view: Viewport, show_emissions: bool, theme: &Theme) -> Result<(), String> {
+        let ratio = web_sys::window().map(|w| w.device_pixel_ratio()).unwrap_or(1.0).max(1.0);
+        let (width, _) = fit(&self.base, ratio);
+        fit(&self.overlay, ratio);
+        self.clear_hover();
+        let px = |v: f64| (v * ratio).round() as u32;
+        let backend = Canvas::new(self.base.clone()).ok_or("no 2D canvas")?;
+        let root = backend.into_drawing_area();
+        root.fill(&theme.background).map_err(err)?;
+
+        let emissions = data.emissions.as_ref().filter(|_| show_emissions);
+        let (mut low, mut high) = data.usage.value_range(view);
+        let pad = (high - low).max(1e-9) * 0.08;
+        high += pad;
+        if low < 0.0 {
+            low -= pad;
+        }
+        if high <= low {
+            high = low + 1.0;
+        }
+        let zone = local_zone();
+        let (step, key_points) = ticks(view, &zone, (width / 110.0).max(2.0) as usize);
+        let font = ("sans-serif", px(12.0)).into_font().color(&theme.text);
+        // The second axis is set before the mesh is drawn, or the mesh would
+        // put the usage labels on the right too.
+        let emissions_high = emissions.map(|e| e.value_range(view).1).filter(|h| *h > 0.0).unwrap_or(1.0) * 1.08;
+        let mut chart = ChartBuilder::on(&root)
+            .margin(px(10.0))
+            .x_label_area_size(px(26.0))
+            .y_label_area_size(px(58.0))
+            .right_y_label_area_size(if emissions.is_some() { px(58.0) } else { 0 })
+            .build_cartesian_2d((view.from..view.to).with_key_points(key_points), low..high)
+            .map_err(err)?
+            .set_secondary_coord(view.from..view.to, 0.0..emissions_high);
+        chart
+            .configure_mesh()
+            .x_label_formatter(&|t| tick_label(*t, step, &zone))
+            .y_labels(6)
+            .y_desc(data.unit.as_str())
+            .label_style(font.clone())
+            .axis_desc_style(font.clone())
+            .bold_line_style(theme.grid.stroke_width(px(1.0)))
+            .light_line_style(TRANSPARENT)
+            .axis_style(theme.text.stroke_width(px(1.0)))
+            .draw()
+            .map_err(err)?;
+
+        let (xs, ys) = chart.plotting_area().get_pixel_range();
+        let ctx = context_2d(&self.base).ok_or("no 2D context")?;
+        let zero = chart.backend_coord(&(view.from, 0.0)).1 as f64;
+        let area = |top: f64, bottom: f64| {
+            ctx.save();
+            ctx.begin_path();
+            ctx.rect(xs.start as f64, top, (xs.end - xs.start) as f64, bottom - top);
+            ctx.clip();
+        };
+        let plot_width = (xs.end - xs.start).max(1) as usize;
+        match data.usage.plan(view, plot_width) {
+            Plan::Bars(range) => {
+                let gap = if plot_width as f64 / range.len().max(1) as f64 >= 5.0 * ratio { px(1.0) } else { 0 };
+                area(ys.start as f64, ys.end as f64);
+                let c = &data.usage.columns;
+                chart
+                    .draw_series(range.map(|i| {
+                        let colour = if c.usage[i] < 0.0 { theme.exported } else { theme.used };
+                        let mut bar = Rectangle::new([(c.start[i], 0.0), (c.end[i], c.usage[i])], colour.filled());
+                        bar.set_margin(0, 0, gap, gap);
+                        bar
+                    }))
+                    .map_err(err)?;
+                ctx.restore();
+            }
+            Plan::Lines(runs) => {
+                // Drawn twice, each time clipped to one side of zero: usage
+                // above in one colour, export below in another.
+                for (top, bottom, colour) in
+                    [(ys.start as f64, zero, theme.used), (zero, ys.end as f64, theme.exported)]
+                {
+                    area(top, bottom);
+                    for run in &runs {
+                        let (first, last) = (run[0].0, run[run.len() - 1].0);
+                        let outline = std::iter::once((first, 0.0)).chain(run.iter().copied()).chain([(last, 0.0)]);
+                        chart
+                            .draw_series([Polygon::new(outline.collect::<Vec<_>>(), colour.mix(0.25).filled())])
+                            .map_err(err)?;
+                        chart
+                            .draw_series([PathElement::new(run.clone(), colour.stroke_width(px(1.25)))])
+                            .map_err(err)?;
+                    }
+                    ctx.restore();
+                }
+            }
+        }
+        if let Some(series) = emissions {
+            chart
+                .configure_secondary_axes()
+                .y_labels(6)
+                .y_desc(data.emissions_unit.as_str())
+                .label_style(font.clone())
+                .axis_desc_style(font.clone())
+                .axis_style(theme.text.stroke_width(px(1.0)))
+                .draw()
+                .map_err(err)?;
+            area(ys.start as f64, ys.end as f64);
+            for run in series.runs(view, plot_width) {
+                let line = PathElement::new(run, theme.emissions.stroke_width(px(1.5)));
+                chart.draw_secondary_series([line]).map_err(err)?;
+            }
+            ctx.restore();
+        }
+        root.present().map_err(err)?;
+        self.frame.set(Some(Frame {
+            left: xs.start as f64 / ratio,
+            top: ys.start as f64 / ratio,
+            width: (xs.end - xs.start) as f64 / ratio,
+            height: (ys.end - ys.start) as f64 / ratio,
+            ratio,
+            view,
+            low,
+            high,
+        }));
+        Ok(())
+    }
+
+    /// The plot's width in CSS pixels, once drawn.
+    pub fn plot_width(&self) -> Option<f64> {
+        self.frame.get().map(|f| f.width)
+    }
+
+    /// How far across the plot `x` (CSS pixels from the canvas's left) is, 0 to 1.
+    pub fn fraction_at(&self, x: f64) -> Option<f64> {
+        let frame = self.frame.get()?;
+        Some(((x - frame.left) / frame.width).clamp(0.0, 1.0))
+    }
+
+    pub fn clear_hover(&self) {
+        if let Some(ctx) = context_2d(&self.overlay) {
+            ctx.clear_rect(0.0, 0.0, self.overlay.width() as f64, self.overlay.height() as f64);
+        }
+    }
+
+    /// Draws the crosshair at `x` and says what is under it; `None` outside the plot.
+    pub fn hover(&self, data: &ChartData, x: f64, theme: &Theme) -> Option<Readout> {
+        let frame = self.frame.get()?;
+        self.clear_hover();
+        if x < frame.left || x > frame.left + frame.width {
+            return None;
+        }
+        let ctx = context_2d(&self.overlay)?;
+        let r = frame.ratio;
+        let t = frame.view.at((x - frame.left) / frame.width);
+        // A thin bar or line is hard to hit exactly: take the nearest within 4 px.
+        let slack = (frame.view.span() as f64 / frame.width * 4.0) as i64;
+        let index = data.usage.near(t, slack);
+        let x_at = |t: i64| frame.left + frame.view.fraction(t) * frame.width;
+        let y_at = |v: f64| frame.top + (frame.high - v) / (frame.high - frame.low) * frame.height;
+        let zone = local_zone();
+        let Some(i) = index else {
+            crosshair(&ctx, x, &frame, theme);
+            return Some(Readout {
+                period: time_label(t, &zone),
+                usage: None,
+                emissions: None,
+                cost: None,
+                index: None,
+                x,
+            });
+        };
+        let c = &data.usage.columns;
+        let (start, end, usage) = (c.start[i], c.end[i], c.usage[i]);
+        // The period itself, shaded, then the line through it and its value.
+        let (left, right) = (x_at(start).max(frame.left), x_at(end).min(frame.left + frame.width));
+        ctx.set_fill_style_str(&css(theme.crosshair, 0.08).as_string().unwrap_or_default());
+        ctx.fill_rect(left * r, frame.top * r, ((right - left) * r).max(1.0), frame.height * r);
+        crosshair(&ctx, x, &frame, theme);
+        let (dot_x, dot_y) = (x_at((start + end) / 2).clamp(frame.left, frame.left + frame.width), y_at(usage));
+        ctx.begin_path();
+        let _ = ctx.arc(dot_x * r, dot_y * r, 4.0 * r, 0.0, std::f64::consts::TAU);
+        ctx.set_fill_style_str(
+            &css(if usage < 0.0 { theme.exported } else { theme.used }, 1.0).as_string().unwrap_or_default(),
+        );
+        ctx.fill();
+        let bin = data.bins.get(i);
+        let emissions = bin.and_then(|b| b.emissions).map(|e| format!("{e:.3} {}", data.emissions_unit));
+        let cost = estimated_cost(&data.rates, start, end, usage).map(|cost| format!("≈ ${cost:.2}"));
+        Some(Readout {
+            period: period_label(start, end, data.level),
+            usage: Some(format!("{usage:.3} {}", data.unit)),
+            emissions,
+            cost,
+            index: Some(i),
+            x,
+        })
+    }
+}
+
+fn crosshair(ctx: &CanvasRenderingContext2d, x: f64, frame: &Frame, theme: &Theme) {
+    let r = frame.ratio;
+    ctx.begin_path();
+    ctx.set_stroke_style_str(&css(theme.crosshair, 0.6).as_string().unwrap_or_default());
+    ctx.set_line_width(r);
+    // Half a pixel in, so a one-pixel line is one pixel wide, not two half-lit.
+    let x = (x * r).round() + 0.5;
+    ctx.move_to(x, frame.top * r);
+    ctx.line_to(x, (frame.top + frame.height) * r);
+    ctx.stroke();
+}
+
+/// A period's local start and end, in the words its level reads best in.
+pub fn period_label(start: i64, end: i64, level: Level) -> String {
+    let zone = local_zone();
+    match level {
+        Level::Raw | Level::Hourly => {
+            let (from, to) = (time_label(start, &zone), time_label(end, &zone));
+            // "Nov 3, 2024 01:00 – 01:15" when both are on one day.
+            match (from.rsplit_once(' '), to.rsplit_once(' ')) {
+                (Some((day_a, _)), Some((day_b, clock))) if day_a == day_b => format!("{from} – {clock}"),
+                _ => format!("{from} – {to}"),
+            }
+        }
+        Level::Daily => pelm_usage::date_label(start, &zone),
+        Level::Weekly | Level::Monthly => {
+            format!("{} – {}", pelm_usage::date_label(start, &zone), pelm_usage::date_label(end - 1, &zone))
+        }
+    }
+}
