@@ -197,6 +197,11 @@ impl Chart {
         self.frame.get().map(|f| f.width)
     }
 
+    /// The plot's left edge and width in CSS pixels, and the view it shows.
+    pub fn plot(&self) -> Option<(f64, f64, Viewport)> {
+        self.frame.get().map(|f| (f.left, f.width, f.view))
+    }
+
     /// How far across the plot `x` (CSS pixels from the canvas's left) is, 0 to 1.
     pub fn fraction_at(&self, x: f64) -> Option<f64> {
         let frame = self.frame.get()?;

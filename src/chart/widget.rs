@@ -89,6 +89,17 @@ pub fn UsageChart(
                 if let Err(err) = result {
                     web_sys::console::warn_1(&format!("the usage chart could not be drawn: {err}").into());
                 }
+                // What is on screen, for the page around it and for tests.
+                if let (Some(el), Some((left, width, shown))) = (frame.get_untracked(), chart.plot()) {
+                    for (name, value) in [
+                        ("data-from", shown.from.to_string()),
+                        ("data-to", shown.to.to_string()),
+                        ("data-plot-left", left.to_string()),
+                        ("data-plot-width", width.to_string()),
+                    ] {
+                        let _ = el.set_attribute(name, &value);
+                    }
+                }
             });
         }
     });

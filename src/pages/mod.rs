@@ -8,7 +8,7 @@ mod usage;
 pub use accounts::Accounts;
 pub use connect_button::ConnectButton;
 pub use start::Start;
-pub use usage::Usage;
+pub use usage::{Usage, UsagePanel};
 
 /// Shared by the views under a connected user: whether Pelm wants the user
 /// to connect again, and a counter that makes data views fetch afresh.

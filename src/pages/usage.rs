@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use leptos::prelude::*;
-use pelm_model::pelm::{Account, MeterType};
+use pelm_model::pelm::{Account, Bill, MeterType};
 use pelm_model::problem::Problem;
 use pelm_usage::civil::DAY;
 use pelm_usage::{
@@ -65,6 +65,10 @@ fn unit_of(account: &Account, meter: MeterType) -> String {
     }
 }
 
+fn bill_span(bill: &Bill) -> (i64, i64, f64) {
+    (bill.start_date, bill.end_date, bill.total_amount_due)
+}
+
 #[derive(Clone)]
 struct Loaded {
     columns: Arc<Columns>,
@@ -82,9 +86,8 @@ pub fn Usage(account: Account) -> impl IntoView {
     let meter = RwSignal::new(meters[0]);
     let range = RwSignal::new(Range::Preset(Preset::TwoMonths));
     let level_choice = RwSignal::new(None::<Level>);
-    let show_emissions = RwSignal::new(true);
-    let drag_mode = RwSignal::new(DragMode::Select);
     let (id, bills_id) = (account.id.clone(), account.id.clone());
+    let single_meter = meters.len() == 1;
     let bills = LocalResource::new(move || {
         let id = bills_id.clone();
         async move { api::bills(&id).await }
@@ -100,12 +103,13 @@ pub fn Usage(account: Account) -> impl IntoView {
             let intervals = api::intervals(&id, meter, earlier, bounds.to).await?;
             let columns = Columns::from_intervals(intervals.intervals);
             // Without bills there is no cost to show, and nothing else is lost.
-            let bills: Vec<(i64, i64, f64)> = bills
-                .await
-                .map(|all| {
-                    all.iter().flat_map(|a| &a.bills).map(|b| (b.start_date, b.end_date, b.total_amount_due)).collect()
-                })
-                .unwrap_or_default();
+            // A bill covers every meter of the account, so with more than one
+            // the price of a unit of this meter's usage is unknown: no cost then.
+            let bills: Vec<(i64, i64, f64)> = match single_meter {
+                true => bills.await.map(|all| all.iter().flat_map(|a| &a.bills).map(bill_span).collect()),
+                false => Ok(Vec::new()),
+            }
+            .unwrap_or_default();
             let rates = Arc::new(bill_rates(&columns, &bills));
             Ok::<_, Problem>(Loaded { columns: Arc::new(columns), bounds, rates })
         }
@@ -136,7 +140,9 @@ pub fn Usage(account: Account) -> impl IntoView {
                         Suspend::new(async move {
                             let loaded = data.await?;
                             let unit = units.get(&meter.get_untracked()).cloned().unwrap_or_default();
-                            Ok::<_, Problem>(usage_panel(loaded, unit, level_choice, show_emissions, drag_mode))
+                            let Loaded { columns, bounds, rates } = loaded;
+                            let level_choice = level_choice.into();
+                            Ok::<_, Problem>(view! { <UsagePanel columns bounds unit level_choice rates /> })
                         })
                     }}
                 </ErrorBoundary>
@@ -192,10 +198,14 @@ fn RangePicker(range: RwSignal<Range>) -> impl IntoView {
             }
         })
         .collect_view();
-    let bounds = range.get_untracked().bounds();
-    let zone = local_zone();
-    let first = RwSignal::new(format_date(local_day(bounds.from, &zone)));
-    let last = RwSignal::new(format_date(local_day(bounds.to - 1, &zone)));
+    let first = RwSignal::new(String::new());
+    let last = RwSignal::new(String::new());
+    // The inputs show the range in force, whichever way it was chosen.
+    Effect::new(move |_| {
+        let (bounds, zone) = (range.get().bounds(), local_zone());
+        first.set(format_date(local_day(bounds.from, &zone)));
+        last.set(format_date(local_day(bounds.to - 1, &zone)));
+    });
     let problem = RwSignal::new(None::<&'static str>);
     let apply = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
@@ -225,14 +235,19 @@ fn RangePicker(range: RwSignal<Range>) -> impl IntoView {
     }
 }
 
-fn usage_panel(
-    loaded: Loaded,
+/// The range's usage: summary, chart, CSV and table. `columns` may reach
+/// before `bounds` (the period before it, for the change); only `bounds` is shown.
+#[component]
+pub fn UsagePanel(
+    columns: Arc<Columns>,
+    bounds: Viewport,
     unit: String,
-    level_choice: RwSignal<Option<Level>>,
-    show_emissions: RwSignal<bool>,
-    drag_mode: RwSignal<DragMode>,
-) -> AnyView {
-    let Loaded { columns, bounds, rates } = loaded;
+    /// `None` is Auto.
+    level_choice: Signal<Option<Level>>,
+    #[prop(optional)] rates: Arc<Vec<BillRate>>,
+) -> impl IntoView {
+    let show_emissions = RwSignal::new(true);
+    let drag_mode = RwSignal::new(DragMode::Select);
     let zone = local_zone();
     if columns.index_at(bounds.from) == columns.index_at(bounds.to) {
         let (from, to) = (date_label(bounds.from, &zone), date_label(bounds.to - 1, &zone));

@@ -258,6 +258,86 @@ async fn a_solar_homes_usage_is_charted_summarised_tabled_and_exportable() {
     browser.click("a[data-action=export-csv]").await;
     let href = browser.find("a[data-action=export-csv]").await.attr("href").await.unwrap().unwrap();
     assert!(href.starts_with("blob:"), "{href}");
+    // Hover in the middle of the range: a day inside a bill, so it has a cost too.
+    let readout = hover_middle(&browser).await;
+    assert!(readout.contains("kWh") && readout.contains("kg CO₂e") && readout.contains("≈ $"), "{readout}");
     assert_no_csp_violations(&browser).await;
+    browser
+        .client
+        .execute("document.querySelector('.pe-chart-frame').scrollIntoView({ block: 'center' });", vec![])
+        .await
+        .unwrap();
     browser.screenshot("solar-usage").await;
+}
+
+/// Moves the pointer to the middle of the chart and returns the readout's text.
+async fn hover_middle(browser: &Browser) -> String {
+    browser
+        .client
+        .execute(
+            "const o = document.querySelector('.pe-chart-overlay'); const r = o.getBoundingClientRect();\
+             const f = document.querySelector('.pe-chart-frame');\
+             const x = r.left + Number(f.dataset.plotLeft) + Number(f.dataset.plotWidth) / 2;\
+             o.dispatchEvent(new PointerEvent('pointermove', { bubbles: true, clientX: x, clientY: r.top + 150 }));",
+            vec![],
+        )
+        .await
+        .unwrap();
+    browser.find(".pe-readout .pe-readout-usage").await;
+    browser.text(".pe-readout").await
+}
+
+#[tokio::test]
+async fn a_home_with_gas_switches_meters_and_ranges() {
+    let demo = spawn_demo(|_| {}).await;
+    let browser = start_browser().await;
+    open_app(&browser, &demo.url).await;
+    connect_as(&browser, "gas", "gas@pelm.com").await;
+
+    let meters = browser.texts(".pe-usage [data-meter]", 2).await;
+    assert_eq!(meters, ["Electric (kWh)", "Gas (therms)"]);
+    browser.find(".pe-chart-frame[data-plot-width]").await;
+    browser.click("[data-meter=GAS]").await;
+    browser.find("[data-meter=GAS][aria-pressed=true]").await;
+    // The summary follows the meter: therms, not kWh.
+    let started = std::time::Instant::now();
+    let total = loop {
+        let total = browser.text("[data-figure=total]").await;
+        if total.ends_with("therms") || started.elapsed() > std::time::Duration::from_secs(20) {
+            break total;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    };
+    assert!(total.ends_with("therms"), "{total}");
+    let two_months = browser.find(".pe-chart-frame").await.attr("data-from").await.unwrap().unwrap();
+    // Twelve months: a longer range, shown weekly by Auto.
+    browser.click("[data-range='12 months']").await;
+    browser.find("[data-range='12 months'][aria-pressed=true]").await;
+    let started = std::time::Instant::now();
+    loop {
+        let from = browser.find(".pe-chart-frame").await.attr("data-from").await.unwrap().unwrap_or_default();
+        if from.parse::<i64>().unwrap_or(i64::MAX) < two_months.parse::<i64>().unwrap() - 200 * 86_400 {
+            break;
+        }
+        assert!(started.elapsed() < std::time::Duration::from_secs(20), "the range never grew: {from}");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let readout = hover_middle(&browser).await;
+    assert!(readout.contains("therms"), "{readout}");
+    // A bill covers both meters, so no per-unit cost is made up for either.
+    assert!(!readout.contains('$'), "{readout}");
+    let from = browser.find("input[data-control=from]").await.prop("value").await.unwrap().unwrap();
+    let to = browser.find("input[data-control=to]").await.prop("value").await.unwrap().unwrap();
+    assert_eq!(
+        to[..4].parse::<i32>().unwrap() - from[..4].parse::<i32>().unwrap(),
+        1,
+        "the date inputs follow: {from} to {to}"
+    );
+    assert_no_csp_violations(&browser).await;
+    browser
+        .client
+        .execute("document.querySelector('.pe-chart-frame').scrollIntoView({ block: 'center' });", vec![])
+        .await
+        .unwrap();
+    browser.screenshot("gas-usage").await;
 }
