@@ -1,10 +1,17 @@
-//! plotters-canvas, measuring text with the canvas itself.
+//! plotters-canvas, measuring text with the canvas itself, and able to
+//! gather many paths into one fill or one stroke.
 //!
 //! plotters measures labels (to align them) by adding a `<span>` with a
 //! `style` attribute to the page and reading its layout. A strict
 //! `style-src` refuses that attribute, and a layout per label is slow, so this
-//! backend asks the 2D context's `measureText` instead and passes everything
-//! else through.
+//! backend asks the 2D context's `measureText` instead.
+//!
+//! Data with gaps is many short lines. Each `fill()` or `stroke()` is a
+//! raster pass of its own, so while a batch is open the paths plotters draws
+//! are gathered as subpaths and painted once when it closes.
+
+use std::cell::Cell;
+use std::rc::Rc;
 
 use plotters_backend::{BackendColor, BackendCoord, BackendStyle, BackendTextStyle, DrawingBackend, DrawingErrorKind};
 use plotters_canvas::CanvasBackend;
@@ -12,15 +19,80 @@ use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement};
 
 use super::theme::context_2d;
 
+/// Paths are being gathered: with the colour and width of the last one.
+#[derive(Clone, Copy, Default)]
+struct Batch {
+    open: bool,
+    fill: Option<BackendColor>,
+    stroke: Option<(BackendColor, u32)>,
+}
+
 pub struct Canvas {
     inner: CanvasBackend,
     context: CanvasRenderingContext2d,
+    batch: Rc<Cell<Batch>>,
+}
+
+/// Opens and closes the backend's batch after plotters has taken the backend.
+#[derive(Clone)]
+pub struct Batcher {
+    batch: Rc<Cell<Batch>>,
+    context: CanvasRenderingContext2d,
+}
+
+fn rgba(c: BackendColor) -> String {
+    format!("rgba({},{},{},{})", c.rgb.0, c.rgb.1, c.rgb.2, c.alpha)
+}
+
+impl Batcher {
+    /// Until [`Batcher::fill`] or [`Batcher::stroke`], paths are only gathered.
+    pub fn open(&self) {
+        self.context.begin_path();
+        self.batch.set(Batch { open: true, ..Batch::default() });
+    }
+
+    /// Fills everything gathered since `open`, in one pass.
+    pub fn fill(&self) {
+        let batch = self.batch.replace(Batch::default());
+        if let Some(colour) = batch.fill {
+            self.context.set_fill_style_str(&rgba(colour));
+            self.context.fill();
+        }
+    }
+
+    /// Strokes everything gathered since `open`, in one pass.
+    pub fn stroke(&self) {
+        let batch = self.batch.replace(Batch::default());
+        if let Some((colour, width)) = batch.stroke {
+            self.context.set_stroke_style_str(&rgba(colour));
+            self.context.set_line_width(width as f64);
+            self.context.stroke();
+        }
+    }
 }
 
 impl Canvas {
     pub fn new(canvas: HtmlCanvasElement) -> Option<Self> {
         let context = context_2d(&canvas)?;
-        Some(Self { inner: CanvasBackend::with_canvas_object(canvas)?, context })
+        Some(Self { inner: CanvasBackend::with_canvas_object(canvas)?, context, batch: Rc::default() })
+    }
+
+    pub fn batcher(&self) -> Batcher {
+        Batcher { batch: self.batch.clone(), context: self.context.clone() }
+    }
+
+    /// Adds `path` to the open batch as a subpath.
+    fn gather(&self, path: impl IntoIterator<Item = BackendCoord>, close: bool) {
+        let mut path = path.into_iter();
+        if let Some((x, y)) = path.next() {
+            self.context.move_to(f64::from(x), f64::from(y));
+            for (x, y) in path {
+                self.context.line_to(f64::from(x), f64::from(y));
+            }
+            if close {
+                self.context.close_path();
+            }
+        }
     }
 }
 
@@ -55,7 +127,14 @@ impl DrawingBackend for Canvas {
     }
 
     fn draw_path<S: BackendStyle, I: IntoIterator<Item = BackendCoord>>(&mut self, path: I, style: &S) -> Result {
-        self.inner.draw_path(path, style)
+        let mut batch = self.batch.get();
+        if !batch.open {
+            return self.inner.draw_path(path, style);
+        }
+        self.gather(path, false);
+        batch.stroke = Some((style.color(), style.stroke_width()));
+        self.batch.set(batch);
+        Ok(())
     }
 
     fn draw_circle<S: BackendStyle>(&mut self, center: BackendCoord, radius: u32, style: &S, fill: bool) -> Result {
@@ -63,7 +142,14 @@ impl DrawingBackend for Canvas {
     }
 
     fn fill_polygon<S: BackendStyle, I: IntoIterator<Item = BackendCoord>>(&mut self, path: I, style: &S) -> Result {
-        self.inner.fill_polygon(path, style)
+        let mut batch = self.batch.get();
+        if !batch.open {
+            return self.inner.fill_polygon(path, style);
+        }
+        self.gather(path, true);
+        batch.fill = Some(style.color());
+        self.batch.set(batch);
+        Ok(())
     }
 
     fn draw_text<S: BackendTextStyle>(&mut self, text: &str, style: &S, pos: BackendCoord) -> Result {

@@ -75,6 +75,7 @@ impl Chart {
         self.clear_hover();
         let px = |v: f64| (v * ratio).round() as u32;
         let backend = Canvas::new(self.base.clone()).ok_or("no 2D canvas")?;
+        let batch = backend.batcher();
         let root = backend.into_drawing_area();
         root.fill(&theme.background).map_err(err)?;
 
@@ -141,22 +142,31 @@ impl Chart {
                 ctx.restore();
             }
             Plan::Lines(runs) => {
-                // Drawn twice, each time clipped to one side of zero: usage
-                // above in one colour, export below in another.
-                for (top, bottom, colour) in
-                    [(ys.start as f64, zero, theme.used), (zero, ys.end as f64, theme.exported)]
-                {
+                // Above zero in the usage colour; below it (solar export), if
+                // the view has any, again in the export colour. Each side is
+                // one fill and one stroke, however many gaps break the line.
+                let mut sides = vec![(ys.start as f64, zero, theme.used)];
+                if low < 0.0 {
+                    sides.push((zero, ys.end as f64, theme.exported));
+                }
+                for (top, bottom, colour) in sides {
                     area(top, bottom);
+                    batch.open();
                     for run in &runs {
                         let (first, last) = (run[0].0, run[run.len() - 1].0);
                         let outline = std::iter::once((first, 0.0)).chain(run.iter().copied()).chain([(last, 0.0)]);
                         chart
                             .draw_series([Polygon::new(outline.collect::<Vec<_>>(), colour.mix(0.25).filled())])
                             .map_err(err)?;
+                    }
+                    batch.fill();
+                    batch.open();
+                    for run in &runs {
                         chart
                             .draw_series([PathElement::new(run.clone(), colour.stroke_width(px(1.25)))])
                             .map_err(err)?;
                     }
+                    batch.stroke();
                     ctx.restore();
                 }
             }
@@ -172,10 +182,12 @@ impl Chart {
                 .draw()
                 .map_err(err)?;
             area(ys.start as f64, ys.end as f64);
+            batch.open();
             for run in series.runs(view, plot_width) {
                 let line = PathElement::new(run, theme.emissions.stroke_width(px(1.5)));
                 chart.draw_secondary_series([line]).map_err(err)?;
             }
+            batch.stroke();
             ctx.restore();
         }
         root.present().map_err(err)?;
@@ -255,8 +267,7 @@ impl Chart {
             &css(if usage < 0.0 { theme.exported } else { theme.used }, 1.0).as_string().unwrap_or_default(),
         );
         ctx.fill();
-        let bin = data.bins.get(i);
-        let emissions = bin.and_then(|b| b.emissions).map(|e| format!("{e:.3} {}", data.emissions_unit));
+        let emissions = data.bin(i).emissions.map(|e| format!("{e:.3} {}", data.emissions_unit));
         let cost = estimated_cost(&data.rates, start, end, usage).map(|cost| format!("≈ ${cost:.2}"));
         Some(Readout {
             period: period_label(start, end, data.level),

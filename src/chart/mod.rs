@@ -40,10 +40,12 @@ pub fn local_zone() -> DailyZone<BrowserZone> {
 #[derive(Debug, Default)]
 pub struct ChartData {
     pub level: Level,
-    /// The periods at this level; at `Raw`, the intervals themselves.
-    pub bins: Vec<Bin>,
+    /// The periods at this level; at `Raw`, the intervals themselves, shared
+    /// with the page rather than copied.
     pub usage: Series,
     pub emissions: Option<Series>,
+    /// How many intervals each period sums; empty at `Raw`, where it is one.
+    counts: Vec<u32>,
     pub unit: String,
     pub emissions_unit: String,
     /// Bills with their price per unit, for the cost in the hover readout.
@@ -51,19 +53,61 @@ pub struct ChartData {
 }
 
 impl ChartData {
-    pub fn new(raw: &Columns, level: Level, unit: &str, rates: Arc<Vec<BillRate>>) -> Self {
-        let bins = aggregate(raw, level, &local_zone());
-        let columns = Columns::from_bins(&bins);
+    pub fn new(raw: &Arc<Columns>, level: Level, unit: &str, rates: Arc<Vec<BillRate>>) -> Self {
+        let (columns, counts) = if level == Level::Raw {
+            (raw.clone(), Vec::new())
+        } else {
+            let bins = aggregate(raw, level, &local_zone());
+            let counts = bins.iter().map(|b| b.intervals as u32).collect();
+            (Arc::new(Columns::from_bins(&bins)), counts)
+        };
         let emissions = Series::emissions_of(&columns);
         Self {
             level,
-            bins,
             usage: Series::new(columns),
             emissions,
+            counts,
             unit: unit.to_owned(),
             emissions_unit: "kg CO₂e".to_owned(),
             rates,
         }
+    }
+
+    /// Builds what makes zoom and pan cheap; done once the first drawing is up.
+    pub fn warm(&self) {
+        self.usage.warm();
+        if let Some(emissions) = &self.emissions {
+            emissions.warm();
+        }
+    }
+
+    /// Period `i` as a bin, for the readout, the table and the CSV.
+    pub fn bin(&self, i: usize) -> Bin {
+        let c = &self.usage.columns;
+        Bin {
+            start: c.start[i],
+            end: c.end[i],
+            usage: c.usage[i],
+            emissions: c.emissions.as_ref().map(|e| e[i]).filter(|e| e.is_finite()),
+            intervals: self.counts.get(i).map_or(1, |&n| n as usize),
+        }
+    }
+
+    pub fn bins(&self, range: std::ops::Range<usize>) -> Vec<Bin> {
+        range.map(|i| self.bin(i)).collect()
+    }
+
+    /// Bytes this level holds beyond the raw intervals it may share.
+    pub fn retained_bytes(&self) -> usize {
+        let columns = |c: &Columns| {
+            c.start.capacity() * 8
+                + c.end.capacity() * 8
+                + c.usage.capacity() * 8
+                + c.emissions.as_ref().map_or(0, |e| e.capacity() * 8)
+        };
+        let own = if self.level == Level::Raw { 0 } else { columns(&self.usage.columns) };
+        let emissions = self.emissions.as_ref().map_or(0, |e| columns(&e.columns) + e.index_bytes());
+        own + self.usage.index_bytes() + emissions + self.counts.capacity() * 4
     }
 }
 

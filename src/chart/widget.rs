@@ -86,6 +86,9 @@ pub fn UsageChart(
                 let result =
                     chart.render(&data.get_untracked(), view.get_untracked(), show_emissions.get_untracked(), &theme());
                 readout.set(None);
+                // The pyramid for zoom and pan, once the first drawing is on screen.
+                let shown = data.get_untracked();
+                set_timeout(move || shown.warm(), std::time::Duration::ZERO);
                 if let Err(err) = result {
                     web_sys::console::warn_1(&format!("the usage chart could not be drawn: {err}").into());
                 }

@@ -314,7 +314,7 @@ pub fn UsagePanel(
     let in_view = move || {
         let (data, v) = (data.get(), view.get());
         let range = data.usage.visible(v);
-        data.bins[range].to_vec()
+        data.bins(range)
     };
     let table_open = RwSignal::new(false);
     let csv_unit = unit.clone();

@@ -77,6 +77,11 @@ impl Drop for Browser {
 }
 
 pub async fn start_browser() -> Browser {
+    start_browser_with(&[]).await
+}
+
+/// Headless Chromium with `extra` command-line flags besides the harness's own.
+pub async fn start_browser_with(extra: &[&str]) -> Browser {
     let chromedriver = std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "/usr/bin/chromedriver".to_owned());
     let chromium = std::env::var("PELM_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".to_owned());
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
@@ -91,18 +96,20 @@ pub async fn start_browser() -> Browser {
         .unwrap_or_else(|err| panic!("cannot start {chromedriver}: {err} (./setup.sh installs it)"));
     let profile = tempfile::tempdir().expect("profile dir");
     let mut capabilities = serde_json::Map::new();
-    capabilities.insert(
-        "goog:chromeOptions".to_owned(),
-        json!({
-            "binary": chromium,
-            "args": [
-                "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                "--disable-background-networking", "--no-first-run", "--disable-component-update",
-                "--disable-sync", "--window-size=1200,900",
-                format!("--user-data-dir={}", profile.path().display()),
-            ]
-        }),
-    );
+    let mut args = vec![
+        "--headless=new".to_owned(),
+        "--no-sandbox".to_owned(),
+        "--disable-gpu".to_owned(),
+        "--disable-dev-shm-usage".to_owned(),
+        "--disable-background-networking".to_owned(),
+        "--no-first-run".to_owned(),
+        "--disable-component-update".to_owned(),
+        "--disable-sync".to_owned(),
+        "--window-size=1200,900".to_owned(),
+        format!("--user-data-dir={}", profile.path().display()),
+    ];
+    args.extend(extra.iter().map(|a| a.to_string()));
+    capabilities.insert("goog:chromeOptions".to_owned(), json!({ "binary": chromium, "args": args }));
     let started = Instant::now();
     let client = loop {
         let connector = hyper_util::client::legacy::connect::HttpConnector::new();

@@ -20,7 +20,14 @@ impl Columns {
         intervals.retain(|i| i.end > i.start && i.usage.is_finite());
         intervals.sort_by_key(|i| (i.start, i.end));
         let any_emissions = intervals.iter().any(|i| i.ghg_emissions.is_some());
-        let mut columns = Columns { emissions: any_emissions.then(Vec::new), ..Columns::default() };
+        // Sized once: a million intervals should not leave twice that in spare capacity.
+        let n = intervals.len();
+        let mut columns = Columns {
+            start: Vec::with_capacity(n),
+            end: Vec::with_capacity(n),
+            usage: Vec::with_capacity(n),
+            emissions: any_emissions.then(|| Vec::with_capacity(n)),
+        };
         let mut covered_until = i64::MIN;
         for interval in intervals {
             if interval.start < covered_until {

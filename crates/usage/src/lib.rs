@@ -16,7 +16,7 @@ mod view;
 pub use aggregate::{aggregate, Bin, DailyZone, FixedOffset, Level, Zone};
 pub use columns::Columns;
 pub use plot::{bill_rates, estimated_cost, BillRate, Plan, Series};
-pub use pyramid::{decimate, Bucket, Pyramid};
+pub use pyramid::{decimate, decimate_scan, Bucket, Pyramid};
 pub use summary::{auto_level, bin_at, csv, summarize, Summary};
 pub use ticks::{date_label, tick_label, ticks, time_label, TickStep, MONTHS};
 pub use view::{custom_range, format_date, local_day, parse_date, Preset, Viewport, MIN_SPAN};

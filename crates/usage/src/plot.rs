@@ -3,16 +3,19 @@
 //! that breaks wherever data is missing. And what lies under the pointer.
 
 use std::ops::Range;
+use std::sync::{Arc, OnceLock};
 
-use crate::pyramid::{decimate, Pyramid};
+use crate::pyramid::{decimate, decimate_scan, scan_min_max, Pyramid};
 use crate::view::Viewport;
 use crate::Columns;
 
 /// One line of the chart: its periods and the pyramid that decimates them.
+/// The pyramid is built on demand ([`Series::warm`]); until then drawing
+/// scans, so new data can be drawn before anything is built for it.
 #[derive(Debug, Clone, Default)]
 pub struct Series {
-    pub columns: Columns,
-    pyramid: Pyramid,
+    pub columns: Arc<Columns>,
+    pyramid: OnceLock<Pyramid>,
 }
 
 /// Below this many pixels per period, bars would blur into each other.
@@ -27,9 +30,25 @@ pub enum Plan {
 }
 
 impl Series {
-    pub fn new(columns: Columns) -> Self {
-        let pyramid = Pyramid::build(&columns.usage);
-        Self { columns, pyramid }
+    pub fn new(columns: impl Into<Arc<Columns>>) -> Self {
+        Self { columns: columns.into(), pyramid: OnceLock::new() }
+    }
+
+    /// Builds the pyramid that makes every later zoom and pan O(width log n).
+    pub fn warm(&self) {
+        self.pyramid.get_or_init(|| Pyramid::build(&self.columns.usage));
+    }
+
+    /// Bytes held by the pyramid (the columns may be shared).
+    pub fn index_bytes(&self) -> usize {
+        self.pyramid.get().map_or(0, Pyramid::heap_bytes)
+    }
+
+    fn min_max(&self, lo: usize, hi: usize) -> (usize, usize) {
+        match self.pyramid.get() {
+            Some(pyramid) => pyramid.min_max(&self.columns.usage, lo, hi),
+            None => scan_min_max(&self.columns.usage, lo, hi),
+        }
     }
 
     /// The emissions of the periods that have them, as a series whose
@@ -65,7 +84,7 @@ impl Series {
         if range.is_empty() {
             return (0.0, 0.0);
         }
-        let (min, max) = self.pyramid.min_max(&self.columns.usage, range.start, range.end);
+        let (min, max) = self.min_max(range.start, range.end);
         (self.columns.usage[min].min(0.0), self.columns.usage[max].max(0.0))
     }
 
@@ -89,7 +108,11 @@ impl Series {
         // A point sits at the middle of its period; a period cut by the view's
         // edge still counts, so the line runs to the edge.
         let from = c.start[range.start].min(view.from);
-        for bucket in decimate(c, &self.pyramid, from, view.to, width_px) {
+        let buckets = match self.pyramid.get() {
+            Some(pyramid) => decimate(c, pyramid, from, view.to, width_px),
+            None => decimate_scan(c, from, view.to, width_px),
+        };
+        for bucket in buckets {
             let mut indices = [bucket.first, bucket.min, bucket.max, bucket.last];
             indices.sort_unstable();
             for i in indices {
@@ -190,6 +213,10 @@ mod tests {
         assert_eq!(s.plan(all, 400), Plan::Bars(0..100));
         assert_eq!(s.plan(Viewport::new(900 * 10, 900 * 20 + 1), 400), Plan::Bars(10..21));
         let Plan::Lines(runs) = s.plan(all, 50) else { panic!("50 px for 100 periods is a line") };
+        // Scanning (before the pyramid exists) and the pyramid draw the same.
+        s.warm();
+        assert!(s.index_bytes() > 0);
+        assert_eq!(s.plan(all, 50), Plan::Lines(runs.clone()));
         assert_eq!(runs.len(), 1);
         assert!(runs[0].len() <= 4 * 50);
         assert_eq!(runs[0].first(), Some(&(450, 0.0)));
@@ -228,7 +255,7 @@ mod tests {
 
     #[test]
     fn emissions_series_leaves_out_periods_without_them() {
-        let mut columns = series(&[(0, 1.0), (900, 2.0), (1800, 3.0)]).columns;
+        let mut columns = Columns::clone(&series(&[(0, 1.0), (900, 2.0), (1800, 3.0)]).columns);
         columns.emissions = Some(vec![0.5, f64::NAN, 0.7]);
         let e = Series::emissions_of(&columns).unwrap();
         assert_eq!(e.columns.usage, [0.5, 0.7]);

@@ -1,0 +1,178 @@
+//! The chart benchmark's page: our chart, uPlot and Chart.js on the same
+//! data in the same browser, timed alike. `./dev bench` serves it, drives
+//! headless Chromium through it and prints the figures.
+//!
+//! Every draw is followed by reading one pixel back, which makes the canvas
+//! finish drawing before the clock stops, for all three libraries alike.
+
+use pelm_energy::chart::{Chart, ChartData, Theme};
+use pelm_model::pelm::Intervals;
+use pelm_usage::{Columns, Level, Viewport};
+use serde_json::{json, Value};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{Element, HtmlCanvasElement};
+
+#[wasm_bindgen]
+extern "C" {
+    /// crates/e2e/bench/peers.js: the same measurements for uPlot and Chart.js.
+    #[wasm_bindgen(js_namespace = benchPeers, js_name = run)]
+    fn peer_run(name: &str, text: &str, host: &Element, runs: u32) -> js_sys::Promise;
+}
+
+/// Hovers per timed sample (peers.js uses the same).
+const HOVER_BATCH: u32 = 20;
+
+fn now() -> f64 {
+    web_sys::window().unwrap().performance().unwrap().now()
+}
+
+fn median(mut samples: Vec<f64>) -> f64 {
+    samples.sort_by(f64::total_cmp);
+    samples[samples.len() / 2]
+}
+
+fn settle(canvas: &HtmlCanvasElement) {
+    let context: web_sys::CanvasRenderingContext2d = canvas.get_context("2d").unwrap().unwrap().unchecked_into();
+    let _ = context.get_image_data(0.0, 0.0, 1.0, 1.0);
+}
+
+fn decode(text: &str) -> Columns {
+    let intervals: Intervals = serde_json::from_str(text).expect("the benchmark's data decodes");
+    Columns::from_intervals(intervals.intervals)
+}
+
+fn fresh_chart(host: &Element) -> (Chart, HtmlCanvasElement) {
+    host.set_inner_html(
+        r#"<div class="bench-frame"><canvas class="base"></canvas><canvas class="overlay"></canvas></div>"#,
+    );
+    let base: HtmlCanvasElement = host.query_selector("canvas.base").unwrap().unwrap().unchecked_into();
+    let overlay: HtmlCanvasElement = host.query_selector("canvas.overlay").unwrap().unwrap().unchecked_into();
+    (Chart::new(base.clone(), overlay), base)
+}
+
+/// The same steps peers.js takes, for our chart.
+fn ours(text: &str, host: &Element, runs: u32) -> Value {
+    let decode_ms = median(
+        (0..runs)
+            .map(|_| {
+                let started = now();
+                std::hint::black_box(decode(text));
+                now() - started
+            })
+            .collect(),
+    );
+    let columns = std::sync::Arc::new(decode(text));
+    let theme = Theme::default();
+    let mut kept = None;
+    let mut prepare = Vec::new();
+    let cold_ms = median(
+        (0..runs)
+            .map(|_| {
+                kept = None;
+                let started = now();
+                let data = ChartData::new(&columns, Level::Raw, "kWh", Default::default());
+                prepare.push(now() - started);
+                let (chart, base) = fresh_chart(host);
+                let bounds = data.usage.extent().expect("data");
+                chart.render(&data, bounds, false, &theme).expect("drawn");
+                settle(&base);
+                let elapsed = now() - started;
+                kept = Some((data, chart, base, bounds));
+                elapsed
+            })
+            .collect(),
+    );
+    let (data, chart, base, bounds) = kept.expect("at least one run");
+    // As the app does after the first drawing: build the pyramid, timed on its own.
+    let started = now();
+    data.warm();
+    let index_ms = now() - started;
+    let raw = &columns;
+    let memory = (raw.start.capacity() + raw.end.capacity() + raw.usage.capacity()) * 8 + data.retained_bytes();
+    let zoomed = bounds.zoom(0.5, 0.5, bounds);
+    // Each redraw's time with the raster finished, and to the last draw call.
+    let redraw = |views: &mut dyn Iterator<Item = Viewport>| {
+        let (mut issued, mut total) = (Vec::new(), Vec::new());
+        for view in views {
+            let started = now();
+            chart.render(&data, view, false, &theme).expect("drawn");
+            issued.push(now() - started);
+            settle(&base);
+            total.push(now() - started);
+        }
+        (median(total), median(issued))
+    };
+    // Zoom alternates between half and a quarter of the range; pan moves a tenth each way.
+    let (zoom_ms, zoom_issued) =
+        redraw(&mut (0..runs * 3).map(|i| if i % 2 == 0 { zoomed } else { bounds.zoom(0.25, 0.5, bounds) }));
+    let (pan_ms, _) = redraw(&mut (0..runs * 3).map(|i| zoomed.pan(if i % 2 == 0 { 0.1 } else { -0.1 }, bounds)));
+    chart.render(&data, bounds, false, &theme).expect("drawn");
+    // The clock ticks in 0.1 ms steps here: each sample is a batch of hovers.
+    let hover_ms = median(
+        (0..runs * 5)
+            .map(|i| {
+                let started = now();
+                for j in 0..HOVER_BATCH {
+                    let x = 80.0 + ((i * HOVER_BATCH + j) as f64 * 97.0) % 1000.0;
+                    std::hint::black_box(chart.hover(&data, x, &theme));
+                }
+                (now() - started) / HOVER_BATCH as f64
+            })
+            .collect(),
+    );
+    json!({ "decode": decode_ms, "prepare": median(prepare), "index": index_ms, "cold": cold_ms, "zoom": zoom_ms, "zoom_issued": zoom_issued, "pan": pan_ms, "hover": hover_ms, "memory": memory })
+}
+
+async fn fetch_text(window: &web_sys::Window, points: usize) -> Result<String, JsValue> {
+    let response: web_sys::Response =
+        JsFuture::from(window.fetch_with_str(&format!("/data/{points}.json"))).await?.unchecked_into();
+    Ok(JsFuture::from(response.text()?).await?.as_string().ok_or("no text")?)
+}
+
+async fn run() -> Result<Value, JsValue> {
+    let window = web_sys::window().unwrap();
+    let query = window.location().search()?;
+    let params = web_sys::UrlSearchParams::new_with_str(&query)?;
+    let sizes: Vec<usize> = params.get("sizes").unwrap_or_default().split(',').filter_map(|n| n.parse().ok()).collect();
+    let runs: u32 = params.get("runs").and_then(|r| r.parse().ok()).unwrap_or(7);
+    let host = window.document().unwrap().get_element_by_id("bench-host").ok_or("no #bench-host")?;
+    let mut results = Vec::new();
+    // One untimed round first, so every library's code is compiled and warm
+    // before anything is timed; otherwise the first size pays for it.
+    if let Some(&n) = sizes.first() {
+        let text = fetch_text(&window, n).await?;
+        ours(&text, &host, 2);
+        JsFuture::from(peer_run("uplot", &text, &host, 2)).await?;
+        JsFuture::from(peer_run("chartjs", &text, &host, 2)).await?;
+    }
+    for n in sizes {
+        let response: web_sys::Response =
+            JsFuture::from(window.fetch_with_str(&format!("/data/{n}.json"))).await?.unchecked_into();
+        let text = JsFuture::from(response.text()?).await?.as_string().ok_or("no text")?;
+        let ours = ours(&text, &host, runs);
+        let uplot = JsFuture::from(peer_run("uplot", &text, &host, runs)).await?;
+        let chartjs = JsFuture::from(peer_run("chartjs", &text, &host, runs)).await?;
+        host.set_inner_html("");
+        results.push(json!({
+            "points": n,
+            "ratio": window.device_pixel_ratio(),
+            "ours": ours,
+            "uplot": serde_wasm_bindgen::from_value::<Value>(uplot)?,
+            "chartjs": serde_wasm_bindgen::from_value::<Value>(chartjs)?,
+        }));
+    }
+    Ok(Value::Array(results))
+}
+
+fn main() {
+    wasm_bindgen_futures::spawn_local(async {
+        let window = web_sys::window().unwrap();
+        let (key, value) = match run().await {
+            Ok(results) => ("__bench", results.to_string()),
+            Err(err) => ("__benchError", format!("{err:?}")),
+        };
+        let _ = js_sys::Reflect::set(&window, &key.into(), &value.into());
+    });
+}
