@@ -163,7 +163,7 @@ impl Chart {
                     batch.open();
                     for run in &runs {
                         chart
-                            .draw_series([PathElement::new(run.clone(), colour.stroke_width(px(1.25)))])
+                            .draw_series([PathElement::new(run.clone(), colour.stroke_width(px(1.0)))])
                             .map_err(err)?;
                     }
                     batch.stroke();

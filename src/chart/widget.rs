@@ -61,7 +61,7 @@ pub fn UsageChart(
                 chart.set(Some(existing.clone()));
                 return Some(existing);
             }
-            let made = Rc::new(Chart::new(base.get_untracked()?.into(), overlay.get_untracked()?.into()));
+            let made = Rc::new(Chart::new(base.get_untracked()?, overlay.get_untracked()?));
             chart.set(Some(made.clone()));
             Some(made)
         }

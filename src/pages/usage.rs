@@ -115,6 +115,7 @@ pub fn Usage(account: Account) -> impl IntoView {
         }
     });
     let address = account.address.clone().unwrap_or_else(|| "this account".to_owned());
+    let updating = RwSignal::new(false);
     let units: HashMap<MeterType, String> = meters.iter().map(|&m| (m, unit_of(&account, m))).collect();
     let units = Arc::new(units);
     view! {
@@ -133,7 +134,10 @@ pub fn Usage(account: Account) -> impl IntoView {
                     </select>
                 </label>
             </div>
-            <Transition fallback=|| view! { <p class="pe-status" role="status">"Loading your usage…"</p> }>
+            // A new range or meter keeps the chart up while it loads, and says so.
+            <p class="pe-status pe-updating" role="status" hidden=move || !updating.get()>"Updating…"</p>
+            <Transition fallback=|| view! { <p class="pe-status" role="status">"Loading your usage…"</p> }
+                set_pending=updating.write_only()>
                 <ErrorBoundary fallback=problem_notice>
                     {move || {
                         let units = units.clone();
