@@ -44,6 +44,8 @@ pub struct Chart {
     base: HtmlCanvasElement,
     overlay: HtmlCanvasElement,
     frame: Cell<Option<Frame>>,
+    /// Whether the overlay holds a crosshair: clearing a clean one is a wasted pass.
+    hovered: Cell<bool>,
 }
 
 fn err(e: impl std::fmt::Display) -> String {
@@ -64,7 +66,7 @@ fn fit(canvas: &HtmlCanvasElement, ratio: f64) -> (f64, f64) {
 
 impl Chart {
     pub fn new(base: HtmlCanvasElement, overlay: HtmlCanvasElement) -> Self {
-        Self { base, overlay, frame: Cell::new(None) }
+        Self { base, overlay, frame: Cell::new(None), hovered: Cell::new(false) }
     }
 
     /// Draws `view` of `data` in full: axes, usage, and emissions on their own axis.
@@ -142,33 +144,34 @@ impl Chart {
                 ctx.restore();
             }
             Plan::Lines(runs) => {
-                // Above zero in the usage colour; below it (solar export), if
-                // the view has any, again in the export colour. Each side is
-                // one fill and one stroke, however many gaps break the line.
-                let mut sides = vec![(ys.start as f64, zero, theme.used)];
+                // The area above zero in the usage colour, and below it (solar
+                // export) in the export colour: each polygon clamps the line to
+                // its side, so every pixel is filled once, with no clipping per
+                // side. Each is one fill, and the line one stroke, however many
+                // gaps break it.
+                area(ys.start as f64, ys.end as f64);
+                let mut sides = vec![(theme.used, f64::max as fn(f64, f64) -> f64)];
                 if low < 0.0 {
-                    sides.push((zero, ys.end as f64, theme.exported));
+                    sides.push((theme.exported, f64::min));
                 }
-                for (top, bottom, colour) in sides {
-                    area(top, bottom);
+                for (colour, clamp) in sides {
                     batch.open();
-                    for run in &runs {
+                    for run in runs.iter().filter(|run| run.iter().any(|p| clamp(p.1, 0.0) != 0.0)) {
                         let (first, last) = (run[0].0, run[run.len() - 1].0);
-                        let outline = std::iter::once((first, 0.0)).chain(run.iter().copied()).chain([(last, 0.0)]);
-                        chart
-                            .draw_series([Polygon::new(outline.collect::<Vec<_>>(), colour.mix(0.25).filled())])
-                            .map_err(err)?;
+                        let side = run.iter().map(|&(t, v)| (t, clamp(v, 0.0)));
+                        let outline = std::iter::once((first, 0.0)).chain(side).chain([(last, 0.0)]);
+                        let polygon = Polygon::new(outline.collect::<Vec<_>>(), colour.mix(0.3).filled());
+                        chart.draw_series([polygon]).map_err(err)?;
                     }
                     batch.fill();
-                    batch.open();
-                    for run in &runs {
-                        chart
-                            .draw_series([PathElement::new(run.clone(), colour.stroke_width(px(1.0)))])
-                            .map_err(err)?;
-                    }
-                    batch.stroke();
-                    ctx.restore();
                 }
+                batch.open();
+                for run in &runs {
+                    let line = PathElement::new(run.clone(), theme.used.stroke_width(px(1.0)));
+                    chart.draw_series([line]).map_err(err)?;
+                }
+                batch.stroke();
+                ctx.restore();
             }
         }
         if let Some(series) = emissions {
@@ -221,6 +224,9 @@ impl Chart {
     }
 
     pub fn clear_hover(&self) {
+        if !self.hovered.replace(false) {
+            return;
+        }
         if let Some(ctx) = context_2d(&self.overlay) {
             ctx.clear_rect(0.0, 0.0, self.overlay.width() as f64, self.overlay.height() as f64);
         }
@@ -234,6 +240,7 @@ impl Chart {
             return None;
         }
         let ctx = context_2d(&self.overlay)?;
+        self.hovered.set(true);
         let r = frame.ratio;
         let t = frame.view.at((x - frame.left) / frame.width);
         // A thin bar or line is hard to hit exactly: take the nearest within 4 px.
