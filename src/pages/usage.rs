@@ -311,7 +311,7 @@ pub fn UsagePanel(
         summary
             .get()
             .change
-            .map(|c| format!("{:+.0}% against the {} before", c * 100.0, "period"))
+            .map(|c| format!("{:+.0}% against the period before", c * 100.0))
             .unwrap_or_else(|| "—".to_owned())
     };
     let zoomed = move || view.get() != bounds;

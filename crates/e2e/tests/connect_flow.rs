@@ -262,12 +262,14 @@ async fn a_solar_homes_usage_is_charted_summarised_tabled_and_exportable() {
     let readout = hover_middle(&browser).await;
     assert!(readout.contains("kWh") && readout.contains("kg CO₂e") && readout.contains("≈ $"), "{readout}");
     assert_no_csp_violations(&browser).await;
-    browser
-        .client
-        .execute("document.querySelector('.pe-chart-frame').scrollIntoView({ block: 'center' });", vec![])
-        .await
-        .unwrap();
-    browser.screenshot("solar-usage").await;
+    screenshot_chart(&browser, "solar-usage").await;
+}
+
+/// A screenshot with the chart in view, kept in target/e2e-artifacts.
+async fn screenshot_chart(browser: &Browser, name: &str) {
+    let scroll = "document.querySelector('.pe-chart-frame').scrollIntoView({ block: 'center' });";
+    browser.client.execute(scroll, vec![]).await.unwrap();
+    browser.screenshot(name).await;
 }
 
 /// Moves the pointer to the middle of the chart and returns the readout's text.
@@ -334,10 +336,5 @@ async fn a_home_with_gas_switches_meters_and_ranges() {
         "the date inputs follow: {from} to {to}"
     );
     assert_no_csp_violations(&browser).await;
-    browser
-        .client
-        .execute("document.querySelector('.pe-chart-frame').scrollIntoView({ block: 'center' });", vec![])
-        .await
-        .unwrap();
-    browser.screenshot("gas-usage").await;
+    screenshot_chart(&browser, "gas-usage").await;
 }
