@@ -73,7 +73,9 @@ impl Chart {
     pub fn render(&self, data: &ChartData, view: Viewport, show_emissions: bool, theme: &Theme) -> Result<(), String> {
         let ratio = web_sys::window().map(|w| w.device_pixel_ratio()).unwrap_or(1.0).max(1.0);
         let (width, _) = fit(&self.base, ratio);
-        fit(&self.overlay, ratio);
+        // The overlay gets its backing store at the first hover, not here: a
+        // second full-size canvas for a chart nobody points at costs the
+        // first drawing a large allocation and clear for nothing.
         self.clear_hover();
         let px = |v: f64| (v * ratio).round() as u32;
         let backend = Canvas::new(self.base.clone()).ok_or("no 2D canvas")?;
@@ -239,6 +241,7 @@ impl Chart {
         if x < frame.left || x > frame.left + frame.width {
             return None;
         }
+        fit(&self.overlay, frame.ratio);
         let ctx = context_2d(&self.overlay)?;
         self.hovered.set(true);
         let r = frame.ratio;

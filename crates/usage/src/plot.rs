@@ -104,7 +104,9 @@ impl Series {
         }
         let c = &self.columns;
         let mut runs: Vec<Vec<(i64, f64)>> = Vec::new();
-        let mut previous: Option<usize> = None;
+        // The last period of the column before: a gap between it and this
+        // column's first period breaks the line.
+        let mut before: Option<usize> = None;
         // A point sits at the middle of its period; a period cut by the view's
         // edge still counts, so the line runs to the edge.
         let from = c.start[range.start].min(view.from);
@@ -113,22 +115,21 @@ impl Series {
             None => decimate_scan(c, from, view.to, width_px),
         };
         for bucket in buckets {
-            let mut indices = [bucket.first, bucket.min, bucket.max, bucket.last];
-            indices.sort_unstable();
-            for i in indices {
-                if previous == Some(i) {
-                    continue;
-                }
-                // Adjacent periods that do not touch have a gap between them.
-                // Inside one pixel column a gap cannot be seen; between columns
-                // the points compared are always adjacent periods.
-                let broken = previous.is_none_or(|p| i == p + 1 && c.start[i] > c.end[p]);
-                if broken {
-                    runs.push(Vec::new());
-                }
-                runs.last_mut().expect("a run was started").push(((c.start[i] + c.end[i]) / 2, c.usage[i]));
-                previous = Some(i);
+            let broken = before.is_none_or(|p| c.start[bucket.first] > c.end[p]);
+            if broken {
+                runs.push(Vec::new());
             }
+            // Within one pixel column the line only needs to reach the lowest
+            // and the highest value, in time order. The first and last values
+            // lie between them, and drawing to them too would stroke the same
+            // pixels up to three times over. A gap inside one column is
+            // narrower than a pixel.
+            let (a, b) = (bucket.min.min(bucket.max), bucket.min.max(bucket.max));
+            let run = runs.last_mut().expect("a run was started");
+            for i in if a == b { vec![a] } else { vec![a, b] } {
+                run.push(((c.start[i] + c.end[i]) / 2, c.usage[i]));
+            }
+            before = Some(bucket.last);
         }
         runs
     }
@@ -274,5 +275,33 @@ mod tests {
         // Half in each bill.
         assert_eq!(estimated_cost(&rates, 1800, 5400, 4.0), Some(4.0 * 0.5 * 0.5 + 4.0 * 2.0 * 0.5));
         assert_eq!(estimated_cost(&rates, 6300, 8100, 1.0), None, "the bills end at 7200");
+    }
+
+    #[test]
+    fn no_run_crosses_a_gap_wider_than_a_pixel_column() {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand::rngs::StdRng::seed_from_u64(11);
+        for case in 0..100 {
+            let mut t = 0;
+            let points: Vec<(i64, f64)> = (0..rng.random_range(50..5000))
+                .map(|_| {
+                    t += if rng.random_bool(0.01) { 900 * rng.random_range(2..400) } else { 900 };
+                    (t, f64::from(rng.random_range(-10..40)))
+                })
+                .collect();
+            let s = series(&points);
+            let view = s.extent().unwrap();
+            let width = rng.random_range(20..800);
+            let column = view.span() / width as i64 + 1;
+            let wide_gaps: Vec<(i64, i64)> =
+                s.columns.gaps().into_iter().filter(|(from, to)| to - from > column).collect();
+            for run in s.runs(view, width) {
+                let (first, last) = (run[0].0, run[run.len() - 1].0);
+                for (from, to) in &wide_gaps {
+                    assert!(!(first < *from && last > *to), "case {case}: a run crosses the gap {from}..{to}");
+                }
+                assert!(run.len() <= 2 * width, "case {case}: at most two points per column");
+            }
+        }
     }
 }
