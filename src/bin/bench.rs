@@ -66,14 +66,12 @@ fn ours(text: &str, host: &Element, runs: u32) -> Value {
     let columns = std::sync::Arc::new(decode(text));
     let theme = Theme::default();
     let mut kept = None;
-    let mut prepare = Vec::new();
     let cold_ms = median(
         (0..runs)
             .map(|_| {
                 kept = None;
                 let started = now();
                 let data = ChartData::new(&columns, Level::Raw, "kWh", Default::default());
-                prepare.push(now() - started);
                 let (chart, base) = fresh_chart(host);
                 let bounds = data.usage.extent().expect("data");
                 chart.render(&data, bounds, false, &theme).expect("drawn");
@@ -122,7 +120,7 @@ fn ours(text: &str, host: &Element, runs: u32) -> Value {
             })
             .collect(),
     );
-    json!({ "decode": decode_ms, "prepare": median(prepare), "index": index_ms, "cold": cold_ms, "zoom": zoom_ms, "zoom_issued": zoom_issued, "pan": pan_ms, "hover": hover_ms, "memory": memory })
+    json!({ "decode": decode_ms, "index": index_ms, "cold": cold_ms, "zoom": zoom_ms, "zoom_issued": zoom_issued, "pan": pan_ms, "hover": hover_ms, "memory": memory })
 }
 
 async fn fetch_text(window: &web_sys::Window, points: usize) -> Result<String, JsValue> {

@@ -122,18 +122,18 @@ impl Chart {
 
         let (xs, ys) = chart.plotting_area().get_pixel_range();
         let ctx = context_2d(&self.base).ok_or("no 2D context")?;
-        let zero = chart.backend_coord(&(view.from, 0.0)).1 as f64;
-        let area = |top: f64, bottom: f64| {
+        // Series stay inside the plot: a period cut by the view's edge would overhang it.
+        let clip_to_plot = || {
             ctx.save();
             ctx.begin_path();
-            ctx.rect(xs.start as f64, top, (xs.end - xs.start) as f64, bottom - top);
+            ctx.rect(xs.start as f64, ys.start as f64, (xs.end - xs.start) as f64, (ys.end - ys.start) as f64);
             ctx.clip();
         };
         let plot_width = (xs.end - xs.start).max(1) as usize;
         match data.usage.plan(view, plot_width) {
             Plan::Bars(range) => {
                 let gap = if plot_width as f64 / range.len().max(1) as f64 >= 5.0 * ratio { px(1.0) } else { 0 };
-                area(ys.start as f64, ys.end as f64);
+                clip_to_plot();
                 let c = &data.usage.columns;
                 chart
                     .draw_series(range.map(|i| {
@@ -151,7 +151,7 @@ impl Chart {
                 // its side, so every pixel is filled once, with no clipping per
                 // side. Each is one fill, and the line one stroke, however many
                 // gaps break it.
-                area(ys.start as f64, ys.end as f64);
+                clip_to_plot();
                 let mut sides = vec![(theme.used, f64::max as fn(f64, f64) -> f64)];
                 if low < 0.0 {
                     sides.push((theme.exported, f64::min));
@@ -186,7 +186,7 @@ impl Chart {
                 .axis_style(theme.text.stroke_width(px(1.0)))
                 .draw()
                 .map_err(err)?;
-            area(ys.start as f64, ys.end as f64);
+            clip_to_plot();
             batch.open();
             for run in series.runs(view, plot_width) {
                 let line = PathElement::new(run, theme.emissions.stroke_width(px(1.5)));

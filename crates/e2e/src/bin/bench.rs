@@ -75,7 +75,6 @@ fn print(results: &[Value]) {
     let metrics = [
         ("decode", "decode JSON (ms)"),
         ("cold", "cold render (ms)"),
-        ("prepare", "  of it, data prep"),
         ("index", "zoom index (ms)"),
         ("zoom", "zoom redraw (ms)"),
         ("zoom_issued", "  to last draw call"),
