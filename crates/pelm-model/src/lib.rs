@@ -4,8 +4,11 @@
 //! consumes it. [`companion`] is the contract between the browser app and its
 //! companion backend. Optional fields are `Option` and lists default to empty,
 //! because Pelm's responses have grown fields over time and a site's companion
-//! may pass through older shapes.
+//! may pass through older shapes. [`bills`] reads both bill shapes Pelm has
+//! used; [`civil`] is the calendar maths they and the charts share.
 
+pub mod bills;
+pub mod civil;
 pub mod companion;
 pub mod pelm;
 pub mod problem;

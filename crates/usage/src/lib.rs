@@ -5,7 +5,8 @@
 //! Pure, so it is tested natively; the app uses it in the browser.
 
 mod aggregate;
-pub mod civil;
+/// Calendar maths, kept in the model crate so bill dates can use it too.
+pub use pelm_model::civil;
 mod columns;
 mod plot;
 mod pyramid;
