@@ -2,8 +2,9 @@
 //! whatever the companion (or a proxy in front of it) answered.
 
 use gloo_net::http::{Request, RequestBuilder, Response};
+use pelm_model::bills::{decode_bills, BillRow};
 use pelm_model::companion::{AuthorizationRequest, ConnectTokenGrant, Connection};
-use pelm_model::pelm::{Account, AccountBills, Intervals, MeterType};
+use pelm_model::pelm::{Account, Intervals, MeterType};
 use pelm_model::problem::Problem;
 use serde::de::DeserializeOwned;
 
@@ -57,8 +58,38 @@ pub async fn intervals(account_id: &str, meter_type: MeterType, from: i64, to: i
     send(Request::get(&url(&query))).await
 }
 
-/// The account's bills, in Pelm's current shape.
-pub async fn bills(account_id: &str) -> Result<Vec<AccountBills>, Problem> {
+/// The account's bills, in either shape Pelm has used, newest first.
+pub async fn bills(account_id: &str) -> Result<Vec<BillRow>, Problem> {
     let id = String::from(js_sys::encode_uri_component(account_id));
-    send(Request::get(&url(&format!("bills?account_id={id}")))).await
+    let response =
+        Request::get(&url(&format!("bills?account_id={id}"))).send().await.map_err(|_| Problem::network())?;
+    let status = response.status();
+    let body = response.text().await.map_err(|_| Problem::network())?;
+    if !(200..300).contains(&status) {
+        return Err(Problem::from_response(status, &body));
+    }
+    decode_bills(&body).map_err(|_| Problem::unexpected_body(status))
+}
+
+/// A bill's PDF, fetched before it is shown, so a failure becomes a message
+/// in the page rather than a tab with an error in it.
+pub async fn bill_pdf(bill_id: &str) -> Result<web_sys::Blob, Problem> {
+    let id = String::from(js_sys::encode_uri_component(bill_id));
+    let response = Request::get(&url(&format!("bills/{id}/pdf"))).send().await.map_err(|_| Problem::network())?;
+    let status = response.status();
+    let is_pdf = response.headers().get("content-type").is_some_and(|t| t.starts_with("application/pdf"));
+    if !(200..300).contains(&status) || !is_pdf {
+        let body = response.text().await.unwrap_or_default();
+        return Err(if (200..300).contains(&status) {
+            Problem::unexpected_body(status)
+        } else {
+            Problem::from_response(status, &body)
+        });
+    }
+    let bytes = response.binary().await.map_err(|_| Problem::network())?;
+    let parts = js_sys::Array::of1(&js_sys::Uint8Array::from(bytes.as_slice()));
+    let options = web_sys::BlobPropertyBag::new();
+    options.set_type("application/pdf");
+    web_sys::Blob::new_with_u8_array_sequence_and_options(&parts, &options)
+        .map_err(|_| Problem::unexpected_body(status))
 }

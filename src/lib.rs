@@ -5,6 +5,7 @@ pub mod api;
 pub mod app;
 pub mod chart;
 pub mod connect;
+pub mod format;
 pub mod pages;
 pub mod timer;
 

@@ -7,7 +7,7 @@ use pelm_model::pelm::Account;
 use pelm_model::problem::{Problem, Recovery};
 
 use crate::api;
-use crate::pages::{problem_notice, DataContext, Usage};
+use crate::pages::{problem_notice, Bills, DataContext, Usage};
 use crate::timer::sleep;
 
 const MISSING: &str = "—";
@@ -96,6 +96,6 @@ pub fn Accounts() -> impl IntoView {
                 </ErrorBoundary>
             </Transition>
         </section>
-        {move || selected.get().map(|account| view! { <Usage account /> })}
+        {move || selected.get().map(|account| view! { <Usage account=account.clone() /> <Bills account /> })}
     }
 }

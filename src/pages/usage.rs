@@ -5,7 +5,8 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use leptos::prelude::*;
-use pelm_model::pelm::{Account, Bill, MeterType};
+use pelm_model::bills::BillRow;
+use pelm_model::pelm::{Account, MeterType};
 use pelm_model::problem::Problem;
 use pelm_usage::civil::DAY;
 use pelm_usage::{
@@ -65,8 +66,8 @@ fn unit_of(account: &Account, meter: MeterType) -> String {
     }
 }
 
-fn bill_span(bill: &Bill) -> (i64, i64, f64) {
-    (bill.start_date, bill.end_date, bill.total_amount_due)
+fn bill_span(bill: &BillRow) -> Option<(i64, i64, f64)> {
+    Some((bill.start?, bill.end?, bill.amount?))
 }
 
 #[derive(Clone)]
@@ -106,7 +107,7 @@ pub fn Usage(account: Account) -> impl IntoView {
             // A bill covers every meter of the account, so with more than one
             // the price of a unit of this meter's usage is unknown: no cost then.
             let bills: Vec<(i64, i64, f64)> = match single_meter {
-                true => bills.await.map(|all| all.iter().flat_map(|a| &a.bills).map(bill_span).collect()),
+                true => bills.await.map(|rows| rows.iter().filter_map(bill_span).collect()),
                 false => Ok(Vec::new()),
             }
             .unwrap_or_default();

@@ -338,3 +338,77 @@ async fn a_home_with_gas_switches_meters_and_ranges() {
     assert_no_csp_violations(&browser).await;
     screenshot_chart(&browser, "gas-usage").await;
 }
+
+#[tokio::test]
+async fn bills_are_tabled_sortable_and_their_pdfs_open_or_say_why_not() {
+    let demo = spawn_demo(|_| {}).await;
+    let browser = start_browser().await;
+    open_app(&browser, &demo.url).await;
+    connect_as(&browser, "solar", "solar@pelm.com").await;
+
+    browser.find(".pe-bills-table tbody tr").await;
+    let rows = browser.client.find_all(Locator::Css(".pe-bills-table tbody tr")).await.unwrap().len();
+    assert!(rows >= 12, "{rows} bills for years of history");
+    let total = browser.text("[data-figure=bills-total]").await;
+    assert!(total.starts_with('$'), "{total}");
+    // Newest first, then oldest first after one press of the period's header.
+    let first_ids = |browser: &Browser| {
+        let browser = browser.client.clone();
+        async move {
+            browser
+                .execute(
+                    "return [...document.querySelectorAll('.pe-bills-table tbody tr')].map(r => r.dataset.billId);",
+                    vec![],
+                )
+                .await
+                .unwrap()
+        }
+    };
+    let newest = first_ids(&browser).await;
+    browser.click("button[data-sort='Billing period']").await;
+    browser.find("th[aria-sort=ascending]").await;
+    let oldest = first_ids(&browser).await;
+    let (newest, oldest) = (newest.as_array().unwrap().clone(), oldest.as_array().unwrap().clone());
+    assert_eq!(newest.iter().rev().collect::<Vec<_>>(), oldest.iter().collect::<Vec<_>>());
+    // Every bill covered by the intervals fetched shows its usage.
+    let usage = browser.text(".pe-bills-table tbody tr:nth-child(2) td:nth-child(5)").await;
+    assert!(usage.parse::<f64>().is_ok(), "{usage}");
+
+    // The PDF is fetched first; the link then holds the PDF itself.
+    browser.click(".pe-bills-table tbody tr:first-child button[data-action=get-pdf]").await;
+    browser.find(".pe-bills-table tbody tr:first-child a[data-action=open-pdf]").await;
+    let id = newest[newest.len() - 1].as_str().unwrap().to_owned();
+    let magic = browser
+        .client
+        .execute_async(
+            "const done = arguments[arguments.length - 1];\
+             fetch('/api/bills/' + arguments[0] + '/pdf').then(r => r.arrayBuffer())\
+               .then(b => done(String.fromCharCode(...new Uint8Array(b).slice(0, 5))));",
+            vec![id.into()],
+        )
+        .await
+        .unwrap();
+    assert_eq!(magic, "%PDF-");
+    // When Pelm fails every retry the companion makes, the row says so in words.
+    demo.sandbox().fail_next(&[pelm_sandbox::Fault::InternalError; 4]);
+    browser.click(".pe-bills-table tbody tr:nth-child(2) button[data-action=get-pdf]").await;
+    browser.find(".pe-bills-table tbody tr:nth-child(2) [data-pdf-error]").await;
+    let message = browser
+        .client
+        .execute(
+            "return document.querySelector('.pe-bills-table tbody tr:nth-child(2) [data-pdf-error]').textContent;",
+            vec![],
+        )
+        .await
+        .unwrap()
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(!message.is_empty() && !message.contains('{') && !message.contains('<'), "{message}");
+    // And it can be tried again, which now works.
+    browser.click(".pe-bills-table tbody tr:nth-child(2) button[data-action=retry-pdf]").await;
+    browser.find(".pe-bills-table tbody tr:nth-child(2) a[data-action=open-pdf]").await;
+    assert_no_csp_violations(&browser).await;
+    browser.client.execute("document.querySelector('.pe-bills').scrollIntoView();", vec![]).await.unwrap();
+    browser.screenshot("bills").await;
+}

@@ -1,0 +1,263 @@
+//! One account's bills: a table, newest first and sortable by any column,
+//! with amounts and dates in the user's locale, the usage each bill covers,
+//! totals, and each bill's PDF fetched first so a failure reads as a message.
+
+use std::sync::Arc;
+
+use leptos::prelude::*;
+use pelm_model::bills::BillRow;
+use pelm_model::civil::DAY;
+use pelm_model::pelm::{Account, MeterType};
+use pelm_model::problem::Problem;
+use pelm_usage::Columns;
+
+use crate::api;
+use crate::format::Formats;
+use crate::pages::problem_notice;
+
+const MISSING: &str = "—";
+/// The companion serves at most ten years of intervals per call.
+const LONGEST_SPAN: i64 = 3650 * DAY;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Column {
+    Period,
+    Statement,
+    Due,
+    Amount,
+    Usage,
+}
+
+impl Column {
+    const ALL: [Column; 5] = [Column::Period, Column::Statement, Column::Due, Column::Amount, Column::Usage];
+
+    fn title(self) -> &'static str {
+        match self {
+            Column::Period => "Billing period",
+            Column::Statement => "Statement date",
+            Column::Due => "Due date",
+            Column::Amount => "Amount due",
+            Column::Usage => "Usage",
+        }
+    }
+}
+
+/// A bill with the usage of its period, when the intervals cover it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BillLine {
+    pub bill: BillRow,
+    pub usage: Option<f64>,
+}
+
+impl BillLine {
+    fn key(&self, column: Column) -> Option<f64> {
+        let date = |d: Option<i64>| d.map(|d| d as f64);
+        match column {
+            Column::Period => date(self.bill.start),
+            Column::Statement => date(self.bill.statement),
+            Column::Due => date(self.bill.due),
+            Column::Amount => self.bill.amount,
+            Column::Usage => self.usage,
+        }
+    }
+}
+
+/// Sorted by `column`; bills without a value there go last either way.
+pub fn sort_lines(lines: &mut [BillLine], column: Column, descending: bool) {
+    lines.sort_by(|a, b| match (a.key(column), b.key(column)) {
+        (Some(x), Some(y)) if descending => y.total_cmp(&x),
+        (Some(x), Some(y)) => x.total_cmp(&y),
+        (Some(_), None) => std::cmp::Ordering::Less,
+        (None, Some(_)) => std::cmp::Ordering::Greater,
+        (None, None) => std::cmp::Ordering::Equal,
+    });
+}
+
+/// Each bill's usage from the intervals inside its period; `None` unless
+/// the intervals reach both ends of it.
+pub fn with_usage(bills: Vec<BillRow>, intervals: &Columns) -> Vec<BillLine> {
+    let (first, last) = (intervals.start.first().copied(), intervals.end.last().copied());
+    bills
+        .into_iter()
+        .map(|bill| {
+            let usage = match (bill.start, bill.end, first, last) {
+                (Some(start), Some(end), Some(first), Some(last)) if first <= start && last >= end => {
+                    Some(intervals.usage[intervals.index_at(start)..intervals.index_at(end)].iter().sum())
+                }
+                _ => None,
+            };
+            BillLine { bill, usage }
+        })
+        .collect()
+}
+
+#[derive(Clone)]
+struct Loaded {
+    lines: Vec<BillLine>,
+    unit: String,
+}
+
+async fn load(account_id: String, meter: MeterType, unit: String) -> Result<Loaded, Problem> {
+    let bills = api::bills(&account_id).await?;
+    let from = bills.iter().filter_map(|b| b.start).min();
+    let to = bills.iter().filter_map(|b| b.end).max();
+    // Usage per bill is a nicety: without intervals the table still stands.
+    let intervals = match (from, to) {
+        (Some(from), Some(to)) if to > from => {
+            let from = from.max(to - LONGEST_SPAN);
+            api::intervals(&account_id, meter, from, to).await.map(|i| Columns::from_intervals(i.intervals)).ok()
+        }
+        _ => None,
+    };
+    Ok(Loaded { lines: with_usage(bills, &intervals.unwrap_or_default()), unit })
+}
+
+#[component]
+pub fn Bills(account: Account) -> impl IntoView {
+    let meter = account.available_meter_types.first().copied().unwrap_or(MeterType::Electric);
+    let unit = match meter {
+        MeterType::Electric => "kWh",
+        MeterType::Gas => "therms",
+    };
+    let id = account.id.clone();
+    let data = LocalResource::new(move || load(id.clone(), meter, unit.to_owned()));
+    view! {
+        <section class="pe-bills" aria-labelledby="pe-bills-title">
+            <h2 id="pe-bills-title" class="pe-subtitle">"Bills"</h2>
+            <Transition fallback=|| view! { <p class="pe-status" role="status">"Loading your bills…"</p> }>
+                <ErrorBoundary fallback=problem_notice>
+                    {move || Suspend::new(async move {
+                        let loaded = data.await?;
+                        Ok::<_, Problem>(view! { <BillsTable lines=loaded.lines unit=loaded.unit /> })
+                    })}
+                </ErrorBoundary>
+            </Transition>
+        </section>
+    }
+}
+
+/// The table itself; `locale` is the browser's unless given (tests give two).
+#[component]
+pub fn BillsTable(lines: Vec<BillLine>, unit: String, #[prop(optional, into)] locale: Option<String>) -> impl IntoView {
+    if lines.is_empty() {
+        return view! { <p class="pe-empty">"No bills yet. They appear here once the utility issues one."</p> }
+            .into_any();
+    }
+    let formats = Formats::new(locale.as_deref(), "USD");
+    let sort = RwSignal::new((Column::Period, true));
+    let lines = Arc::new(lines);
+    let total: f64 = lines.iter().filter_map(|l| l.bill.amount).sum();
+    let from = lines.iter().filter_map(|l| l.bill.start).min();
+    let to = lines.iter().filter_map(|l| l.bill.end).max();
+    let months = match (from, to) {
+        (Some(from), Some(to)) if to > from => Some((to - from) as f64 / (30.436_875 * DAY as f64)),
+        _ => None,
+    };
+    let per_month = months.filter(|m| *m >= 1.0).map(|m| formats.money(total / m));
+    let headers = Column::ALL
+        .into_iter()
+        .map(|column| {
+            let aria = move || match sort.get() {
+                (c, true) if c == column => "descending",
+                (c, false) if c == column => "ascending",
+                _ => "none",
+            };
+            let title = if column == Column::Usage { format!("Usage ({unit})") } else { column.title().to_owned() };
+            view! {
+                <th scope="col" aria-sort=aria>
+                    <button type="button" class="pe-sort" data-sort=column.title()
+                        on:click=move |_| sort.update(|(c, d)| if *c == column { *d = !*d } else { *c = column; *d = true })>
+                        {title}
+                    </button>
+                </th>
+            }
+        })
+        .collect_view();
+    let row_formats = formats.clone();
+    let rows = move || {
+        let (column, descending) = sort.get();
+        let mut sorted = lines.as_ref().clone();
+        sort_lines(&mut sorted, column, descending);
+        let f = row_formats.clone();
+        sorted.into_iter().map(|line| bill_row(line, &f)).collect_view()
+    };
+    view! {
+        <dl class="pe-summary">
+            <div><dt>"Total billed"</dt><dd data-figure="bills-total">{formats.money(total)}</dd></div>
+            <div><dt>"Per month"</dt><dd data-figure="bills-per-month">{per_month.unwrap_or_else(|| MISSING.to_owned())}</dd></div>
+        </dl>
+        <div class="pe-table-scroll">
+            <table class="pe-table pe-bills-table">
+                <caption>"Bills, newest first unless sorted otherwise. Amounts in US dollars."</caption>
+                <thead><tr>{headers}<th scope="col">"PDF"</th></tr></thead>
+                <tbody>{rows}</tbody>
+            </table>
+        </div>
+    }
+    .into_any()
+}
+
+fn bill_row(line: BillLine, f: &Formats) -> impl IntoView {
+    let BillLine { bill, usage } = line;
+    let date = |d: Option<i64>| d.map(|d| f.date(d)).unwrap_or_else(|| MISSING.to_owned());
+    // The end date is the first day of the next period: the bill covers the day before.
+    let period = match (bill.start, bill.end) {
+        (None, None) => MISSING.to_owned(),
+        (start, end) => format!("{} – {}", date(start), date(end.map(|e| e - DAY))),
+    };
+    let amount = bill.amount.map(|a| f.money(a)).unwrap_or_else(|| MISSING.to_owned());
+    let usage = usage.map(|u| format!("{u:.1}")).unwrap_or_else(|| MISSING.to_owned());
+    let problems = (!bill.problems.is_empty()).then(|| bill.problems.join(" "));
+    let marked = problems.is_some();
+    let id = bill.id.clone();
+    view! {
+        <tr class:pe-bill-problem=marked data-bill-id=id>
+            <td>{period}{problems.map(|p| view! { <span class="pe-row-note">{format!("Part of this bill could not be read. {p}")}</span> })}</td>
+            <td>{date(bill.statement)}</td>
+            <td>{date(bill.due)}</td>
+            <td class="pe-number">{amount}</td>
+            <td class="pe-number">{usage}</td>
+            <td><PdfButton bill_id=bill.id /></td>
+        </tr>
+    }
+}
+
+/// Fetches the PDF, then offers it; any failure is said right here.
+#[component]
+fn PdfButton(bill_id: String) -> impl IntoView {
+    let id = bill_id.clone();
+    let fetch = Action::new_local(move |_: &()| {
+        let id = id.clone();
+        async move {
+            api::bill_pdf(&id)
+                .await
+                .and_then(|blob| web_sys::Url::create_object_url_with_blob(&blob).map_err(|_| Problem::network()))
+        }
+    });
+    let result = fetch.value();
+    on_cleanup(move || {
+        if let Some(Ok(url)) = result.get_untracked() {
+            let _ = web_sys::Url::revoke_object_url(&url);
+        }
+    });
+    let name = format!("bill-{bill_id}.pdf");
+    view! {
+        {move || match result.get() {
+            Some(Ok(url)) => view! {
+                <a class="pe-link" href=url target="_blank" rel="noopener" download=name.clone() data-action="open-pdf">"Open PDF"</a>
+            }.into_any(),
+            Some(Err(problem)) => view! {
+                <span class="pe-row-note" role="alert" data-pdf-error=problem.code.clone()>{problem.message}</span>
+                <button type="button" class="pe-chip" data-action="retry-pdf" on:click=move |_| { fetch.dispatch(()); }>
+                    "Try again"
+                </button>
+            }.into_any(),
+            None => view! {
+                <button type="button" class="pe-chip" data-action="get-pdf" disabled=move || fetch.pending().get()
+                    on:click=move |_| { fetch.dispatch(()); }>
+                    {move || if fetch.pending().get() { "Getting PDF…" } else { "Get PDF" }}
+                </button>
+            }.into_any(),
+        }}
+    }
+}
