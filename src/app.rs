@@ -31,7 +31,11 @@ pub fn App() -> impl IntoView {
 #[component]
 fn Home(initial: Connection) -> impl IntoView {
     let connection = RwSignal::new(initial);
-    let data = DataContext { reconnect_needed: RwSignal::new(false), version: RwSignal::new(0) };
+    let data = DataContext {
+        reconnect_needed: RwSignal::new(false),
+        version: RwSignal::new(0),
+        utility: Signal::derive(move || connection.with(|c| c.utility.clone())),
+    };
     provide_context(data);
     let needs_reconnect =
         move || data.reconnect_needed.get() || connection.with(|c| c.credentials_valid == Some(false));

@@ -54,7 +54,7 @@ fn err(e: impl std::fmt::Display) -> String {
 
 /// Sizes a canvas's backing store to its CSS box times the pixel ratio, so
 /// lines are crisp on HiDPI screens. Only when it changed: resizing clears it.
-fn fit(canvas: &HtmlCanvasElement, ratio: f64) -> (f64, f64) {
+pub(crate) fn fit(canvas: &HtmlCanvasElement, ratio: f64) -> (f64, f64) {
     let (width, height) = (canvas.client_width().max(320) as f64, canvas.client_height().max(200) as f64);
     let (w, h) = ((width * ratio).round() as u32, (height * ratio).round() as u32);
     if canvas.width() != w || canvas.height() != h {

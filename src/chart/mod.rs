@@ -7,6 +7,7 @@
 
 mod backend;
 mod draw;
+mod sparkline;
 mod theme;
 mod widget;
 
@@ -16,6 +17,7 @@ use pelm_usage::{aggregate, BillRate, Bin, Columns, DailyZone, Level, Series, Zo
 use wasm_bindgen::JsValue;
 
 pub use draw::{period_label, Chart, Readout};
+pub use sparkline::Sparkline;
 pub use theme::Theme;
 pub use widget::{DragMode, UsageChart};
 

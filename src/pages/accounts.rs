@@ -6,7 +6,11 @@ use leptos::prelude::*;
 use pelm_model::pelm::Account;
 use pelm_model::problem::{Problem, Recovery};
 
+use pelm_usage::{aggregate, Columns, Level, Preset};
+
 use crate::api;
+use crate::chart::{local_zone, Sparkline};
+use crate::pages::usage::{meter_name, unit_of};
 use crate::pages::{problem_notice, Bills, DataContext, Usage};
 use crate::timer::sleep;
 
@@ -45,9 +49,51 @@ async fn accounts_when_ready(
     }
 }
 
-fn account_card(account: Account, selected: RwSignal<Option<Account>>) -> impl IntoView {
+/// The last 30 local days of usage, one figure per day, oldest first.
+async fn last_month(account: &Account) -> Result<Vec<f64>, Problem> {
+    let zone = local_zone();
+    let now = (js_sys::Date::now() / 1000.0) as i64;
+    let range = Preset::Month.range(now, &zone).expect("a month has bounds");
+    let meter = account.meter_types()[0];
+    let intervals = api::intervals(&account.id, meter, range.from, range.to).await?;
+    let days = aggregate(&Columns::from_intervals(intervals.intervals), Level::Daily, &zone);
+    Ok(days.iter().map(|d| d.usage).collect())
+}
+
+fn account_card(account: Account, selected: RwSignal<Option<Account>>, utility: Option<String>) -> impl IntoView {
     let address = account.address.clone().unwrap_or_else(|| MISSING.to_owned());
-    let number = account.account_number.clone().unwrap_or_else(|| MISSING.to_owned());
+    let masked = account.masked_number().unwrap_or_else(|| MISSING.to_owned());
+    let full = account.account_number.clone().unwrap_or_else(|| MISSING.to_owned());
+    let revealed = RwSignal::new(false);
+    let meters = account
+        .meter_types()
+        .into_iter()
+        .map(|m| format!("{} ({})", meter_name(m), unit_of(&account, m)))
+        .collect::<Vec<_>>()
+        .join(" · ");
+    let meter_count = match account.meters.len() {
+        0 => format!("{MISSING} meters"),
+        1 => "1 meter".to_owned(),
+        n => format!("{n} meters"),
+    };
+    let unit = unit_of(&account, account.meter_types()[0]);
+    let spark_account = account.clone();
+    let recent = LocalResource::new(move || {
+        let account = spark_account.clone();
+        async move { last_month(&account).await }
+    });
+    let sparkline = move || {
+        let unit = unit.clone();
+        recent.get().map(|result| match result {
+            Ok(values) if !values.is_empty() => {
+                let total: f64 = values.iter().sum();
+                let label = format!("Daily usage over the last 30 days: {total:.0} {unit} in all.");
+                view! { <Sparkline values label /> }.into_any()
+            }
+            // The card is still the way in without its sparkline.
+            _ => view! { <span class="pe-card-meta">"No recent usage to show."</span> }.into_any(),
+        })
+    };
     let id = account.id.clone();
     let card_id = account.id.clone();
     let is_selected = move || selected.with(|s| s.as_ref().is_some_and(|a| a.id == id));
@@ -56,7 +102,16 @@ fn account_card(account: Account, selected: RwSignal<Option<Account>>) -> impl I
             <button class="pe-card-button" type="button" aria-pressed=move || is_selected().to_string()
                 on:click=move |_| selected.set(Some(account.clone()))>
                 <span class="pe-card-title">{address}</span>
-                <span class="pe-card-meta">"Account " <span class="pe-account-number">{number}</span></span>
+                <span class="pe-card-meta">{utility.unwrap_or_else(|| MISSING.to_owned())}</span>
+                <span class="pe-card-meta">"Account "
+                    <span class="pe-account-number">{move || if revealed.get() { full.clone() } else { masked.clone() }}</span>
+                </span>
+                <span class="pe-card-meta">{meters}" · "{meter_count}</span>
+                {sparkline}
+            </button>
+            <button type="button" class="pe-chip pe-reveal" data-action="reveal-number" aria-pressed=move || revealed.get().to_string()
+                on:click=move |_| revealed.update(|r| *r = !*r)>
+                {move || if revealed.get() { "Hide account number" } else { "Show account number" }}
             </button>
         </li>
     }
@@ -67,6 +122,7 @@ pub fn Accounts() -> impl IntoView {
     let waiting = RwSignal::new(None::<String>);
     let selected = RwSignal::new(None::<Account>);
     let data = use_context::<DataContext>();
+    let utility = Signal::derive(move || data.and_then(|d| d.utility.get()));
     let accounts = LocalResource::new(move || {
         // A new version (after reconnecting) fetches again.
         if let Some(data) = data {
@@ -89,7 +145,7 @@ pub fn Accounts() -> impl IntoView {
                         let view = if list.is_empty() {
                             view! { <p class="pe-empty">"No accounts were found for this utility login."</p> }.into_any()
                         } else {
-                            view! { <ul class="pe-cards">{list.into_iter().map(|a| account_card(a, selected)).collect_view()}</ul> }.into_any()
+                            view! { <ul class="pe-cards">{list.into_iter().map(|a| account_card(a, selected, utility.get_untracked())).collect_view()}</ul> }.into_any()
                         };
                         Ok::<_, Problem>(view)
                     })}

@@ -18,6 +18,8 @@ pub use usage::{Usage, UsagePanel};
 pub struct DataContext {
     pub reconnect_needed: RwSignal<bool>,
     pub version: RwSignal<u32>,
+    /// The connected utility's name, when Pelm reports it.
+    pub utility: Signal<Option<String>>,
 }
 
 use leptos::prelude::*;

@@ -45,7 +45,7 @@ impl Range {
     }
 }
 
-fn meter_name(meter: MeterType) -> &'static str {
+pub(crate) fn meter_name(meter: MeterType) -> &'static str {
     match meter {
         MeterType::Electric => "Electric",
         MeterType::Gas => "Gas",
@@ -53,7 +53,7 @@ fn meter_name(meter: MeterType) -> &'static str {
 }
 
 /// The unit usage is in for a meter type, as people write it.
-fn unit_of(account: &Account, meter: MeterType) -> String {
+pub(crate) fn unit_of(account: &Account, meter: MeterType) -> String {
     let given = match meter {
         MeterType::Electric => account.usage_unit.clone().unwrap_or_else(|| "kWh".to_owned()),
         MeterType::Gas => account.gas_usage_unit.clone().unwrap_or_else(|| "therm".to_owned()),

@@ -412,3 +412,26 @@ async fn bills_are_tabled_sortable_and_their_pdfs_open_or_say_why_not() {
     browser.client.execute("document.querySelector('.pe-bills').scrollIntoView();", vec![]).await.unwrap();
     browser.screenshot("bills").await;
 }
+
+#[tokio::test]
+async fn account_cards_mask_the_number_until_asked_and_sketch_the_last_month() {
+    let (_demo, browser) = connected_demo("cards").await;
+    let cards = browser.texts(".pe-card .pe-card-button", 2).await;
+    for card in &cards {
+        assert!(card.contains("Pacific Gas and Electric"), "{card}");
+        assert!(card.contains("Electric (kWh)"), "{card}");
+        assert!(card.contains("•••• "), "the number is masked: {card}");
+    }
+    let masked = browser.text(".pe-card:first-child .pe-account-number").await;
+    browser.click(".pe-card:first-child button[data-action=reveal-number]").await;
+    browser.find(".pe-card:first-child button[data-action=reveal-number][aria-pressed=true]").await;
+    let shown = browser.text(".pe-card:first-child .pe-account-number").await;
+    assert!(!shown.contains('•') && shown.ends_with(masked.trim_start_matches("•••• ")), "{masked} then {shown}");
+    // Each card sketches its last 30 days, with the same in words.
+    browser.find(".pe-card:nth-child(2) canvas.pe-sparkline").await;
+    let label =
+        browser.find(".pe-card:first-child canvas.pe-sparkline").await.attr("aria-label").await.unwrap().unwrap();
+    assert!(label.starts_with("Daily usage over the last 30 days"), "{label}");
+    assert_no_csp_violations(&browser).await;
+    browser.screenshot("account-cards").await;
+}

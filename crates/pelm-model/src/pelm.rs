@@ -69,6 +69,29 @@ pub struct Account {
     pub meters: Vec<Meter>,
 }
 
+impl Account {
+    /// The account number with all but its last four characters hidden, as
+    /// cards show it until the user asks: `•••• 4321`.
+    pub fn masked_number(&self) -> Option<String> {
+        let number = self.account_number.as_deref()?.trim();
+        let shown: String = number.chars().rev().take(4).collect::<Vec<_>>().into_iter().rev().collect();
+        Some(if number.chars().count() <= 4 {
+            "•".repeat(number.chars().count())
+        } else {
+            format!("•••• {shown}")
+        })
+    }
+
+    /// The meter types the account has: as listed, or electric when Pelm says nothing.
+    pub fn meter_types(&self) -> Vec<MeterType> {
+        if self.available_meter_types.is_empty() {
+            vec![MeterType::Electric]
+        } else {
+            self.available_meter_types.clone()
+        }
+    }
+}
+
 /// One interval of `GET /intervals`. Times are Unix seconds; `usage` is in the
 /// account's unit for the meter type and is below zero when rooftop solar
 /// exported more than the home used.
@@ -161,4 +184,31 @@ pub mod error_code {
     pub const MFA_REQUIRED: &str = "mfa_required";
     pub const MFA_FAILED: &str = "mfa_failed";
     pub const CONNECT_MAX_ATTEMPTED_LOGINS: &str = "connect_max_attempted_logins";
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn account(number: Option<&str>) -> Account {
+        Account {
+            id: "a".to_owned(),
+            account_number: number.map(str::to_owned),
+            address: None,
+            usage_unit: None,
+            emissions_unit: None,
+            available_meter_types: Vec::new(),
+            gas_usage_unit: None,
+            ghg_emissions_unit: None,
+            meters: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn account_numbers_are_masked_to_their_last_four() {
+        assert_eq!(account(Some("3021894412")).masked_number().as_deref(), Some("•••• 4412"));
+        assert_eq!(account(Some("123")).masked_number().as_deref(), Some("•••"), "too short to show any of it");
+        assert_eq!(account(None).masked_number(), None);
+        assert_eq!(account(None).meter_types(), [MeterType::Electric]);
+    }
 }
