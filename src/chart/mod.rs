@@ -6,6 +6,7 @@
 //! pan costs the same at a million intervals as at a thousand.
 
 mod backend;
+mod bills_chart;
 mod draw;
 mod sparkline;
 mod theme;
@@ -16,6 +17,7 @@ use std::sync::Arc;
 use pelm_usage::{aggregate, BillRate, Bin, Columns, DailyZone, Level, Series, Zone};
 use wasm_bindgen::JsValue;
 
+pub use bills_chart::{BillBar, BillsChart};
 pub use draw::{period_label, Chart, Readout};
 pub use sparkline::Sparkline;
 pub use theme::Theme;

@@ -12,6 +12,7 @@ use pelm_model::problem::Problem;
 use pelm_usage::Columns;
 
 use crate::api;
+use crate::chart::{BillBar, BillsChart};
 use crate::format::Formats;
 use crate::pages::problem_notice;
 
@@ -174,6 +175,7 @@ pub fn BillsTable(lines: Vec<BillLine>, unit: String, #[prop(optional, into)] lo
         })
         .collect_view();
     let row_formats = formats.clone();
+    let chart_lines = lines.clone();
     let rows = move || {
         let (column, descending) = sort.get();
         let mut sorted = lines.as_ref().clone();
@@ -181,7 +183,35 @@ pub fn BillsTable(lines: Vec<BillLine>, unit: String, #[prop(optional, into)] lo
         let f = row_formats.clone();
         sorted.into_iter().map(|line| bill_row(line, &f)).collect_view()
     };
+    // The chart reads left to right, oldest first, whatever the table's order.
+    let mut by_date = chart_lines.as_ref().clone();
+    sort_lines(&mut by_date, Column::Period, false);
+    let bars: Vec<BillBar> = by_date
+        .iter()
+        .filter_map(|l| {
+            let start = l.bill.start?;
+            let amount = l.bill.amount.map(|a| formats.money(a)).unwrap_or_else(|| MISSING.to_owned());
+            let usage = l.usage.map(|u| format!("{u:.1} {unit}")).unwrap_or_else(|| MISSING.to_owned());
+            let period = match l.bill.end {
+                Some(end) => format!("{} – {}", formats.date(start), formats.date(end - DAY)),
+                None => formats.date(start),
+            };
+            Some(BillBar {
+                start,
+                amount: l.bill.amount,
+                usage: l.usage,
+                readout: format!("{period}: {amount}, {usage}"),
+            })
+        })
+        .collect();
+    let described = format!(
+        "Bar chart of the amount of each of {} bills, {} in all, with the usage of each as a line.",
+        bars.len(),
+        formats.money(total)
+    );
+    let chart_unit = unit.clone();
     view! {
+        {(!bars.is_empty()).then(|| view! { <BillsChart bars unit=chart_unit described /> })}
         <dl class="pe-summary">
             <div><dt>"Total billed"</dt><dd data-figure="bills-total">{formats.money(total)}</dd></div>
             <div><dt>"Per month"</dt><dd data-figure="bills-per-month">{per_month.unwrap_or_else(|| MISSING.to_owned())}</dd></div>

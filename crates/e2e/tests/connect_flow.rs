@@ -374,6 +374,20 @@ async fn bills_are_tabled_sortable_and_their_pdfs_open_or_say_why_not() {
     let usage = browser.text(".pe-bills-table tbody tr:nth-child(2) td:nth-child(5)").await;
     assert!(usage.parse::<f64>().is_ok(), "{usage}");
 
+    // Above the table, amount and usage per bill, with a readout under the pointer.
+    browser.find(".pe-bills-chart canvas").await;
+    browser
+        .client
+        .execute(
+            "const c = document.querySelector('.pe-bills-chart canvas'); const r = c.getBoundingClientRect();\
+             c.dispatchEvent(new PointerEvent('pointermove', { bubbles: true, clientX: r.left + r.width / 2, clientY: r.top + 100 }));",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let readout = browser.text(".pe-bills-chart .pe-readout").await;
+    assert!(readout.contains('$') && readout.contains("kWh"), "{readout}");
+
     // The PDF is fetched first; the link then holds the PDF itself.
     browser.click(".pe-bills-table tbody tr:first-child button[data-action=get-pdf]").await;
     browser.find(".pe-bills-table tbody tr:first-child a[data-action=open-pdf]").await;
@@ -409,7 +423,7 @@ async fn bills_are_tabled_sortable_and_their_pdfs_open_or_say_why_not() {
     browser.click(".pe-bills-table tbody tr:nth-child(2) button[data-action=retry-pdf]").await;
     browser.find(".pe-bills-table tbody tr:nth-child(2) a[data-action=open-pdf]").await;
     assert_no_csp_violations(&browser).await;
-    browser.client.execute("document.querySelector('.pe-bills').scrollIntoView();", vec![]).await.unwrap();
+    browser.client.execute("document.querySelector('.pe-bills-chart').scrollIntoView();", vec![]).await.unwrap();
     browser.screenshot("bills").await;
 }
 
