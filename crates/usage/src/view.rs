@@ -92,6 +92,21 @@ impl Preset {
         }
     }
 
+    /// How the preset is written in a URL.
+    pub fn slug(self) -> &'static str {
+        match self {
+            Preset::Week => "7d",
+            Preset::Month => "30d",
+            Preset::TwoMonths => "2m",
+            Preset::Year => "12m",
+            Preset::All => "all",
+        }
+    }
+
+    pub fn from_slug(slug: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|p| p.slug() == slug)
+    }
+
     /// The local days ending with today that this preset covers, as UTC
     /// instants of local midnights. `All` has no bounds of its own.
     pub fn range(self, now: i64, zone: &impl Zone) -> Option<Viewport> {
@@ -137,6 +152,18 @@ pub fn format_date(days: i64) -> String {
 /// `last`, both inclusive, as the two date inputs mean it.
 pub fn custom_range(first: i64, last: i64, zone: &impl Zone) -> Option<Viewport> {
     (first <= last).then(|| Viewport::new(midnight(zone, first), midnight(zone, last + 1)))
+}
+
+/// A range of whole local days as a URL writes it: `2024-01-01..2024-02-29`,
+/// both inclusive. `None` unless both are dates and in order.
+pub fn parse_day_range(text: &str) -> Option<(i64, i64)> {
+    let (first, last) = text.split_once("..")?;
+    let (first, last) = (parse_date(first)?, parse_date(last)?);
+    (first <= last).then_some((first, last))
+}
+
+pub fn format_day_range(first: i64, last: i64) -> String {
+    format!("{}..{}", format_date(first), format_date(last))
 }
 
 /// The local day an instant falls on.
@@ -199,6 +226,20 @@ mod tests {
         assert_eq!(Preset::All.range(now, &PACIFIC), None);
         // From 31 March, two months back is the end of January.
         assert_eq!(months_before(days_from_civil(2024, 3, 31), 1), days_from_civil(2024, 2, 29));
+    }
+
+    #[test]
+    fn ranges_round_trip_through_urls() {
+        for preset in Preset::ALL {
+            assert_eq!(Preset::from_slug(preset.slug()), Some(preset));
+        }
+        assert_eq!(Preset::from_slug("3w"), None);
+        let (a, b) = (days_from_civil(2024, 1, 1), days_from_civil(2024, 2, 29));
+        assert_eq!(format_day_range(a, b), "2024-01-01..2024-02-29");
+        assert_eq!(parse_day_range("2024-01-01..2024-02-29"), Some((a, b)));
+        assert_eq!(parse_day_range("2024-02-29..2024-01-01"), None, "backwards");
+        assert_eq!(parse_day_range("2024-01-01"), None);
+        assert_eq!(parse_day_range("2024-01-01..soon"), None);
     }
 
     #[test]
