@@ -2,16 +2,36 @@
 //! shows the start screen or their data.
 
 use leptos::prelude::*;
+use leptos_router::components::{Route, Router, Routes};
+use leptos_router::path;
 use pelm_model::companion::Connection;
 use pelm_model::problem::Problem;
 
 use crate::api;
-use crate::pages::{problem_notice, Accounts, ConnectButton, DataContext, Start};
+use crate::pages::{problem_notice, AccountPage, Accounts, ConnectButton, DataContext, Start, Tab};
+
+/// Where the app is served, from the `<base>` Trunk fills in: `""` at the
+/// site's root, `"/energy"` under `--public-url /energy/`.
+pub fn base_path() -> String {
+    let href = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.query_selector("base[href]").ok().flatten())
+        .and_then(|b| b.get_attribute("href"))
+        .unwrap_or_default();
+    let path = href.split_once("://").map_or(href.as_str(), |(_, rest)| rest.find('/').map_or("", |i| &rest[i..]));
+    path.trim_end_matches('/').to_owned()
+}
+
+/// A path inside the app as a link: `/accounts/1/usage` under the base.
+pub fn href(path: &str) -> String {
+    format!("{}{path}", base_path())
+}
 
 #[component]
 pub fn App() -> impl IntoView {
     let initial = LocalResource::new(api::connection);
     view! {
+        <Router base=base_path()>
         <div class="pe-app">
             <Transition fallback=|| view! { <p class="pe-status" role="status">"Checking your connection…"</p> }>
                 <ErrorBoundary fallback=move |errors| view! {
@@ -25,6 +45,7 @@ pub fn App() -> impl IntoView {
                 </ErrorBoundary>
             </Transition>
         </div>
+        </Router>
     }
 }
 
@@ -81,7 +102,13 @@ fn Home(initial: Connection) -> impl IntoView {
                     <ConnectButton label="Reconnect" action="reconnect" on_connected=reconnected />
                 </div>
             </Show>
-            <Accounts />
+            <Routes fallback=|| view! {
+                <p class="pe-empty">"There is nothing at this address. " <a href=href("/")>"See your accounts"</a></p>
+            }>
+                <Route path=path!("/") view=Accounts />
+                <Route path=path!("/accounts/:id/usage") view=|| view! { <AccountPage tab=Tab::Usage /> } />
+                <Route path=path!("/accounts/:id/bills") view=|| view! { <AccountPage tab=Tab::Bills /> } />
+            </Routes>
         </Show>
     }
 }

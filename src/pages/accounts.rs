@@ -3,15 +3,18 @@
 use std::time::Duration;
 
 use leptos::prelude::*;
+use leptos_router::hooks::use_navigate;
+use leptos_router::NavigateOptions;
 use pelm_model::pelm::Account;
 use pelm_model::problem::{Problem, Recovery};
 
 use pelm_usage::{aggregate, Columns, Level, Preset};
 
 use crate::api;
+use crate::app::href;
 use crate::chart::{local_zone, Sparkline};
 use crate::pages::usage::{meter_name, unit_of};
-use crate::pages::{problem_notice, Bills, DataContext, Usage};
+use crate::pages::{problem_notice, DataContext};
 use crate::timer::sleep;
 
 const MISSING: &str = "—";
@@ -21,7 +24,7 @@ const LONGEST_POLL: Duration = Duration::from_secs(30);
 /// The accounts, once Pelm has them. Right after connecting Pelm answers
 /// `data_unavailable` for up to about 15 minutes; meanwhile `waiting` holds
 /// the message to show, and the call is repeated with a growing pause.
-async fn accounts_when_ready(
+pub(crate) async fn accounts_when_ready(
     waiting: RwSignal<Option<String>>,
     data: Option<DataContext>,
 ) -> Result<Vec<Account>, Problem> {
@@ -60,7 +63,11 @@ async fn last_month(account: &Account) -> Result<Vec<f64>, Problem> {
     Ok(days.iter().map(|d| d.usage).collect())
 }
 
-fn account_card(account: Account, selected: RwSignal<Option<Account>>, utility: Option<String>) -> impl IntoView {
+pub(crate) fn urlencode(text: &str) -> String {
+    String::from(js_sys::encode_uri_component(text))
+}
+
+fn account_card(account: Account, utility: Option<String>) -> impl IntoView {
     let address = account.address.clone().unwrap_or_else(|| MISSING.to_owned());
     let masked = account.masked_number().unwrap_or_else(|| MISSING.to_owned());
     let full = account.account_number.clone().unwrap_or_else(|| MISSING.to_owned());
@@ -94,13 +101,11 @@ fn account_card(account: Account, selected: RwSignal<Option<Account>>, utility: 
             _ => view! { <span class="pe-card-meta">"No recent usage to show."</span> }.into_any(),
         })
     };
-    let id = account.id.clone();
     let card_id = account.id.clone();
-    let is_selected = move || selected.with(|s| s.as_ref().is_some_and(|a| a.id == id));
+    let link = href(&format!("/accounts/{}/usage", urlencode(&account.id)));
     view! {
         <li class="pe-card" data-account-id=card_id>
-            <button class="pe-card-button" type="button" aria-pressed=move || is_selected().to_string()
-                on:click=move |_| selected.set(Some(account.clone()))>
+            <a class="pe-card-button" href=link>
                 <span class="pe-card-title">{address}</span>
                 <span class="pe-card-meta">{utility.unwrap_or_else(|| MISSING.to_owned())}</span>
                 <span class="pe-card-meta">"Account "
@@ -108,7 +113,7 @@ fn account_card(account: Account, selected: RwSignal<Option<Account>>, utility: 
                 </span>
                 <span class="pe-card-meta">{meters}" · "{meter_count}</span>
                 {sparkline}
-            </button>
+            </a>
             <button type="button" class="pe-chip pe-reveal" data-action="reveal-number" aria-pressed=move || revealed.get().to_string()
                 on:click=move |_| revealed.update(|r| *r = !*r)>
                 {move || if revealed.get() { "Hide account number" } else { "Show account number" }}
@@ -120,9 +125,9 @@ fn account_card(account: Account, selected: RwSignal<Option<Account>>, utility: 
 #[component]
 pub fn Accounts() -> impl IntoView {
     let waiting = RwSignal::new(None::<String>);
-    let selected = RwSignal::new(None::<Account>);
     let data = use_context::<DataContext>();
     let utility = Signal::derive(move || data.and_then(|d| d.utility.get()));
+    let navigate = use_navigate();
     let accounts = LocalResource::new(move || {
         // A new version (after reconnecting) fetches again.
         if let Some(data) = data {
@@ -136,22 +141,26 @@ pub fn Accounts() -> impl IntoView {
             <h2 id="pe-accounts-title" class="pe-subtitle">"Your accounts"</h2>
             <Transition fallback=move || view! { <p class="pe-status" role="status" aria-live="polite">{loading}</p> }>
                 <ErrorBoundary fallback=problem_notice>
-                    {move || Suspend::new(async move {
-                        let list: Vec<Account> = accounts.await?;
-                        // One account goes straight to its usage.
-                        if list.len() == 1 && selected.get_untracked().is_none() {
-                            selected.set(Some(list[0].clone()));
-                        }
-                        let view = if list.is_empty() {
-                            view! { <p class="pe-empty">"No accounts were found for this utility login."</p> }.into_any()
-                        } else {
-                            view! { <ul class="pe-cards">{list.into_iter().map(|a| account_card(a, selected, utility.get_untracked())).collect_view()}</ul> }.into_any()
-                        };
-                        Ok::<_, Problem>(view)
-                    })}
+                    {move || {
+                        let navigate = navigate.clone();
+                        Suspend::new(async move {
+                            let list: Vec<Account> = accounts.await?;
+                            // One account goes straight to its usage; Back then leaves the app.
+                            if let [only] = list.as_slice() {
+                                let to = format!("/accounts/{}/usage", urlencode(&only.id));
+                                navigate(&to, NavigateOptions { replace: true, ..NavigateOptions::default() });
+                            }
+                            let view = if list.is_empty() {
+                                view! { <p class="pe-empty">"No accounts were found for this utility login."</p> }.into_any()
+                            } else {
+                                let cards = list.into_iter().map(|a| account_card(a, utility.get_untracked())).collect_view();
+                                view! { <ul class="pe-cards">{cards}</ul> }.into_any()
+                            };
+                            Ok::<_, Problem>(view)
+                        })
+                    }}
                 </ErrorBoundary>
             </Transition>
         </section>
-        {move || selected.get().map(|account| view! { <Usage account=account.clone() /> <Bills account /> })}
     }
 }

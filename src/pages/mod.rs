@@ -1,11 +1,13 @@
 //! The app's screens.
 
+mod account;
 mod accounts;
 mod bills;
 mod connect_button;
 mod start;
-mod usage;
+pub(crate) mod usage;
 
+pub use account::{AccountPage, Tab};
 pub use accounts::Accounts;
 pub use bills::{sort_lines, with_usage, BillLine, Bills, BillsTable, Column};
 pub use connect_button::ConnectButton;

@@ -5,13 +5,14 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use leptos::prelude::*;
+use leptos_router::hooks::query_signal;
 use pelm_model::bills::BillRow;
 use pelm_model::pelm::{Account, MeterType};
 use pelm_model::problem::Problem;
 use pelm_usage::civil::DAY;
 use pelm_usage::{
-    auto_level, bill_rates, csv, custom_range, date_label, format_date, local_day, parse_date, summarize, time_label,
-    BillRate, Columns, Level, Preset, Viewport,
+    auto_level, bill_rates, csv, custom_range, date_label, format_date, format_day_range, local_day, parse_date,
+    parse_day_range, summarize, time_label, BillRate, Columns, Level, Preset, Viewport,
 };
 
 use crate::api;
@@ -31,6 +32,17 @@ enum Range {
 }
 
 impl Range {
+    fn slug(self) -> String {
+        match self {
+            Range::Preset(p) => p.slug().to_owned(),
+            Range::Custom(first, last) => format_day_range(first, last),
+        }
+    }
+
+    fn from_slug(slug: &str) -> Option<Self> {
+        Preset::from_slug(slug).map(Range::Preset).or_else(|| parse_day_range(slug).map(|(a, b)| Range::Custom(a, b)))
+    }
+
     fn bounds(self) -> Viewport {
         let zone = local_zone();
         let now = (js_sys::Date::now() / 1000.0) as i64;
@@ -84,9 +96,27 @@ pub fn Usage(account: Account) -> impl IntoView {
     } else {
         account.available_meter_types.clone()
     };
-    let meter = RwSignal::new(meters[0]);
-    let range = RwSignal::new(Range::Preset(Preset::TwoMonths));
-    let level_choice = RwSignal::new(None::<Level>);
+    // Meter, range and level live in the URL, so reload, Back and a shared
+    // link all give this same view.
+    let (meter_param, set_meter_param) = query_signal::<String>("meter");
+    let (range_param, set_range_param) = query_signal::<String>("range");
+    let (level_param, set_level_param) = query_signal::<String>("level");
+    let first_meter = meters[0];
+    let known = meters.clone();
+    let meter = Signal::derive(move || {
+        meter_param
+            .get()
+            .and_then(|m| known.iter().copied().find(|k| k.as_str().eq_ignore_ascii_case(&m)))
+            .unwrap_or(first_meter)
+    });
+    let range = Signal::derive(move || {
+        range_param.get().as_deref().and_then(Range::from_slug).unwrap_or(Range::Preset(Preset::TwoMonths))
+    });
+    let level_choice = Signal::derive(move || level_param.get().as_deref().and_then(level_from));
+    let set_meter =
+        Callback::new(move |m: MeterType| set_meter_param.set((m != first_meter).then(|| m.as_str().to_owned())));
+    let set_range =
+        Callback::new(move |r: Range| set_range_param.set((r != Range::Preset(Preset::TwoMonths)).then(|| r.slug())));
     let (id, bills_id) = (account.id.clone(), account.id.clone());
     let single_meter = meters.len() == 1;
     let bills = LocalResource::new(move || {
@@ -123,14 +153,19 @@ pub fn Usage(account: Account) -> impl IntoView {
         <section class="pe-usage" aria-labelledby="pe-usage-title">
             <h2 id="pe-usage-title" class="pe-subtitle">"Usage at " {address}</h2>
             <div class="pe-toolbar" role="group" aria-label="What to show">
-                <MeterPicker meters meter units=units.clone() />
-                <RangePicker range />
+                <MeterPicker meters meter set_meter units=units.clone() />
+                <RangePicker range set_range />
                 <label class="pe-field">"Detail "
-                    <select data-control="level" on:change=move |ev| level_choice.set(level_from(&event_target_value(&ev)))>
-                        <option value="auto" selected=true>"Auto"</option>
+                    <select data-control="level" on:change=move |ev| {
+                        let value = event_target_value(&ev);
+                        set_level_param.set(level_from(&value).map(|_| value));
+                    }>
+                        <option value="auto" selected=move || level_choice.get().is_none()>"Auto"</option>
                         {[Level::Raw, Level::Hourly, Level::Daily, Level::Weekly, Level::Monthly]
                             .into_iter()
-                            .map(|l| view! { <option value=level_name(l)>{level_title(l)}</option> })
+                            .map(|l| view! {
+                                <option value=level_name(l) selected=move || level_choice.get() == Some(l)>{level_title(l)}</option>
+                            })
                             .collect_view()}
                     </select>
                 </label>
@@ -146,7 +181,6 @@ pub fn Usage(account: Account) -> impl IntoView {
                             let loaded = data.await?;
                             let unit = units.get(&meter.get_untracked()).cloned().unwrap_or_default();
                             let Loaded { columns, bounds, rates } = loaded;
-                            let level_choice = level_choice.into();
                             Ok::<_, Problem>(view! { <UsagePanel columns bounds unit level_choice rates /> })
                         })
                     }}
@@ -175,7 +209,8 @@ fn level_title(level: Level) -> &'static str {
 #[component]
 fn MeterPicker(
     meters: Vec<MeterType>,
-    meter: RwSignal<MeterType>,
+    meter: Signal<MeterType>,
+    set_meter: Callback<MeterType>,
     units: Arc<HashMap<MeterType, String>>,
 ) -> impl IntoView {
     let buttons = meters
@@ -184,7 +219,7 @@ fn MeterPicker(
             let label = format!("{} ({})", meter_name(m), units.get(&m).cloned().unwrap_or_default());
             view! {
                 <button type="button" class="pe-chip" data-meter=m.as_str() aria-pressed=move || (meter.get() == m).to_string()
-                    on:click=move |_| meter.set(m)>{label}</button>
+                    on:click=move |_| set_meter.run(m)>{label}</button>
             }
         })
         .collect_view();
@@ -192,14 +227,14 @@ fn MeterPicker(
 }
 
 #[component]
-fn RangePicker(range: RwSignal<Range>) -> impl IntoView {
+fn RangePicker(range: Signal<Range>, set_range: Callback<Range>) -> impl IntoView {
     let presets = Preset::ALL
         .into_iter()
         .map(|p| {
             view! {
                 <button type="button" class="pe-chip" data-range=p.label()
                     aria-pressed=move || (range.get() == Range::Preset(p)).to_string()
-                    on:click=move |_| range.set(Range::Preset(p))>{p.label()}</button>
+                    on:click=move |_| set_range.run(Range::Preset(p))>{p.label()}</button>
             }
         })
         .collect_view();
@@ -217,7 +252,7 @@ fn RangePicker(range: RwSignal<Range>) -> impl IntoView {
         match (parse_date(&first.get_untracked()), parse_date(&last.get_untracked())) {
             (Some(a), Some(b)) if a <= b => {
                 problem.set(None);
-                range.set(Range::Custom(a, b));
+                set_range.run(Range::Custom(a, b));
             }
             (Some(_), Some(_)) => problem.set(Some("The start date must be on or before the end date.")),
             _ => problem.set(Some("Enter both dates.")),

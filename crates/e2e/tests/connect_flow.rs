@@ -10,6 +10,11 @@ const SEED_ADDRESSES: [&str; 2] = ["1 WARRIORS WAY SAN FRANCISCO CA 94158", "1 F
 /// serves the app under its strict policy.
 async fn open_app(browser: &Browser, url: &str) {
     browser.client.goto(url).await.unwrap();
+    watch_csp(browser).await;
+}
+
+/// Starts recording CSP violations on the page now loaded.
+async fn watch_csp(browser: &Browser) {
     browser
         .client
         .execute(
@@ -328,6 +333,18 @@ async fn a_home_with_gas_switches_meters_and_ranges() {
     assert!(readout.contains("therms"), "{readout}");
     // A bill covers both meters, so no per-unit cost is made up for either.
     assert!(!readout.contains('$'), "{readout}");
+    // The view is in the address: a reload gives it back, and Back undoes the last choice.
+    let url = browser.client.current_url().await.unwrap();
+    assert!(url.query().is_some_and(|q| q.contains("meter=GAS") && q.contains("range=12m")), "{url}");
+    browser.client.refresh().await.unwrap();
+    watch_csp(&browser).await;
+    browser.find("[data-meter=GAS][aria-pressed=true]").await;
+    browser.find("[data-range='12 months'][aria-pressed=true]").await;
+    browser.client.back().await.unwrap();
+    browser.find("[data-range='2 months'][aria-pressed=true]").await;
+    browser.find("[data-meter=GAS][aria-pressed=true]").await;
+    browser.client.forward().await.unwrap();
+    browser.find("[data-range='12 months'][aria-pressed=true]").await;
     let from = browser.find("input[data-control=from]").await.prop("value").await.unwrap().unwrap();
     let to = browser.find("input[data-control=to]").await.prop("value").await.unwrap().unwrap();
     assert_eq!(
@@ -345,6 +362,11 @@ async fn bills_are_tabled_sortable_and_their_pdfs_open_or_say_why_not() {
     let browser = start_browser().await;
     open_app(&browser, &demo.url).await;
     connect_as(&browser, "solar", "solar@pelm.com").await;
+    // One account opens on its usage; its bills are the other tab, at their own address.
+    browser.click("a[data-tab=bills]").await;
+    browser.find("a[data-tab=bills][aria-current=page]").await;
+    let url = browser.client.current_url().await.unwrap();
+    assert!(url.path().starts_with("/accounts/") && url.path().ends_with("/bills"), "{url}");
 
     browser.find(".pe-bills-table tbody tr").await;
     let rows = browser.client.find_all(Locator::Css(".pe-bills-table tbody tr")).await.unwrap().len();

@@ -1,0 +1,57 @@
+//! One account's page: its usage or its bills, chosen by the URL, with a way
+//! back to all accounts. A shared or reloaded link opens the same view.
+
+use leptos::prelude::*;
+use leptos_router::hooks::use_params_map;
+use pelm_model::pelm::Account;
+use pelm_model::problem::Problem;
+
+use crate::app::href;
+use crate::pages::accounts::{accounts_when_ready, urlencode};
+use crate::pages::{problem_notice, Bills, DataContext, Usage};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tab {
+    Usage,
+    Bills,
+}
+
+#[component]
+pub fn AccountPage(tab: Tab) -> impl IntoView {
+    let params = use_params_map();
+    let id = Memo::new(move |_| params.read().get("id").unwrap_or_default());
+    let data = use_context::<DataContext>();
+    let waiting = RwSignal::new(None::<String>);
+    let accounts = LocalResource::new(move || {
+        if let Some(data) = data {
+            data.version.track();
+        }
+        accounts_when_ready(waiting, data)
+    });
+    let link = move |to: &str| href(&format!("/accounts/{}/{to}", urlencode(&id.get())));
+    let current = move |this: Tab| if this == tab { "page" } else { "false" };
+    let loading = move || waiting.get().unwrap_or_else(|| "Loading your account…".to_owned());
+    view! {
+        <nav class="pe-tabs" aria-label="Account">
+            <a class="pe-back" href=href("/")>"All accounts"</a>
+            <a class="pe-tab" href=move || link("usage") aria-current=current(Tab::Usage) data-tab="usage">"Usage"</a>
+            <a class="pe-tab" href=move || link("bills") aria-current=current(Tab::Bills) data-tab="bills">"Bills"</a>
+        </nav>
+        <Transition fallback=move || view! { <p class="pe-status" role="status" aria-live="polite">{loading}</p> }>
+            <ErrorBoundary fallback=problem_notice>
+                {move || Suspend::new(async move {
+                    let list: Vec<Account> = accounts.await?;
+                    let view = match list.into_iter().find(|a| a.id == id.get()) {
+                        Some(account) if tab == Tab::Usage => view! { <Usage account /> }.into_any(),
+                        Some(account) => view! { <Bills account /> }.into_any(),
+                        None => view! {
+                            <p class="pe-empty">"This account is not one of those linked to this site. "
+                                <a href=href("/")>"See your accounts"</a></p>
+                        }.into_any(),
+                    };
+                    Ok::<_, Problem>(view)
+                })}
+            </ErrorBoundary>
+        </Transition>
+    }
+}
