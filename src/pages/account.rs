@@ -8,7 +8,7 @@ use pelm_model::problem::Problem;
 
 use crate::app::href;
 use crate::pages::accounts::{accounts_when_ready, urlencode};
-use crate::pages::{problem_notice, Bills, DataContext, Usage};
+use crate::pages::{loading as loading_view, problem_notice, Bills, DataContext, Skeleton, Usage};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Tab {
@@ -37,7 +37,7 @@ pub fn AccountPage(tab: Tab) -> impl IntoView {
             <a class="pe-tab" href=move || link("usage") aria-current=current(Tab::Usage) data-tab="usage">"Usage"</a>
             <a class="pe-tab" href=move || link("bills") aria-current=current(Tab::Bills) data-tab="bills">"Bills"</a>
         </nav>
-        <Transition fallback=move || view! { <p class="pe-status" role="status" aria-live="polite">{loading}</p> }>
+        <Transition fallback=move || loading_view(loading, Skeleton::Chart)>
             <ErrorBoundary fallback=problem_notice>
                 {move || Suspend::new(async move {
                     let list: Vec<Account> = accounts.await?;

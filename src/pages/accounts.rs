@@ -14,7 +14,7 @@ use crate::api;
 use crate::app::href;
 use crate::chart::{local_zone, Sparkline};
 use crate::pages::usage::{meter_name, unit_of};
-use crate::pages::{problem_notice, DataContext};
+use crate::pages::{loading as loading_view, problem_notice, DataContext, Skeleton};
 use crate::timer::sleep;
 
 const MISSING: &str = "—";
@@ -139,7 +139,7 @@ pub fn Accounts() -> impl IntoView {
     view! {
         <section class="pe-accounts" aria-labelledby="pe-accounts-title">
             <h2 id="pe-accounts-title" class="pe-subtitle">"Your accounts"</h2>
-            <Transition fallback=move || view! { <p class="pe-status" role="status" aria-live="polite">{loading}</p> }>
+            <Transition fallback=move || loading_view(loading, Skeleton::Cards)>
                 <ErrorBoundary fallback=problem_notice>
                     {move || {
                         let navigate = navigate.clone();

@@ -14,7 +14,7 @@ use pelm_usage::Columns;
 use crate::api;
 use crate::chart::{BillBar, BillsChart};
 use crate::format::Formats;
-use crate::pages::problem_notice;
+use crate::pages::{loading, problem_notice, Skeleton};
 
 const MISSING: &str = "—";
 /// The companion serves at most ten years of intervals per call.
@@ -125,7 +125,7 @@ pub fn Bills(account: Account) -> impl IntoView {
     view! {
         <section class="pe-bills" aria-labelledby="pe-bills-title">
             <h2 id="pe-bills-title" class="pe-subtitle">"Bills"</h2>
-            <Transition fallback=|| view! { <p class="pe-status" role="status">"Loading your bills…"</p> }>
+            <Transition fallback=|| loading("Loading your bills…", Skeleton::Table)>
                 <ErrorBoundary fallback=problem_notice>
                     {move || Suspend::new(async move {
                         let loaded = data.await?;

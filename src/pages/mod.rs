@@ -33,3 +33,37 @@ pub fn problem_notice(errors: ArcRwSignal<Errors>) -> impl IntoView {
     };
     view! { <p class="pe-notice" role="alert">{message}</p> }
 }
+
+/// The shape of what is loading, so the placeholder looks like what comes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Skeleton {
+    Cards,
+    Chart,
+    Table,
+}
+
+/// A loading state: the words (read out once), placeholders in the shape of
+/// what is coming, and a progress bar that shows only if it takes over half
+/// a second (a CSS delay, so quick answers never flash it).
+pub fn loading(message: impl IntoView + 'static, shape: Skeleton) -> impl IntoView {
+    let blocks = match shape {
+        Skeleton::Cards => view! {
+            <div class="pe-skeleton-cards"><span class="pe-skeleton"></span><span class="pe-skeleton"></span></div>
+        }
+        .into_any(),
+        Skeleton::Chart => view! { <span class="pe-skeleton pe-skeleton-chart"></span> }.into_any(),
+        Skeleton::Table => view! {
+            <div class="pe-skeleton-rows">
+                <span class="pe-skeleton"></span><span class="pe-skeleton"></span><span class="pe-skeleton"></span>
+            </div>
+        }
+        .into_any(),
+    };
+    view! {
+        <div class="pe-loading" aria-busy="true" data-loading=format!("{shape:?}").to_lowercase()>
+            <p class="pe-status" role="status" aria-live="polite">{message}</p>
+            <div class="pe-progress" aria-hidden="true"><span></span></div>
+            <div aria-hidden="true">{blocks}</div>
+        </div>
+    }
+}

@@ -17,7 +17,7 @@ use pelm_usage::{
 
 use crate::api;
 use crate::chart::{level_name, local_zone, ChartData, DragMode, UsageChart};
-use crate::pages::problem_notice;
+use crate::pages::{loading, problem_notice, Skeleton};
 
 /// The longest range one request may ask the companion for.
 const ALL_HISTORY_DAYS: i64 = 3650;
@@ -172,7 +172,7 @@ pub fn Usage(account: Account) -> impl IntoView {
             </div>
             // A new range or meter keeps the chart up while it loads, and says so.
             <p class="pe-status pe-updating" role="status" hidden=move || !updating.get()>"Updating…"</p>
-            <Transition fallback=|| view! { <p class="pe-status" role="status">"Loading your usage…"</p> }
+            <Transition fallback=|| loading("Loading your usage…", Skeleton::Chart)
                 set_pending=updating.write_only()>
                 <ErrorBoundary fallback=problem_notice>
                     {move || {

@@ -102,6 +102,8 @@ async fn data_still_being_collected_is_explained_then_shown_without_a_reload() {
     connect_through_the_modal(&browser, "data-not-ready").await;
     let status = browser.find(".pe-accounts .pe-status").await.text().await.unwrap();
     assert!(status.contains("Your utility is sending your data"), "{status}");
+    // Placeholders in the shape of the cards, marked busy, while it waits.
+    browser.find(".pe-accounts .pe-loading[aria-busy=true] .pe-skeleton-cards").await;
     let cards = browser.texts(".pe-card", 2).await;
     assert!(cards[1].contains(SEED_ADDRESSES[1]));
     assert!(browser.client.find(Locator::Css(".pe-notice")).await.is_err(), "an error was shown");
