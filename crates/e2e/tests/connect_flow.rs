@@ -473,3 +473,23 @@ async fn account_cards_mask_the_number_until_asked_and_sketch_the_last_month() {
     assert_no_csp_violations(&browser).await;
     browser.screenshot("account-cards").await;
 }
+
+#[tokio::test]
+async fn a_phone_sized_window_fits_the_usage_and_bills_without_sideways_scrolling() {
+    let demo = spawn_demo(|_| {}).await;
+    let browser = start_browser().await;
+    browser.client.set_window_size(360, 800).await.unwrap();
+    open_app(&browser, &demo.url).await;
+    connect_as(&browser, "solar", "solar@pelm.com").await;
+    let overflow = "return document.documentElement.scrollWidth - document.documentElement.clientWidth;";
+    for tab in ["usage", "bills"] {
+        browser.click(&format!("a[data-tab={tab}]")).await;
+        browser
+            .find(if tab == "usage" { ".pe-chart-frame[data-plot-width]" } else { ".pe-bills-table tbody tr" })
+            .await;
+        let extra = browser.client.execute(overflow, vec![]).await.unwrap().as_i64().unwrap();
+        browser.screenshot(&format!("phone-{tab}")).await;
+        assert!(extra <= 0, "the {tab} page is {extra} px wider than a 360 px window");
+    }
+    assert_no_csp_violations(&browser).await;
+}
