@@ -38,11 +38,16 @@ async fn connect_through_the_modal(browser: &Browser, artifact: &str) {
 
 /// Presses Connect and signs in as `username` at PG&E.
 async fn connect_as(browser: &Browser, artifact: &str, username: &str) {
+    connect_at(browser, artifact, username, "1").await;
+}
+
+/// As [`connect_as`], at the utility with Pelm id `utility`.
+async fn connect_at(browser: &Browser, artifact: &str, username: &str, utility: &str) {
     // The button enables once the token is fetched and the script is ready.
     browser.click_when_enabled("button[data-action=connect]").await;
     browser.find(".pelm-sbx-overlay").await;
     browser.click("[data-action=accept-terms]").await;
-    browser.click("[data-utility-id='1']").await;
+    browser.click(&format!("[data-utility-id='{utility}']")).await;
     browser.type_into("#pelm-sbx-username", username).await;
     browser.type_into("#pelm-sbx-password", "password").await;
     browser.screenshot(&format!("{artifact}-modal")).await;
@@ -491,5 +496,27 @@ async fn a_phone_sized_window_fits_the_usage_and_bills_without_sideways_scrollin
         browser.screenshot(&format!("phone-{tab}")).await;
         assert!(extra <= 0, "the {tab} page is {extra} px wider than a 360 px window");
     }
+    assert_no_csp_violations(&browser).await;
+}
+
+#[tokio::test]
+async fn a_utility_without_bill_pdfs_says_so_in_the_row() {
+    let demo = spawn_demo(|_| {}).await;
+    let browser = start_browser().await;
+    open_app(&browser, &demo.url).await;
+    connect_at(&browser, "coned", "solar@pelm.com", "3").await;
+    browser.click("a[data-tab=bills]").await;
+    browser.click(".pe-bills-table tbody tr:first-child button[data-action=get-pdf]").await;
+    let note = browser.find(".pe-bills-table tbody tr:first-child [data-pdf-error]").await;
+    assert_eq!(note.attr("data-pdf-error").await.unwrap().as_deref(), Some("feature_unavailable"));
+    let message = note.text().await.unwrap();
+    assert!(!message.is_empty() && !message.contains('{'), "{message}");
+    // Still on the bills, with every other row untouched.
+    assert!(browser.client.current_url().await.unwrap().path().ends_with("/bills"));
+    assert!(browser
+        .client
+        .find(Locator::Css(".pe-bills-table tbody tr:nth-child(2) button[data-action=get-pdf]"))
+        .await
+        .is_ok());
     assert_no_csp_violations(&browser).await;
 }
