@@ -73,6 +73,11 @@ pub struct Config {
     #[arg(long, env = "PELM_API_PREFIX", default_value = "/api")]
     pub api_prefix: String,
 
+    /// Where the app is served: `/`, or a sub-path such as `/energy` for an
+    /// app built with `trunk build --public-url /energy/`.
+    #[arg(long, env = "PELM_APP_PATH", default_value = "/")]
+    pub app_path: String,
+
     /// Origins (scheme://host[:port]) besides the companion's own that may send
     /// state-changing requests. Comma-separated.
     #[arg(long, env = "PELM_ALLOWED_ORIGINS", value_delimiter = ',')]
@@ -141,6 +146,7 @@ impl Config {
             utility_id: None,
             dist: None,
             api_prefix: "/api".to_owned(),
+            app_path: "/".to_owned(),
             allowed_origins: Vec::new(),
             secure_cookies: false,
             token_key: Some(hex::encode(rand::random::<[u8; 32]>())),

@@ -154,7 +154,12 @@ pub fn app(state: AppState) -> Router {
         router = router.nest("/sandbox", pelm_sandbox::app(sandbox.clone()));
     }
     if let Some(dist) = &state.config().dist {
-        router = router.fallback_service(static_files::service(dist, &state.inner.connect_script_url));
+        let app = static_files::service(dist, &state.inner.connect_script_url);
+        match state.config().app_path.trim_end_matches('/') {
+            "" => router = router.fallback_service(app),
+            // Under a sub-path the app's own router sees the rest of the path.
+            path => router = router.nest_service(path, app),
+        }
     }
     router
         .layer(middleware::from_fn(error::with_request_id))

@@ -13,6 +13,16 @@ use tokio::process::{Child, Command};
 /// How long any single wait in a test may take before it fails.
 pub const PATIENCE: Duration = Duration::from_secs(30);
 
+/// The app built for serving under `/energy/` (`trunk build --public-url /energy/`).
+/// `./dev test` builds it and sets PELM_DIST_SUBPATH.
+pub fn subpath_dist_dir() -> PathBuf {
+    let dir = std::env::var_os("PELM_DIST_SUBPATH")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../target/dist-energy")));
+    assert!(dir.join("index.html").is_file(), "no sub-path build at {}: run `./dev test`", dir.display());
+    dir
+}
+
 /// The built app. `./dev test` builds it first and sets PELM_DIST.
 pub fn dist_dir() -> PathBuf {
     let dir = std::env::var_os("PELM_DIST")

@@ -520,3 +520,29 @@ async fn a_utility_without_bill_pdfs_says_so_in_the_row() {
         .is_ok());
     assert_no_csp_violations(&browser).await;
 }
+
+#[tokio::test]
+async fn served_under_a_sub_path_the_links_reloads_and_way_back_stay_under_it() {
+    let demo = spawn_demo(|config| {
+        config.dist = Some(pelm_e2e::subpath_dist_dir());
+        config.app_path = "/energy".to_owned();
+    })
+    .await;
+    let browser = start_browser().await;
+    open_app(&browser, &format!("{}/energy/", demo.url.trim_end_matches('/'))).await;
+    connect_through_the_modal(&browser, "subpath").await;
+    browser.texts(".pe-card", 2).await;
+    let link = browser.find(".pe-card:first-child a.pe-card-button").await.attr("href").await.unwrap().unwrap();
+    assert!(link.starts_with("/energy/accounts/"), "{link}");
+    browser.click(".pe-card:first-child a.pe-card-button").await;
+    browser.find(".pe-chart-frame[data-plot-width]").await;
+    let path = browser.client.current_url().await.unwrap().path().to_owned();
+    assert!(path.starts_with("/energy/accounts/") && path.ends_with("/usage"), "{path}");
+    browser.client.refresh().await.unwrap();
+    watch_csp(&browser).await;
+    browser.find(".pe-chart-frame[data-plot-width]").await;
+    browser.click("a.pe-back").await;
+    browser.texts(".pe-card", 2).await;
+    assert_eq!(browser.client.current_url().await.unwrap().path(), "/energy/");
+    assert_no_csp_violations(&browser).await;
+}
