@@ -546,3 +546,44 @@ async fn served_under_a_sub_path_the_links_reloads_and_way_back_stay_under_it() 
     assert_eq!(browser.client.current_url().await.unwrap().path(), "/energy/");
     assert_no_csp_violations(&browser).await;
 }
+
+/// Presses Tab until the focused element matches `css`; panics after `limit` presses.
+async fn tab_to(browser: &Browser, css: &str, limit: usize) {
+    let check = format!("return document.activeElement && document.activeElement.matches({css:?});");
+    for _ in 0..limit {
+        if browser.client.execute(&check, vec![]).await.unwrap().as_bool() == Some(true) {
+            return;
+        }
+        browser.client.active_element().await.unwrap().send_keys("\u{E004}").await.unwrap();
+    }
+    panic!("Tab never reached {css}");
+}
+
+#[tokio::test]
+async fn the_keyboard_alone_reaches_an_account_zooms_its_chart_and_sorts_its_bills() {
+    let (_demo, browser) = connected_demo("keyboard").await;
+    browser.client.execute("document.activeElement && document.activeElement.blur();", vec![]).await.unwrap();
+    tab_to(&browser, ".pe-card:first-child a.pe-card-button", 20).await;
+    // The focused control is visibly marked.
+    let outline =
+        browser.client.execute("return getComputedStyle(document.activeElement).outlineStyle;", vec![]).await.unwrap();
+    assert_eq!(outline, "solid");
+    browser.client.active_element().await.unwrap().send_keys("\u{E007}").await.unwrap();
+    let frame = browser.find(".pe-chart-frame[data-plot-width]").await;
+    let before = frame.attr("data-from").await.unwrap().unwrap();
+    tab_to(&browser, ".pe-chart-frame", 40).await;
+    browser.client.active_element().await.unwrap().send_keys("+").await.unwrap();
+    let started = std::time::Instant::now();
+    while browser.find(".pe-chart-frame").await.attr("data-from").await.unwrap().unwrap() == before {
+        assert!(started.elapsed() < std::time::Duration::from_secs(10), "+ did not zoom");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    browser.client.execute("window.scrollTo(0, 0); document.activeElement.blur();", vec![]).await.unwrap();
+    tab_to(&browser, "a[data-tab=bills]", 20).await;
+    browser.client.active_element().await.unwrap().send_keys("\u{E007}").await.unwrap();
+    browser.find(".pe-bills-table tbody tr").await;
+    tab_to(&browser, "button[data-sort='Amount due']", 20).await;
+    browser.client.active_element().await.unwrap().send_keys("\u{E007}").await.unwrap();
+    browser.find("th[aria-sort=descending] button[data-sort='Amount due']").await;
+    assert_no_csp_violations(&browser).await;
+}
