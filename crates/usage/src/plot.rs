@@ -255,6 +255,20 @@ mod tests {
     }
 
     #[test]
+    fn hover_finds_the_period_or_the_gap_at_every_edge() {
+        let s = series(&(0..10).filter(|&i| i != 4).map(|i| (i * 3600, i as f64)).collect::<Vec<_>>());
+        let hourly = Series::new(Columns {
+            end: s.columns.start.iter().map(|t| t + 3600).collect(),
+            ..Columns::clone(&s.columns)
+        });
+        assert_eq!(hourly.at(3 * 3600 + 5), Some(3));
+        assert_eq!(hourly.at(4 * 3600 + 5), None, "inside the gap");
+        assert_eq!(hourly.columns.usage[hourly.at(5 * 3600).unwrap()], 5.0);
+        assert_eq!(hourly.at(-1), None);
+        assert_eq!(hourly.at(10 * 3600), None);
+    }
+
+    #[test]
     fn emissions_series_leaves_out_periods_without_them() {
         let mut columns = Columns::clone(&series(&[(0, 1.0), (900, 2.0), (1800, 3.0)]).columns);
         columns.emissions = Some(vec![0.5, f64::NAN, 0.7]);

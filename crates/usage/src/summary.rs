@@ -1,5 +1,5 @@
 //! What the chart says in words and numbers: the summary of a range, the
-//! level "Auto" picks, the interval under the pointer, and the CSV export.
+//! level "Auto" picks, and the CSV export.
 
 use crate::aggregate::{Bin, Level};
 use crate::civil::DAY;
@@ -46,13 +46,6 @@ pub fn auto_level(from: i64, to: i64) -> Level {
         121..=730 => Level::Weekly,
         _ => Level::Monthly,
     }
-}
-
-/// Index of the bin under the pointer at `t`: the one containing it, or
-/// `None` in a gap. A binary search, so hover costs O(log n).
-pub fn bin_at(bins: &[Bin], t: i64) -> Option<usize> {
-    let i = bins.partition_point(|b| b.end <= t);
-    bins.get(i).filter(|b| b.start <= t).map(|_| i)
 }
 
 /// The bins as CSV: start and end in UTC (ISO 8601), usage, and emissions
@@ -124,30 +117,6 @@ mod tests {
         assert_eq!(auto_level(0, 60 * DAY), Level::Daily);
         assert_eq!(auto_level(0, 365 * DAY), Level::Weekly);
         assert_eq!(auto_level(0, 5 * 365 * DAY), Level::Monthly);
-    }
-
-    #[test]
-    fn hover_finds_the_bin_or_the_gap() {
-        let mut values: Vec<f64> = (0..10).map(f64::from).collect();
-        values.truncate(10);
-        let mut columns = hourly(&values);
-        columns = Columns::from_intervals(
-            (0..columns.len())
-                .filter(|&i| i != 4)
-                .map(|i| Interval {
-                    start: columns.start[i],
-                    end: columns.end[i],
-                    usage: columns.usage[i],
-                    ghg_emissions: None,
-                })
-                .collect(),
-        );
-        let bins = aggregate(&columns, Level::Raw, &FixedOffset(0));
-        assert_eq!(bin_at(&bins, 3 * 3600 + 5), Some(3));
-        assert_eq!(bin_at(&bins, 4 * 3600 + 5), None, "inside the gap");
-        assert_eq!(bins[bin_at(&bins, 5 * 3600).unwrap()].usage, 5.0);
-        assert_eq!(bin_at(&bins, -1), None);
-        assert_eq!(bin_at(&bins, 10 * 3600), None);
     }
 
     #[test]
