@@ -46,6 +46,9 @@ pub struct Chart {
     frame: Cell<Option<Frame>>,
     /// Whether the overlay holds a crosshair: clearing a clean one is a wasted pass.
     hovered: Cell<bool>,
+    /// Whether the overlay's backing store matches the last drawing's size.
+    /// Checking reads layout, which a hover must not force on every move.
+    overlay_fitted: Cell<bool>,
 }
 
 fn err(e: impl std::fmt::Display) -> String {
@@ -66,7 +69,7 @@ pub(crate) fn fit(canvas: &HtmlCanvasElement, ratio: f64) -> (f64, f64) {
 
 impl Chart {
     pub fn new(base: HtmlCanvasElement, overlay: HtmlCanvasElement) -> Self {
-        Self { base, overlay, frame: Cell::new(None), hovered: Cell::new(false) }
+        Self { base, overlay, frame: Cell::new(None), hovered: Cell::new(false), overlay_fitted: Cell::new(false) }
     }
 
     /// Draws `view` of `data` in full: axes, usage, and emissions on their own axis.
@@ -77,6 +80,7 @@ impl Chart {
         // second full-size canvas for a chart nobody points at costs the
         // first drawing a large allocation and clear for nothing.
         self.clear_hover();
+        self.overlay_fitted.set(false);
         let px = |v: f64| (v * ratio).round() as u32;
         let backend = Canvas::new(self.base.clone()).ok_or("no 2D canvas")?;
         let batch = backend.batcher();
@@ -241,7 +245,9 @@ impl Chart {
         if x < frame.left || x > frame.left + frame.width {
             return None;
         }
-        fit(&self.overlay, frame.ratio);
+        if !self.overlay_fitted.replace(true) {
+            fit(&self.overlay, frame.ratio);
+        }
         let ctx = context_2d(&self.overlay)?;
         self.hovered.set(true);
         let r = frame.ratio;

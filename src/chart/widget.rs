@@ -1,7 +1,7 @@
 //! The chart as a component: pointer, wheel and keyboard become zoom, pan and
 //! hover; any change of view, data or size is drawn once, on the next frame.
 
-use std::cell::Cell;
+use std::cell::{Cell, OnceCell};
 use std::rc::Rc;
 use std::sync::Arc;
 
@@ -50,20 +50,19 @@ pub fn UsageChart(
     let readout = RwSignal::new(None::<Readout>);
     let selection = RwSignal::new(None::<(f64, f64)>);
     let size = RwSignal::new(0u32);
-    let chart: Rc<Cell<Option<Rc<Chart>>>> = Rc::default();
+    let chart: Rc<OnceCell<Rc<Chart>>> = Rc::default();
     let drag: Rc<Cell<Option<Drag>>> = Rc::default();
     let pending = Rc::new(Cell::new(false));
 
     let chart_of = {
         let chart = chart.clone();
+        // Made once the canvases exist, then the same chart for every event.
         move || {
-            if let Some(existing) = chart.take() {
-                chart.set(Some(existing.clone()));
-                return Some(existing);
+            if let Some(made) = chart.get() {
+                return Some(made.clone());
             }
             let made = Rc::new(Chart::new(base.get_untracked()?, overlay.get_untracked()?));
-            chart.set(Some(made.clone()));
-            Some(made)
+            Some(chart.get_or_init(|| made).clone())
         }
     };
     let theme = move || frame.get_untracked().map(|f| Theme::of(&f)).unwrap_or_default();

@@ -161,7 +161,7 @@ pub fn Usage(account: Account) -> impl IntoView {
                         set_level_param.set(level_from(&value).map(|_| value));
                     }>
                         <option value="auto" selected=move || level_choice.get().is_none()>"Auto"</option>
-                        {[Level::Raw, Level::Hourly, Level::Daily, Level::Weekly, Level::Monthly]
+                        {Level::ALL
                             .into_iter()
                             .map(|l| view! {
                                 <option value=level_name(l) selected=move || level_choice.get() == Some(l)>{level_title(l)}</option>
@@ -191,9 +191,7 @@ pub fn Usage(account: Account) -> impl IntoView {
 }
 
 fn level_from(value: &str) -> Option<Level> {
-    [Level::Raw, Level::Hourly, Level::Daily, Level::Weekly, Level::Monthly]
-        .into_iter()
-        .find(|l| level_name(*l) == value)
+    Level::ALL.into_iter().find(|l| level_name(*l) == value)
 }
 
 fn level_title(level: Level) -> &'static str {

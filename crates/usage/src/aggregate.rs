@@ -72,6 +72,11 @@ pub enum Level {
     Monthly,
 }
 
+impl Level {
+    /// Every level, finest first.
+    pub const ALL: [Level; 5] = [Level::Raw, Level::Hourly, Level::Daily, Level::Weekly, Level::Monthly];
+}
+
 /// The usage of one local hour, day, week or month.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Bin {
