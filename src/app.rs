@@ -8,7 +8,7 @@ use pelm_model::companion::Connection;
 use pelm_model::problem::Problem;
 
 use crate::api;
-use crate::pages::{problem_notice, AccountPage, Accounts, ConnectButton, DataContext, Start, Tab};
+use crate::pages::{problem_notice, AccountPage, Accounts, AccountsContext, ConnectButton, DataContext, Start, Tab};
 
 /// Where the app is served, from the `<base>` Trunk fills in: `""` at the
 /// site's root, `"/energy"` under `--public-url /energy/`.
@@ -102,13 +102,23 @@ fn Home(initial: Connection) -> impl IntoView {
                     <ConnectButton label="Reconnect" action="reconnect" on_connected=reconnected />
                 </div>
             </Show>
-            <Routes fallback=|| view! {
-                <p class="pe-empty">"There is nothing at this address. " <a href=href("/")>"See your accounts"</a></p>
-            }>
-                <Route path=path!("/") view=Accounts />
-                <Route path=path!("/accounts/:id/usage") view=|| view! { <AccountPage tab=Tab::Usage /> } />
-                <Route path=path!("/accounts/:id/bills") view=|| view! { <AccountPage tab=Tab::Bills /> } />
-            </Routes>
+            <ConnectedPages data />
         </Show>
+    }
+}
+
+/// The pages of a connected user. The accounts they share are fetched from
+/// here, so only once connected, and dropped on disconnecting.
+#[component]
+fn ConnectedPages(data: DataContext) -> impl IntoView {
+    provide_context(AccountsContext::new(data));
+    view! {
+        <Routes fallback=|| view! {
+            <p class="pe-empty">"There is nothing at this address. " <a href=href("/")>"See your accounts"</a></p>
+        }>
+            <Route path=path!("/") view=Accounts />
+            <Route path=path!("/accounts/:id/usage") view=|| view! { <AccountPage tab=Tab::Usage /> } />
+            <Route path=path!("/accounts/:id/bills") view=|| view! { <AccountPage tab=Tab::Bills /> } />
+        </Routes>
     }
 }

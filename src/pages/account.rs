@@ -7,8 +7,8 @@ use pelm_model::pelm::Account;
 use pelm_model::problem::Problem;
 
 use crate::app::href;
-use crate::pages::accounts::{accounts_when_ready, urlencode};
-use crate::pages::{loading as loading_view, problem_notice, Bills, DataContext, Skeleton, Usage};
+use crate::pages::accounts::urlencode;
+use crate::pages::{loading as loading_view, problem_notice, AccountsContext, Bills, Skeleton, Usage};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Tab {
@@ -20,14 +20,7 @@ pub enum Tab {
 pub fn AccountPage(tab: Tab) -> impl IntoView {
     let params = use_params_map();
     let id = Memo::new(move |_| params.read().get("id").unwrap_or_default());
-    let data = use_context::<DataContext>();
-    let waiting = RwSignal::new(None::<String>);
-    let accounts = LocalResource::new(move || {
-        if let Some(data) = data {
-            data.version.track();
-        }
-        accounts_when_ready(waiting, data)
-    });
+    let AccountsContext { accounts, waiting } = expect_context();
     let link = move |to: &str| href(&format!("/accounts/{}/{to}", urlencode(&id.get())));
     let current = move |this: Tab| if this == tab { "page" } else { "false" };
     let loading = move || waiting.get().unwrap_or_else(|| "Loading your account…".to_owned());

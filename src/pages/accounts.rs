@@ -14,7 +14,7 @@ use crate::api;
 use crate::app::href;
 use crate::chart::{local_zone, Sparkline};
 use crate::pages::usage::{meter_name, unit_of};
-use crate::pages::{loading as loading_view, problem_notice, DataContext, Skeleton};
+use crate::pages::{loading as loading_view, problem_notice, AccountsContext, DataContext, Skeleton};
 use crate::timer::sleep;
 
 const MISSING: &str = "—";
@@ -124,17 +124,10 @@ fn account_card(account: Account, utility: Option<String>) -> impl IntoView {
 
 #[component]
 pub fn Accounts() -> impl IntoView {
-    let waiting = RwSignal::new(None::<String>);
+    let AccountsContext { accounts, waiting } = expect_context();
     let data = use_context::<DataContext>();
     let utility = Signal::derive(move || data.and_then(|d| d.utility.get()));
     let navigate = use_navigate();
-    let accounts = LocalResource::new(move || {
-        // A new version (after reconnecting) fetches again.
-        if let Some(data) = data {
-            data.version.track();
-        }
-        accounts_when_ready(waiting, data)
-    });
     let loading = move || waiting.get().unwrap_or_else(|| "Loading your accounts…".to_owned());
     view! {
         <section class="pe-accounts" aria-labelledby="pe-accounts-title">

@@ -25,6 +25,28 @@ pub struct DataContext {
 }
 
 use leptos::prelude::*;
+use pelm_model::pelm::Account;
+use pelm_model::problem::Problem;
+
+/// The connected user's accounts, fetched once for every page that shows
+/// them (the list, and each account's usage and bills), and again only after
+/// reconnecting. `waiting` holds what to say while Pelm is still collecting.
+#[derive(Clone, Copy)]
+pub struct AccountsContext {
+    pub accounts: LocalResource<Result<Vec<Account>, Problem>>,
+    pub waiting: RwSignal<Option<String>>,
+}
+
+impl AccountsContext {
+    pub fn new(data: DataContext) -> Self {
+        let waiting = RwSignal::new(None::<String>);
+        let accounts = LocalResource::new(move || {
+            data.version.track();
+            accounts::accounts_when_ready(waiting, Some(data))
+        });
+        Self { accounts, waiting }
+    }
+}
 
 /// What an `ErrorBoundary` shows: the first error's message, never raw data.
 pub fn problem_notice(errors: ArcRwSignal<Errors>) -> impl IntoView {
