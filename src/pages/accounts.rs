@@ -31,7 +31,7 @@ pub(crate) async fn accounts_when_ready(
     let mut pause = FIRST_POLL;
     loop {
         match api::accounts().await {
-            Err(problem) if problem.recovery == Recovery::WaitForData => {
+            Err(problem) if problem.recovery() == Recovery::WaitForData => {
                 // A disposed signal means the view is gone: stop polling.
                 if waiting.try_set(Some(problem.message)).is_some() {
                     return Err(Problem::network());
@@ -42,7 +42,7 @@ pub(crate) async fn accounts_when_ready(
             result => {
                 waiting.try_set(None);
                 if let (Err(problem), Some(data)) = (&result, data) {
-                    if problem.recovery == Recovery::Reconnect {
+                    if problem.recovery() == Recovery::Reconnect {
                         data.reconnect_needed.try_set(true);
                     }
                 }

@@ -6,9 +6,13 @@
 //! because Pelm's responses have grown fields over time and a site's companion
 //! may pass through older shapes. [`bills`] reads both bill shapes Pelm has
 //! used; [`civil`] is the calendar maths they and the charts share.
+//! [`problem`] reads every error body the app can meet, [`messages`] holds
+//! what the user is told about each, and [`retry`] when to ask again.
 
 pub mod bills;
 pub mod civil;
 pub mod companion;
+pub mod messages;
 pub mod pelm;
 pub mod problem;
+pub mod retry;

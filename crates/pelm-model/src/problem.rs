@@ -1,34 +1,214 @@
-//! Turning any failed or odd response into one typed error the app can show
-//! and act on. Pure, so it is tested natively.
+//! Turning any failed or odd answer into one typed error the app can show
+//! and act on: Pelm's `{"error_code"}` bodies, a `ResponseStatus` object,
+//! Billwerk-style flat bodies, RFC 9457 problem details, plain text, proxy
+//! HTML pages, empty bodies, broken JSON and transport failures. Pure, so
+//! it is tested natively and fuzzed.
 
 use std::fmt;
+use std::sync::OnceLock;
+use std::time::Duration;
 
-use serde::Deserialize;
+use serde_json::{Map, Value};
 
-/// What the app should do about an error.
+use crate::bills::parse_rfc1123;
+use crate::messages::{Message, Messages};
+
+/// What went wrong, as far as the user and the app's next step care.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Kind {
+    /// The access token is gone or refused: connect again.
+    Reconnect,
+    /// Pelm is still collecting the data after a connect: poll.
+    WaitForData,
+    /// A server fault that may pass.
+    Transient,
+    RateLimited,
+    /// The site's plan ran out of calls: not the user's doing.
+    Quota,
+    Forbidden,
+    /// The utility does not offer this (yet).
+    Unsupported,
+    /// The request had a bad value, often in a named field.
+    Invalid,
+    NotFound,
+    /// Linking the utility account failed (MFA, too many logins).
+    Connect,
+    /// The site's own sign-in is missing.
+    SignIn,
+    Network,
+    Timeout,
+    /// An answer that is not what was asked for: broken, empty or a web page.
+    Unreadable,
+    /// The app itself stopped the request, e.g. the user left the page.
+    Cancelled,
+    Other,
+}
+
+impl Kind {
+    pub const ALL: [Kind; 16] = [
+        Kind::Reconnect,
+        Kind::WaitForData,
+        Kind::Transient,
+        Kind::RateLimited,
+        Kind::Quota,
+        Kind::Forbidden,
+        Kind::Unsupported,
+        Kind::Invalid,
+        Kind::NotFound,
+        Kind::Connect,
+        Kind::SignIn,
+        Kind::Network,
+        Kind::Timeout,
+        Kind::Unreadable,
+        Kind::Cancelled,
+        Kind::Other,
+    ];
+
+    /// Its name in message overrides (`kind:quota`) and in `data-kind`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::Reconnect => "reconnect",
+            Kind::WaitForData => "wait_for_data",
+            Kind::Transient => "transient",
+            Kind::RateLimited => "rate_limited",
+            Kind::Quota => "quota",
+            Kind::Forbidden => "forbidden",
+            Kind::Unsupported => "unsupported",
+            Kind::Invalid => "invalid",
+            Kind::NotFound => "not_found",
+            Kind::Connect => "connect",
+            Kind::SignIn => "sign_in",
+            Kind::Network => "network",
+            Kind::Timeout => "timeout",
+            Kind::Unreadable => "unreadable",
+            Kind::Cancelled => "cancelled",
+            Kind::Other => "other",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Kind> {
+        let name = normalize_code(name);
+        Kind::ALL.into_iter().find(|k| k.name() == name)
+    }
+
+    pub fn recovery(self) -> Recovery {
+        match self {
+            Kind::Reconnect => Recovery::Reconnect,
+            Kind::WaitForData => Recovery::WaitForData,
+            Kind::Transient | Kind::RateLimited | Kind::Network | Kind::Timeout | Kind::Unreadable => Recovery::Retry,
+            _ => Recovery::None,
+        }
+    }
+
+    /// Whether a "Try again" button makes sense once automatic recovery is
+    /// over: not where trying again cannot change the answer.
+    pub fn can_try_again(self) -> bool {
+        !matches!(self, Kind::Reconnect | Kind::Forbidden | Kind::Unsupported | Kind::SignIn | Kind::NotFound)
+    }
+
+    /// The kind an HTTP status implies when the body names no code we know.
+    pub fn from_status(status: u16) -> Kind {
+        match status {
+            0 => Kind::Network,
+            400 | 413 | 422 => Kind::Invalid,
+            401 => Kind::Reconnect,
+            402 => Kind::Quota,
+            403 => Kind::Forbidden,
+            404 | 410 => Kind::NotFound,
+            408 | 504 => Kind::Timeout,
+            429 => Kind::RateLimited,
+            500..=599 => Kind::Transient,
+            _ => Kind::Other,
+        }
+    }
+}
+
+/// What the app does about an error without being asked.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Recovery {
-    /// The user must connect (again): no token, or Pelm rejected it.
+    /// Offer to connect again.
     Reconnect,
-    /// Data is still being collected after connecting: poll.
+    /// Ask again with a growing pause until the data is there.
     WaitForData,
-    /// Worth trying again: the network, a gateway, or a 5xx.
+    /// Retry with backoff, a few times.
     Retry,
-    /// Nothing the user can do here but read the message.
+    /// Show the message and leave the next step to the user.
     None,
+}
+
+/// The form the answer came in, for the support details.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shape {
+    /// `{"error_code", "message"}`.
+    Pelm,
+    /// `{"ResponseStatus": {"ErrorCode", "Message", "Errors"}}`, or that object alone.
+    ResponseStatus,
+    /// `{"code", "error", "http_status", "request-id", "transaction_error", ...}`.
+    Billwerk,
+    /// RFC 9457 `application/problem+json`.
+    ProblemDetails,
+    /// Some other JSON object.
+    Json,
+    Text,
+    Html,
+    Empty,
+    InvalidJson,
+    /// Valid JSON, but not the data asked for.
+    WrongShape,
+    /// No answer at all.
+    NoAnswer,
+}
+
+impl Shape {
+    pub fn describe(self) -> &'static str {
+        match self {
+            Shape::Pelm => "Pelm error",
+            Shape::ResponseStatus => "ResponseStatus error",
+            Shape::Billwerk => "error object with a numeric code",
+            Shape::ProblemDetails => "problem details (RFC 9457)",
+            Shape::Json => "JSON error",
+            Shape::Text => "plain text",
+            Shape::Html => "a web page (HTML)",
+            Shape::Empty => "empty",
+            Shape::InvalidJson => "broken JSON",
+            Shape::WrongShape => "JSON of an unexpected form",
+            Shape::NoAnswer => "none",
+        }
+    }
+}
+
+/// A request field the server found fault with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldError {
+    pub field: String,
+    pub code: Option<String>,
+    /// The server's words about it, when they are readable text.
+    pub message: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Problem {
-    /// The error code as the server sent it, when it sent one.
+    pub kind: Kind,
+    /// The code as the server sent it: kept and shown even when unknown.
     pub code: Option<String>,
-    /// A sentence for the user.
+    /// What happened, in plain language.
     pub message: String,
+    /// What the user can do.
+    pub next_step: String,
+    /// False when the code had no words of its own and the kind's were used;
+    /// the server's own words ([`Problem::said`]) are then shown too.
+    pub specific: bool,
+    /// The server's own message, when it is readable text.
+    pub said: Option<String>,
     pub status: Option<u16>,
     pub request_id: Option<String>,
-    /// The request field at fault, for validation errors.
-    pub field: Option<String>,
-    pub recovery: Recovery,
+    pub path: Option<String>,
+    pub time: Option<String>,
+    pub fields: Vec<FieldError>,
+    pub retry_after: Option<Duration>,
+    pub shape: Shape,
+    /// How many times the request was made before giving up.
+    pub attempts: u32,
 }
 
 impl fmt::Display for Problem {
@@ -39,127 +219,359 @@ impl fmt::Display for Problem {
 
 impl std::error::Error for Problem {}
 
-#[derive(Deserialize)]
-struct CodedBody {
-    error_code: String,
-    #[serde(default)]
-    message: Option<String>,
-    #[serde(default, alias = "request-id")]
-    request_id: Option<String>,
-    #[serde(default)]
-    field: Option<String>,
+/// One HTTP answer, as the decoder needs it. `now` (Unix seconds) turns a
+/// dated `Retry-After` into a wait.
+#[derive(Debug, Clone, Copy)]
+pub struct Answer<'a> {
+    pub status: u16,
+    pub headers: &'a [(&'a str, &'a str)],
+    pub body: &'a str,
+    pub now: i64,
 }
 
-/// A plain-language message for the codes Pelm and the companion send.
-fn known_message(code: &str) -> Option<&'static str> {
-    Some(match code {
-        "token_invalid" | "credentials_invalid" => "Your utility account needs to be connected again.",
-        "data_unavailable" => "Your utility is sending your data; this usually takes up to 15 minutes.",
-        "permission_denied" => "You don't have access to this data.",
-        "quota_reached" => "The data service is busy for now. This is not something you did; try again later.",
-        "utility_unavailable" => "We can't connect to this utility yet.",
-        "feature_unavailable" => "Your utility doesn't provide this yet.",
-        "internal_error" => "Something went wrong on our side. Try again in a moment.",
-        _ => return None,
+impl Answer<'_> {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| *v)
+    }
+}
+
+/// Codes compared whatever their case and separators: `FORBIDDEN`,
+/// `forbidden`, `tokenInvalid` and `token-invalid` are the same code.
+pub fn normalize_code(code: &str) -> String {
+    let mut out = String::with_capacity(code.len());
+    let mut after_lower = false;
+    for c in code.trim().chars() {
+        if c.is_alphanumeric() {
+            if c.is_uppercase() && after_lower {
+                out.push('_');
+            }
+            after_lower = c.is_lowercase() || c.is_numeric();
+            out.extend(c.to_lowercase());
+        } else {
+            if !out.is_empty() && !out.ends_with('_') {
+                out.push('_');
+            }
+            after_lower = false;
+        }
+    }
+    while out.ends_with('_') {
+        out.pop();
+    }
+    out
+}
+
+/// A JSON key reduced to its letters and digits, so `ErrorCode`,
+/// `error_code` and `request-id`/`request_id` each match.
+fn squash(key: &str) -> String {
+    key.chars().filter(char::is_ascii_alphanumeric).map(|c| c.to_ascii_lowercase()).collect()
+}
+
+fn get<'v>(object: &'v Map<String, Value>, names: &[&str]) -> Option<&'v Value> {
+    names.iter().find_map(|name| object.iter().find(|(k, _)| squash(k) == *name).map(|(_, v)| v))
+}
+
+fn text_of<'v>(object: &'v Map<String, Value>, names: &[&str]) -> Option<&'v str> {
+    names.iter().find_map(|name| get(object, &[name]).and_then(Value::as_str).filter(|s| !s.trim().is_empty()))
+}
+
+/// A code, whether sent as a string or (Billwerk) a number.
+fn code_of(value: &Value) -> Option<String> {
+    match value {
+        Value::String(s) if !s.trim().is_empty() => Some(clip(s.trim(), 100)),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+/// `invalid_grant`, `FORBIDDEN`: a word a program wrote, not a sentence.
+fn looks_like_code(text: &str) -> bool {
+    !text.is_empty()
+        && text.len() <= 64
+        && text.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
+        && text.chars().any(|c| c.is_ascii_alphabetic())
+}
+
+fn clip(text: &str, chars: usize) -> String {
+    let mut clipped: String = text.chars().filter(|c| !c.is_control()).take(chars).collect();
+    if text.chars().count() > chars {
+        clipped.push('…');
+    }
+    clipped
+}
+
+/// Text fit to show: one line, not markup or JSON, not too long.
+fn readable(text: &str) -> Option<String> {
+    let text: String = text.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
+    let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    let lower = text.to_ascii_lowercase();
+    let markup = text.starts_with('<') || lower.contains("<html") || lower.contains("<body") || lower.contains("</");
+    let data = text.starts_with('{') || text.starts_with('[');
+    (!text.is_empty() && !markup && !data).then(|| clip(&text, 300))
+}
+
+/// `Retry-After` as seconds or an HTTP date.
+pub fn parse_retry_after(value: &str, now: i64) -> Option<Duration> {
+    let value = value.trim();
+    if let Ok(seconds) = value.parse::<u64>() {
+        return Some(Duration::from_secs(seconds));
+    }
+    parse_rfc1123(value).map(|at| Duration::from_secs(u64::try_from(at.saturating_sub(now)).unwrap_or(0)))
+}
+
+/// What a body says, before the kind and the words are chosen.
+#[derive(Default)]
+struct Said {
+    shape: Option<Shape>,
+    codes: Vec<String>,
+    said: Option<String>,
+    request_id: Option<String>,
+    path: Option<String>,
+    time: Option<String>,
+    fields: Vec<FieldError>,
+    status: Option<u16>,
+}
+
+fn read_body(body: &str, content_type: Option<&str>) -> Said {
+    let trimmed = body.trim();
+    if trimmed.is_empty() {
+        return Said { shape: Some(Shape::Empty), ..Said::default() };
+    }
+    match serde_json::from_str::<Value>(trimmed) {
+        Ok(Value::Object(object)) => read_object(&object, content_type),
+        Ok(Value::String(text)) => Said { shape: Some(Shape::Text), said: readable(&text), ..Said::default() },
+        Ok(_) => Said { shape: Some(Shape::Json), ..Said::default() },
+        Err(_) if trimmed.starts_with('<') => Said { shape: Some(Shape::Html), ..Said::default() },
+        Err(_) if trimmed.starts_with('{') || trimmed.starts_with('[') => {
+            Said { shape: Some(Shape::InvalidJson), ..Said::default() }
+        }
+        Err(_) => Said { shape: Some(Shape::Text), said: trimmed.lines().next().and_then(readable), ..Said::default() },
+    }
+}
+
+fn read_object(outer: &Map<String, Value>, content_type: Option<&str>) -> Said {
+    let (shape, root) = match (get(outer, &["responsestatus"]), get(outer, &["error"])) {
+        (Some(Value::Object(inner)), _) => (Shape::ResponseStatus, inner),
+        (_, Some(Value::Object(inner))) => (Shape::Json, inner),
+        _ => (shape_of(outer, content_type), outer),
+    };
+    let mut codes = Vec::new();
+    let error = text_of(root, &["error"]);
+    for value in [get(root, &["errorcode"]), get(root, &["code"])].into_iter().flatten() {
+        codes.extend(code_of(value));
+    }
+    codes.extend(error.filter(|e| looks_like_code(e.trim())).map(|e| e.trim().to_owned()));
+    codes.extend(text_of(root, &["transactionerror"]).map(|t| clip(t.trim(), 100)));
+    if shape == Shape::ProblemDetails {
+        let last_segment = text_of(root, &["type"]).and_then(|t| t.trim_end_matches('/').rsplit('/').next());
+        codes.extend(last_segment.filter(|s| looks_like_code(s)).map(str::to_owned));
+    }
+    let said = ["message", "detail", "errormessage", "errordescription"]
+        .iter()
+        .find_map(|name| text_of(root, &[name]))
+        .or(error.filter(|e| !looks_like_code(e.trim())))
+        .or_else(|| text_of(root, &["title"]))
+        .and_then(readable);
+    let mut fields = Vec::new();
+    if let Some(Value::Array(items)) = get(root, &["errors", "invalidparams", "fielderrors"]) {
+        fields.extend(items.iter().filter_map(Value::as_object).filter_map(field_error));
+    }
+    if let Some(name) = text_of(root, &["field", "fieldname", "param", "parameter"]) {
+        fields.push(FieldError { field: clip(name, 100), code: codes.first().cloned(), message: said.clone() });
+    }
+    if codes.is_empty() {
+        codes.extend(fields.iter().find_map(|f| f.code.clone()));
+    }
+    let either = |names: &[&str]| text_of(root, names).or_else(|| text_of(outer, names)).map(|t| clip(t.trim(), 200));
+    let status = get(root, &["httpstatus", "status"])
+        .or_else(|| get(outer, &["httpstatus", "status"]))
+        .and_then(Value::as_u64)
+        .and_then(|s| u16::try_from(s).ok());
+    Said {
+        shape: Some(shape),
+        codes,
+        said,
+        request_id: either(&["requestid", "traceid", "correlationid"]),
+        path: either(&["path", "instance"]),
+        time: either(&["timestamp", "time"]),
+        fields,
+        status,
+    }
+}
+
+fn shape_of(object: &Map<String, Value>, content_type: Option<&str>) -> Shape {
+    let has = |key: &str| object.contains_key(key);
+    if has("error_code") {
+        Shape::Pelm
+    } else if has("ErrorCode") {
+        Shape::ResponseStatus
+    } else if content_type.is_some_and(|t| t.to_ascii_lowercase().contains("problem+json"))
+        || ((has("type") || has("title")) && (has("status") || has("detail")))
+    {
+        Shape::ProblemDetails
+    } else if has("http_status") || has("transaction_error") || has("request-id") {
+        Shape::Billwerk
+    } else {
+        Shape::Json
+    }
+}
+
+fn field_error(item: &Map<String, Value>) -> Option<FieldError> {
+    let name = text_of(item, &["fieldname", "field", "name", "param", "parameter", "pointer"])?;
+    // A JSON pointer (`/start_date`) names the field in its last segment.
+    let name = name.rsplit('/').next().unwrap_or(name);
+    Some(FieldError {
+        field: clip(name, 100),
+        code: get(item, &["errorcode", "code"]).and_then(code_of),
+        message: text_of(item, &["message", "reason", "detail"]).and_then(readable),
     })
 }
 
-fn recovery(status: Option<u16>, code: Option<&str>) -> Recovery {
-    match (code, status) {
-        (Some("token_invalid" | "credentials_invalid"), _) | (None, Some(401)) => Recovery::Reconnect,
-        (Some("data_unavailable"), _) => Recovery::WaitForData,
-        (Some("internal_error"), _) | (_, Some(429 | 500..=599)) | (_, None) => Recovery::Retry,
-        _ => Recovery::None,
+/// Turns answers into [`Problem`]s in the words of one [`Messages`] table.
+#[derive(Debug, Clone, Default)]
+pub struct Decoder {
+    messages: Messages,
+}
+
+impl Decoder {
+    pub fn new(messages: Messages) -> Self {
+        Self { messages }
+    }
+
+    /// The default words, for callers without a site's table.
+    pub fn standard() -> &'static Decoder {
+        static STANDARD: OnceLock<Decoder> = OnceLock::new();
+        STANDARD.get_or_init(Decoder::default)
+    }
+
+    fn words(&self, kind: Kind, codes: &[String]) -> (Kind, Message, bool) {
+        match codes.iter().find_map(|code| self.messages.code(code)) {
+            Some((kind, words)) => (kind, words.clone(), true),
+            None => (kind, self.messages.kind(kind).clone(), false),
+        }
+    }
+
+    fn build(&self, kind: Kind, said: Said, status: Option<u16>) -> Problem {
+        let kind = said.codes.iter().find_map(|c| self.messages.kind_of(c)).unwrap_or(kind);
+        let (kind, words, specific) = self.words(kind, &said.codes);
+        Problem {
+            kind,
+            code: said.codes.first().cloned(),
+            message: words.message,
+            next_step: words.next_step,
+            specific,
+            said: said.said,
+            status,
+            request_id: said.request_id,
+            path: said.path,
+            time: said.time,
+            fields: said.fields,
+            retry_after: None,
+            shape: said.shape.unwrap_or(Shape::NoAnswer),
+            attempts: 1,
+        }
+    }
+
+    fn with_headers(mut problem: Problem, answer: &Answer) -> Problem {
+        problem.retry_after = answer.header("retry-after").and_then(|v| parse_retry_after(v, answer.now));
+        if problem.request_id.is_none() {
+            problem.request_id = answer.header("x-request-id").map(|id| clip(id.trim(), 200));
+        }
+        problem
+    }
+
+    /// A status outside 2xx, whatever its body.
+    pub fn failure(&self, answer: &Answer) -> Problem {
+        let said = read_body(answer.body, answer.header("content-type"));
+        let problem = self.build(Kind::from_status(answer.status), said, Some(answer.status));
+        Self::with_headers(problem, answer)
+    }
+
+    /// A 2xx whose body is not the data asked for. An error body sent with a
+    /// 2xx (some gateways do) is read as the error it is.
+    pub fn unexpected_success(&self, answer: &Answer) -> Problem {
+        let mut said = read_body(answer.body, answer.header("content-type"));
+        let kind = match said.status.filter(|s| !(200..300).contains(s)) {
+            Some(status) if !said.codes.is_empty() => Kind::from_status(status),
+            _ => Kind::Unreadable,
+        };
+        if said.codes.is_empty() && matches!(said.shape, Some(Shape::Json | Shape::Pelm | Shape::ProblemDetails)) {
+            said.shape = Some(Shape::WrongShape);
+        }
+        let problem = self.build(kind, said, Some(answer.status));
+        Self::with_headers(problem, answer)
+    }
+
+    /// No answer: the network failed, it took too long, or the app stopped it.
+    pub fn no_answer(&self, kind: Kind) -> Problem {
+        self.build(kind, Said::default(), None)
+    }
+
+    /// A code that came without an HTTP answer, such as Connect's exit;
+    /// `fallback` is its kind when the code is not known.
+    pub fn from_code(&self, code: &str, said: Option<&str>, fallback: Kind) -> Problem {
+        let said = Said {
+            codes: vec![clip(code.trim(), 100)],
+            said: said.and_then(readable),
+            shape: Some(Shape::NoAnswer),
+            ..Said::default()
+        };
+        self.build(fallback, said, None)
     }
 }
 
 impl Problem {
-    fn new(status: Option<u16>, code: Option<String>, message: String) -> Self {
-        let recovery = recovery(status, code.as_deref());
-        Self { code, message, status, request_id: None, field: None, recovery }
+    pub fn recovery(&self) -> Recovery {
+        self.kind.recovery()
     }
 
-    /// The request never got an answer.
-    pub fn network() -> Self {
-        Self::new(None, None, "We couldn't reach the server. Check your connection and try again.".to_owned())
-    }
-
-    /// A successful status whose body is not what the app expects.
-    pub fn unexpected_body(status: u16) -> Self {
-        let mut problem = Self::new(
-            Some(status),
-            None,
-            "The server sent an answer we couldn't read. Try again in a moment.".to_owned(),
-        );
-        problem.recovery = Recovery::Retry;
-        problem
-    }
-
-    /// Decodes a failed response (`status` outside 2xx).
+    /// A failed response in the standard words.
     pub fn from_response(status: u16, body: &str) -> Self {
-        if let Ok(coded) = serde_json::from_str::<CodedBody>(body) {
-            let message = known_message(&coded.error_code)
-                .map(str::to_owned)
-                .or(coded.message.filter(|m| !m.trim().is_empty()))
-                .unwrap_or_else(|| format!("The server reported an error ({}).", coded.error_code));
-            let mut problem = Self::new(Some(status), Some(coded.error_code), message);
-            problem.request_id = coded.request_id;
-            problem.field = coded.field;
-            return problem;
+        Decoder::standard().failure(&Answer { status, headers: &[], body, now: 0 })
+    }
+
+    pub fn network() -> Self {
+        Decoder::standard().no_answer(Kind::Network)
+    }
+
+    pub fn unexpected_body(status: u16) -> Self {
+        Decoder::standard().unexpected_success(&Answer { status, headers: &[], body: "", now: 0 })
+    }
+
+    /// The first field error on one of `names`, matched like codes are.
+    pub fn field_error(&self, names: &[&str]) -> Option<&FieldError> {
+        let names: Vec<String> = names.iter().map(|n| normalize_code(n)).collect();
+        self.fields.iter().find(|f| names.contains(&normalize_code(&f.field)))
+    }
+
+    /// What support needs, as label and value, for the details section.
+    pub fn details(&self) -> Vec<(&'static str, String)> {
+        let mut rows = Vec::new();
+        let mut add = |label, value: Option<String>| rows.extend(value.map(|v| (label, v)));
+        add("Code", self.code.clone());
+        add("HTTP status", self.status.map(|s| s.to_string()));
+        add("Request id", self.request_id.clone());
+        add("Path", self.path.clone());
+        add("Time", self.time.clone());
+        for field in &self.fields {
+            let about = [field.code.as_deref(), field.message.as_deref()].into_iter().flatten().collect::<Vec<_>>();
+            let value = match about.is_empty() {
+                true => field.field.clone(),
+                false => format!("{} ({})", field.field, about.join(": ")),
+            };
+            add("Field", Some(value));
         }
-        let trimmed = body.trim_start();
-        let message = if trimmed.is_empty() {
-            format!("The server gave an empty answer (HTTP {status}). Try again in a moment.")
-        } else if trimmed.starts_with('<') {
-            format!("The server answered with an error page instead of data (HTTP {status}). Try again in a moment.")
-        } else {
-            format!("The server reported an error (HTTP {status}). Try again in a moment.")
-        };
-        Self::new(Some(status), None, message)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn pelm_body_gets_a_plain_message_and_its_recovery() {
-        let p = Problem::from_response(
-            400,
-            r#"{"error_code":"data_unavailable","message":"Data is unavailable for the user","request_id":"r-1"}"#,
-        );
-        assert_eq!(p.code.as_deref(), Some("data_unavailable"));
-        assert_eq!(p.recovery, Recovery::WaitForData);
-        assert_eq!(p.request_id.as_deref(), Some("r-1"));
-        assert!(p.message.contains("15 minutes"));
+        add("Server said", self.said.clone());
+        add("Answer", (self.shape != Shape::NoAnswer).then(|| self.shape.describe().to_owned()));
+        add("Attempts", (self.attempts > 1).then(|| self.attempts.to_string()));
+        rows
     }
 
-    #[test]
-    fn unknown_codes_are_kept_with_the_servers_message() {
-        let p = Problem::from_response(409, r#"{"error_code":"brand_new_code","message":"Try the other door."}"#);
-        assert_eq!(p.code.as_deref(), Some("brand_new_code"));
-        assert_eq!(p.message, "Try the other door.");
-        assert_eq!(p.recovery, Recovery::None);
-    }
-
-    #[test]
-    fn html_from_a_proxy_is_never_shown_raw() {
-        let p = Problem::from_response(502, "<html><body><h1>502 Bad Gateway</h1></body></html>");
-        assert!(!p.message.contains('<'));
-        assert!(p.message.contains("502"));
-        assert_eq!(p.recovery, Recovery::Retry);
-    }
-
-    #[test]
-    fn empty_body_and_bare_401_are_understood() {
-        assert!(Problem::from_response(503, "").message.contains("empty answer"));
-        assert_eq!(Problem::from_response(401, "").recovery, Recovery::Reconnect);
-    }
-
-    #[test]
-    fn hyphenated_request_id_is_read() {
-        let p = Problem::from_response(500, r#"{"error_code":"internal_error","request-id":"abc"}"#);
-        assert_eq!(p.request_id.as_deref(), Some("abc"));
+    /// The details as text to paste into a support message.
+    pub fn details_text(&self) -> String {
+        let mut text = format!("{}\n", self.message);
+        for (label, value) in self.details() {
+            text.push_str(&format!("{label}: {value}\n"));
+        }
+        text
     }
 }
