@@ -1,95 +1,286 @@
 //! All HTTP to the companion. Every call ends in the data or a [`Problem`],
-//! whatever the companion (or a proxy in front of it) answered.
+//! whatever the companion (or a proxy in front of it) answered. The data a
+//! view shows goes through its [`Calls`], which recover by themselves where
+//! they can; posts are made once, on the user's word.
 
-use gloo_net::http::{Request, RequestBuilder, Response};
+use std::future::Future;
+
+use gloo_net::http::{Request, RequestBuilder};
+use leptos::prelude::*;
 use pelm_model::bills::{decode_bills, BillRow};
 use pelm_model::companion::{AuthorizationRequest, ConnectTokenGrant, Connection};
+use pelm_model::messages::Messages;
 use pelm_model::pelm::{Account, Intervals, MeterType};
-use pelm_model::problem::Problem;
+use pelm_model::problem::{Answer, Decoder, Kind, Problem, Recovery};
+use pelm_model::retry::RetryPolicy;
 use serde::de::DeserializeOwned;
+use web_sys::{AbortController, AbortSignal};
+
+use crate::pages::DataContext;
+use crate::timer::sleep;
 
 /// Where the companion's API lives, relative to the page.
 const API: &str = "/api";
+/// A request without an answer by then is given up, and may be retried.
+const TIMEOUT_MS: u32 = 30_000;
+/// The element a site may put in its page with its own words for errors.
+const SITE_MESSAGES_ID: &str = "pelm-messages";
+
+thread_local! {
+    static DECODER: Decoder = Decoder::new(site_messages());
+}
+
+/// The standard messages, with the site's over them when its page has
+/// `<script type="application/json" id="pelm-messages">{...}</script>`.
+fn site_messages() -> Messages {
+    let overrides = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.get_element_by_id(SITE_MESSAGES_ID))
+        .and_then(|e| e.text_content());
+    let Some(json) = overrides else { return Messages::default() };
+    Messages::default().with_overrides(&json).unwrap_or_else(|err| {
+        web_sys::console::warn_1(&format!("#{SITE_MESSAGES_ID} ignored: {err}").into());
+        Messages::default()
+    })
+}
+
+fn decoder<R>(read: impl FnOnce(&Decoder) -> R) -> R {
+    DECODER.with(read)
+}
+
+/// A code that came without an HTTP answer, such as Connect's exit, in the
+/// same words as every other error.
+pub fn problem_from_code(code: &str, said: Option<&str>, fallback: Kind) -> Problem {
+    decoder(|d| d.from_code(code, said, fallback))
+}
 
 fn url(path: &str) -> String {
     format!("{API}/{path}")
 }
 
-async fn read<T: DeserializeOwned>(sent: Result<Response, gloo_net::Error>) -> Result<T, Problem> {
-    let response = sent.map_err(|_| Problem::network())?;
+/// Where and when, for the support details, unless the server said.
+fn stamped(mut problem: Problem, path: &str) -> Problem {
+    let path = url(path.split('?').next().unwrap_or(path));
+    problem.path.get_or_insert(path);
+    problem.time.get_or_insert_with(|| String::from(js_sys::Date::new_0().to_iso_string()));
+    problem
+}
+
+fn no_answer(err: gloo_net::Error) -> Problem {
+    let kind = match &err {
+        gloo_net::Error::JsError(e) if e.name == "TimeoutError" => Kind::Timeout,
+        gloo_net::Error::JsError(e) if e.name == "AbortError" => Kind::Cancelled,
+        _ => Kind::Network,
+    };
+    decoder(|d| d.no_answer(kind))
+}
+
+/// What came back, read in full.
+struct Reply {
+    status: u16,
+    headers: Vec<(&'static str, String)>,
+    body: String,
+}
+
+/// `request` given up after the timeout, or when `view` is aborted.
+fn with_signal(request: RequestBuilder, view: Option<&AbortSignal>) -> RequestBuilder {
+    let timeout = AbortSignal::timeout_with_u32(TIMEOUT_MS);
+    let signal = match view {
+        Some(view) => AbortSignal::any(&js_sys::Array::of2(view, &timeout)),
+        None => timeout,
+    };
+    request.abort_signal(Some(&signal))
+}
+
+async fn send(request: Result<Request, gloo_net::Error>, path: &str) -> Result<gloo_net::http::Response, Problem> {
+    let request = request.map_err(|err| stamped(no_answer(err), path))?;
+    request.send().await.map_err(|err| stamped(no_answer(err), path))
+}
+
+async fn read(response: gloo_net::http::Response, path: &str) -> Result<Reply, Problem> {
+    let headers = ["content-type", "retry-after", "x-request-id"]
+        .into_iter()
+        .filter_map(|name| response.headers().get(name).map(|value| (name, value)))
+        .collect();
     let status = response.status();
-    let body = response.text().await.map_err(|_| Problem::network())?;
-    if !(200..300).contains(&status) {
-        return Err(Problem::from_response(status, &body));
+    let body = response.text().await.map_err(|err| stamped(no_answer(err), path))?;
+    Ok(Reply { status, headers, body })
+}
+
+impl Reply {
+    /// The data `parse` finds in a 2xx, or the problem this answer is.
+    fn decode<T>(self, path: &str, parse: impl FnOnce(&str) -> Option<T>) -> Result<T, Problem> {
+        let headers: Vec<(&str, &str)> = self.headers.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let now = (js_sys::Date::now() / 1000.0) as i64;
+        let answer = Answer { status: self.status, headers: &headers, body: &self.body, now };
+        if !(200..300).contains(&self.status) {
+            return Err(stamped(decoder(|d| d.failure(&answer)), path));
+        }
+        parse(&self.body).ok_or_else(|| stamped(decoder(|d| d.unexpected_success(&answer)), path))
     }
-    serde_json::from_str(&body).map_err(|_| Problem::unexpected_body(status))
 }
 
-async fn send<T: DeserializeOwned>(request: RequestBuilder) -> Result<T, Problem> {
-    read(request.send().await).await
+async fn json<T: DeserializeOwned>(request: Result<Request, gloo_net::Error>, path: &str) -> Result<T, Problem> {
+    let reply = read(send(request, path).await?, path).await?;
+    reply.decode(path, |body| serde_json::from_str(body).ok())
 }
 
-pub async fn connection() -> Result<Connection, Problem> {
-    send(Request::get(&url("connection"))).await
+async fn get<T: DeserializeOwned>(path: String, signal: Option<AbortSignal>) -> Result<T, Problem> {
+    json(with_signal(Request::get(&url(&path)), signal.as_ref()).build(), &path).await
 }
 
 pub async fn connect_token() -> Result<ConnectTokenGrant, Problem> {
-    send(Request::post(&url("connect-token"))).await
+    json(with_signal(Request::post(&url("connect-token")), None).build(), "connect-token").await
 }
 
 pub async fn authorize(code: String) -> Result<Connection, Problem> {
     let body = AuthorizationRequest { authorization_code: code };
-    let request = Request::post(&url("authorization")).json(&body).map_err(|_| Problem::network())?;
-    read(request.send().await).await
+    json(with_signal(Request::post(&url("authorization")), None).json(&body), "authorization").await
 }
 
 pub async fn disconnect() -> Result<Connection, Problem> {
-    send(Request::delete(&url("connection"))).await
-}
-
-pub async fn accounts() -> Result<Vec<Account>, Problem> {
-    send(Request::get(&url("accounts"))).await
-}
-
-/// Intervals of one account's meter between two instants (Unix seconds).
-pub async fn intervals(account_id: &str, meter_type: MeterType, from: i64, to: i64) -> Result<Intervals, Problem> {
-    let id = String::from(js_sys::encode_uri_component(account_id));
-    let query = format!("intervals?account_id={id}&type={}&start_date={from}&end_date={to}", meter_type.as_str());
-    send(Request::get(&url(&query))).await
-}
-
-/// The account's bills, in either shape Pelm has used, newest first.
-pub async fn bills(account_id: &str) -> Result<Vec<BillRow>, Problem> {
-    let id = String::from(js_sys::encode_uri_component(account_id));
-    let response =
-        Request::get(&url(&format!("bills?account_id={id}"))).send().await.map_err(|_| Problem::network())?;
-    let status = response.status();
-    let body = response.text().await.map_err(|_| Problem::network())?;
-    if !(200..300).contains(&status) {
-        return Err(Problem::from_response(status, &body));
-    }
-    decode_bills(&body).map_err(|_| Problem::unexpected_body(status))
+    json(with_signal(Request::delete(&url("connection")), None).build(), "connection").await
 }
 
 /// A bill's PDF, fetched before it is shown, so a failure becomes a message
 /// in the page rather than a tab with an error in it.
 pub async fn bill_pdf(bill_id: &str) -> Result<web_sys::Blob, Problem> {
-    let id = String::from(js_sys::encode_uri_component(bill_id));
-    let response = Request::get(&url(&format!("bills/{id}/pdf"))).send().await.map_err(|_| Problem::network())?;
-    let status = response.status();
+    let path = format!("bills/{}/pdf", encode(bill_id));
+    let response = send(with_signal(Request::get(&url(&path)), None).build(), &path).await?;
     let is_pdf = response.headers().get("content-type").is_some_and(|t| t.starts_with("application/pdf"));
-    if !(200..300).contains(&status) || !is_pdf {
-        let body = response.text().await.unwrap_or_default();
-        return Err(if (200..300).contains(&status) {
-            Problem::unexpected_body(status)
-        } else {
-            Problem::from_response(status, &body)
-        });
+    if !response.ok() || !is_pdf {
+        // A 2xx that is not a PDF finds nothing to parse, and is read as what it is.
+        return read(response, &path).await?.decode(&path, |_| None);
     }
-    let bytes = response.binary().await.map_err(|_| Problem::network())?;
+    let bytes = response.binary().await.map_err(|err| stamped(no_answer(err), &path))?;
     let parts = js_sys::Array::of1(&js_sys::Uint8Array::from(bytes.as_slice()));
     let options = web_sys::BlobPropertyBag::new();
     options.set_type("application/pdf");
     web_sys::Blob::new_with_u8_array_sequence_and_options(&parts, &options)
-        .map_err(|_| Problem::unexpected_body(status))
+        .map_err(|_| stamped(decoder(|d| d.no_answer(Kind::Unreadable)), &path))
+}
+
+fn encode(text: &str) -> String {
+    String::from(js_sys::encode_uri_component(text))
+}
+
+/// The data requests of one view, or of one resource in it. They are
+/// cancelled when the view goes away; retried with backoff and jitter while
+/// the fault may pass; repeated while Pelm collects the data; and said in
+/// [`Calls::status`] meanwhile. A newer request through the same `Calls`
+/// ends the retries of an older one. A fault that only reconnecting can
+/// mend raises the app's reconnect prompt.
+#[derive(Clone, Copy)]
+pub struct Calls {
+    controller: StoredValue<Option<AbortController>, LocalStorage>,
+    latest: StoredValue<u32>,
+    status: RwSignal<Option<String>>,
+    reconnect: Option<RwSignal<bool>>,
+}
+
+/// [`Calls`] for the view being built, cancelled when it is disposed.
+pub fn use_calls() -> Calls {
+    let calls = Calls {
+        controller: StoredValue::new_local(AbortController::new().ok()),
+        latest: StoredValue::new(0),
+        status: RwSignal::new(None),
+        reconnect: use_context::<DataContext>().map(|data| data.reconnect_needed),
+    };
+    on_cleanup(move || {
+        if let Some(Some(controller)) = calls.controller.try_get_value() {
+            controller.abort();
+        }
+    });
+    calls
+}
+
+impl Calls {
+    /// What is happening while the data is late: a retry, or Pelm still
+    /// collecting it. `None` while all goes well.
+    pub fn status(&self) -> Signal<Option<String>> {
+        self.status.into()
+    }
+
+    fn signal(&self) -> Option<AbortSignal> {
+        self.controller.try_get_value().flatten().map(|c| c.signal())
+    }
+
+    async fn run<T, F, Fut>(self, call: F) -> Result<T, Problem>
+    where
+        F: Fn(Option<AbortSignal>) -> Fut,
+        Fut: Future<Output = Result<T, Problem>>,
+    {
+        let cancelled = || decoder(|d| d.no_answer(Kind::Cancelled));
+        let Some(this) = self.latest.try_update_value(|n| {
+            *n += 1;
+            *n
+        }) else {
+            return Err(cancelled());
+        };
+        let current = move || self.latest.try_get_value() == Some(this);
+        let policy = RetryPolicy::default();
+        let mut failures = 0;
+        loop {
+            let mut problem = match call(self.signal()).await {
+                Ok(data) => {
+                    if current() {
+                        self.status.try_set(None);
+                    }
+                    return Ok(data);
+                }
+                Err(problem) => problem,
+            };
+            failures += 1;
+            problem.attempts = failures;
+            if !current() || problem.kind == Kind::Cancelled {
+                return Err(problem);
+            }
+            let Some(pause) = policy.pause(failures, &problem, js_sys::Math::random()) else {
+                self.status.try_set(None);
+                if problem.recovery() == Recovery::Reconnect {
+                    self.reconnect.map(|r| r.try_set(true));
+                }
+                return Err(problem);
+            };
+            // A disposed signal means the view is gone: stop here.
+            if self.status.try_set(Some(policy.progress(&problem, pause, failures))).is_some() {
+                return Err(cancelled());
+            }
+            sleep(pause).await;
+            if !current() {
+                return Err(cancelled());
+            }
+        }
+    }
+
+    pub async fn connection(self) -> Result<Connection, Problem> {
+        self.run(|signal| get("connection".to_owned(), signal)).await
+    }
+
+    pub async fn accounts(self) -> Result<Vec<Account>, Problem> {
+        self.run(|signal| get("accounts".to_owned(), signal)).await
+    }
+
+    /// Intervals of one account's meter between two instants (Unix seconds).
+    pub async fn intervals(self, account_id: &str, meter: MeterType, from: i64, to: i64) -> Result<Intervals, Problem> {
+        let path = format!(
+            "intervals?account_id={}&type={}&start_date={from}&end_date={to}",
+            encode(account_id),
+            meter.as_str()
+        );
+        self.run(|signal| get(path.clone(), signal)).await
+    }
+
+    /// The account's bills, in either shape Pelm has used, newest first.
+    pub async fn bills(self, account_id: &str) -> Result<Vec<BillRow>, Problem> {
+        let path = format!("bills?account_id={}", encode(account_id));
+        self.run(|signal| {
+            let path = path.clone();
+            async move {
+                let response = send(with_signal(Request::get(&url(&path)), signal.as_ref()).build(), &path).await?;
+                read(response, &path).await?.decode(&path, |body| decode_bills(body).ok())
+            }
+        })
+        .await
+    }
 }

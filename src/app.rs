@@ -8,7 +8,9 @@ use pelm_model::companion::Connection;
 use pelm_model::problem::Problem;
 
 use crate::api;
-use crate::pages::{problem_notice, AccountPage, Accounts, AccountsContext, ConnectButton, DataContext, Start, Tab};
+use crate::pages::{
+    problem_fallback, AccountPage, Accounts, AccountsContext, ConnectButton, DataContext, ProblemView, Start, Tab,
+};
 
 /// Where the app is served, from the `<base>` Trunk fills in: `""` at the
 /// site's root, `"/energy"` under `--public-url /energy/`.
@@ -29,15 +31,14 @@ pub fn href(path: &str) -> String {
 
 #[component]
 pub fn App() -> impl IntoView {
-    let initial = LocalResource::new(api::connection);
+    let calls = api::use_calls();
+    let initial = LocalResource::new(move || calls.connection());
+    let checking = move || calls.status().get().unwrap_or_else(|| "Checking your connection…".to_owned());
     view! {
         <Router base=base_path()>
         <div class="pe-app">
-            <Transition fallback=|| view! { <p class="pe-status" role="status">"Checking your connection…"</p> }>
-                <ErrorBoundary fallback=move |errors| view! {
-                    {problem_notice(errors)}
-                    <button class="pe-button" type="button" on:click=move |_| initial.refetch()>"Try again"</button>
-                }>
+            <Transition fallback=move || view! { <p class="pe-status" role="status">{checking}</p> }>
+                <ErrorBoundary fallback=problem_fallback(Some(Callback::new(move |_| initial.refetch())))>
                     {move || Suspend::new(async move {
                         let connection: Connection = initial.await?;
                         Ok::<_, Problem>(view! { <Home initial=connection /> })
@@ -74,7 +75,7 @@ fn Home(initial: Connection) -> impl IntoView {
     });
     let connected = move || connection.with(|c| c.connected);
     let utility = move || connection.with(|c| c.utility.clone()).unwrap_or_else(|| "Your utility".to_owned());
-    let disconnect_error = move || disconnect.value().get().and_then(Result::err).map(|p| p.message);
+    let disconnect_error = move || disconnect.value().get().and_then(Result::err);
 
     view! {
         <Show when=connected fallback=move || view! {
@@ -95,7 +96,7 @@ fn Home(initial: Connection) -> impl IntoView {
                     "Disconnect"
                 </button>
             </header>
-            {move || disconnect_error().map(|m| view! { <p class="pe-notice" role="alert">{m}</p> })}
+            {move || disconnect_error().map(|problem| view! { <ProblemView problem retry=None /> })}
             <Show when=needs_reconnect>
                 <div class="pe-reconnect" role="alert">
                     <p>"Your utility login needs to be confirmed again before we can show your data."</p>

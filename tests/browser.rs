@@ -32,13 +32,16 @@ fn fresh_host() -> web_sys::HtmlElement {
 async fn without_a_companion_the_app_explains_and_offers_a_retry() {
     let host = fresh_host();
     let _app = leptos::mount::mount_to(host.clone(), pelm_energy::app::App);
-    let notice = wait_for(&host, ".pe-notice[role=alert]").await;
+    let notice = wait_for(&host, ".pe-problem[role=alert]").await;
+    let message = wait_for(&host, ".pe-problem-message").await.text_content().unwrap_or_default();
+    assert_eq!(message, "Something went wrong.");
     let text = notice.text_content().unwrap_or_default();
-    assert!(text.contains("The server"), "unexpected message: {text}");
     for raw in ['<', '{'] {
         assert!(!text.contains(raw), "raw response shown: {text}");
     }
-    let retry = wait_for(&host, "button").await;
+    let details = wait_for(&host, ".pe-problem-details dl").await.text_content().unwrap_or_default();
+    assert!(details.contains("HTTP status") && details.contains("/api/connection"), "{details}");
+    let retry = wait_for(&host, "button[data-action=try-again]").await;
     assert_eq!(retry.text_content().as_deref(), Some("Try again"));
     assert!(!host.inner_html().contains("Checking your connection"), "a spinner was left running");
 }

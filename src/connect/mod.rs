@@ -22,7 +22,7 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 
 use pelm_model::companion::ConnectTokenGrant;
-use pelm_model::problem::Problem;
+use pelm_model::problem::{Kind, Problem};
 
 use crate::api;
 use bindings::{Generation, LegacyHandle};
@@ -92,8 +92,14 @@ impl ConnectExit {
                 Some(name) => format!("We can't connect to {name} yet."),
                 None => "We can't connect to that utility yet.".to_owned(),
             }),
-            _ => Some(match &self.message {
-                Some(message) if !message.is_empty() => format!("Connect closed: {message}"),
+            _ => Some(match (&self.error_code, &self.message) {
+                // Connect's codes (mfa_failed, connect_max_attempted_logins...)
+                // in the words every other error gets.
+                (Some(code), said) => {
+                    let problem = api::problem_from_code(code, said.as_deref(), Kind::Connect);
+                    format!("{} {}", problem.message, problem.next_step)
+                }
+                (None, Some(message)) if !message.is_empty() => format!("Connect closed: {message}"),
                 _ => "Connect closed before your account was linked. You can try again.".to_owned(),
             }),
         }

@@ -8,7 +8,7 @@ use pelm_model::problem::Problem;
 
 use crate::app::href;
 use crate::pages::accounts::urlencode;
-use crate::pages::{loading as loading_view, problem_notice, AccountsContext, Bills, Skeleton, Usage};
+use crate::pages::{loading as loading_view, problem_fallback, AccountsContext, Bills, Skeleton, Usage};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Tab {
@@ -20,10 +20,10 @@ pub enum Tab {
 pub fn AccountPage(tab: Tab) -> impl IntoView {
     let params = use_params_map();
     let id = Memo::new(move |_| params.read().get("id").unwrap_or_default());
-    let AccountsContext { accounts, waiting } = expect_context();
+    let AccountsContext { accounts, calls } = expect_context();
     let link = move |to: &str| href(&format!("/accounts/{}/{to}", urlencode(&id.get())));
     let current = move |this: Tab| if this == tab { "page" } else { "false" };
-    let loading = move || waiting.get().unwrap_or_else(|| "Loading your account…".to_owned());
+    let loading = move || calls.status().get().unwrap_or_else(|| "Loading your account…".to_owned());
     view! {
         <nav class="pe-tabs" aria-label="Account">
             <a class="pe-back" href=href("/")>"All accounts"</a>
@@ -31,7 +31,7 @@ pub fn AccountPage(tab: Tab) -> impl IntoView {
             <a class="pe-tab" href=move || link("bills") aria-current=current(Tab::Bills) data-tab="bills">"Bills"</a>
         </nav>
         <Transition fallback=move || loading_view(loading, Skeleton::Chart)>
-            <ErrorBoundary fallback=problem_notice>
+            <ErrorBoundary fallback=problem_fallback(Some(Callback::new(move |_| accounts.refetch())))>
                 {move || Suspend::new(async move {
                     let list: Vec<Account> = accounts.await?;
                     let view = match list.into_iter().find(|a| a.id == id.get()) {

@@ -1,64 +1,28 @@
 //! The accounts overview: one card per utility account.
 
-use std::time::Duration;
-
 use leptos::prelude::*;
 use leptos_router::hooks::use_navigate;
 use leptos_router::NavigateOptions;
 use pelm_model::pelm::Account;
-use pelm_model::problem::{Problem, Recovery};
+use pelm_model::problem::Problem;
 
 use pelm_usage::{aggregate, Columns, Level, Preset};
 
-use crate::api;
+use crate::api::{use_calls, Calls};
 use crate::app::href;
 use crate::chart::{local_zone, Sparkline};
 use crate::pages::usage::{meter_name, unit_of};
-use crate::pages::{loading as loading_view, problem_notice, AccountsContext, DataContext, Skeleton};
-use crate::timer::sleep;
+use crate::pages::{loading as loading_view, problem_fallback, AccountsContext, DataContext, Skeleton};
 
 const MISSING: &str = "—";
-const FIRST_POLL: Duration = Duration::from_secs(2);
-const LONGEST_POLL: Duration = Duration::from_secs(30);
-
-/// The accounts, once Pelm has them. Right after connecting Pelm answers
-/// `data_unavailable` for up to about 15 minutes; meanwhile `waiting` holds
-/// the message to show, and the call is repeated with a growing pause.
-pub(crate) async fn accounts_when_ready(
-    waiting: RwSignal<Option<String>>,
-    data: Option<DataContext>,
-) -> Result<Vec<Account>, Problem> {
-    let mut pause = FIRST_POLL;
-    loop {
-        match api::accounts().await {
-            Err(problem) if problem.recovery() == Recovery::WaitForData => {
-                // A disposed signal means the view is gone: stop polling.
-                if waiting.try_set(Some(problem.message)).is_some() {
-                    return Err(Problem::network());
-                }
-                sleep(pause).await;
-                pause = (pause * 2).min(LONGEST_POLL);
-            }
-            result => {
-                waiting.try_set(None);
-                if let (Err(problem), Some(data)) = (&result, data) {
-                    if problem.recovery() == Recovery::Reconnect {
-                        data.reconnect_needed.try_set(true);
-                    }
-                }
-                return result;
-            }
-        }
-    }
-}
 
 /// The last 30 local days of usage, one figure per day, oldest first.
-async fn last_month(account: &Account) -> Result<Vec<f64>, Problem> {
+async fn last_month(calls: Calls, account: &Account) -> Result<Vec<f64>, Problem> {
     let zone = local_zone();
     let now = (js_sys::Date::now() / 1000.0) as i64;
     let range = Preset::Month.range(now, &zone).expect("a month has bounds");
     let meter = account.meter_types()[0];
-    let intervals = api::intervals(&account.id, meter, range.from, range.to).await?;
+    let intervals = calls.intervals(&account.id, meter, range.from, range.to).await?;
     let days = aggregate(&Columns::from_intervals(intervals.intervals), Level::Daily, &zone);
     Ok(days.iter().map(|d| d.usage).collect())
 }
@@ -85,9 +49,10 @@ fn account_card(account: Account, utility: Option<String>) -> impl IntoView {
     };
     let unit = unit_of(&account, account.meter_types()[0]);
     let spark_account = account.clone();
+    let calls = use_calls();
     let recent = LocalResource::new(move || {
         let account = spark_account.clone();
-        async move { last_month(&account).await }
+        async move { last_month(calls, &account).await }
     });
     let sparkline = move || {
         let unit = unit.clone();
@@ -124,16 +89,16 @@ fn account_card(account: Account, utility: Option<String>) -> impl IntoView {
 
 #[component]
 pub fn Accounts() -> impl IntoView {
-    let AccountsContext { accounts, waiting } = expect_context();
+    let AccountsContext { accounts, calls } = expect_context();
     let data = use_context::<DataContext>();
     let utility = Signal::derive(move || data.and_then(|d| d.utility.get()));
     let navigate = use_navigate();
-    let loading = move || waiting.get().unwrap_or_else(|| "Loading your accounts…".to_owned());
+    let loading = move || calls.status().get().unwrap_or_else(|| "Loading your accounts…".to_owned());
     view! {
         <section class="pe-accounts" aria-labelledby="pe-accounts-title">
             <h2 id="pe-accounts-title" class="pe-subtitle">"Your accounts"</h2>
             <Transition fallback=move || loading_view(loading, Skeleton::Cards)>
-                <ErrorBoundary fallback=problem_notice>
+                <ErrorBoundary fallback=problem_fallback(Some(Callback::new(move |_| accounts.refetch())))>
                     {move || {
                         let navigate = navigate.clone();
                         Suspend::new(async move {

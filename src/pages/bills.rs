@@ -12,9 +12,10 @@ use pelm_model::problem::Problem;
 use pelm_usage::Columns;
 
 use crate::api;
+use crate::api::{use_calls, Calls};
 use crate::chart::{BillBar, BillsChart};
 use crate::format::Formats;
-use crate::pages::{loading, problem_notice, Skeleton};
+use crate::pages::{loading, problem_fallback, Skeleton};
 
 const MISSING: &str = "—";
 /// The companion serves at most ten years of intervals per call.
@@ -98,15 +99,15 @@ struct Loaded {
     unit: String,
 }
 
-async fn load(account_id: String, meter: MeterType, unit: String) -> Result<Loaded, Problem> {
-    let bills = api::bills(&account_id).await?;
+async fn load(calls: Calls, account_id: String, meter: MeterType, unit: String) -> Result<Loaded, Problem> {
+    let bills = calls.bills(&account_id).await?;
     let from = bills.iter().filter_map(|b| b.start).min();
     let to = bills.iter().filter_map(|b| b.end).max();
     // Usage per bill is a nicety: without intervals the table still stands.
     let intervals = match (from, to) {
         (Some(from), Some(to)) if to > from => {
             let from = from.max(to - LONGEST_SPAN);
-            api::intervals(&account_id, meter, from, to).await.map(|i| Columns::from_intervals(i.intervals)).ok()
+            calls.intervals(&account_id, meter, from, to).await.map(|i| Columns::from_intervals(i.intervals)).ok()
         }
         _ => None,
     };
@@ -121,12 +122,13 @@ pub fn Bills(account: Account) -> impl IntoView {
         MeterType::Gas => "therms",
     };
     let id = account.id.clone();
-    let data = LocalResource::new(move || load(id.clone(), meter, unit.to_owned()));
+    let calls = use_calls();
+    let data = LocalResource::new(move || load(calls, id.clone(), meter, unit.to_owned()));
     view! {
         <section class="pe-bills" aria-labelledby="pe-bills-title">
             <h2 id="pe-bills-title" class="pe-subtitle">"Bills"</h2>
-            <Transition fallback=|| loading("Loading your bills…", Skeleton::Table)>
-                <ErrorBoundary fallback=problem_notice>
+            <Transition fallback=move || loading(move || calls.status().get().unwrap_or_else(|| "Loading your bills…".to_owned()), Skeleton::Table)>
+                <ErrorBoundary fallback=problem_fallback(Some(Callback::new(move |_| data.refetch())))>
                     {move || Suspend::new(async move {
                         let loaded = data.await?;
                         Ok::<_, Problem>(view! { <BillsTable lines=loaded.lines unit=loaded.unit /> })
@@ -277,7 +279,7 @@ fn PdfButton(bill_id: String) -> impl IntoView {
                 <a class="pe-link" href=url target="_blank" rel="noopener" download=name.clone() data-action="open-pdf">"Open PDF"</a>
             }.into_any(),
             Some(Err(problem)) => view! {
-                <span class="pe-row-note" role="alert" data-pdf-error=problem.code.clone()>{problem.message}</span>
+                <span class="pe-row-note" role="alert" data-pdf-error=problem.code.clone()>{format!("{} {}", problem.message, problem.next_step)}</span>
                 <button type="button" class="pe-chip" data-action="retry-pdf" on:click=move |_| { fetch.dispatch(()); }>
                     "Try again"
                 </button>

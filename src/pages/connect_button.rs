@@ -27,7 +27,7 @@ pub fn ConnectButton(
     ));
     Effect::new(move |_| match authorize.value().get() {
         Some(Ok(connection)) => on_connected.run(connection),
-        Some(Err(problem)) => notice.set(Some(format!("{} Please connect again.", problem.message))),
+        Some(Err(problem)) => notice.set(Some(format!("{} {}", problem.message, problem.next_step))),
         None => {}
     });
 

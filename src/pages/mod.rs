@@ -4,6 +4,7 @@ mod account;
 mod accounts;
 mod bills;
 mod connect_button;
+mod problem;
 mod start;
 pub(crate) mod usage;
 
@@ -11,6 +12,7 @@ pub use account::{AccountPage, Tab};
 pub use accounts::Accounts;
 pub use bills::{sort_lines, with_usage, BillLine, Bills, BillsTable, Column};
 pub use connect_button::ConnectButton;
+pub use problem::{problem_fallback, ProblemView};
 pub use start::Start;
 pub use usage::{Usage, UsagePanel};
 
@@ -28,32 +30,26 @@ use leptos::prelude::*;
 use pelm_model::pelm::Account;
 use pelm_model::problem::Problem;
 
+use crate::api::{use_calls, Calls};
+
 /// The connected user's accounts, fetched once for every page that shows
 /// them (the list, and each account's usage and bills), and again only after
-/// reconnecting. `waiting` holds what to say while Pelm is still collecting.
+/// reconnecting. `calls` says what is happening while Pelm still collects.
 #[derive(Clone, Copy)]
 pub struct AccountsContext {
     pub accounts: LocalResource<Result<Vec<Account>, Problem>>,
-    pub waiting: RwSignal<Option<String>>,
+    pub calls: Calls,
 }
 
 impl AccountsContext {
     pub fn new(data: DataContext) -> Self {
-        let waiting = RwSignal::new(None::<String>);
+        let calls = use_calls();
         let accounts = LocalResource::new(move || {
             data.version.track();
-            accounts::accounts_when_ready(waiting, Some(data))
+            calls.accounts()
         });
-        Self { accounts, waiting }
+        Self { accounts, calls }
     }
-}
-
-/// What an `ErrorBoundary` shows: the first error's message, never raw data.
-pub fn problem_notice(errors: ArcRwSignal<Errors>) -> impl IntoView {
-    let message = move || {
-        errors.get().iter().next().map(|(_, err)| err.to_string()).unwrap_or_else(|| "Something went wrong.".to_owned())
-    };
-    view! { <p class="pe-notice" role="alert">{message}</p> }
 }
 
 /// The shape of what is loading, so the placeholder looks like what comes.

@@ -8,16 +8,16 @@ use leptos::prelude::*;
 use leptos_router::hooks::query_signal;
 use pelm_model::bills::BillRow;
 use pelm_model::pelm::{Account, MeterType};
-use pelm_model::problem::Problem;
+use pelm_model::problem::{normalize_code, Problem};
 use pelm_usage::civil::DAY;
 use pelm_usage::{
     auto_level, bill_rates, csv, custom_range, date_label, format_date, format_day_range, local_day, parse_date,
     parse_day_range, summarize, time_label, BillRate, Columns, Level, Preset, Viewport,
 };
 
-use crate::api;
+use crate::api::use_calls;
 use crate::chart::{level_name, local_zone, ChartData, DragMode, UsageChart};
-use crate::pages::{loading, problem_notice, Skeleton};
+use crate::pages::{loading, problem_fallback, Skeleton};
 
 /// The longest range one request may ask the companion for.
 const ALL_HISTORY_DAYS: i64 = 3650;
@@ -119,9 +119,10 @@ pub fn Usage(account: Account) -> impl IntoView {
         Callback::new(move |r: Range| set_range_param.set((r != Range::Preset(Preset::TwoMonths)).then(|| r.slug())));
     let (id, bills_id) = (account.id.clone(), account.id.clone());
     let single_meter = meters.len() == 1;
+    let (calls, bill_calls) = (use_calls(), use_calls());
     let bills = LocalResource::new(move || {
         let id = bills_id.clone();
-        async move { api::bills(&id).await }
+        async move { bill_calls.bills(&id).await }
     });
     let data = LocalResource::new(move || {
         let (id, meter, range) = (id.clone(), meter.get(), range.get());
@@ -131,7 +132,7 @@ pub fn Usage(account: Account) -> impl IntoView {
             // The companion takes at most ten years at a time.
             let earliest = bounds.to - ALL_HISTORY_DAYS * DAY;
             let earlier = (bounds.from - bounds.span()).max(earliest).min(bounds.from);
-            let intervals = api::intervals(&id, meter, earlier, bounds.to).await?;
+            let intervals = calls.intervals(&id, meter, earlier, bounds.to).await?;
             let columns = Columns::from_intervals(intervals.intervals);
             // Without bills there is no cost to show, and nothing else is lost.
             // A bill covers every meter of the account, so with more than one
@@ -145,6 +146,8 @@ pub fn Usage(account: Account) -> impl IntoView {
             Ok::<_, Problem>(Loaded { columns: Arc::new(columns), bounds, rates })
         }
     });
+    // A fault the server pins on the dates is shown at the date inputs.
+    let range_fault = Signal::derive(move || data.get().and_then(Result::err).and_then(|p| RangeFault::of(&p)));
     let address = account.address.clone().unwrap_or_else(|| "this account".to_owned());
     let updating = RwSignal::new(false);
     let units: HashMap<MeterType, String> = meters.iter().map(|&m| (m, unit_of(&account, m))).collect();
@@ -154,7 +157,7 @@ pub fn Usage(account: Account) -> impl IntoView {
             <h2 id="pe-usage-title" class="pe-subtitle">"Usage at " {address}</h2>
             <div class="pe-toolbar" role="group" aria-label="What to show">
                 <MeterPicker meters meter set_meter units=units.clone() />
-                <RangePicker range set_range />
+                <RangePicker range set_range fault=range_fault />
                 <label class="pe-field">"Detail "
                     <select data-control="level" on:change=move |ev| {
                         let value = event_target_value(&ev);
@@ -171,10 +174,12 @@ pub fn Usage(account: Account) -> impl IntoView {
                 </label>
             </div>
             // A new range or meter keeps the chart up while it loads, and says so.
-            <p class="pe-status pe-updating" role="status" hidden=move || !updating.get()>"Updating…"</p>
-            <Transition fallback=|| loading("Loading your usage…", Skeleton::Chart)
+            <p class="pe-status pe-updating" role="status" hidden=move || !updating.get()>
+                {move || calls.status().get().unwrap_or_else(|| "Updating…".to_owned())}
+            </p>
+            <Transition fallback=move || loading(move || calls.status().get().unwrap_or_else(|| "Loading your usage…".to_owned()), Skeleton::Chart)
                 set_pending=updating.write_only()>
-                <ErrorBoundary fallback=problem_notice>
+                <ErrorBoundary fallback=problem_fallback(Some(Callback::new(move |_| data.refetch())))>
                     {move || {
                         let units = units.clone();
                         Suspend::new(async move {
@@ -224,8 +229,34 @@ fn MeterPicker(
     view! { <div class="pe-chips" role="group" aria-label="Meter">{buttons}</div> }
 }
 
+/// A request the server refused for its dates: which input is at fault,
+/// and what to say beside them.
+#[derive(Debug, Clone, PartialEq)]
+struct RangeFault {
+    from: bool,
+    to: bool,
+    message: String,
+}
+
+impl RangeFault {
+    fn of(problem: &Problem) -> Option<Self> {
+        let from = problem.field_error(&["start_date", "from", "start"]);
+        let to = problem.field_error(&["end_date", "to", "end"]);
+        let whole = problem.code.as_deref().map(normalize_code).as_deref() == Some("invalid_date_range");
+        if from.is_none() && to.is_none() && !whole {
+            return None;
+        }
+        let said = from.or(to).and_then(|f| f.message.clone());
+        let message = match said {
+            Some(said) => format!("{} {said}", problem.message),
+            None => problem.message.clone(),
+        };
+        Some(Self { from: whole || from.is_some(), to: whole || to.is_some(), message })
+    }
+}
+
 #[component]
-fn RangePicker(range: Signal<Range>, set_range: Callback<Range>) -> impl IntoView {
+fn RangePicker(range: Signal<Range>, set_range: Callback<Range>, fault: Signal<Option<RangeFault>>) -> impl IntoView {
     let presets = Preset::ALL
         .into_iter()
         .map(|p| {
@@ -261,14 +292,18 @@ fn RangePicker(range: Signal<Range>, set_range: Callback<Range>) -> impl IntoVie
         <form class="pe-custom-range" on:submit=apply>
             <label class="pe-field">"From "
                 <input type="date" data-control="from" prop:value=first on:change=move |ev| first.set(event_target_value(&ev))
-                    aria-invalid=move || problem.get().is_some().to_string() />
+                    aria-invalid=move || (problem.get().is_some() || fault.with(|f| f.as_ref().is_some_and(|f| f.from))).to_string()
+                    aria-describedby="pe-range-error" />
             </label>
             <label class="pe-field">"to "
                 <input type="date" data-control="to" prop:value=last on:change=move |ev| last.set(event_target_value(&ev))
-                    aria-invalid=move || problem.get().is_some().to_string() />
+                    aria-invalid=move || (problem.get().is_some() || fault.with(|f| f.as_ref().is_some_and(|f| f.to))).to_string()
+                    aria-describedby="pe-range-error" />
             </label>
             <button type="submit" class="pe-chip" data-action="apply-range">"Show"</button>
-            {move || problem.get().map(|p| view! { <span class="pe-field-error" role="alert">{p}</span> })}
+            <span id="pe-range-error" class="pe-field-error" role="alert">
+                {move || problem.get().map(str::to_owned).or_else(|| fault.get().map(|f| f.message))}
+            </span>
         </form>
     }
 }

@@ -9,6 +9,7 @@ mod cache;
 pub mod config;
 pub mod crypto;
 pub mod error;
+pub mod faults;
 pub mod pelm;
 mod routes;
 mod session;
@@ -50,6 +51,8 @@ struct Inner {
     mounted_sandbox: Option<Sandbox>,
     cache: cache::ResponseCache,
     rate_limiter: session::RateLimiter,
+    /// Scripted answers for the app, in sandbox mode.
+    app_faults: Option<faults::AppFaults>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -89,8 +92,18 @@ impl AppState {
         let pelm = PelmClient::new(upstream, config.connect_timeout(), config.timeout(), retry)?;
         let cache = cache::ResponseCache::new(Duration::from_secs(config.cache_ttl), CACHE_ENTRIES, CACHE_BYTES);
         let rate_limiter = session::RateLimiter::new(config.rate_limit_per_minute);
+        let app_faults = mounted_sandbox.is_some().then(faults::AppFaults::default);
         Ok(Self {
-            inner: Arc::new(Inner { config, store, pelm, connect_script_url, mounted_sandbox, cache, rate_limiter }),
+            inner: Arc::new(Inner {
+                config,
+                store,
+                pelm,
+                connect_script_url,
+                mounted_sandbox,
+                cache,
+                rate_limiter,
+                app_faults,
+            }),
         })
     }
 
@@ -138,6 +151,11 @@ impl AppState {
     pub fn mounted_sandbox(&self) -> Option<&Sandbox> {
         self.inner.mounted_sandbox.as_ref()
     }
+
+    /// Answers scripted for the app, in sandbox mode.
+    pub fn app_faults(&self) -> Option<&faults::AppFaults> {
+        self.inner.app_faults.as_ref()
+    }
 }
 
 /// The companion's routes: the API under its prefix, `/healthz`, the mounted
@@ -147,11 +165,15 @@ pub fn app(state: AppState) -> Router {
         .layer(middleware::from_fn_with_state(state.clone(), session::require_allowed_origin))
         .layer(middleware::from_fn_with_state(state.clone(), session::with_session))
         .layer(DefaultBodyLimit::max(API_BODY_LIMIT))
+        .layer(middleware::from_fn_with_state(state.clone(), faults::inject))
         .with_state(state.clone());
     let mut router =
         Router::new().nest(&state.config().api_prefix, api).route("/healthz", axum::routing::get(|| async { "ok" }));
     if let Some(sandbox) = &state.inner.mounted_sandbox {
-        router = router.nest("/sandbox", pelm_sandbox::app(sandbox.clone()));
+        router = router.nest("/sandbox", pelm_sandbox::app(sandbox.clone())).route(
+            "/_sandbox/app-faults",
+            axum::routing::post(faults::queue).delete(faults::clear).with_state(state.clone()),
+        );
     }
     if let Some(dist) = &state.config().dist {
         let app = static_files::service(dist, &state.inner.connect_script_url);

@@ -6,6 +6,7 @@ use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 pub use fantoccini::{Client, Locator};
+pub use pelm_companion::faults::{AppFaults, ScriptedAnswer};
 use pelm_companion::Config;
 use serde_json::json;
 use tokio::process::{Child, Command};
@@ -54,6 +55,11 @@ impl Demo {
     /// The Pelm sandbox the companion mounts, to move it into a state.
     pub fn sandbox(&self) -> &pelm_companion::Sandbox {
         self.state.mounted_sandbox().expect("the demo runs in sandbox mode")
+    }
+
+    /// The companion's scripted answers to the app, and its log of API calls.
+    pub fn app_faults(&self) -> &AppFaults {
+        self.state.app_faults().expect("the demo runs in sandbox mode")
     }
 }
 
@@ -207,4 +213,62 @@ impl Browser {
         std::fs::write(&path, png).expect("write screenshot");
         path
     }
+}
+
+/// Opens the app and records CSP violations from then on: the companion
+/// serves the app under its strict policy.
+pub async fn open_app(browser: &Browser, url: &str) {
+    browser.client.goto(url).await.unwrap();
+    watch_csp(browser).await;
+}
+
+/// Starts recording CSP violations on the page now loaded.
+pub async fn watch_csp(browser: &Browser) {
+    browser
+        .client
+        .execute(
+            "window.__cspViolations = []; document.addEventListener('securitypolicyviolation', \
+             e => window.__cspViolations.push(e.violatedDirective + ' ' + e.blockedURI + ' ' + e.sourceFile + ':' + e.lineNumber));",
+            vec![],
+        )
+        .await
+        .unwrap();
+}
+
+pub async fn assert_no_csp_violations(browser: &Browser) {
+    let violations = browser.client.execute("return window.__cspViolations;", vec![]).await.unwrap();
+    assert_eq!(violations, serde_json::json!([]), "CSP violations during the flow");
+}
+
+/// Presses Connect and signs in as user@pelm.com; `artifact` names the modal's screenshot.
+pub async fn connect_through_the_modal(browser: &Browser, artifact: &str) {
+    connect_as(browser, artifact, "user@pelm.com").await;
+}
+
+/// Presses Connect and signs in as `username` at PG&E.
+pub async fn connect_as(browser: &Browser, artifact: &str, username: &str) {
+    connect_at(browser, artifact, username, "1").await;
+}
+
+/// As [`connect_as`], at the utility with Pelm id `utility`.
+pub async fn connect_at(browser: &Browser, artifact: &str, username: &str, utility: &str) {
+    // The button enables once the token is fetched and the script is ready.
+    browser.click_when_enabled("button[data-action=connect]").await;
+    browser.find(".pelm-sbx-overlay").await;
+    browser.click("[data-action=accept-terms]").await;
+    browser.click(&format!("[data-utility-id='{utility}']")).await;
+    browser.type_into("#pelm-sbx-username", username).await;
+    browser.type_into("#pelm-sbx-password", "password").await;
+    browser.screenshot(&format!("{artifact}-modal")).await;
+    browser.click("[data-action=submit-credentials]").await;
+}
+
+/// A demo whose user has connected through the modal and sees both accounts.
+pub async fn connected_demo(artifact: &str) -> (Demo, Browser) {
+    let demo = spawn_demo(|_| {}).await;
+    let browser = start_browser().await;
+    open_app(&browser, &demo.url).await;
+    connect_through_the_modal(&browser, artifact).await;
+    browser.texts(".pe-card", 2).await;
+    (demo, browser)
 }

@@ -2,67 +2,12 @@
 //! companion and the sandbox over loopback HTTP, SQLite on disk.
 
 use fantoccini::Locator;
-use pelm_e2e::{spawn_demo, start_browser, Browser, Demo};
+use pelm_e2e::{
+    assert_no_csp_violations, connect_as, connect_at, connect_through_the_modal, connected_demo, open_app, spawn_demo,
+    start_browser, watch_csp, Browser,
+};
 
 const SEED_ADDRESSES: [&str; 2] = ["1 WARRIORS WAY SAN FRANCISCO CA 94158", "1 FERRY BUILDING SAN FRANCISCO CA 94105"];
-
-/// Opens the app and records CSP violations from then on: the companion
-/// serves the app under its strict policy.
-async fn open_app(browser: &Browser, url: &str) {
-    browser.client.goto(url).await.unwrap();
-    watch_csp(browser).await;
-}
-
-/// Starts recording CSP violations on the page now loaded.
-async fn watch_csp(browser: &Browser) {
-    browser
-        .client
-        .execute(
-            "window.__cspViolations = []; document.addEventListener('securitypolicyviolation', \
-             e => window.__cspViolations.push(e.violatedDirective + ' ' + e.blockedURI + ' ' + e.sourceFile + ':' + e.lineNumber));",
-            vec![],
-        )
-        .await
-        .unwrap();
-}
-
-async fn assert_no_csp_violations(browser: &Browser) {
-    let violations = browser.client.execute("return window.__cspViolations;", vec![]).await.unwrap();
-    assert_eq!(violations, serde_json::json!([]), "CSP violations during the flow");
-}
-
-/// Presses Connect and signs in as user@pelm.com; `artifact` names the modal's screenshot.
-async fn connect_through_the_modal(browser: &Browser, artifact: &str) {
-    connect_as(browser, artifact, "user@pelm.com").await;
-}
-
-/// Presses Connect and signs in as `username` at PG&E.
-async fn connect_as(browser: &Browser, artifact: &str, username: &str) {
-    connect_at(browser, artifact, username, "1").await;
-}
-
-/// As [`connect_as`], at the utility with Pelm id `utility`.
-async fn connect_at(browser: &Browser, artifact: &str, username: &str, utility: &str) {
-    // The button enables once the token is fetched and the script is ready.
-    browser.click_when_enabled("button[data-action=connect]").await;
-    browser.find(".pelm-sbx-overlay").await;
-    browser.click("[data-action=accept-terms]").await;
-    browser.click(&format!("[data-utility-id='{utility}']")).await;
-    browser.type_into("#pelm-sbx-username", username).await;
-    browser.type_into("#pelm-sbx-password", "password").await;
-    browser.screenshot(&format!("{artifact}-modal")).await;
-    browser.click("[data-action=submit-credentials]").await;
-}
-
-/// A demo whose user has connected through the modal and sees both accounts.
-async fn connected_demo(artifact: &str) -> (Demo, Browser) {
-    let demo = spawn_demo(|_| {}).await;
-    let browser = start_browser().await;
-    open_app(&browser, &demo.url).await;
-    connect_through_the_modal(&browser, artifact).await;
-    browser.texts(".pe-card", 2).await;
-    (demo, browser)
-}
 
 /// Steps 1 to 5: button, Connect token, Connect modal, code exchange, accounts.
 async fn connect_and_see_accounts(script_path: Option<&str>, artifact: &str) {
@@ -106,7 +51,7 @@ async fn data_still_being_collected_is_explained_then_shown_without_a_reload() {
     open_app(&browser, &demo.url).await;
     connect_through_the_modal(&browser, "data-not-ready").await;
     let status = browser.find(".pe-accounts .pe-status").await.text().await.unwrap();
-    assert!(status.contains("Your utility is sending your data"), "{status}");
+    assert!(status.contains("Your utility is still sending your data"), "{status}");
     // Placeholders in the shape of the cards, marked busy, while it waits.
     browser.find(".pe-accounts .pe-loading[aria-busy=true] .pe-skeleton-cards").await;
     let cards = browser.texts(".pe-card", 2).await;

@@ -482,7 +482,14 @@ impl Decoder {
     /// A status outside 2xx, whatever its body.
     pub fn failure(&self, answer: &Answer) -> Problem {
         let said = read_body(answer.body, answer.header("content-type"));
-        let problem = self.build(Kind::from_status(answer.status), said, Some(answer.status));
+        let kind = match (answer.status, said.shape) {
+            // No API said "not found" in a page or a bare line: the request
+            // missed the API, which a deployment fault does, and the user
+            // can only try again.
+            (404 | 405, Some(Shape::Html | Shape::Text | Shape::Empty)) => Kind::Other,
+            (status, _) => Kind::from_status(status),
+        };
+        let problem = self.build(kind, said, Some(answer.status));
         Self::with_headers(problem, answer)
     }
 

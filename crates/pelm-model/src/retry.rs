@@ -59,3 +59,19 @@ impl RetryPolicy {
         }
     }
 }
+
+impl RetryPolicy {
+    /// What to say while waiting to ask again; `failures` requests failed so far.
+    pub fn progress(&self, problem: &Problem, pause: Duration, failures: u32) -> String {
+        match problem.recovery() {
+            Recovery::WaitForData => problem.message.clone(),
+            _ => format!(
+                "{} Trying again in {} s (attempt {} of {})…",
+                problem.message,
+                pause.as_secs_f64().ceil().max(1.0),
+                failures + 1,
+                self.attempts
+            ),
+        }
+    }
+}

@@ -201,6 +201,8 @@ fn text_html_and_empty_bodies_follow_the_status() {
     assert_eq!(failure(403, &[], "Forbidden").kind, Kind::Forbidden);
     assert_eq!(failure(429, &[], "").kind, Kind::RateLimited);
     assert_eq!(failure(418, &[], "").kind, Kind::Other);
+    assert_eq!(failure(404, &[], "<h1>Not Found</h1>").kind, Kind::Other, "a page missed the API");
+    assert_eq!(failure(404, &[], r#"{"error_code":"not_found"}"#).kind, Kind::NotFound);
     assert!(failure(402, &[], "").message.contains("not something you did"));
 }
 
@@ -255,7 +257,9 @@ fn retries_back_off_with_jitter_honour_retry_after_and_stop() {
     assert_eq!(policy.pause(1, &too_long, 0.0), None, "an hour is not waited out");
     assert_eq!(policy.pause(1, &failure(403, &[], ""), 0.5), None, "no retry for 403");
     assert_eq!(policy.pause(1, &failure(402, &[], r#"{"error_code":"quota_reached"}"#), 0.5), None);
+    assert!(policy.progress(&fault, Duration::from_millis(1500), 1).ends_with("Trying again in 2 s (attempt 2 of 4)…"));
     let waiting = failure(400, &[], r#"{"error_code":"data_unavailable"}"#);
+    assert_eq!(policy.progress(&waiting, Duration::from_secs(2), 3), waiting.message);
     assert_eq!(policy.pause(50, &waiting, 1.0), Some(policy.longest_poll), "polling goes on, at most this slow");
 }
 

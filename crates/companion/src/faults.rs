@@ -1,0 +1,134 @@
+//! Answers scripted for the browser app, in sandbox mode only, so tests and
+//! a developer at the demo can make every error the app must handle happen:
+//! any status, headers and body, in any error format, on chosen API paths.
+//!
+//! `POST /_sandbox/app-faults` with a [`ScriptedAnswer`] queues one;
+//! `DELETE` clears them. Requests to the API are also recorded, so a test
+//! can count retries and the pauses between them.
+
+use std::sync::Mutex;
+use std::time::Instant;
+
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{HeaderName, HeaderValue, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::{Deserialize, Serialize};
+
+use crate::AppState;
+
+/// One answer to give instead of the real one.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScriptedAnswer {
+    /// Requests whose path under the API prefix starts with this: `/intervals`.
+    pub path: String,
+    pub status: u16,
+    #[serde(default)]
+    pub headers: Vec<(String, String)>,
+    #[serde(default)]
+    pub body: String,
+    /// How many matching requests get it; then they reach the real API again.
+    #[serde(default = "once")]
+    pub times: u32,
+}
+
+fn once() -> u32 {
+    1
+}
+
+impl ScriptedAnswer {
+    /// A JSON body with this status, for the next `times` requests to `path`.
+    pub fn json(path: &str, status: u16, body: &str, times: u32) -> Self {
+        Self {
+            path: path.to_owned(),
+            status,
+            headers: vec![("content-type".to_owned(), "application/json".to_owned())],
+            body: body.to_owned(),
+            times,
+        }
+    }
+
+    pub fn header(mut self, name: &str, value: &str) -> Self {
+        self.headers.push((name.to_owned(), value.to_owned()));
+        self
+    }
+
+    fn response(&self) -> Response {
+        let mut response = Response::new(Body::from(self.body.clone()));
+        *response.status_mut() = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        for (name, value) in &self.headers {
+            if let (Ok(name), Ok(value)) = (HeaderName::try_from(name.as_str()), HeaderValue::try_from(value.as_str()))
+            {
+                response.headers_mut().append(name, value);
+            }
+        }
+        response
+    }
+}
+
+#[derive(Default)]
+pub struct AppFaults {
+    script: Mutex<Vec<ScriptedAnswer>>,
+    calls: Mutex<Vec<(String, Instant)>>,
+}
+
+impl AppFaults {
+    pub fn push(&self, answer: ScriptedAnswer) {
+        self.script.lock().expect("fault script").push(answer);
+    }
+
+    pub fn clear(&self) {
+        self.script.lock().expect("fault script").clear();
+    }
+
+    /// When each API request whose path starts with `prefix` arrived.
+    pub fn calls(&self, prefix: &str) -> Vec<Instant> {
+        let calls = self.calls.lock().expect("call log");
+        calls.iter().filter(|(path, _)| path.starts_with(prefix)).map(|(_, at)| *at).collect()
+    }
+
+    /// The scripted answer for `path`, used up by one.
+    fn take(&self, path: &str) -> Option<ScriptedAnswer> {
+        let mut script = self.script.lock().expect("fault script");
+        let at = script.iter().position(|a| path.starts_with(&a.path))?;
+        script[at].times = script[at].times.saturating_sub(1);
+        Some(if script[at].times == 0 { script.remove(at) } else { script[at].clone() })
+    }
+}
+
+/// Records API requests and answers the scripted ones. The path it sees is
+/// the one under the API prefix.
+pub async fn inject(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let Some(faults) = state.app_faults() else {
+        return next.run(request).await;
+    };
+    let path = request.uri().path().to_owned();
+    faults.calls.lock().expect("call log").push((path.clone(), Instant::now()));
+    match faults.take(&path) {
+        Some(answer) => answer.response(),
+        None => next.run(request).await,
+    }
+}
+
+pub async fn queue(State(state): State<AppState>, Json(answer): Json<ScriptedAnswer>) -> impl IntoResponse {
+    match state.app_faults() {
+        Some(faults) => {
+            faults.push(answer);
+            StatusCode::NO_CONTENT
+        }
+        None => StatusCode::NOT_FOUND,
+    }
+}
+
+pub async fn clear(State(state): State<AppState>) -> impl IntoResponse {
+    match state.app_faults() {
+        Some(faults) => {
+            faults.clear();
+            StatusCode::NO_CONTENT
+        }
+        None => StatusCode::NOT_FOUND,
+    }
+}

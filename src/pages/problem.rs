@@ -1,0 +1,74 @@
+//! How any error is shown: what happened and what to do, in plain words; a
+//! way forward (try again, or back to the accounts); and, folded away, the
+//! details support needs, with a button that copies them.
+
+use leptos::prelude::*;
+use pelm_model::problem::{Kind, Problem};
+use wasm_bindgen_futures::JsFuture;
+
+use crate::app::href;
+
+#[component]
+pub fn ProblemView(
+    problem: Problem,
+    /// Asks again; offered only where asking again can change the answer.
+    retry: Option<Callback<()>>,
+) -> impl IntoView {
+    let kind = problem.kind;
+    // The server's own words, when ours are only those of the kind.
+    let said = problem.said.clone().filter(|_| !problem.specific);
+    let tries = (problem.attempts > 1).then(|| format!(" We tried {} times.", problem.attempts));
+    let retry = retry.filter(|_| kind.can_try_again());
+    let text = problem.details_text();
+    let rows =
+        problem.details().into_iter().map(|(label, value)| view! { <dt>{label}</dt><dd>{value}</dd> }).collect_view();
+    let copied = RwSignal::new(None::<&'static str>);
+    let copy = move |_| {
+        let text = text.clone();
+        leptos::task::spawn_local(async move {
+            let done = match web_sys::window() {
+                Some(window) => JsFuture::from(window.navigator().clipboard().write_text(&text)).await.is_ok(),
+                None => false,
+            };
+            copied.try_set(Some(if done { "Copied." } else { "Couldn't copy; select the details above instead." }));
+        });
+    };
+    view! {
+        <div class="pe-notice pe-problem" role="alert" data-kind=kind.name() data-code=problem.code.clone()>
+            <p class="pe-problem-message">{problem.message.clone()}</p>
+            {said.map(|s| view! { <p class="pe-problem-said">"The server said: “"{s}"”"</p> })}
+            <p class="pe-problem-next">{problem.next_step.clone()}{tries}</p>
+            {retry.map(|retry| view! {
+                <button class="pe-button" type="button" data-action="try-again" on:click=move |_| retry.run(())>
+                    "Try again"
+                </button>
+            })}
+            {(kind == Kind::NotFound).then(|| view! { <a class="pe-link" href=href("/")>"See your accounts"</a> })}
+            <details class="pe-problem-details">
+                <summary>"Details for support"</summary>
+                <dl>{rows}</dl>
+                <button class="pe-chip" type="button" data-action="copy-details" on:click=copy>"Copy details"</button>
+                <span class="pe-status" role="status">{move || copied.get()}</span>
+            </details>
+        </div>
+    }
+}
+
+/// An `ErrorBoundary`'s fallback: the first error as a [`ProblemView`],
+/// never raw data, with `retry` behind its Try again.
+pub fn problem_fallback(retry: Option<Callback<()>>) -> impl Fn(ArcRwSignal<Errors>) -> AnyView + Clone {
+    move |errors: ArcRwSignal<Errors>| {
+        view! {
+            {move || {
+                let problem = errors.with(|errors| {
+                    errors.iter().next().map(|(_, err)| match err.downcast_ref::<Problem>() {
+                        Some(problem) => problem.clone(),
+                        None => pelm_model::problem::Decoder::standard().no_answer(Kind::Other),
+                    })
+                });
+                problem.map(|problem| view! { <ProblemView problem retry /> })
+            }}
+        }
+        .into_any()
+    }
+}
