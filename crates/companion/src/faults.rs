@@ -33,6 +33,10 @@ pub struct ScriptedAnswer {
     /// How many matching requests get it; then they reach the real API again.
     #[serde(default = "once")]
     pub times: u32,
+    /// Cut the connection after the status line instead of sending `body`,
+    /// as a network failure does.
+    #[serde(default)]
+    pub drop: bool,
 }
 
 fn once() -> u32 {
@@ -40,15 +44,25 @@ fn once() -> u32 {
 }
 
 impl ScriptedAnswer {
-    /// A JSON body with this status, for the next `times` requests to `path`.
-    pub fn json(path: &str, status: u16, body: &str, times: u32) -> Self {
+    /// `body` as `content_type` with this status, for the next `times` requests to `path`.
+    pub fn new(path: &str, status: u16, content_type: &str, body: &str, times: u32) -> Self {
         Self {
             path: path.to_owned(),
             status,
-            headers: vec![("content-type".to_owned(), "application/json".to_owned())],
+            headers: vec![("content-type".to_owned(), content_type.to_owned())],
             body: body.to_owned(),
             times,
+            drop: false,
         }
+    }
+
+    pub fn json(path: &str, status: u16, body: &str, times: u32) -> Self {
+        Self::new(path, status, "application/json", body, times)
+    }
+
+    /// The next `times` requests to `path` lose their connection.
+    pub fn dropped(path: &str, times: u32) -> Self {
+        Self { drop: true, ..Self::json(path, 200, "", times) }
     }
 
     pub fn header(mut self, name: &str, value: &str) -> Self {
@@ -57,7 +71,13 @@ impl ScriptedAnswer {
     }
 
     fn response(&self) -> Response {
-        let mut response = Response::new(Body::from(self.body.clone()));
+        let body = match self.drop {
+            true => Body::from_stream(futures_util::stream::once(async {
+                Err::<Vec<u8>, _>(std::io::Error::new(std::io::ErrorKind::ConnectionReset, "dropped (scripted)"))
+            })),
+            false => Body::from(self.body.clone()),
+        };
+        let mut response = Response::new(body);
         *response.status_mut() = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         for (name, value) in &self.headers {
             if let (Ok(name), Ok(value)) = (HeaderName::try_from(name.as_str()), HeaderValue::try_from(value.as_str()))

@@ -212,3 +212,37 @@ async fn unknown_api_routes_are_json_404s() {
     assert_eq!(response.status(), StatusCode::NOT_FOUND);
     assert_eq!(error_body(response).await["error_code"], "not_found");
 }
+
+#[tokio::test]
+async fn scripted_answers_exist_only_in_sandbox_mode_and_run_out() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = pelm_companion::Config::for_tests(format!("sqlite://{}", dir.path().join("c.db").display()));
+    let demo = pelm_companion::spawn(config).await.unwrap();
+    let (client, faults) = (browser(), format!("{}/_sandbox/app-faults", demo.url()));
+    let script =
+        json!({"path": "/accounts", "status": 418, "headers": [["retry-after", "7"]], "body": "teapot", "times": 2});
+    let queued = client.post(&faults).json(&script).send().await.unwrap();
+    assert_eq!(queued.status(), StatusCode::NO_CONTENT);
+    for _ in 0..2 {
+        let answer = client.get(format!("{}/api/accounts", demo.url())).send().await.unwrap();
+        assert_eq!((answer.status().as_u16(), header(&answer, "retry-after")), (418, "7".to_owned()));
+        assert!(!header(&answer, "x-request-id").is_empty(), "scripted answers carry a request id too");
+        assert_eq!(answer.text().await.unwrap(), "teapot");
+    }
+    let after = client.get(format!("{}/api/accounts", demo.url())).send().await.unwrap();
+    assert_eq!(after.status(), StatusCode::UNAUTHORIZED, "used up, the real API answers");
+    assert_eq!(demo.state.app_faults().unwrap().calls("/accounts").len(), 3);
+    let typo = client.post(&faults).json(&json!({"path": "/x", "status": 500, "tmies": 3})).send().await.unwrap();
+    assert_eq!(typo.status(), StatusCode::UNPROCESSABLE_ENTITY, "an unknown field is refused, not ignored");
+    client.post(&faults).json(&json!({"path": "/accounts", "status": 500})).send().await.unwrap();
+    assert_eq!(client.delete(&faults).send().await.unwrap().status(), StatusCode::NO_CONTENT);
+    let cleared = client.get(format!("{}/api/accounts", demo.url())).send().await.unwrap();
+    assert_eq!(cleared.status(), StatusCode::UNAUTHORIZED);
+
+    // Against a real Pelm there is nothing to script.
+    let app = spawn_app().await;
+    let refused = app.client.post(format!("{}/_sandbox/app-faults", app.url)).json(&script).send().await.unwrap();
+    assert_eq!(refused.status(), StatusCode::NOT_FOUND);
+    let answer = app.client.get(format!("{}/api/accounts", app.url)).send().await.unwrap();
+    assert_eq!(answer.status(), StatusCode::UNAUTHORIZED);
+}

@@ -1,0 +1,43 @@
+//! A site's own words for errors, read from its page, reach every message,
+//! Connect's exits included. Its own wasm instance: the words are read once.
+#![cfg(target_arch = "wasm32")]
+
+use pelm_energy::api::problem_from_code;
+use pelm_energy::connect::ConnectExit;
+use pelm_model::problem::Kind;
+use wasm_bindgen_test::*;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+fn exit_with(code: &str) -> ConnectExit {
+    ConnectExit {
+        status: "error".to_owned(),
+        utility_name: None,
+        error_code: Some(code.to_owned()),
+        message: Some("raw text from Connect".to_owned()),
+    }
+}
+
+#[wasm_bindgen_test]
+fn the_pages_words_replace_ours_and_connect_codes_use_the_same_table() {
+    let document = web_sys::window().unwrap().document().unwrap();
+    let words = document.create_element("script").unwrap();
+    words.set_attribute("type", "application/json").unwrap();
+    words.set_id("pelm-messages");
+    words.set_text_content(Some(
+        r#"{"quota_reached": {"message": "Le service est saturé.", "next_step": "Réessayez plus tard."}}"#,
+    ));
+    document.body().unwrap().append_child(&words).unwrap();
+
+    let quota = problem_from_code("QUOTA_REACHED", None, Kind::Other);
+    assert_eq!((quota.message.as_str(), quota.kind), ("Le service est saturé.", Kind::Quota));
+    // Codes the site left alone keep the standard words; Connect's are among them.
+    assert_eq!(
+        exit_with("mfa_failed").notice().as_deref(),
+        Some("The verification code wasn't accepted. Connect again and enter the newest code your utility sent.")
+    );
+    let logins = exit_with("connect_max_attempted_logins").notice().unwrap();
+    assert!(logins.starts_with("There have been too many login attempts"), "{logins}");
+    let unknown = exit_with("utility_on_fire").notice().unwrap();
+    assert!(unknown.starts_with("Your utility account couldn't be linked."), "{unknown}");
+}
