@@ -9,6 +9,7 @@ use gloo_net::http::{Request, RequestBuilder};
 use leptos::prelude::*;
 use pelm_model::bills::{decode_bills, BillRow};
 use pelm_model::companion::{AuthorizationRequest, ConnectTokenGrant, Connection};
+use pelm_model::embed::EmbedConfig;
 use pelm_model::messages::Messages;
 use pelm_model::pelm::{Account, Intervals, MeterType};
 use pelm_model::problem::{Answer, Decoder, Kind, Problem, Recovery};
@@ -19,8 +20,6 @@ use web_sys::{AbortController, AbortSignal};
 use crate::pages::DataContext;
 use crate::timer::sleep;
 
-/// Where the companion's API lives, relative to the page.
-const API: &str = "/api";
 /// A request without an answer by then is given up, and may be retried.
 const TIMEOUT_MS: u32 = 30_000;
 /// The element a site may put in its page with its own words for errors.
@@ -54,14 +53,47 @@ pub fn problem_from_code(code: &str, said: Option<&str>, fallback: Kind) -> Prob
     decoder(|d| d.from_code(code, said, fallback))
 }
 
-fn url(path: &str) -> String {
-    format!("{API}/{path}")
+/// Where the companion's API is, as the host page configured it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Endpoint {
+    base: String,
+    /// On another origin, requests carry the session cookie (CORS with credentials).
+    cross_origin: bool,
 }
 
-/// Where and when, for the support details, unless the server said.
+impl Default for Endpoint {
+    fn default() -> Self {
+        Self::new(&EmbedConfig::default())
+    }
+}
+
+impl Endpoint {
+    pub fn new(config: &EmbedConfig) -> Self {
+        Self { base: config.api.trim_end_matches('/').to_owned(), cross_origin: config.cross_origin() }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}/{path}", self.base)
+    }
+
+    fn request(&self, method: fn(&str) -> RequestBuilder, path: &str, view: Option<&AbortSignal>) -> RequestBuilder {
+        let request = with_signal(method(&self.url(path)), view);
+        match self.cross_origin {
+            true => request.credentials(web_sys::RequestCredentials::Include),
+            false => request,
+        }
+    }
+}
+
+/// The endpoint of the app being built; the default outside one.
+pub fn use_endpoint() -> Endpoint {
+    use_context::<Endpoint>().unwrap_or_default()
+}
+
+/// Where (the URL, without its query) and when, for the support details,
+/// unless the server said.
 fn stamped(mut problem: Problem, path: &str) -> Problem {
-    let path = url(path.split('?').next().unwrap_or(path));
-    problem.path.get_or_insert(path);
+    problem.path.get_or_insert_with(|| path.split('?').next().unwrap_or(path).to_owned());
     problem.time.get_or_insert_with(|| String::from(js_sys::Date::new_0().to_iso_string()));
     problem
 }
@@ -125,28 +157,29 @@ async fn json<T: DeserializeOwned>(request: Result<Request, gloo_net::Error>, pa
     reply.decode(path, |body| serde_json::from_str(body).ok())
 }
 
-async fn get<T: DeserializeOwned>(path: String, signal: Option<AbortSignal>) -> Result<T, Problem> {
-    json(with_signal(Request::get(&url(&path)), signal.as_ref()).build(), &path).await
+async fn get<T: DeserializeOwned>(endpoint: Endpoint, path: String, signal: Option<AbortSignal>) -> Result<T, Problem> {
+    json(endpoint.request(Request::get, &path, signal.as_ref()).build(), &endpoint.url(&path)).await
 }
 
-pub async fn connect_token() -> Result<ConnectTokenGrant, Problem> {
-    json(with_signal(Request::post(&url("connect-token")), None).build(), "connect-token").await
+pub async fn connect_token(endpoint: Endpoint) -> Result<ConnectTokenGrant, Problem> {
+    json(endpoint.request(Request::post, "connect-token", None).build(), &endpoint.url("connect-token")).await
 }
 
-pub async fn authorize(code: String) -> Result<Connection, Problem> {
+pub async fn authorize(endpoint: Endpoint, code: String) -> Result<Connection, Problem> {
     let body = AuthorizationRequest { authorization_code: code };
-    json(with_signal(Request::post(&url("authorization")), None).json(&body), "authorization").await
+    json(endpoint.request(Request::post, "authorization", None).json(&body), &endpoint.url("authorization")).await
 }
 
-pub async fn disconnect() -> Result<Connection, Problem> {
-    json(with_signal(Request::delete(&url("connection")), None).build(), "connection").await
+pub async fn disconnect(endpoint: Endpoint) -> Result<Connection, Problem> {
+    json(endpoint.request(Request::delete, "connection", None).build(), &endpoint.url("connection")).await
 }
 
 /// A bill's PDF, fetched before it is shown, so a failure becomes a message
 /// in the page rather than a tab with an error in it.
-pub async fn bill_pdf(bill_id: &str) -> Result<web_sys::Blob, Problem> {
+pub async fn bill_pdf(endpoint: Endpoint, bill_id: &str) -> Result<web_sys::Blob, Problem> {
     let path = format!("bills/{}/pdf", encode(bill_id));
-    let response = send(with_signal(Request::get(&url(&path)), None).build(), &path).await?;
+    let response = send(endpoint.request(Request::get, &path, None).build(), &endpoint.url(&path)).await?;
+    let path = endpoint.url(&path);
     let is_pdf = response.headers().get("content-type").is_some_and(|t| t.starts_with("application/pdf"));
     if !response.ok() || !is_pdf {
         // A 2xx that is not a PDF finds nothing to parse, and is read as what it is.
@@ -176,6 +209,7 @@ pub struct Calls {
     latest: StoredValue<u32>,
     status: RwSignal<Option<String>>,
     reconnect: Option<RwSignal<bool>>,
+    endpoint: StoredValue<Endpoint>,
 }
 
 /// [`Calls`] for the view being built, cancelled when it is disposed.
@@ -185,6 +219,7 @@ pub fn use_calls() -> Calls {
         latest: StoredValue::new(0),
         status: RwSignal::new(None),
         reconnect: use_context::<DataContext>().map(|data| data.reconnect_needed),
+        endpoint: StoredValue::new(use_endpoint()),
     };
     on_cleanup(move || {
         if let Some(Some(controller)) = calls.controller.try_get_value() {
@@ -254,11 +289,13 @@ impl Calls {
     }
 
     pub async fn connection(self) -> Result<Connection, Problem> {
-        self.run(|signal| get("connection".to_owned(), signal)).await
+        let endpoint = self.endpoint.get_value();
+        self.run(|signal| get(endpoint.clone(), "connection".to_owned(), signal)).await
     }
 
     pub async fn accounts(self) -> Result<Vec<Account>, Problem> {
-        self.run(|signal| get("accounts".to_owned(), signal)).await
+        let endpoint = self.endpoint.get_value();
+        self.run(|signal| get(endpoint.clone(), "accounts".to_owned(), signal)).await
     }
 
     /// Intervals of one account's meter between two instants (Unix seconds).
@@ -268,16 +305,20 @@ impl Calls {
             encode(account_id),
             meter.as_str()
         );
-        self.run(|signal| get(path.clone(), signal)).await
+        let endpoint = self.endpoint.get_value();
+        self.run(|signal| get(endpoint.clone(), path.clone(), signal)).await
     }
 
     /// The account's bills, in either shape Pelm has used, newest first.
     pub async fn bills(self, account_id: &str) -> Result<Vec<BillRow>, Problem> {
         let path = format!("bills?account_id={}", encode(account_id));
+        let endpoint = self.endpoint.get_value();
         self.run(|signal| {
-            let path = path.clone();
+            let (path, endpoint) = (path.clone(), endpoint.clone());
             async move {
-                let response = send(with_signal(Request::get(&url(&path)), signal.as_ref()).build(), &path).await?;
+                let request = endpoint.request(Request::get, &path, signal.as_ref()).build();
+                let path = endpoint.url(&path);
+                let response = send(request, &path).await?;
                 read(response, &path).await?.decode(&path, |body| decode_bills(body).ok())
             }
         })

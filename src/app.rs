@@ -5,9 +5,11 @@ use leptos::prelude::*;
 use leptos_router::components::{Route, Router, Routes};
 use leptos_router::path;
 use pelm_model::companion::Connection;
+use pelm_model::embed::EmbedConfig;
 use pelm_model::problem::Problem;
 
 use crate::api;
+use crate::host::{text, use_host, Host};
 use crate::pages::{
     problem_fallback, AccountPage, Accounts, AccountsContext, ConnectButton, DataContext, ProblemView, Start, Tab,
 };
@@ -30,7 +32,14 @@ pub fn href(path: &str) -> String {
 }
 
 #[component]
-pub fn App() -> impl IntoView {
+pub fn App(
+    /// The host element and its settings; the defaults without one.
+    #[prop(optional)]
+    host: Option<Host>,
+) -> impl IntoView {
+    let host = host.unwrap_or_else(|| Host::new(None, EmbedConfig::default()));
+    provide_context(host);
+    provide_context(api::Endpoint::new(&host.config.read_value()));
     let calls = api::use_calls();
     let initial = LocalResource::new(move || calls.connection());
     let checking = move || calls.status().get().unwrap_or_else(|| "Checking your connection…".to_owned());
@@ -59,17 +68,35 @@ fn Home(initial: Connection) -> impl IntoView {
         utility: Signal::derive(move || connection.with(|c| c.utility.clone())),
     };
     provide_context(data);
+    // The host page hears of every change of connection.
+    let host = use_host();
+    let announce = move |name: &str, now: &Connection| {
+        if let Some(host) = host {
+            host.emit(
+                name,
+                &[("connected", Some(now.connected.into())), ("utility", now.utility.as_deref().and_then(text))],
+            );
+        }
+    };
+    announce("ready", &connection.get_untracked());
+    let on_connected = Callback::new(move |now: Connection| {
+        announce("connected", &now);
+        connection.set(now);
+    });
     let needs_reconnect =
         move || data.reconnect_needed.get() || connection.with(|c| c.credentials_valid == Some(false));
     let reconnected = Callback::new(move |now: Connection| {
+        announce("connected", &now);
         connection.set(now);
         data.reconnect_needed.set(false);
         // Back where the user was, with data fetched under the new token.
         data.version.update(|v| *v += 1);
     });
-    let disconnect = Action::new_local(|_: &()| api::disconnect());
+    let endpoint = api::use_endpoint();
+    let disconnect = Action::new_local(move |_: &()| api::disconnect(endpoint.clone()));
     Effect::new(move |_| {
         if let Some(Ok(now)) = disconnect.value().get() {
+            announce("disconnected", &now);
             connection.set(now);
         }
     });
@@ -79,7 +106,7 @@ fn Home(initial: Connection) -> impl IntoView {
 
     view! {
         <Show when=connected fallback=move || view! {
-            <Start on_connected=Callback::new(move |now: Connection| connection.set(now)) />
+            <Start on_connected />
         }>
             <header class="pe-header">
                 <p class="pe-utility"><span class="pe-dot" aria-hidden="true"></span>{utility}" · connected"</p>

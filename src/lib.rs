@@ -10,6 +10,7 @@ pub mod app;
 pub mod chart;
 pub mod connect;
 pub mod format;
+pub mod host;
 pub mod pages;
 pub mod timer;
 
@@ -21,7 +22,7 @@ wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
 /// The element a site puts the app in; without one the app takes the body.
 pub const HOST_ELEMENT_ID: &str = "pelm-energy";
 
-/// Mounts the app into its host element.
+/// Mounts the app into its host element, or the body without one.
 pub fn mount() {
     let document = leptos::prelude::document();
     let host = document
@@ -32,7 +33,29 @@ pub fn mount() {
         web_sys::console::error_1(&"Pelm energy app: no host element and no body to mount into".into());
         return;
     };
-    host.class_list().add_1("pelm-energy").ok();
+    mount_into(host);
+}
+
+/// Mounts one copy of the app into `element`, set up by its attributes; or,
+/// when they are wrong, a message there that names them.
+pub fn mount_into(element: web_sys::HtmlElement) {
+    element.class_list().add_1("pelm-energy").ok();
     // The app lives as long as the page, so its reactive owner is never unmounted.
-    leptos::mount::mount_to(host, app::App).forget();
+    match host::read_config(&element) {
+        Ok(config) => {
+            if config.theme != pelm_model::embed::Theme::Auto {
+                element.set_attribute("data-theme", config.theme.name()).ok();
+            }
+            let inside = element.clone();
+            leptos::mount::mount_to(element, move || {
+                let host = host::Host::new(Some(inside), config);
+                leptos::view! { <app::App host /> }
+            })
+            .forget();
+        }
+        Err(errors) => {
+            web_sys::console::error_1(&format!("Pelm energy app: {errors:?}").into());
+            leptos::mount::mount_to(element, move || leptos::view! { <host::ConfigProblem errors /> }).forget();
+        }
+    }
 }

@@ -31,7 +31,7 @@ fn fresh_host() -> web_sys::HtmlElement {
 #[wasm_bindgen_test]
 async fn without_a_companion_the_app_explains_and_offers_a_retry() {
     let host = fresh_host();
-    let _app = leptos::mount::mount_to(host.clone(), pelm_energy::app::App);
+    let _app = leptos::mount::mount_to(host.clone(), || leptos::view! { <pelm_energy::app::App /> });
     let notice = wait_for(&host, ".pe-problem[role=alert]").await;
     let message = wait_for(&host, ".pe-problem-message").await.text_content().unwrap_or_default();
     assert_eq!(message, "Something went wrong.");

@@ -46,7 +46,8 @@ pub struct UsePelmConnectOptions {
 
 impl UsePelmConnectOptions {
     pub fn new(on_success: Callback<String>, on_exit: Callback<ConnectExit>) -> Self {
-        Self { on_success, on_exit, connect_token: Rc::new(|| Box::pin(api::connect_token())) }
+        let endpoint = api::use_endpoint();
+        Self { on_success, on_exit, connect_token: Rc::new(move || Box::pin(api::connect_token(endpoint.clone()))) }
     }
 
     /// Takes Connect tokens from `source` instead of the companion.

@@ -15,6 +15,7 @@ use crate::api;
 use crate::api::{use_calls, Calls};
 use crate::chart::{BillBar, BillsChart};
 use crate::format::Formats;
+use crate::host::use_host;
 use crate::pages::{loading, problem_fallback, Skeleton};
 
 const MISSING: &str = "—";
@@ -139,14 +140,17 @@ pub fn Bills(account: Account) -> impl IntoView {
     }
 }
 
-/// The table itself; `locale` is the browser's unless given (tests give two).
+/// The table itself; `locale` is the host's, or the browser's, unless given
+/// (tests give two).
 #[component]
 pub fn BillsTable(lines: Vec<BillLine>, unit: String, #[prop(optional, into)] locale: Option<String>) -> impl IntoView {
     if lines.is_empty() {
         return view! { <p class="pe-empty">"No bills yet. They appear here once the utility issues one."</p> }
             .into_any();
     }
-    let formats = Formats::new(locale.as_deref(), "USD");
+    // The host's locale and currency, unless the caller names a locale.
+    let settings = use_host().map(|h| h.config.get_value()).unwrap_or_default();
+    let formats = Formats::new(locale.or(settings.locale).as_deref(), &settings.currency);
     let sort = RwSignal::new((Column::Period, true));
     let lines = Arc::new(lines);
     let total: f64 = lines.iter().filter_map(|l| l.bill.amount).sum();
@@ -257,11 +261,11 @@ fn bill_row(line: BillLine, f: &Formats) -> impl IntoView {
 /// Fetches the PDF, then offers it; any failure is said right here.
 #[component]
 fn PdfButton(bill_id: String) -> impl IntoView {
-    let id = bill_id.clone();
+    let (id, endpoint) = (bill_id.clone(), api::use_endpoint());
     let fetch = Action::new_local(move |_: &()| {
-        let id = id.clone();
+        let (id, endpoint) = (id.clone(), endpoint.clone());
         async move {
-            api::bill_pdf(&id)
+            api::bill_pdf(endpoint, &id)
                 .await
                 .and_then(|blob| web_sys::Url::create_object_url_with_blob(&blob).map_err(|_| Problem::network()))
         }

@@ -7,6 +7,7 @@ use pelm_model::companion::Connection;
 
 use crate::api;
 use crate::connect::{use_pelm_connect, ConnectExit, ConnectStatus, UsePelmConnectOptions};
+use crate::host::{text, use_host};
 
 #[component]
 pub fn ConnectButton(
@@ -17,13 +18,23 @@ pub fn ConnectButton(
     on_connected: Callback<Connection>,
 ) -> impl IntoView {
     let notice = RwSignal::new(None::<String>);
-    let authorize = Action::new_local(|code: &String| api::authorize(code.clone()));
+    let host = use_host();
+    let endpoint = api::use_endpoint();
+    let authorize = Action::new_local(move |code: &String| api::authorize(endpoint.clone(), code.clone()));
     let connect = use_pelm_connect(UsePelmConnectOptions::new(
         Callback::new(move |code: String| {
             notice.set(None);
             authorize.dispatch_local(code);
         }),
-        Callback::new(move |exit: ConnectExit| notice.set(exit.notice())),
+        Callback::new(move |exit: ConnectExit| {
+            if let Some(host) = host {
+                host.emit(
+                    "exit",
+                    &[("status", text(&exit.status)), ("error_code", exit.error_code.as_deref().and_then(text))],
+                );
+            }
+            notice.set(exit.notice());
+        }),
     ));
     Effect::new(move |_| match authorize.value().get() {
         Some(Ok(connection)) => on_connected.run(connection),

@@ -7,6 +7,7 @@ use pelm_model::problem::{Kind, Problem};
 use wasm_bindgen_futures::JsFuture;
 
 use crate::app::href;
+use crate::host::{text, use_host};
 
 #[component]
 pub fn ProblemView(
@@ -15,6 +16,18 @@ pub fn ProblemView(
     retry: Option<Callback<()>>,
 ) -> impl IntoView {
     let kind = problem.kind;
+    if let Some(host) = use_host() {
+        host.emit(
+            "error",
+            &[
+                ("kind", text(kind.name())),
+                ("code", problem.code.as_deref().and_then(text)),
+                ("status", problem.status.map(|s| s.into())),
+                ("request_id", problem.request_id.as_deref().and_then(text)),
+                ("message", text(&problem.message)),
+            ],
+        );
+    }
     // The server's own words, when ours are only those of the kind.
     let said = problem.said.clone().filter(|_| !problem.specific);
     let tries = (problem.attempts > 1).then(|| format!(" We tried {} times.", problem.attempts));

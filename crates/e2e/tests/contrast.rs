@@ -39,7 +39,11 @@ fn both_themes_meet_wcag_aa() {
     let css = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../style/app.css")).unwrap();
     let light = block(&css, ".pelm-energy {");
     let mut dark = light.clone();
-    dark.extend(block(&css, "@media (prefers-color-scheme: dark) {\n  .pelm-energy {"));
+    let system_dark =
+        block(&css, "@media (prefers-color-scheme: dark) {\n  .pelm-energy:not([data-theme=\"light\"]) {");
+    // The host's data-theme="dark" must be the very same theme as the system's dark.
+    assert_eq!(block(&css, ".pelm-energy[data-theme=\"dark\"] {"), system_dark);
+    dark.extend(system_dark);
     let pairs: &[(&str, &str, f64)] = &[
         ("text", "bg", 4.5),
         ("text", "surface", 4.5),

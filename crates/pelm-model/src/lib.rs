@@ -12,6 +12,7 @@
 pub mod bills;
 pub mod civil;
 pub mod companion;
+pub mod embed;
 pub mod messages;
 pub mod pelm;
 pub mod problem;

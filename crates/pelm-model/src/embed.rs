@@ -1,0 +1,330 @@
+//! What a host page tells the app, read from the host element's `data-*`
+//! attributes, or from a JSON block inside it for whatever the attributes
+//! leave out. Every bad value is refused with the attribute's name, so a
+//! site owner sees what to fix instead of a blank box.
+
+use serde_json::{Map, Value};
+
+/// Which of the app's views the host shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Views {
+    pub accounts: bool,
+    pub usage: bool,
+    pub bills: bool,
+}
+
+impl Default for Views {
+    fn default() -> Self {
+        Self { accounts: true, usage: true, bills: true }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Theme {
+    /// Light or dark as the user's system prefers.
+    #[default]
+    Auto,
+    Light,
+    Dark,
+}
+
+impl Theme {
+    pub fn name(self) -> &'static str {
+        match self {
+            Theme::Auto => "auto",
+            Theme::Light => "light",
+            Theme::Dark => "dark",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EmbedConfig {
+    /// The companion's API, without a trailing slash: `/api`, or
+    /// `https://energy.example.com/api` for a companion on another origin.
+    pub api: String,
+    /// A Connect script to load instead of the one the companion names.
+    pub connect_script: Option<String>,
+    /// The utility Connect opens at, by Pelm's id.
+    pub utility_id: Option<String>,
+    /// A BCP 47 tag for numbers, money and dates; the browser's when absent.
+    pub locale: Option<String>,
+    /// An IANA zone for days and hours; the browser's when absent.
+    pub time_zone: Option<String>,
+    /// ISO 4217, upper case.
+    pub currency: String,
+    pub views: Views,
+    pub theme: Theme,
+}
+
+impl Default for EmbedConfig {
+    fn default() -> Self {
+        Self {
+            api: "/api".to_owned(),
+            connect_script: None,
+            utility_id: None,
+            locale: None,
+            time_zone: None,
+            currency: "USD".to_owned(),
+            views: Views::default(),
+            theme: Theme::Auto,
+        }
+    }
+}
+
+/// One refused setting: the attribute (or JSON key) and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError {
+    pub attribute: String,
+    pub message: String,
+}
+
+impl std::fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.attribute, self.message)
+    }
+}
+
+/// The settings, by attribute name; in the JSON block each is the same name
+/// without `data-` (`"api"`, `"time-zone"`).
+pub const ATTRIBUTES: [&str; 8] = [
+    "data-api",
+    "data-connect-script",
+    "data-utility-id",
+    "data-locale",
+    "data-time-zone",
+    "data-currency",
+    "data-views",
+    "data-theme",
+];
+
+/// Where a URL may point: a path on this origin, or an http(s) origin.
+fn url(value: &str, what: &str) -> Result<String, String> {
+    let trimmed = value.trim().trim_end_matches('/');
+    let rest = trimmed.strip_prefix("https://").or_else(|| trimmed.strip_prefix("http://"));
+    let fine = match rest {
+        Some(rest) => !rest.is_empty() && !rest.starts_with('/'),
+        None => value.trim().starts_with('/') && !value.trim().starts_with("//"),
+    };
+    let clean = !trimmed.chars().any(|c| c.is_whitespace() || matches!(c, '?' | '#' | '"' | '<' | '>'));
+    match fine && clean {
+        true => Ok(if trimmed.is_empty() { "/".to_owned() } else { trimmed.to_owned() }),
+        false => Err(format!(
+            "{what} must be a path on this site (\"/api\") or an http(s) address (\"https://energy.example.com/api\"), not \"{}\"",
+            value.trim()
+        )),
+    }
+}
+
+fn set(config: &mut EmbedConfig, name: &str, value: &str) -> Result<(), String> {
+    let value = value.trim();
+    match name {
+        "data-api" => config.api = url(value, "the companion's API")?,
+        "data-connect-script" => config.connect_script = Some(url(value, "the Connect script")?),
+        "data-utility-id" => {
+            if value.is_empty() || value.len() > 10 || !value.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(format!("a utility id is Pelm's number for it, such as \"1\", not \"{value}\""));
+            }
+            config.utility_id = Some(value.to_owned());
+        }
+        "data-locale" => {
+            let mut subtags = value.split('-');
+            let language = subtags.next().unwrap_or_default();
+            let fine = (2..=3).contains(&language.len())
+                && language.bytes().all(|b| b.is_ascii_alphabetic())
+                && subtags.all(|s| (1..=8).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_alphanumeric()));
+            if !fine {
+                return Err(format!("a locale is a language tag such as \"en-US\" or \"de\", not \"{value}\""));
+            }
+            config.locale = Some(value.to_owned());
+        }
+        "data-time-zone" => {
+            let fine = !value.is_empty()
+                && value.len() <= 64
+                && value.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'/' | b'_' | b'-' | b'+'));
+            if !fine {
+                return Err(format!("a time zone is an IANA name such as \"America/Los_Angeles\", not \"{value}\""));
+            }
+            config.time_zone = Some(value.to_owned());
+        }
+        "data-currency" => {
+            if value.len() != 3 || !value.bytes().all(|b| b.is_ascii_alphabetic()) {
+                return Err(format!("a currency is a three-letter code such as \"USD\", not \"{value}\""));
+            }
+            config.currency = value.to_ascii_uppercase();
+        }
+        "data-views" => {
+            let mut views = Views { accounts: false, usage: false, bills: false };
+            for view in value.split([',', ' ']).filter(|v| !v.is_empty()) {
+                match view {
+                    "accounts" => views.accounts = true,
+                    "usage" => views.usage = true,
+                    "bills" => views.bills = true,
+                    other => return Err(format!("\"{other}\" is not a view; choose from accounts, usage and bills")),
+                }
+            }
+            if !views.usage && !views.bills {
+                return Err("name usage, bills or both (accounts alone shows no data)".to_owned());
+            }
+            config.views = views;
+        }
+        "data-theme" => {
+            config.theme = match value {
+                "auto" => Theme::Auto,
+                "light" => Theme::Light,
+                "dark" => Theme::Dark,
+                _ => return Err(format!("the theme is auto, light or dark, not \"{value}\"")),
+            }
+        }
+        _ => return Err("is not a setting of the app".to_owned()),
+    }
+    Ok(())
+}
+
+impl EmbedConfig {
+    /// The settings from the host's attributes (name and value, any
+    /// attributes; those not the app's are left alone), then from `json`,
+    /// the text of its config block, for the ones the attributes leave out.
+    pub fn read(attributes: &[(String, String)], json: Option<&str>) -> Result<Self, Vec<ConfigError>> {
+        let mut config = Self::default();
+        let mut errors = Vec::new();
+        let mut given = Vec::new();
+        for (name, value) in attributes {
+            let name = name.to_ascii_lowercase();
+            if ATTRIBUTES.contains(&name.as_str()) {
+                if let Err(message) = set(&mut config, &name, value) {
+                    errors.push(ConfigError { attribute: name.clone(), message });
+                }
+                given.push(name);
+            }
+        }
+        if let Some(json) = json {
+            match serde_json::from_str::<Map<String, Value>>(json) {
+                Ok(block) => {
+                    for (key, value) in block {
+                        let name = format!("data-{key}");
+                        let text = match &value {
+                            Value::String(s) => s.clone(),
+                            Value::Number(n) => n.to_string(),
+                            Value::Array(items) => items.iter().filter_map(Value::as_str).collect::<Vec<_>>().join(","),
+                            _ => String::new(),
+                        };
+                        if given.contains(&name) {
+                            continue;
+                        }
+                        let result = match ATTRIBUTES.contains(&name.as_str()) {
+                            true => set(&mut config, &name, &text),
+                            false => Err("is not a setting of the app".to_owned()),
+                        };
+                        if let Err(message) = result {
+                            errors.push(ConfigError { attribute: format!("\"{key}\" in the config block"), message });
+                        }
+                    }
+                }
+                Err(err) => errors.push(ConfigError {
+                    attribute: "the config block".to_owned(),
+                    message: format!("is not a JSON object: {err}"),
+                }),
+            }
+        }
+        match errors.is_empty() {
+            true => Ok(config),
+            false => Err(errors),
+        }
+    }
+
+    /// Whether the API is on another origin, so requests carry credentials.
+    pub fn cross_origin(&self) -> bool {
+        self.api.starts_with("http://") || self.api.starts_with("https://")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn attrs(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
+    }
+
+    #[test]
+    fn nothing_given_is_the_same_origin_default() {
+        let config = EmbedConfig::read(&attrs(&[("id", "pelm-energy"), ("data-host-thing", "x")]), None).unwrap();
+        assert_eq!(config, EmbedConfig::default());
+        assert!(!config.cross_origin());
+    }
+
+    #[test]
+    fn every_attribute_is_read() {
+        let config = EmbedConfig::read(
+            &attrs(&[
+                ("data-api", "https://energy.example.com/api/"),
+                ("data-connect-script", "/vendor/pelm-connect.js"),
+                ("data-utility-id", "3"),
+                ("data-locale", "de-DE"),
+                ("data-time-zone", "America/New_York"),
+                ("data-currency", "eur"),
+                ("data-views", "usage, bills"),
+                ("DATA-THEME", "dark"),
+            ]),
+            None,
+        )
+        .unwrap();
+        assert_eq!(config.api, "https://energy.example.com/api");
+        assert!(config.cross_origin());
+        assert_eq!(config.connect_script.as_deref(), Some("/vendor/pelm-connect.js"));
+        assert_eq!(config.utility_id.as_deref(), Some("3"));
+        assert_eq!((config.locale.as_deref(), config.time_zone.as_deref()), (Some("de-DE"), Some("America/New_York")));
+        assert_eq!(config.currency, "EUR");
+        assert_eq!(config.views, Views { accounts: false, usage: true, bills: true });
+        assert_eq!(config.theme, Theme::Dark);
+    }
+
+    #[test]
+    fn the_block_fills_what_the_attributes_leave_out() {
+        let json = r#"{"api": "/energy-api", "theme": "light", "views": ["accounts", "usage"], "utility-id": 1}"#;
+        let config = EmbedConfig::read(&attrs(&[("data-theme", "dark")]), Some(json)).unwrap();
+        assert_eq!(config.api, "/energy-api");
+        assert_eq!(config.theme, Theme::Dark, "the attribute wins");
+        assert_eq!(config.views, Views { accounts: true, usage: true, bills: false });
+        assert_eq!(config.utility_id.as_deref(), Some("1"));
+    }
+
+    #[test]
+    fn bad_values_are_each_named() {
+        let errors = EmbedConfig::read(
+            &attrs(&[
+                ("data-api", "javascript:alert(1)"),
+                ("data-currency", "dollars"),
+                ("data-views", "usage,charts"),
+                ("data-theme", "blue"),
+                ("data-utility-id", "PG&E"),
+                ("data-locale", "english please"),
+                ("data-time-zone", "Mars/Olympus Mons"),
+                ("data-connect-script", "//cdn.example.com/x.js"),
+            ]),
+            Some(r#"{"colour": "red"}"#),
+        )
+        .unwrap_err();
+        let named: Vec<&str> = errors.iter().map(|e| e.attribute.as_str()).collect();
+        assert_eq!(
+            named,
+            [
+                "data-api",
+                "data-currency",
+                "data-views",
+                "data-theme",
+                "data-utility-id",
+                "data-locale",
+                "data-time-zone",
+                "data-connect-script",
+                "\"colour\" in the config block"
+            ]
+        );
+        assert!(errors[0].message.contains("javascript:alert(1)"));
+        assert!(errors[2].message.contains("\"charts\" is not a view"));
+        let broken = EmbedConfig::read(&[], Some("{")).unwrap_err();
+        assert_eq!(broken[0].attribute, "the config block");
+        assert!(EmbedConfig::read(&attrs(&[("data-views", "accounts")]), None).is_err());
+    }
+}
