@@ -93,7 +93,7 @@ fn intl(name: &str, args: &Array, construct: bool) -> Result<JsValue, JsValue> {
     let intl = Reflect::get(&js_sys::global(), &"Intl".into())?;
     let target: js_sys::Function = Reflect::get(&intl, &name.into())?.dyn_into()?;
     match construct {
-        true => Reflect::construct(&target, args).map(Into::into),
+        true => Reflect::construct(&target, args),
         false => Reflect::apply(&target, &intl, args),
     }
 }
