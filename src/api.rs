@@ -76,6 +76,19 @@ impl Endpoint {
         format!("{}/{path}", self.base)
     }
 
+    /// A URL the companion gave, which is relative to the companion, not to
+    /// the page: on another origin its paths are that origin's.
+    pub fn resolve(&self, url: &str) -> String {
+        let origin = self
+            .base
+            .split_once("://")
+            .and_then(|(scheme, rest)| rest.split('/').next().map(|host| format!("{scheme}://{host}")));
+        match origin {
+            Some(origin) if url.starts_with('/') && !url.starts_with("//") => format!("{origin}{url}"),
+            _ => url.to_owned(),
+        }
+    }
+
     fn request(&self, method: fn(&str) -> RequestBuilder, path: &str, view: Option<&AbortSignal>) -> RequestBuilder {
         let request = with_signal(method(&self.url(path)), view);
         match self.cross_origin {
@@ -161,8 +174,13 @@ async fn get<T: DeserializeOwned>(endpoint: Endpoint, path: String, signal: Opti
     json(endpoint.request(Request::get, &path, signal.as_ref()).build(), &endpoint.url(&path)).await
 }
 
-pub async fn connect_token(endpoint: Endpoint) -> Result<ConnectTokenGrant, Problem> {
-    json(endpoint.request(Request::post, "connect-token", None).build(), &endpoint.url("connect-token")).await
+/// A Connect token, with the script to open it in: the host's choice, or
+/// the one the companion names.
+pub async fn connect_token(endpoint: Endpoint, script: Option<String>) -> Result<ConnectTokenGrant, Problem> {
+    let request = endpoint.request(Request::post, "connect-token", None).build();
+    let mut grant: ConnectTokenGrant = json(request, &endpoint.url("connect-token")).await?;
+    grant.connect_script_url = script.unwrap_or_else(|| endpoint.resolve(&grant.connect_script_url));
+    Ok(grant)
 }
 
 pub async fn authorize(endpoint: Endpoint, code: String) -> Result<Connection, Problem> {

@@ -47,7 +47,10 @@ pub struct UsePelmConnectOptions {
 impl UsePelmConnectOptions {
     pub fn new(on_success: Callback<String>, on_exit: Callback<ConnectExit>) -> Self {
         let endpoint = api::use_endpoint();
-        Self { on_success, on_exit, connect_token: Rc::new(move || Box::pin(api::connect_token(endpoint.clone()))) }
+        let script = crate::host::use_host().and_then(|host| host.config.with_value(|c| c.connect_script.clone()));
+        let connect_token: TokenSource =
+            Rc::new(move || Box::pin(api::connect_token(endpoint.clone(), script.clone())));
+        Self { on_success, on_exit, connect_token }
     }
 
     /// Takes Connect tokens from `source` instead of the companion.

@@ -78,7 +78,8 @@ pub struct Config {
     #[arg(long, env = "PELM_APP_PATH", default_value = "/")]
     pub app_path: String,
 
-    /// Origins (scheme://host[:port]) besides the companion's own that may send
+    /// Origins (scheme://host[:port]) besides the companion's own whose pages
+    /// may call the API: they get CORS with credentials, and may send
     /// state-changing requests. Comma-separated.
     #[arg(long, env = "PELM_ALLOWED_ORIGINS", value_delimiter = ',')]
     pub allowed_origins: Vec<String>,
@@ -87,6 +88,12 @@ pub struct Config {
     /// request arrived over https (X-Forwarded-Proto: https).
     #[arg(long, env = "PELM_SECURE_COOKIES")]
     pub secure_cookies: bool,
+
+    /// Send the session cookie with `SameSite=None; Secure`, for an app on
+    /// another *site* (not just another origin) than the companion. Needs
+    /// https, and browsers that allow third-party cookies.
+    #[arg(long, env = "PELM_CROSS_SITE_COOKIES")]
+    pub cross_site_cookies: bool,
 
     /// Key that encrypts access tokens at rest: 64 hex digits or base64 of 32 bytes.
     /// Required without --sandbox; with it, a missing key means a random one per run.
@@ -149,6 +156,7 @@ impl Config {
             app_path: "/".to_owned(),
             allowed_origins: Vec::new(),
             secure_cookies: false,
+            cross_site_cookies: false,
             token_key: Some(hex::encode(rand::random::<[u8; 32]>())),
             identity_header: None,
             rate_limit_per_minute: 10_000,

@@ -13,7 +13,7 @@ pub mod faults;
 pub mod pelm;
 mod routes;
 mod session;
-mod static_files;
+pub mod static_files;
 pub mod store;
 
 use std::net::SocketAddr;
@@ -166,6 +166,7 @@ pub fn app(state: AppState) -> Router {
         .layer(middleware::from_fn_with_state(state.clone(), session::with_session))
         .layer(DefaultBodyLimit::max(API_BODY_LIMIT))
         .layer(middleware::from_fn_with_state(state.clone(), faults::inject))
+        .layer(cors(state.config()))
         .with_state(state.clone());
     let mut router =
         Router::new().nest(&state.config().api_prefix, api).route("/healthz", axum::routing::get(|| async { "ok" }));
@@ -188,6 +189,24 @@ pub fn app(state: AppState) -> Router {
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(TraceLayer::new_for_http().make_span_with(request_span))
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+}
+
+/// CORS for the allowed origins' pages, with credentials so the session
+/// cookie goes along; none at all without allowed origins.
+fn cors(config: &Config) -> tower_http::cors::CorsLayer {
+    use axum::http::{header, HeaderName, HeaderValue, Method};
+    let origins: Vec<HeaderValue> = config
+        .allowed_origins
+        .iter()
+        .filter_map(|origin| HeaderValue::from_str(origin.trim().trim_end_matches('/')).ok())
+        .collect();
+    tower_http::cors::CorsLayer::new()
+        .allow_origin(origins)
+        .allow_credentials(true)
+        .allow_methods([Method::GET, Method::POST, Method::DELETE])
+        .allow_headers([header::CONTENT_TYPE])
+        .expose_headers([HeaderName::from_static("x-request-id"), header::RETRY_AFTER])
+        .max_age(Duration::from_secs(600))
 }
 
 /// Every log line of a request carries its id, the one the client sees in

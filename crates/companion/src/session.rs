@@ -56,10 +56,12 @@ pub async fn with_session(State(state): State<AppState>, mut request: Request, n
         None => {
             let existing = session_cookie(request.headers());
             let value = existing.clone().unwrap_or_else(|| hex::encode(rand::random::<[u8; 32]>()));
-            let secure = state.config().secure_cookies || served_over_https(request.headers());
+            let cross_site = state.config().cross_site_cookies;
+            let secure = cross_site || state.config().secure_cookies || served_over_https(request.headers());
             let cookie = existing.is_none().then(|| {
                 format!(
-                    "{SESSION_COOKIE}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={SESSION_MAX_AGE_SECS}{}",
+                    "{SESSION_COOKIE}={value}; Path=/; HttpOnly; SameSite={}; Max-Age={SESSION_MAX_AGE_SECS}{}",
+                    if cross_site { "None" } else { "Lax" },
                     if secure { "; Secure" } else { "" }
                 )
             });

@@ -272,3 +272,29 @@ pub async fn connected_demo(artifact: &str) -> (Demo, Browser) {
     browser.texts(".pe-card", 2).await;
     (demo, browser)
 }
+
+/// Serves the built app the way another site would: `index.html` with its
+/// host element rewritten by `host`, under `csp`, from `listener`; returns
+/// the page's URL. The rest of `dist` is served as files.
+pub async fn serve_host_page(
+    listener: tokio::net::TcpListener,
+    host: impl Fn(&str) -> String,
+    csp: impl Fn(&str) -> String,
+) -> String {
+    use axum::http::header;
+    let dist = dist_dir();
+    let index = std::fs::read_to_string(dist.join("index.html")).expect("index.html");
+    let page = index.replace(r#"<main id="pelm-energy">"#, &host(r#"<main id="pelm-energy">"#));
+    assert_ne!(page, index, "the host element was not found in index.html");
+    let policy = csp(&page);
+    let url = format!("http://{}/", listener.local_addr().unwrap());
+    let html = move || {
+        let (page, policy) = (page.clone(), policy.clone());
+        async move { ([(header::CONTENT_TYPE, "text/html".to_owned()), (header::CONTENT_SECURITY_POLICY, policy)], page) }
+    };
+    let app = axum::Router::new()
+        .route("/", axum::routing::get(html))
+        .fallback_service(tower_http::services::ServeDir::new(dist));
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    url
+}
