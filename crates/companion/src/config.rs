@@ -78,6 +78,11 @@ pub struct Config {
     #[arg(long, env = "PELM_APP_PATH", default_value = "/")]
     pub app_path: String,
 
+    /// The example host page (`examples/host`, built by `./dev build`), served
+    /// at `/example/` beside the app, as a site that embeds it.
+    #[arg(long, env = "PELM_EXAMPLE_DIST")]
+    pub example_dist: Option<PathBuf>,
+
     /// Origins (scheme://host[:port]) besides the companion's own whose pages
     /// may call the API: they get CORS with credentials, and may send
     /// state-changing requests. Comma-separated.
@@ -154,6 +159,7 @@ impl Config {
             dist: None,
             api_prefix: "/api".to_owned(),
             app_path: "/".to_owned(),
+            example_dist: None,
             allowed_origins: Vec::new(),
             secure_cookies: false,
             cross_site_cookies: false,

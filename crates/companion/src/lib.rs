@@ -176,6 +176,9 @@ pub fn app(state: AppState) -> Router {
             axum::routing::post(faults::queue).delete(faults::clear).with_state(state.clone()),
         );
     }
+    if let Some(example) = &state.config().example_dist {
+        router = router.nest_service("/example", static_files::service(example, &state.inner.connect_script_url));
+    }
     if let Some(dist) = &state.config().dist {
         let app = static_files::service(dist, &state.inner.connect_script_url);
         match state.config().app_path.trim_end_matches('/') {

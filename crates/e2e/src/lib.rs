@@ -24,6 +24,16 @@ pub fn subpath_dist_dir() -> PathBuf {
     dir
 }
 
+/// The example host site (`examples/host`), built for `/example/`.
+/// `./dev test` builds it and sets PELM_DIST_EXAMPLE.
+pub fn example_dist_dir() -> PathBuf {
+    let dir = std::env::var_os("PELM_DIST_EXAMPLE")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../target/dist-example")));
+    assert!(dir.join("index.html").is_file(), "no example build at {}: run `./dev test`", dir.display());
+    dir
+}
+
 /// The built app. `./dev test` builds it first and sets PELM_DIST.
 pub fn dist_dir() -> PathBuf {
     let dir = std::env::var_os("PELM_DIST")

@@ -72,3 +72,46 @@ fn both_themes_meet_wcag_aa() {
     }
     assert!(failures.is_empty(), "{failures:#?}");
 }
+
+/// The stylesheet touches nothing of the host page: every rule's selectors
+/// start at the app's root class, and its animations have the app's prefix.
+#[test]
+fn every_rule_is_scoped_under_the_app_root() {
+    let css = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../style/app.css")).unwrap();
+    let mut depth_in_keyframes = None;
+    let mut depth = 0usize;
+    let mut offenders = Vec::new();
+    let mut prelude = String::new();
+    for c in css.chars() {
+        match c {
+            '{' => {
+                let selector = prelude.split("*/").last().unwrap_or_default().trim().to_owned();
+                prelude.clear();
+                if let Some(name) = selector.strip_prefix("@keyframes ") {
+                    assert!(name.starts_with("pe-"), "animation {name} lacks the pe- prefix");
+                    depth_in_keyframes = Some(depth);
+                } else if !selector.starts_with('@') && depth_in_keyframes.is_none() {
+                    offenders.extend(
+                        selector
+                            .split(',')
+                            .map(str::trim)
+                            .filter(|s| !s.starts_with(".pelm-energy"))
+                            .map(str::to_owned),
+                    );
+                }
+                depth += 1;
+            }
+            '}' => {
+                depth -= 1;
+                if depth_in_keyframes == Some(depth) {
+                    depth_in_keyframes = None;
+                }
+                prelude.clear();
+            }
+            ';' if depth > 0 => prelude.clear(),
+            _ => prelude.push(c),
+        }
+    }
+    assert!(offenders.is_empty(), "selectors outside .pelm-energy: {offenders:?}");
+    assert!(!css.contains("@font-face") && !css.contains("@import"), "no fonts or imports forced on the page");
+}

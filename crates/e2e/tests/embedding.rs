@@ -83,3 +83,91 @@ async fn the_page_hears_connected_and_disconnected_from_the_host_element() {
     assert_eq!(heard[1][1]["connected"], false);
     assert_eq!(heard[0][2], "pelm-energy", "dispatched on the host element, bubbling to the page");
 }
+
+/// The example site at /example/, its page loaded and watched for CSP violations.
+async fn the_example_site() -> (pelm_e2e::Demo, pelm_e2e::Browser) {
+    let demo = spawn_demo(|config| config.example_dist = Some(pelm_e2e::example_dist_dir())).await;
+    let browser = start_browser().await;
+    open_app(&browser, &format!("{}/example/", demo.url)).await;
+    (demo, browser)
+}
+
+async fn heard(browser: &pelm_e2e::Browser) -> Vec<String> {
+    let heard = browser.client.execute("return window.acmeHeard.map(h => h.type + ' ' + h.target);", vec![]).await;
+    heard.unwrap().as_array().unwrap().iter().map(|h| h.as_str().unwrap().to_owned()).collect()
+}
+
+#[tokio::test]
+async fn the_example_site_embeds_the_app_under_its_strict_policy_and_keeps_its_own_links() {
+    let (demo, browser) = the_example_site().await;
+    // The site's own button waits for a linked account, told by the app's events.
+    let next = browser.find("#site-next").await;
+    assert!(next.attr("disabled").await.unwrap().is_some());
+    connect_through_the_modal(&browser, "example-site").await;
+    browser.texts("#pelm-energy .pe-card", 2).await;
+    browser.find("#site-next:not([disabled])").await;
+    let events = heard(&browser).await;
+    assert_eq!(events, ["pelm-energy:ready pelm-energy", "pelm-energy:connected pelm-energy"]);
+    assert!(browser.find("#pelm-energy").await.attr("data-theme").await.unwrap().as_deref() == Some("light"));
+    assert_no_csp_violations(&browser).await;
+    browser.screenshot("example-site").await;
+
+    // The app's links stay in the app, and the site's in the site.
+    browser.click("#pelm-energy .pe-card:first-child a.pe-card-button").await;
+    browser.find("#pelm-energy .pe-usage canvas.pe-chart").await;
+    let path = browser.client.current_url().await.unwrap().path().to_owned();
+    assert!(path.starts_with("/example/accounts/"), "{path}");
+    browser.find(".site-header").await;
+    browser.click(".site-nav a[href='/help']").await;
+    let started = std::time::Instant::now();
+    while browser.client.find(pelm_e2e::Locator::Css(".site-header")).await.is_ok() {
+        assert!(started.elapsed() < pelm_e2e::PATIENCE, "the site's link was kept by the app");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(browser.client.current_url().await.unwrap().path(), "/help");
+    drop(demo);
+}
+
+#[tokio::test]
+async fn a_hostile_host_stylesheet_does_not_break_the_layout() {
+    let (_demo, browser) = the_example_site().await;
+    let add = "const done = arguments[0]; const l = document.createElement('link'); l.rel = 'stylesheet';\
+               l.href = '/example/hostile.css'; l.onload = () => done(true); document.head.append(l);";
+    browser.client.execute_async(add, vec![]).await.unwrap();
+    let root_font = browser.client.execute("return getComputedStyle(document.documentElement).fontSize;", vec![]);
+    assert_eq!(root_font.await.unwrap(), "24px", "the hostile sheet is in force");
+    connect_through_the_modal(&browser, "hostile").await;
+    browser.texts("#pelm-energy .pe-card", 2).await;
+    browser.click("#pelm-energy .pe-card:first-child a.pe-card-button").await;
+    browser.find("#pelm-energy .pe-usage canvas.pe-chart").await;
+    let scroll = "document.querySelector('#pelm-energy .pe-toolbar').scrollIntoView({ block: 'start' });";
+    browser.client.execute(scroll, vec![]).await.unwrap();
+    browser.screenshot("hostile-host").await;
+    // Boxes: nothing wider than the host, buttons still look like buttons,
+    // and the chart fills its frame.
+    let boxes = browser
+        .client
+        .execute(
+            "const host = document.getElementById('pelm-energy'); const h = host.getBoundingClientRect();\
+             const over = [...host.querySelectorAll('*')].filter(e => { const r = e.getBoundingClientRect();\
+               return r.width > 0 && (r.right > h.right + 1 || r.left < h.left - 1) && !e.closest('.pe-table-scroll'); })\
+               .map(e => e.className || e.tagName).slice(0, 5);\
+             const b = host.querySelector('.pe-chip').getBoundingClientRect();\
+             const chip = getComputedStyle(host.querySelector('.pe-chip'));\
+             const chart = host.querySelector('canvas.pe-chart').getBoundingClientRect();\
+             const frame = host.querySelector('.pe-chart-frame').getBoundingClientRect();\
+             return { over, chipHeight: b.height, chipBorder: chip.borderTopWidth, chipCursor: chip.cursor,\
+                      sizing: getComputedStyle(host.querySelector('.pe-chip')).boxSizing,\
+                      chart: Math.round(chart.width), frame: Math.round(frame.width) };",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(boxes["over"], serde_json::json!([]), "elements spill out of the host: {boxes}");
+    assert_eq!(boxes["sizing"], "border-box", "{boxes}");
+    assert!(boxes["chipHeight"].as_f64().unwrap() >= 32.0, "a chip lost its padding: {boxes}");
+    assert_eq!(boxes["chipBorder"], "1px", "{boxes}");
+    assert_eq!(boxes["chipCursor"], "pointer", "{boxes}");
+    assert!((boxes["chart"].as_i64().unwrap() - boxes["frame"].as_i64().unwrap()).abs() <= 2, "{boxes}");
+    assert_no_csp_violations(&browser).await;
+}
