@@ -8,7 +8,7 @@ use std::future::Future;
 use gloo_net::http::{Request, RequestBuilder};
 use leptos::prelude::*;
 use pelm_model::bills::{decode_bills, BillRow};
-use pelm_model::companion::{AuthorizationRequest, ConnectTokenGrant, Connection};
+use pelm_model::companion::{AuthorizationRequest, ConnectTokenGrant, ConnectTokenRequest, Connection};
 use pelm_model::embed::EmbedConfig;
 use pelm_model::messages::Messages;
 use pelm_model::pelm::{Account, Intervals, MeterType};
@@ -174,10 +174,18 @@ async fn get<T: DeserializeOwned>(endpoint: Endpoint, path: String, signal: Opti
     json(endpoint.request(Request::get, &path, signal.as_ref()).build(), &endpoint.url(&path)).await
 }
 
-/// A Connect token, with the script to open it in: the host's choice, or
-/// the one the companion names.
-pub async fn connect_token(endpoint: Endpoint, script: Option<String>) -> Result<ConnectTokenGrant, Problem> {
-    let request = endpoint.request(Request::post, "connect-token", None).build();
+/// A Connect token, opening at `utility` when the host chose one, with the
+/// script to open it in: the host's choice, or the one the companion names.
+pub async fn connect_token(
+    endpoint: Endpoint,
+    script: Option<String>,
+    utility: Option<String>,
+) -> Result<ConnectTokenGrant, Problem> {
+    let builder = endpoint.request(Request::post, "connect-token", None);
+    let request = match utility {
+        Some(utility_id) => builder.json(&ConnectTokenRequest { utility_id: Some(utility_id) }),
+        None => builder.build(),
+    };
     let mut grant: ConnectTokenGrant = json(request, &endpoint.url("connect-token")).await?;
     grant.connect_script_url = script.unwrap_or_else(|| endpoint.resolve(&grant.connect_script_url));
     Ok(grant)

@@ -47,9 +47,10 @@ pub struct UsePelmConnectOptions {
 impl UsePelmConnectOptions {
     pub fn new(on_success: Callback<String>, on_exit: Callback<ConnectExit>) -> Self {
         let endpoint = api::use_endpoint();
-        let script = crate::host::use_host().and_then(|host| host.config.with_value(|c| c.connect_script.clone()));
+        let config = crate::host::use_host().map(|host| host.config.get_value()).unwrap_or_default();
+        let (script, utility) = (config.connect_script, config.utility_id);
         let connect_token: TokenSource =
-            Rc::new(move || Box::pin(api::connect_token(endpoint.clone(), script.clone())));
+            Rc::new(move || Box::pin(api::connect_token(endpoint.clone(), script.clone(), utility.clone())));
         Self { on_success, on_exit, connect_token }
     }
 

@@ -9,7 +9,7 @@ use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Extension, Json, Router};
-use pelm_model::companion::{AuthorizationRequest, ConnectTokenGrant, Connection};
+use pelm_model::companion::{AuthorizationRequest, ConnectTokenGrant, ConnectTokenRequest, Connection};
 use pelm_model::pelm::Account;
 
 use crate::error::ApiError;
@@ -50,9 +50,22 @@ async fn access_token(state: &AppState, session: &Session) -> Result<String, Api
 async fn connect_token(
     State(state): State<AppState>,
     Extension(session): Extension<Session>,
+    body: axum::body::Bytes,
 ) -> Result<Json<ConnectTokenGrant>, ApiError> {
+    // The page's choice of utility, else the companion's. The body is optional.
+    let request: ConnectTokenRequest = match body.is_empty() {
+        true => ConnectTokenRequest::default(),
+        false => serde_json::from_slice(&body).map_err(|err| ApiError::invalid("body", err.to_string()))?,
+    };
+    let asked = request.utility_id;
+    if let Some(id) = &asked {
+        if id.is_empty() || id.len() > 10 || !id.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(ApiError::invalid("utility_id", "A utility id is Pelm's number for it, such as \"1\"."));
+        }
+    }
     let user_id = pelm_user_id(&state, &session).await?;
-    let token = state.inner.pelm.connect_token(&user_id, state.config().utility_id.as_deref()).await?;
+    let utility = asked.as_deref().or(state.config().utility_id.as_deref());
+    let token = state.inner.pelm.connect_token(&user_id, utility).await?;
     Ok(Json(ConnectTokenGrant {
         connect_token: token.connect_token,
         expires_in: token.expires_in,

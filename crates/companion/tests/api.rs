@@ -246,3 +246,34 @@ async fn scripted_answers_exist_only_in_sandbox_mode_and_run_out() {
     let answer = app.client.get(format!("{}/api/accounts", app.url)).send().await.unwrap();
     assert_eq!(answer.status(), StatusCode::UNAUTHORIZED);
 }
+
+#[tokio::test]
+async fn the_page_may_choose_the_utility_connect_opens_at() {
+    let app = spawn_app().await;
+    let preselected = |grant: serde_json::Value| {
+        let sandbox = app.sandbox.url();
+        async move {
+            let token = grant["connect_token"].as_str().unwrap().to_owned();
+            let session: serde_json::Value = reqwest::Client::new()
+                .post(format!("{sandbox}/connect/api/session"))
+                .json(&json!({ "connect_token": token }))
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            session["preselected_utility_id"].clone()
+        }
+    };
+    let chosen = app.post("connect-token").json(&json!({"utility_id": "3"})).send().await.unwrap();
+    assert_eq!(chosen.status(), StatusCode::OK);
+    assert_eq!(preselected(chosen.json().await.unwrap()).await, json!("3"));
+    let plain = app.post("connect-token").send().await.unwrap();
+    assert_eq!(preselected(plain.json().await.unwrap()).await, serde_json::Value::Null, "no body, no choice");
+    let bad = app.post("connect-token").json(&json!({"utility_id": "PG&E"})).send().await.unwrap();
+    assert_eq!(bad.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(error_body(bad).await["field"], "utility_id");
+    let unknown = app.post("connect-token").json(&json!({"utility": "3"})).send().await.unwrap();
+    assert_eq!(unknown.status(), StatusCode::BAD_REQUEST, "an unknown field is refused");
+}

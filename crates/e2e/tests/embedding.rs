@@ -6,7 +6,7 @@ use pelm_e2e::{
 };
 
 #[tokio::test]
-async fn with_the_companion_on_another_origin_the_app_connects_and_stays_connected() {
+async fn with_the_companion_on_another_origin_the_app_connects_at_the_chosen_utility_and_stays_connected() {
     let page_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let page_origin = format!("http://{}", page_listener.local_addr().unwrap());
     let allowed = page_origin.clone();
@@ -21,7 +21,7 @@ async fn with_the_companion_on_another_origin_the_app_connects_and_stays_connect
     // the API and the Connect script, nothing else.
     let page = serve_host_page(
         page_listener,
-        |main| main.replace('>', &format!(r#" data-api="{api}">"#)),
+        |main| main.replace('>', &format!(r#" data-api="{api}" data-utility-id="1">"#)),
         |html| pelm_companion::static_files::content_security_policy(html, &script),
     )
     .await;
@@ -29,7 +29,16 @@ async fn with_the_companion_on_another_origin_the_app_connects_and_stays_connect
 
     let browser = start_browser().await;
     open_app(&browser, &page).await;
-    connect_through_the_modal(&browser, "cross-origin").await;
+    // The page chose PG&E, so Connect goes from its terms straight to the login.
+    browser.click_when_enabled("button[data-action=connect]").await;
+    browser.click("[data-action=accept-terms]").await;
+    browser.type_into("#pelm-sbx-username", "user@pelm.com").await;
+    assert!(
+        browser.client.find(pelm_e2e::Locator::Css("[data-utility-id='2']")).await.is_err(),
+        "the utility list was shown"
+    );
+    browser.type_into("#pelm-sbx-password", "password").await;
+    browser.click("[data-action=submit-credentials]").await;
     browser.texts(".pe-card", 2).await;
     assert_no_csp_violations(&browser).await;
     // The session cookie the companion set is sent again after a reload.

@@ -16,6 +16,15 @@ pub struct ConnectTokenGrant {
     pub connect_script_url: String,
 }
 
+/// The optional body of `POST /api/connect-token`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConnectTokenRequest {
+    /// The utility Connect should open at, by Pelm's id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub utility_id: Option<String>,
+}
+
 /// `POST /api/authorization`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AuthorizationRequest {
