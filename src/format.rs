@@ -28,7 +28,10 @@ impl Formats {
             locales.push(&locale.into());
         }
         let money = Intl::NumberFormat::new(&locales, &options(&[("style", "currency"), ("currency", currency)]));
-        let date = Intl::DateTimeFormat::new(&locales, &options(&[("dateStyle", "medium")]));
+        let zone = crate::chart::named_zone();
+        let mut date_options = vec![("dateStyle", "medium")];
+        date_options.extend(zone.as_deref().map(|zone| ("timeZone", zone)));
+        let date = Intl::DateTimeFormat::new(&locales, &options(&date_options));
         Self { money: money.format(), date: date.format() }
     }
 

@@ -4,7 +4,7 @@
 
 use js_sys::{Array, Object, Reflect};
 use leptos::prelude::*;
-use pelm_model::embed::{ConfigError, EmbedConfig};
+use pelm_model::embed::{ConfigError, EmbedConfig, Views};
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::HtmlElement;
 
@@ -46,6 +46,11 @@ impl Host {
 /// The host's `Host`, or none outside a mounted app (component tests).
 pub fn use_host() -> Option<Host> {
     use_context::<Host>()
+}
+
+/// The views the host shows; all of them outside a mounted app.
+pub fn use_views() -> Views {
+    use_host().map(|host| host.config.with_value(|c| c.views)).unwrap_or_default()
 }
 
 pub fn text(value: &str) -> Option<JsValue> {

@@ -43,6 +43,9 @@ pub fn mount_into(element: web_sys::HtmlElement) {
     // The app lives as long as the page, so its reactive owner is never unmounted.
     match host::read_config(&element) {
         Ok(config) => {
+            if let Some(zone) = &config.time_zone {
+                chart::use_time_zone(zone);
+            }
             if config.theme != pelm_model::embed::Theme::Auto {
                 element.set_attribute("data-theme", config.theme.name()).ok();
             }

@@ -90,3 +90,18 @@ async fn the_config_block_sets_the_theme_and_the_page_hears_errors() {
     assert!(get("message").as_string().is_some_and(|m| !m.is_empty()));
     host.remove_event_listener_with_callback("pelm-energy:error", record.as_ref().unchecked_ref()).unwrap();
 }
+
+#[wasm_bindgen_test]
+async fn a_named_time_zone_counts_days_and_hours_there() {
+    use pelm_usage::Zone;
+    let host = host_with(&[("data-time-zone", "Asia/Kolkata"), ("data-api", "/no-companion-here")], None);
+    pelm_energy::mount_into(host.clone());
+    let zone = pelm_energy::chart::local_zone();
+    // 2026-07-01T00:00Z: India is 5:30 ahead all year.
+    assert_eq!(zone.offset_at(1_782_864_000), 19_800);
+    pelm_energy::chart::use_time_zone("America/Los_Angeles");
+    let zone = pelm_energy::chart::local_zone();
+    assert_eq!(zone.offset_at(1_782_864_000), -7 * 3600, "summer time in July");
+    assert_eq!(zone.offset_at(1_767_225_600), -8 * 3600, "standard time in January");
+    assert_eq!(pelm_energy::chart::named_zone().as_deref(), Some("America/Los_Angeles"));
+}

@@ -7,6 +7,7 @@ use pelm_model::pelm::Account;
 use pelm_model::problem::Problem;
 
 use crate::app::href;
+use crate::host::use_views;
 use crate::pages::accounts::urlencode;
 use crate::pages::{loading as loading_view, problem_fallback, AccountsContext, Bills, Skeleton, Usage};
 
@@ -18,6 +19,13 @@ pub enum Tab {
 
 #[component]
 pub fn AccountPage(tab: Tab) -> impl IntoView {
+    // A view the host left out gives way to the one it kept.
+    let views = use_views();
+    let tab = match tab {
+        Tab::Usage if !views.usage => Tab::Bills,
+        Tab::Bills if !views.bills => Tab::Usage,
+        kept => kept,
+    };
     let params = use_params_map();
     let id = Memo::new(move |_| params.read().get("id").unwrap_or_default());
     let AccountsContext { accounts, calls } = expect_context();
@@ -26,9 +34,13 @@ pub fn AccountPage(tab: Tab) -> impl IntoView {
     let loading = move || calls.status().get().unwrap_or_else(|| "Loading your account…".to_owned());
     view! {
         <nav class="pe-tabs" aria-label="Account">
-            <a class="pe-back" href=href("/")>"All accounts"</a>
-            <a class="pe-tab" href=move || link("usage") aria-current=current(Tab::Usage) data-tab="usage">"Usage"</a>
-            <a class="pe-tab" href=move || link("bills") aria-current=current(Tab::Bills) data-tab="bills">"Bills"</a>
+            {views.accounts.then(|| view! { <a class="pe-back" href=href("/")>"All accounts"</a> })}
+            {views.usage.then(|| view! {
+                <a class="pe-tab" href=move || link("usage") aria-current=current(Tab::Usage) data-tab="usage">"Usage"</a>
+            })}
+            {views.bills.then(|| view! {
+                <a class="pe-tab" href=move || link("bills") aria-current=current(Tab::Bills) data-tab="bills">"Bills"</a>
+            })}
         </nav>
         <Transition fallback=move || loading_view(loading, Skeleton::Chart)>
             <ErrorBoundary fallback=problem_fallback(Some(Callback::new(move |_| accounts.refetch())))>

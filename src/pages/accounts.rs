@@ -11,6 +11,7 @@ use pelm_usage::{aggregate, Columns, Level, Preset};
 use crate::api::{use_calls, Calls};
 use crate::app::href;
 use crate::chart::{local_zone, Sparkline};
+use crate::host::use_views;
 use crate::pages::usage::{meter_name, unit_of};
 use crate::pages::{loading as loading_view, problem_fallback, AccountsContext, DataContext, Skeleton};
 
@@ -31,7 +32,7 @@ pub(crate) fn urlencode(text: &str) -> String {
     String::from(js_sys::encode_uri_component(text))
 }
 
-fn account_card(account: Account, utility: Option<String>) -> impl IntoView {
+fn account_card(account: Account, utility: Option<String>, first_view: &'static str) -> impl IntoView {
     let address = account.address.clone().unwrap_or_else(|| MISSING.to_owned());
     let masked = account.masked_number().unwrap_or_else(|| MISSING.to_owned());
     let full = account.account_number.clone().unwrap_or_else(|| MISSING.to_owned());
@@ -67,7 +68,7 @@ fn account_card(account: Account, utility: Option<String>) -> impl IntoView {
         })
     };
     let card_id = account.id.clone();
-    let link = href(&format!("/accounts/{}/usage", urlencode(&account.id)));
+    let link = href(&format!("/accounts/{}/{first_view}", urlencode(&account.id)));
     view! {
         <li class="pe-card" data-account-id=card_id>
             <a class="pe-card-button" href=link>
@@ -93,6 +94,7 @@ pub fn Accounts() -> impl IntoView {
     let data = use_context::<DataContext>();
     let utility = Signal::derive(move || data.and_then(|d| d.utility.get()));
     let navigate = use_navigate();
+    let views = use_views();
     let loading = move || calls.status().get().unwrap_or_else(|| "Loading your accounts…".to_owned());
     view! {
         <section class="pe-accounts" aria-labelledby="pe-accounts-title">
@@ -104,14 +106,17 @@ pub fn Accounts() -> impl IntoView {
                         Suspend::new(async move {
                             let list: Vec<Account> = accounts.await?;
                             // One account goes straight to its usage; Back then leaves the app.
-                            if let [only] = list.as_slice() {
-                                let to = format!("/accounts/{}/usage", urlencode(&only.id));
+                            // So does the first, when the host shows no list of accounts.
+                            let straight = if views.accounts { list.len() == 1 } else { !list.is_empty() };
+                            let first_view = if views.usage { "usage" } else { "bills" };
+                            if straight {
+                                let to = format!("/accounts/{}/{first_view}", urlencode(&list[0].id));
                                 navigate(&to, NavigateOptions { replace: true, ..NavigateOptions::default() });
                             }
                             let view = if list.is_empty() {
                                 view! { <p class="pe-empty">"No accounts were found for this utility login."</p> }.into_any()
                             } else {
-                                let cards = list.into_iter().map(|a| account_card(a, utility.get_untracked())).collect_view();
+                                let cards = list.into_iter().map(|a| account_card(a, utility.get_untracked(), first_view)).collect_view();
                                 view! { <ul class="pe-cards">{cards}</ul> }.into_any()
                             };
                             Ok::<_, Problem>(view)

@@ -180,3 +180,27 @@ async fn a_hostile_host_stylesheet_does_not_break_the_layout() {
     assert!((boxes["chart"].as_i64().unwrap() - boxes["frame"].as_i64().unwrap()).abs() <= 2, "{boxes}");
     assert_no_csp_violations(&browser).await;
 }
+
+#[tokio::test]
+async fn a_host_that_shows_only_bills_gets_only_bills() {
+    let page_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let allowed = format!("http://{}", page_listener.local_addr().unwrap());
+    let demo = spawn_demo(move |config| config.allowed_origins = vec![allowed]).await;
+    let (api, script) = (format!("{}/api", demo.url), format!("{}/sandbox/connect/pelm-connect.js", demo.url));
+    let page = serve_host_page(
+        page_listener,
+        |main| main.replace('>', &format!(r#" data-api="{api}" data-views="bills">"#)),
+        |html| pelm_companion::static_files::content_security_policy(html, &script),
+    )
+    .await;
+    let browser = start_browser().await;
+    open_app(&browser, &page).await;
+    connect_through_the_modal(&browser, "bills-only").await;
+    // Two accounts, but no list: the first account's bills, and no way to usage.
+    browser.find(".pe-bills-table").await;
+    assert!(browser.client.current_url().await.unwrap().path().ends_with("/bills"));
+    for absent in ["a[data-tab=usage]", "a.pe-back", ".pe-cards", ".pe-usage"] {
+        assert!(browser.client.find(pelm_e2e::Locator::Css(absent)).await.is_err(), "{absent} is shown");
+    }
+    assert_no_csp_violations(&browser).await;
+}
