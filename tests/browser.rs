@@ -2,24 +2,14 @@
 //! test runner's own server answers /api, so every call meets a non-JSON error.
 #![cfg(target_arch = "wasm32")]
 
-use std::time::Duration;
-
-use pelm_energy::timer::sleep;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
-use web_sys::Element;
+
+mod common;
+
+use common::wait_for;
 
 wasm_bindgen_test_configure!(run_in_browser);
-
-async fn wait_for(host: &Element, css: &str) -> Element {
-    for _ in 0..400 {
-        if let Some(found) = host.query_selector(css).unwrap() {
-            return found;
-        }
-        sleep(Duration::from_millis(25)).await;
-    }
-    panic!("{css} never appeared; host holds: {}", host.inner_html());
-}
 
 fn fresh_host() -> web_sys::HtmlElement {
     let document = web_sys::window().unwrap().document().unwrap();

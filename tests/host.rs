@@ -11,7 +11,11 @@ use pelm_energy::timer::sleep;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
-use web_sys::{Element, HtmlElement};
+use web_sys::HtmlElement;
+
+mod common;
+
+use common::wait_for;
 
 wasm_bindgen_test_configure!(run_in_browser);
 
@@ -30,16 +34,6 @@ fn host_with(attributes: &[(&str, &str)], block: Option<&str>) -> HtmlElement {
     }
     document.body().unwrap().append_child(&host).unwrap();
     host
-}
-
-async fn wait_for(host: &Element, css: &str) -> Element {
-    for _ in 0..400 {
-        if let Some(found) = host.query_selector(css).unwrap() {
-            return found;
-        }
-        sleep(Duration::from_millis(25)).await;
-    }
-    panic!("{css} never appeared; host holds: {}", host.inner_html());
 }
 
 #[wasm_bindgen_test]

@@ -14,37 +14,33 @@ use tokio::process::{Child, Command};
 /// How long any single wait in a test may take before it fails.
 pub const PATIENCE: Duration = Duration::from_secs(30);
 
-/// The app built for serving under `/energy/` (`trunk build --public-url /energy/`).
-/// `./dev test` builds it and sets PELM_DIST_SUBPATH.
-pub fn subpath_dist_dir() -> PathBuf {
-    let dir = std::env::var_os("PELM_DIST_SUBPATH")
+/// A build `./dev test` makes, where `variable` says, else at `fallback`
+/// (relative to the workspace).
+fn built(variable: &str, fallback: &str, what: &str) -> PathBuf {
+    let dir = std::env::var_os(variable)
         .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../target/dist-energy")));
-    assert!(dir.join("index.html").is_file(), "no sub-path build at {}: run `./dev test`", dir.display());
-    dir
-}
-
-/// The example host site (`examples/host`), built for `/example/`.
-/// `./dev test` builds it and sets PELM_DIST_EXAMPLE.
-pub fn example_dist_dir() -> PathBuf {
-    let dir = std::env::var_os("PELM_DIST_EXAMPLE")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../target/dist-example")));
-    assert!(dir.join("index.html").is_file(), "no example build at {}: run `./dev test`", dir.display());
-    dir
-}
-
-/// The built app. `./dev test` builds it first and sets PELM_DIST.
-pub fn dist_dir() -> PathBuf {
-    let dir = std::env::var_os("PELM_DIST")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../dist")));
+        .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../..")).join(fallback));
     assert!(
         dir.join("index.html").is_file(),
-        "no built app at {}: run `./dev test` (or `./dev build`) so the end-to-end tests have something to load",
+        "no {what} at {}: run `./dev test` so the end-to-end tests have something to load",
         dir.display()
     );
     dir
+}
+
+/// The app built for serving under `/energy/` (`trunk build --public-url /energy/`).
+pub fn subpath_dist_dir() -> PathBuf {
+    built("PELM_DIST_SUBPATH", "target/dist-energy", "sub-path build")
+}
+
+/// The example host site (`examples/host`), built for `/example/`.
+pub fn example_dist_dir() -> PathBuf {
+    built("PELM_DIST_EXAMPLE", "target/dist-example", "example site build")
+}
+
+/// The built app (`dist/`).
+pub fn dist_dir() -> PathBuf {
+    built("PELM_DIST", "dist", "built app")
 }
 
 /// Where screenshots go: target/e2e-artifacts.
