@@ -58,21 +58,14 @@ fn draw(canvas: web_sys::HtmlCanvasElement, bars: &[BillBar], unit: &str, theme:
             String::new()
         }
     };
-    chart
-        .configure_mesh()
-        .disable_x_mesh()
+    let mut mesh = chart.configure_mesh();
+    mesh.disable_x_mesh()
         .x_labels(n.min(12))
         .x_label_formatter(&label)
         .y_labels(5)
         .y_label_formatter(&|v| format!("${v:.0}"))
-        .y_desc("Amount")
-        .label_style(font.clone())
-        .axis_desc_style(font.clone())
-        .bold_line_style(theme.grid.stroke_width(px(1.0)))
-        .light_line_style(TRANSPARENT)
-        .axis_style(theme.text.stroke_width(px(1.0)))
-        .draw()
-        .map_err(|e| e.to_string())?;
+        .y_desc("Amount");
+    theme.style_mesh(&mut mesh, &font, px(1.0)).draw().map_err(|e| e.to_string())?;
     chart
         .configure_secondary_axes()
         .y_labels(5)

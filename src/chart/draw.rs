@@ -111,18 +111,10 @@ impl Chart {
             .build_cartesian_2d((view.from..view.to).with_key_points(key_points), low..high)
             .map_err(err)?
             .set_secondary_coord(view.from..view.to, 0.0..emissions_high);
-        chart
-            .configure_mesh()
-            .x_label_formatter(&|t| tick_label(*t, step, &zone))
-            .y_labels(6)
-            .y_desc(data.unit.as_str())
-            .label_style(font.clone())
-            .axis_desc_style(font.clone())
-            .bold_line_style(theme.grid.stroke_width(px(1.0)))
-            .light_line_style(TRANSPARENT)
-            .axis_style(theme.text.stroke_width(px(1.0)))
-            .draw()
-            .map_err(err)?;
+        let x_label = |t: &i64| tick_label(*t, step, &zone);
+        let mut mesh = chart.configure_mesh();
+        mesh.x_label_formatter(&x_label).y_labels(6).y_desc(data.unit.as_str());
+        theme.style_mesh(&mut mesh, &font, px(1.0)).draw().map_err(err)?;
 
         let (xs, ys) = chart.plotting_area().get_pixel_range();
         let ctx = context_2d(&self.base).ok_or("no 2D context")?;

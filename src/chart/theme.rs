@@ -1,7 +1,10 @@
 //! The chart's colours, read from the CSS custom properties on the app's root,
 //! so a site's theme and the dark scheme reach the canvas too.
 
-use plotters::style::RGBColor;
+use plotters::chart::MeshStyle;
+use plotters::coord::ranged1d::{Ranged, ValueFormatter};
+use plotters::prelude::{DrawingBackend, TextStyle, TRANSPARENT};
+use plotters::style::{Color, RGBColor};
 use wasm_bindgen::JsCast;
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -47,6 +50,26 @@ pub fn parse_colour(text: &str) -> Option<RGBColor> {
 }
 
 impl Theme {
+    /// What every chart's mesh shares: labels and axis titles in `font`, the
+    /// grid only at the labelled ticks, and grid and axes `line` pixels wide.
+    pub fn style_mesh<'a, 'b, 'm, X, Y, XT, YT, DB>(
+        &self,
+        mesh: &'m mut MeshStyle<'a, 'b, X, Y, DB>,
+        font: &TextStyle<'b>,
+        line: u32,
+    ) -> &'m mut MeshStyle<'a, 'b, X, Y, DB>
+    where
+        X: Ranged<ValueType = XT> + ValueFormatter<XT>,
+        Y: Ranged<ValueType = YT> + ValueFormatter<YT>,
+        DB: DrawingBackend,
+    {
+        mesh.label_style(font.clone())
+            .axis_desc_style(font.clone())
+            .bold_line_style(self.grid.stroke_width(line))
+            .light_line_style(TRANSPARENT)
+            .axis_style(self.text.stroke_width(line))
+    }
+
     /// The theme in force on `element`; any property unset or unreadable keeps its default.
     pub fn of(element: &web_sys::Element) -> Self {
         let mut theme = Theme::default();
