@@ -200,9 +200,10 @@ pub async fn disconnect(endpoint: Endpoint) -> Result<Connection, Problem> {
     json(endpoint.request(Request::delete, "connection", None).build(), &endpoint.url("connection")).await
 }
 
-/// A bill's PDF, fetched before it is shown, so a failure becomes a message
-/// in the page rather than a tab with an error in it.
-pub async fn bill_pdf(endpoint: Endpoint, bill_id: &str) -> Result<web_sys::Blob, Problem> {
+/// A bill's PDF as an object URL, fetched before it is shown, so a failure
+/// becomes a message in the page rather than a tab with an error in it. The
+/// caller revokes the URL.
+pub async fn bill_pdf(endpoint: Endpoint, bill_id: &str) -> Result<String, Problem> {
     let path = format!("bills/{}/pdf", encode(bill_id));
     let response = send(endpoint.request(Request::get, &path, None).build(), &endpoint.url(&path)).await?;
     let path = endpoint.url(&path);
@@ -216,6 +217,7 @@ pub async fn bill_pdf(endpoint: Endpoint, bill_id: &str) -> Result<web_sys::Blob
     let options = web_sys::BlobPropertyBag::new();
     options.set_type("application/pdf");
     web_sys::Blob::new_with_u8_array_sequence_and_options(&parts, &options)
+        .and_then(|blob| web_sys::Url::create_object_url_with_blob(&blob))
         .map_err(|_| stamped(decoder(|d| d.no_answer(Kind::Unreadable)), &path))
 }
 
@@ -298,8 +300,8 @@ impl Calls {
             }
             let Some(pause) = policy.pause(failures, &problem, js_sys::Math::random()) else {
                 self.status.try_set(None);
-                if problem.recovery() == Recovery::Reconnect {
-                    self.reconnect.map(|r| r.try_set(true));
+                if let (Recovery::Reconnect, Some(reconnect)) = (problem.recovery(), self.reconnect) {
+                    reconnect.try_set(true);
                 }
                 return Err(problem);
             };

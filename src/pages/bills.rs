@@ -264,11 +264,7 @@ fn PdfButton(bill_id: String) -> impl IntoView {
     let (id, endpoint) = (bill_id.clone(), api::use_endpoint());
     let fetch = Action::new_local(move |_: &()| {
         let (id, endpoint) = (id.clone(), endpoint.clone());
-        async move {
-            api::bill_pdf(endpoint, &id)
-                .await
-                .and_then(|blob| web_sys::Url::create_object_url_with_blob(&blob).map_err(|_| Problem::network()))
-        }
+        async move { api::bill_pdf(endpoint, &id).await }
     });
     let result = fetch.value();
     on_cleanup(move || {

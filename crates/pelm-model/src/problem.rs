@@ -531,19 +531,6 @@ impl Problem {
         self.kind.recovery()
     }
 
-    /// A failed response in the standard words.
-    pub fn from_response(status: u16, body: &str) -> Self {
-        Decoder::standard().failure(&Answer { status, headers: &[], body, now: 0 })
-    }
-
-    pub fn network() -> Self {
-        Decoder::standard().no_answer(Kind::Network)
-    }
-
-    pub fn unexpected_body(status: u16) -> Self {
-        Decoder::standard().unexpected_success(&Answer { status, headers: &[], body: "", now: 0 })
-    }
-
     /// The first field error on one of `names`, matched like codes are.
     pub fn field_error(&self, names: &[&str]) -> Option<&FieldError> {
         let names: Vec<String> = names.iter().map(|n| normalize_code(n)).collect();
