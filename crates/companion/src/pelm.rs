@@ -187,7 +187,7 @@ impl PelmClient {
     }
 
     pub async fn user(&self, user_id: &str) -> Result<User, ApiError> {
-        let path = format!("/users/{}", urlencode(user_id));
+        let path = format!("/users/{}", pelm_model::place::encode(user_id));
         decode("user", &self.get_json("user", &path, None).await?)
     }
 }
@@ -226,15 +226,4 @@ fn describe(err: &reqwest::Error) -> String {
     };
     let source = std::error::Error::source(err).map(|s| format!(": {s}")).unwrap_or_default();
     format!("{kind}{source}")
-}
-
-/// Percent-encodes one path segment or query value.
-pub fn urlencode(segment: &str) -> String {
-    segment
-        .bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }

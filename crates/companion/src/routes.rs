@@ -244,7 +244,7 @@ fn intervals_query(query: &BTreeMap<String, String>) -> Result<String, ApiError>
     if let Some(end) = end {
         upstream.insert("end_date", end.to_string());
     }
-    Ok(upstream.iter().map(|(k, v)| format!("{k}={}", crate::pelm::urlencode(v))).collect::<Vec<_>>().join("&"))
+    Ok(upstream.iter().map(|(k, v)| format!("{k}={}", pelm_model::place::encode(v))).collect::<Vec<_>>().join("&"))
 }
 
 fn json_response(body: Bytes) -> Response {

@@ -15,5 +15,6 @@ pub mod companion;
 pub mod embed;
 pub mod messages;
 pub mod pelm;
+pub mod place;
 pub mod problem;
 pub mod retry;
