@@ -2,34 +2,17 @@
 //! shows the start screen or their data.
 
 use leptos::prelude::*;
-use leptos_router::components::{Route, Router, Routes};
-use leptos_router::path;
 use pelm_model::companion::Connection;
-use pelm_model::embed::EmbedConfig;
+use pelm_model::embed::{EmbedConfig, Seat};
+use pelm_model::place::Page;
 use pelm_model::problem::Problem;
 
 use crate::api;
 use crate::host::{text, use_host, Host};
+use crate::nav::{provide_nav, use_nav};
 use crate::pages::{
     problem_fallback, AccountPage, Accounts, AccountsContext, ConnectButton, DataContext, ProblemView, Start, Tab,
 };
-
-/// Where the app is served, from the `<base>` Trunk fills in: `""` at the
-/// site's root, `"/energy"` under `--public-url /energy/`.
-pub fn base_path() -> String {
-    let href = web_sys::window()
-        .and_then(|w| w.document())
-        .and_then(|d| d.query_selector("base[href]").ok().flatten())
-        .and_then(|b| b.get_attribute("href"))
-        .unwrap_or_default();
-    let path = href.split_once("://").map_or(href.as_str(), |(_, rest)| rest.find('/').map_or("", |i| &rest[i..]));
-    path.trim_end_matches('/').to_owned()
-}
-
-/// A path inside the app as a link: `/accounts/1/usage` under the base.
-pub fn href(path: &str) -> String {
-    format!("{}{path}", base_path())
-}
 
 #[component]
 pub fn App(
@@ -37,15 +20,15 @@ pub fn App(
     #[prop(optional)]
     host: Option<Host>,
 ) -> impl IntoView {
-    let host = host.unwrap_or_else(|| Host::new(None, EmbedConfig::default()));
+    let host = host.unwrap_or_else(|| Host::new(None, EmbedConfig::default(), Seat::default()));
     provide_context(host);
     provide_context(api::Endpoint::new(&host.config.read_value()));
+    let nav = provide_nav(host.seat.url);
     let calls = api::use_calls();
     let initial = LocalResource::new(move || calls.connection());
     let checking = move || calls.status().get().unwrap_or_else(|| "Checking your connection…".to_owned());
     view! {
-        <Router base=base_path()>
-        <div class="pe-app">
+        <div class="pe-app" on:click=move |ev| nav.follow(&ev)>
             <Transition fallback=move || view! { <p class="pe-status" role="status">{checking}</p> }>
                 <ErrorBoundary fallback=problem_fallback(Some(Callback::new(move |_| initial.refetch())))>
                     {move || Suspend::new(async move {
@@ -55,7 +38,6 @@ pub fn App(
                 </ErrorBoundary>
             </Transition>
         </div>
-        </Router>
     }
 }
 
@@ -79,6 +61,28 @@ fn Home(initial: Connection) -> impl IntoView {
         }
     };
     announce("ready", &connection.get_untracked());
+    // Another copy on the page connecting or disconnecting changes this one's
+    // connection too: the companion keeps one per browser.
+    let calls = api::use_calls();
+    if let Some(host) = host {
+        host.on_other_copies(move || {
+            leptos::task::spawn_local(async move {
+                if let Ok(now) = calls.connection().await {
+                    let changed =
+                        connection.with_untracked(|c| c.connected != now.connected || c.utility != now.utility);
+                    // A reconnect there renews the login here as well.
+                    let stale = changed || data.reconnect_needed.get_untracked();
+                    if now.connected {
+                        data.reconnect_needed.set(false);
+                    }
+                    connection.set(now);
+                    if stale {
+                        data.version.update(|v| *v += 1);
+                    }
+                }
+            });
+        });
+    }
     let on_connected = Callback::new(move |now: Connection| {
         announce("connected", &now);
         connection.set(now);
@@ -140,13 +144,16 @@ fn Home(initial: Connection) -> impl IntoView {
 #[component]
 fn ConnectedPages(data: DataContext) -> impl IntoView {
     provide_context(AccountsContext::new(data));
-    view! {
-        <Routes fallback=|| view! {
-            <p class="pe-empty">"There is nothing at this address. " <a href=href("/")>"See your accounts"</a></p>
-        }>
-            <Route path=path!("/") view=Accounts />
-            <Route path=path!("/accounts/:id/usage") view=|| view! { <AccountPage tab=Tab::Usage /> } />
-            <Route path=path!("/accounts/:id/bills") view=|| view! { <AccountPage tab=Tab::Bills /> } />
-        </Routes>
+    let nav = use_nav();
+    // Only a new page redraws; a new query is the page's own business.
+    let page = nav.page();
+    move || match page.get() {
+        Page::Accounts => view! { <Accounts /> }.into_any(),
+        Page::Usage(id) => view! { <AccountPage id tab=Tab::Usage /> }.into_any(),
+        Page::Bills(id) => view! { <AccountPage id tab=Tab::Bills /> }.into_any(),
+        Page::Missing => view! {
+            <p class="pe-empty">"There is nothing at this address. " <a href=nav.href("/")>"See your accounts"</a></p>
+        }
+        .into_any(),
     }
 }

@@ -4,7 +4,8 @@
 
 use js_sys::{Array, Object, Reflect};
 use leptos::prelude::*;
-use pelm_model::embed::{ConfigError, EmbedConfig, Views};
+use pelm_model::embed::{ConfigError, EmbedConfig, Seat, Seats, Views};
+use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::HtmlElement;
 
@@ -17,11 +18,55 @@ pub const CONFIG_BLOCK: &str = "script[type='application/json'].pelm-energy-conf
 pub struct Host {
     element: StoredValue<Option<HtmlElement>, LocalStorage>,
     pub config: StoredValue<EmbedConfig>,
+    pub seat: Seat,
+}
+
+thread_local! {
+    /// What the copies mounted so far have taken of the page.
+    static PAGE: std::cell::RefCell<Seats> = std::cell::RefCell::default();
+}
+
+/// Seats a copy with `config` among those already on the page.
+pub fn take_seat(config: &EmbedConfig) -> Result<Seat, Vec<ConfigError>> {
+    PAGE.with_borrow_mut(|seats| seats.take(config))
 }
 
 impl Host {
-    pub fn new(element: Option<HtmlElement>, config: EmbedConfig) -> Self {
-        Self { element: StoredValue::new_local(element), config: StoredValue::new(config) }
+    pub fn new(element: Option<HtmlElement>, config: EmbedConfig, seat: Seat) -> Self {
+        Self { element: StoredValue::new_local(element), config: StoredValue::new(config), seat }
+    }
+
+    /// An element id unique to this copy: `pe-<name>` for the first, then
+    /// `pe2-<name>` and on, so a second copy's labels point at its own.
+    pub fn id(&self, name: &str) -> String {
+        match self.seat.copy {
+            0 => format!("pe-{name}"),
+            n => format!("pe{}-{name}", n + 1),
+        }
+    }
+
+    /// Calls `heard` when another copy on the page connects or disconnects,
+    /// for as long as this view lives.
+    pub fn on_other_copies(&self, heard: impl Fn() + 'static) {
+        let Some(Some(own)) = self.element.try_get_value() else { return };
+        let listener = Closure::<dyn Fn(web_sys::Event)>::new(move |event: web_sys::Event| {
+            let from_self = event.target().is_some_and(|t| own.is_same_node(t.dyn_ref::<web_sys::Node>()));
+            if !from_self {
+                heard();
+            }
+        });
+        let function: js_sys::Function = listener.as_ref().unchecked_ref::<js_sys::Function>().clone();
+        let document = document();
+        for name in ["pelm-energy:connected", "pelm-energy:disconnected"] {
+            let _ = document.add_event_listener_with_callback(name, &function);
+        }
+        let owned = StoredValue::new_local(Some(listener));
+        on_cleanup(move || {
+            for name in ["pelm-energy:connected", "pelm-energy:disconnected"] {
+                let _ = document.remove_event_listener_with_callback(name, &function);
+            }
+            owned.update_value(|listener| drop(listener.take()));
+        });
     }
 
     /// Dispatches `pelm-energy:<name>` on the host element, bubbling, with
@@ -46,6 +91,11 @@ impl Host {
 /// The host's `Host`, or none outside a mounted app (component tests).
 pub fn use_host() -> Option<Host> {
     use_context::<Host>()
+}
+
+/// This copy's id for `name` (see `Host::id`).
+pub fn use_id(name: &str) -> String {
+    use_host().map_or_else(|| format!("pe-{name}"), |host| host.id(name))
 }
 
 /// The views the host shows; all of them outside a mounted app.

@@ -11,6 +11,7 @@ pub mod chart;
 pub mod connect;
 pub mod format;
 pub mod host;
+pub mod nav;
 pub mod pages;
 pub mod timer;
 
@@ -22,18 +23,26 @@ wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
 /// The element a site puts the app in; without one the app takes the body.
 pub const HOST_ELEMENT_ID: &str = "pelm-energy";
 
-/// Mounts the app into its host element, or the body without one.
+/// Where further copies go: any element marked `data-pelm-energy`.
+pub const HOST_SELECTOR: &str = "#pelm-energy, [data-pelm-energy]";
+
+/// Mounts a copy of the app into each host element, in page order, or into
+/// the body when there is none.
 pub fn mount() {
     let document = leptos::prelude::document();
-    let host = document
-        .get_element_by_id(HOST_ELEMENT_ID)
-        .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok())
-        .or_else(|| document.body());
-    let Some(host) = host else {
-        web_sys::console::error_1(&"Pelm energy app: no host element and no body to mount into".into());
-        return;
-    };
-    mount_into(host);
+    let hosts = document.query_selector_all(HOST_SELECTOR).ok();
+    let hosts: Vec<web_sys::HtmlElement> = (0..hosts.as_ref().map_or(0, web_sys::NodeList::length))
+        .filter_map(|i| hosts.as_ref()?.item(i)?.dyn_into().ok())
+        .collect();
+    if hosts.is_empty() {
+        match document.body() {
+            Some(body) => mount_into(body),
+            None => web_sys::console::error_1(&"Pelm energy app: no host element and no body to mount into".into()),
+        }
+    }
+    for host in hosts {
+        mount_into(host);
+    }
 }
 
 /// Mounts one copy of the app into `element`, set up by its attributes; or,
@@ -41,8 +50,8 @@ pub fn mount() {
 pub fn mount_into(element: web_sys::HtmlElement) {
     element.class_list().add_1("pelm-energy").ok();
     // The app lives as long as the page, so its reactive owner is never unmounted.
-    match host::read_config(&element) {
-        Ok(config) => {
+    match host::read_config(&element).and_then(|config| Ok((host::take_seat(&config)?, config))) {
+        Ok((seat, config)) => {
             if let Some(zone) = &config.time_zone {
                 chart::use_time_zone(zone);
             }
@@ -51,7 +60,7 @@ pub fn mount_into(element: web_sys::HtmlElement) {
             }
             let inside = element.clone();
             leptos::mount::mount_to(element, move || {
-                let host = host::Host::new(Some(inside), config);
+                let host = host::Host::new(Some(inside), config, seat);
                 leptos::view! { <app::App host /> }
             })
             .forget();

@@ -2,13 +2,12 @@
 //! back to all accounts. A shared or reloaded link opens the same view.
 
 use leptos::prelude::*;
-use leptos_router::hooks::use_params_map;
 use pelm_model::pelm::Account;
+use pelm_model::place::Page;
 use pelm_model::problem::Problem;
 
-use crate::app::href;
 use crate::host::use_views;
-use crate::pages::accounts::urlencode;
+use crate::nav::use_nav;
 use crate::pages::{loading as loading_view, problem_fallback, AccountsContext, Bills, Skeleton, Usage};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -18,7 +17,11 @@ pub enum Tab {
 }
 
 #[component]
-pub fn AccountPage(tab: Tab) -> impl IntoView {
+pub fn AccountPage(
+    /// The account's id, from the address.
+    id: String,
+    tab: Tab,
+) -> impl IntoView {
     // A view the host left out gives way to the one it kept.
     let views = use_views();
     let tab = match tab {
@@ -26,32 +29,33 @@ pub fn AccountPage(tab: Tab) -> impl IntoView {
         Tab::Bills if !views.bills => Tab::Usage,
         kept => kept,
     };
-    let params = use_params_map();
-    let id = Memo::new(move |_| params.read().get("id").unwrap_or_default());
+    let nav = use_nav();
     let AccountsContext { accounts, calls } = expect_context();
-    let link = move |to: &str| href(&format!("/accounts/{}/{to}", urlencode(&id.get())));
+    let (usage_link, bills_link) =
+        (nav.href(&Page::Usage(id.clone()).path()), nav.href(&Page::Bills(id.clone()).path()));
+    let id = StoredValue::new(id);
     let current = move |this: Tab| if this == tab { "page" } else { "false" };
     let loading = move || calls.status().get().unwrap_or_else(|| "Loading your account…".to_owned());
     view! {
         <nav class="pe-tabs" aria-label="Account">
-            {views.accounts.then(|| view! { <a class="pe-back" href=href("/")>"All accounts"</a> })}
+            {views.accounts.then(|| view! { <a class="pe-back" href=nav.href("/")>"All accounts"</a> })}
             {views.usage.then(|| view! {
-                <a class="pe-tab" href=move || link("usage") aria-current=current(Tab::Usage) data-tab="usage">"Usage"</a>
+                <a class="pe-tab" href=usage_link aria-current=current(Tab::Usage) data-tab="usage">"Usage"</a>
             })}
             {views.bills.then(|| view! {
-                <a class="pe-tab" href=move || link("bills") aria-current=current(Tab::Bills) data-tab="bills">"Bills"</a>
+                <a class="pe-tab" href=bills_link aria-current=current(Tab::Bills) data-tab="bills">"Bills"</a>
             })}
         </nav>
         <Transition fallback=move || loading_view(loading, Skeleton::Chart)>
             <ErrorBoundary fallback=problem_fallback(Some(Callback::new(move |_| accounts.refetch())))>
                 {move || Suspend::new(async move {
                     let list: Vec<Account> = accounts.await?;
-                    let view = match list.into_iter().find(|a| a.id == id.get()) {
+                    let view = match list.into_iter().find(|a| id.with_value(|id| a.id == *id)) {
                         Some(account) if tab == Tab::Usage => view! { <Usage account /> }.into_any(),
                         Some(account) => view! { <Bills account /> }.into_any(),
                         None => view! {
                             <p class="pe-empty">"This account is not one of those linked to this site. "
-                                <a href=href("/")>"See your accounts"</a></p>
+                                <a href=nav.href("/")>"See your accounts"</a></p>
                         }.into_any(),
                     };
                     Ok::<_, Problem>(view)

@@ -1,17 +1,16 @@
 //! The accounts overview: one card per utility account.
 
 use leptos::prelude::*;
-use leptos_router::hooks::use_navigate;
-use leptos_router::NavigateOptions;
 use pelm_model::pelm::Account;
+use pelm_model::place::Page;
 use pelm_model::problem::Problem;
 
 use pelm_usage::{aggregate, Columns, Level, Preset};
 
 use crate::api::{use_calls, Calls};
-use crate::app::href;
 use crate::chart::{local_zone, Sparkline};
-use crate::host::use_views;
+use crate::host::{use_id, use_views};
+use crate::nav::{use_nav, Nav};
 use crate::pages::usage::{meter_name, unit_of};
 use crate::pages::{loading as loading_view, problem_fallback, AccountsContext, DataContext, Skeleton};
 
@@ -28,11 +27,7 @@ async fn last_month(calls: Calls, account: &Account) -> Result<Vec<f64>, Problem
     Ok(days.iter().map(|d| d.usage).collect())
 }
 
-pub(crate) fn urlencode(text: &str) -> String {
-    String::from(js_sys::encode_uri_component(text))
-}
-
-fn account_card(account: Account, utility: Option<String>, first_view: &'static str) -> impl IntoView {
+fn account_card(account: Account, utility: Option<String>, first_view: fn(String) -> Page, nav: Nav) -> impl IntoView {
     let address = account.address.clone().unwrap_or_else(|| MISSING.to_owned());
     let masked = account.masked_number().unwrap_or_else(|| MISSING.to_owned());
     let full = account.account_number.clone().unwrap_or_else(|| MISSING.to_owned());
@@ -68,7 +63,7 @@ fn account_card(account: Account, utility: Option<String>, first_view: &'static 
         })
     };
     let card_id = account.id.clone();
-    let link = href(&format!("/accounts/{}/{first_view}", urlencode(&account.id)));
+    let link = nav.href(&first_view(account.id.clone()).path());
     view! {
         <li class="pe-card" data-account-id=card_id>
             <a class="pe-card-button" href=link>
@@ -93,30 +88,30 @@ pub fn Accounts() -> impl IntoView {
     let AccountsContext { accounts, calls } = expect_context();
     let data = use_context::<DataContext>();
     let utility = Signal::derive(move || data.and_then(|d| d.utility.get()));
-    let navigate = use_navigate();
+    let nav = use_nav();
+    let title = use_id("accounts-title");
+    let heading = title.clone();
     let views = use_views();
     let loading = move || calls.status().get().unwrap_or_else(|| "Loading your accounts…".to_owned());
     view! {
-        <section class="pe-accounts" aria-labelledby="pe-accounts-title">
-            <h2 id="pe-accounts-title" class="pe-subtitle">"Your accounts"</h2>
+        <section class="pe-accounts" aria-labelledby=title>
+            <h2 id=heading class="pe-subtitle">"Your accounts"</h2>
             <Transition fallback=move || loading_view(loading, Skeleton::Cards)>
                 <ErrorBoundary fallback=problem_fallback(Some(Callback::new(move |_| accounts.refetch())))>
                     {move || {
-                        let navigate = navigate.clone();
                         Suspend::new(async move {
                             let list: Vec<Account> = accounts.await?;
                             // One account goes straight to its usage; Back then leaves the app.
                             // So does the first, when the host shows no list of accounts.
                             let straight = if views.accounts { list.len() == 1 } else { !list.is_empty() };
-                            let first_view = if views.usage { "usage" } else { "bills" };
+                            let first_view = if views.usage { Page::Usage } else { Page::Bills };
                             if straight {
-                                let to = format!("/accounts/{}/{first_view}", urlencode(&list[0].id));
-                                navigate(&to, NavigateOptions { replace: true, ..NavigateOptions::default() });
+                                nav.go(&first_view(list[0].id.clone()).path(), true);
                             }
                             let view = if list.is_empty() {
                                 view! { <p class="pe-empty">"No accounts were found for this utility login."</p> }.into_any()
                             } else {
-                                let cards = list.into_iter().map(|a| account_card(a, utility.get_untracked(), first_view)).collect_view();
+                                let cards = list.into_iter().map(|a| account_card(a, utility.get_untracked(), first_view, nav)).collect_view();
                                 view! { <ul class="pe-cards">{cards}</ul> }.into_any()
                             };
                             Ok::<_, Problem>(view)

@@ -15,7 +15,7 @@ use crate::api;
 use crate::api::{use_calls, Calls};
 use crate::chart::{BillBar, BillsChart};
 use crate::format::Formats;
-use crate::host::use_host;
+use crate::host::{use_host, use_id};
 use crate::pages::{loading, problem_fallback, Skeleton};
 
 const MISSING: &str = "—";
@@ -125,9 +125,11 @@ pub fn Bills(account: Account) -> impl IntoView {
     let id = account.id.clone();
     let calls = use_calls();
     let data = LocalResource::new(move || load(calls, id.clone(), meter, unit.to_owned()));
+    let title = use_id("bills-title");
+    let heading = title.clone();
     view! {
-        <section class="pe-bills" aria-labelledby="pe-bills-title">
-            <h2 id="pe-bills-title" class="pe-subtitle">"Bills"</h2>
+        <section class="pe-bills" aria-labelledby=title>
+            <h2 id=heading class="pe-subtitle">"Bills"</h2>
             <Transition fallback=move || loading(move || calls.status().get().unwrap_or_else(|| "Loading your bills…".to_owned()), Skeleton::Table)>
                 <ErrorBoundary fallback=problem_fallback(Some(Callback::new(move |_| data.refetch())))>
                     {move || Suspend::new(async move {

@@ -6,8 +6,8 @@ use leptos::prelude::*;
 use pelm_model::problem::{Kind, Problem};
 use wasm_bindgen_futures::JsFuture;
 
-use crate::app::href;
 use crate::host::{text, use_host};
+use crate::nav::use_nav;
 
 #[component]
 pub fn ProblemView(
@@ -16,6 +16,7 @@ pub fn ProblemView(
     retry: Option<Callback<()>>,
 ) -> impl IntoView {
     let kind = problem.kind;
+    let accounts = use_nav().href("/");
     if let Some(host) = use_host() {
         host.emit(
             "error",
@@ -56,7 +57,7 @@ pub fn ProblemView(
                     "Try again"
                 </button>
             })}
-            {(kind == Kind::NotFound).then(|| view! { <a class="pe-link" href=href("/")>"See your accounts"</a> })}
+            {(kind == Kind::NotFound).then(|| view! { <a class="pe-link" href=accounts>"See your accounts"</a> })}
             <details class="pe-problem-details">
                 <summary>"Details for support"</summary>
                 <dl>{rows}</dl>

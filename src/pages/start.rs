@@ -3,13 +3,16 @@
 use leptos::prelude::*;
 use pelm_model::companion::Connection;
 
+use crate::host::use_id;
 use crate::pages::ConnectButton;
 
 #[component]
 pub fn Start(on_connected: Callback<Connection>) -> impl IntoView {
+    let title = use_id("start-title");
+    let heading = title.clone();
     view! {
-        <section class="pe-start" aria-labelledby="pe-start-title">
-            <h1 id="pe-start-title" class="pe-title">"See your energy use"</h1>
+        <section class="pe-start" aria-labelledby=title>
+            <h1 id=heading class="pe-title">"See your energy use"</h1>
             <p class="pe-lead">
                 "Link your utility account to see your usage and bills. Your utility login goes to Pelm, not to this site."
             </p>

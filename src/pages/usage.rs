@@ -5,7 +5,6 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use leptos::prelude::*;
-use leptos_router::hooks::query_signal;
 use pelm_model::bills::BillRow;
 use pelm_model::pelm::{Account, MeterType};
 use pelm_model::problem::{normalize_code, Problem};
@@ -17,6 +16,8 @@ use pelm_usage::{
 
 use crate::api::use_calls;
 use crate::chart::{level_name, local_zone, ChartData, DragMode, UsageChart};
+use crate::host::use_id;
+use crate::nav::use_nav;
 use crate::pages::{loading, problem_fallback, Skeleton};
 
 /// The longest range one request may ask the companion for.
@@ -98,9 +99,8 @@ pub fn Usage(account: Account) -> impl IntoView {
     };
     // Meter, range and level live in the URL, so reload, Back and a shared
     // link all give this same view.
-    let (meter_param, set_meter_param) = query_signal::<String>("meter");
-    let (range_param, set_range_param) = query_signal::<String>("range");
-    let (level_param, set_level_param) = query_signal::<String>("level");
+    let nav = use_nav();
+    let (meter_param, range_param, level_param) = (nav.query("meter"), nav.query("range"), nav.query("level"));
     let first_meter = meters[0];
     let known = meters.clone();
     let meter = Signal::derive(move || {
@@ -114,9 +114,10 @@ pub fn Usage(account: Account) -> impl IntoView {
     });
     let level_choice = Signal::derive(move || level_param.get().as_deref().and_then(level_from));
     let set_meter =
-        Callback::new(move |m: MeterType| set_meter_param.set((m != first_meter).then(|| m.as_str().to_owned())));
-    let set_range =
-        Callback::new(move |r: Range| set_range_param.set((r != Range::Preset(Preset::TwoMonths)).then(|| r.slug())));
+        Callback::new(move |m: MeterType| nav.set_query("meter", (m != first_meter).then(|| m.as_str().to_owned())));
+    let set_range = Callback::new(move |r: Range| {
+        nav.set_query("range", (r != Range::Preset(Preset::TwoMonths)).then(|| r.slug()))
+    });
     let (id, bills_id) = (account.id.clone(), account.id.clone());
     let single_meter = meters.len() == 1;
     let (calls, bill_calls) = (use_calls(), use_calls());
@@ -152,16 +153,18 @@ pub fn Usage(account: Account) -> impl IntoView {
     let updating = RwSignal::new(false);
     let units: HashMap<MeterType, String> = meters.iter().map(|&m| (m, unit_of(&account, m))).collect();
     let units = Arc::new(units);
+    let title = use_id("usage-title");
+    let heading = title.clone();
     view! {
-        <section class="pe-usage" aria-labelledby="pe-usage-title">
-            <h2 id="pe-usage-title" class="pe-subtitle">"Usage at " {address}</h2>
+        <section class="pe-usage" aria-labelledby=title>
+            <h2 id=heading class="pe-subtitle">"Usage at " {address}</h2>
             <div class="pe-toolbar" role="group" aria-label="What to show">
                 <MeterPicker meters meter set_meter units=units.clone() />
                 <RangePicker range set_range fault=range_fault />
                 <label class="pe-field">"Detail "
                     <select data-control="level" on:change=move |ev| {
                         let value = event_target_value(&ev);
-                        set_level_param.set(level_from(&value).map(|_| value));
+                        nav.set_query("level", level_from(&value).map(|_| value));
                     }>
                         <option value="auto" selected=move || level_choice.get().is_none()>"Auto"</option>
                         {Level::ALL
@@ -276,6 +279,7 @@ fn RangePicker(range: Signal<Range>, set_range: Callback<Range>, fault: Signal<O
         last.set(format_date(local_day(bounds.to - 1, &zone)));
     });
     let problem = RwSignal::new(None::<&'static str>);
+    let error_id = use_id("range-error");
     let apply = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         match (parse_date(&first.get_untracked()), parse_date(&last.get_untracked())) {
@@ -293,15 +297,15 @@ fn RangePicker(range: Signal<Range>, set_range: Callback<Range>, fault: Signal<O
             <label class="pe-field">"From "
                 <input type="date" data-control="from" prop:value=first on:change=move |ev| first.set(event_target_value(&ev))
                     aria-invalid=move || (problem.get().is_some() || fault.with(|f| f.as_ref().is_some_and(|f| f.from))).to_string()
-                    aria-describedby="pe-range-error" />
+                    aria-describedby=error_id.clone() />
             </label>
             <label class="pe-field">"to "
                 <input type="date" data-control="to" prop:value=last on:change=move |ev| last.set(event_target_value(&ev))
                     aria-invalid=move || (problem.get().is_some() || fault.with(|f| f.as_ref().is_some_and(|f| f.to))).to_string()
-                    aria-describedby="pe-range-error" />
+                    aria-describedby=error_id.clone() />
             </label>
             <button type="submit" class="pe-chip" data-action="apply-range">"Show"</button>
-            <span id="pe-range-error" class="pe-field-error" role="alert">
+            <span id=error_id class="pe-field-error" role="alert">
                 {move || problem.get().map(str::to_owned).or_else(|| fault.get().map(|f| f.message))}
             </span>
         </form>

@@ -38,6 +38,16 @@ impl Theme {
     }
 }
 
+/// Where a copy of the app keeps its page and choices.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Routing {
+    /// In the address bar, so reload, Back and a shared link keep them.
+    /// One copy on a page can have it.
+    Url,
+    /// In memory, for further copies: the address bar stays the site's.
+    Memory,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EmbedConfig {
     /// The companion's API, without a trailing slash: `/api`, or
@@ -55,6 +65,8 @@ pub struct EmbedConfig {
     pub currency: String,
     pub views: Views,
     pub theme: Theme,
+    /// `None`: the URL for the page's first copy, memory for the others.
+    pub routing: Option<Routing>,
 }
 
 impl Default for EmbedConfig {
@@ -68,7 +80,70 @@ impl Default for EmbedConfig {
             currency: "USD".to_owned(),
             views: Views::default(),
             theme: Theme::Auto,
+            routing: None,
         }
+    }
+}
+
+/// A copy's share of the page: its number among the copies mounted so far,
+/// and whether it keeps its place in the URL.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Seat {
+    pub copy: usize,
+    pub url: bool,
+}
+
+impl Default for Seat {
+    fn default() -> Self {
+        Self { copy: 0, url: true }
+    }
+}
+
+/// What the copies on one page have taken so far. Only one copy can own the
+/// URL, and days are counted in one zone per page (the browser's `Intl`
+/// zone is set once), so a copy that asks otherwise is refused by name.
+#[derive(Debug, Default)]
+pub struct Seats {
+    copies: usize,
+    url: bool,
+    zone: Option<String>,
+}
+
+impl Seats {
+    pub fn take(&mut self, config: &EmbedConfig) -> Result<Seat, Vec<ConfigError>> {
+        let mut errors = Vec::new();
+        let url = match config.routing {
+            Some(Routing::Url) if self.url => {
+                errors.push(ConfigError {
+                    attribute: "data-routing".to_owned(),
+                    message: "another copy on this page already keeps its place in the URL; give this one \"memory\""
+                        .to_owned(),
+                });
+                false
+            }
+            Some(routing) => routing == Routing::Url,
+            None => !self.url,
+        };
+        if let (Some(zone), Some(page_zone)) = (&config.time_zone, &self.zone) {
+            if zone != page_zone {
+                errors.push(ConfigError {
+                    attribute: "data-time-zone".to_owned(),
+                    message: format!(
+                        "another copy on this page counts days in {page_zone}; copies on one page share one zone"
+                    ),
+                });
+            }
+        }
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        let seat = Seat { copy: self.copies, url };
+        self.copies += 1;
+        self.url |= url;
+        if config.time_zone.is_some() {
+            self.zone.clone_from(&config.time_zone);
+        }
+        Ok(seat)
     }
 }
 
@@ -87,7 +162,7 @@ impl std::fmt::Display for ConfigError {
 
 /// The settings, by attribute name; in the JSON block each is the same name
 /// without `data-` (`"api"`, `"time-zone"`).
-pub const ATTRIBUTES: [&str; 8] = [
+pub const ATTRIBUTES: [&str; 9] = [
     "data-api",
     "data-connect-script",
     "data-utility-id",
@@ -96,6 +171,7 @@ pub const ATTRIBUTES: [&str; 8] = [
     "data-currency",
     "data-views",
     "data-theme",
+    "data-routing",
 ];
 
 /// Where a URL may point: a path on this origin, or an http(s) origin.
@@ -175,6 +251,13 @@ fn set(config: &mut EmbedConfig, name: &str, value: &str) -> Result<(), String> 
                 "dark" => Theme::Dark,
                 _ => return Err(format!("the theme is auto, light or dark, not \"{value}\"")),
             }
+        }
+        "data-routing" => {
+            config.routing = Some(match value {
+                "url" => Routing::Url,
+                "memory" => Routing::Memory,
+                _ => return Err(format!("routing is url or memory, not \"{value}\"")),
+            })
         }
         _ => return Err("is not a setting of the app".to_owned()),
     }
@@ -266,6 +349,7 @@ mod tests {
                 ("data-currency", "eur"),
                 ("data-views", "usage, bills"),
                 ("DATA-THEME", "dark"),
+                ("data-routing", "memory"),
             ]),
             None,
         )
@@ -277,6 +361,7 @@ mod tests {
         assert_eq!((config.locale.as_deref(), config.time_zone.as_deref()), (Some("de-DE"), Some("America/New_York")));
         assert_eq!(config.currency, "EUR");
         assert_eq!(config.views, Views { accounts: false, usage: true, bills: true });
+        assert_eq!(config.routing, Some(Routing::Memory));
         assert_eq!(config.theme, Theme::Dark);
     }
 
@@ -302,6 +387,7 @@ mod tests {
                 ("data-locale", "english please"),
                 ("data-time-zone", "Mars/Olympus Mons"),
                 ("data-connect-script", "//cdn.example.com/x.js"),
+                ("data-routing", "hash"),
             ]),
             Some(r#"{"colour": "red"}"#),
         )
@@ -318,6 +404,7 @@ mod tests {
                 "data-locale",
                 "data-time-zone",
                 "data-connect-script",
+                "data-routing",
                 "\"colour\" in the config block"
             ]
         );
@@ -326,5 +413,21 @@ mod tests {
         let broken = EmbedConfig::read(&[], Some("{")).unwrap_err();
         assert_eq!(broken[0].attribute, "the config block");
         assert!(EmbedConfig::read(&attrs(&[("data-views", "accounts")]), None).is_err());
+    }
+
+    #[test]
+    fn the_first_copy_owns_the_url_unless_another_asks_for_it() {
+        let read = |pairs: &[(&str, &str)]| EmbedConfig::read(&attrs(pairs), None).unwrap();
+        let mut seats = Seats::default();
+        let memory = read(&[("data-routing", "memory"), ("data-time-zone", "Europe/Berlin")]);
+        assert_eq!(seats.take(&memory), Ok(Seat { copy: 0, url: false }));
+        assert_eq!(seats.take(&read(&[])), Ok(Seat { copy: 1, url: true }));
+        assert_eq!(seats.take(&read(&[])), Ok(Seat { copy: 2, url: false }));
+        let refused = seats.take(&read(&[("data-routing", "url"), ("data-time-zone", "Asia/Tokyo")])).unwrap_err();
+        let named: Vec<&str> = refused.iter().map(|e| e.attribute.as_str()).collect();
+        assert_eq!(named, ["data-routing", "data-time-zone"]);
+        assert!(refused[1].message.contains("Europe/Berlin"));
+        // A refused copy takes nothing: the next is still the fourth.
+        assert_eq!(seats.take(&read(&[("data-time-zone", "Europe/Berlin")])), Ok(Seat { copy: 3, url: false }));
     }
 }
