@@ -204,3 +204,82 @@ async fn a_host_that_shows_only_bills_gets_only_bills() {
     }
     assert_no_csp_violations(&browser).await;
 }
+
+#[tokio::test]
+async fn two_copies_on_one_page_keep_their_own_places_and_share_the_connection() {
+    let page_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let allowed = format!("http://{}", page_listener.local_addr().unwrap());
+    let demo = spawn_demo(move |config| config.allowed_origins = vec![allowed]).await;
+    let (api, script) = (format!("{}/api", demo.url), format!("{}/sandbox/connect/pelm-connect.js", demo.url));
+    // The second copy comes first on the page but leaves the URL to the main one.
+    let page = serve_host_page(
+        page_listener,
+        |main| {
+            let second = format!(r#"<aside id="second" data-pelm-energy data-api="{api}" data-routing="memory" data-views="usage,bills"></aside>"#);
+            format!("{second}{}", main.replace('>', &format!(r#" data-api="{api}">"#)))
+        },
+        |html| pelm_companion::static_files::content_security_policy(html, &script),
+    )
+    .await;
+    let browser = start_browser().await;
+    open_app(&browser, &page).await;
+    // Both copies get ready to connect, with the Connect script on the page once.
+    browser.texts("button[data-action=connect]:not([disabled])", 2).await;
+    let scripts =
+        browser.client.execute("return document.querySelectorAll('script[src$=\"pelm-connect.js\"]').length", vec![]);
+    assert_eq!(scripts.await.unwrap(), 1, "the Connect script is loaded once for both copies");
+
+    // Connecting in the main copy connects the other too: one login per browser.
+    browser.click("#pelm-energy button[data-action=connect]").await;
+    browser.find(".pelm-sbx-overlay").await;
+    browser.click("[data-action=accept-terms]").await;
+    browser.click("[data-utility-id='1']").await;
+    browser.type_into("#pelm-sbx-username", "user@pelm.com").await;
+    browser.type_into("#pelm-sbx-password", "password").await;
+    browser.click("[data-action=submit-credentials]").await;
+    browser.texts("#pelm-energy .pe-card", 2).await;
+    browser.find("#second .pe-usage").await;
+    let url = || async { browser.client.current_url().await.unwrap() };
+    let history = || async { browser.client.execute("return history.length", vec![]).await.unwrap().as_u64().unwrap() };
+    assert_eq!(url().await.path(), "/", "the memory copy's move to its account went to the address bar");
+    let before = history().await;
+
+    // One click in the main copy is one step of history, and moves only it.
+    browser.click("#pelm-energy .pe-card-button").await;
+    browser.find("#pelm-energy .pe-usage").await;
+    assert!(url().await.path().ends_with("/usage"), "{}", url().await);
+    assert_eq!(history().await, before + 1);
+
+    // A click in the other copy moves only that one, and not the address bar.
+    let at = url().await;
+    browser.click("#second a[data-tab=bills]").await;
+    browser.find("#second .pe-bills-table").await;
+    assert_eq!(url().await, at);
+    assert_eq!(history().await, before + 1);
+    browser.find("#pelm-energy .pe-usage").await;
+    assert!(browser.client.find(pelm_e2e::Locator::Css("#pelm-energy .pe-bills")).await.is_err());
+
+    // Every id on the page is its copy's own, so labels point at the right heading.
+    let ids = "const ids = [...document.querySelectorAll('[id]')].map(e => e.id); \
+               return ids.filter((id, i) => ids.indexOf(id) !== i);";
+    assert_eq!(browser.client.execute(ids, vec![]).await.unwrap(), serde_json::json!([]));
+    let labelled = "return [...document.querySelectorAll('[aria-labelledby]')].map(e => \
+                    [e.closest('[data-pelm-energy], #pelm-energy').id, document.getElementById(e.getAttribute('aria-labelledby'))\
+                    ?.closest('[data-pelm-energy], #pelm-energy').id]);";
+    let pairs = browser.client.execute(labelled, vec![]).await.unwrap();
+    let pairs = pairs.as_array().unwrap();
+    assert!(pairs.len() >= 2, "{pairs:?}");
+    assert!(pairs.iter().all(|p| p[0] == p[1]), "a label points into the other copy: {pairs:?}");
+
+    // Back moves the copy that owns the URL; the other keeps its bills.
+    browser.client.back().await.unwrap();
+    browser.texts("#pelm-energy .pe-card", 2).await;
+    browser.find("#second .pe-bills-table").await;
+
+    // Disconnecting in one copy disconnects the other.
+    browser.click("#second button[data-action=disconnect]").await;
+    browser.client.accept_alert().await.unwrap();
+    browser.find("#second button[data-action=connect]").await;
+    browser.find("#pelm-energy button[data-action=connect]").await;
+    assert_no_csp_violations(&browser).await;
+}
