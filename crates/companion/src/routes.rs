@@ -34,12 +34,9 @@ async fn pelm_user_id(state: &AppState, session: &Session) -> Result<String, Api
 }
 
 /// The user's Pelm id and access token, without minting a user who has none.
+/// Data requests may use what was read a moment ago; see `Store::connected_recently`.
 async fn connected_user(state: &AppState, session: &Session) -> Result<Option<(String, String)>, ApiError> {
-    let store = &state.inner.store;
-    let Some(user_id) = store.existing_pelm_user_id(&session.identity).await? else {
-        return Ok(None);
-    };
-    Ok(store.access_token(&user_id).await?.map(|token| (user_id, token)))
+    Ok(state.inner.store.connected_recently(&session.identity).await?)
 }
 
 async fn access_token(state: &AppState, session: &Session) -> Result<String, ApiError> {
@@ -156,7 +153,8 @@ async fn connection(
     State(state): State<AppState>,
     Extension(session): Extension<Session>,
 ) -> Result<Json<Connection>, ApiError> {
-    match connected_user(&state, &session).await? {
+    // Asked afresh: a disconnect through another instance shows here at once.
+    match state.inner.store.connected(&session.identity).await? {
         Some((user_id, _)) => Ok(Json(describe_connection(&state, &user_id).await)),
         None => Ok(Json(Connection::none())),
     }
@@ -174,12 +172,16 @@ async fn disconnect(
     Ok(Json(Connection::none()))
 }
 
-async fn accounts(
-    State(state): State<AppState>,
-    Extension(session): Extension<Session>,
-) -> Result<Json<Vec<Account>>, ApiError> {
-    let token = access_token(&state, &session).await?;
-    Ok(Json(state.inner.pelm.accounts(&token).await?))
+/// The accounts, cached like the other data. They are read into the model
+/// on the way in, so a wrong shape from Pelm is an upstream error once, not
+/// a cached answer the app cannot read.
+async fn accounts(State(state): State<AppState>, Extension(session): Extension<Session>) -> Result<Response, ApiError> {
+    let pelm = &state.inner.pelm;
+    cached(&state, &session, "/accounts", |token| async move {
+        let accounts: Vec<Account> = pelm.accounts(&token).await?;
+        Ok(Bytes::from(serde_json::to_vec(&accounts).map_err(|e| ApiError::Upstream(e.to_string()))?))
+    })
+    .await
 }
 
 /// The longest range one `/intervals` call may ask for.
@@ -253,11 +255,21 @@ fn json_response(body: Bytes) -> Response {
 
 /// A data GET for the connected user, from the cache when it is fresh.
 async fn cached_get(state: &AppState, session: &Session, what: &str, path: &str) -> Result<Response, ApiError> {
+    cached(state, session, path, |token| async move { state.inner.pelm.get_json(what, path, Some(&token)).await }).await
+}
+
+/// `path`'s answer for the connected user: the cached one while fresh, else
+/// what `fetch` gets with the user's token, kept for next time.
+async fn cached<F, Fut>(state: &AppState, session: &Session, path: &str, fetch: F) -> Result<Response, ApiError>
+where
+    F: FnOnce(String) -> Fut,
+    Fut: std::future::Future<Output = Result<Bytes, ApiError>>,
+{
     let (user_id, token) = connected_user(state, session).await?.ok_or(ApiError::NotConnected)?;
     if let Some(body) = state.inner.cache.get(&user_id, path) {
         return Ok(json_response(body));
     }
-    let body = state.inner.pelm.get_json(what, path, Some(&token)).await?;
+    let body = fetch(token).await?;
     state.inner.cache.put(&user_id, path, body.clone());
     Ok(json_response(body))
 }

@@ -5,7 +5,9 @@
 //! The same SQL serves both: `$n` placeholders (SQLite numbers `$1`, `$2`
 //! in order of appearance) and `ON CONFLICT` clauses both engines know.
 
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use sha2::{Digest, Sha256};
 use sqlx::any::AnyPoolOptions;
@@ -32,10 +34,22 @@ pub enum CodeClaim {
 /// A claim older than this was left by an instance that died mid-exchange.
 const STALE_CLAIM_SECS: i64 = 60;
 
+/// How long a connected user's id and token are remembered between requests.
+/// Every data request needs them, and asking SQLite costs a hand-off to its
+/// worker thread and back, which dominates a cached answer. This instance
+/// forgets at once on connect and disconnect; another instance sharing the
+/// store sees a disconnect within this long.
+const REMEMBERED: Duration = Duration::from_secs(2);
+const REMEMBERED_USERS: usize = 10_000;
+
+/// identity → (Pelm user id, access token, when read).
+type Remembered = HashMap<String, (String, String, Instant)>;
+
 #[derive(Clone)]
 pub struct Store {
     pool: AnyPool,
     cipher: TokenCipher,
+    recent: Arc<Mutex<Remembered>>,
 }
 
 fn now() -> i64 {
@@ -55,7 +69,7 @@ impl Store {
         if postgres {
             let pool = AnyPoolOptions::new().max_connections(16).connect(url).await?;
             sqlx::migrate!("./migrations/postgres").run(&pool).await?;
-            return Ok(Self { pool, cipher });
+            return Ok(Self { pool, cipher, recent: Arc::default() });
         }
         let url = if url.contains('?') { url.to_owned() } else { format!("{url}?mode=rwc") };
         let pool = AnyPoolOptions::new()
@@ -71,7 +85,7 @@ impl Store {
         // WAL lets readers go on while a token is written; it sticks to the file.
         pool.execute("PRAGMA journal_mode = WAL").await?;
         sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
-        Ok(Self { pool, cipher })
+        Ok(Self { pool, cipher, recent: Arc::default() })
     }
 
     /// The Pelm user id for `identity`, minted on first sight. Pelm only ever
@@ -101,6 +115,48 @@ impl Store {
             .await
     }
 
+    /// As [`Store::connected`], but from memory when read in the last
+    /// [`REMEMBERED`]: for data requests, which come many at a time.
+    pub async fn connected_recently(&self, identity: &str) -> Result<Option<(String, String)>, sqlx::Error> {
+        if let Some((user_id, token, at)) = self.recent().get(identity) {
+            if at.elapsed() < REMEMBERED {
+                return Ok(Some((user_id.clone(), token.clone())));
+            }
+        }
+        self.connected(identity).await
+    }
+
+    /// The Pelm user id and access token of `identity`, if it is connected,
+    /// read from the store in one query.
+    pub async fn connected(&self, identity: &str) -> Result<Option<(String, String)>, sqlx::Error> {
+        let row: Option<(String, String)> = sqlx::query_as(
+            "SELECT u.pelm_user_id, c.access_token FROM users u \
+             JOIN connections c ON c.pelm_user_id = u.pelm_user_id WHERE u.identity = $1",
+        )
+        .bind(identity)
+        .fetch_optional(&self.pool)
+        .await?;
+        let connected = row.and_then(|(user_id, sealed)| self.unseal(&user_id, &sealed).map(|token| (user_id, token)));
+        if let Some((user_id, token)) = &connected {
+            let mut recent = self.recent();
+            if recent.len() >= REMEMBERED_USERS {
+                recent.retain(|_, (_, _, at)| at.elapsed() < REMEMBERED);
+            }
+            if recent.len() < REMEMBERED_USERS {
+                recent.insert(identity.to_owned(), (user_id.clone(), token.clone(), Instant::now()));
+            }
+        }
+        Ok(connected)
+    }
+
+    fn recent(&self) -> std::sync::MutexGuard<'_, Remembered> {
+        self.recent.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn forget(&self, pelm_user_id: &str) {
+        self.recent().retain(|_, (user_id, _, _)| user_id != pelm_user_id);
+    }
+
     /// The user's access token. One sealed with another key (the key was
     /// changed) or for another user (the row was moved) reads as none, so the
     /// user is asked to connect again.
@@ -109,17 +165,20 @@ impl Store {
             .bind(pelm_user_id)
             .fetch_optional(&self.pool)
             .await?;
-        Ok(sealed.and_then(|sealed| {
-            let token = self.cipher.open(pelm_user_id, &sealed);
-            if token.is_none() {
-                tracing::warn!(%pelm_user_id, "a stored access token does not open with the configured key");
-            }
-            token
-        }))
+        Ok(sealed.and_then(|sealed| self.unseal(pelm_user_id, &sealed)))
+    }
+
+    fn unseal(&self, pelm_user_id: &str, sealed: &str) -> Option<String> {
+        let token = self.cipher.open(pelm_user_id, sealed);
+        if token.is_none() {
+            tracing::warn!(%pelm_user_id, "a stored access token does not open with the configured key");
+        }
+        token
     }
 
     /// Stores the token from exchanging `code` and marks the code's claim done.
     pub async fn save_connection(&self, pelm_user_id: &str, code: &str, access_token: &str) -> Result<(), sqlx::Error> {
+        self.forget(pelm_user_id);
         let mut tx = self.pool.begin().await?;
         sqlx::query(
             "INSERT INTO connections (pelm_user_id, access_token, connected_at) VALUES ($1, $2, $3)
@@ -189,6 +248,7 @@ impl Store {
 
     pub async fn delete_connection(&self, pelm_user_id: &str) -> Result<(), sqlx::Error> {
         sqlx::query("DELETE FROM connections WHERE pelm_user_id = $1").bind(pelm_user_id).execute(&self.pool).await?;
+        self.forget(pelm_user_id);
         Ok(())
     }
 }

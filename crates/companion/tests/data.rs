@@ -97,6 +97,18 @@ async fn data_answers_are_cached_per_user_and_forgotten_on_disconnect() {
 }
 
 #[tokio::test]
+async fn the_accounts_are_cached_too() {
+    let app = spawn_app().await;
+    app.connect().await;
+    let first: serde_json::Value = app.get("accounts").await.json().await.unwrap();
+    let calls = upstream_calls(&app);
+    let again: serde_json::Value = app.get("accounts").await.json().await.unwrap();
+    assert_eq!(again, first);
+    assert_eq!(upstream_calls(&app), calls, "the second call went to Pelm");
+    assert!(first.as_array().is_some_and(|a| !a.is_empty()), "{first}");
+}
+
+#[tokio::test]
 async fn gets_recover_from_5xx_drops_and_garbled_bodies() {
     let app = spawn_app().await;
     app.connect().await;
