@@ -1,0 +1,980 @@
+//! The whole product's benchmark: what the app costs to download and start
+//! in the browser, what the companion costs under load next to the sandbox
+//! answering directly, and a soak with faults. Run it with
+//! `./dev bench-product`, which builds everything and installs wrk first.
+//!
+//!     product --dist <dir> --bin-dir <dir> --names-wasm <file> [--runs 5]
+//!             [--load-secs 5] [--soak-secs 300] [--out docs/benchmark.md]
+//!
+//! Every figure comes from this run on this machine; machines here are
+//! noisy, so the report puts ratios against peers measured in the same run
+//! beside the absolute numbers.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+use tokio::process::{Child, Command};
+
+const CLIENT_ID: &str = "bench-client";
+const SECRET: &str = "bench-secret";
+const TOKEN_KEY: &str = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
+/// The budget for everything the browser downloads, brotli-compressed.
+const BUDGET_BROTLI: usize = 250 * 1024;
+const DAY: i64 = 86_400;
+
+struct Args {
+    dist: PathBuf,
+    bin_dir: PathBuf,
+    names_wasm: PathBuf,
+    runs: usize,
+    load_secs: u64,
+    soak_secs: u64,
+    out: PathBuf,
+    skip: Vec<String>,
+}
+
+fn parse_args() -> Args {
+    let args: Vec<String> = std::env::args().collect();
+    let value = |name: &str| args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).cloned();
+    let path = |name: &str| PathBuf::from(value(name).unwrap_or_else(|| panic!("{name} is required")));
+    Args {
+        dist: path("--dist"),
+        bin_dir: path("--bin-dir"),
+        names_wasm: path("--names-wasm"),
+        runs: value("--runs").map_or(5, |v| v.parse().expect("--runs")),
+        load_secs: value("--load-secs").map_or(5, |v| v.parse().expect("--load-secs")),
+        soak_secs: value("--soak-secs").map_or(300, |v| v.parse().expect("--soak-secs")),
+        out: value("--out").map_or_else(|| PathBuf::from("docs/benchmark.md"), PathBuf::from),
+        skip: value("--skip").map(|v| v.split(',').map(str::to_owned).collect()).unwrap_or_default(),
+    }
+}
+
+#[tokio::main]
+async fn main() {
+    let args = parse_args();
+    let mut report = String::new();
+    let started = now_utc();
+    writeln!(
+        report,
+        "# Benchmark report\n\nWritten by `./dev bench-product` on {started}. Every figure is from this one run.\n"
+    )
+    .unwrap();
+    report.push_str(&machine());
+    let mut summary = Vec::new();
+    report.push_str(&sizes(&args, &mut summary));
+    if !args.skip.iter().any(|s| s == "browser") {
+        report.push_str(&browser(&args, &mut summary).await);
+    }
+    if !args.skip.iter().any(|s| s == "load") {
+        report.push_str(&load(&args, &mut summary).await);
+    }
+    if !args.skip.iter().any(|s| s == "soak") {
+        report.push_str(&soak(&args, &mut summary).await);
+    }
+    let mut head = String::from("## Budgets\n\n| budget | figure | met |\n| --- | --- | --- |\n");
+    for (name, figure, met) in &summary {
+        writeln!(head, "| {name} | {figure} | {} |", if *met { "yes" } else { "**no**" }).unwrap();
+    }
+    head.push('\n');
+    let report = report.replacen("## Machine", &format!("{head}## Machine"), 1);
+    if let Some(parent) = args.out.parent() {
+        std::fs::create_dir_all(parent).expect("report folder");
+    }
+    std::fs::write(&args.out, &report).expect("write the report");
+    println!("{report}");
+    println!("report written to {}", args.out.display());
+}
+
+// ---------------------------------------------------------------- machine
+
+fn now_utc() -> String {
+    command_line("date", &["-u", "+%Y-%m-%d %H:%M UTC"])
+}
+
+fn command_line(program: &str, args: &[&str]) -> String {
+    std::process::Command::new(program)
+        .args(args)
+        .output()
+        .ok()
+        .map(|o| String::from_utf8_lossy(if o.stdout.is_empty() { &o.stderr } else { &o.stdout }).trim().to_owned())
+        .and_then(|s| s.lines().next().map(str::to_owned))
+        .unwrap_or_else(|| "not found".to_owned())
+}
+
+fn machine() -> String {
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|c| {
+            c.lines().find(|l| l.starts_with("model name")).map(|l| l.split(':').nth(1).unwrap_or("").trim().to_owned())
+        })
+        .unwrap_or_default();
+    let cores = std::thread::available_parallelism().map_or(0, usize::from);
+    let memory = std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|m| m.lines().next().map(|l| l.split_whitespace().nth(1).unwrap_or("0").parse::<u64>().unwrap_or(0)))
+        .unwrap_or(0);
+    let mut out = String::from("## Machine\n\n");
+    writeln!(out, "- CPU: {cpu}, {cores} cores; memory {:.1} GiB", memory as f64 / 1_048_576.0).unwrap();
+    writeln!(out, "- OS: {}", command_line("uname", &["-sr"])).unwrap();
+    for (name, program, flag) in [
+        ("rustc", "rustc", "--version"),
+        ("Chromium", "/usr/bin/chromium", "--version"),
+        ("wrk", "wrk", "--version"),
+        ("twiggy", "twiggy", "--version"),
+    ] {
+        writeln!(out, "- {name}: {}", command_line(program, &[flag])).unwrap();
+    }
+    out.push('\n');
+    out
+}
+
+// ---------------------------------------------------------------- sizes
+
+fn gzip(bytes: &[u8]) -> usize {
+    use std::io::Write;
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    encoder.write_all(bytes).unwrap();
+    encoder.finish().unwrap().len()
+}
+
+fn brotli(bytes: &[u8]) -> usize {
+    let mut out = Vec::new();
+    let params = brotli::enc::BrotliEncoderParams { quality: 11, lgwin: 22, ..Default::default() };
+    brotli::BrotliCompress(&mut &bytes[..], &mut out, &params).unwrap();
+    out.len()
+}
+
+fn kb(bytes: usize) -> String {
+    format!("{:.1} KB", bytes as f64 / 1024.0)
+}
+
+fn sizes(args: &Args, summary: &mut Vec<(String, String, bool)>) -> String {
+    println!("==> sizes");
+    let mut out =
+        String::from("## Transfer size of the app\n\n| file | raw | gzip | brotli |\n| --- | ---: | ---: | ---: |\n");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&args.dist)
+        .expect("dist")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|e| e == "wasm" || e == "js" || e == "css"))
+        .collect();
+    files.sort();
+    let mut total = (0, 0, 0);
+    for file in &files {
+        let bytes = std::fs::read(file).unwrap();
+        let (raw, gz, br) = (bytes.len(), gzip(&bytes), brotli(&bytes));
+        total = (total.0 + raw, total.1 + gz, total.2 + br);
+        let kind = file.extension().unwrap().to_string_lossy();
+        writeln!(
+            out,
+            "| {kind} (`{}`) | {} | {} | {} |",
+            file.file_name().unwrap().to_string_lossy(),
+            kb(raw),
+            kb(gz),
+            kb(br)
+        )
+        .unwrap();
+    }
+    writeln!(out, "| **all** | {} | {} | **{}** |\n", kb(total.0), kb(total.1), kb(total.2)).unwrap();
+    writeln!(
+        out,
+        "Budget: {} brotli in all; this build is {:.0}% of it. For scale (js-framework-benchmark): a Leptos table app is about 49 KB brotli, React about 51 KB.\n",
+        kb(BUDGET_BROTLI),
+        total.2 as f64 * 100.0 / BUDGET_BROTLI as f64
+    )
+    .unwrap();
+    summary.push(("app download ≤ 250 KB brotli".to_owned(), kb(total.2), total.2 <= BUDGET_BROTLI));
+    out.push_str(&contributors(&args.names_wasm));
+    out
+}
+
+/// The ten largest functions and the ten largest crates of the wasm, from
+/// twiggy on the build before wasm-opt (which strips the names).
+fn contributors(wasm: &Path) -> String {
+    let output = std::process::Command::new("twiggy").args(["top", "-n", "100000", "-f", "csv"]).arg(wasm).output();
+    let Some(output) = output.ok().filter(|o| o.status.success()) else {
+        return format!("twiggy could not read {}.\n\n", wasm.display());
+    };
+    let text = String::from_utf8_lossy(&output.stdout);
+    let mut items: Vec<(String, usize)> = Vec::new();
+    for line in text.lines().skip(1) {
+        // Name,ShallowSize,ShallowSizePercent: the name may hold commas.
+        // Name,ShallowSize,ShallowSizePercent,RetainedSize,RetainedSizePercent;
+        // the name is quoted and may hold commas.
+        let mut fields = line.rsplitn(5, ',').skip(3);
+        let (size, name) = (fields.next(), fields.next());
+        if let (Some(size), Some(name)) = (size.and_then(|s| s.parse().ok()), name) {
+            items.push((name.trim_matches('"').replace("\"\"", "\""), size));
+        }
+    }
+    let code: Vec<&(String, usize)> = items.iter().filter(|(name, _)| !name.contains("function names")).collect();
+    let all: usize = code.iter().map(|(_, s)| s).sum();
+    let mut crates: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    for (name, size) in &code {
+        *crates.entry(crate_of(name)).or_default() += size;
+    }
+    let mut crates: Vec<(String, usize)> = crates.into_iter().collect();
+    crates.sort_by_key(|c| std::cmp::Reverse(c.1));
+    let mut out = format!(
+        "### Largest contributors to the wasm\n\nFrom `twiggy top` on the build before wasm-opt ({} of code and data without the name section); wasm-opt then shrinks it to the size above.\n\n| crate | bytes | share |\n| --- | ---: | ---: |\n",
+        kb(all)
+    );
+    for (name, size) in crates.iter().take(10) {
+        writeln!(out, "| {name} | {} | {:.1}% |", kb(*size), *size as f64 * 100.0 / all as f64).unwrap();
+    }
+    out.push_str("\n| item | bytes |\n| --- | ---: |\n");
+    for (name, size) in code.iter().take(10) {
+        let short: String = name.chars().take(110).collect();
+        writeln!(out, "| `{}` | {} |", short.replace('|', "\\|"), kb(*size)).unwrap();
+    }
+    out.push('\n');
+    out
+}
+
+/// The crate a symbol's code belongs to: `<T as tachys::…>` counts for
+/// tachys, a closure for the crate that wrote it.
+fn crate_of(name: &str) -> String {
+    if name.starts_with("data segment") || name.starts_with("data[") {
+        return "data (strings, tables)".to_owned();
+    }
+    let path = name.strip_prefix('<').unwrap_or(name);
+    let path = path.split_once(" as ").map_or(path, |(_, trait_path)| trait_path);
+    let first = path.trim_start_matches(['&', '*']).trim_start_matches("mut ").split("::").next().unwrap_or(path);
+    let first = first.split('[').next().unwrap_or(first);
+    if first.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_') && !first.is_empty() {
+        first.to_owned()
+    } else {
+        "other".to_owned()
+    }
+}
+
+// ---------------------------------------------------------------- processes
+
+struct Process {
+    child: Child,
+    pub url: String,
+}
+
+impl Process {
+    fn pid(&self) -> u32 {
+        self.child.id().expect("running")
+    }
+
+    /// Resident memory now and at its peak, in KiB.
+    fn rss(&self) -> (u64, u64) {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid())).unwrap_or_default();
+        let field = |name: &str| {
+            status
+                .lines()
+                .find(|l| l.starts_with(name))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
+                .unwrap_or(0)
+        };
+        (field("VmRSS:"), field("VmHWM:"))
+    }
+
+    fn open_files(&self) -> usize {
+        std::fs::read_dir(format!("/proc/{}/fd", self.pid())).map_or(0, |d| d.count())
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+async fn start(program: &Path, args: &[String]) -> Process {
+    let port = free_port();
+    let mut all = vec!["--listen".to_owned(), format!("127.0.0.1:{port}")];
+    all.extend(args.iter().cloned());
+    let child = Command::new(program)
+        .args(&all)
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start {}: {e}", program.display()));
+    let url = format!("http://127.0.0.1:{port}");
+    let started = Instant::now();
+    while tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_err() {
+        assert!(started.elapsed() < Duration::from_secs(30), "{} did not start", program.display());
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    Process { child, url }
+}
+
+async fn sandbox(args: &Args, faults: &[String]) -> Process {
+    let mut all = vec!["--client-id".to_owned(), CLIENT_ID.to_owned(), "--secret".to_owned(), SECRET.to_owned()];
+    all.extend(faults.iter().cloned());
+    start(&args.bin_dir.join("pelm-sandbox"), &all).await
+}
+
+async fn companion(args: &Args, sandbox: &Process, db: &Path, extra: &[&str]) -> Process {
+    let mut all: Vec<String> = [
+        "--pelm-api-url",
+        &sandbox.url,
+        "--pelm-client-id",
+        CLIENT_ID,
+        "--pelm-secret",
+        SECRET,
+        "--token-key",
+        TOKEN_KEY,
+        "--database-url",
+        &format!("sqlite://{}", db.display()),
+        // One user drives all the load; the per-user limit would answer 429s.
+        "--rate-limit-per-minute",
+        "100000000",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    all.extend(extra.iter().map(|s| s.to_string()));
+    start(&args.bin_dir.join("pelm-companion"), &all).await
+}
+
+/// A user of the companion: its session cookie, after the whole Connect flow.
+async fn connect_user(
+    http: &reqwest::Client,
+    companion: &str,
+    sandbox: &str,
+    username: &str,
+) -> Result<String, String> {
+    let grant = http
+        .post(format!("{companion}/api/connect-token"))
+        .header("Origin", companion)
+        .send()
+        .await
+        .map_err(|e| format!("connect-token: {e}"))?;
+    let cookie = grant
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .map(|v| v.split(';').next().unwrap_or("").to_owned())
+        .collect::<Vec<_>>()
+        .join("; ");
+    if !grant.status().is_success() {
+        return Err(format!("connect-token: {}", grant.status()));
+    }
+    let grant: Value = grant.json().await.map_err(|e| format!("connect-token body: {e}"))?;
+    let token = grant["connect_token"].as_str().ok_or("no connect_token")?;
+    let code = sign_in(http, sandbox, token, username).await?;
+    let answer = http
+        .post(format!("{companion}/api/authorization"))
+        .header("Origin", companion)
+        .header("Cookie", &cookie)
+        .json(&json!({ "authorization_code": code }))
+        .send()
+        .await
+        .map_err(|e| format!("authorization: {e}"))?;
+    match answer.status().is_success() {
+        true => Ok(cookie),
+        false => Err(format!("authorization: {}", answer.status())),
+    }
+}
+
+async fn sign_in(http: &reqwest::Client, sandbox: &str, connect_token: &str, username: &str) -> Result<String, String> {
+    let body = json!({"connect_token": connect_token, "utility_id": "1", "username": username, "password": "password"});
+    let answer = http
+        .post(format!("{sandbox}/connect/api/login"))
+        .json(&body)
+        .send()
+        .await
+        .map_err(|e| format!("login: {e}"))?;
+    if !answer.status().is_success() {
+        return Err(format!("login: {}", answer.status()));
+    }
+    let body: Value = answer.json().await.map_err(|e| format!("login body: {e}"))?;
+    body["authorization_code"].as_str().map(str::to_owned).ok_or_else(|| "no authorization_code".to_owned())
+}
+
+/// A GET that must succeed, as JSON.
+async fn get(http: &reqwest::Client, url: &str, headers: &[(&str, String)]) -> Value {
+    let mut request = http.get(url);
+    for (name, value) in headers {
+        request = request.header(*name, value);
+    }
+    let answer = request.send().await.unwrap_or_else(|e| panic!("{url}: {e}"));
+    let status = answer.status();
+    let body = answer.text().await.unwrap_or_default();
+    assert!(status.is_success(), "{url}: {status} {}", &body[..body.len().min(300)]);
+    serde_json::from_str(&body).unwrap_or_else(|e| panic!("{url}: {e}"))
+}
+
+/// An access token straight from the sandbox, for asking it directly.
+async fn sandbox_token(http: &reqwest::Client, sandbox: &str, username: &str) -> String {
+    let auth = |r: reqwest::RequestBuilder| r.header("Pelm-Client-Id", CLIENT_ID).header("Pelm-Secret", SECRET);
+    let grant: Value = auth(http.post(format!("{sandbox}/auth/connect-token")))
+        .form(&[("user_id", "bench-direct")])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let code = sign_in(http, sandbox, grant["connect_token"].as_str().unwrap(), username).await.unwrap();
+    let token: Value = auth(http.post(format!("{sandbox}/auth/token")))
+        .form(&[("grant_type", "code"), ("code", &code)])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    token["access_token"].as_str().expect("access_token").to_owned()
+}
+
+// ---------------------------------------------------------------- browser
+
+/// A DevTools command through chromedriver's `goog/cdp/execute`.
+#[derive(Debug)]
+struct Cdp(&'static str, Value);
+
+impl fantoccini::wd::WebDriverCompatibleCommand for Cdp {
+    fn endpoint(&self, base: &url::Url, session: Option<&str>) -> Result<url::Url, url::ParseError> {
+        base.join(&format!("session/{}/goog/cdp/execute", session.unwrap_or_default()))
+    }
+
+    fn method_and_body(&self, _: &url::Url) -> (http::Method, Option<String>) {
+        (http::Method::POST, Some(json!({ "cmd": self.0, "params": self.1 }).to_string()))
+    }
+}
+
+async fn cdp(browser: &pelm_e2e::Browser, cmd: &'static str, params: Value) -> Value {
+    browser.client.issue_cmd(Cdp(cmd, params)).await.unwrap_or_else(|e| panic!("{cmd}: {e}"))
+}
+
+/// Marks, in `performance.now()` milliseconds since navigation, the frame
+/// after each milestone first appears; and the wasm instance, for its memory.
+const MILESTONES: &str = r#"
+window.__pelmBench = {};
+const mark = (name) => { if (!(name in window.__pelmBench)) { window.__pelmBench[name] = null; requestAnimationFrame(() => { window.__pelmBench[name] = performance.now(); }); } };
+addEventListener('TrunkApplicationStarted', (e) => { window.__pelmWasm = e.detail && e.detail.wasm; });
+new MutationObserver(() => {
+  if (document.querySelector('.pe-app')) mark('paint');
+  const connect = document.querySelector('button[data-action=connect]');
+  if (connect && !connect.disabled) mark('connect');
+  if (document.querySelector('.pe-chart-frame[data-plot-width]')) mark('chart');
+}).observe(document, { subtree: true, childList: true, attributes: true });
+"#;
+
+/// DevTools' "Slow 4G" preset: 1.6 Mbps down and 750 kbps up at 90%, 150 ms RTT times 3.75.
+fn slow_4g() -> Value {
+    json!({ "offline": false, "latency": 562.5, "downloadThroughput": 1.6 * 1024.0 * 1024.0 / 8.0 * 0.9, "uploadThroughput": 750.0 * 1024.0 / 8.0 * 0.9 })
+}
+
+struct Load {
+    marks: Value,
+    heap: f64,
+    wasm: f64,
+}
+
+/// One cold load of `url` (no HTTP cache), waiting for `until`.
+async fn cold_load(browser: &pelm_e2e::Browser, url: &str, until: &str) -> Result<Load, String> {
+    cdp(browser, "Network.clearBrowserCache", json!({})).await;
+    browser.client.goto("about:blank").await.map_err(|e| e.to_string())?;
+    browser.client.goto(url).await.map_err(|e| e.to_string())?;
+    let started = Instant::now();
+    loop {
+        let marks =
+            browser.client.execute("return window.__pelmBench || {}", vec![]).await.map_err(|e| e.to_string())?;
+        if marks[until].is_number() {
+            // Let the page settle before weighing it.
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            cdp(browser, "HeapProfiler.collectGarbage", json!({})).await;
+            let heap = cdp(browser, "Runtime.getHeapUsage", json!({})).await["usedSize"].as_f64().unwrap_or(0.0);
+            let wasm = browser
+                .client
+                .execute("return window.__pelmWasm ? window.__pelmWasm.memory.buffer.byteLength : 0", vec![])
+                .await
+                .map_err(|e| e.to_string())?
+                .as_f64()
+                .unwrap_or(0.0);
+            return Ok(Load { marks, heap, wasm });
+        }
+        if started.elapsed() > Duration::from_secs(120) {
+            return Err(format!("{until} not reached in 120 s: {marks}"));
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+fn median(values: &mut [f64]) -> f64 {
+    if values.is_empty() {
+        return f64::NAN;
+    }
+    values.sort_by(|a, b| a.total_cmp(b));
+    let n = values.len();
+    if n % 2 == 1 {
+        values[n / 2]
+    } else {
+        (values[n / 2 - 1] + values[n / 2]) / 2.0
+    }
+}
+
+async fn browser(args: &Args, summary: &mut Vec<(String, String, bool)>) -> String {
+    println!("==> loads in headless Chromium");
+    let db = tempfile::tempdir().unwrap();
+    let demo = start(
+        &args.bin_dir.join("pelm-companion"),
+        &[
+            "--sandbox".to_owned(),
+            "--dist".to_owned(),
+            args.dist.display().to_string(),
+            "--database-url".to_owned(),
+            format!("sqlite://{}", db.path().join("c.db").display()),
+            "--sandbox-data-delay".to_owned(),
+            "0".to_owned(),
+        ],
+    )
+    .await;
+    let browser = pelm_e2e::start_browser().await;
+    cdp(&browser, "Network.enable", json!({})).await;
+    cdp(&browser, "Network.setCacheDisabled", json!({ "cacheDisabled": true })).await;
+    cdp(&browser, "Page.addScriptToEvaluateOnNewDocument", json!({ "source": MILESTONES })).await;
+    let mut out = format!(
+        "## Loading in the browser\n\nHeadless Chromium against the companion in sandbox mode on loopback, HTTP cache off, {} cold loads each; medians. Times are from navigation start to the frame after the milestone appears: the app's first paint (`.pe-app`), a usable Connect button, and, for a connected user (solar@pelm.com, one account with 15-minute data), the usage chart drawn for the default 2 months (5,760 intervals). Memory is weighed after a garbage collection.\n\n",
+        args.runs
+    );
+    out.push_str("| network | first paint | Connect usable | chart drawn (connected) | JS heap | wasm memory |\n| --- | ---: | ---: | ---: | ---: | ---: |\n");
+    for (name, conditions) in [("loopback", None), ("Slow 4G (DevTools preset)", Some(slow_4g()))] {
+        let mut paint = Vec::new();
+        let mut connect = Vec::new();
+        let mut chart = Vec::new();
+        let (mut heap, mut wasm) = (Vec::new(), Vec::new());
+        // Signed out: the start screen.
+        browser.client.delete_all_cookies().await.ok();
+        match &conditions {
+            Some(c) => cdp(&browser, "Network.emulateNetworkConditions", c.clone()).await,
+            None => {
+                cdp(
+                    &browser,
+                    "Network.emulateNetworkConditions",
+                    json!({"offline": false, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1}),
+                )
+                .await
+            }
+        };
+        for _ in 0..args.runs {
+            match cold_load(&browser, &demo.url, "connect").await {
+                Ok(load) => {
+                    paint.push(load.marks["paint"].as_f64().unwrap_or(f64::NAN));
+                    connect.push(load.marks["connect"].as_f64().unwrap_or(f64::NAN));
+                }
+                Err(e) => eprintln!("signed-out load: {e}"),
+            }
+        }
+        // Connected, through the modal, once; then cold loads of the usage page.
+        if chart.is_empty() {
+            cdp(
+                &browser,
+                "Network.emulateNetworkConditions",
+                json!({"offline": false, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1}),
+            )
+            .await;
+            browser.client.goto(&demo.url).await.unwrap();
+            pelm_e2e::connect_as(&browser, "bench", "solar@pelm.com").await;
+            let started = Instant::now();
+            while browser.client.find(pelm_e2e::Locator::Css(".pe-chart-frame[data-plot-width]")).await.is_err() {
+                if started.elapsed() > Duration::from_secs(60) {
+                    let shot = browser.screenshot("bench-connected").await;
+                    panic!("no chart after connecting ({}): {}", shot.display(), browser.text("body").await);
+                }
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            if let Some(c) = &conditions {
+                cdp(&browser, "Network.emulateNetworkConditions", c.clone()).await;
+            }
+        }
+        for _ in 0..args.runs {
+            match cold_load(&browser, &demo.url, "chart").await {
+                Ok(load) => {
+                    chart.push(load.marks["chart"].as_f64().unwrap_or(f64::NAN));
+                    heap.push(load.heap);
+                    wasm.push(load.wasm);
+                }
+                Err(e) => eprintln!("connected load: {e}"),
+            }
+        }
+        let (p, c, ch) = (median(&mut paint), median(&mut connect), median(&mut chart));
+        writeln!(
+            out,
+            "| {name} | {p:.0} ms | {c:.0} ms | {ch:.0} ms | {:.1} MB | {:.1} MB |",
+            median(&mut heap) / 1e6,
+            median(&mut wasm) / 1e6
+        )
+        .unwrap();
+        if conditions.is_none() {
+            summary.push((
+                "(no budget) loopback: Connect usable / chart drawn".to_owned(),
+                format!("{c:.0} ms / {ch:.0} ms"),
+                true,
+            ));
+        }
+        browser.client.delete_all_cookies().await.ok();
+    }
+    drop(browser);
+    drop(demo);
+    out.push('\n');
+    out
+}
+
+// ---------------------------------------------------------------- load
+
+const WRK_SCRIPT: &str = r#"
+done = function(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format('{"requests":%d,"seconds":%f,"p50":%d,"p99":%d,"p999":%d,"errors":%d,"non2xx":%d}\n',
+    summary.requests, summary.duration / 1e6, latency:percentile(50), latency:percentile(99), latency:percentile(99.9),
+    e.connect + e.read + e.write + e.timeout, e.status))
+end
+"#;
+
+async fn wrk(url: &str, headers: &[(&str, String)], connections: usize, seconds: u64) -> Value {
+    let script = std::env::temp_dir().join("pelm-bench-wrk.lua");
+    std::fs::write(&script, WRK_SCRIPT).unwrap();
+    let threads = connections.min(2).to_string();
+    let output = Command::new("wrk")
+        .args(["-t", &threads, "-c", &connections.to_string(), "-d", &format!("{seconds}s"), "--timeout", "10s", "-s"])
+        .arg(&script)
+        .args(headers.iter().flat_map(|(name, value)| ["-H".to_owned(), format!("{name}: {value}")]))
+        .arg(url)
+        .output()
+        .await
+        .expect("wrk (./dev bench-product installs it)");
+    let text = String::from_utf8_lossy(&output.stdout);
+    let line = text.lines().rev().find(|l| l.starts_with('{')).unwrap_or("{}");
+    serde_json::from_str(line).unwrap_or(json!({}))
+}
+
+fn ms(micros: &Value) -> f64 {
+    micros.as_f64().unwrap_or(f64::NAN) / 1000.0
+}
+
+async fn load(args: &Args, summary: &mut Vec<(String, String, bool)>) -> String {
+    println!("==> the companion under load");
+    let upstream = sandbox(args, &[]).await;
+    let dbs = tempfile::tempdir().unwrap();
+    let cached = companion(args, &upstream, &dbs.path().join("cached.db"), &[]).await;
+    let uncached = companion(args, &upstream, &dbs.path().join("uncached.db"), &["--cache-ttl", "0"]).await;
+    let http = reqwest::Client::new();
+    let cached_cookie = connect_user(&http, &cached.url, &upstream.url, "solar@pelm.com").await.expect("connect");
+    let uncached_cookie = connect_user(&http, &uncached.url, &upstream.url, "solar@pelm.com").await.expect("connect");
+    let token = sandbox_token(&http, &upstream.url, "solar@pelm.com").await;
+    let direct = vec![
+        ("Authorization", format!("Bearer {token}")),
+        ("Pelm-Client-Id", CLIENT_ID.to_owned()),
+        ("Pelm-Secret", SECRET.to_owned()),
+    ];
+    // Each target's user has its own account id, so each asks for its own.
+    let mut targets = Vec::new();
+    for (name, base, headers) in [
+        ("companion, uncached", format!("{}/api", uncached.url), vec![("Cookie", uncached_cookie.clone())]),
+        ("companion, cached", format!("{}/api", cached.url), vec![("Cookie", cached_cookie.clone())]),
+        ("sandbox directly", upstream.url.clone(), direct),
+    ] {
+        let accounts = get(&http, &format!("{base}/accounts"), &headers).await;
+        let account = accounts[0]["id"].as_str().expect("an account").to_owned();
+        targets.push((name, base, headers, account));
+    }
+    // Whole days ending at a fixed midnight, so every request asks the same.
+    let end =
+        (std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64 / DAY - 1) * DAY;
+    let intervals = |account: &str, days: i64| {
+        format!("/intervals?account_id={account}&type=ELECTRIC&start_date={}&end_date={end}", end - days * DAY)
+    };
+    let paths: [(&str, Option<i64>); 3] =
+        [("accounts", None), ("intervals, 2 months", Some(61)), ("intervals, 12 months", Some(365))];
+    let mut out = format!(
+        "## The companion under load\n\nwrk on loopback, {} s per cell, against three targets started for this run: the companion with its cache off (`--cache-ttl 0`, every request goes to the sandbox), the companion with its cache on (warm after the first request), and the sandbox answering directly with a bearer token (the peer). All three share one sandbox process; the per-user rate limit is lifted for the run. Latencies in ms.\n\n| request | connections | target | requests/s | p50 | p99 | p99.9 | errors |\n| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: |\n",
+        args.load_secs
+    );
+    let mut overhead_at_16 = Vec::new();
+    for (name, days) in &paths {
+        for connections in [1, 16, 64] {
+            let mut row = Vec::new();
+            for (target, base, headers, account) in &targets {
+                let path = match days {
+                    None => "/accounts".to_owned(),
+                    Some(days) => intervals(account, *days),
+                };
+                let url = format!("{base}{path}");
+                // One request first: it must succeed (and it warms the cache).
+                get(&http, &url, headers).await;
+                let result = wrk(&url, headers, connections, args.load_secs).await;
+                let rate = result["requests"].as_f64().unwrap_or(0.0) / result["seconds"].as_f64().unwrap_or(1.0);
+                writeln!(
+                    out,
+                    "| {name} | {connections} | {target} | {rate:.0} | {:.2} | {:.2} | {:.2} | {} |",
+                    ms(&result["p50"]),
+                    ms(&result["p99"]),
+                    ms(&result["p999"]),
+                    result["errors"].as_u64().unwrap_or(0) + result["non2xx"].as_u64().unwrap_or(0)
+                )
+                .unwrap();
+                row.push(result);
+            }
+            if connections == 16 {
+                overhead_at_16.push((
+                    name.to_string(),
+                    ms(&row[1]["p99"]) - ms(&row[2]["p99"]),
+                    ms(&row[0]["p99"]) - ms(&row[2]["p99"]),
+                ));
+            }
+        }
+    }
+    let (cached_rss, uncached_rss) = (cached.rss(), uncached.rss());
+    writeln!(
+        out,
+        "\nPeak resident memory (VmHWM): companion with cache {:.1} MB, without {:.1} MB; the sandbox {:.1} MB.\n\nThe companion's own cost at p99, 16 connections (its p99 minus the sandbox's p99 in the same run):\n\n| request | cached | uncached |\n| --- | ---: | ---: |",
+        cached_rss.1 as f64 / 1024.0,
+        uncached_rss.1 as f64 / 1024.0,
+        upstream.rss().1 as f64 / 1024.0
+    )
+    .unwrap();
+    let mut worst = f64::MIN;
+    for (name, cached, uncached) in &overhead_at_16 {
+        writeln!(out, "| {name} | {cached:+.2} ms | {uncached:+.2} ms |").unwrap();
+        worst = worst.max(*cached);
+    }
+    out.push('\n');
+    summary.push((
+        "companion adds < 1 ms at p99, cached, 16 connections".to_owned(),
+        format!("{worst:+.2} ms (worst request)"),
+        worst < 1.0,
+    ));
+    summary.push((
+        "(no budget) companion peak RSS under load".to_owned(),
+        format!("{:.1} MB", cached_rss.1.max(uncached_rss.1) as f64 / 1024.0),
+        true,
+    ));
+    out
+}
+
+// ---------------------------------------------------------------- soak
+
+#[derive(Default)]
+struct Tally {
+    ok: AtomicU64,
+    error_bodies: AtomicU64,
+    malformed: AtomicU64,
+    hangs: AtomicU64,
+    transport: AtomicU64,
+    slowest_ms: AtomicU64,
+    connected: AtomicUsize,
+    connect_failed: AtomicUsize,
+}
+
+async fn soak(args: &Args, summary: &mut Vec<(String, String, bool)>) -> String {
+    println!("==> soak with faults ({} s)", args.soak_secs);
+    let faults: Vec<String> =
+        ["--latency-ms", "20", "--error-rate", "0.05", "--drop-rate", "0.02"].iter().map(|s| s.to_string()).collect();
+    let upstream = sandbox(args, &faults).await;
+    let dbs = tempfile::tempdir().unwrap();
+    let db = dbs.path().join("soak.db");
+    let companion = companion(args, &upstream, &db, &["--cache-ttl", "0"]).await;
+    let tally = Arc::new(Tally::default());
+    // Each connected user: its cookie and its first account.
+    let users: Arc<Mutex<Vec<(String, String)>>> = Arc::default();
+    let deadline = Instant::now() + Duration::from_secs(args.soak_secs);
+    let warm_up = Duration::from_secs((args.soak_secs / 10).max(10));
+    let workers = 16;
+    let end =
+        (std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64 / DAY) * DAY;
+    let mut tasks = Vec::new();
+    for worker in 0..workers {
+        let (tally, users, companion, sandbox) =
+            (tally.clone(), users.clone(), companion.url.clone(), upstream.url.clone());
+        tasks.push(tokio::spawn(async move {
+            let http = reqwest::Client::builder().timeout(Duration::from_secs(60)).build().unwrap();
+            let mut i: u64 = worker as u64;
+            while Instant::now() < deadline {
+                i = i.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                let known = users.lock().unwrap().len();
+                // New users keep arriving: one round in eight, and while there are few.
+                if known < workers || (i >> 33).is_multiple_of(8) {
+                    if let Some(user) = soak_connect(&http, &tally, &companion, &sandbox).await {
+                        users.lock().unwrap().push(user);
+                    }
+                    continue;
+                }
+                let (cookie, account) = users.lock().unwrap()[(i >> 40) as usize % known].clone();
+                let path = match (i >> 20) % 3 {
+                    0 => "/api/accounts".to_owned(),
+                    1 => "/api/connection".to_owned(),
+                    _ => format!(
+                        "/api/intervals?account_id={account}&type=ELECTRIC&start_date={}&end_date={end}",
+                        end - 30 * DAY
+                    ),
+                };
+                judge(&tally, http.get(format!("{companion}{path}")).header("Cookie", &cookie)).await;
+            }
+        }));
+    }
+    let mut samples = Vec::new();
+    let mut after_warm_up = None;
+    let soak_started = Instant::now();
+    while Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_secs(5)).await;
+        let (rss, _) = companion.rss();
+        samples.push((soak_started.elapsed().as_secs(), rss, companion.open_files()));
+        if after_warm_up.is_none() && soak_started.elapsed() >= warm_up {
+            after_warm_up = Some((rss, companion.open_files()));
+        }
+    }
+    for task in tasks {
+        let _ = task.await;
+    }
+    // Idle for a moment so kept-alive connections from the load close.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let (end_rss, peak_rss) = companion.rss();
+    let end_files = companion.open_files();
+    let (warm_rss, warm_files) = after_warm_up.unwrap_or((end_rss, end_files));
+    drop(companion);
+    drop(upstream);
+    let connected = tally.connected.load(Ordering::Relaxed);
+    let stored = stored_tokens(&db).await;
+    let total = |a: &AtomicU64| a.load(Ordering::Relaxed);
+    let (ok, errors, malformed, hangs, transport) = (
+        total(&tally.ok),
+        total(&tally.error_bodies),
+        total(&tally.malformed),
+        total(&tally.hangs),
+        total(&tally.transport),
+    );
+    let growth = (end_rss as f64 - warm_rss as f64) / warm_rss.max(1) as f64 * 100.0;
+    let mut out = format!(
+        "## Soak with faults\n\n{} s on loopback, {workers} clients without pause, against the companion (cache off) in front of a sandbox that adds 20 ms to every answer, fails 5% with a 5xx and drops 2% of connections mid-answer. New users keep connecting through the whole Connect flow (one round in eight, and at first), every companion answer in it judged; the rest read accounts, connection state and 30 days of intervals. The companion tries each GET to Pelm at most 4 times with backoff, so the slowest answer below bounds what retrying cost; POSTs to Pelm are not retried, and their failures are the error answers.\n\n",
+        args.soak_secs
+    );
+    writeln!(out, "| figure | value |\n| --- | ---: |").unwrap();
+    for (name, value) in [
+        ("answers with data", ok.to_string()),
+        ("well-formed error answers (`error_code`, `message`)", errors.to_string()),
+        ("malformed answers", malformed.to_string()),
+        ("hangs (no answer in 60 s)", hangs.to_string()),
+        ("connections the companion refused or cut", transport.to_string()),
+        ("slowest answer", format!("{} ms", tally.slowest_ms.load(Ordering::Relaxed))),
+        (
+            "users connected / sign-ins the sandbox failed",
+            format!("{connected} / {}", tally.connect_failed.load(Ordering::Relaxed)),
+        ),
+        ("tokens in SQLite at the end", stored.to_string()),
+        (
+            "RSS after warm-up → end (peak)",
+            format!(
+                "{:.1} → {:.1} MB ({:.1} MB), {growth:+.1}%",
+                warm_rss as f64 / 1024.0,
+                end_rss as f64 / 1024.0,
+                peak_rss as f64 / 1024.0
+            ),
+        ),
+        ("open files after warm-up → end", format!("{warm_files} → {end_files}")),
+    ] {
+        writeln!(out, "| {name} | {value} |").unwrap();
+    }
+    out.push_str("\nRSS and open files every 5 s (seconds, MB, files): ");
+    out.push_str(
+        &samples.iter().map(|(s, r, f)| format!("{s}: {:.1}/{f}", *r as f64 / 1024.0)).collect::<Vec<_>>().join(", "),
+    );
+    out.push_str("\n\n");
+    summary.push((
+        "soak: every answer data or a well-formed error, no hangs".to_owned(),
+        format!("{malformed} malformed, {hangs} hangs, {transport} cut"),
+        malformed == 0 && hangs == 0 && transport == 0,
+    ));
+    summary.push((
+        "soak: RSS at the end within 10% of after warm-up".to_owned(),
+        format!("{growth:+.1}%"),
+        growth <= 10.0,
+    ));
+    summary.push((
+        "soak: no file descriptors leaked".to_owned(),
+        format!("{warm_files} → {end_files}"),
+        end_files <= warm_files,
+    ));
+    summary.push((
+        "soak: SQLite holds every connected user's token".to_owned(),
+        format!("{stored} of {connected}"),
+        stored >= connected,
+    ));
+    out
+}
+
+/// Sends `request` to the companion and tallies its answer: data, a
+/// well-formed error body, something else, no answer in time, or a cut.
+/// Returns the body of a success.
+async fn judge(tally: &Tally, request: reqwest::RequestBuilder) -> Option<(reqwest::header::HeaderMap, Value)> {
+    let started = Instant::now();
+    let answer = match request.send().await {
+        Ok(answer) => answer,
+        Err(e) if e.is_timeout() => {
+            tally.hangs.fetch_add(1, Ordering::Relaxed);
+            return None;
+        }
+        Err(_) => {
+            tally.transport.fetch_add(1, Ordering::Relaxed);
+            return None;
+        }
+    };
+    let (status, headers) = (answer.status(), answer.headers().clone());
+    let body = answer.bytes().await.unwrap_or_default();
+    tally.slowest_ms.fetch_max(started.elapsed().as_millis() as u64, Ordering::Relaxed);
+    let json: Option<Value> = serde_json::from_slice(&body).ok();
+    let well_formed_error = json.as_ref().is_some_and(|b| b["error_code"].is_string() && b["message"].is_string());
+    match (status.is_success(), json, well_formed_error) {
+        (true, Some(json), _) => {
+            tally.ok.fetch_add(1, Ordering::Relaxed);
+            return Some((headers, json));
+        }
+        (false, _, true) => tally.error_bodies.fetch_add(1, Ordering::Relaxed),
+        _ => tally.malformed.fetch_add(1, Ordering::Relaxed),
+    };
+    None
+}
+
+/// The whole Connect flow for a new user, every companion answer judged;
+/// the user's cookie and first account, if it got that far.
+async fn soak_connect(
+    http: &reqwest::Client,
+    tally: &Tally,
+    companion: &str,
+    sandbox: &str,
+) -> Option<(String, String)> {
+    let (headers, grant) =
+        judge(tally, http.post(format!("{companion}/api/connect-token")).header("Origin", companion)).await?;
+    let cookie = headers
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .map(|v| v.split(';').next().unwrap_or("").to_owned())
+        .collect::<Vec<_>>()
+        .join("; ");
+    // The sandbox's own faults hit the sign-in too; that is Pelm's side, not judged here.
+    let Ok(code) = sign_in(http, sandbox, grant["connect_token"].as_str()?, "user@pelm.com").await else {
+        tally.connect_failed.fetch_add(1, Ordering::Relaxed);
+        return None;
+    };
+    let authorize = http
+        .post(format!("{companion}/api/authorization"))
+        .header("Origin", companion)
+        .header("Cookie", &cookie)
+        .json(&json!({ "authorization_code": code }));
+    judge(tally, authorize).await?;
+    tally.connected.fetch_add(1, Ordering::Relaxed);
+    let (_, accounts) = judge(tally, http.get(format!("{companion}/api/accounts")).header("Cookie", &cookie)).await?;
+    Some((cookie, accounts[0]["id"].as_str()?.to_owned()))
+}
+
+/// Connected users with a stored token, read from the companion's SQLite file.
+async fn stored_tokens(db: &Path) -> usize {
+    let url = format!("sqlite://{}?mode=ro", db.display());
+    let Ok(pool) = sqlx::SqlitePool::connect(&url).await else { return 0 };
+    let count: Result<i64, _> =
+        sqlx::query_scalar("SELECT count(*) FROM connections WHERE access_token IS NOT NULL").fetch_one(&pool).await;
+    count.map_or(0, |n| n as usize)
+}
