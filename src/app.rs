@@ -67,18 +67,21 @@ fn Home(initial: Connection) -> impl IntoView {
     if let Some(host) = host {
         host.on_other_copies(move || {
             leptos::task::spawn_local(async move {
-                if let Ok(now) = calls.connection().await {
-                    let changed =
-                        connection.with_untracked(|c| c.connected != now.connected || c.utility != now.utility);
-                    // A reconnect there renews the login here as well.
-                    let stale = changed || data.reconnect_needed.get_untracked();
-                    if now.connected {
-                        data.reconnect_needed.set(false);
-                    }
-                    connection.set(now);
-                    if stale {
-                        data.version.update(|v| *v += 1);
-                    }
+                let Ok(now) = calls.connection().await else { return };
+                // This view may have gone while the answer came.
+                let Some(changed) =
+                    connection.try_with_untracked(|c| c.connected != now.connected || c.utility != now.utility)
+                else {
+                    return;
+                };
+                // A reconnect there renews the login here as well.
+                let stale = changed || data.reconnect_needed.try_get_untracked().unwrap_or(false);
+                if now.connected {
+                    data.reconnect_needed.try_set(false);
+                }
+                connection.try_set(now);
+                if stale {
+                    data.version.try_update(|v| *v += 1);
                 }
             });
         });

@@ -85,11 +85,20 @@ pub async fn with_session(State(state): State<AppState>, mut request: Request, n
 /// it refills evenly over the minute.
 pub struct RateLimiter {
     per_minute: f64,
-    buckets: Mutex<HashMap<String, (f64, Instant)>>,
+    buckets: Mutex<Buckets>,
 }
 
-/// Buckets kept before full ones are pruned.
-const MAX_BUCKETS: usize = 100_000;
+/// A full bucket is the same as none, so full ones are dropped whenever the
+/// map has doubled since the last pruning: memory follows the users active
+/// in the last minute, not every user ever seen.
+#[derive(Default)]
+struct Buckets {
+    map: HashMap<String, (f64, Instant)>,
+    prune_at: usize,
+}
+
+/// The smallest map worth pruning.
+const MIN_PRUNE_AT: usize = 1024;
 
 impl RateLimiter {
     pub fn new(per_minute: u32) -> Self {
@@ -100,10 +109,12 @@ impl RateLimiter {
     pub fn check(&self, identity: &str) -> Result<(), Duration> {
         let per_second = self.per_minute / 60.0;
         let now = Instant::now();
-        let mut buckets = self.buckets.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        if buckets.len() > MAX_BUCKETS {
+        let mut guard = self.buckets.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let Buckets { map: buckets, prune_at } = &mut *guard;
+        if buckets.len() >= (*prune_at).max(MIN_PRUNE_AT) {
             let capacity = self.per_minute;
             buckets.retain(|_, (tokens, at)| *tokens + at.elapsed().as_secs_f64() * per_second < capacity);
+            *prune_at = buckets.len() * 2;
         }
         let (tokens, at) = buckets.entry(identity.to_owned()).or_insert((self.per_minute, now));
         *tokens = (*tokens + now.duration_since(*at).as_secs_f64() * per_second).min(self.per_minute);
@@ -139,4 +150,22 @@ fn origin_allowed(state: &AppState, headers: &HeaderMap) -> bool {
     let own =
         text("host").is_some_and(|host| origin == format!("http://{host}") || origin == format!("https://{host}"));
     own || state.config().allowed_origins.iter().any(|allowed| allowed.trim_end_matches('/') == origin)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn idle_users_buckets_are_dropped_as_new_users_come() {
+        // A minute's allowance refills in a few milliseconds here.
+        let limiter = RateLimiter::new(60_000_000);
+        for user in 0..MIN_PRUNE_AT {
+            limiter.check(&format!("user-{user}")).unwrap();
+        }
+        std::thread::sleep(Duration::from_millis(20));
+        limiter.check("newcomer").unwrap();
+        let tracked = limiter.buckets.lock().unwrap().map.len();
+        assert_eq!(tracked, 1, "full buckets were kept");
+    }
 }

@@ -778,8 +778,10 @@ async fn soak(args: &Args, summary: &mut Vec<(String, String, bool)>) -> String 
     let db = dbs.path().join("soak.db");
     let companion = companion(args, &upstream, &db, &["--cache-ttl", "0"]).await;
     let tally = Arc::new(Tally::default());
-    // Each connected user: its cookie and its first account.
-    let users: Arc<Mutex<Vec<(String, String)>>> = Arc::default();
+    // The connected users: cookie and first account (if read yet). Their
+    // number stays steady once the pool is full: a newcomer then replaces a
+    // user who disconnects, as real users come and go.
+    let users: Arc<Mutex<Vec<SoakUser>>> = Arc::default();
     let deadline = Instant::now() + Duration::from_secs(args.soak_secs);
     let warm_up = Duration::from_secs((args.soak_secs / 10).max(10));
     let workers = 16;
@@ -795,21 +797,32 @@ async fn soak(args: &Args, summary: &mut Vec<(String, String, bool)>) -> String 
             while Instant::now() < deadline {
                 i = i.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
                 let known = users.lock().unwrap().len();
-                // New users keep arriving: one round in eight, and while there are few.
+                // Users keep arriving: one round in eight, and while there are few.
                 if known < workers || (i >> 33).is_multiple_of(8) {
+                    if known >= SOAK_USERS {
+                        let leaving = users.lock().unwrap().swap_remove((i >> 40) as usize % known);
+                        let disconnect = http
+                            .delete(format!("{companion}/api/connection"))
+                            .header("Origin", &companion)
+                            .header("Cookie", &leaving.0);
+                        if judge(&tally, disconnect).await.is_none() {
+                            // Still connected, as far as anyone knows.
+                            users.lock().unwrap().push(leaving);
+                        }
+                    }
                     if let Some(user) = soak_connect(&http, &tally, &companion, &sandbox).await {
                         users.lock().unwrap().push(user);
                     }
                     continue;
                 }
                 let (cookie, account) = users.lock().unwrap()[(i >> 40) as usize % known].clone();
-                let path = match (i >> 20) % 3 {
-                    0 => "/api/accounts".to_owned(),
-                    1 => "/api/connection".to_owned(),
-                    _ => format!(
+                let path = match ((i >> 20) % 3, account) {
+                    (2, Some(account)) => format!(
                         "/api/intervals?account_id={account}&type=ELECTRIC&start_date={}&end_date={end}",
                         end - 30 * DAY
                     ),
+                    (1, _) => "/api/connection".to_owned(),
+                    _ => "/api/accounts".to_owned(),
                 };
                 judge(&tally, http.get(format!("{companion}{path}")).header("Cookie", &cookie)).await;
             }
@@ -837,6 +850,7 @@ async fn soak(args: &Args, summary: &mut Vec<(String, String, bool)>) -> String 
     drop(companion);
     drop(upstream);
     let connected = tally.connected.load(Ordering::Relaxed);
+    let still_connected = users.lock().unwrap().len();
     let stored = stored_tokens(&db).await;
     let total = |a: &AtomicU64| a.load(Ordering::Relaxed);
     let (ok, errors, malformed, hangs, transport) = (
@@ -848,7 +862,7 @@ async fn soak(args: &Args, summary: &mut Vec<(String, String, bool)>) -> String 
     );
     let growth = (end_rss as f64 - warm_rss as f64) / warm_rss.max(1) as f64 * 100.0;
     let mut out = format!(
-        "## Soak with faults\n\n{} s on loopback, {workers} clients without pause, against the companion (cache off) in front of a sandbox that adds 20 ms to every answer, fails 5% with a 5xx and drops 2% of connections mid-answer. New users keep connecting through the whole Connect flow (one round in eight, and at first), every companion answer in it judged; the rest read accounts, connection state and 30 days of intervals. The companion tries each GET to Pelm at most 4 times with backoff, so the slowest answer below bounds what retrying cost; POSTs to Pelm are not retried, and their failures are the error answers.\n\n",
+        "## Soak with faults\n\n{} s on loopback, {workers} clients without pause, against the companion (cache off) in front of a sandbox that adds 20 ms to every answer, fails 5% with a 5xx and drops 2% of connections mid-answer. Users keep coming through the whole Connect flow (one round in eight, and at first), every companion answer in it judged; once {SOAK_USERS} are connected, each newcomer replaces a user who disconnects. The other rounds read accounts, connection state and 30 days of intervals. The companion tries each GET to Pelm at most 4 times with backoff, so the slowest answer below bounds what retrying cost; POSTs to Pelm are not retried, and their failures are the error answers.\n\n",
         args.soak_secs
     );
     writeln!(out, "| figure | value |\n| --- | ---: |").unwrap();
@@ -860,10 +874,10 @@ async fn soak(args: &Args, summary: &mut Vec<(String, String, bool)>) -> String 
         ("connections the companion refused or cut", transport.to_string()),
         ("slowest answer", format!("{} ms", tally.slowest_ms.load(Ordering::Relaxed))),
         (
-            "users connected / sign-ins the sandbox failed",
+            "users who connected / sign-ins the sandbox failed",
             format!("{connected} / {}", tally.connect_failed.load(Ordering::Relaxed)),
         ),
-        ("tokens in SQLite at the end", stored.to_string()),
+        ("users connected at the end / tokens in SQLite then", format!("{still_connected} / {stored}")),
         (
             "RSS after warm-up → end (peak)",
             format!(
@@ -899,8 +913,8 @@ async fn soak(args: &Args, summary: &mut Vec<(String, String, bool)>) -> String 
     ));
     summary.push((
         "soak: SQLite holds every connected user's token".to_owned(),
-        format!("{stored} of {connected}"),
-        stored >= connected,
+        format!("{stored} stored for {still_connected} connected"),
+        stored == still_connected,
     ));
     out
 }
@@ -937,14 +951,15 @@ async fn judge(tally: &Tally, request: reqwest::RequestBuilder) -> Option<(reqwe
     None
 }
 
+/// A connected user of the soak: its cookie, and its first account once read.
+type SoakUser = (String, Option<String>);
+
+/// Users connected at once in the soak, once it has warmed up.
+const SOAK_USERS: usize = 500;
+
 /// The whole Connect flow for a new user, every companion answer judged;
-/// the user's cookie and first account, if it got that far.
-async fn soak_connect(
-    http: &reqwest::Client,
-    tally: &Tally,
-    companion: &str,
-    sandbox: &str,
-) -> Option<(String, String)> {
+/// the user's cookie once connected, and its first account if that was read.
+async fn soak_connect(http: &reqwest::Client, tally: &Tally, companion: &str, sandbox: &str) -> Option<SoakUser> {
     let (headers, grant) =
         judge(tally, http.post(format!("{companion}/api/connect-token")).header("Origin", companion)).await?;
     let cookie = headers
@@ -966,8 +981,9 @@ async fn soak_connect(
         .json(&json!({ "authorization_code": code }));
     judge(tally, authorize).await?;
     tally.connected.fetch_add(1, Ordering::Relaxed);
-    let (_, accounts) = judge(tally, http.get(format!("{companion}/api/accounts")).header("Cookie", &cookie)).await?;
-    Some((cookie, accounts[0]["id"].as_str()?.to_owned()))
+    let accounts = judge(tally, http.get(format!("{companion}/api/accounts")).header("Cookie", &cookie)).await;
+    let account = accounts.and_then(|(_, a)| a[0]["id"].as_str().map(str::to_owned));
+    Some((cookie, account))
 }
 
 /// Connected users with a stored token, read from the companion's SQLite file.
