@@ -172,16 +172,15 @@ async fn disconnect(
     Ok(Json(Connection::none()))
 }
 
-/// The accounts, cached like the other data. They are read into the model
-/// on the way in, so a wrong shape from Pelm is an upstream error once, not
-/// a cached answer the app cannot read.
-async fn accounts(State(state): State<AppState>, Extension(session): Extension<Session>) -> Result<Response, ApiError> {
-    let pelm = &state.inner.pelm;
-    cached(&state, &session, "/accounts", |token| async move {
-        let accounts: Vec<Account> = pelm.accounts(&token).await?;
-        Ok(Bytes::from(serde_json::to_vec(&accounts).map_err(|e| ApiError::Upstream(e.to_string()))?))
-    })
-    .await
+/// The accounts, asked of Pelm every time: they are the first thing the app
+/// loads, so a token Pelm revoked shows at once rather than after the cache
+/// lets go. They are read into the model, so a wrong shape is an upstream error.
+async fn accounts(
+    State(state): State<AppState>,
+    Extension(session): Extension<Session>,
+) -> Result<Json<Vec<Account>>, ApiError> {
+    let token = access_token(&state, &session).await?;
+    Ok(Json(state.inner.pelm.accounts(&token).await?))
 }
 
 /// The longest range one `/intervals` call may ask for.
@@ -255,21 +254,11 @@ fn json_response(body: Bytes) -> Response {
 
 /// A data GET for the connected user, from the cache when it is fresh.
 async fn cached_get(state: &AppState, session: &Session, what: &str, path: &str) -> Result<Response, ApiError> {
-    cached(state, session, path, |token| async move { state.inner.pelm.get_json(what, path, Some(&token)).await }).await
-}
-
-/// `path`'s answer for the connected user: the cached one while fresh, else
-/// what `fetch` gets with the user's token, kept for next time.
-async fn cached<F, Fut>(state: &AppState, session: &Session, path: &str, fetch: F) -> Result<Response, ApiError>
-where
-    F: FnOnce(String) -> Fut,
-    Fut: std::future::Future<Output = Result<Bytes, ApiError>>,
-{
     let (user_id, token) = connected_user(state, session).await?.ok_or(ApiError::NotConnected)?;
     if let Some(body) = state.inner.cache.get(&user_id, path) {
         return Ok(json_response(body));
     }
-    let body = fetch(token).await?;
+    let body = state.inner.pelm.get_json(what, path, Some(&token)).await?;
     state.inner.cache.put(&user_id, path, body.clone());
     Ok(json_response(body))
 }
