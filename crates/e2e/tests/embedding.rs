@@ -181,18 +181,26 @@ async fn a_hostile_host_stylesheet_does_not_break_the_layout() {
     assert_no_csp_violations(&browser).await;
 }
 
-#[tokio::test]
-async fn a_host_that_shows_only_bills_gets_only_bills() {
+/// A demo companion, and a page on another origin it allows, under the
+/// README's policy, whose host element `host` rewrites given the API's URL.
+async fn cross_origin_page(host: impl Fn(&str, &str) -> String) -> (pelm_e2e::Demo, String) {
     let page_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let allowed = format!("http://{}", page_listener.local_addr().unwrap());
     let demo = spawn_demo(move |config| config.allowed_origins = vec![allowed]).await;
     let (api, script) = (format!("{}/api", demo.url), format!("{}/sandbox/connect/pelm-connect.js", demo.url));
     let page = serve_host_page(
         page_listener,
-        |main| main.replace('>', &format!(r#" data-api="{api}" data-views="bills">"#)),
+        |main| host(main, &api),
         |html| pelm_companion::static_files::content_security_policy(html, &script),
     )
     .await;
+    (demo, page)
+}
+
+#[tokio::test]
+async fn a_host_that_shows_only_bills_gets_only_bills() {
+    let (_demo, page) =
+        cross_origin_page(|main, api| main.replace('>', &format!(r#" data-api="{api}" data-views="bills">"#))).await;
     let browser = start_browser().await;
     open_app(&browser, &page).await;
     connect_through_the_modal(&browser, "bills-only").await;
@@ -207,19 +215,13 @@ async fn a_host_that_shows_only_bills_gets_only_bills() {
 
 #[tokio::test]
 async fn two_copies_on_one_page_keep_their_own_places_and_share_the_connection() {
-    let page_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let allowed = format!("http://{}", page_listener.local_addr().unwrap());
-    let demo = spawn_demo(move |config| config.allowed_origins = vec![allowed]).await;
-    let (api, script) = (format!("{}/api", demo.url), format!("{}/sandbox/connect/pelm-connect.js", demo.url));
     // The second copy comes first on the page but leaves the URL to the main one.
-    let page = serve_host_page(
-        page_listener,
-        |main| {
-            let second = format!(r#"<aside id="second" data-pelm-energy data-api="{api}" data-routing="memory" data-views="usage,bills"></aside>"#);
-            format!("{second}{}", main.replace('>', &format!(r#" data-api="{api}">"#)))
-        },
-        |html| pelm_companion::static_files::content_security_policy(html, &script),
-    )
+    let (_demo, page) = cross_origin_page(|main, api| {
+        let second = format!(
+            r#"<aside id="second" data-pelm-energy data-api="{api}" data-routing="memory" data-views="usage,bills"></aside>"#
+        );
+        format!("{second}{}", main.replace('>', &format!(r#" data-api="{api}">"#)))
+    })
     .await;
     let browser = start_browser().await;
     open_app(&browser, &page).await;

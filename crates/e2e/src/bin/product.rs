@@ -336,6 +336,12 @@ async fn companion(args: &Args, sandbox: &Process, db: &Path, extra: &[&str]) ->
     start(&args.bin_dir.join("pelm-companion"), &all).await
 }
 
+/// The `Cookie` header a browser would send back after these `Set-Cookie`s.
+fn cookie_of(headers: &reqwest::header::HeaderMap) -> String {
+    let pairs = headers.get_all("set-cookie").iter().filter_map(|v| v.to_str().ok());
+    pairs.map(|v| v.split(';').next().unwrap_or("").to_owned()).collect::<Vec<_>>().join("; ")
+}
+
 /// A user of the companion: its session cookie, after the whole Connect flow.
 async fn connect_user(
     http: &reqwest::Client,
@@ -349,14 +355,7 @@ async fn connect_user(
         .send()
         .await
         .map_err(|e| format!("connect-token: {e}"))?;
-    let cookie = grant
-        .headers()
-        .get_all("set-cookie")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .map(|v| v.split(';').next().unwrap_or("").to_owned())
-        .collect::<Vec<_>>()
-        .join("; ");
+    let cookie = cookie_of(grant.headers());
     if !grant.status().is_success() {
         return Err(format!("connect-token: {}", grant.status()));
     }
@@ -407,24 +406,16 @@ async fn get(http: &reqwest::Client, url: &str, headers: &[(&str, String)]) -> V
 
 /// An access token straight from the sandbox, for asking it directly.
 async fn sandbox_token(http: &reqwest::Client, sandbox: &str, username: &str) -> String {
-    let auth = |r: reqwest::RequestBuilder| r.header("Pelm-Client-Id", CLIENT_ID).header("Pelm-Secret", SECRET);
-    let grant: Value = auth(http.post(format!("{sandbox}/auth/connect-token")))
-        .form(&[("user_id", "bench-direct")])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let code = sign_in(http, sandbox, grant["connect_token"].as_str().unwrap(), username).await.unwrap();
-    let token: Value = auth(http.post(format!("{sandbox}/auth/token")))
-        .form(&[("grant_type", "code"), ("code", &code)])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    // Pelm's form posts, signed as the companion signs them.
+    let post = |path: &str, form: &[(&str, &str)]| {
+        let request = http.post(format!("{sandbox}{path}")).form(form);
+        let request = request.header("Pelm-Client-Id", CLIENT_ID).header("Pelm-Secret", SECRET);
+        let what = path.to_owned();
+        async move { request.send().await.expect(&what).json::<Value>().await.expect(&what) }
+    };
+    let grant = post("/auth/connect-token", &[("user_id", "bench-direct")]).await;
+    let code = sign_in(http, sandbox, grant["connect_token"].as_str().expect("connect_token"), username).await;
+    let token = post("/auth/token", &[("grant_type", "code"), ("code", &code.expect("sign-in"))]).await;
     token["access_token"].as_str().expect("access_token").to_owned()
 }
 
@@ -966,13 +957,7 @@ const SOAK_USERS: usize = 500;
 async fn soak_connect(http: &reqwest::Client, tally: &Tally, companion: &str, sandbox: &str) -> Option<SoakUser> {
     let (headers, grant) =
         judge(tally, http.post(format!("{companion}/api/connect-token")).header("Origin", companion)).await?;
-    let cookie = headers
-        .get_all("set-cookie")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .map(|v| v.split(';').next().unwrap_or("").to_owned())
-        .collect::<Vec<_>>()
-        .join("; ");
+    let cookie = cookie_of(&headers);
     // The sandbox's own faults hit the sign-in too; that is Pelm's side, not judged here.
     let Ok(code) = sign_in(http, sandbox, grant["connect_token"].as_str()?, "user@pelm.com").await else {
         tally.connect_failed.fetch_add(1, Ordering::Relaxed);
