@@ -20,10 +20,8 @@ use wasm_bindgen::JsCast;
 #[cfg(all(test, target_arch = "wasm32"))]
 wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
 
-/// The element a site puts the app in; without one the app takes the body.
-pub const HOST_ELEMENT_ID: &str = "pelm-energy";
-
-/// Where further copies go: any element marked `data-pelm-energy`.
+/// The elements a site puts the app in: `#pelm-energy`, and any further
+/// copy's `[data-pelm-energy]`. Without one the app takes the body.
 pub const HOST_SELECTOR: &str = "#pelm-energy, [data-pelm-energy]";
 
 /// Mounts a copy of the app into each host element, in page order, or into
