@@ -167,7 +167,7 @@ write_env() {
   } >"$TOOLS/env.sh"
 }
 
-step "apt: build essentials (curl, pkg-config)" apt_install curl ca-certificates pkg-config
+step "apt: build essentials (curl, pkg-config, brotli)" apt_install curl ca-certificates pkg-config brotli
 step "wasm32 toolchain" choose_wasm_route
 step "trunk $TRUNK_VERSION" install_trunk
 step "wasm-bindgen-cli (Cargo.lock's version)" install_wasm_bindgen
