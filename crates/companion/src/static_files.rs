@@ -13,7 +13,9 @@ use tower_http::compression::CompressionLayer;
 use tower_http::services::{ServeDir, ServeFile};
 
 /// The built files, with index.html for any path that is not a file, so
-/// deep links into the app load it.
+/// deep links into the app load it. The build's own `.br` and `.gz` copies
+/// (quality 11 and -9) go out where the browser takes them; anything without
+/// one is compressed per request at tower-http's faster, larger level.
 pub fn service(dist: &Path, connect_script_url: &str) -> Router {
     let index = dist.join("index.html");
     let html = std::fs::read_to_string(&index).unwrap_or_else(|err| {
@@ -23,7 +25,12 @@ pub fn service(dist: &Path, connect_script_url: &str) -> Router {
     let csp = HeaderValue::from_str(&content_security_policy(&html, connect_script_url))
         .unwrap_or_else(|_| HeaderValue::from_static("default-src 'self'"));
     Router::new()
-        .fallback_service(ServeDir::new(dist).fallback(ServeFile::new(index)))
+        .fallback_service(
+            ServeDir::new(dist)
+                .precompressed_br()
+                .precompressed_gzip()
+                .fallback(ServeFile::new(index).precompressed_br().precompressed_gzip()),
+        )
         .layer(middleware::from_fn(move |request, next| headers(request, next, csp.clone())))
         .layer(CompressionLayer::new())
 }
@@ -45,6 +52,12 @@ async fn headers(request: Request, next: Next, csp: HeaderValue) -> Response {
     headers.insert(header::CONTENT_SECURITY_POLICY, csp);
     headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
+    // ServeDir picks a precompressed copy by Accept-Encoding but does not say
+    // so, and the compression layer adds Vary only where it compresses itself.
+    let varies = headers.get_all(header::VARY).iter().any(|v| v.as_bytes().eq_ignore_ascii_case(b"accept-encoding"));
+    if !varies {
+        headers.append(header::VARY, HeaderValue::from_static("accept-encoding"));
+    }
     response
 }
 

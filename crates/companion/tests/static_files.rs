@@ -51,8 +51,51 @@ async fn the_app_is_served_with_the_right_types_encodings_caching_and_policy() {
         assert!(policy.contains("style-src 'self';") && !policy.contains("unsafe-inline"), "{policy}");
         assert_eq!(response.text().await.unwrap(), INDEX, "{path}");
     }
+    // The build made no copies here, so the compression is the companion's own.
+    let plain = client.get(format!("{url}/app-0123456789abcdef_bg.wasm")).send().await.unwrap();
+    assert!(plain.headers().get("content-encoding").is_none());
+    assert_eq!(header(&plain, "vary"), "accept-encoding");
+    assert_eq!(plain.bytes().await.unwrap(), wasm);
+
     // The API is not swallowed by the app's fallback.
     let api = client.get(format!("{url}/api/nope")).send().await.unwrap();
     assert_eq!(api.status(), 404);
     assert!(header(&api, "content-type").starts_with("application/json"));
+}
+
+#[tokio::test]
+async fn the_builds_own_compressed_copies_are_sent_as_they_are() {
+    let dist = tempfile::tempdir().unwrap();
+    std::fs::write(dist.path().join("index.html"), INDEX).unwrap();
+    let mut wasm = b"\0asm\x01\0\0\0".to_vec();
+    wasm.extend((0..20_000u32).flat_map(|i| (i * 7919 % 1000).to_le_bytes()));
+    let name = "app-0123456789abcdef_bg.wasm";
+    std::fs::write(dist.path().join(name), &wasm).unwrap();
+    let mut best = Vec::new();
+    let params = brotli::enc::BrotliEncoderParams { quality: 11, ..Default::default() };
+    brotli::BrotliCompress(&mut &wasm[..], &mut best, &params).unwrap();
+    std::fs::write(dist.path().join(format!("{name}.br")), &best).unwrap();
+
+    let sandbox = pelm_sandbox::spawn(Sandbox::new(pelm_sandbox::Config::random())).await.unwrap();
+    let db = tempfile::tempdir().unwrap();
+    let dist_dir = dist.path().to_owned();
+    let url = start_companion(&db.path().join("c.db"), upstream_of(&sandbox), &hex_key(), move |config| {
+        config.dist = Some(dist_dir);
+    })
+    .await;
+    let client = reqwest::Client::builder().no_gzip().no_brotli().build().unwrap();
+
+    let response =
+        client.get(format!("{url}/{name}")).header("Accept-Encoding", "gzip, deflate, br").send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(header(&response, "content-type"), "application/wasm");
+    assert_eq!(header(&response, "content-encoding"), "br");
+    assert_eq!(header(&response, "vary"), "accept-encoding");
+    assert_eq!(header(&response, "cache-control"), "public, max-age=31536000, immutable");
+    assert_eq!(response.bytes().await.unwrap(), best, "the build's quality-11 copy, byte for byte");
+
+    // Without a .gz copy, gzip is still made per request.
+    let gzip = client.get(format!("{url}/{name}")).header("Accept-Encoding", "gzip").send().await.unwrap();
+    assert_eq!(header(&gzip, "content-encoding"), "gzip");
+    assert_eq!(header(&gzip, "vary"), "accept-encoding");
 }

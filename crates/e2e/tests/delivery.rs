@@ -1,0 +1,55 @@
+//! What the browser downloads: the release build's own compressed copies,
+//! sent as they are, so the sizes in docs/benchmark.md are the bytes on the wire.
+
+use std::io::Read;
+
+use pelm_e2e::{dist_dir, spawn_demo};
+
+#[tokio::test]
+async fn every_file_of_the_build_goes_out_as_its_best_compressed_copy() {
+    let dist = dist_dir();
+    let demo = spawn_demo(|_| {}).await;
+    let client = reqwest::Client::builder().no_gzip().no_brotli().build().unwrap();
+    let mut files: Vec<_> = std::fs::read_dir(&dist)
+        .unwrap()
+        .map(|entry| entry.unwrap().path())
+        .filter(|path| path.extension().is_some_and(|ext| ext == "wasm" || ext == "js" || ext == "css"))
+        .collect();
+    files.sort();
+    assert_eq!(files.len(), 3, "one wasm, one JS glue and one stylesheet: {files:?}");
+
+    for file in files {
+        let name = file.file_name().unwrap().to_string_lossy().into_owned();
+        let raw = std::fs::read(&file).unwrap();
+        for (encoding, suffix) in [("br", "br"), ("gzip", "gz")] {
+            let copy = std::fs::read(format!("{}.{suffix}", file.display()))
+                .unwrap_or_else(|err| panic!("{name}.{suffix}: {err}; the post-build hook makes it"));
+            let unpacked = match encoding {
+                "br" => {
+                    let mut out = Vec::new();
+                    brotli::Decompressor::new(&copy[..], 4096).read_to_end(&mut out).unwrap();
+                    out
+                }
+                _ => {
+                    let mut out = Vec::new();
+                    flate2::read::GzDecoder::new(&copy[..]).read_to_end(&mut out).unwrap();
+                    out
+                }
+            };
+            assert!(unpacked == raw, "{name}.{suffix} is not a copy of {name} from the same build");
+
+            let response = client
+                .get(format!("{}/{name}", demo.url))
+                .header("Accept-Encoding", format!("{encoding}, identity"))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(response.status(), 200, "{name}");
+            let headers = response.headers().clone();
+            assert_eq!(headers.get("content-encoding").map(|v| v.to_str().unwrap()), Some(encoding), "{name}");
+            assert_eq!(headers.get("vary").map(|v| v.to_str().unwrap()), Some("accept-encoding"), "{name}");
+            let body = response.bytes().await.unwrap();
+            assert!(body == copy, "{name} as {encoding}: {} bytes sent, the copy has {}", body.len(), copy.len());
+        }
+    }
+}
