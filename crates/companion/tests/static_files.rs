@@ -8,6 +8,19 @@ use pelm_sandbox::Sandbox;
 
 const INDEX: &str = r#"<!DOCTYPE html><html><head><script type="module">import init from '/app-0123456789abcdef.js';</script></head><body></body></html>"#;
 
+/// A companion in front of a fresh sandbox, serving `dist`; the database's
+/// directory lives as long as the returned guard.
+async fn serve(dist: &tempfile::TempDir) -> (String, tempfile::TempDir) {
+    let sandbox = pelm_sandbox::spawn(Sandbox::new(pelm_sandbox::Config::random())).await.unwrap();
+    let db = tempfile::tempdir().unwrap();
+    let dist_dir = dist.path().to_owned();
+    let url = start_companion(&db.path().join("c.db"), upstream_of(&sandbox), &hex_key(), move |config| {
+        config.dist = Some(dist_dir);
+    })
+    .await;
+    (url, db)
+}
+
 #[tokio::test]
 async fn the_app_is_served_with_the_right_types_encodings_caching_and_policy() {
     let dist = tempfile::tempdir().unwrap();
@@ -17,13 +30,7 @@ async fn the_app_is_served_with_the_right_types_encodings_caching_and_policy() {
     wasm.extend(std::iter::repeat_n(b"pelm energy ".iter().copied(), 4000).flatten());
     std::fs::write(dist.path().join("app-0123456789abcdef_bg.wasm"), &wasm).unwrap();
 
-    let sandbox = pelm_sandbox::spawn(Sandbox::new(pelm_sandbox::Config::random())).await.unwrap();
-    let db = tempfile::tempdir().unwrap();
-    let dist_dir = dist.path().to_owned();
-    let url = start_companion(&db.path().join("c.db"), upstream_of(&sandbox), &hex_key(), move |config| {
-        config.dist = Some(dist_dir);
-    })
-    .await;
+    let (url, _db) = serve(&dist).await;
     let client = reqwest::Client::builder().no_gzip().no_brotli().build().unwrap();
 
     for (encoding, expected) in [("br", "br"), ("gzip", "gzip")] {
@@ -76,13 +83,7 @@ async fn the_builds_own_compressed_copies_are_sent_as_they_are() {
     brotli::BrotliCompress(&mut &wasm[..], &mut best, &params).unwrap();
     std::fs::write(dist.path().join(format!("{name}.br")), &best).unwrap();
 
-    let sandbox = pelm_sandbox::spawn(Sandbox::new(pelm_sandbox::Config::random())).await.unwrap();
-    let db = tempfile::tempdir().unwrap();
-    let dist_dir = dist.path().to_owned();
-    let url = start_companion(&db.path().join("c.db"), upstream_of(&sandbox), &hex_key(), move |config| {
-        config.dist = Some(dist_dir);
-    })
-    .await;
+    let (url, _db) = serve(&dist).await;
     let client = reqwest::Client::builder().no_gzip().no_brotli().build().unwrap();
 
     let response =
