@@ -43,6 +43,18 @@ pub fn dist_dir() -> PathBuf {
     built("PELM_DIST", "dist", "built app")
 }
 
+/// What a browser downloads from a build: its wasm, JS glue and stylesheet,
+/// sorted by name (not index.html, nor the compressed copies beside them).
+pub fn app_files(dist: &std::path::Path) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dist)
+        .unwrap_or_else(|err| panic!("{}: {err}", dist.display()))
+        .map(|entry| entry.unwrap().path())
+        .filter(|path| path.extension().is_some_and(|ext| ext == "wasm" || ext == "js" || ext == "css"))
+        .collect();
+    files.sort();
+    files
+}
+
 /// Where screenshots go: target/e2e-artifacts.
 pub fn artifacts_dir() -> PathBuf {
     let dir = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../target/e2e-artifacts"));

@@ -3,19 +3,14 @@
 
 use std::io::Read;
 
-use pelm_e2e::{dist_dir, spawn_demo};
+use pelm_e2e::{app_files, dist_dir, spawn_demo};
 
 #[tokio::test]
 async fn every_file_of_the_build_goes_out_as_its_best_compressed_copy() {
     let dist = dist_dir();
     let demo = spawn_demo(|_| {}).await;
     let client = reqwest::Client::builder().no_gzip().no_brotli().build().unwrap();
-    let mut files: Vec<_> = std::fs::read_dir(&dist)
-        .unwrap()
-        .map(|entry| entry.unwrap().path())
-        .filter(|path| path.extension().is_some_and(|ext| ext == "wasm" || ext == "js" || ext == "css"))
-        .collect();
-    files.sort();
+    let files = app_files(&dist);
     assert_eq!(files.len(), 3, "one wasm, one JS glue and one stylesheet: {files:?}");
 
     for file in files {
@@ -24,18 +19,12 @@ async fn every_file_of_the_build_goes_out_as_its_best_compressed_copy() {
         for (encoding, suffix) in [("br", "br"), ("gzip", "gz")] {
             let copy = std::fs::read(format!("{}.{suffix}", file.display()))
                 .unwrap_or_else(|err| panic!("{name}.{suffix}: {err}; the post-build hook makes it"));
-            let unpacked = match encoding {
-                "br" => {
-                    let mut out = Vec::new();
-                    brotli::Decompressor::new(&copy[..], 4096).read_to_end(&mut out).unwrap();
-                    out
-                }
-                _ => {
-                    let mut out = Vec::new();
-                    flate2::read::GzDecoder::new(&copy[..]).read_to_end(&mut out).unwrap();
-                    out
-                }
+            let mut decoder: Box<dyn Read> = match encoding {
+                "br" => Box::new(brotli::Decompressor::new(&copy[..], 4096)),
+                _ => Box::new(flate2::read::GzDecoder::new(&copy[..])),
             };
+            let mut unpacked = Vec::new();
+            decoder.read_to_end(&mut unpacked).unwrap();
             assert!(unpacked == raw, "{name}.{suffix} is not a copy of {name} from the same build");
 
             let response = client

@@ -155,12 +155,7 @@ fn sizes(args: &Args, summary: &mut Vec<(String, String, bool)>) -> String {
          and brotli quality 11, made by Trunk's post-build hook), which the companion sends byte for byte to a \
          browser that takes them.\n\n| file | raw | gzip | brotli |\n| --- | ---: | ---: | ---: |\n",
     );
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&args.dist)
-        .expect("dist")
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|e| e == "wasm" || e == "js" || e == "css"))
-        .collect();
-    files.sort();
+    let files = pelm_e2e::app_files(&args.dist);
     let mut total = (0, 0, 0);
     for file in &files {
         let raw = std::fs::metadata(file).unwrap().len() as usize;
