@@ -4,6 +4,35 @@ use std::time::Duration;
 
 use clap::Parser;
 
+/// A value that must never reach a log line, an error message or `Debug`
+/// output: the Pelm secret, the token key, the proxy's shared secret.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+
+    /// The value itself, for the one place that sends or uses it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(<redacted>)")
+    }
+}
+
+impl std::str::FromStr for Secret {
+    type Err = std::convert::Infallible;
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        Ok(Self(value.to_owned()))
+    }
+}
+
 pub const PELM_API_URL: &str = "https://api.pelm.com";
 pub const PELM_CONNECT_SCRIPT_URL: &str = "https://api.pelm.com/connect/pelm-connect.js";
 
@@ -54,7 +83,7 @@ pub struct Config {
     /// Pelm-Secret, from Pelm's registration email (required without --sandbox).
     /// Prefer the environment variable: flags show up in process listings.
     #[arg(long, env = "PELM_SECRET", hide_env_values = true)]
-    pub pelm_secret: Option<String>,
+    pub pelm_secret: Option<Secret>,
 
     /// Connect script the app should load. Defaults to Pelm's official script, or
     /// to the sandbox's with --sandbox.
@@ -103,20 +132,98 @@ pub struct Config {
     /// Key that encrypts access tokens at rest: 64 hex digits or base64 of 32 bytes.
     /// Required without --sandbox; with it, a missing key means a random one per run.
     #[arg(long, env = "PELM_TOKEN_KEY", hide_env_values = true)]
-    pub token_key: Option<String>,
+    pub token_key: Option<Secret>,
 
     /// Know the user by this request header, set by the site's authenticating proxy,
-    /// instead of by the companion's session cookie. Only use it behind such a proxy.
+    /// instead of by the companion's session cookie. Needs
+    /// --identity-header-secret or --trusted-proxies, so that only the proxy can set it.
     #[arg(long, env = "PELM_IDENTITY_HEADER")]
     pub identity_header: Option<String>,
+
+    /// With --identity-header: a secret the proxy sends as `Pelm-Proxy-Secret`
+    /// on every request. Requests without it are refused.
+    #[arg(long, env = "PELM_IDENTITY_HEADER_SECRET", hide_env_values = true)]
+    pub identity_header_secret: Option<Secret>,
+
+    /// Addresses (IPs or CIDR blocks, comma-separated) of the proxies in front
+    /// of the companion. Only requests from them may name the client's address
+    /// in X-Forwarded-For, and, with --identity-header, the user. Empty: the
+    /// peer's own address is the client's.
+    #[arg(long, env = "PELM_TRUSTED_PROXIES", value_delimiter = ',')]
+    pub trusted_proxies: Vec<String>,
+
+    /// The origin (scheme://host[:port]) users reach the companion at, such as
+    /// https://energy.example.com. Its own pages' requests are recognised by it,
+    /// and its host is allowed when --allowed-hosts is empty.
+    #[arg(long, env = "PELM_PUBLIC_ORIGIN")]
+    pub public_origin: Option<String>,
+
+    /// Host names (optionally with :port) requests may name in `Host`;
+    /// others get 421. Comma-separated. Defaults to the public origin's host,
+    /// or in sandbox mode to the loopback names. Required otherwise.
+    #[arg(long, env = "PELM_ALLOWED_HOSTS", value_delimiter = ',')]
+    pub allowed_hosts: Vec<String>,
 
     /// API requests one user may make per minute; more get 429 with Retry-After.
     #[arg(long, env = "PELM_RATE_LIMIT", default_value_t = 300)]
     pub rate_limit_per_minute: u32,
 
+    /// State-changing API requests, and new sessions, one client address may
+    /// make per minute; more get 429 with Retry-After.
+    #[arg(long, env = "PELM_ADDRESS_RATE_LIMIT", default_value_t = 60)]
+    pub address_rate_limit_per_minute: u32,
+
+    /// Calls to Pelm the whole companion may make per minute, retries
+    /// included; past it the app gets 429 with Retry-After. Calls for visitors
+    /// who have not connected yet may use at most half of it.
+    #[arg(long, env = "PELM_CALLS_PER_MINUTE", default_value_t = 1200)]
+    pub pelm_calls_per_minute: u32,
+
+    /// Data requests one user may have waiting on Pelm at once; more wait their turn.
+    #[arg(long, env = "PELM_USER_CONCURRENCY", default_value_t = 4)]
+    pub user_concurrency: u32,
+
+    /// Largest answer read from Pelm, in bytes; a larger one is refused with a clear error.
+    #[arg(long, env = "PELM_UPSTREAM_MAX_BYTES", default_value_t = 32 * 1024 * 1024)]
+    pub upstream_max_bytes: usize,
+
     /// Seconds Pelm's data answers are kept per user and query (0 turns the cache off).
     #[arg(long, env = "PELM_CACHE_TTL", default_value_t = 60)]
     pub cache_ttl: u64,
+
+    /// Bytes of Pelm's answers the cache may hold in all.
+    #[arg(long, env = "PELM_CACHE_MAX_BYTES", default_value_t = 64 * 1024 * 1024)]
+    pub cache_max_bytes: usize,
+
+    /// Seconds a session may go unused before it ends (default 90 days).
+    #[arg(long, env = "PELM_SESSION_IDLE_SECS", default_value_t = 90 * 24 * 3600)]
+    pub session_idle_secs: u64,
+
+    /// Seconds a session lasts at most, used or not (default 400 days, the
+    /// longest a browser keeps a cookie).
+    #[arg(long, env = "PELM_SESSION_LIFETIME_SECS", default_value_t = 400 * 24 * 3600)]
+    pub session_lifetime_secs: u64,
+
+    /// Seconds a client has to send a request's headers, and the longest a
+    /// kept-alive connection may sit idle.
+    #[arg(long, env = "PELM_HEADER_TIMEOUT", default_value_t = 10)]
+    pub header_read_timeout_secs: u64,
+
+    /// Seconds a client has to send a request's body.
+    #[arg(long, env = "PELM_BODY_TIMEOUT", default_value_t = 10)]
+    pub body_timeout_secs: u64,
+
+    /// Seconds an API request may take in all before it is answered 503.
+    #[arg(long, env = "PELM_REQUEST_TIMEOUT", default_value_t = 60)]
+    pub request_timeout_secs: u64,
+
+    /// Connections served at once; more wait in the listen queue.
+    #[arg(long, env = "PELM_MAX_CONNECTIONS", default_value_t = 1024)]
+    pub max_connections: usize,
+
+    /// Seconds a shutdown waits for requests in flight before it closes them.
+    #[arg(long, env = "PELM_SHUTDOWN_GRACE", default_value_t = 10)]
+    pub shutdown_grace_secs: u64,
 
     /// Tries for each GET to Pelm, with exponential backoff and jitter (1 turns retries off).
     #[arg(long, env = "PELM_UPSTREAM_ATTEMPTS", default_value_t = 4)]
@@ -163,10 +270,26 @@ impl Config {
             allowed_origins: Vec::new(),
             secure_cookies: false,
             cross_site_cookies: false,
-            token_key: Some(hex::encode(rand::random::<[u8; 32]>())),
+            token_key: Some(Secret::new(hex::encode(rand::random::<[u8; 32]>()))),
             identity_header: None,
+            identity_header_secret: None,
+            trusted_proxies: Vec::new(),
+            public_origin: None,
+            allowed_hosts: Vec::new(),
             rate_limit_per_minute: 10_000,
+            address_rate_limit_per_minute: 10_000,
+            pelm_calls_per_minute: 100_000,
+            user_concurrency: 4,
+            upstream_max_bytes: 32 * 1024 * 1024,
             cache_ttl: 60,
+            cache_max_bytes: 64 * 1024 * 1024,
+            session_idle_secs: 90 * 24 * 3600,
+            session_lifetime_secs: 400 * 24 * 3600,
+            header_read_timeout_secs: 10,
+            body_timeout_secs: 10,
+            request_timeout_secs: 60,
+            max_connections: 1024,
+            shutdown_grace_secs: 10,
             upstream_attempts: 4,
             upstream_connect_timeout: 5,
             upstream_timeout: 30,

@@ -6,12 +6,17 @@ use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use chacha20poly1305::aead::{Aead, KeyInit, Payload};
 use chacha20poly1305::{ChaCha20Poly1305, Key, Nonce};
+use hmac::{Hmac, Mac};
+use sha2::{Digest, Sha256};
 
 const PREFIX: &str = "v1:";
 
 #[derive(Clone)]
 pub struct TokenCipher {
     cipher: ChaCha20Poly1305,
+    /// A second key derived from the same one, for signing sessions, so one
+    /// setting serves both and instances sharing it accept each other's cookies.
+    signing_key: [u8; 32],
 }
 
 impl std::fmt::Debug for TokenCipher {
@@ -32,12 +37,30 @@ impl TokenCipher {
         if bytes.len() != 32 {
             return Err(format!("the token key must be 32 bytes, not {}", bytes.len()));
         }
-        Ok(Self { cipher: ChaCha20Poly1305::new(Key::from_slice(&bytes)) })
+        Ok(Self::from_bytes(&bytes))
+    }
+
+    fn from_bytes(bytes: &[u8]) -> Self {
+        let mut derivation = Sha256::new();
+        derivation.update(b"pelm-companion session signing v1\0");
+        derivation.update(bytes);
+        Self { cipher: ChaCha20Poly1305::new(Key::from_slice(bytes)), signing_key: derivation.finalize().into() }
     }
 
     /// A fresh random key, for sandbox mode without a configured one.
     pub fn random() -> Self {
-        Self { cipher: ChaCha20Poly1305::new(Key::from_slice(&rand::random::<[u8; 32]>())) }
+        Self::from_bytes(&rand::random::<[u8; 32]>())
+    }
+
+    /// HMAC-SHA256 of `parts` (each length-prefixed, so no two lists collide)
+    /// under the signing key.
+    pub fn sign(&self, parts: &[&str]) -> [u8; 32] {
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.signing_key).expect("HMAC takes any key length");
+        for part in parts {
+            mac.update(&(part.len() as u64).to_be_bytes());
+            mac.update(part.as_bytes());
+        }
+        mac.finalize().into_bytes().into()
     }
 
     pub fn seal(&self, user_id: &str, token: &str) -> String {

@@ -11,12 +11,35 @@ use pelm_model::pelm::{self, error_code};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
-    /// Pelm answered with an error body: passed through with Pelm's status.
+    /// Pelm answered with an error body: passed through with Pelm's status
+    /// (and its `Retry-After`, when it said one).
     #[error("Pelm answered {status}: {}", body.error_code)]
-    Pelm { status: StatusCode, body: pelm::ErrorBody },
+    Pelm { status: StatusCode, body: pelm::ErrorBody, retry_after: Option<std::time::Duration> },
     /// Pelm could not be reached, timed out, or answered something that is not Pelm's.
     #[error("upstream failure: {0}")]
     Upstream(String),
+    /// Something other than Pelm answered with this status and a body that is
+    /// not Pelm's (a proxy's HTML page). Retried only when it is a 5xx or 429.
+    #[error("upstream answered {status} without a Pelm error body: {detail}")]
+    UpstreamStatus { status: StatusCode, detail: String },
+    /// Pelm's answer was larger than the companion reads.
+    #[error("an answer from Pelm over {limit} bytes")]
+    UpstreamTooLarge { limit: usize },
+    /// The site-wide ceiling on calls to Pelm was reached.
+    #[error("the ceiling on calls to Pelm was reached; wait {retry_after:?}")]
+    PelmBusy { retry_after: std::time::Duration },
+    /// The request took longer than the companion allows.
+    #[error("the request timed out")]
+    Timeout,
+    /// The client took too long to send the request's body.
+    #[error("the request body came too slowly")]
+    BodyTimeout,
+    /// `Host` named a host this companion does not serve.
+    #[error("a host this companion does not serve")]
+    MisdirectedHost,
+    /// The framework refused the request before a handler saw it.
+    #[error("refused by the framework: {status}")]
+    Refused { status: StatusCode },
     /// A parameter failed validation; no upstream call was made.
     #[error("invalid {field}: {message}")]
     Invalid { field: &'static str, message: String },
@@ -32,6 +55,8 @@ pub enum ApiError {
     RateLimited { retry_after: std::time::Duration },
     #[error("forbidden: {0}")]
     Forbidden(String),
+    #[error("database: {0}")]
+    Database(#[from] sqlx::Error),
     #[error("internal: {0}")]
     Internal(String),
 }
@@ -52,17 +77,11 @@ impl From<axum::extract::rejection::JsonRejection> for ApiError {
     }
 }
 
-impl From<sqlx::Error> for ApiError {
-    fn from(err: sqlx::Error) -> Self {
-        Self::Internal(format!("database: {err}"))
-    }
-}
-
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let (status, code, message, field) = match &self {
-            ApiError::Pelm { status, body } => (*status, body.error_code.clone(), body.message.clone(), None),
-            ApiError::Upstream(_) => (
+            ApiError::Pelm { status, body, .. } => (*status, body.error_code.clone(), body.message.clone(), None),
+            ApiError::Upstream(_) | ApiError::UpstreamStatus { .. } => (
                 StatusCode::BAD_GATEWAY,
                 error_code::INTERNAL_ERROR.to_owned(),
                 "Pelm could not be reached. Try again in a moment.".to_owned(),
@@ -98,7 +117,41 @@ impl IntoResponse for ApiError {
             ApiError::Forbidden(message) => {
                 (StatusCode::FORBIDDEN, error_code::PERMISSION_DENIED.to_owned(), message.clone(), None)
             }
-            ApiError::Internal(_) => (
+            ApiError::UpstreamTooLarge { limit } => (
+                StatusCode::BAD_GATEWAY,
+                "response_too_large".to_owned(),
+                format!(
+                    "The utility data for this request is larger than this site accepts ({} MB). Ask for a shorter range.",
+                    limit / (1024 * 1024)
+                ),
+                None,
+            ),
+            ApiError::PelmBusy { .. } => (
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate_limited".to_owned(),
+                "This site is asking the utility data service for a lot right now. Try again in a minute.".to_owned(),
+                None,
+            ),
+            ApiError::Timeout => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                error_code::INTERNAL_ERROR.to_owned(),
+                "That took too long. Try again in a moment.".to_owned(),
+                None,
+            ),
+            ApiError::BodyTimeout => (
+                StatusCode::REQUEST_TIMEOUT,
+                error_code::PARAMETER_INVALID.to_owned(),
+                "The request body came too slowly.".to_owned(),
+                Some("body"),
+            ),
+            ApiError::MisdirectedHost => (
+                StatusCode::MISDIRECTED_REQUEST,
+                "misdirected_request".to_owned(),
+                "This server does not answer for that host name.".to_owned(),
+                None,
+            ),
+            ApiError::Refused { status } => refused(*status),
+            ApiError::Database(_) | ApiError::Internal(_) => (
                 StatusCode::INTERNAL_SERVER_ERROR,
                 error_code::INTERNAL_ERROR.to_owned(),
                 "Something went wrong on our side. Try again in a moment.".to_owned(),
@@ -110,7 +163,12 @@ impl IntoResponse for ApiError {
         }
         let body = ErrorBody { error_code: code, message, request_id: None, field: field.map(str::to_owned) };
         let mut response = status.into_response();
-        if let ApiError::RateLimited { retry_after } = &self {
+        let retry_after = match &self {
+            ApiError::RateLimited { retry_after } | ApiError::PelmBusy { retry_after } => Some(*retry_after),
+            ApiError::Pelm { retry_after, .. } => *retry_after,
+            _ => None,
+        };
+        if let Some(retry_after) = retry_after {
             let seconds = retry_after.as_secs_f64().ceil().max(1.0) as u64;
             response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(seconds));
         }
@@ -118,6 +176,78 @@ impl IntoResponse for ApiError {
         response.extensions_mut().insert(body);
         response
     }
+}
+
+/// The error body for a status the framework answered on its own.
+fn refused(status: StatusCode) -> (StatusCode, String, String, Option<&'static str>) {
+    let (code, message, field) = match status {
+        StatusCode::NOT_FOUND => ("not_found", "There is no such API route.", None),
+        StatusCode::METHOD_NOT_ALLOWED => ("method_not_allowed", "This API route does not take that method.", None),
+        StatusCode::PAYLOAD_TOO_LARGE => {
+            (error_code::PARAMETER_INVALID, "The request body is too large.", Some("body"))
+        }
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => {
+            (error_code::PARAMETER_INVALID, "Send the body as JSON (Content-Type: application/json).", Some("body"))
+        }
+        StatusCode::REQUEST_TIMEOUT => (error_code::PARAMETER_INVALID, "The request came too slowly.", None),
+        status if status.is_server_error() => {
+            (error_code::INTERNAL_ERROR, "Something went wrong on our side. Try again in a moment.", None)
+        }
+        _ => (error_code::PARAMETER_INVALID, "The request is malformed.", None),
+    };
+    (status, code.to_owned(), message.to_owned(), field)
+}
+
+/// Holds every answer under the API to the contract: an error the framework
+/// wrote itself (404, 405, 413, 415, a path that is not UTF-8) leaves as the
+/// documented JSON body, and nothing per-user is kept by a cache.
+pub async fn api_contract(request: Request, next: Next) -> Response {
+    let mut response = next.run(request).await;
+    let status = response.status();
+    let ours = response.extensions().get::<ErrorBody>().is_some();
+    let json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if (status.is_client_error() || status.is_server_error()) && !ours && !json {
+        let headers = std::mem::take(response.headers_mut());
+        response = ApiError::Refused { status }.into_response();
+        for name in [header::ALLOW, header::RETRY_AFTER] {
+            if let Some(value) = headers.get(&name) {
+                response.headers_mut().insert(name, value.clone());
+            }
+        }
+    }
+    response.headers_mut().entry(header::CACHE_CONTROL).or_insert(HeaderValue::from_static("private, no-store"));
+    response
+}
+
+/// Answers 503 when an API request takes longer than `limit` in all
+/// (upstream retries and waiting for a slot included).
+pub async fn time_limit(limit: std::time::Duration, request: Request, next: Next) -> Response {
+    match tokio::time::timeout(limit, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => ApiError::Timeout.into_response(),
+    }
+}
+
+/// A client's own `x-request-id` is kept only when it is short and plain, so
+/// it can neither flood the logs nor forge a line in them; otherwise the
+/// request gets a new one.
+pub async fn sanitize_request_id(mut request: Request, next: Next) -> Response {
+    let acceptable = |value: &HeaderValue| {
+        let bytes = value.as_bytes();
+        (1..=64).contains(&bytes.len())
+            && bytes.iter().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+    };
+    let ids = request.headers().get_all("x-request-id");
+    let mut ids = ids.iter();
+    let keep = matches!((ids.next(), ids.next()), (Some(value), None) if acceptable(value));
+    if !keep {
+        request.headers_mut().remove("x-request-id");
+    }
+    next.run(request).await
 }
 
 /// Writes every [`ApiError`]'s body with the request's id, which it also

@@ -10,9 +10,12 @@ pub mod config;
 pub mod crypto;
 pub mod error;
 pub mod faults;
+pub mod hosts;
+pub mod limits;
 pub mod pelm;
 mod routes;
-mod session;
+pub mod server;
+pub mod session;
 pub mod static_files;
 pub mod store;
 
@@ -32,10 +35,7 @@ pub use pelm_sandbox::Sandbox;
 use store::Store;
 
 /// Largest request body the API accepts; its bodies are a few short fields.
-const API_BODY_LIMIT: usize = 16 * 1024;
-/// Bounds of the cache of Pelm's answers.
-const CACHE_ENTRIES: usize = 4096;
-const CACHE_BYTES: usize = 256 * 1024 * 1024;
+pub(crate) const API_BODY_LIMIT: usize = 16 * 1024;
 
 #[derive(Clone)]
 pub struct AppState {
@@ -50,9 +50,20 @@ struct Inner {
     /// The sandbox mounted at /sandbox, in sandbox mode.
     mounted_sandbox: Option<Sandbox>,
     cache: cache::ResponseCache,
-    rate_limiter: session::RateLimiter,
+    limits: Limits,
+    /// Data requests each user may have waiting on Pelm at once.
+    user_slots: limits::UserSlots,
+    session_rules: store::SessionRules,
+    trusted_proxies: limits::TrustedProxies,
+    hosts: hosts::HostPolicy,
     /// Scripted answers for the app, in sandbox mode.
     app_faults: Option<faults::AppFaults>,
+}
+
+/// The request-rate limits: per user, and per client address.
+struct Limits {
+    per_user: limits::RateLimiter,
+    per_address: limits::RateLimiter,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -68,7 +79,9 @@ pub enum StartError {
 }
 
 impl AppState {
-    /// State for a companion whose Pelm is `upstream`.
+    /// State for a companion whose Pelm is `upstream`. `config.listen` is
+    /// the address actually bound (its port decides the companion's own
+    /// origins when no public origin is configured).
     pub async fn new(
         config: Config,
         upstream: Upstream,
@@ -76,7 +89,7 @@ impl AppState {
         mounted_sandbox: Option<Sandbox>,
     ) -> Result<Self, StartError> {
         let cipher = match &config.token_key {
-            Some(key) => crypto::TokenCipher::from_text(key).map_err(StartError::Config)?,
+            Some(key) => crypto::TokenCipher::from_text(key.expose()).map_err(StartError::Config)?,
             None if mounted_sandbox.is_some() => {
                 tracing::warn!("no PELM_TOKEN_KEY: tokens are sealed with a random key and will not survive a restart");
                 crypto::TokenCipher::random()
@@ -87,28 +100,97 @@ impl AppState {
                 ))
             }
         };
+        let trusted_proxies = limits::TrustedProxies::parse(&config.trusted_proxies)
+            .map_err(|err| StartError::Config(format!("PELM_TRUSTED_PROXIES: {err}")))?;
+        if config.identity_header.is_some()
+            && config.identity_header_secret.is_none()
+            && config.trusted_proxies.is_empty()
+        {
+            return Err(StartError::Config(
+                "PELM_IDENTITY_HEADER needs PELM_IDENTITY_HEADER_SECRET or PELM_TRUSTED_PROXIES, so that only \
+                 the site's proxy can name the user"
+                    .to_owned(),
+            ));
+        }
+        let hosts = hosts::HostPolicy::new(
+            &config.allowed_hosts,
+            config.public_origin.as_deref(),
+            config.sandbox,
+            config.listen,
+        )
+        .map_err(StartError::Config)?;
         let store = Store::open(&config.database_url, cipher).await?;
         let retry = pelm::RetryPolicy { attempts: config.upstream_attempts.max(1), ..pelm::RetryPolicy::default() };
-        let pelm = PelmClient::new(upstream, config.connect_timeout(), config.timeout(), retry)?;
-        let cache = cache::ResponseCache::new(Duration::from_secs(config.cache_ttl), CACHE_ENTRIES, CACHE_BYTES);
-        let rate_limiter = session::RateLimiter::new(config.rate_limit_per_minute);
+        let budget = limits::PelmBudget::new(config.pelm_calls_per_minute);
+        let pelm = PelmClient::new(
+            upstream,
+            config.connect_timeout(),
+            config.timeout(),
+            retry,
+            budget,
+            config.upstream_max_bytes,
+        )?;
+        let cache = cache::ResponseCache::new(Duration::from_secs(config.cache_ttl), config.cache_max_bytes);
+        let limits = Limits {
+            per_user: limits::RateLimiter::new(config.rate_limit_per_minute),
+            per_address: limits::RateLimiter::new(config.address_rate_limit_per_minute),
+        };
+        let session_rules = store::SessionRules {
+            idle_secs: config.session_idle_secs.min(i64::MAX as u64) as i64,
+            lifetime_secs: config.session_lifetime_secs.min(i64::MAX as u64) as i64,
+        };
         let app_faults = mounted_sandbox.is_some().then(faults::AppFaults::default);
-        Ok(Self {
+        let state = Self {
             inner: Arc::new(Inner {
+                user_slots: limits::UserSlots::new(config.user_concurrency),
                 config,
                 store,
                 pelm,
                 connect_script_url,
                 mounted_sandbox,
                 cache,
-                rate_limiter,
+                limits,
+                session_rules,
+                trusted_proxies,
+                hosts,
                 app_faults,
             }),
-        })
+        };
+        state.start_sweeping();
+        Ok(state)
+    }
+
+    /// Removes expired sessions (and what they leave unreachable) now and
+    /// then, for as long as the state lives.
+    fn start_sweeping(&self) {
+        let weak = Arc::downgrade(&self.inner);
+        let every = Duration::from_secs((self.inner.session_rules.idle_secs as u64 / 4).clamp(1, 600));
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(every).await;
+                let Some(inner) = weak.upgrade() else { return };
+                match inner.store.sweep(&inner.session_rules).await {
+                    Ok(swept) if swept != store::Swept::default() => tracing::info!(?swept, "expired sessions swept"),
+                    Ok(_) => {}
+                    Err(err) => tracing::warn!(%err, "sweeping expired sessions failed"),
+                }
+            }
+        });
+    }
+
+    /// The store, for tests that look at what was kept.
+    pub fn store(&self) -> &Store {
+        &self.inner.store
+    }
+
+    /// Sweeps expired sessions now, as the background task does.
+    pub async fn sweep(&self) -> Result<store::Swept, sqlx::Error> {
+        self.inner.store.sweep(&self.inner.session_rules).await
     }
 
     /// State as the command line describes it, for a companion that will serve on `local_addr`.
-    pub async fn from_config(config: Config, local_addr: SocketAddr) -> Result<Self, StartError> {
+    pub async fn from_config(mut config: Config, local_addr: SocketAddr) -> Result<Self, StartError> {
+        config.listen = local_addr;
         if config.sandbox {
             let mut sandbox_config = pelm_sandbox::Config::random();
             sandbox_config.data_delay = Duration::from_secs(config.sandbox_data_delay);
@@ -127,7 +209,7 @@ impl AppState {
             let upstream = Upstream {
                 base_url: format!("http://{own}/sandbox"),
                 client_id: sandbox_config.client_id,
-                secret: sandbox_config.secret,
+                secret: config::Secret::new(sandbox_config.secret),
             };
             let script =
                 config.connect_script_url.clone().unwrap_or_else(|| "/sandbox/connect/pelm-connect.js".to_owned());
@@ -161,10 +243,13 @@ impl AppState {
 /// The companion's routes: the API under its prefix, `/healthz`, the mounted
 /// sandbox in sandbox mode, and the built app when a dist directory is set.
 pub fn app(state: AppState) -> Router {
+    let request_timeout = Duration::from_secs(state.config().request_timeout_secs.max(1));
     let api = routes::api()
         .layer(middleware::from_fn_with_state(state.clone(), session::require_allowed_origin))
         .layer(middleware::from_fn_with_state(state.clone(), session::with_session))
         .layer(DefaultBodyLimit::max(API_BODY_LIMIT))
+        .layer(middleware::from_fn(move |request, next| error::time_limit(request_timeout, request, next)))
+        .layer(middleware::from_fn(error::api_contract))
         .layer(middleware::from_fn_with_state(state.clone(), faults::inject))
         .layer(cors(state.config()))
         .with_state(state.clone());
@@ -187,11 +272,16 @@ pub fn app(state: AppState) -> Router {
             path => router = router.nest_service(path, app),
         }
     }
+    // Outermost last: the request id is checked and set before anything else runs.
+    let body_timeout = Duration::from_secs(state.config().body_timeout_secs.max(1));
     router
+        .layer(middleware::from_fn_with_state(state.clone(), hosts::require_allowed_host))
+        .layer(tower_http::timeout::RequestBodyTimeoutLayer::new(body_timeout))
         .layer(middleware::from_fn(error::with_request_id))
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(TraceLayer::new_for_http().make_span_with(request_span))
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+        .layer(middleware::from_fn(error::sanitize_request_id))
 }
 
 /// CORS for the allowed origins' pages, with credentials so the session
@@ -219,9 +309,11 @@ fn request_span(request: &axum::http::Request<axum::body::Body>) -> tracing::Spa
     tracing::info_span!("request", method = %request.method(), path = %request.uri().path(), request_id = %id)
 }
 
-/// Serves `state` on `listener` until SIGTERM or Ctrl-C, then lets requests in flight finish.
+/// Serves `state` on `listener` until SIGTERM or Ctrl-C, then lets requests
+/// in flight finish for the configured grace period.
 pub async fn run(listener: TcpListener, state: AppState) -> std::io::Result<()> {
-    axum::serve(listener, app(state)).with_graceful_shutdown(shutdown_signal()).await
+    let limits = server::ServeLimits::from_config(state.config());
+    server::serve(listener, app(state), limits, shutdown_signal()).await
 }
 
 async fn shutdown_signal() {
@@ -269,8 +361,9 @@ pub async fn spawn(config: Config) -> Result<Spawned, StartError> {
 pub fn serve_in_background(listener: TcpListener, state: AppState) -> std::io::Result<Spawned> {
     let addr = listener.local_addr()?;
     let served = state.clone();
+    let limits = server::ServeLimits::from_config(state.config());
     tokio::spawn(async move {
-        if let Err(err) = axum::serve(listener, app(served)).await {
+        if let Err(err) = server::serve(listener, app(served), limits, std::future::pending()).await {
             tracing::error!(%err, "companion stopped");
         }
     });

@@ -1,9 +1,13 @@
 //! The companion's one HTTP client to Pelm (or to the sandbox standing in for it).
 //!
 //! GETs are idempotent, so they are retried on failures that say nothing about
-//! the request itself: a refused or dropped connection, a timeout, a 5xx, an
-//! answer that is not JSON. POSTs are sent once: exchanging a code twice would
-//! fail the second time. Pelm's own 4xx answers are never retried.
+//! the request itself: a refused or dropped connection, a timeout, a 5xx, a
+//! 429 (after the `Retry-After` it names, when that is short). POSTs are sent
+//! once: exchanging a code twice would fail the second time. Other 4xx
+//! answers are never retried, whoever wrote them.
+//!
+//! Every call, retries included, is counted against the site-wide
+//! [`PelmBudget`], and no answer is read past the configured size.
 
 use std::time::Duration;
 
@@ -13,14 +17,16 @@ use rand::Rng;
 use reqwest::{RequestBuilder, StatusCode};
 use serde::de::{DeserializeOwned, IgnoredAny};
 
+use crate::config::Secret;
 use crate::error::ApiError;
+use crate::limits::{Caller, PelmBudget};
 
 /// Where Pelm is and how to sign in to it. `Debug` leaves the secret out.
 #[derive(Clone)]
 pub struct Upstream {
     pub base_url: String,
     pub client_id: String,
-    pub secret: String,
+    pub secret: Secret,
 }
 
 impl std::fmt::Debug for Upstream {
@@ -51,20 +57,42 @@ impl RetryPolicy {
     }
 }
 
-#[derive(Clone, Debug)]
 pub struct PelmClient {
     http: reqwest::Client,
     upstream: Upstream,
     retry: RetryPolicy,
+    budget: PelmBudget,
+    max_body: usize,
 }
 
-/// Whether a failed GET is worth another try.
-fn retryable(err: &ApiError) -> bool {
-    match err {
-        ApiError::Upstream(_) => true,
-        ApiError::Pelm { status, .. } => status.is_server_error() || *status == StatusCode::TOO_MANY_REQUESTS,
-        _ => false,
+impl std::fmt::Debug for PelmClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PelmClient").field("upstream", &self.upstream).field("retry", &self.retry).finish()
     }
+}
+
+/// The longest `Retry-After` worth waiting for inside one request; a longer
+/// one is passed to the app, which knows how to wait.
+const LONGEST_RETRY_AFTER: Duration = Duration::from_secs(5);
+
+/// Whether a failed GET is worth another try, and how long to wait at least.
+fn retryable(err: &ApiError) -> Option<Duration> {
+    let too_many = |status: &StatusCode| *status == StatusCode::TOO_MANY_REQUESTS;
+    match err {
+        ApiError::Upstream(_) => Some(Duration::ZERO),
+        ApiError::Pelm { status, retry_after, .. } if too_many(status) => {
+            retry_after.unwrap_or(Duration::ZERO).le(&LONGEST_RETRY_AFTER).then(|| retry_after.unwrap_or_default())
+        }
+        ApiError::Pelm { status, .. } | ApiError::UpstreamStatus { status, .. } => {
+            (status.is_server_error() || too_many(status)).then_some(Duration::ZERO)
+        }
+        _ => None,
+    }
+}
+
+fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
+    let seconds = headers.get(reqwest::header::RETRY_AFTER)?.to_str().ok()?.trim().parse::<u64>().ok()?;
+    Some(Duration::from_secs(seconds))
 }
 
 impl PelmClient {
@@ -73,9 +101,11 @@ impl PelmClient {
         connect_timeout: Duration,
         timeout: Duration,
         retry: RetryPolicy,
+        budget: PelmBudget,
+        max_body: usize,
     ) -> Result<Self, reqwest::Error> {
         let http = reqwest::Client::builder().connect_timeout(connect_timeout).timeout(timeout).build()?;
-        Ok(Self { http, upstream, retry })
+        Ok(Self { http, upstream, retry, budget, max_body })
     }
 
     fn url(&self, path: &str) -> String {
@@ -83,41 +113,70 @@ impl PelmClient {
     }
 
     fn signed(&self, request: RequestBuilder) -> RequestBuilder {
-        request.header("Pelm-Client-Id", &self.upstream.client_id).header("Pelm-Secret", &self.upstream.secret)
+        request.header("Pelm-Client-Id", &self.upstream.client_id).header("Pelm-Secret", self.upstream.secret.expose())
     }
 
-    /// Sends once and reads the whole answer. Errors are described without the
-    /// URL's query or any header: no token or secret may reach a log line.
-    async fn send(&self, what: &str, request: RequestBuilder) -> Result<(StatusCode, Bytes), ApiError> {
-        let response = self
-            .signed(request)
-            .send()
-            .await
-            .map_err(|err| ApiError::Upstream(format!("{what}: {}", describe(&err))))?;
+    /// Sends once, if the budget allows, and starts the answer. Errors are
+    /// described without the URL's query or any header: no token or secret
+    /// may reach a log line.
+    async fn start(&self, what: &str, caller: Caller, request: RequestBuilder) -> Result<reqwest::Response, ApiError> {
+        if let Err(retry_after) = self.budget.spend(caller) {
+            tracing::warn!(what, ?caller, "the ceiling on calls to Pelm was reached");
+            return Err(ApiError::PelmBusy { retry_after });
+        }
+        self.signed(request).send().await.map_err(|err| ApiError::Upstream(format!("{what}: {}", describe(&err))))
+    }
+
+    /// Sends once and reads the whole answer, up to the size limit.
+    async fn send(
+        &self,
+        what: &str,
+        caller: Caller,
+        request: RequestBuilder,
+    ) -> Result<(StatusCode, Option<Duration>, Bytes), ApiError> {
+        let mut response = self.start(what, caller, request).await?;
         let status = response.status();
-        let bytes = response
-            .bytes()
+        let wait = retry_after(response.headers());
+        let too_large = ApiError::UpstreamTooLarge { limit: self.max_body };
+        if response.content_length().is_some_and(|length| length > self.max_body as u64) {
+            return Err(too_large);
+        }
+        let mut body = Vec::new();
+        while let Some(chunk) = response
+            .chunk()
             .await
-            .map_err(|err| ApiError::Upstream(format!("{what}: reading body: {}", describe(&err))))?;
-        Ok((status, bytes))
+            .map_err(|err| ApiError::Upstream(format!("{what}: reading body: {}", describe(&err))))?
+        {
+            if body.len() + chunk.len() > self.max_body {
+                tracing::warn!(what, limit = self.max_body, "refused an answer from Pelm over the size limit");
+                return Err(too_large);
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok((status, wait, Bytes::from(body)))
     }
 
     /// The body of a successful answer, known to be JSON; Pelm's error body
     /// passed through otherwise; [`ApiError::Upstream`] for anything that is
     /// not Pelm speaking (a proxy's HTML page, a cut-short body).
-    fn check(what: &str, status: StatusCode, bytes: Bytes) -> Result<Bytes, ApiError> {
+    fn check(what: &str, status: StatusCode, wait: Option<Duration>, bytes: Bytes) -> Result<Bytes, ApiError> {
         if status.is_success() {
             serde_json::from_slice::<IgnoredAny>(&bytes).map_err(|err| {
                 ApiError::Upstream(format!("{what}: HTTP {status} with a body that is not JSON: {err}"))
             })?;
             return Ok(bytes);
         }
-        Err(error_from(what, status, &bytes))
+        Err(error_from(what, status, wait, &bytes))
     }
 
-    async fn post<T: DeserializeOwned>(&self, what: &str, request: RequestBuilder) -> Result<T, ApiError> {
-        let (status, bytes) = self.send(what, request).await?;
-        decode(what, &Self::check(what, status, bytes)?)
+    async fn post<T: DeserializeOwned>(
+        &self,
+        what: &str,
+        caller: Caller,
+        request: RequestBuilder,
+    ) -> Result<T, ApiError> {
+        let (status, wait, bytes) = self.send(what, caller, request).await?;
+        decode(what, &Self::check(what, status, wait, bytes)?)
     }
 
     /// Runs `attempt` until it succeeds, fails for good, or the policy's tries
@@ -129,11 +188,14 @@ impl PelmClient {
         let mut retry = 0;
         loop {
             match attempt().await {
-                Err(err) if retryable(&err) && retry + 1 < self.retry.attempts => {
-                    tracing::warn!(error = %err, retry = retry + 1, "retrying a GET to Pelm");
-                    tokio::time::sleep(self.retry.delay(retry)).await;
-                    retry += 1;
-                }
+                Err(err) if retry + 1 < self.retry.attempts => match retryable(&err) {
+                    Some(at_least) => {
+                        tracing::warn!(error = %err, retry = retry + 1, "retrying a GET to Pelm");
+                        tokio::time::sleep(self.retry.delay(retry).max(at_least)).await;
+                        retry += 1;
+                    }
+                    None => return Err(err),
+                },
                 other => return other,
             }
         }
@@ -141,13 +203,15 @@ impl PelmClient {
 
     /// A GET, retried by the policy, answering validated JSON bytes.
     pub async fn get_json(&self, what: &str, path: &str, access_token: Option<&str>) -> Result<Bytes, ApiError> {
+        // A GET with a user's token is for a connected user; one without is
+        // the user lookup right after a code exchange, also for one.
         self.retrying(|| async {
             let mut request = self.http.get(self.url(path));
             if let Some(token) = access_token {
                 request = request.bearer_auth(token);
             }
-            let (status, bytes) = self.send(what, request).await?;
-            Self::check(what, status, bytes)
+            let (status, wait, bytes) = self.send(what, Caller::Connected, request).await?;
+            Self::check(what, status, wait, bytes)
         })
         .await
     }
@@ -156,30 +220,38 @@ impl PelmClient {
     /// retried until a successful answer starts.
     pub async fn get_stream(&self, what: &str, path: &str, access_token: &str) -> Result<reqwest::Response, ApiError> {
         self.retrying(|| async {
-            let request = self.signed(self.http.get(self.url(path)).bearer_auth(access_token));
-            match request.send().await {
-                Ok(response) if response.status().is_success() => Ok(response),
-                Ok(response) => {
-                    let status = response.status();
-                    Err(error_from(what, status, &response.bytes().await.unwrap_or_default()))
-                }
-                Err(err) => Err(ApiError::Upstream(format!("{what}: {}", describe(&err)))),
+            let request = self.http.get(self.url(path)).bearer_auth(access_token);
+            let response = self.start(what, Caller::Connected, request).await?;
+            if response.status().is_success() {
+                return Ok(response);
             }
+            let (status, wait) = (response.status(), retry_after(response.headers()));
+            // An error body is short; one that is not is not Pelm's.
+            let body = match response.content_length().is_some_and(|length| length > 64 * 1024) {
+                true => Bytes::new(),
+                false => response.bytes().await.unwrap_or_default(),
+            };
+            Err(error_from(what, status, wait, &body))
         })
         .await
     }
 
-    pub async fn connect_token(&self, user_id: &str, utility_id: Option<&str>) -> Result<ConnectToken, ApiError> {
+    pub async fn connect_token(
+        &self,
+        user_id: &str,
+        utility_id: Option<&str>,
+        caller: Caller,
+    ) -> Result<ConnectToken, ApiError> {
         let mut form = vec![("user_id", user_id)];
         if let Some(id) = utility_id {
             form.push(("utility_id", id));
         }
-        self.post("connect token", self.http.post(self.url("/auth/connect-token")).form(&form)).await
+        self.post("connect token", caller, self.http.post(self.url("/auth/connect-token")).form(&form)).await
     }
 
-    pub async fn exchange_code(&self, code: &str) -> Result<AccessToken, ApiError> {
+    pub async fn exchange_code(&self, code: &str, caller: Caller) -> Result<AccessToken, ApiError> {
         let form = [("code", code), ("grant_type", "code")];
-        self.post("code exchange", self.http.post(self.url("/auth/token")).form(&form)).await
+        self.post("code exchange", caller, self.http.post(self.url("/auth/token")).form(&form)).await
     }
 
     pub async fn accounts(&self, access_token: &str) -> Result<Vec<Account>, ApiError> {
@@ -197,10 +269,10 @@ fn decode<T: DeserializeOwned>(what: &str, bytes: &[u8]) -> Result<T, ApiError> 
         .map_err(|err| ApiError::Upstream(format!("{what}: an answer of the wrong shape: {err}")))
 }
 
-fn error_from(what: &str, status: StatusCode, bytes: &[u8]) -> ApiError {
+fn error_from(what: &str, status: StatusCode, retry_after: Option<Duration>, bytes: &[u8]) -> ApiError {
     match serde_json::from_slice::<ErrorBody>(bytes) {
-        Ok(body) => ApiError::Pelm { status: passthrough_status(status), body },
-        Err(_) => ApiError::Upstream(format!("{what}: HTTP {status} without a Pelm error body")),
+        Ok(body) => ApiError::Pelm { status: passthrough_status(status), body, retry_after },
+        Err(_) => ApiError::UpstreamStatus { status, detail: what.to_owned() },
     }
 }
 

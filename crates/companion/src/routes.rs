@@ -1,21 +1,24 @@
 //! The app-facing API. Paths are relative to the configured prefix (`/api`).
 
 use std::collections::BTreeMap;
+use std::time::Duration;
 
 use axum::body::{Body, Bytes};
-use axum::extract::rejection::JsonRejection;
-use axum::extract::{Path, Query, State};
+use axum::extract::{FromRequest, Path, Query, Request, State};
 use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use axum::{Extension, Json, Router};
+use axum::{Json, Router};
+use futures_util::StreamExt;
 use pelm_model::companion::{AuthorizationRequest, ConnectTokenGrant, ConnectTokenRequest, Connection};
 use pelm_model::pelm::Account;
+use serde::de::DeserializeOwned;
 
 use crate::error::ApiError;
-use crate::session::Session;
+use crate::limits::Caller;
+use crate::session::{NewSession, Session, SessionKind};
 use crate::store::CodeClaim;
-use crate::AppState;
+use crate::{AppState, API_BODY_LIMIT};
 
 pub fn api() -> Router<AppState> {
     Router::new()
@@ -29,13 +32,84 @@ pub fn api() -> Router<AppState> {
         .fallback(|| async { ApiError::NotFound })
 }
 
-async fn pelm_user_id(state: &AppState, session: &Session) -> Result<String, ApiError> {
-    Ok(state.inner.store.pelm_user_id(&session.identity).await?)
+/// A JSON request body, read within the body timeout and size limit, as
+/// JSON only, into `T` (whose unknown fields are refused by its own type).
+pub struct JsonBody<T>(pub T);
+
+/// As [`JsonBody`], for a body that may be left out: then `T::default()`.
+pub struct OptionalJsonBody<T>(pub T);
+
+async fn read_json<T: DeserializeOwned>(
+    request: Request,
+    state: &AppState,
+    optional: bool,
+) -> Result<Option<T>, ApiError> {
+    let (parts, body) = request.into_parts();
+    let json = parts
+        .headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .map(|v| v.trim().to_ascii_lowercase())
+        .is_some_and(|v| v == "application/json" || v.ends_with("+json"));
+    let mut stream = body.into_data_stream();
+    let mut bytes = Vec::new();
+    let read = async {
+        while let Some(chunk) = stream.next().await {
+            let chunk = chunk.map_err(|_| ApiError::invalid("body", "The request body could not be read."))?;
+            if bytes.len() + chunk.len() > API_BODY_LIMIT {
+                return Err(ApiError::TooLarge);
+            }
+            bytes.extend_from_slice(&chunk);
+        }
+        Ok(())
+    };
+    let limit = Duration::from_secs(state.config().body_timeout_secs.max(1));
+    tokio::time::timeout(limit, read).await.map_err(|_| ApiError::BodyTimeout)??;
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return match optional {
+            true => Ok(None),
+            false => Err(ApiError::invalid("body", "The request body is missing.")),
+        };
+    }
+    if !json {
+        return Err(ApiError::Refused { status: axum::http::StatusCode::UNSUPPORTED_MEDIA_TYPE });
+    }
+    serde_json::from_slice(&bytes).map(Some).map_err(|err| ApiError::invalid("body", err.to_string()))
 }
 
-/// The user's Pelm id and access token, without minting a user who has none.
-/// Data requests may use what was read a moment ago; see `Store::connected_recently`.
+impl<T: DeserializeOwned> FromRequest<AppState> for JsonBody<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &AppState) -> Result<Self, ApiError> {
+        let body = read_json(request, state, false).await?;
+        Ok(Self(body.expect("a required body is never None")))
+    }
+}
+
+impl<T: DeserializeOwned + Default> FromRequest<AppState> for OptionalJsonBody<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &AppState) -> Result<Self, ApiError> {
+        Ok(Self(read_json(request, state, true).await?.unwrap_or_default()))
+    }
+}
+
+/// The Pelm user id a new identity will have: derived from it under the
+/// companion's key, so none needs storing before the user connects, and
+/// Pelm never sees the cookie or the site's own user id.
+fn derived_pelm_user_id(state: &AppState, identity: &str) -> String {
+    let mac = state.inner.store.cipher().sign(&["pelm user id", identity]);
+    format!("user-{}", hex::encode(&mac[..12]))
+}
+
+/// The user's Pelm id and access token, if they have connected. Strangers
+/// and anonymous sessions hold nothing, and cost no query. Data requests may
+/// use what was read a moment ago; see `Store::connected_recently`.
 async fn connected_user(state: &AppState, session: &Session) -> Result<Option<(String, String)>, ApiError> {
+    if !session.may_hold_a_connection() {
+        return Ok(None);
+    }
     Ok(state.inner.store.connected_recently(&session.identity).await?)
 }
 
@@ -44,30 +118,63 @@ async fn access_token(state: &AppState, session: &Session) -> Result<String, Api
     user.map(|(_, token)| token).ok_or(ApiError::NotConnected)
 }
 
+/// The Pelm id this session signs in as, and on whose behalf that is.
+async fn pelm_user(state: &AppState, session: &Session) -> Result<(String, Caller), ApiError> {
+    if session.may_hold_a_connection() {
+        let store = &state.inner.store;
+        if let Some(id) = store.existing_pelm_user_id(&session.identity).await? {
+            let caller = match store.connected(&session.identity).await? {
+                Some(_) => Caller::Connected,
+                None => Caller::Newcomer,
+            };
+            return Ok((id, caller));
+        }
+    }
+    Ok((derived_pelm_user_id(state, &session.identity), Caller::Newcomer))
+}
+
+/// Whether an anonymous session names a user who has since connected: a
+/// cookie left over, or planted by someone who kept a copy. It may not act
+/// for that user.
+async fn anonymous_but_taken(state: &AppState, session: &Session) -> Result<bool, ApiError> {
+    if session.kind != SessionKind::Anonymous {
+        return Ok(false);
+    }
+    let derived = derived_pelm_user_id(state, &session.identity);
+    Ok(state.inner.store.identity_of(&derived).await?.is_some())
+}
+
 async fn connect_token(
     State(state): State<AppState>,
-    Extension(session): Extension<Session>,
-    body: axum::body::Bytes,
-) -> Result<Json<ConnectTokenGrant>, ApiError> {
-    // The page's choice of utility, else the companion's. The body is optional.
-    let request: ConnectTokenRequest = match body.is_empty() {
-        true => ConnectTokenRequest::default(),
-        false => serde_json::from_slice(&body).map_err(|err| ApiError::invalid("body", err.to_string()))?,
-    };
+    mut session: Session,
+    OptionalJsonBody(request): OptionalJsonBody<ConnectTokenRequest>,
+) -> Result<Response, ApiError> {
+    // The page's choice of utility, else the companion's.
     let asked = request.utility_id;
     if let Some(id) = &asked {
         if id.is_empty() || id.len() > 10 || !id.bytes().all(|b| b.is_ascii_digit()) {
             return Err(ApiError::invalid("utility_id", "A utility id is Pelm's number for it, such as \"1\"."));
         }
     }
-    let user_id = pelm_user_id(&state, &session).await?;
+    let mut fresh = None;
+    if anonymous_but_taken(&state, &session).await? {
+        let (value, anonymous) = crate::session::mint_anonymous(&state);
+        session = anonymous;
+        fresh = Some(NewSession(value));
+    }
+    let (user_id, caller) = pelm_user(&state, &session).await?;
     let utility = asked.as_deref().or(state.config().utility_id.as_deref());
-    let token = state.inner.pelm.connect_token(&user_id, utility).await?;
-    Ok(Json(ConnectTokenGrant {
+    let token = state.inner.pelm.connect_token(&user_id, utility, caller).await?;
+    let grant = ConnectTokenGrant {
         connect_token: token.connect_token,
         expires_in: token.expires_in,
         connect_script_url: state.inner.connect_script_url.clone(),
-    }))
+    };
+    let mut response = Json(grant).into_response();
+    if let Some(fresh) = fresh {
+        response.extensions_mut().insert(fresh);
+    }
+    Ok(response)
 }
 
 /// Codes are opaque to us, but a sane one is short and printable; anything
@@ -86,25 +193,29 @@ fn validate_code(code: &str) -> Result<&str, ApiError> {
 /// How long a request waits for another one exchanging the same code.
 const EXCHANGE_WAIT: std::time::Duration = std::time::Duration::from_secs(20);
 
+/// How an exchange ended for the poster.
+enum Exchanged {
+    /// This request exchanged the code; here is the token.
+    Now(String),
+    /// This user's code was exchanged before (by a twin post, maybe on another instance).
+    Before,
+}
+
 /// Exchanges `code` unless this or another instance already did (or is
 /// doing it now), so a code posted twice costs one upstream exchange and
 /// both posts succeed.
-async fn exchange_once(state: &AppState, user_id: &str, code: &str) -> Result<(), ApiError> {
+async fn exchange_once(state: &AppState, user_id: &str, code: &str, caller: Caller) -> Result<Exchanged, ApiError> {
     let store = &state.inner.store;
     let started = tokio::time::Instant::now();
     loop {
         match store.claim_code(user_id, code).await? {
-            CodeClaim::Done => return Ok(()),
+            CodeClaim::Done => return Ok(Exchanged::Before),
             CodeClaim::OtherUser => {
                 return Err(ApiError::Forbidden("This code was posted by someone else.".to_owned()))
             }
             CodeClaim::Mine => {
-                return match state.inner.pelm.exchange_code(code).await {
-                    Ok(token) => {
-                        store.save_connection(user_id, code, &token.access_token).await?;
-                        tracing::info!(pelm_user_id = %user_id, "utility account connected");
-                        Ok(())
-                    }
+                return match state.inner.pelm.exchange_code(code, caller).await {
+                    Ok(token) => Ok(Exchanged::Now(token.access_token)),
                     Err(err) => {
                         store.release_code(code).await?;
                         Err(err)
@@ -123,14 +234,49 @@ async fn exchange_once(state: &AppState, user_id: &str, code: &str) -> Result<()
 
 async fn authorization(
     State(state): State<AppState>,
-    Extension(session): Extension<Session>,
-    body: Result<Json<AuthorizationRequest>, JsonRejection>,
-) -> Result<Json<Connection>, ApiError> {
-    let Json(request) = body?;
+    session: Session,
+    JsonBody(request): JsonBody<AuthorizationRequest>,
+) -> Result<Response, ApiError> {
     let code = validate_code(&request.authorization_code)?;
-    let user_id = pelm_user_id(&state, &session).await?;
-    exchange_once(&state, &user_id, code).await?;
-    Ok(Json(describe_connection(&state, &user_id).await))
+    let store = &state.inner.store;
+    let (user_id, caller) = pelm_user(&state, &session).await?;
+    let taken = anonymous_but_taken(&state, &session).await?;
+    let replacing = match &session.kind {
+        SessionKind::Stored { id_hash } => Some(id_hash.as_str()),
+        _ => None,
+    };
+    let new_session = match exchange_once(&state, &user_id, code, caller).await? {
+        // A fresh code for a user who connected since this anonymous session
+        // began: whoever holds the session is not that user.
+        Exchanged::Now(_) if taken => {
+            return Err(ApiError::Forbidden(
+                "This sign-in began in an earlier session. Press Connect again.".to_owned(),
+            ))
+        }
+        Exchanged::Now(token) => {
+            let value = store.save_connection(&session.identity, &user_id, code, &token, replacing).await?;
+            // A new connection may be another login: nothing of the old one may be served.
+            state.inner.cache.forget_user(&user_id);
+            tracing::info!(pelm_user_id = %user_id, "utility account connected");
+            value
+        }
+        // The twin of a post that connected this session: it gets a session too.
+        Exchanged::Before if session.kind == SessionKind::Anonymous && taken => {
+            Some(store.start_session(&session.identity, None).await?)
+        }
+        Exchanged::Before => None,
+    };
+    // What is stored, not what was hoped: a code replayed after a disconnect
+    // is not a connection.
+    let connection = match store.connected(&session.identity).await? {
+        Some((user_id, _)) => describe_connection(&state, &user_id).await,
+        None => Connection::none(),
+    };
+    let mut response = Json(connection).into_response();
+    if let Some(value) = new_session {
+        response.extensions_mut().insert(NewSession(value));
+    }
+    Ok(response)
 }
 
 /// What Pelm says of a connected user. A failure here must not hide that the
@@ -149,10 +295,10 @@ async fn describe_connection(state: &AppState, user_id: &str) -> Connection {
     }
 }
 
-async fn connection(
-    State(state): State<AppState>,
-    Extension(session): Extension<Session>,
-) -> Result<Json<Connection>, ApiError> {
+async fn connection(State(state): State<AppState>, session: Session) -> Result<Json<Connection>, ApiError> {
+    if !session.may_hold_a_connection() {
+        return Ok(Json(Connection::none()));
+    }
     // Asked afresh: a disconnect through another instance shows here at once.
     match state.inner.store.connected(&session.identity).await? {
         Some((user_id, _)) => Ok(Json(describe_connection(&state, &user_id).await)),
@@ -160,38 +306,45 @@ async fn connection(
     }
 }
 
-async fn disconnect(
-    State(state): State<AppState>,
-    Extension(session): Extension<Session>,
-) -> Result<Json<Connection>, ApiError> {
+async fn disconnect(State(state): State<AppState>, session: Session) -> Result<Response, ApiError> {
     if let Some((user_id, _)) = connected_user(&state, &session).await? {
         state.inner.store.delete_connection(&user_id).await?;
         state.inner.cache.forget_user(&user_id);
         tracing::info!(pelm_user_id = %user_id, "utility account disconnected");
     }
-    Ok(Json(Connection::none()))
+    let mut response = Json(Connection::none()).into_response();
+    // Whoever held the old id holds nothing now.
+    if let SessionKind::Stored { id_hash } = &session.kind {
+        let value = state.inner.store.start_session(&session.identity, Some(id_hash)).await?;
+        response.extensions_mut().insert(NewSession(value));
+    }
+    Ok(response)
 }
 
 /// The accounts, asked of Pelm every time: they are the first thing the app
 /// loads, so a token Pelm revoked shows at once rather than after the cache
 /// lets go. They are read into the model, so a wrong shape is an upstream error.
-async fn accounts(
-    State(state): State<AppState>,
-    Extension(session): Extension<Session>,
-) -> Result<Json<Vec<Account>>, ApiError> {
+async fn accounts(State(state): State<AppState>, session: Session) -> Result<Json<Vec<Account>>, ApiError> {
     let token = access_token(&state, &session).await?;
+    let _slot = state.inner.user_slots.acquire(&session.identity).await;
     Ok(Json(state.inner.pelm.accounts(&token).await?))
 }
 
 /// The longest range one `/intervals` call may ask for.
 const MAX_RANGE_SECS: i64 = 10 * 366 * 24 * 3600;
 
+/// Pelm's default range when a query names no dates: the past two months.
+const DEFAULT_RANGE_SECS: i64 = 61 * 24 * 3600;
+/// How far past now an end date may lie.
+const FURTHEST_END_SECS: i64 = 366 * 24 * 3600;
+
 /// Ids are opaque, but Pelm's are short and plain; anything else is refused
-/// before it reaches Pelm or a URL.
+/// before it reaches Pelm or a URL. `.` and `..` are plain characters that
+/// a URL reads as a step up or sideways, so they are refused too.
 fn valid_id<'a>(field: &'static str, value: &'a str) -> Result<&'a str, ApiError> {
     let value = value.trim();
     let plain = value.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
-    if value.is_empty() || value.len() > 64 || !plain {
+    if value.is_empty() || value.len() > 64 || !plain || value == "." || value == ".." {
         return Err(ApiError::invalid(field, format!("{field} is not a valid id.")));
     }
     Ok(value)
@@ -229,22 +382,22 @@ fn intervals_query(query: &BTreeMap<String, String>) -> Result<String, ApiError>
             upstream.insert("meter_id", valid_id("meter_id", meter)?.to_owned());
         }
     }
-    let start = unix_seconds("start_date", query.get("start_date"))?;
-    let end = unix_seconds("end_date", query.get("end_date"))?;
-    if let (Some(start), Some(end)) = (start, end) {
-        if start >= end {
-            return Err(ApiError::invalid("start_date", "The start must be before the end."));
-        }
-        if end - start > MAX_RANGE_SECS {
-            return Err(ApiError::invalid("start_date", "Ask for at most ten years at a time."));
-        }
+    // Missing dates are filled in as Pelm would, before the range is
+    // checked, so the cap holds for every query, not only complete ones.
+    let now = crate::store::now();
+    let end = unix_seconds("end_date", query.get("end_date"))?.unwrap_or(now);
+    let start = unix_seconds("start_date", query.get("start_date"))?.unwrap_or((end - DEFAULT_RANGE_SECS).max(0));
+    if end > now + FURTHEST_END_SECS {
+        return Err(ApiError::invalid("end_date", "The end lies too far in the future."));
     }
-    if let Some(start) = start {
-        upstream.insert("start_date", start.to_string());
+    if start >= end {
+        return Err(ApiError::invalid("start_date", "The start must be before the end."));
     }
-    if let Some(end) = end {
-        upstream.insert("end_date", end.to_string());
+    if end - start > MAX_RANGE_SECS {
+        return Err(ApiError::invalid("start_date", "Ask for at most ten years at a time."));
     }
+    upstream.insert("start_date", start.to_string());
+    upstream.insert("end_date", end.to_string());
     Ok(upstream.iter().map(|(k, v)| format!("{k}={}", pelm_model::place::encode(v))).collect::<Vec<_>>().join("&"))
 }
 
@@ -258,6 +411,7 @@ async fn cached_get(state: &AppState, session: &Session, what: &str, path: &str)
     if let Some(body) = state.inner.cache.get(&user_id, path) {
         return Ok(json_response(body));
     }
+    let _slot = state.inner.user_slots.acquire(&session.identity).await;
     let body = state.inner.pelm.get_json(what, path, Some(&token)).await?;
     state.inner.cache.put(&user_id, path, body.clone());
     Ok(json_response(body))
@@ -265,7 +419,7 @@ async fn cached_get(state: &AppState, session: &Session, what: &str, path: &str)
 
 async fn intervals(
     State(state): State<AppState>,
-    Extension(session): Extension<Session>,
+    session: Session,
     Query(query): Query<BTreeMap<String, String>>,
 ) -> Result<Response, ApiError> {
     let path = format!("/intervals?{}", intervals_query(&query)?);
@@ -274,7 +428,7 @@ async fn intervals(
 
 async fn bills(
     State(state): State<AppState>,
-    Extension(session): Extension<Session>,
+    session: Session,
     Query(query): Query<BTreeMap<String, String>>,
 ) -> Result<Response, ApiError> {
     let path = match query.get("account_id") {
@@ -287,11 +441,12 @@ async fn bills(
 /// The bill's PDF, streamed from Pelm as it arrives.
 async fn bill_pdf(
     State(state): State<AppState>,
-    Extension(session): Extension<Session>,
+    session: Session,
     Path(bill_id): Path<String>,
 ) -> Result<Response, ApiError> {
     let bill_id = valid_id("bill_id", &bill_id)?;
     let token = access_token(&state, &session).await?;
+    let _slot = state.inner.user_slots.acquire(&session.identity).await;
     let upstream = state.inner.pelm.get_stream("bill PDF", &format!("/bills/{bill_id}/pdf"), &token).await?;
     let disposition = HeaderValue::from_str(&format!("inline; filename=\"bill-{bill_id}.pdf\""))
         .unwrap_or_else(|_| HeaderValue::from_static("inline"));

@@ -1,11 +1,19 @@
-//! Who the end user is, and whether a state-changing request may come from
-//! where it came from.
+//! Who the end user is, and whether a request may come from where it came from.
+//!
+//! A visitor gets a session only when they first change something (asking
+//! for a Connect token). Until they connect, that session is *anonymous*: a
+//! cookie the companion signed, which costs no row anywhere, so a script that
+//! sends no cookie, or a made-up one, fills nothing. Connecting turns it into
+//! a *stored* session, a row in `sessions` under a new id; disconnecting
+//! issues another new id. Only ids the companion signed or still holds are
+//! accepted; anything else is a stranger, who gets a new anonymous session
+//! when they ask for something.
 
-use std::collections::HashMap;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::time::{SystemTime, UNIX_EPOCH};
 
-use axum::extract::{Request, State};
+use axum::extract::{ConnectInfo, FromRequestParts, Request, State};
+use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, HeaderValue, Method};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -14,118 +22,242 @@ use crate::error::ApiError;
 use crate::store::sha256_hex;
 use crate::AppState;
 
-pub const SESSION_COOKIE: &str = "pelm_session";
-const SESSION_MAX_AGE_SECS: u64 = 400 * 24 * 60 * 60;
+/// The cookie's name over plain http, where the `__Host-` prefix cannot be had.
+pub const COOKIE: &str = "pelm_session";
+/// Its name whenever it is `Secure`: browsers take a `__Host-` cookie only
+/// from a secure origin, for `Path=/` and without `Domain`, so a sibling
+/// subdomain or a plain-http page cannot plant one.
+pub const SECURE_COOKIE: &str = "__Host-pelm_session";
+/// The header a trusted proxy proves itself with, in identity-header mode.
+pub const PROXY_SECRET_HEADER: &str = "pelm-proxy-secret";
+const ANONYMOUS_PREFIX: &str = "a1.";
 
-/// The end user, as far as the companion knows them. `identity` is stored; it
-/// is a hash, so the database never holds a usable cookie.
+/// The end user, as far as the companion knows them.
 #[derive(Clone, Debug)]
 pub struct Session {
+    /// Stored, and the key of the user's row: a hash, so the database never
+    /// holds a usable cookie or the site's own user name.
     pub identity: String,
+    pub kind: SessionKind,
 }
 
-fn session_cookie(headers: &HeaderMap) -> Option<String> {
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SessionKind {
+    /// No session was presented and none was needed: a GET from a stranger.
+    Stranger,
+    /// A signed session that holds nothing yet.
+    Anonymous,
+    /// A session row, made when the user connected; `id_hash` is its key.
+    Stored { id_hash: String },
+    /// Named by the site's authenticating proxy.
+    Header,
+}
+
+impl Session {
+    /// Whether anything can be stored for this user; strangers hold nothing.
+    pub fn may_hold_a_connection(&self) -> bool {
+        matches!(self.kind, SessionKind::Stored { .. } | SessionKind::Header)
+    }
+}
+
+/// The session extractor for handlers; the middleware below puts it there.
+impl<S: Send + Sync> FromRequestParts<S> for Session {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
+        parts.extensions.get::<Session>().cloned().ok_or_else(|| ApiError::Internal("no session layer".to_owned()))
+    }
+}
+
+/// A handler that changed who the session is (connect, disconnect) leaves
+/// the new cookie value here; the middleware writes the `Set-Cookie`.
+#[derive(Clone, Debug)]
+pub struct NewSession(pub String);
+
+fn now() -> i64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)
+}
+
+/// Whether this request's cookie is `Secure`, which decides its name.
+fn secure_cookie(state: &AppState, headers: &HeaderMap) -> bool {
+    let config = state.config();
+    let forwarded_https =
+        headers.get("x-forwarded-proto").and_then(|v| v.to_str().ok()).is_some_and(|v| v.eq_ignore_ascii_case("https"));
+    config.cross_site_cookies
+        || config.secure_cookies
+        || config.public_origin.as_deref().is_some_and(|o| o.starts_with("https://"))
+        || forwarded_https
+}
+
+/// Every value the request carries for the cookie named `name`: a planted
+/// cookie (another path, a parent domain) arrives beside the real one.
+fn cookie_values<'a>(headers: &'a HeaderMap, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
     headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(';'))
         .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == SESSION_COOKIE)
-        .map(|(_, value)| value.to_owned())
-        // Only values this companion could have minted are accepted.
-        .filter(|value| value.len() == 64 && value.bytes().all(|b| b.is_ascii_hexdigit()))
+        .filter(move |(n, _)| *n == name)
+        .map(|(_, value)| value)
 }
 
-fn served_over_https(headers: &HeaderMap) -> bool {
-    headers.get("x-forwarded-proto").and_then(|v| v.to_str().ok()).is_some_and(|v| v.eq_ignore_ascii_case("https"))
+fn set_cookie(state: &AppState, secure: bool, value: &str) -> Option<HeaderValue> {
+    let config = state.config();
+    let name = if secure { SECURE_COOKIE } else { COOKIE };
+    let same_site = if config.cross_site_cookies { "None" } else { "Lax" };
+    let max_age = config.session_lifetime_secs;
+    let secure = if secure { "; Secure" } else { "" };
+    HeaderValue::from_str(&format!("{name}={value}; Path=/; HttpOnly; SameSite={same_site}; Max-Age={max_age}{secure}"))
+        .ok()
 }
 
-/// Gives every API request a [`Session`]: from the trusted identity header
-/// when one is configured, otherwise from the session cookie, minted on first
-/// sight. Then applies the per-user rate limit.
-pub async fn with_session(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
-    let (identity, new_cookie) = match &state.config().identity_header {
-        Some(name) => {
-            let user = request.headers().get(name.as_str()).and_then(|v| v.to_str().ok()).map(str::trim);
-            match user.filter(|u| !u.is_empty()) {
-                Some(user) => (format!("header:{}", sha256_hex(user)), None),
-                None => return ApiError::Unauthenticated.into_response(),
+/// Signs a new anonymous session: `a1.<issued>.<nonce>.<mac>`.
+pub(crate) fn mint_anonymous(state: &AppState) -> (String, Session) {
+    let issued = now().to_string();
+    let nonce = hex::encode(rand::random::<[u8; 16]>());
+    let mac = state.inner.store.cipher().sign(&["anonymous session", &issued, &nonce]);
+    let value = format!("{ANONYMOUS_PREFIX}{issued}.{nonce}.{}", hex::encode(&mac[..16]));
+    (value, Session { identity: anonymous_identity(&nonce), kind: SessionKind::Anonymous })
+}
+
+fn anonymous_identity(nonce: &str) -> String {
+    format!("session:{}", sha256_hex(nonce))
+}
+
+/// The anonymous session `value` names, if this companion signed it and it has not expired.
+fn open_anonymous(state: &AppState, value: &str) -> Option<Session> {
+    let mut parts = value.strip_prefix(ANONYMOUS_PREFIX)?.split('.');
+    let (issued, nonce, mac) = (parts.next()?, parts.next()?, parts.next()?);
+    if parts.next().is_some() || nonce.len() != 32 || mac.len() != 32 {
+        return None;
+    }
+    let given = hex::decode(mac).ok()?;
+    let expected = state.inner.store.cipher().sign(&["anonymous session", issued, nonce]);
+    if !bool::from(subtle::ConstantTimeEq::ct_eq(&expected[..16], &given[..])) {
+        return None;
+    }
+    let age = now() - issued.parse::<i64>().ok()?;
+    if age < -60 || age > state.config().session_lifetime_secs as i64 {
+        return None;
+    }
+    Some(Session { identity: anonymous_identity(nonce), kind: SessionKind::Anonymous })
+}
+
+/// The session the request's cookies name, stored ones first: a planted
+/// anonymous cookie beside a user's real one must not displace it.
+async fn session_from_cookies(
+    state: &AppState,
+    headers: &HeaderMap,
+    secure: bool,
+) -> Result<Option<Session>, ApiError> {
+    let name = if secure { SECURE_COOKIE } else { COOKIE };
+    let mut anonymous = None;
+    for value in cookie_values(headers, name).take(4) {
+        if value.len() == 64 && value.bytes().all(|b| b.is_ascii_hexdigit()) {
+            let id_hash = sha256_hex(value);
+            if let Some(identity) = state.inner.store.live_session(&id_hash, &state.inner.session_rules).await? {
+                return Ok(Some(Session { identity, kind: SessionKind::Stored { id_hash } }));
+            }
+        } else if anonymous.is_none() {
+            anonymous = open_anonymous(state, value);
+        }
+    }
+    Ok(anonymous)
+}
+
+/// The user a trusted proxy names. The proxy must prove itself, by the
+/// shared secret or by its address, and must name exactly one user: a proxy
+/// that appends rather than replaces would otherwise let the client's own
+/// copy through.
+fn session_from_proxy(state: &AppState, headers: &HeaderMap, name: &str, peer: IpAddr) -> Result<Session, ApiError> {
+    let config = state.config();
+    let proven = match &config.identity_header_secret {
+        Some(secret) => {
+            let mut given = headers.get_all(PROXY_SECRET_HEADER).iter();
+            match (given.next(), given.next()) {
+                (Some(value), None) => {
+                    bool::from(subtle::ConstantTimeEq::ct_eq(value.as_bytes(), secret.expose().as_bytes()))
+                }
+                _ => false,
             }
         }
-        None => {
-            let existing = session_cookie(request.headers());
-            let value = existing.clone().unwrap_or_else(|| hex::encode(rand::random::<[u8; 32]>()));
-            let cross_site = state.config().cross_site_cookies;
-            let secure = cross_site || state.config().secure_cookies || served_over_https(request.headers());
-            let cookie = existing.is_none().then(|| {
-                format!(
-                    "{SESSION_COOKIE}={value}; Path=/; HttpOnly; SameSite={}; Max-Age={SESSION_MAX_AGE_SECS}{}",
-                    if cross_site { "None" } else { "Lax" },
-                    if secure { "; Secure" } else { "" }
-                )
-            });
-            (format!("session:{}", sha256_hex(&value)), cookie)
-        }
+        None => state.inner.trusted_proxies.trusts(peer),
     };
-    let mut response = match state.inner.rate_limiter.check(&identity) {
-        Err(retry_after) => ApiError::RateLimited { retry_after }.into_response(),
-        Ok(()) => {
-            request.extensions_mut().insert(Session { identity });
-            next.run(request).await
+    if !proven {
+        tracing::warn!(%peer, "an identity-header request did not come through the trusted proxy");
+        return Err(ApiError::Unauthenticated);
+    }
+    let mut values = headers.get_all(name).iter();
+    let user = match (values.next(), values.next()) {
+        (Some(value), None) => value.to_str().ok().map(str::trim).filter(|u| !u.is_empty() && !u.contains(',')),
+        (Some(_), Some(_)) => {
+            return Err(ApiError::invalid("identity header", "The identity header was sent more than once."))
         }
+        (None, _) => None,
     };
-    if let Some(cookie) = new_cookie.and_then(|c| HeaderValue::from_str(&c).ok()) {
+    let user = user.ok_or(ApiError::Unauthenticated)?;
+    Ok(Session { identity: format!("header:{}", sha256_hex(user)), kind: SessionKind::Header })
+}
+
+/// The address the request came from, as the trusted-proxies setting allows.
+pub fn client_address(state: &AppState, request: &Request) -> IpAddr {
+    let peer = request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |ConnectInfo(addr)| addr.ip());
+    let forwarded: Vec<&str> =
+        request.headers().get_all("x-forwarded-for").iter().filter_map(|v| v.to_str().ok()).collect();
+    state.inner.trusted_proxies.client_address(peer, &forwarded)
+}
+
+fn peer_address(request: &Request) -> IpAddr {
+    request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |ConnectInfo(addr)| addr.ip())
+}
+
+/// Gives every API request a [`Session`] and applies the limits: per client
+/// address on every state-changing request and every request without a
+/// live session, and per user on everything a user sends.
+pub async fn with_session(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
+    let address = client_address(&state, &request);
+    let changes_state = !matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    let secure = secure_cookie(&state, request.headers());
+    let found = match &state.config().identity_header {
+        Some(name) => session_from_proxy(&state, request.headers(), name, peer_address(&request)).map(Some),
+        None => session_from_cookies(&state, request.headers(), secure).await,
+    };
+    let (session, minted) = match found {
+        Err(err) => return err.into_response(),
+        Ok(Some(session)) => (session, None),
+        // Only a request that changes something needs a session.
+        Ok(None) if changes_state => {
+            let (value, session) = mint_anonymous(&state);
+            (session, Some(value))
+        }
+        Ok(None) => (Session { identity: String::new(), kind: SessionKind::Stranger }, None),
+    };
+    let limits = &state.inner.limits;
+    if changes_state || !session.may_hold_a_connection() {
+        if let Err(retry_after) = limits.per_address.check(&address.to_string()) {
+            tracing::warn!(%address, "a client address went over its limit");
+            return ApiError::RateLimited { retry_after }.into_response();
+        }
+    }
+    if session.kind != SessionKind::Stranger {
+        if let Err(retry_after) = limits.per_user.check(&session.identity) {
+            return ApiError::RateLimited { retry_after }.into_response();
+        }
+    }
+    request.extensions_mut().insert(session);
+    let mut response = next.run(request).await;
+    let rotated = response.extensions_mut().remove::<NewSession>().map(|NewSession(value)| value);
+    if let Some(cookie) = rotated.or(minted).and_then(|value| set_cookie(&state, secure, &value)) {
         response.headers_mut().append(header::SET_COOKIE, cookie);
     }
     response
-}
-
-/// A token bucket per user: a minute's allowance may be spent at once, and
-/// it refills evenly over the minute.
-pub struct RateLimiter {
-    per_minute: f64,
-    buckets: Mutex<Buckets>,
-}
-
-/// A full bucket is the same as none, so full ones are dropped whenever the
-/// map has doubled since the last pruning: memory follows the users active
-/// in the last minute, not every user ever seen.
-#[derive(Default)]
-struct Buckets {
-    map: HashMap<String, (f64, Instant)>,
-    prune_at: usize,
-}
-
-/// The smallest map worth pruning.
-const MIN_PRUNE_AT: usize = 1024;
-
-impl RateLimiter {
-    pub fn new(per_minute: u32) -> Self {
-        Self { per_minute: f64::from(per_minute.max(1)), buckets: Mutex::default() }
-    }
-
-    /// Takes one request from `identity`'s bucket, or says how long until one is allowed.
-    pub fn check(&self, identity: &str) -> Result<(), Duration> {
-        let per_second = self.per_minute / 60.0;
-        let now = Instant::now();
-        let mut guard = self.buckets.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        let Buckets { map: buckets, prune_at } = &mut *guard;
-        if buckets.len() >= (*prune_at).max(MIN_PRUNE_AT) {
-            let capacity = self.per_minute;
-            buckets.retain(|_, (tokens, at)| *tokens + at.elapsed().as_secs_f64() * per_second < capacity);
-            *prune_at = buckets.len() * 2;
-        }
-        let (tokens, at) = buckets.entry(identity.to_owned()).or_insert((self.per_minute, now));
-        *tokens = (*tokens + now.duration_since(*at).as_secs_f64() * per_second).min(self.per_minute);
-        *at = now;
-        if *tokens >= 1.0 {
-            *tokens -= 1.0;
-            Ok(())
-        } else {
-            Err(Duration::from_secs_f64((1.0 - *tokens) / per_second))
-        }
-    }
 }
 
 /// Refuses state-changing requests that a browser did not send from the
@@ -141,31 +273,14 @@ pub async fn require_allowed_origin(State(state): State<AppState>, request: Requ
 
 fn origin_allowed(state: &AppState, headers: &HeaderMap) -> bool {
     let text = |name| headers.get(name).and_then(|v: &HeaderValue| v.to_str().ok());
+    // A DNS-rebinding page is same-origin with itself; the Host check, which
+    // runs first, is what turns it away.
     if text("sec-fetch-site") == Some("same-origin") {
         return true;
     }
     let Some(origin) = text("origin") else {
         return false;
     };
-    let own =
-        text("host").is_some_and(|host| origin == format!("http://{host}") || origin == format!("https://{host}"));
-    own || state.config().allowed_origins.iter().any(|allowed| allowed.trim_end_matches('/') == origin)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn idle_users_buckets_are_dropped_as_new_users_come() {
-        // A minute's allowance refills in a few milliseconds here.
-        let limiter = RateLimiter::new(60_000_000);
-        for user in 0..MIN_PRUNE_AT {
-            limiter.check(&format!("user-{user}")).unwrap();
-        }
-        std::thread::sleep(Duration::from_millis(20));
-        limiter.check("newcomer").unwrap();
-        let tracked = limiter.buckets.lock().unwrap().map.len();
-        assert_eq!(tracked, 1, "full buckets were kept");
-    }
+    state.inner.hosts.is_own_origin(origin)
+        || state.config().allowed_origins.iter().any(|allowed| allowed.trim_end_matches('/') == origin)
 }

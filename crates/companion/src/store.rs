@@ -45,14 +45,48 @@ const REMEMBERED_USERS: usize = 10_000;
 /// identity → (Pelm user id, access token, when read).
 type Remembered = HashMap<String, (String, String, Instant)>;
 
+/// session id hash → (identity, created_at, seen_at, when read).
+type RememberedSessions = HashMap<String, (String, i64, i64, Instant)>;
+
+/// How long sessions live, from the configuration.
+#[derive(Clone, Copy, Debug)]
+pub struct SessionRules {
+    pub idle_secs: i64,
+    pub lifetime_secs: i64,
+}
+
+impl SessionRules {
+    /// `seen_at` is written at most this often per session, not on every request.
+    fn touch_after(&self) -> i64 {
+        (self.idle_secs / 10).min(3600)
+    }
+
+    fn live(&self, created_at: i64, seen_at: i64, now: i64) -> bool {
+        now - created_at <= self.lifetime_secs && now - seen_at <= self.idle_secs
+    }
+}
+
+/// What one sweep removed.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Swept {
+    pub sessions: u64,
+    pub users: u64,
+    pub code_claims: u64,
+}
+
+/// Code claims are kept a day: Pelm's codes live ten minutes, and a claim
+/// only has to outlive a code posted twice.
+const CODE_CLAIM_KEPT_SECS: i64 = 24 * 3600;
+
 #[derive(Clone)]
 pub struct Store {
     pool: AnyPool,
     cipher: TokenCipher,
     recent: Arc<Mutex<Remembered>>,
+    sessions: Arc<Mutex<RememberedSessions>>,
 }
 
-fn now() -> i64 {
+pub fn now() -> i64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)
 }
 
@@ -69,7 +103,7 @@ impl Store {
         if postgres {
             let pool = AnyPoolOptions::new().max_connections(16).connect(url).await?;
             sqlx::migrate!("./migrations/postgres").run(&pool).await?;
-            return Ok(Self { pool, cipher, recent: Arc::default() });
+            return Ok(Self { pool, cipher, recent: Arc::default(), sessions: Arc::default() });
         }
         let url = if url.contains('?') { url.to_owned() } else { format!("{url}?mode=rwc") };
         let pool = AnyPoolOptions::new()
@@ -85,29 +119,14 @@ impl Store {
         // WAL lets readers go on while a token is written; it sticks to the file.
         pool.execute("PRAGMA journal_mode = WAL").await?;
         sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
-        Ok(Self { pool, cipher, recent: Arc::default() })
+        Ok(Self { pool, cipher, recent: Arc::default(), sessions: Arc::default() })
     }
 
-    /// The Pelm user id for `identity`, minted on first sight. Pelm only ever
-    /// sees this random id, never the cookie or the site's own user id.
-    pub async fn pelm_user_id(&self, identity: &str) -> Result<String, sqlx::Error> {
-        let fresh = format!("user-{}", hex::encode(rand::random::<[u8; 12]>()));
-        sqlx::query(
-            "INSERT INTO users (identity, pelm_user_id, created_at) VALUES ($1, $2, $3) ON CONFLICT (identity) DO NOTHING",
-        )
-        .bind(identity)
-        .bind(&fresh)
-        .bind(now())
-        .execute(&self.pool)
-        .await?;
-        sqlx::query_scalar("SELECT pelm_user_id FROM users WHERE identity = $1")
-            .bind(identity)
-            .fetch_one(&self.pool)
-            .await
+    pub fn cipher(&self) -> &TokenCipher {
+        &self.cipher
     }
 
-    /// The Pelm user id for `identity`, if it was ever minted. Read paths use
-    /// this, so a visitor who only looks creates no row.
+    /// The Pelm user id stored for `identity`, if they ever connected.
     pub async fn existing_pelm_user_id(&self, identity: &str) -> Result<Option<String>, sqlx::Error> {
         sqlx::query_scalar("SELECT pelm_user_id FROM users WHERE identity = $1")
             .bind(identity)
@@ -176,10 +195,29 @@ impl Store {
         token
     }
 
-    /// Stores the token from exchanging `code` and marks the code's claim done.
-    pub async fn save_connection(&self, pelm_user_id: &str, code: &str, access_token: &str) -> Result<(), sqlx::Error> {
+    /// Stores the user (on first connect) and the token from exchanging
+    /// `code`, and marks the code's claim done; for a cookie user, also
+    /// starts a new session in place of `replacing`. All in one transaction,
+    /// so a user is never stored without a way to reach them. Answers the
+    /// new session's cookie value.
+    pub async fn save_connection(
+        &self,
+        identity: &str,
+        pelm_user_id: &str,
+        code: &str,
+        access_token: &str,
+        replacing: Option<&str>,
+    ) -> Result<Option<String>, sqlx::Error> {
         self.forget(pelm_user_id);
         let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            "INSERT INTO users (identity, pelm_user_id, created_at) VALUES ($1, $2, $3) ON CONFLICT (identity) DO NOTHING",
+        )
+        .bind(identity)
+        .bind(pelm_user_id)
+        .bind(now())
+        .execute(&mut *tx)
+        .await?;
         sqlx::query(
             "INSERT INTO connections (pelm_user_id, access_token, connected_at) VALUES ($1, $2, $3)
              ON CONFLICT (pelm_user_id) DO UPDATE SET access_token = excluded.access_token, connected_at = excluded.connected_at",
@@ -193,7 +231,146 @@ impl Store {
             .bind(sha256_hex(code))
             .execute(&mut *tx)
             .await?;
-        tx.commit().await
+        let session = match identity.starts_with("session:") {
+            true => Some(Self::rotate_session(&mut tx, identity, replacing).await?),
+            false => None,
+        };
+        tx.commit().await?;
+        if let Some(old) = replacing {
+            self.forget_session(old);
+        }
+        Ok(session)
+    }
+
+    /// A new session for `identity`, in place of `replacing`; answers its cookie value.
+    pub async fn start_session(&self, identity: &str, replacing: Option<&str>) -> Result<String, sqlx::Error> {
+        let mut tx = self.pool.begin().await?;
+        let value = Self::rotate_session(&mut tx, identity, replacing).await?;
+        tx.commit().await?;
+        if let Some(old) = replacing {
+            self.forget_session(old);
+        }
+        Ok(value)
+    }
+
+    async fn rotate_session(
+        tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+        identity: &str,
+        replacing: Option<&str>,
+    ) -> Result<String, sqlx::Error> {
+        if let Some(old) = replacing {
+            sqlx::query("DELETE FROM sessions WHERE id_hash = $1").bind(old).execute(&mut **tx).await?;
+        }
+        let value = hex::encode(rand::random::<[u8; 32]>());
+        let at = now();
+        sqlx::query("INSERT INTO sessions (id_hash, identity, created_at, seen_at) VALUES ($1, $2, $3, $4)")
+            .bind(sha256_hex(&value))
+            .bind(identity)
+            .bind(at)
+            .bind(at)
+            .execute(&mut **tx)
+            .await?;
+        Ok(value)
+    }
+
+    /// The identity of the live session whose id hashes to `id_hash`. Read
+    /// from memory when read in the last [`REMEMBERED`]; `seen_at` is moved
+    /// forward now and then.
+    pub async fn live_session(&self, id_hash: &str, rules: &SessionRules) -> Result<Option<String>, sqlx::Error> {
+        let now = now();
+        let remembered = self.remembered_sessions().get(id_hash).filter(|r| r.3.elapsed() < REMEMBERED).cloned();
+        let (identity, created_at, seen_at) = match remembered {
+            Some((identity, created_at, seen_at, _)) => (identity, created_at, seen_at),
+            None => {
+                let row: Option<(String, i64, i64)> =
+                    sqlx::query_as("SELECT identity, created_at, seen_at FROM sessions WHERE id_hash = $1")
+                        .bind(id_hash)
+                        .fetch_optional(&self.pool)
+                        .await?;
+                let Some(row) = row else { return Ok(None) };
+                row
+            }
+        };
+        if !rules.live(created_at, seen_at, now) {
+            self.forget_session(id_hash);
+            return Ok(None);
+        }
+        let mut seen = seen_at;
+        if now - seen_at >= rules.touch_after() {
+            sqlx::query("UPDATE sessions SET seen_at = $1 WHERE id_hash = $2")
+                .bind(now)
+                .bind(id_hash)
+                .execute(&self.pool)
+                .await?;
+            seen = now;
+        }
+        let mut sessions = self.remembered_sessions();
+        if sessions.len() >= REMEMBERED_USERS {
+            sessions.retain(|_, r| r.3.elapsed() < REMEMBERED);
+        }
+        if sessions.len() < REMEMBERED_USERS {
+            sessions.insert(id_hash.to_owned(), (identity.clone(), created_at, seen, Instant::now()));
+        }
+        Ok(Some(identity))
+    }
+
+    pub async fn end_session(&self, id_hash: &str) -> Result<(), sqlx::Error> {
+        sqlx::query("DELETE FROM sessions WHERE id_hash = $1").bind(id_hash).execute(&self.pool).await?;
+        self.forget_session(id_hash);
+        Ok(())
+    }
+
+    fn remembered_sessions(&self) -> std::sync::MutexGuard<'_, RememberedSessions> {
+        self.sessions.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn forget_session(&self, id_hash: &str) {
+        self.remembered_sessions().remove(id_hash);
+    }
+
+    /// Who holds `pelm_user_id`, if anyone stored it.
+    pub async fn identity_of(&self, pelm_user_id: &str) -> Result<Option<String>, sqlx::Error> {
+        sqlx::query_scalar("SELECT identity FROM users WHERE pelm_user_id = $1")
+            .bind(pelm_user_id)
+            .fetch_optional(&self.pool)
+            .await
+    }
+
+    /// Removes expired sessions, the cookie users they leave with no session
+    /// (their tokens go with them), and old code claims.
+    pub async fn sweep(&self, rules: &SessionRules) -> Result<Swept, sqlx::Error> {
+        let now = now();
+        let sessions = sqlx::query("DELETE FROM sessions WHERE seen_at < $1 OR created_at < $2")
+            .bind(now - rules.idle_secs)
+            .bind(now - rules.lifetime_secs)
+            .execute(&self.pool)
+            .await?
+            .rows_affected();
+        let users = sqlx::query(
+            "DELETE FROM users WHERE identity LIKE 'session:%' \
+             AND NOT EXISTS (SELECT 1 FROM sessions s WHERE s.identity = users.identity)",
+        )
+        .execute(&self.pool)
+        .await?
+        .rows_affected();
+        let code_claims = sqlx::query("DELETE FROM code_exchanges WHERE exchanged_at < $1")
+            .bind(now - CODE_CLAIM_KEPT_SECS)
+            .execute(&self.pool)
+            .await?
+            .rows_affected();
+        if users > 0 {
+            self.recent().clear();
+        }
+        Ok(Swept { sessions, users, code_claims })
+    }
+
+    /// Rows in `table`, for tests and the benchmark's tally.
+    pub async fn count(&self, table: &'static str) -> Result<i64, sqlx::Error> {
+        let table = match table {
+            "users" | "sessions" | "connections" | "code_exchanges" => table,
+            _ => return Ok(0),
+        };
+        sqlx::query_scalar(&format!("SELECT COUNT(*) FROM {table}")).fetch_one(&self.pool).await
     }
 
     /// Claims `code` for exchanging, or says who is on it. Only one claim can

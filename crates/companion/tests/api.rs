@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use common::{browser, error_body, header, hex_key, spawn_app, start_companion, upstream_of};
 use pelm_companion::crypto::TokenCipher;
-use pelm_companion::store::{sha256_hex, Store};
+use pelm_companion::store::Store;
 use pelm_model::companion::Connection;
 use pelm_model::pelm::Account;
 use reqwest::StatusCode;
@@ -28,34 +28,36 @@ async fn connects_and_lists_the_users_accounts() {
 }
 
 #[tokio::test]
-async fn a_new_visitor_gets_a_locked_down_session_cookie_and_no_connection() {
+async fn a_visitor_gets_a_locked_down_session_cookie_only_when_they_act_and_is_stored_only_once_connected() {
     let app = spawn_app().await;
-    let response = app.get("connection").await;
-    assert_eq!(response.status(), StatusCode::OK);
-    let cookie = header(&response, "set-cookie");
+    let looked = app.get("connection").await;
+    assert_eq!(looked.status(), StatusCode::OK);
+    assert!(looked.headers().get("set-cookie").is_none(), "looking needs no session");
+    assert_eq!(looked.json::<Connection>().await.unwrap(), Connection::none());
+
+    let asked = app.post("connect-token").send().await.unwrap();
+    assert_eq!(asked.status(), StatusCode::OK);
+    let cookie = header(&asked, "set-cookie");
     assert!(cookie.starts_with("pelm_session="), "{cookie}");
     for attribute in ["HttpOnly", "SameSite=Lax", "Path=/"] {
         assert!(cookie.contains(attribute), "{attribute} missing from {cookie}");
     }
     assert!(!cookie.contains("Secure"), "plain http must not get a Secure cookie: {cookie}");
-    let connection: Connection = response.json().await.unwrap();
-    assert_eq!(connection, Connection::none());
 
-    // Looking creates no user; only connecting does.
-    let session = cookie.split(';').next().unwrap().trim_start_matches("pelm_session=");
-    let identity = format!("session:{}", sha256_hex(session));
+    // Asking for a Connect token stores nothing; only connecting does.
     let cipher = TokenCipher::from_text(&app.token_key).unwrap();
     let store = Store::open(&format!("sqlite://{}", app.database.display()), cipher).await.unwrap();
-    assert_eq!(store.existing_pelm_user_id(&identity).await.unwrap(), None);
+    assert_eq!((store.count("users").await.unwrap(), store.count("sessions").await.unwrap()), (0, 0));
     app.connect().await;
-    assert!(store.existing_pelm_user_id(&identity).await.unwrap().is_some());
+    assert_eq!((store.count("users").await.unwrap(), store.count("sessions").await.unwrap()), (1, 1));
 }
 
 #[tokio::test]
-async fn cookies_are_secure_behind_an_https_proxy() {
+async fn cookies_are_secure_and_host_prefixed_behind_an_https_proxy() {
     let app = spawn_app().await;
-    let response = app.client.get(app.api("connection")).header("X-Forwarded-Proto", "https").send().await.unwrap();
-    assert!(header(&response, "set-cookie").contains("; Secure"));
+    let response = app.post("connect-token").header("X-Forwarded-Proto", "https").send().await.unwrap();
+    let cookie = header(&response, "set-cookie");
+    assert!(cookie.starts_with("__Host-pelm_session=") && cookie.contains("; Secure"), "{cookie}");
 }
 
 #[tokio::test]

@@ -177,9 +177,16 @@ async fn a_trusted_header_identifies_users_instead_of_a_cookie() {
     let dir = tempfile::tempdir().unwrap();
     let url = start_companion(&dir.path().join("c.db"), upstream_of(&app.sandbox), &hex_key(), |config| {
         config.identity_header = Some("X-Site-User".to_owned());
+        config.identity_header_secret = Some(pelm_companion::config::Secret::new("proxy-secret"));
     })
     .await;
-    let client = reqwest::Client::new();
+    // The site's proxy: it proves itself on every request.
+    let client = reqwest::Client::builder()
+        .default_headers(
+            [("pelm-proxy-secret".parse().unwrap(), "proxy-secret".parse().unwrap())].into_iter().collect(),
+        )
+        .build()
+        .unwrap();
     let missing = client.get(format!("{url}/api/connection")).send().await.unwrap();
     assert_eq!(missing.status(), StatusCode::UNAUTHORIZED);
     assert_eq!(error_body(missing).await["error_code"], "unauthenticated");
@@ -218,7 +225,10 @@ async fn each_user_is_rate_limited_with_retry_after() {
     })
     .await;
     let alice = common::browser();
-    for _ in 0..3 {
+    // The first request that changes something gives alice her session.
+    let asked = alice.post(format!("{url}/api/connect-token")).header("Origin", &url).send().await.unwrap();
+    assert_eq!(asked.status(), StatusCode::OK);
+    for _ in 0..2 {
         assert_eq!(alice.get(format!("{url}/api/connection")).send().await.unwrap().status(), StatusCode::OK);
     }
     let limited = alice.get(format!("{url}/api/connection")).send().await.unwrap();

@@ -36,12 +36,18 @@ async fn no_secret_reaches_a_log_line() {
     tracing_subscriber::fmt().with_env_filter(filter).with_ansi(false).with_writer(move || writer.clone()).init();
 
     let app = spawn_app().await;
-    let first = app.get("connection").await;
-    let set_cookie = common::header(&first, "set-cookie");
-    let session = set_cookie.split(';').next().unwrap().trim_start_matches("pelm_session=").to_owned();
-    let grant = app.connect_token().await;
+    let session_of = |response: &reqwest::Response| {
+        let set_cookie = common::header(response, "set-cookie");
+        set_cookie.split(';').next().unwrap().trim_start_matches("pelm_session=").to_owned()
+    };
+    let first = app.post("connect-token").send().await.unwrap();
+    let anonymous = session_of(&first);
+    let grant: pelm_model::companion::ConnectTokenGrant = first.json().await.unwrap();
     let code = app.sign_in(&grant.connect_token, "user@pelm.com").await;
-    assert_eq!(app.authorize(&code).await.status(), 200);
+    let authorized = app.authorize(&code).await;
+    assert_eq!(authorized.status(), 200);
+    let session = session_of(&authorized);
+    assert_ne!(anonymous, session, "connecting rotates the session");
     let accounts: Vec<Account> = app.get("accounts").await.json().await.unwrap();
     app.sandbox.sandbox.fail_next(&[Fault::InternalError, Fault::Drop]);
     app.get(&format!("intervals?account_id={}", accounts[0].id)).await.bytes().await.unwrap();
@@ -68,6 +74,7 @@ async fn no_secret_reaches_a_log_line() {
         ("connect token", grant.connect_token.as_str()),
         ("token key", app.token_key.as_str()),
         ("session cookie", session.as_str()),
+        ("anonymous session cookie", anonymous.as_str()),
     ] {
         let leaks: Vec<&str> = logs.lines().filter(|line| line.contains(secret)).take(3).collect();
         assert!(leaks.is_empty(), "the {what} is in the logs:\n{}", leaks.join("\n"));

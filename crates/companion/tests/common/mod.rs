@@ -5,6 +5,7 @@
 
 use std::path::PathBuf;
 
+use pelm_companion::config::Secret;
 use pelm_companion::pelm::Upstream;
 use pelm_companion::{serve_in_background, AppState, Config};
 use pelm_model::companion::{ConnectTokenGrant, Connection};
@@ -42,7 +43,11 @@ pub async fn spawn_app() -> TestApp {
 
 pub fn upstream_of(sandbox: &pelm_sandbox::Spawned) -> Upstream {
     let config = sandbox.sandbox.config();
-    Upstream { base_url: sandbox.url(), client_id: config.client_id.clone(), secret: config.secret.clone() }
+    Upstream {
+        base_url: sandbox.url(),
+        client_id: config.client_id.clone(),
+        secret: Secret::new(config.secret.clone()),
+    }
 }
 
 /// A fresh token key, as an operator would generate one.
@@ -69,9 +74,10 @@ pub async fn start_companion_at(
     configure: impl FnOnce(&mut Config),
 ) -> String {
     let mut config = Config::for_tests(database_url);
-    config.token_key = Some(token_key.to_owned());
+    config.token_key = Some(Secret::new(token_key));
     configure(&mut config);
     let listener = tokio::net::TcpListener::bind(config.listen).await.expect("bind");
+    config.listen = listener.local_addr().expect("bound address");
     let script = "/sandbox/connect/pelm-connect.js".to_owned();
     let state = AppState::new(config, upstream, script, None).await.expect("state");
     let spawned = serve_in_background(listener, state).expect("serve");
