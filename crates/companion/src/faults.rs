@@ -6,6 +6,7 @@
 //! `DELETE` clears them. Requests to the API are also recorded, so a test
 //! can count retries and the pauses between them.
 
+use std::collections::VecDeque;
 use std::sync::Mutex;
 use std::time::Instant;
 
@@ -89,15 +90,32 @@ impl ScriptedAnswer {
     }
 }
 
+/// Scripted answers that may wait at once; more are refused.
+pub const MAX_SCRIPTED: usize = 1000;
+/// API calls remembered; older ones are forgotten, so a long-running demo's
+/// log stays the same size.
+pub const MAX_CALLS_LOGGED: usize = 10_000;
+
 #[derive(Default)]
 pub struct AppFaults {
     script: Mutex<Vec<ScriptedAnswer>>,
-    calls: Mutex<Vec<(String, Instant)>>,
+    calls: Mutex<VecDeque<(String, Instant)>>,
 }
 
 impl AppFaults {
-    pub fn push(&self, answer: ScriptedAnswer) {
-        self.script.lock().expect("fault script").push(answer);
+    /// Queues `answer`; false when [`MAX_SCRIPTED`] already wait.
+    pub fn push(&self, answer: ScriptedAnswer) -> bool {
+        let mut script = self.script.lock().expect("fault script");
+        if script.len() >= MAX_SCRIPTED {
+            return false;
+        }
+        script.push(answer);
+        true
+    }
+
+    /// How many API calls are remembered now.
+    pub fn calls_logged(&self) -> usize {
+        self.calls.lock().expect("call log").len()
     }
 
     pub fn clear(&self) {
@@ -126,7 +144,13 @@ pub async fn inject(State(state): State<AppState>, request: Request, next: Next)
         return next.run(request).await;
     };
     let path = request.uri().path().to_owned();
-    faults.calls.lock().expect("call log").push((path.clone(), Instant::now()));
+    {
+        let mut calls = faults.calls.lock().expect("call log");
+        if calls.len() >= MAX_CALLS_LOGGED {
+            calls.pop_front();
+        }
+        calls.push_back((path.chars().take(256).collect(), Instant::now()));
+    }
     match faults.take(&path) {
         Some(answer) => answer.response(),
         None => next.run(request).await,
@@ -135,10 +159,8 @@ pub async fn inject(State(state): State<AppState>, request: Request, next: Next)
 
 pub async fn queue(State(state): State<AppState>, Json(answer): Json<ScriptedAnswer>) -> impl IntoResponse {
     match state.app_faults() {
-        Some(faults) => {
-            faults.push(answer);
-            StatusCode::NO_CONTENT
-        }
+        Some(faults) if faults.push(answer) => StatusCode::NO_CONTENT,
+        Some(_) => StatusCode::TOO_MANY_REQUESTS,
         None => StatusCode::NOT_FOUND,
     }
 }

@@ -56,7 +56,11 @@ async fn read_json<T: DeserializeOwned>(
     let mut bytes = Vec::new();
     let read = async {
         while let Some(chunk) = stream.next().await {
-            let chunk = chunk.map_err(|_| ApiError::invalid("body", "The request body could not be read."))?;
+            // The server-wide body timeout (between chunks) ends a trickle too.
+            let chunk = chunk.map_err(|err| match is_body_timeout(&err) {
+                true => ApiError::BodyTimeout,
+                false => ApiError::invalid("body", "The request body could not be read."),
+            })?;
             if bytes.len() + chunk.len() > API_BODY_LIMIT {
                 return Err(ApiError::TooLarge);
             }
@@ -76,6 +80,17 @@ async fn read_json<T: DeserializeOwned>(
         return Err(ApiError::Refused { status: axum::http::StatusCode::UNSUPPORTED_MEDIA_TYPE });
     }
     serde_json::from_slice(&bytes).map(Some).map_err(|err| ApiError::invalid("body", err.to_string()))
+}
+
+fn is_body_timeout(err: &axum::Error) -> bool {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(err);
+    while let Some(err) = source {
+        if err.is::<tower_http::timeout::TimeoutError>() {
+            return true;
+        }
+        source = err.source();
+    }
+    false
 }
 
 impl<T: DeserializeOwned> FromRequest<AppState> for JsonBody<T> {

@@ -76,17 +76,25 @@ pub async fn serve(
             () = &mut shutdown => break,
         };
         let _ = stream.set_nodelay(true);
-        let router = router.clone();
+        let (router, builder, watcher) = (router.clone(), builder.clone(), graceful.watcher());
+        let header_read_timeout = limits.header_read_timeout;
         let service = hyper::service::service_fn(move |mut request: hyper::Request<Incoming>| {
             request.extensions_mut().insert(ConnectInfo::<SocketAddr>(peer));
             let router = router.clone();
             async move { Ok::<_, Infallible>(router.oneshot(request).await.unwrap_or_else(|never| match never {})) }
         });
-        let connection = builder.serve_connection_with_upgrades(TokioIo::new(stream), service).into_owned();
-        let connection = graceful.watch(connection);
         tokio::spawn(async move {
             let _permit = permit;
-            if let Err(err) = connection.await {
+            // hyper times the headers once it knows the protocol, but the
+            // auto builder waits for the first bytes to learn it with no
+            // limit: a connection that never speaks would be kept for ever.
+            let mut first = [0u8; 1];
+            match tokio::time::timeout(header_read_timeout, stream.peek(&mut first)).await {
+                Ok(Ok(read)) if read > 0 => {}
+                _ => return,
+            }
+            let connection = builder.serve_connection_with_upgrades(TokioIo::new(stream), service).into_owned();
+            if let Err(err) = watcher.watch(connection).await {
                 tracing::debug!(%peer, %err, "connection ended with an error");
             }
         });

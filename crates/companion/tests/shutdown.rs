@@ -52,3 +52,43 @@ async fn sigterm_lets_requests_in_flight_finish() {
     assert!(status.success(), "exit status {status}");
     assert!(client.get(format!("{base}/healthz")).send().await.is_err(), "still listening after exit");
 }
+
+/// A request that will not finish (a Pelm that takes 30 s) holds a shutdown
+/// only for the grace period, not for as long as it lasts.
+#[tokio::test]
+async fn shutdown_waits_only_the_grace_period() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let base = format!("http://127.0.0.1:{port}");
+    let mut companion = Command::new(env!("CARGO_BIN_EXE_pelm-companion"))
+        .args(["--sandbox", "--listen", &format!("127.0.0.1:{port}"), "--sandbox-latency-ms", "30000"])
+        .args(["--shutdown-grace-secs", "1"])
+        .arg("--database-url")
+        .arg(format!("sqlite://{}", dir.path().join("c.db").display()))
+        .env("PELM_TOKEN_KEY", hex::encode([7u8; 32]))
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("start the companion binary");
+    let client = reqwest::Client::new();
+    let started = Instant::now();
+    while client.get(format!("{base}/healthz")).send().await.is_err() {
+        assert!(started.elapsed() < Duration::from_secs(20), "the companion did not come up");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let _in_flight = tokio::spawn({
+        let (client, base) = (client.clone(), base.clone());
+        async move { client.post(format!("{base}/api/connect-token")).header("Origin", &base).send().await }
+    });
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let signalled = Instant::now();
+    assert!(Command::new("kill").args(["-TERM", &companion.id().to_string()]).status().unwrap().success());
+    loop {
+        if companion.try_wait().unwrap().is_some() {
+            break;
+        }
+        assert!(signalled.elapsed() < Duration::from_secs(8), "shutdown waited on a request past its grace");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(signalled.elapsed() >= Duration::from_millis(900), "it did not wait at all");
+}

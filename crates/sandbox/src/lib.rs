@@ -57,6 +57,10 @@ impl Config {
     }
 }
 
+/// Scripted faults that may wait at once, so a long-running demo cannot be
+/// made to hold an endless queue.
+pub const MAX_SCRIPTED: usize = 10_000;
+
 /// The sandbox's shared state: configuration plus the in-memory store.
 #[derive(Clone)]
 pub struct Sandbox {
@@ -113,8 +117,11 @@ impl Sandbox {
     }
 
     /// Makes the next REST calls fail with `faults`, one each, in order.
+    /// At most [`MAX_SCRIPTED`] wait at a time; more are dropped.
     pub fn fail_next(&self, faults: &[Fault]) {
-        self.inner.scripted.lock().unwrap_or_else(|p| p.into_inner()).extend(faults.iter().copied());
+        let mut scripted = self.inner.scripted.lock().unwrap_or_else(|p| p.into_inner());
+        let room = MAX_SCRIPTED.saturating_sub(scripted.len());
+        scripted.extend(faults.iter().copied().take(room));
     }
 
     fn next_scripted_fault(&self) -> Option<Fault> {

@@ -13,6 +13,8 @@ use crate::scenarios::{AccountSeed, Scenario};
 
 pub const CONNECT_TOKEN_LIFETIME: Duration = Duration::from_secs(30 * 60);
 pub const AUTHORIZATION_CODE_LIFETIME: Duration = Duration::from_secs(10 * 60);
+/// The smallest map worth sweeping for expired entries.
+const SWEEP_AT_LEAST: usize = 256;
 
 /// Wall-clock time in Unix seconds, with an offset tests can move forward.
 #[derive(Clone, Debug, Default)]
@@ -84,6 +86,8 @@ pub struct Connection {
 struct State {
     connect_sessions: HashMap<String, ConnectSession>,
     codes: HashMap<String, AuthorizationCode>,
+    /// Sizes at which the two maps above are next cleared of expired entries.
+    sweep_at: (usize, usize),
     /// access token -> user id
     access_tokens: HashMap<String, String>,
     /// user id -> connection
@@ -126,8 +130,25 @@ impl Store {
             failed_logins: 0,
             pending_mfa: None,
         };
-        self.state().connect_sessions.insert(token.clone(), session);
+        let now = self.now();
+        let mut state = self.state();
+        let state = &mut *state;
+        // A long-running demo issues tokens without end: expired ones go
+        // whenever the map has doubled since the last sweep.
+        if state.connect_sessions.len() >= state.sweep_at.0.max(SWEEP_AT_LEAST) {
+            let lifetime = CONNECT_TOKEN_LIFETIME.as_secs() as i64;
+            state.connect_sessions.retain(|_, s| now - s.issued_at < lifetime);
+            state.sweep_at.0 = state.connect_sessions.len() * 2;
+        }
+        state.connect_sessions.insert(token.clone(), session);
         token
+    }
+
+    /// Connect sessions and codes held now, live or not.
+    #[cfg(test)]
+    pub fn held(&self) -> (usize, usize) {
+        let state = self.state();
+        (state.connect_sessions.len(), state.codes.len())
     }
 
     /// The live session for `token`, or `None` when unknown or older than 30 minutes.
@@ -161,6 +182,12 @@ impl Store {
         };
         let code = random_hex(20);
         let mut state = self.state();
+        let state = &mut *state;
+        if state.codes.len() >= state.sweep_at.1.max(SWEEP_AT_LEAST) {
+            let lifetime = AUTHORIZATION_CODE_LIFETIME.as_secs() as i64;
+            state.codes.retain(|_, c| now - c.issued_at < lifetime);
+            state.sweep_at.1 = state.codes.len() * 2;
+        }
         state.connections.insert(user_id.to_owned(), connection);
         state
             .codes
@@ -291,6 +318,24 @@ pub fn uuid_like(key: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn expired_connect_sessions_and_codes_do_not_pile_up() {
+        let clock = Clock::system();
+        let store = Store::new(clock.clone());
+        let scenario = crate::scenarios::scenario("user@pelm.com").expect("the default login");
+        for round in 0..20 {
+            for i in 0..500 {
+                let user = format!("user-{round}-{i}");
+                store.issue_connect_token(&user, None);
+                store.connect(&user, "1", scenario);
+            }
+            clock.advance(AUTHORIZATION_CODE_LIFETIME + CONNECT_TOKEN_LIFETIME);
+        }
+        let (sessions, codes) = store.held();
+        assert!(sessions <= 2 * 500 + SWEEP_AT_LEAST, "{sessions} Connect sessions held after 10,000");
+        assert!(codes <= 2 * 500 + SWEEP_AT_LEAST, "{codes} codes held after 10,000");
+    }
 
     #[test]
     fn uuid_like_is_stable_and_shaped() {
