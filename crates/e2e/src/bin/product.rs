@@ -73,6 +73,9 @@ async fn main() {
     if !args.skip.iter().any(|s| s == "load") {
         report.push_str(&load(&args, &mut summary).await);
     }
+    if !args.skip.iter().any(|s| s == "flood") {
+        report.push_str(&flood(&args, &mut summary).await);
+    }
     if !args.skip.iter().any(|s| s == "soak") {
         report.push_str(&soak(&args, &mut summary).await);
     }
@@ -318,6 +321,8 @@ async fn companion(args: &Args, sandbox: &Process, db: &Path, extra: &[&str]) ->
         TOKEN_KEY,
         "--database-url",
         &format!("sqlite://{}", db.display()),
+        "--allowed-hosts",
+        "127.0.0.1",
         // One user drives all the load; the per-user limit would answer 429s.
         "--rate-limit-per-minute",
         "100000000",
@@ -363,8 +368,10 @@ async fn connect_user(
         .send()
         .await
         .map_err(|e| format!("authorization: {e}"))?;
+    // Connecting issues a new session id.
+    let rotated = cookie_of(answer.headers());
     match answer.status().is_success() {
-        true => Ok(cookie),
+        true => Ok(if rotated.is_empty() { cookie } else { rotated }),
         false => Err(format!("authorization: {}", answer.status())),
     }
 }
@@ -747,6 +754,8 @@ async fn load(args: &Args, summary: &mut Vec<(String, String, bool)>) -> String 
 
 #[derive(Default)]
 struct Tally {
+    /// Answers of 429, which also count as error bodies.
+    limited: AtomicU64,
     ok: AtomicU64,
     error_bodies: AtomicU64,
     malformed: AtomicU64,
@@ -764,7 +773,13 @@ async fn soak(args: &Args, summary: &mut Vec<(String, String, bool)>) -> String 
     let upstream = sandbox(args, &faults).await;
     let dbs = tempfile::tempdir().unwrap();
     let db = dbs.path().join("soak.db");
-    let companion = companion(args, &upstream, &db, &["--cache-ttl", "0"]).await;
+    // Behind a proxy (trusted on loopback) that names each client's address,
+    // as a deployment would be: every real user has their own, and the flood
+    // comes from twenty. The ceiling on Pelm calls is sized for the soak's
+    // real traffic, which is far above a real site's; the per-address limit
+    // is the default.
+    let extra = ["--cache-ttl", "0", "--trusted-proxies", "127.0.0.1", "--pelm-calls-per-minute", "100000000"];
+    let companion = companion(args, &upstream, &db, &extra).await;
     let tally = Arc::new(Tally::default());
     // The connected users: cookie and first account (if read yet). Their
     // number stays steady once the pool is full: a newcomer then replaces a
@@ -792,18 +807,19 @@ async fn soak(args: &Args, summary: &mut Vec<(String, String, bool)>) -> String 
                         let disconnect = http
                             .delete(format!("{companion}/api/connection"))
                             .header("Origin", &companion)
+                            .header("X-Forwarded-For", &leaving.2)
                             .header("Cookie", &leaving.0);
                         if judge(&tally, disconnect).await.is_none() {
                             // Still connected, as far as anyone knows.
                             users.lock().unwrap().push(leaving);
                         }
                     }
-                    if let Some(user) = soak_connect(&http, &tally, &companion, &sandbox).await {
+                    if let Some(user) = soak_connect(&http, &tally, &companion, &sandbox, i).await {
                         users.lock().unwrap().push(user);
                     }
                     continue;
                 }
-                let (cookie, account) = users.lock().unwrap()[(i >> 40) as usize % known].clone();
+                let (cookie, account, address) = users.lock().unwrap()[(i >> 40) as usize % known].clone();
                 let path = match ((i >> 20) % 3, account) {
                     (2, Some(account)) => format!(
                         "/api/intervals?account_id={account}&type=ELECTRIC&start_date={}&end_date={end}",
@@ -812,10 +828,26 @@ async fn soak(args: &Args, summary: &mut Vec<(String, String, bool)>) -> String 
                     (1, _) => "/api/connection".to_owned(),
                     _ => "/api/accounts".to_owned(),
                 };
-                judge(&tally, http.get(format!("{companion}{path}")).header("Cookie", &cookie)).await;
+                let request = http.get(format!("{companion}{path}")).header("Cookie", &cookie);
+                judge(&tally, request.header("X-Forwarded-For", address)).await;
             }
         }));
     }
+    // The flood, through the middle of the soak: strangers from twenty
+    // addresses asking for Connect tokens and posting junk codes.
+    let flood_tally = Arc::new(FloodTally::default());
+    let flood_task = {
+        let (flood_tally, tally, companion) = (flood_tally.clone(), tally.clone(), companion.url.clone());
+        let pause = Duration::from_secs(args.soak_secs / 3);
+        tokio::spawn(async move {
+            tokio::time::sleep(pause).await;
+            let before = tally.snapshot();
+            let started = Instant::now();
+            run_flood(&companion, 10_000, 20, &flood_tally).await;
+            let took = started.elapsed();
+            (before, tally.snapshot(), took)
+        })
+    };
     let mut samples = Vec::new();
     let mut after_warm_up = None;
     let soak_started = Instant::now();
@@ -830,6 +862,7 @@ async fn soak(args: &Args, summary: &mut Vec<(String, String, bool)>) -> String 
     for task in tasks {
         let _ = task.await;
     }
+    let (before_flood, after_flood, flood_took) = flood_task.await.expect("the flood");
     // Idle for a moment so kept-alive connections from the load close.
     tokio::time::sleep(Duration::from_secs(3)).await;
     let (end_rss, peak_rss) = companion.rss();
@@ -879,6 +912,30 @@ async fn soak(args: &Args, summary: &mut Vec<(String, String, bool)>) -> String 
     ] {
         writeln!(out, "| {name} | {value} |").unwrap();
     }
+    let during = after_flood.minus(&before_flood);
+    let flood = flood_tally.figures();
+    writeln!(
+        out,
+        "\nAn anonymous flood ran beside the real users from {} s in: {} requests (half `POST /api/connect-token`, half junk codes to `POST /api/authorization`, no cookie, a forged `Origin`) from 20 addresses, in {:.1} s. It got {} answers of 200, {} of 429 and {} others; each answer that was not 429 or 400 cost one Pelm call, so it caused **{} Pelm calls**. While it ran, the real users made {} requests: {} errors (the sandbox's injected faults, {:.1}%; {:.1}% outside the flood) and **{} answers of 429**.\n",
+        args.soak_secs / 3,
+        flood.total,
+        flood_took.as_secs_f64(),
+        flood.ok,
+        flood.limited,
+        flood.other,
+        flood.pelm_calls,
+        during.requests,
+        during.errors,
+        during.error_rate(),
+        after_flood.minus(&during).error_rate(),
+        during.limited,
+    )
+    .unwrap();
+    summary.push((
+        "soak: real users get no 429 from an anonymous flood beside them".to_owned(),
+        format!("{} of {} answers during the flood", during.limited, during.requests),
+        during.limited == 0 && during.requests > 0,
+    ));
     out.push_str("\nRSS and open files every 5 s (seconds, MB, files): ");
     out.push_str(
         &samples.iter().map(|(s, r, f)| format!("{s}: {:.1}/{f}", *r as f64 / 1024.0)).collect::<Vec<_>>().join(", "),
@@ -924,6 +981,9 @@ async fn judge(tally: &Tally, request: reqwest::RequestBuilder) -> Option<(reqwe
         }
     };
     let (status, headers) = (answer.status(), answer.headers().clone());
+    if status == reqwest::StatusCode::TOO_MANY_REQUESTS {
+        tally.limited.fetch_add(1, Ordering::Relaxed);
+    }
     let body = answer.bytes().await.unwrap_or_default();
     tally.slowest_ms.fetch_max(started.elapsed().as_millis() as u64, Ordering::Relaxed);
     let json: Option<Value> = serde_json::from_slice(&body).ok();
@@ -939,17 +999,177 @@ async fn judge(tally: &Tally, request: reqwest::RequestBuilder) -> Option<(reqwe
     None
 }
 
-/// A connected user of the soak: its cookie, and its first account once read.
-type SoakUser = (String, Option<String>);
+/// What the real users had seen at one moment.
+#[derive(Clone, Copy, Default)]
+struct Seen {
+    requests: u64,
+    errors: u64,
+    limited: u64,
+}
+
+impl Seen {
+    fn minus(&self, earlier: &Seen) -> Seen {
+        Seen {
+            requests: self.requests - earlier.requests,
+            errors: self.errors - earlier.errors,
+            limited: self.limited - earlier.limited,
+        }
+    }
+
+    fn error_rate(&self) -> f64 {
+        self.errors as f64 * 100.0 / self.requests.max(1) as f64
+    }
+}
+
+impl Tally {
+    fn snapshot(&self) -> Seen {
+        let load = |a: &AtomicU64| a.load(Ordering::Relaxed);
+        let errors = load(&self.error_bodies) + load(&self.malformed) + load(&self.hangs) + load(&self.transport);
+        Seen { requests: load(&self.ok) + errors, errors, limited: load(&self.limited) }
+    }
+}
+
+#[derive(Default)]
+struct FloodTally {
+    ok: AtomicU64,
+    limited: AtomicU64,
+    invalid: AtomicU64,
+    other: AtomicU64,
+}
+
+struct FloodFigures {
+    total: u64,
+    ok: u64,
+    limited: u64,
+    other: u64,
+    pelm_calls: u64,
+}
+
+impl FloodTally {
+    fn figures(&self) -> FloodFigures {
+        let load = |a: &AtomicU64| a.load(Ordering::Relaxed);
+        let (ok, limited, invalid, other) =
+            (load(&self.ok), load(&self.limited), load(&self.invalid), load(&self.other));
+        // A 429 or a 400 is answered before any call to Pelm; anything else made one.
+        FloodFigures {
+            total: ok + limited + invalid + other,
+            ok,
+            limited,
+            other: invalid + other,
+            pelm_calls: ok + other,
+        }
+    }
+}
+
+/// `total` requests without a cookie from `addresses` client addresses
+/// (named in X-Forwarded-For to a companion that trusts loopback as its
+/// proxy): half ask for a Connect token, half post a junk code.
+async fn run_flood(companion: &str, total: usize, addresses: usize, tally: &FloodTally) {
+    use futures_util::StreamExt;
+    let http = reqwest::Client::builder().timeout(Duration::from_secs(30)).build().unwrap();
+    futures_util::stream::iter(0..total)
+        .for_each_concurrent(32, |i| {
+            let http = http.clone();
+            async move {
+                let address = format!("203.0.113.{}", 1 + i % addresses);
+                let request = match i % 2 {
+                    0 => http.post(format!("{companion}/api/connect-token")),
+                    _ => http
+                        .post(format!("{companion}/api/authorization"))
+                        .json(&json!({ "authorization_code": format!("junk-{i}") })),
+                };
+                let request = request.header("Origin", companion).header("X-Forwarded-For", address);
+                let counter = match request.send().await.map(|r| r.status().as_u16()) {
+                    Ok(200) => &tally.ok,
+                    Ok(429) => &tally.limited,
+                    Ok(400) => &tally.invalid,
+                    _ => &tally.other,
+                };
+                counter.fetch_add(1, Ordering::Relaxed);
+            }
+        })
+        .await;
+}
+
+/// The flood on its own, against a companion with every limit at its
+/// default: what it stores and what it spends.
+async fn flood(args: &Args, summary: &mut Vec<(String, String, bool)>) -> String {
+    println!("==> anonymous flood");
+    let mut out = String::from(
+        "## An anonymous flood
+
+Scripts with no cookie and a forged `Origin`, against the companion with its limits at their defaults (60 state-changing requests per client address per minute; at most 1,200 Pelm calls a minute, half for visitors who have not connected), behind a proxy trusted on loopback that names each client's address. Each answer that was not 429 or 400 cost one Pelm call.
+
+| flood | requests | 200 | 429 | other | Pelm calls | rows added (users, sessions, connections, code claims) |
+| --- | ---: | ---: | ---: | ---: | ---: | --- |
+",
+    );
+    for (name, total, addresses) in [("one burst from one address", 360, 1), ("spread over 20 addresses", 10_000, 20)] {
+        let upstream = sandbox(args, &[]).await;
+        let dbs = tempfile::tempdir().unwrap();
+        let db = dbs.path().join("flood.db");
+        // Only the per-user limit is lifted, as elsewhere in this report.
+        let companion = companion(args, &upstream, &db, &["--trusted-proxies", "127.0.0.1"]).await;
+        let tally = FloodTally::default();
+        run_flood(&companion.url, total, addresses, &tally).await;
+        let figures = tally.figures();
+        let rows = table_rows(&db).await;
+        let added: i64 = rows.iter().sum();
+        writeln!(
+            out,
+            "| {name} | {} | {} | {} | {} | {} | {} |",
+            figures.total,
+            figures.ok,
+            figures.limited,
+            figures.other,
+            figures.pelm_calls,
+            rows.iter().map(i64::to_string).collect::<Vec<_>>().join(", ")
+        )
+        .unwrap();
+        let bound = 60 * addresses as u64 + 60;
+        summary.push((
+            format!("flood ({name}): no rows, Pelm calls within the per-address limit"),
+            format!("{added} rows, {} Pelm calls (bound {bound})", figures.pelm_calls),
+            added == 0 && figures.pelm_calls <= bound,
+        ));
+    }
+    out.push('\n');
+    out
+}
+
+/// Rows in the companion's tables: users, sessions, connections, code claims.
+async fn table_rows(db: &Path) -> Vec<i64> {
+    let url = format!("sqlite://{}?mode=ro", db.display());
+    let Ok(pool) = sqlx::SqlitePool::connect(&url).await else { return vec![-1] };
+    let mut rows = Vec::new();
+    for table in ["users", "sessions", "connections", "code_exchanges"] {
+        let count: i64 =
+            sqlx::query_scalar(&format!("SELECT count(*) FROM {table}")).fetch_one(&pool).await.unwrap_or(-1);
+        rows.push(count);
+    }
+    rows
+}
+
+/// A connected user of the soak: its cookie, its first account once read,
+/// and the client address it comes from.
+type SoakUser = (String, Option<String>, String);
 
 /// Users connected at once in the soak, once it has warmed up.
 const SOAK_USERS: usize = 500;
 
 /// The whole Connect flow for a new user, every companion answer judged;
 /// the user's cookie once connected, and its first account if that was read.
-async fn soak_connect(http: &reqwest::Client, tally: &Tally, companion: &str, sandbox: &str) -> Option<SoakUser> {
-    let (headers, grant) =
-        judge(tally, http.post(format!("{companion}/api/connect-token")).header("Origin", companion)).await?;
+async fn soak_connect(
+    http: &reqwest::Client,
+    tally: &Tally,
+    companion: &str,
+    sandbox: &str,
+    seed: u64,
+) -> Option<SoakUser> {
+    // Each user is at an address of their own (10.0.0.0/8, named by the proxy).
+    let address = format!("10.{}.{}.{}", (seed >> 16) as u8, (seed >> 8) as u8, seed as u8);
+    let ask = http.post(format!("{companion}/api/connect-token")).header("Origin", companion);
+    let (headers, grant) = judge(tally, ask.header("X-Forwarded-For", &address)).await?;
     let cookie = cookie_of(&headers);
     // The sandbox's own faults hit the sign-in too; that is Pelm's side, not judged here.
     let Ok(code) = sign_in(http, sandbox, grant["connect_token"].as_str()?, "user@pelm.com").await else {
@@ -959,13 +1179,17 @@ async fn soak_connect(http: &reqwest::Client, tally: &Tally, companion: &str, sa
     let authorize = http
         .post(format!("{companion}/api/authorization"))
         .header("Origin", companion)
+        .header("X-Forwarded-For", &address)
         .header("Cookie", &cookie)
         .json(&json!({ "authorization_code": code }));
-    judge(tally, authorize).await?;
+    let (headers, _) = judge(tally, authorize).await?;
+    // Connecting issues a new session id.
+    let cookie = Some(cookie_of(&headers)).filter(|c| !c.is_empty()).unwrap_or(cookie);
     tally.connected.fetch_add(1, Ordering::Relaxed);
-    let accounts = judge(tally, http.get(format!("{companion}/api/accounts")).header("Cookie", &cookie)).await;
+    let read = http.get(format!("{companion}/api/accounts")).header("Cookie", &cookie);
+    let accounts = judge(tally, read.header("X-Forwarded-For", &address)).await;
     let account = accounts.and_then(|(_, a)| a[0]["id"].as_str().map(str::to_owned));
-    Some((cookie, account))
+    Some((cookie, account, address))
 }
 
 /// Connected users with a stored token, read from the companion's SQLite file.
