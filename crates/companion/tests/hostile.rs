@@ -628,3 +628,72 @@ async fn a_clients_request_id_is_kept_only_when_short_and_plain() {
     assert!(replaced != long && replaced.len() <= 64, "{replaced}");
     assert_ne!(echo("<script>alert(1)</script>".to_owned()).await, "<script>alert(1)</script>");
 }
+
+// ------------------------------------------------------------ upgrading
+
+/// A database written before sessions were stored: its users' cookies are
+/// sessions the companion issued, and must still work after the migration.
+#[tokio::test]
+async fn cookies_from_before_stored_sessions_still_work_after_the_migration() {
+    let app = spawn_app().await;
+    // A real token for a Pelm user, as the old companion would have stored it.
+    let cookie = connect_as(&app, &app.url, None, "user@pelm.com").await;
+    let (pelm_user, sealed): (String, String) = {
+        let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", app.database.display())).await.unwrap();
+        sqlx::query_as("SELECT pelm_user_id, access_token FROM connections").fetch_one(&pool).await.unwrap()
+    };
+    drop(cookie);
+    // The schema as migrations 0001 and 0002 left it, and a row as the old code wrote it.
+    let dir = tempfile::tempdir().unwrap();
+    let old = dir.path().join("old.db");
+    let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}?mode=rwc", old.display())).await.unwrap();
+    for migration in [
+        include_str!("../migrations/sqlite/0001_connections.sql"),
+        include_str!("../migrations/sqlite/0002_exchange_claims.sql"),
+    ] {
+        sqlx::raw_sql(migration).execute(&pool).await.unwrap();
+    }
+    let old_cookie = hex::encode(rand::random::<[u8; 32]>());
+    let identity = format!("session:{}", pelm_companion::store::sha256_hex(&old_cookie));
+    // A day old: the old cookie's own Max-Age (400 days) is still running.
+    let created = pelm_companion::store::now() - 86_400;
+    sqlx::query("INSERT INTO users VALUES ($1, $2, $3)")
+        .bind(&identity)
+        .bind(&pelm_user)
+        .bind(created)
+        .execute(&pool)
+        .await
+        .unwrap();
+    sqlx::query("INSERT INTO connections VALUES ($1, $2, 1700000000)")
+        .bind(&pelm_user)
+        .bind(&sealed)
+        .execute(&pool)
+        .await
+        .unwrap();
+    sqlx::query("INSERT INTO code_exchanges VALUES ('h', $1, 1700000000, 1)")
+        .bind(&pelm_user)
+        .execute(&pool)
+        .await
+        .unwrap();
+    // sqlx's own bookkeeping, so the companion applies only what is new.
+    let migrator = sqlx::migrate!("./migrations/sqlite");
+    sqlx::query("CREATE TABLE _sqlx_migrations (version BIGINT PRIMARY KEY, description TEXT NOT NULL, installed_on TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP, success BOOLEAN NOT NULL, checksum BLOB NOT NULL, execution_time BIGINT NOT NULL)")
+        .execute(&pool)
+        .await
+        .unwrap();
+    for migration in migrator.iter().filter(|m| m.version <= 2) {
+        sqlx::query("INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time) VALUES ($1, $2, 1, $3, 0)")
+            .bind(migration.version)
+            .bind(&*migration.description)
+            .bind(&*migration.checksum)
+            .execute(&pool)
+            .await
+            .unwrap();
+    }
+    pool.close().await;
+    let url = start_companion(&old, upstream_of(&app.sandbox), &app.token_key, |_| {}).await;
+    let old_cookie = format!("pelm_session={old_cookie}");
+    let connection: Connection = get_with(&url, "connection", &old_cookie).await.json().await.unwrap();
+    assert!(connection.connected, "the old cookie lost its connection");
+    assert_eq!(get_with(&url, "accounts", &old_cookie).await.status(), StatusCode::OK);
+}
