@@ -4,13 +4,14 @@
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-#[tokio::test]
-async fn sigterm_lets_requests_in_flight_finish() {
+/// The companion binary in sandbox mode on a free port, with `args`, once it answers.
+async fn start(args: &[&str]) -> (std::process::Child, String, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let base = format!("http://127.0.0.1:{port}");
-    let mut companion = Command::new(env!("CARGO_BIN_EXE_pelm-companion"))
-        .args(["--sandbox", "--listen", &format!("127.0.0.1:{port}"), "--sandbox-latency-ms", "1500"])
+    let companion = Command::new(env!("CARGO_BIN_EXE_pelm-companion"))
+        .args(["--sandbox", "--listen", &format!("127.0.0.1:{port}")])
+        .args(args)
         .arg("--database-url")
         .arg(format!("sqlite://{}", dir.path().join("c.db").display()))
         .env("PELM_TOKEN_KEY", hex::encode([7u8; 32]))
@@ -18,13 +19,19 @@ async fn sigterm_lets_requests_in_flight_finish() {
         .stdout(Stdio::null())
         .spawn()
         .expect("start the companion binary");
-
     let client = reqwest::Client::new();
     let started = Instant::now();
     while client.get(format!("{base}/healthz")).send().await.is_err() {
         assert!(started.elapsed() < Duration::from_secs(20), "the companion did not come up");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+    (companion, base, dir)
+}
+
+#[tokio::test]
+async fn sigterm_lets_requests_in_flight_finish() {
+    let (mut companion, base, _dir) = start(&["--sandbox-latency-ms", "1500"]).await;
+    let client = reqwest::Client::new();
 
     // This call waits 1.5 s on the (slow) sandbox; SIGTERM arrives meanwhile.
     let in_flight = tokio::spawn({
@@ -57,25 +64,8 @@ async fn sigterm_lets_requests_in_flight_finish() {
 /// only for the grace period, not for as long as it lasts.
 #[tokio::test]
 async fn shutdown_waits_only_the_grace_period() {
-    let dir = tempfile::tempdir().unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let base = format!("http://127.0.0.1:{port}");
-    let mut companion = Command::new(env!("CARGO_BIN_EXE_pelm-companion"))
-        .args(["--sandbox", "--listen", &format!("127.0.0.1:{port}"), "--sandbox-latency-ms", "30000"])
-        .args(["--shutdown-grace-secs", "1"])
-        .arg("--database-url")
-        .arg(format!("sqlite://{}", dir.path().join("c.db").display()))
-        .env("PELM_TOKEN_KEY", hex::encode([7u8; 32]))
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
-        .spawn()
-        .expect("start the companion binary");
+    let (mut companion, base, _dir) = start(&["--sandbox-latency-ms", "30000", "--shutdown-grace-secs", "1"]).await;
     let client = reqwest::Client::new();
-    let started = Instant::now();
-    while client.get(format!("{base}/healthz")).send().await.is_err() {
-        assert!(started.elapsed() < Duration::from_secs(20), "the companion did not come up");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
     let _in_flight = tokio::spawn({
         let (client, base) = (client.clone(), base.clone());
         async move { client.post(format!("{base}/api/connect-token")).header("Origin", &base).send().await }

@@ -135,11 +135,9 @@ impl Store {
         let state = &mut *state;
         // A long-running demo issues tokens without end: expired ones go
         // whenever the map has doubled since the last sweep.
-        if state.connect_sessions.len() >= state.sweep_at.0.max(SWEEP_AT_LEAST) {
-            let lifetime = CONNECT_TOKEN_LIFETIME.as_secs() as i64;
-            state.connect_sessions.retain(|_, s| now - s.issued_at < lifetime);
-            state.sweep_at.0 = state.connect_sessions.len() * 2;
-        }
+        sweep(&mut state.connect_sessions, &mut state.sweep_at.0, |s| {
+            now - s.issued_at < CONNECT_TOKEN_LIFETIME.as_secs() as i64
+        });
         state.connect_sessions.insert(token.clone(), session);
         token
     }
@@ -183,11 +181,9 @@ impl Store {
         let code = random_hex(20);
         let mut state = self.state();
         let state = &mut *state;
-        if state.codes.len() >= state.sweep_at.1.max(SWEEP_AT_LEAST) {
-            let lifetime = AUTHORIZATION_CODE_LIFETIME.as_secs() as i64;
-            state.codes.retain(|_, c| now - c.issued_at < lifetime);
-            state.sweep_at.1 = state.codes.len() * 2;
-        }
+        sweep(&mut state.codes, &mut state.sweep_at.1, |c| {
+            now - c.issued_at < AUTHORIZATION_CODE_LIFETIME.as_secs() as i64
+        });
         state.connections.insert(user_id.to_owned(), connection);
         state
             .codes
@@ -275,6 +271,15 @@ impl Store {
             }
             None => false,
         }
+    }
+}
+
+/// Drops `map`'s expired entries once it has doubled since the last sweep,
+/// so it follows what is live rather than all that was ever issued.
+fn sweep<V>(map: &mut HashMap<String, V>, sweep_at: &mut usize, live: impl Fn(&V) -> bool) {
+    if map.len() >= (*sweep_at).max(SWEEP_AT_LEAST) {
+        map.retain(|_, value| live(value));
+        *sweep_at = map.len() * 2;
     }
 }
 
