@@ -13,6 +13,7 @@ pub mod bills;
 pub mod civil;
 pub mod companion;
 pub mod embed;
+pub mod lenient;
 pub mod messages;
 pub mod pelm;
 pub mod place;

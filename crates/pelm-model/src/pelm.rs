@@ -50,6 +50,7 @@ pub struct Meter {
 /// five fields; later versions add meter types, gas units and meters.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Account {
+    #[serde(deserialize_with = "crate::lenient::text")]
     pub id: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub account_number: Option<String>,
@@ -82,13 +83,17 @@ impl Account {
         })
     }
 
-    /// The meter types the account has: as listed, or electric when Pelm says nothing.
+    /// The meter types the account has: as listed; when Pelm leaves the list
+    /// out, electric, with gas too when the account names a gas unit.
     pub fn meter_types(&self) -> Vec<MeterType> {
-        if self.available_meter_types.is_empty() {
-            vec![MeterType::Electric]
-        } else {
-            self.available_meter_types.clone()
+        if !self.available_meter_types.is_empty() {
+            return self.available_meter_types.clone();
         }
+        let mut types = vec![MeterType::Electric];
+        if self.gas_usage_unit.is_some() {
+            types.push(MeterType::Gas);
+        }
+        types
     }
 }
 
@@ -97,34 +102,76 @@ impl Account {
 /// exported more than the home used.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Interval {
+    #[serde(deserialize_with = "crate::lenient::seconds")]
     pub start: i64,
+    #[serde(deserialize_with = "crate::lenient::seconds")]
     pub end: i64,
+    #[serde(deserialize_with = "crate::lenient::number")]
     pub usage: f64,
     /// Only some utilities (PG&E, SCE) report emissions. The seed's prose
     /// calls it `ghg_emission`, its JSON `ghg_emissions`; both are read.
-    #[serde(default, alias = "ghg_emission", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        alias = "ghg_emission",
+        deserialize_with = "crate::lenient::maybe_number",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub ghg_emissions: Option<f64>,
 }
 
-/// `GET /intervals`.
+/// `GET /intervals`. Read liberally: rows that cannot be read are left out
+/// and counted in `skipped`; rows come out in order, one per start, none
+/// overlapping (see [`crate::lenient::tidy`]).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(from = "WireIntervals")]
 pub struct Intervals {
     pub utility: String,
     #[serde(default, rename = "type", skip_serializing_if = "Option::is_none")]
     pub meter_type: Option<MeterType>,
     pub account: Account,
     pub intervals: Vec<Interval>,
+    /// Rows of the answer that could not be read.
+    #[serde(skip_serializing)]
+    pub skipped: usize,
+}
+
+#[derive(Deserialize)]
+struct WireIntervals {
+    #[serde(default)]
+    utility: Option<String>,
+    #[serde(default, rename = "type")]
+    meter_type: Option<MeterType>,
+    account: Account,
+    intervals: crate::lenient::Rows,
+}
+
+impl From<WireIntervals> for Intervals {
+    fn from(wire: WireIntervals) -> Self {
+        Intervals {
+            utility: wire.utility.unwrap_or_default(),
+            meter_type: wire.meter_type,
+            account: wire.account,
+            intervals: wire.intervals.rows,
+            skipped: wire.intervals.skipped,
+        }
+    }
 }
 
 /// One bill in Pelm's current `GET /bills` shape; dates are Unix seconds.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Bill {
+    #[serde(deserialize_with = "crate::lenient::text")]
     pub id: String,
+    #[serde(deserialize_with = "crate::lenient::seconds")]
     pub start_date: i64,
+    #[serde(deserialize_with = "crate::lenient::seconds")]
     pub end_date: i64,
+    #[serde(deserialize_with = "crate::lenient::seconds")]
     pub statement_date: i64,
+    #[serde(deserialize_with = "crate::lenient::seconds")]
     pub due_date: i64,
     /// In the account's currency (US dollars for every utility Pelm serves).
+    #[serde(deserialize_with = "crate::lenient::number")]
     pub total_amount_due: f64,
 }
 
@@ -147,8 +194,11 @@ pub struct LegacyBill {
 /// `GET /users/{user_id}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct User {
+    #[serde(deserialize_with = "crate::lenient::text")]
     pub id: String,
-    pub utility: Utility,
+    /// Some answers leave the utility out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub utility: Option<Utility>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub utility_username: Option<String>,
     pub credentials_valid: bool,
@@ -156,6 +206,7 @@ pub struct User {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Utility {
+    #[serde(deserialize_with = "crate::lenient::text")]
     pub id: String,
     pub full_name: String,
 }

@@ -50,7 +50,8 @@ fn seeded(points: usize) -> String {
         ghg_emissions_unit: None,
         meters: Vec::new(),
     };
-    let body = Intervals { utility: "PG&E".to_owned(), meter_type: Some(MeterType::Electric), account, intervals };
+    let body =
+        Intervals { utility: "PG&E".to_owned(), meter_type: Some(MeterType::Electric), account, intervals, skipped: 0 };
     serde_json::to_string(&body).expect("serialisable")
 }
 
