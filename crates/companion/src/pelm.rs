@@ -1,8 +1,9 @@
 //! The companion's one HTTP client to Pelm (or to the sandbox standing in for it).
 //!
 //! GETs are idempotent, so they are retried on failures that say nothing about
-//! the request itself: a refused or dropped connection, a timeout, a 5xx, a
-//! 429 (after the `Retry-After` it names, when that is short). POSTs are sent
+//! the request itself: a refused or dropped connection, a timeout, a 5xx other
+//! than `data_unavailable`, a 429 (after the `Retry-After` it names, when that
+//! is short). POSTs are sent
 //! once: exchanging a code twice would fail the second time. Other 4xx
 //! answers are never retried, whoever wrote them.
 //!
@@ -83,6 +84,9 @@ fn retryable(err: &ApiError) -> Option<Duration> {
         ApiError::Pelm { status, retry_after, .. } if too_many(status) => {
             retry_after.unwrap_or(Duration::ZERO).le(&LONGEST_RETRY_AFTER).then(|| retry_after.unwrap_or_default())
         }
+        // Pelm is still collecting the user's data: asking again at once
+        // only spends calls; the app polls at its own pace.
+        ApiError::Pelm { body, .. } if body.error_code == pelm_model::pelm::error_code::DATA_UNAVAILABLE => None,
         ApiError::Pelm { status, .. } | ApiError::UpstreamStatus { status, .. } => {
             (status.is_server_error() || too_many(status)).then_some(Duration::ZERO)
         }
@@ -203,8 +207,7 @@ impl PelmClient {
 
     /// A GET, retried by the policy, answering validated JSON bytes.
     pub async fn get_json(&self, what: &str, path: &str, access_token: Option<&str>) -> Result<Bytes, ApiError> {
-        // A GET with a user's token is for a connected user; one without is
-        // the user lookup right after a code exchange, also for one.
+        // Every GET is for a connected user.
         self.retrying(|| async {
             let mut request = self.http.get(self.url(path));
             if let Some(token) = access_token {
@@ -258,9 +261,12 @@ impl PelmClient {
         decode("accounts", &self.get_json("accounts", "/accounts", Some(access_token)).await?)
     }
 
-    pub async fn user(&self, user_id: &str) -> Result<User, ApiError> {
+    /// The user as Pelm knows them. The user's own token goes along: Pelm's
+    /// docs name it only for data calls, but a stricter Pelm may want it
+    /// here too, and one that does not ignores it.
+    pub async fn user(&self, user_id: &str, access_token: &str) -> Result<User, ApiError> {
         let path = format!("/users/{}", pelm_model::place::encode(user_id));
-        decode("user", &self.get_json("user", &path, None).await?)
+        decode("user", &self.get_json("user", &path, Some(access_token)).await?)
     }
 }
 

@@ -284,7 +284,7 @@ async fn authorization(
     // What is stored, not what was hoped: a code replayed after a disconnect
     // is not a connection.
     let connection = match store.connected(&session.identity).await? {
-        Some((user_id, _)) => describe_connection(&state, &user_id).await,
+        Some((user_id, token)) => describe_connection(&state, &user_id, &token).await,
         None => Connection::none(),
     };
     let mut response = Json(connection).into_response();
@@ -294,18 +294,33 @@ async fn authorization(
     Ok(response)
 }
 
-/// What Pelm says of a connected user. A failure here must not hide that the
-/// user is connected, so it only leaves the details out.
-async fn describe_connection(state: &AppState, user_id: &str) -> Connection {
-    match state.inner.pelm.user(user_id).await {
-        Ok(user) => Connection {
-            connected: true,
-            utility: Some(user.utility.full_name),
-            credentials_valid: Some(user.credentials_valid),
-        },
+/// What Pelm says of a connected user. A failure here must not hide that
+/// the user is connected, nor their utility's name, which was remembered at
+/// connect time; whether their login is still valid is then unknown, said
+/// so in the log, and asked again at the next look.
+async fn describe_connection(state: &AppState, user_id: &str, access_token: &str) -> Connection {
+    let store = &state.inner.store;
+    match state.inner.pelm.user(user_id, access_token).await {
+        Ok(user) => {
+            let remembered = store.utility(user_id).await.ok().flatten();
+            let named = user.utility.map(|u| (u.id, u.full_name));
+            if let Some(utility) = named.as_ref().filter(|named| remembered.as_ref() != Some(*named)) {
+                if let Err(err) = store.save_utility(user_id, &utility.0, &utility.1).await {
+                    tracing::warn!(%err, "could not remember the connection's utility");
+                }
+            }
+            // An answer without the utility leaves the remembered one.
+            let utility = named.or(remembered).map(|(_, name)| name);
+            Connection { connected: true, utility, credentials_valid: Some(user.credentials_valid) }
+        }
         Err(err) => {
-            tracing::warn!(error = %err, "could not describe the connection");
-            Connection { connected: true, utility: None, credentials_valid: None }
+            tracing::warn!(
+                error = %err,
+                pelm_user_id = %user_id,
+                "could not learn from Pelm whether the utility login is still valid; it will be asked again at the next look"
+            );
+            let utility = store.utility(user_id).await.ok().flatten().map(|(_, name)| name);
+            Connection { connected: true, utility, credentials_valid: None }
         }
     }
 }
@@ -316,7 +331,7 @@ async fn connection(State(state): State<AppState>, session: Session) -> Result<J
     }
     // Asked afresh: a disconnect through another instance shows here at once.
     match state.inner.store.connected(&session.identity).await? {
-        Some((user_id, _)) => Ok(Json(describe_connection(&state, &user_id).await)),
+        Some((user_id, token)) => Ok(Json(describe_connection(&state, &user_id, &token).await)),
         None => Ok(Json(Connection::none())),
     }
 }

@@ -423,6 +423,27 @@ impl Store {
         Ok(())
     }
 
+    /// Remembers the utility Pelm named for this connection.
+    pub async fn save_utility(&self, pelm_user_id: &str, utility_id: &str, name: &str) -> Result<(), sqlx::Error> {
+        sqlx::query("UPDATE connections SET utility_id = $1, utility_name = $2 WHERE pelm_user_id = $3")
+            .bind(utility_id)
+            .bind(name)
+            .bind(pelm_user_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// The utility remembered for this connection: its id and name.
+    pub async fn utility(&self, pelm_user_id: &str) -> Result<Option<(String, String)>, sqlx::Error> {
+        let row: Option<(Option<String>, Option<String>)> =
+            sqlx::query_as("SELECT utility_id, utility_name FROM connections WHERE pelm_user_id = $1")
+                .bind(pelm_user_id)
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(row.and_then(|(id, name)| Some((id?, name?))))
+    }
+
     pub async fn delete_connection(&self, pelm_user_id: &str) -> Result<(), sqlx::Error> {
         sqlx::query("DELETE FROM connections WHERE pelm_user_id = $1").bind(pelm_user_id).execute(&self.pool).await?;
         self.forget(pelm_user_id);

@@ -5,6 +5,7 @@ mod common;
 
 use common::{error_body, header, hex_key, spawn_app, start_companion, upstream_of, TestApp};
 use pelm_companion::crypto::TokenCipher;
+use pelm_model::companion::Connection;
 use pelm_model::pelm::{Account, AccountBills, Intervals};
 use pelm_sandbox::Fault;
 use reqwest::StatusCode;
@@ -318,4 +319,59 @@ async fn a_stalled_pelm_times_out_and_the_retry_answers() {
     assert_eq!(accounts.status(), StatusCode::OK);
     let took = started.elapsed();
     assert!(took >= std::time::Duration::from_secs(1), "answered in {took:?}, so nothing timed out");
+}
+
+#[tokio::test]
+async fn data_unavailable_passes_through_after_one_call() {
+    // A Pelm that answers data_unavailable as a 500, which looks transient.
+    let config = pelm_sandbox::Config { data_unavailable_as_500: true, ..pelm_sandbox::Config::random() };
+    let sandbox = pelm_sandbox::spawn(pelm_sandbox::Sandbox::new(config)).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let url = start_companion(&dir.path().join("c.db"), upstream_of(&sandbox), &hex_key(), |_| {}).await;
+    let user = common::browser();
+    let token = common::connect_token_at(&user, &url).await;
+    // This login's data is not ready for two minutes.
+    let code = common::sign_in_at(&sandbox, &token, "slow@pelm.com").await;
+    let body = serde_json::json!({ "authorization_code": code });
+    let authorized = user.post(format!("{url}/api/authorization")).header("Origin", &url).json(&body).send().await;
+    assert_eq!(authorized.unwrap().status(), StatusCode::OK);
+    let before = sandbox.sandbox.rest_calls();
+    let answer = user.get(format!("{url}/api/accounts")).send().await.unwrap();
+    assert_eq!(answer.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    assert_eq!(error_body(answer).await["error_code"], "data_unavailable");
+    assert_eq!(sandbox.sandbox.rest_calls() - before, 1, "data_unavailable was retried upstream");
+}
+
+/// Against a Pelm that wants the user's own token on `/users`, the utility's
+/// name and the state of the login still come through; when `/users` fails,
+/// the name remembered at connect time stays and the login's state is unknown.
+#[tokio::test]
+async fn the_users_own_token_goes_to_users_and_the_utility_is_remembered() {
+    let config = pelm_sandbox::Config { users_need_bearer: true, ..pelm_sandbox::Config::random() };
+    let sandbox = pelm_sandbox::spawn(pelm_sandbox::Sandbox::new(config)).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let url = start_companion(&dir.path().join("c.db"), upstream_of(&sandbox), &hex_key(), |_| {}).await;
+    let user = common::browser();
+    let token = common::connect_token_at(&user, &url).await;
+    let code = common::sign_in_at(&sandbox, &token, "user@pelm.com").await;
+    let authorized = user
+        .post(format!("{url}/api/authorization"))
+        .header("Origin", &url)
+        .json(&serde_json::json!({ "authorization_code": code }))
+        .send()
+        .await
+        .unwrap();
+    let connection: Connection = authorized.json().await.unwrap();
+    assert_eq!(connection.utility.as_deref(), Some("Pacific Gas and Electric"));
+    assert_eq!(connection.credentials_valid, Some(true));
+
+    sandbox.sandbox.set_all_credentials_valid(false);
+    let connection: Connection = user.get(format!("{url}/api/connection")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(connection.credentials_valid, Some(false), "a changed utility password must show");
+
+    sandbox.sandbox.fail_next(&[Fault::InternalError; 4]);
+    let connection: Connection = user.get(format!("{url}/api/connection")).send().await.unwrap().json().await.unwrap();
+    assert!(connection.connected);
+    assert_eq!(connection.utility.as_deref(), Some("Pacific Gas and Electric"), "the name was forgotten");
+    assert_eq!(connection.credentials_valid, None, "unknown is not valid");
 }

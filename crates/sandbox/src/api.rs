@@ -163,7 +163,11 @@ fn ready_connection(sandbox: &Sandbox, user_id: &str) -> Result<Connection, Pelm
     let connection = sandbox.store().connection(user_id).ok_or_else(|| PelmError::token_invalid("access token"))?;
     let delay = sandbox.config().data_delay.as_secs().max(connection.data_delay) as i64;
     if sandbox.store().now() < connection.connected_at + delay {
-        return Err(PelmError::data_unavailable());
+        let mut unavailable = PelmError::data_unavailable();
+        if sandbox.config().data_unavailable_as_500 {
+            unavailable.status = axum::http::StatusCode::INTERNAL_SERVER_ERROR;
+        }
+        return Err(unavailable);
     }
     Ok(connection)
 }
@@ -281,6 +285,7 @@ async fn intervals(
         meter_type: Some(meter_type),
         account,
         intervals: spec.intervals(start.max(history_start), end.min(data_end)),
+        skipped: 0,
     }))
 }
 
@@ -378,17 +383,24 @@ async fn bill_pdf(
         .into_response())
 }
 
-async fn user(
-    State(sandbox): State<Sandbox>,
-    _: ClientAuth,
-    Path(user_id): Path<String>,
-) -> Result<Json<User>, PelmError> {
+async fn user(State(sandbox): State<Sandbox>, mut parts: Parts) -> Result<Json<User>, PelmError> {
+    let Path(user_id) = Path::<String>::from_request_parts(&mut parts, &sandbox)
+        .await
+        .map_err(|r| PelmError::parameter_invalid("user_id", &r.body_text()))?;
+    if sandbox.config().users_need_bearer {
+        let BearerUser(owner) = BearerUser::from_request_parts(&mut parts, &sandbox).await?;
+        if owner != user_id {
+            return Err(PelmError::permission_denied("this access token is another user's"));
+        }
+    } else {
+        ClientAuth::from_request_parts(&mut parts, &sandbox).await?;
+    }
     let connection =
         sandbox.store().connection(&user_id).ok_or_else(|| PelmError::parameter_invalid("user_id", "unknown user"))?;
     let utility = utility_of(&connection);
     Ok(Json(User {
         id: user_id,
-        utility: Utility { id: connection.utility_id, full_name: utility.full_name.to_owned() },
+        utility: Some(Utility { id: connection.utility_id, full_name: utility.full_name.to_owned() }),
         utility_username: Some(connection.username),
         credentials_valid: connection.credentials_valid,
     }))

@@ -42,6 +42,12 @@ pub struct Config {
     pub faults: Faults,
     /// Answer `/bills` in the seed's older shape: a map from bill id to RFC 1123 dates.
     pub legacy_bills: bool,
+    /// Require the user's own bearer token on `/users/{id}`, as a stricter
+    /// Pelm might: Pelm's docs say only that data calls carry it.
+    pub users_need_bearer: bool,
+    /// Answer `data_unavailable` with 500 rather than the error table's 400,
+    /// as Pelm has been seen to.
+    pub data_unavailable_as_500: bool,
 }
 
 impl Config {
@@ -53,6 +59,8 @@ impl Config {
             data_delay: Duration::ZERO,
             faults: Faults::default(),
             legacy_bills: false,
+            users_need_bearer: false,
+            data_unavailable_as_500: false,
         }
     }
 }

@@ -27,6 +27,10 @@ struct Args {
     /// Answer /bills in the seed's older shape (a map from bill id to RFC 1123 dates).
     #[arg(long, env = "PELM_SANDBOX_LEGACY_BILLS")]
     legacy_bills: bool,
+    /// Require the user's own `Authorization: Bearer` token on /users/{id},
+    /// as a stricter reading of Pelm's docs would.
+    #[arg(long, env = "PELM_SANDBOX_USERS_NEED_BEARER")]
+    users_need_bearer: bool,
     /// Fault: milliseconds added before every REST answer.
     #[arg(long, env = "PELM_SANDBOX_LATENCY_MS", default_value_t = 0)]
     latency_ms: u64,
@@ -55,6 +59,8 @@ async fn main() -> std::io::Result<()> {
         secret: args.secret,
         data_delay: Duration::from_secs(args.data_delay),
         legacy_bills: args.legacy_bills,
+        users_need_bearer: args.users_need_bearer,
+        data_unavailable_as_500: false,
         faults: Faults {
             latency: Duration::from_millis(args.latency_ms),
             error_rate: args.error_rate,
