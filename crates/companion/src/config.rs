@@ -90,6 +90,12 @@ pub struct Config {
     #[arg(long, env = "PELM_CONNECT_SCRIPT_URL")]
     pub connect_script_url: Option<String>,
 
+    /// Sources to add to the Content-Security-Policy served with the app, as
+    /// `frame-src https://connect.example.com; img-src https://cdn.example.com`:
+    /// each directive's sources are merged into it, or start it.
+    #[arg(long, env = "PELM_CSP_EXTRA")]
+    pub csp_extra: Option<String>,
+
     /// Preselect this utility in Connect (Pelm's utility_id), skipping utility selection.
     #[arg(long, env = "PELM_UTILITY_ID")]
     pub utility_id: Option<String>,
@@ -262,6 +268,7 @@ impl Config {
             pelm_client_id: None,
             pelm_secret: None,
             connect_script_url: None,
+            csp_extra: None,
             utility_id: None,
             dist: None,
             api_prefix: "/api".to_owned(),

@@ -8,6 +8,7 @@
 mod cache;
 pub mod config;
 pub mod crypto;
+pub mod csp;
 pub mod error;
 pub mod faults;
 pub mod hosts;
@@ -36,6 +37,8 @@ use store::Store;
 
 /// Largest request body the API accepts; its bodies are a few short fields.
 pub(crate) const API_BODY_LIMIT: usize = 16 * 1024;
+/// CSP violation reports taken per client address per minute.
+const CSP_REPORTS_PER_MINUTE: u32 = 30;
 
 #[derive(Clone)]
 pub struct AppState {
@@ -54,6 +57,8 @@ struct Inner {
     /// Data requests each user may have waiting on Pelm at once.
     user_slots: limits::UserSlots,
     session_rules: store::SessionRules,
+    /// Sources the site adds to the served policy.
+    csp_extra: csp::CspExtra,
     trusted_proxies: limits::TrustedProxies,
     hosts: hosts::HostPolicy,
     /// Scripted answers for the app, in sandbox mode.
@@ -64,6 +69,9 @@ struct Inner {
 struct Limits {
     per_user: limits::RateLimiter,
     per_address: limits::RateLimiter,
+    /// CSP reports per client address: a page in a loop of violations must
+    /// not flood the logs.
+    csp_reports: limits::RateLimiter,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -134,6 +142,11 @@ impl AppState {
         let limits = Limits {
             per_user: limits::RateLimiter::new(config.rate_limit_per_minute),
             per_address: limits::RateLimiter::new(config.address_rate_limit_per_minute),
+            csp_reports: limits::RateLimiter::new(CSP_REPORTS_PER_MINUTE),
+        };
+        let csp_extra = match &config.csp_extra {
+            Some(text) => text.parse().map_err(|err| StartError::Config(format!("PELM_CSP_EXTRA: {err}")))?,
+            None => csp::CspExtra::default(),
         };
         let session_rules = store::SessionRules {
             idle_secs: config.session_idle_secs.min(i64::MAX as u64) as i64,
@@ -151,6 +164,7 @@ impl AppState {
                 cache,
                 limits,
                 session_rules,
+                csp_extra,
                 trusted_proxies,
                 hosts,
                 app_faults,
@@ -253,6 +267,14 @@ pub fn app(state: AppState) -> Router {
         .layer(middleware::from_fn_with_state(state.clone(), faults::inject))
         .layer(cors(state.config()))
         .with_state(state.clone());
+    // Reports come without cookies or a useful Origin: outside the session
+    // and origin checks, with their own limit.
+    let api = api.merge(
+        Router::new()
+            .route("/csp-report", axum::routing::post(csp::report))
+            .layer(middleware::from_fn(error::api_contract))
+            .with_state(state.clone()),
+    );
     let mut router =
         Router::new().nest(&state.config().api_prefix, api).route("/healthz", axum::routing::get(|| async { "ok" }));
     if let Some(sandbox) = &state.inner.mounted_sandbox {
@@ -261,11 +283,14 @@ pub fn app(state: AppState) -> Router {
             axum::routing::post(faults::queue).delete(faults::clear).with_state(state.clone()),
         );
     }
+    let report_path = format!("{}/csp-report", state.config().api_prefix.trim_end_matches('/'));
+    let policy =
+        |html: &str| csp::served_policy(html, &state.inner.connect_script_url, &state.inner.csp_extra, &report_path);
     if let Some(example) = &state.config().example_dist {
-        router = router.nest_service("/example", static_files::service(example, &state.inner.connect_script_url));
+        router = router.nest_service("/example", static_files::service(example, policy, &report_path));
     }
     if let Some(dist) = &state.config().dist {
-        let app = static_files::service(dist, &state.inner.connect_script_url);
+        let app = static_files::service(dist, policy, &report_path);
         match state.config().app_path.trim_end_matches('/') {
             "" => router = router.fallback_service(app),
             // Under a sub-path the app's own router sees the rest of the path.

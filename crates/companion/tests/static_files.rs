@@ -100,3 +100,55 @@ async fn the_builds_own_compressed_copies_are_sent_as_they_are() {
     assert_eq!(header(&gzip, "content-encoding"), "gzip");
     assert_eq!(header(&gzip, "vary"), "accept-encoding");
 }
+
+/// The site's extra sources reach the served policy, and the policy names
+/// the route its reports come back to; that route takes both report formats,
+/// within a size and rate limit.
+#[tokio::test]
+async fn the_policy_takes_extra_sources_and_reports_come_back() {
+    let dist = tempfile::tempdir().unwrap();
+    std::fs::write(dist.path().join("index.html"), INDEX).unwrap();
+    let sandbox = pelm_sandbox::spawn(Sandbox::new(pelm_sandbox::Config::random())).await.unwrap();
+    let db = tempfile::tempdir().unwrap();
+    let dist_dir = dist.path().to_owned();
+    let url = start_companion(&db.path().join("c.db"), upstream_of(&sandbox), &hex_key(), move |config| {
+        config.dist = Some(dist_dir);
+        config.csp_extra = Some("frame-src https://connect.example.com; font-src https://fonts.example.com".to_owned());
+    })
+    .await;
+    let client = reqwest::Client::new();
+    let page = client.get(format!("{url}/")).send().await.unwrap();
+    let policy = header(&page, "content-security-policy");
+    assert!(policy.contains("frame-src 'self' https://connect.example.com;"), "{policy}");
+    assert!(policy.contains("font-src https://fonts.example.com;"), "{policy}");
+    assert!(policy.contains("report-uri /api/csp-report; report-to csp-endpoint"), "{policy}");
+    assert_eq!(header(&page, "reporting-endpoints"), "csp-endpoint=\"/api/csp-report\"");
+
+    let report = |content_type: &'static str, body: &'static str| {
+        client.post(format!("{url}/api/csp-report")).header("content-type", content_type).body(body).send()
+    };
+    let old = r#"{"csp-report": {"document-uri": "http://x/", "blocked-uri": "https://connect.example.com", "violated-directive": "frame-src"}}"#;
+    let new = r#"[{"type": "csp-violation", "body": {"documentURL": "http://x/", "blockedURL": "https://a.example", "effectiveDirective": "img-src"}}]"#;
+    assert_eq!(report("application/csp-report", old).await.unwrap().status(), 204);
+    assert_eq!(report("application/reports+json", new).await.unwrap().status(), 204);
+    assert_eq!(report("application/json", "<html>").await.unwrap().status(), 400);
+    let huge = client
+        .post(format!("{url}/api/csp-report"))
+        .header("content-type", "application/csp-report")
+        .body(format!(r#"{{"csp-report": {{"x": "{}"}}}}"#, "a".repeat(20_000)))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(huge.status(), 413);
+    let mut statuses = Vec::new();
+    for _ in 0..40 {
+        statuses.push(report("application/csp-report", old).await.unwrap().status().as_u16());
+    }
+    assert!(statuses.contains(&429), "reports are not rate limited: {statuses:?}");
+
+    // A malformed extra stops the companion at start, saying why.
+    let mut config = pelm_companion::Config::for_tests(format!("sqlite://{}", db.path().join("d.db").display()));
+    config.csp_extra = Some("frame-src".to_owned());
+    let err = pelm_companion::spawn(config).await.err().expect("started with a malformed PELM_CSP_EXTRA");
+    assert!(err.to_string().contains("PELM_CSP_EXTRA"), "{err}");
+}
