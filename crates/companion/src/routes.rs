@@ -118,8 +118,8 @@ fn derived_pelm_user_id(state: &AppState, identity: &str) -> String {
     format!("user-{}", hex::encode(&mac[..12]))
 }
 
-/// The user's Pelm id and access token, if they have connected. Strangers
-/// and anonymous sessions hold nothing, and cost no query. Data requests may
+/// The user's Pelm id and access token, if they have connected. Anonymous
+/// sessions hold nothing, and cost no query. Data requests may
 /// use what was read a moment ago; see `Store::connected_recently`.
 async fn connected_user(state: &AppState, session: &Session) -> Result<Option<(String, String)>, ApiError> {
     if !session.may_hold_a_connection() {

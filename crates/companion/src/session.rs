@@ -1,9 +1,9 @@
 //! Who the end user is, and whether a request may come from where it came from.
 //!
-//! A visitor gets a session only when they first change something (asking
-//! for a Connect token). Until they connect, that session is *anonymous*: a
-//! cookie the companion signed, which costs no row anywhere, so a script that
-//! sends no cookie, or a made-up one, fills nothing. Connecting turns it into
+//! A visitor gets a session with their first request. Until they connect,
+//! that session is *anonymous*: a cookie the companion signed, which costs no
+//! row anywhere, so a script that sends no cookie, or a made-up one, fills
+//! nothing. Connecting turns it into
 //! a *stored* session, a row in `sessions` under a new id; disconnecting
 //! issues another new id. Only ids the companion signed or still holds are
 //! accepted; anything else is a stranger, who gets a new anonymous session
@@ -43,8 +43,6 @@ pub struct Session {
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum SessionKind {
-    /// No session was presented and none was needed: a GET from a stranger.
-    Stranger,
     /// A signed session that holds nothing yet.
     Anonymous,
     /// A session row, made when the user connected; `id_hash` is its key.
@@ -54,7 +52,7 @@ pub enum SessionKind {
 }
 
 impl Session {
-    /// Whether anything can be stored for this user; strangers hold nothing.
+    /// Whether anything can be stored for this user; anonymous sessions hold nothing.
     pub fn may_hold_a_connection(&self) -> bool {
         matches!(self.kind, SessionKind::Stored { .. } | SessionKind::Header)
     }
@@ -232,12 +230,14 @@ pub async fn with_session(State(state): State<AppState>, mut request: Request, n
     let (session, minted) = match found {
         Err(err) => return err.into_response(),
         Ok(Some(session)) => (session, None),
-        // Only a request that changes something needs a session.
-        Ok(None) if changes_state => {
+        // A stranger gets a session at once, though it costs nothing until
+        // they connect: the app's first request is a look at the connection,
+        // and a page whose copies then ask for Connect tokens together must
+        // send one session with all of them, not race to set several.
+        Ok(None) => {
             let (value, session) = mint_anonymous(&state);
             (session, Some(value))
         }
-        Ok(None) => (Session { identity: String::new(), kind: SessionKind::Stranger }, None),
     };
     let limits = &state.inner.limits;
     if changes_state || !session.may_hold_a_connection() {
@@ -246,10 +246,8 @@ pub async fn with_session(State(state): State<AppState>, mut request: Request, n
             return ApiError::RateLimited { retry_after }.into_response();
         }
     }
-    if session.kind != SessionKind::Stranger {
-        if let Err(retry_after) = limits.per_user.check(&session.identity) {
-            return ApiError::RateLimited { retry_after }.into_response();
-        }
+    if let Err(retry_after) = limits.per_user.check(&session.identity) {
+        return ApiError::RateLimited { retry_after }.into_response();
     }
     request.extensions_mut().insert(session);
     let mut response = next.run(request).await;
