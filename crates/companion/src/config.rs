@@ -4,6 +4,15 @@ use std::time::Duration;
 
 use clap::Parser;
 
+/// Which of the sandbox's Connect scripts the app loads in sandbox mode.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum SandboxScript {
+    /// The seed's script: its modal is drawn in the page.
+    Legacy,
+    /// The current script: its modal is drawn in a frame from another origin.
+    Current,
+}
+
 /// A value that must never reach a log line, an error message or `Debug`
 /// output: the Pelm secret, the token key, the proxy's shared secret.
 #[derive(Clone, PartialEq, Eq)]
@@ -59,6 +68,17 @@ pub struct Config {
     /// Seconds that sandbox data calls answer data_unavailable after a user connects.
     #[arg(long, env = "PELM_SANDBOX_DATA_DELAY", default_value_t = 0)]
     pub sandbox_data_delay: u64,
+
+    /// In sandbox mode, which Connect script the app loads: `legacy`
+    /// (`/sandbox/connect/pelm-connect.js`, its modal in the page) or `current`
+    /// (`initialize.js`, its modal in a frame from another origin: the sandbox
+    /// is then also served on a second listener, as a real widget's origin).
+    #[arg(long, env = "PELM_SANDBOX_CONNECT_SCRIPT", value_enum, default_value_t = SandboxScript::Legacy)]
+    pub sandbox_connect_script: SandboxScript,
+
+    /// Where the second listener for `--sandbox-connect-script current` listens.
+    #[arg(long, env = "PELM_SANDBOX_CONNECT_LISTEN", default_value = "127.0.0.1:0")]
+    pub sandbox_connect_listen: SocketAddr,
 
     /// Sandbox fault: milliseconds added before every answer of its REST API.
     #[arg(long, env = "PELM_SANDBOX_LATENCY_MS", default_value_t = 0)]
@@ -261,6 +281,8 @@ impl Config {
             database_url,
             sandbox: true,
             sandbox_data_delay: 0,
+            sandbox_connect_script: SandboxScript::Legacy,
+            sandbox_connect_listen: "127.0.0.1:0".parse().expect("literal address"),
             sandbox_latency_ms: 0,
             sandbox_error_rate: 0.0,
             sandbox_drop_rate: 0.0,

@@ -213,6 +213,7 @@ pub async fn report(State(state): State<AppState>, request: Request) -> Response
     }
     match violations(&Bytes::from(body)) {
         Ok(found) => {
+            state.inner.csp_reports.fetch_add(found.len() as u64, std::sync::atomic::Ordering::Relaxed);
             for v in found {
                 tracing::warn!(blocked = %v.blocked, directive = %v.directive, document = %v.document, %address, "the browser blocked something under the Content-Security-Policy");
             }

@@ -59,6 +59,8 @@ struct Inner {
     session_rules: store::SessionRules,
     /// Sources the site adds to the served policy.
     csp_extra: csp::CspExtra,
+    /// Violations reported so far.
+    csp_reports: std::sync::atomic::AtomicU64,
     trusted_proxies: limits::TrustedProxies,
     hosts: hosts::HostPolicy,
     /// Scripted answers for the app, in sandbox mode.
@@ -165,6 +167,7 @@ impl AppState {
                 limits,
                 session_rules,
                 csp_extra,
+                csp_reports: Default::default(),
                 trusted_proxies,
                 hosts,
                 app_faults,
@@ -225,8 +228,14 @@ impl AppState {
                 client_id: sandbox_config.client_id,
                 secret: config::Secret::new(sandbox_config.secret),
             };
-            let script =
-                config.connect_script_url.clone().unwrap_or_else(|| "/sandbox/connect/pelm-connect.js".to_owned());
+            let script = match (&config.connect_script_url, config.sandbox_connect_script) {
+                (Some(url), _) => url.clone(),
+                (None, config::SandboxScript::Legacy) => "/sandbox/connect/pelm-connect.js".to_owned(),
+                (None, config::SandboxScript::Current) => {
+                    let origin = serve_connect_origin(config.sandbox_connect_listen, &sandbox).await?;
+                    format!("{origin}/initialize.js")
+                }
+            };
             return Self::new(config, upstream, script, Some(sandbox)).await;
         }
         let (Some(client_id), Some(secret)) = (config.pelm_client_id.clone(), config.pelm_secret.clone()) else {
@@ -241,6 +250,16 @@ impl AppState {
 
     pub fn config(&self) -> &Config {
         &self.inner.config
+    }
+
+    /// Violations the browser has reported to `/api/csp-report` since start.
+    pub fn csp_reports(&self) -> u64 {
+        self.inner.csp_reports.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// The Connect script the app is told to load.
+    pub fn connect_script_url(&self) -> &str {
+        &self.inner.connect_script_url
     }
 
     /// The sandbox mounted at /sandbox, in sandbox mode.
@@ -307,6 +326,29 @@ pub fn app(state: AppState) -> Router {
         .layer(TraceLayer::new_for_http().make_span_with(request_span))
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
         .layer(middleware::from_fn(error::sanitize_request_id))
+}
+
+/// Serves `sandbox` on a listener of its own, the origin its framed Connect
+/// comes from, as a real widget comes from its provider's; answers that origin.
+async fn serve_connect_origin(listen: SocketAddr, sandbox: &Sandbox) -> Result<String, StartError> {
+    let listener = TcpListener::bind(listen).await?;
+    let mut addr = listener.local_addr()?;
+    if addr.ip().is_unspecified() {
+        addr.set_ip(std::net::Ipv4Addr::LOCALHOST.into());
+    }
+    let app = pelm_sandbox::app(sandbox.clone());
+    let limits = server::ServeLimits {
+        header_read_timeout: Duration::from_secs(10),
+        max_connections: 256,
+        shutdown_grace: Duration::from_secs(1),
+    };
+    tokio::spawn(async move {
+        if let Err(err) = server::serve(listener, app, limits, std::future::pending()).await {
+            tracing::error!(%err, "the sandbox's Connect origin stopped");
+        }
+    });
+    tracing::info!(origin = %format!("http://{addr}"), "the sandbox's framed Connect is served from its own origin");
+    Ok(format!("http://{addr}"))
 }
 
 /// CORS for the allowed origins' pages, with credentials so the session

@@ -224,6 +224,25 @@ impl Browser {
         }
     }
 
+    /// Waits for Connect's modal, in the page or in its frame; inside a
+    /// frame, later look-ups are made in it until [`Browser::leave_connect`].
+    /// Answers whether Connect is framed.
+    pub async fn enter_connect(&self) -> bool {
+        let modal = self.find(".pelm-sbx-overlay, iframe.pelm-sbx-frame").await;
+        if modal.tag_name().await.unwrap_or_default() != "iframe" {
+            return false;
+        }
+        modal.enter_frame().await.expect("enter Connect's frame");
+        self.find(".pelm-sbx-overlay").await;
+        true
+    }
+
+    /// Back to the page from Connect's frame (a no-op outside one, where
+    /// the page is its own parent).
+    pub async fn leave_connect(&self) {
+        self.client.enter_parent_frame().await.expect("back to the page");
+    }
+
     /// Saves a PNG of the page under target/e2e-artifacts and returns its path.
     pub async fn screenshot(&self, name: &str) -> PathBuf {
         let png = self.client.screenshot().await.expect("screenshot");
@@ -272,13 +291,14 @@ pub async fn connect_as(browser: &Browser, artifact: &str, username: &str) {
 pub async fn connect_at(browser: &Browser, artifact: &str, username: &str, utility: &str) {
     // The button enables once the token is fetched and the script is ready.
     browser.click_when_enabled("button[data-action=connect]").await;
-    browser.find(".pelm-sbx-overlay").await;
+    browser.enter_connect().await;
     browser.click("[data-action=accept-terms]").await;
     browser.click(&format!("[data-utility-id='{utility}']")).await;
     browser.type_into("#pelm-sbx-username", username).await;
     browser.type_into("#pelm-sbx-password", "password").await;
     browser.screenshot(&format!("{artifact}-modal")).await;
     browser.click("[data-action=submit-credentials]").await;
+    browser.leave_connect().await;
 }
 
 /// A demo whose user has connected through the modal and sees both accounts.

@@ -2,6 +2,7 @@
 //! companion and the sandbox over loopback HTTP, SQLite on disk.
 
 use fantoccini::Locator;
+use pelm_companion::config::SandboxScript;
 use pelm_e2e::{
     assert_no_csp_violations, connect_as, connect_at, connect_through_the_modal, connected_demo, open_app, spawn_demo,
     start_browser, watch_csp, Browser,
@@ -10,8 +11,8 @@ use pelm_e2e::{
 const SEED_ADDRESSES: [&str; 2] = ["1 WARRIORS WAY SAN FRANCISCO CA 94158", "1 FERRY BUILDING SAN FRANCISCO CA 94105"];
 
 /// Steps 1 to 5: button, Connect token, Connect modal, code exchange, accounts.
-async fn connect_and_see_accounts(script_path: Option<&str>, artifact: &str) {
-    let demo = spawn_demo(|config| config.connect_script_url = script_path.map(str::to_owned)).await;
+async fn connect_and_see_accounts(script: SandboxScript, artifact: &str) {
+    let demo = spawn_demo(|config| config.sandbox_connect_script = script).await;
     let browser = start_browser().await;
     open_app(&browser, &demo.url).await;
     connect_through_the_modal(&browser, artifact).await;
@@ -26,6 +27,7 @@ async fn connect_and_see_accounts(script_path: Option<&str>, artifact: &str) {
     assert!(!page.contains("{\""), "raw JSON on the page: {page}");
     browser.screenshot(artifact).await;
     assert_no_csp_violations(&browser).await;
+    assert_eq!(demo.state.csp_reports(), 0, "the browser reported violations to the companion");
 
     // A reload while connected goes straight to the data.
     browser.client.refresh().await.unwrap();
@@ -36,12 +38,54 @@ async fn connect_and_see_accounts(script_path: Option<&str>, artifact: &str) {
 
 #[tokio::test]
 async fn connects_through_the_legacy_script_and_lists_accounts() {
-    connect_and_see_accounts(None, "connect-flow-legacy").await;
+    connect_and_see_accounts(SandboxScript::Legacy, "connect-flow-legacy").await;
 }
 
 #[tokio::test]
-async fn connects_through_the_current_script_and_lists_accounts() {
-    connect_and_see_accounts(Some("/sandbox/initialize.js"), "connect-flow-current").await;
+async fn connects_through_the_current_script_in_a_frame_from_another_origin_and_lists_accounts() {
+    connect_and_see_accounts(SandboxScript::Current, "connect-flow-current").await;
+}
+
+/// The framed Connect from the keyboard alone: focus moves into the frame,
+/// every step answers Enter, and focus comes back to the page.
+#[tokio::test]
+async fn the_framed_connect_works_from_the_keyboard_alone() {
+    let demo = spawn_demo(|config| config.sandbox_connect_script = SandboxScript::Current).await;
+    let script = demo.state.connect_script_url().to_owned();
+    assert!(!script.starts_with(&demo.url), "the frame's origin is the page's: {script}");
+    let browser = start_browser().await;
+    open_app(&browser, &demo.url).await;
+    let press = |keys: &'static str| {
+        let client = browser.client.clone();
+        async move { client.active_element().await.unwrap().send_keys(keys).await.unwrap() }
+    };
+    browser.click_when_enabled("button[data-action=connect]").await;
+    assert!(browser.enter_connect().await, "the current script drew its modal in the page");
+    let focused = |css: &'static str| {
+        let client = browser.client.clone();
+        async move {
+            let started = std::time::Instant::now();
+            loop {
+                let script = format!("return document.activeElement.matches({css:?});");
+                if client.execute(&script, vec![]).await.unwrap() == serde_json::json!(true) {
+                    return;
+                }
+                assert!(started.elapsed() < std::time::Duration::from_secs(10), "focus never reached {css}");
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            }
+        }
+    };
+    focused("[data-action=accept-terms]").await;
+    press("\u{e007}").await;
+    focused("[data-utility-id]").await;
+    press("\u{e007}").await;
+    focused("#pelm-sbx-username").await;
+    press("user@pelm.com\u{e004}password\u{e007}").await;
+    browser.leave_connect().await;
+    let cards = browser.texts(".pe-card", 2).await;
+    assert!(cards[0].contains(SEED_ADDRESSES[0]));
+    assert_no_csp_violations(&browser).await;
+    assert_eq!(demo.state.csp_reports(), 0);
 }
 
 #[tokio::test]
@@ -62,10 +106,11 @@ async fn data_still_being_collected_is_explained_then_shown_without_a_reload() {
 
 #[tokio::test]
 async fn mfa_through_the_current_script_rejects_a_wrong_code_then_connects() {
-    let demo = spawn_demo(|config| config.connect_script_url = Some("/sandbox/initialize.js".to_owned())).await;
+    let demo = spawn_demo(|config| config.sandbox_connect_script = SandboxScript::Current).await;
     let browser = start_browser().await;
     open_app(&browser, &demo.url).await;
     browser.click_when_enabled("button[data-action=connect]").await;
+    assert!(browser.enter_connect().await);
     browser.click("[data-action=accept-terms]").await;
     browser.click("[data-utility-id='2']").await;
     browser.type_into("#pelm-sbx-username", "mfa@pelm.com").await;
@@ -78,6 +123,7 @@ async fn mfa_through_the_current_script_rejects_a_wrong_code_then_connects() {
     browser.find("#pelm-sbx-mfa-code").await.clear().await.unwrap();
     browser.type_into("#pelm-sbx-mfa-code", "1234").await;
     browser.click("[data-action=submit-mfa]").await;
+    browser.leave_connect().await;
     browser.texts(".pe-card", 2).await;
     assert!(browser.text(".pe-utility").await.contains("Southern California Edison"));
     assert_no_csp_violations(&browser).await;

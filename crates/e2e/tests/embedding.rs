@@ -285,3 +285,50 @@ async fn two_copies_on_one_page_keep_their_own_places_and_share_the_connection()
     browser.find("#pelm-energy button[data-action=connect]").await;
     assert_no_csp_violations(&browser).await;
 }
+
+/// A page whose policy leaves the Connect frame's origin out of `frame-src`:
+/// the frame is blocked, the page hears of it, and so does the companion,
+/// through the report the policy sends to `/api/csp-report`.
+#[tokio::test]
+async fn without_frame_src_the_connect_frame_is_blocked_and_reported() {
+    let page_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let allowed = format!("http://{}", page_listener.local_addr().unwrap());
+    let demo = spawn_demo(move |config| {
+        config.allowed_origins = vec![allowed];
+        config.sandbox_connect_script = pelm_companion::config::SandboxScript::Current;
+    })
+    .await;
+    let script = demo.state.connect_script_url().to_owned();
+    let origin = script.trim_end_matches("/initialize.js").to_owned();
+    let (api, reports) = (format!("{}/api", demo.url), format!("{}/api/csp-report", demo.url));
+    let companion = demo.url.clone();
+    let page = serve_host_page(
+        page_listener,
+        |main| main.replace('>', &format!(r#" data-api="{api}">"#)),
+        |html| {
+            let policy = pelm_companion::static_files::content_security_policy(html, &script);
+            let narrowed = policy.replace(&format!("frame-src 'self' {origin}"), "frame-src 'self'");
+            assert_ne!(narrowed, policy, "the policy has no frame-src for {origin}");
+            // The companion is on a third origin here, for the API.
+            let narrowed = narrowed.replace("connect-src 'self'", &format!("connect-src 'self' {companion}"));
+            format!("{narrowed}; report-uri {reports}")
+        },
+    )
+    .await;
+    let browser = start_browser().await;
+    open_app(&browser, &page).await;
+    browser.click_when_enabled("button[data-action=connect]").await;
+    let started = std::time::Instant::now();
+    loop {
+        let seen = browser.client.execute("return window.__cspViolations.join(' ');", vec![]).await.unwrap();
+        if seen.as_str().is_some_and(|s| s.contains("frame-src")) && demo.state.csp_reports() > 0 {
+            break;
+        }
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(15),
+            "no blocked frame reported: {seen}, {} reports",
+            demo.state.csp_reports()
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}

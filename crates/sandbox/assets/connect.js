@@ -1,15 +1,21 @@
 // Pelm sandbox Connect: a stand-in for Pelm's Connect script.
-// Generation "__PELM_CONNECT_GENERATION__": "legacy" exposes PelmConnect.create,
-// "current" exposes PelmConnect.initialize/open/exit, as Pelm's two scripts do.
+// Generation "__PELM_CONNECT_GENERATION__":
+// - "legacy" exposes PelmConnect.create and draws its modal in the page;
+// - "current" exposes PelmConnect.initialize/open/exit and, as real widgets
+//   do, draws its modal in a frame served from the script's own origin,
+//   talking to the page only by postMessage;
+// - "frame" runs inside that frame.
 (function () {
   "use strict";
   var GENERATION = "__PELM_CONNECT_GENERATION__";
   var script = document.currentScript;
   var src = script && script.src ? script.src : "";
   // The modal's API sits beside the script, wherever the sandbox is mounted.
-  var ROOT = src.replace(/(connect\/pelm-connect|initialize)\.js(\?.*)?$/, "");
+  var ROOT = src.replace(/(connect\/pelm-connect|initialize|connect\/frame)\.js(\?.*)?$/, "");
   var API = ROOT + "connect/api/";
   var P = "pelm-sbx-";
+  // Messages between the page and the frame carry this, so others' are ignored.
+  var CHANNEL = "pelm-sandbox-connect";
 
   var CSS = [
     "." + P + "overlay{position:fixed;inset:0;z-index:2147483000;display:flex;align-items:center;justify-content:center;background:rgba(15,23,42,.55);font:16px/1.45 system-ui,-apple-system,'Segoe UI',sans-serif;color:#0f172a}",
@@ -270,6 +276,87 @@
     if (this.returnFocus && this.returnFocus.focus) this.returnFocus.focus();
   };
 
+  // The page side of the framed Connect: an overlay holding a frame from the
+  // script's origin. Its styles come as a constructed stylesheet (CSSOM), so
+  // the page's style-src needs nothing added.
+  var FRAME_CSS = [
+    "." + P + "frame-overlay{position:fixed;inset:0;z-index:2147483000;margin:0;padding:0;border:0;background:transparent}",
+    "." + P + "frame{position:absolute;inset:0;width:100%;height:100%;border:0;background:transparent;color-scheme:normal}"
+  ].join("\n");
+  var frameSheet = null;
+  function adoptFrameStyles() {
+    if (frameSheet) return;
+    frameSheet = new CSSStyleSheet();
+    frameSheet.replaceSync(FRAME_CSS);
+    document.adoptedStyleSheets = document.adoptedStyleSheets.concat([frameSheet]);
+  }
+  var FRAME_ORIGIN = new URL(ROOT || location.href, location.href).origin;
+
+  function Framed(config) {
+    checkConfig(config);
+    this.config = config;
+    this.overlay = null;
+    this.frame = null;
+    this.finished = false;
+    this.returnFocus = null;
+    this.onMessage = this.onMessage.bind(this);
+  }
+
+  Framed.prototype.open = function () {
+    if (this.overlay) return;
+    this.finished = false;
+    adoptFrameStyles();
+    this.returnFocus = document.activeElement;
+    var frame = el("iframe", {
+      class: "frame",
+      title: "Pelm Connect",
+      src: ROOT + "connect/frame.html#origin=" + encodeURIComponent(location.origin)
+    });
+    this.frame = frame;
+    this.overlay = el("div", { class: "frame-overlay", "data-pelm-connect": GENERATION }, [frame]);
+    window.addEventListener("message", this.onMessage);
+    document.body.appendChild(this.overlay);
+    frame.focus();
+  };
+
+  Framed.prototype.onMessage = function (event) {
+    // Only the frame we opened, from the origin it was loaded from.
+    if (!this.frame || event.source !== this.frame.contentWindow || event.origin !== FRAME_ORIGIN) return;
+    var data = event.data;
+    if (!data || data.channel !== CHANNEL) return;
+    if (data.type === "ready") {
+      this.frame.contentWindow.postMessage({ channel: CHANNEL, type: "open", connectToken: this.config.connectToken }, FRAME_ORIGIN);
+      this.frame.focus();
+    } else if (data.type === "success" && typeof data.code === "string") {
+      if (this.finished) return;
+      this.finished = true;
+      this.close();
+      this.config.onSuccess(data.code);
+    } else if (data.type === "exit") {
+      if (!this.overlay) return;
+      var wasFinished = this.finished;
+      this.finished = true;
+      this.close();
+      if (!wasFinished && this.config.onExit) this.config.onExit(String(data.status || "user_initiated_exit"), data.metadata || {});
+    }
+  };
+
+  Framed.prototype.exit = function () {
+    if (!this.overlay) return;
+    var wasFinished = this.finished;
+    this.finished = true;
+    this.close();
+    if (!wasFinished && this.config.onExit) this.config.onExit("user_initiated_exit", {});
+  };
+
+  Framed.prototype.close = function () {
+    window.removeEventListener("message", this.onMessage);
+    if (this.overlay) this.overlay.remove();
+    this.overlay = null;
+    this.frame = null;
+    if (this.returnFocus && this.returnFocus.focus) this.returnFocus.focus();
+  };
+
   if (GENERATION === "legacy") {
     window.PelmConnect = {
       create: function (config) {
@@ -285,21 +372,46 @@
         });
       }
     };
+  } else if (GENERATION === "frame") {
+    // Inside the frame: the page's origin comes in the address, and is the
+    // only one listened to or written to.
+    var parentOrigin = new URLSearchParams(location.hash.slice(1)).get("origin");
+    var opened = null;
+    var tell = function (message) {
+      message.channel = CHANNEL;
+      window.parent.postMessage(message, parentOrigin);
+    };
+    if (parentOrigin && window.parent !== window) {
+      window.addEventListener("message", function (event) {
+        if (event.source !== window.parent || event.origin !== parentOrigin) return;
+        var data = event.data;
+        if (!data || data.channel !== CHANNEL || data.type !== "open" || opened) return;
+        opened = new Session({
+          connectToken: data.connectToken,
+          onSuccess: function (code) { tell({ type: "success", code: code }); },
+          onExit: function (status, metadata) { tell({ type: "exit", status: status, metadata: metadata }); }
+        });
+        // Closing the modal in the frame only tells the page; the page removes the frame.
+        opened.returnFocus = null;
+        opened.open();
+      });
+      tell({ type: "ready" });
+    }
   } else {
     var current = null;
     window.PelmConnect = {
       initialize: function (config) {
-        if (current) current.exit("user_initiated_exit", {});
-        current = new Session(config);
+        if (current) current.exit();
+        current = new Framed(config);
         var onReady = config.onReady;
         if (typeof onReady === "function") setTimeout(function () { onReady(); }, 0);
       },
       open: function (config) {
-        if (config) { if (current) current.exit("user_initiated_exit", {}); current = new Session(config); }
+        if (config) { if (current) current.exit(); current = new Framed(config); }
         if (!current) throw new Error("PelmConnect.open: call initialize first");
         current.open();
       },
-      exit: function () { if (current) current.exit("user_initiated_exit", {}); }
+      exit: function () { if (current) current.exit(); }
     };
   }
 })();

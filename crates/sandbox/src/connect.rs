@@ -2,11 +2,16 @@
 //! their modal talks to.
 //!
 //! Both scripts share one modal; they differ in the surface they put on
-//! `window.PelmConnect`, exactly as Pelm's two script generations do:
+//! `window.PelmConnect`, exactly as Pelm's two script generations do, and in
+//! where the modal is drawn:
 //! - `/connect/pelm-connect.js` (legacy): `create(config)` resolves to a handle
-//!   with `open()`, `exit()` and `validateToken(token)`;
+//!   with `open()`, `exit()` and `validateToken(token)`; the modal is drawn
+//!   in the page;
 //! - `/initialize.js` (current): `initialize({...config, onReady})`, then
-//!   `open(config?)` and `exit()`.
+//!   `open(config?)` and `exit()`; the modal is drawn in a frame,
+//!   `/connect/frame.html`, from the script's own origin, as real widgets
+//!   are, and speaks to the page only by `postMessage`, each side naming
+//!   the other's origin and checking it.
 
 use axum::extract::State;
 use axum::http::{header, Method};
@@ -35,6 +40,8 @@ pub fn routes() -> Router<Sandbox> {
     Router::new()
         .route("/connect/pelm-connect.js", get(|| async { script("legacy") }))
         .route("/initialize.js", get(|| async { script("current") }))
+        .route("/connect/frame.js", get(|| async { script("frame") }))
+        .route("/connect/frame.html", get(frame_page))
         .nest("/connect/api", modal_api)
 }
 
@@ -44,6 +51,28 @@ fn script(generation: &str) -> impl IntoResponse {
         SCRIPT.replace("__PELM_CONNECT_GENERATION__", generation),
     )
 }
+
+/// The frame the current script opens. Any site may frame it; inside, only
+/// its own script and the modal's API.
+async fn frame_page() -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+            (header::CACHE_CONTROL, "no-cache"),
+            (
+                header::CONTENT_SECURITY_POLICY,
+                "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; base-uri 'none'; \
+                 form-action 'none'; frame-ancestors *",
+            ),
+            (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        ],
+        FRAME_PAGE,
+    )
+}
+
+const FRAME_PAGE: &str = "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">\
+<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>Pelm Connect (sandbox)</title></head>\
+<body><script src=\"frame.js\"></script></body></html>";
 
 #[derive(Deserialize)]
 struct TokenOnly {
