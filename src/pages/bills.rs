@@ -19,8 +19,6 @@ use crate::host::{use_host, use_id};
 use crate::pages::{loading, problem_fallback, Skeleton};
 
 const MISSING: &str = "—";
-/// The companion serves at most ten years of intervals per call.
-const LONGEST_SPAN: i64 = 3650 * DAY;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Column {
@@ -107,7 +105,7 @@ async fn load(calls: Calls, account_id: String, meter: MeterType, unit: String) 
     // Usage per bill is a nicety: without intervals the table still stands.
     let intervals = match (from, to) {
         (Some(from), Some(to)) if to > from => {
-            let from = from.max(to - LONGEST_SPAN);
+            let from = from.max(to - pelm_model::companion::LONGEST_RANGE_SECS);
             calls.intervals(&account_id, meter, from, to).await.map(|i| Columns::from_intervals(i.intervals)).ok()
         }
         _ => None,

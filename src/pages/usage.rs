@@ -8,10 +8,9 @@ use leptos::prelude::*;
 use pelm_model::bills::BillRow;
 use pelm_model::pelm::{Account, MeterType};
 use pelm_model::problem::{normalize_code, Problem};
-use pelm_usage::civil::DAY;
 use pelm_usage::{
-    auto_level, bill_rates, csv, custom_range, date_label, format_date, format_day_range, local_day, parse_date,
-    parse_day_range, summarize, time_label, BillRate, Columns, Level, Preset, Viewport,
+    all_history, auto_level, bill_rates, csv, custom_range, date_label, format_date, format_day_range, local_day,
+    parse_date, parse_day_range, summarize, time_label, BillRate, Columns, Level, Preset, Viewport,
 };
 
 use crate::api::use_calls;
@@ -20,8 +19,6 @@ use crate::host::use_id;
 use crate::nav::use_nav;
 use crate::pages::{loading, problem_fallback, Skeleton};
 
-/// The longest range one request may ask the companion for.
-const ALL_HISTORY_DAYS: i64 = 3650;
 /// Rows in the table before it asks for the CSV instead.
 const TABLE_ROWS: usize = 1000;
 
@@ -48,10 +45,7 @@ impl Range {
         let zone = local_zone();
         let now = (js_sys::Date::now() / 1000.0) as i64;
         match self {
-            Range::Preset(Preset::All) => {
-                let today = local_day(now, &zone);
-                custom_range(today - ALL_HISTORY_DAYS + 1, today, &zone).expect("a non-empty range")
-            }
+            Range::Preset(Preset::All) => all_history(now, &zone),
             Range::Preset(preset) => preset.range(now, &zone).expect("presets other than All have bounds"),
             Range::Custom(first, last) => custom_range(first, last, &zone).expect("checked when chosen"),
         }
@@ -131,7 +125,7 @@ pub fn Usage(account: Account) -> impl IntoView {
         async move {
             // The period of the same length before, too, for the change against it.
             // The companion takes at most ten years at a time.
-            let earliest = bounds.to - ALL_HISTORY_DAYS * DAY;
+            let earliest = bounds.to - pelm_model::companion::LONGEST_RANGE_SECS;
             let earlier = (bounds.from - bounds.span()).max(earliest).min(bounds.from);
             let intervals = calls.intervals(&id, meter, earlier, bounds.to).await?;
             let columns = Columns::from_intervals(intervals.intervals);

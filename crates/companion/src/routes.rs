@@ -360,9 +360,6 @@ async fn accounts(State(state): State<AppState>, session: Session) -> Result<Jso
     Ok(Json(state.inner.pelm.accounts(&token).await?))
 }
 
-/// The longest range one `/intervals` call may ask for.
-const MAX_RANGE_SECS: i64 = 10 * 366 * 24 * 3600;
-
 /// Pelm's default range when a query names no dates: the past two months.
 const DEFAULT_RANGE_SECS: i64 = 61 * 24 * 3600;
 /// How far past now an end date may lie.
@@ -423,7 +420,7 @@ fn intervals_query(query: &BTreeMap<String, String>) -> Result<String, ApiError>
     if start >= end {
         return Err(ApiError::invalid("start_date", "The start must be before the end."));
     }
-    if end - start > MAX_RANGE_SECS {
+    if end - start > pelm_model::companion::LONGEST_RANGE_SECS {
         return Err(ApiError::invalid("start_date", "Ask for at most ten years at a time."));
     }
     upstream.insert("start_date", start.to_string());

@@ -375,3 +375,19 @@ async fn the_users_own_token_goes_to_users_and_the_utility_is_remembered() {
     assert_eq!(connection.utility.as_deref(), Some("Pacific Gas and Electric"), "the name was forgotten");
     assert_eq!(connection.credentials_valid, None, "unknown is not valid");
 }
+
+/// The longest range is the model's, the same number the app asks with:
+/// exactly that passes, a second more is refused.
+#[tokio::test]
+async fn the_longest_range_is_the_one_the_app_asks_for() {
+    use pelm_model::companion::LONGEST_RANGE_SECS;
+    let app = spawn_app().await;
+    app.connect().await;
+    let accounts: Vec<Account> = app.get("accounts").await.json().await.unwrap();
+    let end = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
+    let path = |span: i64| format!("intervals?account_id={}&start_date={}&end_date={end}", accounts[0].id, end - span);
+    assert_eq!(app.get(&path(LONGEST_RANGE_SECS)).await.status(), StatusCode::OK);
+    let over = app.get(&path(LONGEST_RANGE_SECS + 1)).await;
+    assert_eq!(over.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(error_body(over).await["field"], "start_date");
+}

@@ -5,6 +5,11 @@
 
 use serde::{Deserialize, Serialize};
 
+/// The longest span one `GET /api/intervals` may cover, in seconds: ten
+/// years of days. The companion refuses more, and the app never asks for
+/// more; this is the one place the figure is written.
+pub const LONGEST_RANGE_SECS: i64 = 3650 * 86_400;
+
 /// `POST /api/connect-token`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ConnectTokenGrant {

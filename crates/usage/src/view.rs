@@ -166,6 +166,21 @@ pub fn format_day_range(first: i64, last: i64) -> String {
     format!("{}..{}", format_date(first), format_date(last))
 }
 
+/// "All history": the most whole local days, ending today, that one request
+/// may ask for. Local midnights ten years apart can be an hour more than ten
+/// times 365 days, so days are taken away until the span fits.
+pub fn all_history(now: i64, zone: &impl Zone) -> Viewport {
+    let today = local_day(now, zone);
+    let mut first = today - pelm_model::companion::LONGEST_RANGE_SECS / DAY + 1;
+    loop {
+        let range = custom_range(first, today, zone).expect("first is before today");
+        if range.span() <= pelm_model::companion::LONGEST_RANGE_SECS {
+            return range;
+        }
+        first += 1;
+    }
+}
+
 /// The local day an instant falls on.
 pub fn local_day(utc: i64, zone: &impl Zone) -> i64 {
     (utc + zone.offset_at(utc)).div_euclid(DAY)
@@ -178,6 +193,23 @@ mod tests {
     use crate::civil::{EASTERN, PACIFIC};
 
     const BOUNDS: Viewport = Viewport { from: 0, to: 100 * DAY };
+
+    #[test]
+    fn all_history_never_asks_for_more_than_the_companion_takes() {
+        use pelm_model::companion::LONGEST_RANGE_SECS;
+        // Every day of two years, in zones with and without daylight saving.
+        for day in 0..730 {
+            let now = 1_700_000_000 + day * DAY + 7 * 3600;
+            for span in [
+                all_history(now, &PACIFIC).span(),
+                all_history(now, &EASTERN).span(),
+                all_history(now, &FixedOffset(0)).span(),
+            ] {
+                assert!(span <= LONGEST_RANGE_SECS, "{span} s on day {day}");
+                assert!(span > LONGEST_RANGE_SECS - 2 * DAY, "{span} s on day {day}: too short");
+            }
+        }
+    }
 
     #[test]
     fn zoom_keeps_the_anchor_under_the_pointer_and_stays_in_bounds() {
