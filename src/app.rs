@@ -8,7 +8,7 @@ use pelm_model::place::Page;
 use pelm_model::problem::Problem;
 
 use crate::api;
-use crate::host::{text, use_host, Host};
+use crate::host::{text, use_host, use_id, Host};
 use crate::nav::{provide_nav, use_nav};
 use crate::pages::{
     problem_fallback, AccountPage, Accounts, AccountsContext, ConnectButton, DataContext, ProblemView, Start, Tab,
@@ -100,13 +100,37 @@ fn Home(initial: Connection) -> impl IntoView {
         data.version.update(|v| *v += 1);
     });
     let endpoint = api::use_endpoint();
-    let disconnect = Action::new_local(move |_: &()| api::disconnect(endpoint.clone()));
-    Effect::new(move |_| {
-        if let Some(Ok(now)) = disconnect.value().get() {
-            announce("disconnected", &now);
-            connection.set(now);
+    // The answer is applied where the action completes, not by an effect watching it.
+    let disconnect = Action::new_local(move |_: &()| {
+        let endpoint = endpoint.clone();
+        async move {
+            let answer = api::disconnect(endpoint).await;
+            if let Ok(now) = &answer {
+                announce("disconnected", now);
+                connection.try_set(now.clone());
+            }
+            answer
         }
     });
+    // Disconnecting asks first, in place: an embedded app must not open a
+    // blocking browser dialog over someone else's site.
+    let asking = RwSignal::new(false);
+    let question = NodeRef::<leptos::html::Div>::new();
+    let disconnect_button = NodeRef::<leptos::html::Button>::new();
+    let question_id = StoredValue::new(use_id("disconnect-question"));
+    Effect::new(move |_| {
+        if asking.get() {
+            if let Some(question) = question.get() {
+                let _ = question.focus();
+            }
+        }
+    });
+    let cancel = move || {
+        asking.set(false);
+        if let Some(button) = disconnect_button.get_untracked() {
+            let _ = button.focus();
+        }
+    };
     let connected = move || connection.with(|c| c.connected);
     let utility = move || connection.with(|c| c.utility.clone()).unwrap_or_else(|| "Your utility".to_owned());
     let disconnect_error = move || disconnect.value().get().and_then(Result::err);
@@ -117,19 +141,38 @@ fn Home(initial: Connection) -> impl IntoView {
         }>
             <header class="pe-header">
                 <p class="pe-utility"><span class="pe-dot" aria-hidden="true"></span>{utility}" · connected"</p>
-                <button class="pe-button" type="button" data-action="disconnect"
+                <button class="pe-button" type="button" data-action="disconnect" node_ref=disconnect_button
+                    aria-expanded=move || asking.get().to_string()
                     disabled=move || disconnect.pending().get()
-                    on:click=move |_| {
-                        let confirmed = window()
-                            .confirm_with_message("Disconnect your utility account from this site?")
-                            .unwrap_or(false);
-                        if confirmed {
-                            disconnect.dispatch_local(());
-                        }
-                    }>
+                    on:click=move |_| asking.set(true)>
                     "Disconnect"
                 </button>
             </header>
+            <Show when=move || asking.get()>
+                <div class="pe-confirm" role="alertdialog" aria-labelledby=question_id.get_value() tabindex="-1"
+                    node_ref=question
+                    on:keydown=move |event| {
+                        if event.key() == "Escape" {
+                            event.prevent_default();
+                            cancel();
+                        }
+                    }>
+                    <p id=question_id.get_value()>
+                        "Disconnect your utility account from this site? You can connect it again at any time."
+                    </p>
+                    <button class="pe-button pe-button-danger" type="button" data-action="confirm-disconnect"
+                        on:click=move |_| {
+                            asking.set(false);
+                            disconnect.dispatch_local(());
+                        }>
+                        "Disconnect"
+                    </button>
+                    <button class="pe-button" type="button" data-action="cancel-disconnect"
+                        on:click=move |_| cancel()>
+                        "Keep it connected"
+                    </button>
+                </div>
+            </Show>
             {move || disconnect_error().map(|problem| view! { <ProblemView problem retry=None /> })}
             <Show when=needs_reconnect>
                 <div class="pe-reconnect" role="alert">

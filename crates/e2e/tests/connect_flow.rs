@@ -202,16 +202,29 @@ async fn changed_utility_credentials_ask_to_reconnect() {
 }
 
 #[tokio::test]
-async fn disconnect_asks_first_then_returns_to_the_start_for_good() {
+async fn disconnect_asks_first_in_place_then_returns_to_the_start_for_good() {
     let (_demo, browser) = connected_demo("disconnect-first").await;
 
-    // Dismissing the confirmation keeps the connection.
+    // The question is asked in place, not by a browser dialog, and takes focus.
     browser.click("button[data-action=disconnect]").await;
-    browser.client.dismiss_alert().await.unwrap();
+    browser.find(".pe-confirm[role=alertdialog]").await;
+    browser.screenshot("disconnect-question").await;
+    assert!(browser.client.get_alert_text().await.is_err(), "a browser dialog was opened");
+    let focused = browser.client.execute("return document.activeElement.matches('.pe-confirm');", vec![]).await;
+    assert_eq!(focused.unwrap(), serde_json::json!(true), "focus did not move to the question");
+    // Escape keeps the connection, and focus goes back to the button.
+    browser.client.active_element().await.unwrap().send_keys("\u{e00c}").await.unwrap();
+    assert!(browser.client.find(Locator::Css(".pe-confirm")).await.is_err(), "Escape left the question open");
+    let back = browser.client.execute("return document.activeElement.dataset.action;", vec![]).await.unwrap();
+    assert_eq!(back, serde_json::json!("disconnect"));
+    browser.texts(".pe-card", 2).await;
+    // So does "Keep it connected".
+    browser.click("button[data-action=disconnect]").await;
+    browser.click("button[data-action=cancel-disconnect]").await;
     browser.texts(".pe-card", 2).await;
 
     browser.click("button[data-action=disconnect]").await;
-    browser.client.accept_alert().await.unwrap();
+    browser.click("button[data-action=confirm-disconnect]").await;
     browser.find("button[data-action=connect]").await;
     browser.client.refresh().await.unwrap();
     browser.find("button[data-action=connect]").await;

@@ -80,7 +80,7 @@ async fn the_page_hears_connected_and_disconnected_from_the_host_element() {
     connect_through_the_modal(&browser, "events").await;
     browser.texts(".pe-card", 2).await;
     browser.click("button[data-action=disconnect]").await;
-    browser.client.accept_alert().await.unwrap();
+    browser.click("button[data-action=confirm-disconnect]").await;
     browser.find("button[data-action=connect]").await;
     let heard = browser.client.execute("return window.__heard;", vec![]).await.unwrap();
     // "ready" may come before the listener is in place, so it is left out here.
@@ -280,7 +280,7 @@ async fn two_copies_on_one_page_keep_their_own_places_and_share_the_connection()
 
     // Disconnecting in one copy disconnects the other.
     browser.click("#second button[data-action=disconnect]").await;
-    browser.client.accept_alert().await.unwrap();
+    browser.click("#second button[data-action=confirm-disconnect]").await;
     browser.find("#second button[data-action=connect]").await;
     browser.find("#pelm-energy button[data-action=connect]").await;
     assert_no_csp_violations(&browser).await;
