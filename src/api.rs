@@ -47,6 +47,12 @@ fn decoder<R>(read: impl FnOnce(&Decoder) -> R) -> R {
     DECODER.with(read)
 }
 
+/// A failure with no answer and no code (an error that is not a `Problem`),
+/// in the site's words for its kind.
+pub fn problem_without_answer(kind: Kind) -> Problem {
+    decoder(|d| d.no_answer(kind))
+}
+
 /// A code that came without an HTTP answer, such as Connect's exit, in the
 /// same words as every other error.
 pub fn problem_from_code(code: &str, said: Option<&str>, fallback: Kind) -> Problem {

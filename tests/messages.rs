@@ -18,16 +18,44 @@ fn exit_with(code: &str) -> ConnectExit {
     }
 }
 
-#[wasm_bindgen_test]
-fn the_pages_words_replace_ours_and_connect_codes_use_the_same_table() {
+/// The site's words, on the page before anything reads them (once per instance).
+fn install_words() {
     let document = web_sys::window().unwrap().document().unwrap();
+    if document.get_element_by_id("pelm-messages").is_some() {
+        return;
+    }
     let words = document.create_element("script").unwrap();
     words.set_attribute("type", "application/json").unwrap();
     words.set_id("pelm-messages");
     words.set_text_content(Some(
-        r#"{"quota_reached": {"message": "Le service est saturé.", "next_step": "Réessayez plus tard."}}"#,
+        r#"{"quota_reached": {"message": "Le service est saturé.", "next_step": "Réessayez plus tard."},
+            "kind:other": {"message": "Quelque chose a échoué.", "next_step": "Réessayez."}}"#,
     ));
     document.body().unwrap().append_child(&words).unwrap();
+}
+
+/// An error that is not a `Problem` reaches the error boundary's fallback,
+/// which must speak the site's words as every other error does.
+#[wasm_bindgen_test]
+async fn the_error_fallback_uses_the_sites_words() {
+    use leptos::prelude::*;
+    use wasm_bindgen::JsCast;
+    install_words();
+    let document = web_sys::window().unwrap().document().unwrap();
+    let host: web_sys::HtmlElement = document.create_element("div").unwrap().unchecked_into();
+    document.body().unwrap().append_child(&host).unwrap();
+    let _handle = leptos::mount::mount_to(host.clone(), || {
+        let failed: Result<&'static str, std::fmt::Error> = Err(std::fmt::Error);
+        view! { <ErrorBoundary fallback=pelm_energy::pages::problem_fallback(None)>{failed}</ErrorBoundary> }
+    });
+    pelm_energy::timer::sleep(std::time::Duration::from_millis(50)).await;
+    let shown = host.text_content().unwrap_or_default();
+    assert!(shown.contains("Quelque chose a échoué."), "{shown}");
+}
+
+#[wasm_bindgen_test]
+fn the_pages_words_replace_ours_and_connect_codes_use_the_same_table() {
+    install_words();
 
     let quota = problem_from_code("QUOTA_REACHED", None, Kind::Other);
     assert_eq!((quota.message.as_str(), quota.kind), ("Le service est saturé.", Kind::Quota));

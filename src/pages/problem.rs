@@ -77,7 +77,8 @@ pub fn problem_fallback(retry: Option<Callback<()>>) -> impl Fn(ArcRwSignal<Erro
                 let problem = errors.with(|errors| {
                     errors.iter().next().map(|(_, err)| match err.downcast_ref::<Problem>() {
                         Some(problem) => problem.clone(),
-                        None => pelm_model::problem::Decoder::standard().no_answer(Kind::Other),
+                        // In the site's words too, like every other error.
+                        None => crate::api::problem_without_answer(Kind::Other),
                     })
                 });
                 problem.map(|problem| view! { <ProblemView problem retry /> })
