@@ -11,7 +11,6 @@ use crate::api::{use_calls, Calls};
 use crate::chart::{local_zone, Sparkline};
 use crate::host::{use_id, use_views};
 use crate::nav::{use_nav, Nav};
-use crate::pages::usage::{meter_name, unit_of};
 use crate::pages::{loading as loading_view, problem_fallback, AccountsContext, DataContext, Skeleton};
 
 const MISSING: &str = "—";
@@ -35,7 +34,7 @@ fn account_card(account: Account, utility: Option<String>, first_view: fn(String
     let meters = account
         .meter_types()
         .into_iter()
-        .map(|m| format!("{} ({})", meter_name(m), unit_of(&account, m)))
+        .map(|m| format!("{} ({})", m.name(), account.unit(m)))
         .collect::<Vec<_>>()
         .join(" · ");
     let meter_count = match account.meters.len() {
@@ -43,7 +42,7 @@ fn account_card(account: Account, utility: Option<String>, first_view: fn(String
         1 => "1 meter".to_owned(),
         n => format!("{n} meters"),
     };
-    let unit = unit_of(&account, account.meter_types()[0]);
+    let unit = account.unit(account.meter_types()[0]);
     let spark_account = account.clone();
     let calls = use_calls();
     let recent = LocalResource::new(move || {

@@ -115,14 +115,12 @@ async fn load(calls: Calls, account_id: String, meter: MeterType, unit: String) 
 
 #[component]
 pub fn Bills(account: Account) -> impl IntoView {
-    let meter = account.available_meter_types.first().copied().unwrap_or(MeterType::Electric);
-    let unit = match meter {
-        MeterType::Electric => "kWh",
-        MeterType::Gas => "therms",
-    };
+    // The same meter and unit the usage tab shows, from the one place that says them.
+    let meter = account.meter_types()[0];
+    let unit = account.unit(meter);
     let id = account.id.clone();
     let calls = use_calls();
-    let data = LocalResource::new(move || load(calls, id.clone(), meter, unit.to_owned()));
+    let data = LocalResource::new(move || load(calls, id.clone(), meter, unit.clone()));
     let title = use_id("bills-title");
     let heading = title.clone();
     view! {

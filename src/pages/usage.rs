@@ -52,27 +52,6 @@ impl Range {
     }
 }
 
-pub(crate) fn meter_name(meter: MeterType) -> &'static str {
-    match meter {
-        MeterType::Electric => "Electric",
-        MeterType::Gas => "Gas",
-    }
-}
-
-/// The unit usage is in for a meter type, as people write it.
-pub(crate) fn unit_of(account: &Account, meter: MeterType) -> String {
-    let given = match meter {
-        MeterType::Electric => account.usage_unit.clone().unwrap_or_else(|| "kWh".to_owned()),
-        MeterType::Gas => account.gas_usage_unit.clone().unwrap_or_else(|| "therm".to_owned()),
-    };
-    match given.to_ascii_lowercase().as_str() {
-        "kwh" => "kWh".to_owned(),
-        "therm" | "therms" => "therms".to_owned(),
-        "ccf" => "CCF".to_owned(),
-        _ => given,
-    }
-}
-
 fn bill_span(bill: &BillRow) -> Option<(i64, i64, f64)> {
     Some((bill.start?, bill.end?, bill.amount?))
 }
@@ -86,11 +65,7 @@ struct Loaded {
 
 #[component]
 pub fn Usage(account: Account) -> impl IntoView {
-    let meters = if account.available_meter_types.is_empty() {
-        vec![MeterType::Electric]
-    } else {
-        account.available_meter_types.clone()
-    };
+    let meters = account.meter_types();
     // Meter, range and level live in the URL, so reload, Back and a shared
     // link all give this same view.
     let nav = use_nav();
@@ -145,7 +120,7 @@ pub fn Usage(account: Account) -> impl IntoView {
     let range_fault = Signal::derive(move || data.get().and_then(Result::err).and_then(|p| RangeFault::of(&p)));
     let address = account.address.clone().unwrap_or_else(|| "this account".to_owned());
     let updating = RwSignal::new(false);
-    let units: HashMap<MeterType, String> = meters.iter().map(|&m| (m, unit_of(&account, m))).collect();
+    let units: HashMap<MeterType, String> = meters.iter().map(|&m| (m, account.unit(m))).collect();
     let units = Arc::new(units);
     let title = use_id("usage-title");
     let heading = title.clone();
@@ -216,7 +191,7 @@ fn MeterPicker(
     let buttons = meters
         .into_iter()
         .map(|m| {
-            let label = format!("{} ({})", meter_name(m), units.get(&m).cloned().unwrap_or_default());
+            let label = format!("{} ({})", m.name(), units.get(&m).cloned().unwrap_or_default());
             view! {
                 <button type="button" class="pe-chip" data-meter=m.as_str() aria-pressed=move || (meter.get() == m).to_string()
                     on:click=move |_| set_meter.run(m)>{label}</button>

@@ -39,6 +39,14 @@ impl MeterType {
             MeterType::Gas => "GAS",
         }
     }
+
+    /// The meter's name as people say it.
+    pub fn name(self) -> &'static str {
+        match self {
+            MeterType::Electric => "Electric",
+            MeterType::Gas => "Gas",
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -81,6 +89,22 @@ impl Account {
         } else {
             format!("•••• {shown}")
         })
+    }
+
+    /// The unit a meter's usage is in, as people write it (`kWh`, `therms`,
+    /// `CCF`): the account's own when Pelm names it. Every page that shows
+    /// usage asks here, so one account never shows two units for one meter.
+    pub fn unit(&self, meter: MeterType) -> String {
+        let given = match meter {
+            MeterType::Electric => self.usage_unit.as_deref().unwrap_or("kWh"),
+            MeterType::Gas => self.gas_usage_unit.as_deref().unwrap_or("therm"),
+        };
+        match given.trim().to_ascii_lowercase().as_str() {
+            "kwh" => "kWh".to_owned(),
+            "therm" | "therms" => "therms".to_owned(),
+            "ccf" => "CCF".to_owned(),
+            _ => given.trim().to_owned(),
+        }
     }
 
     /// The meter types the account has: as listed; when Pelm leaves the list
@@ -253,6 +277,21 @@ mod tests {
             ghg_emissions_unit: None,
             meters: Vec::new(),
         }
+    }
+
+    #[test]
+    fn a_meters_unit_is_the_accounts_own_as_people_write_it() {
+        let mut gas = account(None);
+        gas.available_meter_types = vec![MeterType::Gas];
+        assert_eq!(gas.unit(MeterType::Gas), "therms", "Pelm's default for gas");
+        gas.gas_usage_unit = Some("ccf".to_owned());
+        assert_eq!(gas.unit(MeterType::Gas), "CCF");
+        assert_eq!(gas.meter_types(), [MeterType::Gas]);
+        assert_eq!(account(None).unit(MeterType::Electric), "kWh");
+        let mut odd = account(None);
+        odd.usage_unit = Some(" MWh ".to_owned());
+        assert_eq!(odd.unit(MeterType::Electric), "MWh");
+        assert_eq!(MeterType::Gas.name(), "Gas");
     }
 
     #[test]
