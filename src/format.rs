@@ -2,14 +2,42 @@
 //! "1.234,50 $" both come out right without a formatting table of our own.
 
 use js_sys::{Array, Date, Function, Intl, Object, Reflect};
+use leptos::prelude::GetValue;
 use wasm_bindgen::JsValue;
+
+/// A locale and a currency, as the site set them (`data-locale`,
+/// `data-currency`): what every amount of money on the page is written in.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct MoneyStyle {
+    /// A BCP 47 tag; `None` is the browser's own.
+    pub locale: Option<String>,
+    /// An ISO 4217 code.
+    pub currency: String,
+}
+
+impl MoneyStyle {
+    /// The host's, or the defaults outside a mounted app.
+    pub fn of_host() -> Self {
+        let settings = crate::host::use_host().map(|h| h.config.get_value()).unwrap_or_default();
+        Self { locale: settings.locale, currency: settings.currency }
+    }
+}
 
 /// Formatters for one locale and currency, made once and reused: building
 /// an `Intl` formatter is far dearer than calling one.
 #[derive(Clone)]
 pub struct Formats {
     money: Function,
+    /// Whole amounts, for an axis.
+    money_whole: Function,
     date: Function,
+    currency: String,
+}
+
+impl std::fmt::Debug for Formats {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Formats").field("currency", &self.currency).finish_non_exhaustive()
+    }
 }
 
 fn options(pairs: &[(&str, &str)]) -> Object {
@@ -28,15 +56,50 @@ impl Formats {
             locales.push(&locale.into());
         }
         let money = Intl::NumberFormat::new(&locales, &options(&[("style", "currency"), ("currency", currency)]));
+        let whole = options(&[("style", "currency"), ("currency", currency)]);
+        for digits in ["minimumFractionDigits", "maximumFractionDigits"] {
+            let _ = Reflect::set(&whole, &digits.into(), &0.into());
+        }
+        let money_whole = Intl::NumberFormat::new(&locales, &whole);
         let zone = crate::chart::named_zone();
         let mut date_options = vec![("dateStyle", "medium")];
         date_options.extend(zone.as_deref().map(|zone| ("timeZone", zone)));
         let date = Intl::DateTimeFormat::new(&locales, &options(&date_options));
-        Self { money: money.format(), date: date.format() }
+        Self {
+            money: money.format(),
+            money_whole: money_whole.format(),
+            date: date.format(),
+            currency: currency.to_owned(),
+        }
+    }
+
+    /// The formats for `style`, made once per page and style.
+    pub fn of(style: &MoneyStyle) -> Self {
+        thread_local! {
+            static MADE: std::cell::RefCell<Vec<(MoneyStyle, Formats)>> = const { std::cell::RefCell::new(Vec::new()) };
+        }
+        MADE.with_borrow_mut(|made| {
+            if let Some((_, formats)) = made.iter().find(|(s, _)| s == style) {
+                return formats.clone();
+            }
+            let formats = Formats::new(style.locale.as_deref(), &style.currency);
+            made.push((style.clone(), formats.clone()));
+            formats
+        })
+    }
+
+    /// The currency amounts are in, as its ISO code (`EUR`).
+    pub fn currency(&self) -> &str {
+        &self.currency
     }
 
     pub fn money(&self, amount: f64) -> String {
         self.money.call1(&JsValue::NULL, &amount.into()).ok().and_then(|s| s.as_string()).unwrap_or_default()
+    }
+
+    /// An amount rounded to whole units, as an axis shows it.
+    pub fn money_whole(&self, amount: f64) -> String {
+        self.money_whole.call1(&JsValue::NULL, &amount.into()).ok().and_then(|s| s.as_string()).unwrap_or_default()
     }
 
     /// A date from Unix seconds, in the browser's time zone.

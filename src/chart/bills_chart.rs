@@ -29,7 +29,13 @@ fn month_label(unix: i64) -> String {
 }
 
 /// Draws and returns the plot's left edge and width, in CSS pixels.
-fn draw(canvas: web_sys::HtmlCanvasElement, bars: &[BillBar], unit: &str, theme: &Theme) -> Result<(f64, f64), String> {
+fn draw(
+    canvas: web_sys::HtmlCanvasElement,
+    bars: &[BillBar],
+    unit: &str,
+    money: &crate::format::Formats,
+    theme: &Theme,
+) -> Result<(f64, f64), String> {
     let ratio = web_sys::window().map(|w| w.device_pixel_ratio()).unwrap_or(1.0).max(1.0);
     fit(&canvas, ratio);
     let px = |v: f64| (v * ratio).round() as u32;
@@ -58,12 +64,13 @@ fn draw(canvas: web_sys::HtmlCanvasElement, bars: &[BillBar], unit: &str, theme:
             String::new()
         }
     };
+    let amount_label = |v: &f64| money.money_whole(*v);
     let mut mesh = chart.configure_mesh();
     mesh.disable_x_mesh()
         .x_labels(n.min(12))
         .x_label_formatter(&label)
         .y_labels(5)
-        .y_label_formatter(&|v| format!("${v:.0}"))
+        .y_label_formatter(&amount_label)
         .y_desc("Amount");
     theme.style_mesh(&mut mesh, &font, px(1.0)).draw().map_err(|e| e.to_string())?;
     chart
@@ -104,7 +111,14 @@ fn draw(canvas: web_sys::HtmlCanvasElement, bars: &[BillBar], unit: &str, theme:
 }
 
 #[component]
-pub fn BillsChart(bars: Vec<BillBar>, unit: String, described: String) -> impl IntoView {
+pub fn BillsChart(
+    bars: Vec<BillBar>,
+    unit: String,
+    described: String,
+    /// The site's currency and locale, for the amount axis.
+    #[prop(optional)]
+    money: crate::format::MoneyStyle,
+) -> impl IntoView {
     let canvas = NodeRef::<CanvasNode>::new();
     let plot = Rc::new(Cell::new(None::<(f64, f64)>));
     let readout = RwSignal::new(None::<(usize, f64)>);
@@ -113,14 +127,14 @@ pub fn BillsChart(bars: Vec<BillBar>, unit: String, described: String) -> impl I
     let resized = window_event_listener(ev::resize, move |_| size.update(|n| *n = n.wrapping_add(1)));
     on_cleanup(move || resized.remove());
     Effect::new({
-        let (plot, bars) = (plot.clone(), bars.clone());
+        let (plot, bars, money_style) = (plot.clone(), bars.clone(), money.clone());
         move |_| {
             size.track();
             if let Some(node) = canvas.get() {
-                let (plot, bars, unit) = (plot.clone(), bars.clone(), unit.clone());
+                let (plot, bars, unit, money_style) = (plot.clone(), bars.clone(), unit.clone(), money_style.clone());
                 request_animation_frame(move || {
                     let theme = Theme::of(&node);
-                    match draw(node, &bars, &unit, &theme) {
+                    match draw(node, &bars, &unit, &crate::format::Formats::of(&money_style), &theme) {
                         Ok(area) => plot.set(Some(area)),
                         Err(err) => {
                             web_sys::console::warn_1(&format!("the bills chart could not be drawn: {err}").into())

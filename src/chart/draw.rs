@@ -276,7 +276,8 @@ impl Chart {
         );
         ctx.fill();
         let emissions = data.bin(i).emissions.map(|e| format!("{e:.3} {}", data.emissions_unit));
-        let cost = estimated_cost(&data.rates, start, end, usage).map(|cost| format!("≈ ${cost:.2}"));
+        let cost = estimated_cost(&data.rates, start, end, usage)
+            .and_then(|cost| Some(format!("≈ {}", crate::format::Formats::of(data.money.as_ref()?).money(cost))));
         Some(Readout {
             period: period_label(start, end, data.level),
             usage: Some(format!("{usage:.3} {}", data.unit)),

@@ -102,6 +102,10 @@ pub struct ChartData {
     pub emissions_unit: String,
     /// Bills with their price per unit, for the cost in the hover readout.
     pub rates: Arc<Vec<BillRate>>,
+    /// How money is written: the site's locale and currency (kept as text,
+    /// so the data stays `Send`). Without it the readout shows no cost rather
+    /// than guess a currency.
+    pub money: Option<crate::format::MoneyStyle>,
 }
 
 impl ChartData {
@@ -122,7 +126,14 @@ impl ChartData {
             unit: unit.to_owned(),
             emissions_unit: "kg CO₂e".to_owned(),
             rates,
+            money: None,
         }
+    }
+
+    /// The same data, with costs written in `money`'s style.
+    pub fn with_money(mut self, money: crate::format::MoneyStyle) -> Self {
+        self.money = Some(money);
+        self
     }
 
     /// Builds what makes zoom and pan cheap; done once the first drawing is up.

@@ -148,7 +148,8 @@ pub fn BillsTable(lines: Vec<BillLine>, unit: String, #[prop(optional, into)] lo
     }
     // The host's locale and currency, unless the caller names a locale.
     let settings = use_host().map(|h| h.config.get_value()).unwrap_or_default();
-    let formats = Formats::new(locale.or(settings.locale).as_deref(), &settings.currency);
+    let money_style = crate::format::MoneyStyle { locale: locale.or(settings.locale), currency: settings.currency };
+    let formats = Formats::of(&money_style);
     let sort = RwSignal::new((Column::Period, true));
     let lines = Arc::new(lines);
     let total: f64 = lines.iter().filter_map(|l| l.bill.amount).sum();
@@ -215,14 +216,14 @@ pub fn BillsTable(lines: Vec<BillLine>, unit: String, #[prop(optional, into)] lo
     );
     let chart_unit = unit.clone();
     view! {
-        {(!bars.is_empty()).then(|| view! { <BillsChart bars unit=chart_unit described /> })}
+        {(!bars.is_empty()).then(|| view! { <BillsChart bars unit=chart_unit described money=money_style.clone() /> })}
         <dl class="pe-summary">
             <div><dt>"Total billed"</dt><dd data-figure="bills-total">{formats.money(total)}</dd></div>
             <div><dt>"Per month"</dt><dd data-figure="bills-per-month">{per_month.unwrap_or_else(|| MISSING.to_owned())}</dd></div>
         </dl>
         <div class="pe-table-scroll">
             <table class="pe-table pe-bills-table">
-                <caption>"Bills, newest first unless sorted otherwise. Amounts in US dollars."</caption>
+                <caption>{format!("Bills, newest first unless sorted otherwise. Amounts in {}.", formats.currency())}</caption>
                 <thead><tr>{headers}<th scope="col">"PDF"</th></tr></thead>
                 <tbody>{rows}</tbody>
             </table>

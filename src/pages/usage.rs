@@ -308,13 +308,17 @@ pub fn UsagePanel(
     let built = StoredValue::new(HashMap::<Level, Arc<ChartData>>::new());
     let chart_columns = columns.clone();
     let chart_unit = unit.clone();
+    let money = crate::format::MoneyStyle::of_host();
     let data = Signal::derive(move || {
         let level = level.get();
         built
             .try_update_value(|cache| {
                 cache
                     .entry(level)
-                    .or_insert_with(|| Arc::new(ChartData::new(&chart_columns, level, &chart_unit, rates.clone())))
+                    .or_insert_with(|| {
+                        let data = ChartData::new(&chart_columns, level, &chart_unit, rates.clone());
+                        Arc::new(data.with_money(money.clone()))
+                    })
                     .clone()
             })
             .unwrap_or_default()

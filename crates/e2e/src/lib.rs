@@ -243,6 +243,22 @@ impl Browser {
         self.client.enter_parent_frame().await.expect("back to the page");
     }
 
+    /// Moves the pointer to the middle of the usage chart and returns the readout's text.
+    pub async fn hover_chart_middle(&self) -> String {
+        self.client
+            .execute(
+                "const o = document.querySelector('.pe-chart-overlay'); const r = o.getBoundingClientRect();\
+                 const f = document.querySelector('.pe-chart-frame');\
+                 const x = r.left + Number(f.dataset.plotLeft) + Number(f.dataset.plotWidth) / 2;\
+                 o.dispatchEvent(new PointerEvent('pointermove', { bubbles: true, clientX: x, clientY: r.top + 150 }));",
+                vec![],
+            )
+            .await
+            .unwrap();
+        self.find(".pe-readout .pe-readout-usage").await;
+        self.text(".pe-readout").await
+    }
+
     /// Saves a PNG of the page under target/e2e-artifacts and returns its path.
     pub async fn screenshot(&self, name: &str) -> PathBuf {
         let png = self.client.screenshot().await.expect("screenshot");

@@ -275,7 +275,7 @@ async fn a_solar_homes_usage_is_charted_summarised_tabled_and_exportable() {
     let href = browser.find("a[data-action=export-csv]").await.attr("href").await.unwrap().unwrap();
     assert!(href.starts_with("blob:"), "{href}");
     // Hover in the middle of the range: a day inside a bill, so it has a cost too.
-    let readout = hover_middle(&browser).await;
+    let readout = browser.hover_chart_middle().await;
     assert!(readout.contains("kWh") && readout.contains("kg CO₂e") && readout.contains("≈ $"), "{readout}");
     assert_no_csp_violations(&browser).await;
     screenshot_chart(&browser, "solar-usage").await;
@@ -286,23 +286,6 @@ async fn screenshot_chart(browser: &Browser, name: &str) {
     let scroll = "document.querySelector('.pe-chart-frame').scrollIntoView({ block: 'center' });";
     browser.client.execute(scroll, vec![]).await.unwrap();
     browser.screenshot(name).await;
-}
-
-/// Moves the pointer to the middle of the chart and returns the readout's text.
-async fn hover_middle(browser: &Browser) -> String {
-    browser
-        .client
-        .execute(
-            "const o = document.querySelector('.pe-chart-overlay'); const r = o.getBoundingClientRect();\
-             const f = document.querySelector('.pe-chart-frame');\
-             const x = r.left + Number(f.dataset.plotLeft) + Number(f.dataset.plotWidth) / 2;\
-             o.dispatchEvent(new PointerEvent('pointermove', { bubbles: true, clientX: x, clientY: r.top + 150 }));",
-            vec![],
-        )
-        .await
-        .unwrap();
-    browser.find(".pe-readout .pe-readout-usage").await;
-    browser.text(".pe-readout").await
 }
 
 #[tokio::test]
@@ -340,7 +323,7 @@ async fn a_home_with_gas_switches_meters_and_ranges() {
         assert!(started.elapsed() < std::time::Duration::from_secs(20), "the range never grew: {from}");
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
-    let readout = hover_middle(&browser).await;
+    let readout = browser.hover_chart_middle().await;
     assert!(readout.contains("therms"), "{readout}");
     // A bill covers both meters, so no per-unit cost is made up for either.
     assert!(!readout.contains('$'), "{readout}");

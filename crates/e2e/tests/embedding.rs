@@ -332,3 +332,26 @@ async fn without_frame_src_the_connect_frame_is_blocked_and_reported() {
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
 }
+
+/// Every amount of money follows the site's `data-currency` and `data-locale`:
+/// the usage chart's estimated cost, the bills chart's axis and the table's caption.
+#[tokio::test]
+async fn money_is_written_in_the_sites_currency_and_locale_everywhere() {
+    let (_demo, page) = cross_origin_page(|main, api| {
+        main.replace('>', &format!(r#" data-api="{api}" data-currency="EUR" data-locale="de-DE">"#))
+    })
+    .await;
+    let browser = start_browser().await;
+    open_app(&browser, &page).await;
+    pelm_e2e::connect_as(&browser, "money-eur", "solar@pelm.com").await;
+    browser.find(".pe-usage canvas.pe-chart").await;
+    let readout = browser.hover_chart_middle().await;
+    assert!(readout.contains('€') && !readout.contains('$'), "{readout}");
+    browser.click("a[data-tab=bills]").await;
+    let caption = browser.find(".pe-bills-table caption").await.text().await.unwrap();
+    assert!(caption.contains("EUR") && !caption.contains("dollars"), "{caption}");
+    let total = browser.find("[data-figure=bills-total]").await.text().await.unwrap();
+    assert!(total.ends_with('€') && total.contains(','), "{total}");
+    browser.find(".pe-bills-chart canvas").await;
+    assert_no_csp_violations(&browser).await;
+}
