@@ -74,19 +74,13 @@ pub fn sort_lines(lines: &mut [BillLine], column: Column, descending: bool) {
     });
 }
 
-/// Each bill's usage from the intervals inside its period; `None` unless
-/// the intervals reach both ends of it.
+/// Each bill's usage from the intervals inside its period, by the one rule
+/// ([`pelm_usage::usage_over`]) the price per unit uses too.
 pub fn with_usage(bills: Vec<BillRow>, intervals: &Columns) -> Vec<BillLine> {
-    let (first, last) = (intervals.start.first().copied(), intervals.end.last().copied());
     bills
         .into_iter()
         .map(|bill| {
-            let usage = match (bill.start, bill.end, first, last) {
-                (Some(start), Some(end), Some(first), Some(last)) if first <= start && last >= end => {
-                    Some(intervals.usage[intervals.index_at(start)..intervals.index_at(end)].iter().sum())
-                }
-                _ => None,
-            };
+            let usage = bill.start.zip(bill.end).and_then(|(start, end)| pelm_usage::usage_over(intervals, start, end));
             BillLine { bill, usage }
         })
         .collect()

@@ -16,7 +16,7 @@ mod view;
 
 pub use aggregate::{aggregate, Bin, DailyZone, FixedOffset, Level, Zone};
 pub use columns::Columns;
-pub use plot::{bill_rates, estimated_cost, BillRate, Plan, Series};
+pub use plot::{bill_rates, estimated_cost, usage_over, BillRate, Plan, Series};
 pub use pyramid::{decimate, decimate_scan, Bucket, Pyramid};
 pub use summary::{auto_level, csv, summarize, Summary};
 pub use ticks::{date_label, tick_label, ticks, time_label, TickStep, MONTHS};

@@ -165,14 +165,25 @@ pub struct BillRate {
     pub per_unit: Option<f64>,
 }
 
+/// The usage over a bill's period `[start, end)`, from the intervals inside
+/// it; `None` unless the intervals reach both ends of the period. The one rule
+/// for usage per bill: the bills table shows it and the price per unit below
+/// divides by it, so a partly covered bill has neither, rather than a usage
+/// too small and a price too high.
+pub fn usage_over(columns: &Columns, start: i64, end: i64) -> Option<f64> {
+    let (first, last) = (*columns.start.first()?, *columns.end.last()?);
+    (end > start && first <= start && last >= end)
+        .then(|| columns.usage[columns.index_at(start)..columns.index_at(end)].iter().sum())
+}
+
 /// Each bill `(start, end, amount)` with its price per unit, from the raw
-/// intervals inside its period.
+/// intervals inside its period (see [`usage_over`]).
 pub fn bill_rates(columns: &Columns, bills: &[(i64, i64, f64)]) -> Vec<BillRate> {
     let mut rates: Vec<BillRate> = bills
         .iter()
         .map(|&(start, end, amount)| {
-            let usage: f64 = columns.usage[columns.index_at(start)..columns.index_at(end)].iter().sum();
-            BillRate { start, end, amount, per_unit: (usage > 0.0).then(|| amount / usage) }
+            let usage = usage_over(columns, start, end).filter(|usage| *usage > 0.0);
+            BillRate { start, end, amount, per_unit: usage.map(|usage| amount / usage) }
         })
         .collect();
     rates.sort_by_key(|r| r.start);
@@ -205,6 +216,27 @@ mod tests {
                 .map(|&(start, usage)| Interval { start, end: start + 900, usage, ghg_emissions: None })
                 .collect(),
         ))
+    }
+
+    #[test]
+    fn a_bill_only_partly_covered_by_intervals_has_no_price_per_unit() {
+        // Intervals for the second half of a two-hour bill only.
+        let half = series(&[(3600, 1.0), (4500, 1.0), (5400, 1.0), (6300, 1.0)]);
+        let rates = bill_rates(&half.columns, &[(0, 7200, 10.0)]);
+        assert_eq!(rates[0].per_unit, None, "a price from half the usage is twice too high");
+        assert_eq!(usage_over(&half.columns, 0, 7200), None);
+        let whole = series(&[
+            (0, 1.0),
+            (900, 1.0),
+            (1800, 1.0),
+            (2700, 1.0),
+            (3600, 1.0),
+            (4500, 1.0),
+            (5400, 1.0),
+            (6300, 1.0),
+        ]);
+        assert_eq!(usage_over(&whole.columns, 0, 7200), Some(8.0));
+        assert_eq!(bill_rates(&whole.columns, &[(0, 7200, 10.0)])[0].per_unit, Some(1.25));
     }
 
     #[test]
