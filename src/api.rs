@@ -17,7 +17,7 @@ use pelm_model::retry::RetryPolicy;
 use serde::de::DeserializeOwned;
 use web_sys::{AbortController, AbortSignal};
 
-use crate::pages::DataContext;
+use crate::state::DataContext;
 use crate::timer::sleep;
 
 /// A request without an answer by then is given up, and may be retried.

@@ -13,6 +13,7 @@ pub mod format;
 pub mod host;
 pub mod nav;
 pub mod pages;
+pub mod state;
 pub mod timer;
 
 use wasm_bindgen::JsCast;
