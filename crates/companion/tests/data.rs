@@ -321,20 +321,34 @@ async fn a_stalled_pelm_times_out_and_the_retry_answers() {
     assert!(took >= std::time::Duration::from_secs(1), "answered in {took:?}, so nothing timed out");
 }
 
-#[tokio::test]
-async fn data_unavailable_passes_through_after_one_call() {
-    // A Pelm that answers data_unavailable as a 500, which looks transient.
-    let config = pelm_sandbox::Config { data_unavailable_as_500: true, ..pelm_sandbox::Config::random() };
+/// A companion in front of a sandbox made from `config`, and a browser that
+/// connected through it as `login`: the sandbox, the companion's URL, the
+/// browser, the connection it was answered, and the database's folder.
+async fn connected_to(
+    config: pelm_sandbox::Config,
+    login: &str,
+) -> (pelm_sandbox::Spawned, String, reqwest::Client, Connection, tempfile::TempDir) {
     let sandbox = pelm_sandbox::spawn(pelm_sandbox::Sandbox::new(config)).await.unwrap();
     let dir = tempfile::tempdir().unwrap();
     let url = start_companion(&dir.path().join("c.db"), upstream_of(&sandbox), &hex_key(), |_| {}).await;
     let user = common::browser();
     let token = common::connect_token_at(&user, &url).await;
-    // This login's data is not ready for two minutes.
-    let code = common::sign_in_at(&sandbox, &token, "slow@pelm.com").await;
+    let code = common::sign_in_at(&sandbox, &token, login).await;
     let body = serde_json::json!({ "authorization_code": code });
     let authorized = user.post(format!("{url}/api/authorization")).header("Origin", &url).json(&body).send().await;
-    assert_eq!(authorized.unwrap().status(), StatusCode::OK);
+    let authorized = authorized.unwrap();
+    assert_eq!(authorized.status(), StatusCode::OK);
+    let connection = authorized.json().await.unwrap();
+    (sandbox, url, user, connection, dir)
+}
+
+#[tokio::test]
+async fn data_unavailable_passes_through_after_one_call() {
+    // A Pelm that answers data_unavailable as a 500, which looks transient;
+    // this login's data is not ready for two minutes.
+    let config = pelm_sandbox::Config { data_unavailable_as_500: true, ..pelm_sandbox::Config::random() };
+    let (sandbox, url, user, connected, _dir) = connected_to(config, "slow@pelm.com").await;
+    assert!(connected.connected);
     let before = sandbox.sandbox.rest_calls();
     let answer = user.get(format!("{url}/api/accounts")).send().await.unwrap();
     assert_eq!(answer.status(), StatusCode::INTERNAL_SERVER_ERROR);
@@ -348,20 +362,7 @@ async fn data_unavailable_passes_through_after_one_call() {
 #[tokio::test]
 async fn the_users_own_token_goes_to_users_and_the_utility_is_remembered() {
     let config = pelm_sandbox::Config { users_need_bearer: true, ..pelm_sandbox::Config::random() };
-    let sandbox = pelm_sandbox::spawn(pelm_sandbox::Sandbox::new(config)).await.unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let url = start_companion(&dir.path().join("c.db"), upstream_of(&sandbox), &hex_key(), |_| {}).await;
-    let user = common::browser();
-    let token = common::connect_token_at(&user, &url).await;
-    let code = common::sign_in_at(&sandbox, &token, "user@pelm.com").await;
-    let authorized = user
-        .post(format!("{url}/api/authorization"))
-        .header("Origin", &url)
-        .json(&serde_json::json!({ "authorization_code": code }))
-        .send()
-        .await
-        .unwrap();
-    let connection: Connection = authorized.json().await.unwrap();
+    let (sandbox, url, user, connection, _dir) = connected_to(config, "user@pelm.com").await;
     assert_eq!(connection.utility.as_deref(), Some("Pacific Gas and Electric"));
     assert_eq!(connection.credentials_valid, Some(true));
 

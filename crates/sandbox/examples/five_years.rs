@@ -14,7 +14,7 @@ use pelm_model::pelm::{Intervals, MeterType};
 use pelm_sandbox::civil::PACIFIC;
 use pelm_sandbox::data::{seed_of, MeterSpec};
 use pelm_sandbox::{Config, Sandbox};
-use serde_json::{json, Value};
+use serde_json::Value;
 
 const RUNS: usize = 7;
 const DAY: i64 = 86_400;
@@ -63,17 +63,11 @@ async fn main() {
         .json()
         .await
         .unwrap();
-    let login: Value = http
-        .post(format!("{}/connect/api/login", spawned.url()))
-        .json(&json!({"connect_token": token["connect_token"], "utility_id": "1", "username": "user@pelm.com", "password": "password"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let connect_token = token["connect_token"].as_str().unwrap();
+    let code =
+        pelm_sandbox::test_support::sign_in(&http, &spawned.url(), connect_token, "1", "user@pelm.com").await.unwrap();
     let access: Value = signed(http.post(format!("{}/auth/token", spawned.url())))
-        .form(&[("code", login["authorization_code"].as_str().unwrap()), ("grant_type", "code")])
+        .form(&[("code", code.as_str()), ("grant_type", "code")])
         .send()
         .await
         .unwrap()

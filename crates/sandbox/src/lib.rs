@@ -17,6 +17,8 @@ mod error;
 pub mod faults;
 pub mod scenarios;
 mod store;
+#[cfg(feature = "test-support")]
+pub mod test_support;
 
 use std::net::SocketAddr;
 use std::sync::Arc;

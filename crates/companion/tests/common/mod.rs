@@ -138,15 +138,10 @@ pub fn header(response: &Response, name: &str) -> String {
 /// Signs in through `sandbox`'s Connect API as the modal does, at PG&E, and
 /// returns the authorization code Connect would hand to onSuccess.
 pub async fn sign_in_at(sandbox: &pelm_sandbox::Spawned, connect_token: &str, username: &str) -> String {
-    let response = reqwest::Client::new()
-        .post(format!("{}/connect/api/login", sandbox.url()))
-        .json(&json!({"connect_token": connect_token, "utility_id": "1", "username": username, "password": "password"}))
-        .send()
+    let http = reqwest::Client::new();
+    pelm_sandbox::test_support::sign_in(&http, &sandbox.url(), connect_token, "1", username)
         .await
-        .expect("login");
-    assert_eq!(response.status(), StatusCode::OK, "login failed");
-    let body: Value = response.json().await.expect("json");
-    body["authorization_code"].as_str().expect("code").to_owned()
+        .expect("login failed")
 }
 
 /// A Connect token from the companion at `base`, asked as `client`'s user.

@@ -377,18 +377,7 @@ async fn connect_user(
 }
 
 async fn sign_in(http: &reqwest::Client, sandbox: &str, connect_token: &str, username: &str) -> Result<String, String> {
-    let body = json!({"connect_token": connect_token, "utility_id": "1", "username": username, "password": "password"});
-    let answer = http
-        .post(format!("{sandbox}/connect/api/login"))
-        .json(&body)
-        .send()
-        .await
-        .map_err(|e| format!("login: {e}"))?;
-    if !answer.status().is_success() {
-        return Err(format!("login: {}", answer.status()));
-    }
-    let body: Value = answer.json().await.map_err(|e| format!("login body: {e}"))?;
-    body["authorization_code"].as_str().map(str::to_owned).ok_or_else(|| "no authorization_code".to_owned())
+    pelm_sandbox::test_support::sign_in(http, sandbox, connect_token, "1", username).await
 }
 
 /// A GET that must succeed, as JSON.

@@ -61,9 +61,7 @@ impl Pelm {
 
     pub async fn code_for(&self, user_id: &str) -> String {
         let token = self.connect_token(user_id).await;
-        let (status, body) = self.login(&token, "1", "user@pelm.com", "password").await;
-        assert_eq!(status, StatusCode::OK, "{body}");
-        body["authorization_code"].as_str().unwrap().to_owned()
+        pelm_sandbox::test_support::sign_in(&self.http, &self.url, &token, "1", "user@pelm.com").await.expect("sign-in")
     }
 
     pub async fn exchange(&self, code: &str) -> (StatusCode, Value) {
