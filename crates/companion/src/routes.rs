@@ -161,7 +161,7 @@ async fn anonymous_but_taken(state: &AppState, session: &Session) -> Result<bool
 
 async fn connect_token(
     State(state): State<AppState>,
-    mut session: Session,
+    session: Session,
     OptionalJsonBody(request): OptionalJsonBody<ConnectTokenRequest>,
 ) -> Result<Response, ApiError> {
     // The page's choice of utility, else the companion's.
@@ -171,11 +171,13 @@ async fn connect_token(
             return Err(ApiError::invalid("utility_id", "A utility id is Pelm's number for it, such as \"1\"."));
         }
     }
-    let mut fresh = None;
+    // An anonymous session whose user has since connected: most often the
+    // same browser, renewing its Connect token while its connect was being
+    // answered, which already holds the new session; else whoever kept a
+    // copy. Neither may sign in as that user, and neither gets a cookie here,
+    // which would overwrite the connected one.
     if anonymous_but_taken(&state, &session).await? {
-        let (value, anonymous) = crate::session::mint_anonymous(&state);
-        session = anonymous;
-        fresh = Some(NewSession(value));
+        return Err(ApiError::Forbidden("This session has ended. Reload the page to continue.".to_owned()));
     }
     let (user_id, caller) = pelm_user(&state, &session).await?;
     let utility = asked.as_deref().or(state.config().utility_id.as_deref());
@@ -185,11 +187,7 @@ async fn connect_token(
         expires_in: token.expires_in,
         connect_script_url: state.inner.connect_script_url.clone(),
     };
-    let mut response = Json(grant).into_response();
-    if let Some(fresh) = fresh {
-        response.extensions_mut().insert(fresh);
-    }
-    Ok(response)
+    Ok(Json(grant).into_response())
 }
 
 /// Codes are opaque to us, but a sane one is short and printable; anything

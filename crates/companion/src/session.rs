@@ -111,7 +111,7 @@ fn set_cookie(state: &AppState, secure: bool, value: &str) -> Option<HeaderValue
 }
 
 /// Signs a new anonymous session: `a1.<issued>.<nonce>.<mac>`.
-pub(crate) fn mint_anonymous(state: &AppState) -> (String, Session) {
+fn mint_anonymous(state: &AppState) -> (String, Session) {
     let issued = now().to_string();
     let nonce = hex::encode(rand::random::<[u8; 16]>());
     let mac = state.inner.store.cipher().sign(&["anonymous session", &issued, &nonce]);
