@@ -61,7 +61,7 @@ impl Formats {
             let _ = Reflect::set(&whole, &digits.into(), &0.into());
         }
         let money_whole = Intl::NumberFormat::new(&locales, &whole);
-        let zone = crate::chart::named_zone();
+        let zone = crate::locale::named_zone();
         let mut date_options = vec![("dateStyle", "medium")];
         date_options.extend(zone.as_deref().map(|zone| ("timeZone", zone)));
         let date = Intl::DateTimeFormat::new(&locales, &options(&date_options));

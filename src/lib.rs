@@ -11,6 +11,7 @@ pub mod chart;
 pub mod connect;
 pub mod format;
 pub mod host;
+pub mod locale;
 pub mod nav;
 pub mod pages;
 pub mod state;
@@ -52,7 +53,7 @@ pub fn mount_into(element: web_sys::HtmlElement) {
     match host::read_config(&element).and_then(|config| Ok((host::take_seat(&config)?, config))) {
         Ok((seat, config)) => {
             if let Some(zone) = &config.time_zone {
-                chart::use_time_zone(zone);
+                locale::set_time_zone(zone);
             }
             if config.theme != pelm_model::embed::Theme::Auto {
                 element.set_attribute("data-theme", config.theme.name()).ok();

@@ -6,7 +6,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use leptos::prelude::*;
-use pelm_energy::chart::{local_zone, period_label};
+use pelm_energy::chart::period_label;
+use pelm_energy::locale::local_zone;
 use pelm_energy::pages::UsagePanel;
 use pelm_energy::timer::sleep;
 use pelm_model::pelm::Interval;

@@ -90,12 +90,12 @@ async fn a_named_time_zone_counts_days_and_hours_there() {
     use pelm_usage::Zone;
     let host = host_with(&[("data-time-zone", "Asia/Kolkata"), ("data-api", "/no-companion-here")], None);
     pelm_energy::mount_into(host.clone());
-    let zone = pelm_energy::chart::local_zone();
+    let zone = pelm_energy::locale::local_zone();
     // 2026-07-01T00:00Z: India is 5:30 ahead all year.
     assert_eq!(zone.offset_at(1_782_864_000), 19_800);
-    pelm_energy::chart::use_time_zone("America/Los_Angeles");
-    let zone = pelm_energy::chart::local_zone();
+    pelm_energy::locale::set_time_zone("America/Los_Angeles");
+    let zone = pelm_energy::locale::local_zone();
     assert_eq!(zone.offset_at(1_782_864_000), -7 * 3600, "summer time in July");
     assert_eq!(zone.offset_at(1_767_225_600), -8 * 3600, "standard time in January");
-    assert_eq!(pelm_energy::chart::named_zone().as_deref(), Some("America/Los_Angeles"));
+    assert_eq!(pelm_energy::locale::named_zone().as_deref(), Some("America/Los_Angeles"));
 }

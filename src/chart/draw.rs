@@ -10,7 +10,8 @@ use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement};
 
 use super::backend::Canvas;
 use super::theme::{context_2d, css};
-use super::{local_zone, ChartData, Theme};
+use super::{ChartData, Theme};
+use crate::locale::local_zone;
 
 /// Where the plot sits on the canvas (CSS pixels) and what it shows.
 #[derive(Debug, Clone, Copy, PartialEq)]

@@ -8,8 +8,9 @@ use pelm_model::problem::Problem;
 use pelm_usage::{aggregate, Columns, Level, Preset};
 
 use crate::api::{use_calls, Calls};
-use crate::chart::{local_zone, Sparkline};
+use crate::chart::Sparkline;
 use crate::host::{use_id, use_views};
+use crate::locale::local_zone;
 use crate::nav::{use_nav, Nav};
 use crate::pages::{loading as loading_view, problem_fallback, AccountsContext, DataContext, Skeleton};
 

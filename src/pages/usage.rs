@@ -14,8 +14,9 @@ use pelm_usage::{
 };
 
 use crate::api::use_calls;
-use crate::chart::{level_name, local_zone, ChartData, DragMode, UsageChart};
+use crate::chart::{level_name, ChartData, DragMode, UsageChart};
 use crate::host::use_id;
+use crate::locale::local_zone;
 use crate::nav::use_nav;
 use crate::pages::{loading, problem_fallback, Skeleton};
 
