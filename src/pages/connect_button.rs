@@ -20,7 +20,23 @@ pub fn ConnectButton(
     let notice = RwSignal::new(None::<String>);
     let host = use_host();
     let endpoint = api::use_endpoint();
-    let authorize = Action::new_local(move |code: &String| api::authorize(endpoint.clone(), code.clone()));
+    // The answer is acted on where the exchange completes, not by an effect
+    // watching the action; this view may be gone by then.
+    let authorize = Action::new_local(move |code: &String| {
+        let (endpoint, code) = (endpoint.clone(), code.clone());
+        async move {
+            let answer = api::authorize(endpoint, code).await;
+            match &answer {
+                Ok(connection) => {
+                    on_connected.try_run(connection.clone());
+                }
+                Err(problem) => {
+                    notice.try_set(Some(format!("{} {}", problem.message, problem.next_step)));
+                }
+            }
+            answer
+        }
+    });
     let connect = use_pelm_connect(UsePelmConnectOptions::new(
         Callback::new(move |code: String| {
             notice.set(None);
@@ -36,11 +52,6 @@ pub fn ConnectButton(
             notice.set(exit.notice());
         }),
     ));
-    Effect::new(move |_| match authorize.value().get() {
-        Some(Ok(connection)) => on_connected.run(connection),
-        Some(Err(problem)) => notice.set(Some(format!("{} {}", problem.message, problem.next_step))),
-        None => {}
-    });
 
     let status = connect.status;
     let exchanging = authorize.pending();
