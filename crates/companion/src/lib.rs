@@ -195,16 +195,6 @@ impl AppState {
         });
     }
 
-    /// The store, for tests that look at what was kept.
-    pub fn store(&self) -> &Store {
-        &self.inner.store
-    }
-
-    /// Sweeps expired sessions now, as the background task does.
-    pub async fn sweep(&self) -> Result<store::Swept, sqlx::Error> {
-        self.inner.store.sweep(&self.inner.session_rules).await
-    }
-
     /// State as the command line describes it, for a companion that will serve on `local_addr`.
     pub async fn from_config(mut config: Config, local_addr: SocketAddr) -> Result<Self, StartError> {
         config.listen = local_addr;

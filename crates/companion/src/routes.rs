@@ -163,7 +163,7 @@ async fn connect_token(
     State(state): State<AppState>,
     session: Session,
     OptionalJsonBody(request): OptionalJsonBody<ConnectTokenRequest>,
-) -> Result<Response, ApiError> {
+) -> Result<Json<ConnectTokenGrant>, ApiError> {
     // The page's choice of utility, else the companion's.
     let asked = request.utility_id;
     if let Some(id) = &asked {
@@ -182,12 +182,11 @@ async fn connect_token(
     let (user_id, caller) = pelm_user(&state, &session).await?;
     let utility = asked.as_deref().or(state.config().utility_id.as_deref());
     let token = state.inner.pelm.connect_token(&user_id, utility, caller).await?;
-    let grant = ConnectTokenGrant {
+    Ok(Json(ConnectTokenGrant {
         connect_token: token.connect_token,
         expires_in: token.expires_in,
         connect_script_url: state.inner.connect_script_url.clone(),
-    };
-    Ok(Json(grant).into_response())
+    }))
 }
 
 /// Codes are opaque to us, but a sane one is short and printable; anything
@@ -273,10 +272,8 @@ async fn authorization(
             tracing::info!(pelm_user_id = %user_id, "utility account connected");
             value
         }
-        // The twin of a post that connected this session: it gets a session too.
-        Exchanged::Before if session.kind == SessionKind::Anonymous && taken => {
-            Some(store.start_session(&session.identity, None).await?)
-        }
+        // The twin of a post that connected this anonymous session: it gets a session too.
+        Exchanged::Before if taken => Some(store.start_session(&session.identity, None).await?),
         Exchanged::Before => None,
     };
     // What is stored, not what was hoped: a code replayed after a disconnect

@@ -6,11 +6,9 @@
 //! nothing. Connecting turns it into
 //! a *stored* session, a row in `sessions` under a new id; disconnecting
 //! issues another new id. Only ids the companion signed or still holds are
-//! accepted; anything else is a stranger, who gets a new anonymous session
-//! when they ask for something.
+//! accepted; anything else is a stranger, who gets a new anonymous session.
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use axum::extract::{ConnectInfo, FromRequestParts, Request, State};
 use axum::http::request::Parts;
@@ -19,7 +17,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 use crate::error::ApiError;
-use crate::store::sha256_hex;
+use crate::store::{now, sha256_hex};
 use crate::AppState;
 
 /// The cookie's name over plain http, where the `__Host-` prefix cannot be had.
@@ -71,10 +69,6 @@ impl<S: Send + Sync> FromRequestParts<S> for Session {
 /// the new cookie value here; the middleware writes the `Set-Cookie`.
 #[derive(Clone, Debug)]
 pub struct NewSession(pub String);
-
-fn now() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)
-}
 
 /// Whether this request's cookie is `Secure`, which decides its name.
 fn secure_cookie(state: &AppState, headers: &HeaderMap) -> bool {
@@ -200,15 +194,13 @@ fn session_from_proxy(state: &AppState, headers: &HeaderMap, name: &str, peer: I
 
 /// The address the request came from, as the trusted-proxies setting allows.
 pub fn client_address(state: &AppState, request: &Request) -> IpAddr {
-    let peer = request
-        .extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |ConnectInfo(addr)| addr.ip());
+    let peer = peer_address(request);
     let forwarded: Vec<&str> =
         request.headers().get_all("x-forwarded-for").iter().filter_map(|v| v.to_str().ok()).collect();
     state.inner.trusted_proxies.client_address(peer, &forwarded)
 }
 
+/// The address of the connection's other end, whoever that is.
 fn peer_address(request: &Request) -> IpAddr {
     request
         .extensions()
@@ -216,12 +208,17 @@ fn peer_address(request: &Request) -> IpAddr {
         .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |ConnectInfo(addr)| addr.ip())
 }
 
+/// Whether a request may change something: anything but a read.
+fn changes_state(method: &Method) -> bool {
+    !matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
+}
+
 /// Gives every API request a [`Session`] and applies the limits: per client
 /// address on every state-changing request and every request without a
 /// live session, and per user on everything a user sends.
 pub async fn with_session(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
     let address = client_address(&state, &request);
-    let changes_state = !matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    let changes_state = changes_state(request.method());
     let secure = secure_cookie(&state, request.headers());
     let found = match &state.config().identity_header {
         Some(name) => session_from_proxy(&state, request.headers(), name, peer_address(&request)).map(Some),
@@ -261,9 +258,7 @@ pub async fn with_session(State(state): State<AppState>, mut request: Request, n
 /// Refuses state-changing requests that a browser did not send from the
 /// companion's own origin or an allowed one (cross-site request forgery).
 pub async fn require_allowed_origin(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    if matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS)
-        || origin_allowed(&state, request.headers())
-    {
+    if !changes_state(request.method()) || origin_allowed(&state, request.headers()) {
         return next.run(request).await;
     }
     ApiError::Forbidden("This request must come from the app's own page.".to_owned()).into_response()

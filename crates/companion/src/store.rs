@@ -314,12 +314,6 @@ impl Store {
         Ok(Some(identity))
     }
 
-    pub async fn end_session(&self, id_hash: &str) -> Result<(), sqlx::Error> {
-        sqlx::query("DELETE FROM sessions WHERE id_hash = $1").bind(id_hash).execute(&self.pool).await?;
-        self.forget_session(id_hash);
-        Ok(())
-    }
-
     fn remembered_sessions(&self) -> std::sync::MutexGuard<'_, RememberedSessions> {
         self.sessions.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
