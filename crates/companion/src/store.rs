@@ -42,11 +42,49 @@ const STALE_CLAIM_SECS: i64 = 60;
 const REMEMBERED: Duration = Duration::from_secs(2);
 const REMEMBERED_USERS: usize = 10_000;
 
-/// identity → (Pelm user id, access token, when read).
-type Remembered = HashMap<String, (String, String, Instant)>;
+/// What was read from the database a moment ago, for [`REMEMBERED`], for at
+/// most [`REMEMBERED_USERS`] keys: the connected users' ids and tokens, and
+/// the live sessions.
+struct Remembered<V>(Mutex<HashMap<String, (V, Instant)>>);
 
-/// session id hash → (identity, created_at, seen_at, when read).
-type RememberedSessions = HashMap<String, (String, i64, i64, Instant)>;
+impl<V: Clone> Remembered<V> {
+    fn map(&self) -> std::sync::MutexGuard<'_, HashMap<String, (V, Instant)>> {
+        self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// The value read for `key`, if it was read recently enough.
+    fn get(&self, key: &str) -> Option<V> {
+        self.map().get(key).filter(|(_, at)| at.elapsed() < REMEMBERED).map(|(value, _)| value.clone())
+    }
+
+    /// Remembers `value`, unless the map is full of recent reads.
+    fn put(&self, key: &str, value: V) {
+        let mut map = self.map();
+        if map.len() >= REMEMBERED_USERS {
+            map.retain(|_, (_, at)| at.elapsed() < REMEMBERED);
+        }
+        if map.len() < REMEMBERED_USERS {
+            map.insert(key.to_owned(), (value, Instant::now()));
+        }
+    }
+
+    fn forget(&self, key: &str) {
+        self.map().remove(key);
+    }
+
+    fn forget_where(&self, gone: impl Fn(&V) -> bool) {
+        self.map().retain(|_, (value, _)| !gone(value));
+    }
+}
+
+impl<V> Default for Remembered<V> {
+    fn default() -> Self {
+        Self(Mutex::default())
+    }
+}
+
+/// A session as read: identity, created_at, seen_at.
+type SessionRow = (String, i64, i64);
 
 /// How long sessions live, from the configuration.
 #[derive(Clone, Copy, Debug)]
@@ -82,8 +120,10 @@ const CODE_CLAIM_KEPT_SECS: i64 = 24 * 3600;
 pub struct Store {
     pool: AnyPool,
     cipher: TokenCipher,
-    recent: Arc<Mutex<Remembered>>,
-    sessions: Arc<Mutex<RememberedSessions>>,
+    /// identity → (Pelm user id, access token).
+    recent: Arc<Remembered<(String, String)>>,
+    /// session id hash → its row.
+    sessions: Arc<Remembered<SessionRow>>,
 }
 
 pub fn now() -> i64 {
@@ -137,10 +177,8 @@ impl Store {
     /// As [`Store::connected`], but from memory when read in the last
     /// [`REMEMBERED`]: for data requests, which come many at a time.
     pub async fn connected_recently(&self, identity: &str) -> Result<Option<(String, String)>, sqlx::Error> {
-        if let Some((user_id, token, at)) = self.recent().get(identity) {
-            if at.elapsed() < REMEMBERED {
-                return Ok(Some((user_id.clone(), token.clone())));
-            }
+        if let Some(connected) = self.recent.get(identity) {
+            return Ok(Some(connected));
         }
         self.connected(identity).await
     }
@@ -156,24 +194,14 @@ impl Store {
         .fetch_optional(&self.pool)
         .await?;
         let connected = row.and_then(|(user_id, sealed)| self.unseal(&user_id, &sealed).map(|token| (user_id, token)));
-        if let Some((user_id, token)) = &connected {
-            let mut recent = self.recent();
-            if recent.len() >= REMEMBERED_USERS {
-                recent.retain(|_, (_, _, at)| at.elapsed() < REMEMBERED);
-            }
-            if recent.len() < REMEMBERED_USERS {
-                recent.insert(identity.to_owned(), (user_id.clone(), token.clone(), Instant::now()));
-            }
+        if let Some(connected) = &connected {
+            self.recent.put(identity, connected.clone());
         }
         Ok(connected)
     }
 
-    fn recent(&self) -> std::sync::MutexGuard<'_, Remembered> {
-        self.recent.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
-    }
-
     fn forget(&self, pelm_user_id: &str) {
-        self.recent().retain(|_, (user_id, _, _)| user_id != pelm_user_id);
+        self.recent.forget_where(|(user_id, _)| user_id == pelm_user_id);
     }
 
     /// The user's access token. One sealed with another key (the key was
@@ -237,7 +265,7 @@ impl Store {
         };
         tx.commit().await?;
         if let Some(old) = replacing {
-            self.forget_session(old);
+            self.sessions.forget(old);
         }
         Ok(session)
     }
@@ -248,7 +276,7 @@ impl Store {
         let value = Self::rotate_session(&mut tx, identity, replacing).await?;
         tx.commit().await?;
         if let Some(old) = replacing {
-            self.forget_session(old);
+            self.sessions.forget(old);
         }
         Ok(value)
     }
@@ -278,11 +306,10 @@ impl Store {
     /// forward now and then.
     pub async fn live_session(&self, id_hash: &str, rules: &SessionRules) -> Result<Option<String>, sqlx::Error> {
         let now = now();
-        let remembered = self.remembered_sessions().get(id_hash).filter(|r| r.3.elapsed() < REMEMBERED).cloned();
-        let (identity, created_at, seen_at) = match remembered {
-            Some((identity, created_at, seen_at, _)) => (identity, created_at, seen_at),
+        let (identity, created_at, seen_at) = match self.sessions.get(id_hash) {
+            Some(row) => row,
             None => {
-                let row: Option<(String, i64, i64)> =
+                let row: Option<SessionRow> =
                     sqlx::query_as("SELECT identity, created_at, seen_at FROM sessions WHERE id_hash = $1")
                         .bind(id_hash)
                         .fetch_optional(&self.pool)
@@ -292,7 +319,7 @@ impl Store {
             }
         };
         if !rules.live(created_at, seen_at, now) {
-            self.forget_session(id_hash);
+            self.sessions.forget(id_hash);
             return Ok(None);
         }
         let mut seen = seen_at;
@@ -304,22 +331,8 @@ impl Store {
                 .await?;
             seen = now;
         }
-        let mut sessions = self.remembered_sessions();
-        if sessions.len() >= REMEMBERED_USERS {
-            sessions.retain(|_, r| r.3.elapsed() < REMEMBERED);
-        }
-        if sessions.len() < REMEMBERED_USERS {
-            sessions.insert(id_hash.to_owned(), (identity.clone(), created_at, seen, Instant::now()));
-        }
+        self.sessions.put(id_hash, (identity.clone(), created_at, seen));
         Ok(Some(identity))
-    }
-
-    fn remembered_sessions(&self) -> std::sync::MutexGuard<'_, RememberedSessions> {
-        self.sessions.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
-    }
-
-    fn forget_session(&self, id_hash: &str) {
-        self.remembered_sessions().remove(id_hash);
     }
 
     /// Who holds `pelm_user_id`, if anyone stored it.
@@ -353,7 +366,7 @@ impl Store {
             .await?
             .rows_affected();
         if users > 0 {
-            self.recent().clear();
+            self.recent.forget_where(|_| true);
         }
         Ok(Swept { sessions, users, code_claims })
     }
