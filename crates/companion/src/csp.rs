@@ -3,12 +3,10 @@
 //! come back to, so a site deployed against the real Pelm sees in its logs
 //! what the browser blocked.
 
-use axum::body::Bytes;
 use axum::extract::{Request, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
-use futures_util::StreamExt;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
@@ -193,25 +191,18 @@ pub fn violations(body: &[u8]) -> Result<Vec<Violation>, String> {
 
 /// `POST /api/csp-report`: logs each violation at warn level. Browsers send
 /// these without cookies or a useful `Origin`, so the route stands outside
-/// the session and origin checks; it has its own limit per client address
-/// and a size cap, and answers 204.
+/// the session and origin checks; it has its own limit per client address,
+/// a size cap and the body timeout, and answers 204.
 pub async fn report(State(state): State<AppState>, request: Request) -> Response {
     let address = crate::session::client_address(&state, &request);
     if let Err(retry_after) = state.inner.limits.csp_reports.check(&address.to_string()) {
         return ApiError::RateLimited { retry_after }.into_response();
     }
-    let mut stream = request.into_body().into_data_stream();
-    let mut body = Vec::new();
-    while let Some(chunk) = stream.next().await {
-        let Ok(chunk) = chunk else {
-            return ApiError::invalid("body", "The report could not be read.").into_response();
-        };
-        if body.len() + chunk.len() > REPORT_LIMIT {
-            return ApiError::TooLarge.into_response();
-        }
-        body.extend_from_slice(&chunk);
-    }
-    match violations(&Bytes::from(body)) {
+    let body = match crate::routes::read_body(request.into_body(), REPORT_LIMIT, &state).await {
+        Ok(body) => body,
+        Err(err) => return err.into_response(),
+    };
+    match violations(&body) {
         Ok(found) => {
             state.inner.csp_reports.fetch_add(found.len() as u64, std::sync::atomic::Ordering::Relaxed);
             for v in found {

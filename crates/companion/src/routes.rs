@@ -52,24 +52,7 @@ async fn read_json<T: DeserializeOwned>(
         .and_then(|v| v.split(';').next())
         .map(|v| v.trim().to_ascii_lowercase())
         .is_some_and(|v| v == "application/json" || v.ends_with("+json"));
-    let mut stream = body.into_data_stream();
-    let mut bytes = Vec::new();
-    let read = async {
-        while let Some(chunk) = stream.next().await {
-            // The server-wide body timeout (between chunks) ends a trickle too.
-            let chunk = chunk.map_err(|err| match is_body_timeout(&err) {
-                true => ApiError::BodyTimeout,
-                false => ApiError::invalid("body", "The request body could not be read."),
-            })?;
-            if bytes.len() + chunk.len() > API_BODY_LIMIT {
-                return Err(ApiError::TooLarge);
-            }
-            bytes.extend_from_slice(&chunk);
-        }
-        Ok(())
-    };
-    let limit = Duration::from_secs(state.config().body_timeout_secs.max(1));
-    tokio::time::timeout(limit, read).await.map_err(|_| ApiError::BodyTimeout)??;
+    let bytes = read_body(body, API_BODY_LIMIT, state).await?;
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return match optional {
             true => Ok(None),
@@ -80,6 +63,30 @@ async fn read_json<T: DeserializeOwned>(
         return Err(ApiError::Refused { status: axum::http::StatusCode::UNSUPPORTED_MEDIA_TYPE });
     }
     serde_json::from_slice(&bytes).map(Some).map_err(|err| ApiError::invalid("body", err.to_string()))
+}
+
+/// A request body, whole, if it is at most `limit` bytes and comes within the
+/// body timeout: the one reader for every body the API takes.
+pub(crate) async fn read_body(body: Body, limit: usize, state: &AppState) -> Result<Vec<u8>, ApiError> {
+    let mut stream = body.into_data_stream();
+    let mut bytes = Vec::new();
+    let read = async {
+        while let Some(chunk) = stream.next().await {
+            // The server-wide body timeout (between chunks) ends a trickle too.
+            let chunk = chunk.map_err(|err| match is_body_timeout(&err) {
+                true => ApiError::BodyTimeout,
+                false => ApiError::invalid("body", "The request body could not be read."),
+            })?;
+            if bytes.len() + chunk.len() > limit {
+                return Err(ApiError::TooLarge);
+            }
+            bytes.extend_from_slice(&chunk);
+        }
+        Ok(())
+    };
+    let timeout = Duration::from_secs(state.config().body_timeout_secs.max(1));
+    tokio::time::timeout(timeout, read).await.map_err(|_| ApiError::BodyTimeout)??;
+    Ok(bytes)
 }
 
 fn is_body_timeout(err: &axum::Error) -> bool {
