@@ -209,10 +209,7 @@ impl AppState {
             };
             let sandbox = Sandbox::new(sandbox_config.clone());
             // The companion calls its own /sandbox over loopback, as it would call Pelm.
-            let mut own = local_addr;
-            if own.ip().is_unspecified() {
-                own.set_ip(std::net::Ipv4Addr::LOCALHOST.into());
-            }
+            let own = server::reachable(local_addr);
             let upstream = Upstream {
                 base_url: format!("http://{own}/sandbox"),
                 client_id: sandbox_config.client_id,
@@ -222,7 +219,7 @@ impl AppState {
                 (Some(url), _) => url.clone(),
                 (None, config::SandboxScript::Legacy) => "/sandbox/connect/pelm-connect.js".to_owned(),
                 (None, config::SandboxScript::Current) => {
-                    let origin = serve_connect_origin(config.sandbox_connect_listen, &sandbox).await?;
+                    let origin = serve_connect_origin(&config, &sandbox).await?;
                     format!("{origin}/initialize.js")
                 }
             };
@@ -320,25 +317,13 @@ pub fn app(state: AppState) -> Router {
 
 /// Serves `sandbox` on a listener of its own, the origin its framed Connect
 /// comes from, as a real widget comes from its provider's; answers that origin.
-async fn serve_connect_origin(listen: SocketAddr, sandbox: &Sandbox) -> Result<String, StartError> {
-    let listener = TcpListener::bind(listen).await?;
-    let mut addr = listener.local_addr()?;
-    if addr.ip().is_unspecified() {
-        addr.set_ip(std::net::Ipv4Addr::LOCALHOST.into());
-    }
-    let app = pelm_sandbox::app(sandbox.clone());
-    let limits = server::ServeLimits {
-        header_read_timeout: Duration::from_secs(10),
-        max_connections: 256,
-        shutdown_grace: Duration::from_secs(1),
-    };
-    tokio::spawn(async move {
-        if let Err(err) = server::serve(listener, app, limits, std::future::pending()).await {
-            tracing::error!(%err, "the sandbox's Connect origin stopped");
-        }
-    });
-    tracing::info!(origin = %format!("http://{addr}"), "the sandbox's framed Connect is served from its own origin");
-    Ok(format!("http://{addr}"))
+async fn serve_connect_origin(config: &Config, sandbox: &Sandbox) -> Result<String, StartError> {
+    let listener = TcpListener::bind(config.sandbox_connect_listen).await?;
+    let origin = format!("http://{}", server::reachable(listener.local_addr()?));
+    let limits = server::ServeLimits::from_config(config);
+    server::spawn(listener, pelm_sandbox::app(sandbox.clone()), limits, "the sandbox's Connect origin");
+    tracing::info!(%origin, "the sandbox's framed Connect is served from its own origin");
+    Ok(origin)
 }
 
 /// CORS for the allowed origins' pages, with credentials so the session
@@ -417,12 +402,6 @@ pub async fn spawn(config: Config) -> Result<Spawned, StartError> {
 /// Serves `state` on `listener` on a new task, until the runtime ends.
 pub fn serve_in_background(listener: TcpListener, state: AppState) -> std::io::Result<Spawned> {
     let addr = listener.local_addr()?;
-    let served = state.clone();
-    let limits = server::ServeLimits::from_config(state.config());
-    tokio::spawn(async move {
-        if let Err(err) = server::serve(listener, app(served), limits, std::future::pending()).await {
-            tracing::error!(%err, "companion stopped");
-        }
-    });
+    server::spawn(listener, app(state.clone()), server::ServeLimits::from_config(state.config()), "the companion");
     Ok(Spawned { addr, state })
 }

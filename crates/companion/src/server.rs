@@ -106,3 +106,21 @@ pub async fn serve(
     }
     Ok(())
 }
+
+/// Serves `router` on `listener` on a task of its own until the runtime
+/// ends; `what` names it in the log if it stops.
+pub fn spawn(listener: TcpListener, router: Router, limits: ServeLimits, what: &'static str) {
+    tokio::spawn(async move {
+        if let Err(err) = serve(listener, router, limits, std::future::pending()).await {
+            tracing::error!(%err, what, "a server stopped");
+        }
+    });
+}
+
+/// An address to call `addr` at: a listener on every interface is reached on loopback.
+pub fn reachable(mut addr: SocketAddr) -> SocketAddr {
+    if addr.ip().is_unspecified() {
+        addr.set_ip(std::net::Ipv4Addr::LOCALHOST.into());
+    }
+    addr
+}
