@@ -91,8 +91,7 @@ async fn cross_site_state_changes_are_refused() {
 #[tokio::test]
 async fn the_same_code_posted_twice_is_exchanged_once_and_both_succeed() {
     let app = spawn_app().await;
-    let grant = app.connect_token().await;
-    let code = app.sign_in(&grant.connect_token, "user@pelm.com").await;
+    let code = app.code_for("user@pelm.com").await;
     let (first, second) = tokio::join!(app.authorize(&code), app.authorize(&code));
     // The sandbox accepts a code once, so a second upstream exchange would fail.
     assert_eq!(first.status(), StatusCode::OK);
@@ -103,8 +102,7 @@ async fn the_same_code_posted_twice_is_exchanged_once_and_both_succeed() {
 #[tokio::test]
 async fn an_expired_code_passes_pelms_error_through() {
     let app = spawn_app().await;
-    let grant = app.connect_token().await;
-    let code = app.sign_in(&grant.connect_token, "user@pelm.com").await;
+    let code = app.code_for("user@pelm.com").await;
     app.clock.advance(Duration::from_secs(11 * 60));
     let response = app.authorize(&code).await;
     assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
@@ -216,9 +214,7 @@ async fn unknown_api_routes_are_json_404s() {
 
 #[tokio::test]
 async fn scripted_answers_exist_only_in_sandbox_mode_and_run_out() {
-    let dir = tempfile::tempdir().unwrap();
-    let config = pelm_companion::Config::for_tests(format!("sqlite://{}", dir.path().join("c.db").display()));
-    let demo = pelm_companion::spawn(config).await.unwrap();
+    let (demo, _dir) = common::spawn_sandbox_mode().await;
     let (client, faults) = (browser(), format!("{}/_sandbox/app-faults", demo.url()));
     let script =
         json!({"path": "/accounts", "status": 418, "headers": [["retry-after", "7"]], "body": "teapot", "times": 2});

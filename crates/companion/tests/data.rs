@@ -246,8 +246,7 @@ async fn one_code_posted_to_two_instances_at_once_is_exchanged_once() {
     let app = spawn_app().await;
     // A second companion on the same database, as behind a load balancer.
     let twin = start_companion(&app.database, upstream_of(&app.sandbox), &app.token_key, |_| {}).await;
-    let grant = app.connect_token().await;
-    let code = app.sign_in(&grant.connect_token, "user@pelm.com").await;
+    let code = app.code_for("user@pelm.com").await;
     let post = |base: String| {
         let client = app.client.clone();
         let code = code.clone();
@@ -271,8 +270,7 @@ async fn one_code_posted_to_two_instances_at_once_is_exchanged_once() {
 #[tokio::test]
 async fn a_failed_exchange_gives_the_code_back_for_pelm_to_judge_again() {
     let app = spawn_app().await;
-    let grant = app.connect_token().await;
-    let code = app.sign_in(&grant.connect_token, "user@pelm.com").await;
+    let code = app.code_for("user@pelm.com").await;
     app.sandbox.sandbox.fail_next(&[Fault::InternalError]);
     let failed = app.authorize(&code).await;
     assert_eq!(failed.status(), StatusCode::INTERNAL_SERVER_ERROR);
@@ -284,8 +282,7 @@ async fn a_failed_exchange_gives_the_code_back_for_pelm_to_judge_again() {
 #[tokio::test]
 async fn a_code_someone_else_posted_is_refused() {
     let alice = spawn_app().await;
-    let grant = alice.connect_token().await;
-    let code = alice.sign_in(&grant.connect_token, "user@pelm.com").await;
+    let code = alice.code_for("user@pelm.com").await;
     assert_eq!(alice.authorize(&code).await.status(), StatusCode::OK);
     let mallory = alice.in_another_browser();
     let stolen = mallory.authorize(&code).await;

@@ -459,8 +459,7 @@ async fn a_new_connection_empties_the_users_cache() {
 #[tokio::test]
 async fn a_code_replayed_after_disconnect_is_not_a_connection() {
     let app = spawn_app().await;
-    let grant = app.connect_token().await;
-    let code = app.sign_in(&grant.connect_token, "user@pelm.com").await;
+    let code = app.code_for("user@pelm.com").await;
     assert_eq!(app.authorize(&code).await.status(), StatusCode::OK);
     let gone = app.client.delete(app.api("connection")).header("Origin", &app.url).send().await.unwrap();
     assert_eq!(gone.status(), StatusCode::OK);
@@ -473,10 +472,7 @@ async fn a_code_replayed_after_disconnect_is_not_a_connection() {
 
 #[tokio::test]
 async fn a_rebinding_page_is_turned_away_by_host() {
-    let dir = tempfile::tempdir().unwrap();
-    let demo = pelm_companion::spawn(Config::for_tests(format!("sqlite://{}", dir.path().join("c.db").display())))
-        .await
-        .unwrap();
+    let (demo, dir) = common::spawn_sandbox_mode().await;
     let url = demo.url();
     let client = reqwest::Client::new();
     let evil = "attacker.example:8080";
@@ -555,10 +551,7 @@ async fn every_api_refusal_is_the_documented_json_error() {
 
 #[tokio::test]
 async fn scripted_answers_are_bounded() {
-    let dir = tempfile::tempdir().unwrap();
-    let demo = pelm_companion::spawn(Config::for_tests(format!("sqlite://{}", dir.path().join("c.db").display())))
-        .await
-        .unwrap();
+    let (demo, _dir) = common::spawn_sandbox_mode().await;
     let client = browser();
     let script = json!({"path": "/never", "status": 500});
     for _ in 0..pelm_companion::faults::MAX_SCRIPTED {

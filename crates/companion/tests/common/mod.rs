@@ -119,14 +119,28 @@ impl TestApp {
         self.post("authorization").json(&json!({ "authorization_code": code })).send().await.expect("request")
     }
 
+    /// A Connect token for this browser's user, signed in with as `username`:
+    /// the authorization code Connect would hand to onSuccess.
+    pub async fn code_for(&self, username: &str) -> String {
+        let grant = self.connect_token().await;
+        self.sign_in(&grant.connect_token, username).await
+    }
+
     /// The whole Connect flow for user@pelm.com; returns the connection.
     pub async fn connect(&self) -> Connection {
-        let grant = self.connect_token().await;
-        let code = self.sign_in(&grant.connect_token, "user@pelm.com").await;
+        let code = self.code_for("user@pelm.com").await;
         let response = self.authorize(&code).await;
         assert_eq!(response.status(), StatusCode::OK);
         response.json().await.expect("connection")
     }
+}
+
+/// A companion in sandbox mode, its sandbox mounted and scripted answers
+/// on, as `--sandbox` starts it; the database's folder lives as long as the guard.
+pub async fn spawn_sandbox_mode() -> (pelm_companion::Spawned, tempfile::TempDir) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let config = Config::for_tests(format!("sqlite://{}", dir.path().join("c.db").display()));
+    (pelm_companion::spawn(config).await.expect("companion"), dir)
 }
 
 /// A response header as text; panics if it is missing.
