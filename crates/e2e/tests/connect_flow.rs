@@ -76,6 +76,13 @@ async fn the_framed_connect_works_from_the_keyboard_alone() {
         }
     };
     focused("[data-action=accept-terms]").await;
+    // Escape inside the frame closes it quietly, through the page's onExit.
+    press("\u{e00c}").await;
+    browser.leave_connect().await;
+    browser.click_when_enabled("button[data-action=connect]").await;
+    assert!(browser.client.find(Locator::Css(".pe-notice")).await.is_err(), "a quiet exit showed a notice");
+    assert!(browser.enter_connect().await);
+    focused("[data-action=accept-terms]").await;
     press("\u{e007}").await;
     focused("[data-utility-id]").await;
     press("\u{e007}").await;

@@ -328,26 +328,15 @@
       this.frame.contentWindow.postMessage({ channel: CHANNEL, type: "open", connectToken: this.config.connectToken }, FRAME_ORIGIN);
       this.frame.focus();
     } else if (data.type === "success" && typeof data.code === "string") {
-      if (this.finished) return;
-      this.finished = true;
-      this.close();
-      this.config.onSuccess(data.code);
+      this.success(data.code);
     } else if (data.type === "exit") {
-      if (!this.overlay) return;
-      var wasFinished = this.finished;
-      this.finished = true;
-      this.close();
-      if (!wasFinished && this.config.onExit) this.config.onExit(String(data.status || "user_initiated_exit"), data.metadata || {});
+      this.exit(String(data.status || "user_initiated_exit"), data.metadata || {});
     }
   };
 
-  Framed.prototype.exit = function () {
-    if (!this.overlay) return;
-    var wasFinished = this.finished;
-    this.finished = true;
-    this.close();
-    if (!wasFinished && this.config.onExit) this.config.onExit("user_initiated_exit", {});
-  };
+  // Finishing is the in-page modal's: once, then the page's callback.
+  Framed.prototype.success = Session.prototype.success;
+  Framed.prototype.exit = Session.prototype.exit;
 
   Framed.prototype.close = function () {
     window.removeEventListener("message", this.onMessage);
@@ -401,17 +390,17 @@
     var current = null;
     window.PelmConnect = {
       initialize: function (config) {
-        if (current) current.exit();
+        if (current) current.exit("user_initiated_exit", {});
         current = new Framed(config);
         var onReady = config.onReady;
         if (typeof onReady === "function") setTimeout(function () { onReady(); }, 0);
       },
       open: function (config) {
-        if (config) { if (current) current.exit(); current = new Framed(config); }
+        if (config) { if (current) current.exit("user_initiated_exit", {}); current = new Framed(config); }
         if (!current) throw new Error("PelmConnect.open: call initialize first");
         current.open();
       },
-      exit: function () { if (current) current.exit(); }
+      exit: function () { if (current) current.exit("user_initiated_exit", {}); }
     };
   }
 })();
