@@ -1128,15 +1128,20 @@ Scripts with no cookie and a forged `Origin`, against the companion with its lim
 
 /// Rows in the companion's tables: users, sessions, connections, code claims.
 async fn table_rows(db: &Path) -> Vec<i64> {
+    let tables = ["users", "sessions", "connections", "code_exchanges"].map(|t| format!("SELECT count(*) FROM {t}"));
+    counts(db, &tables).await
+}
+
+/// Each count query's answer from the companion's SQLite file, opened
+/// read-only; -1 for one that could not be read.
+async fn counts(db: &Path, queries: &[String]) -> Vec<i64> {
     let url = format!("sqlite://{}?mode=ro", db.display());
-    let Ok(pool) = sqlx::SqlitePool::connect(&url).await else { return vec![-1] };
-    let mut rows = Vec::new();
-    for table in ["users", "sessions", "connections", "code_exchanges"] {
-        let count: i64 =
-            sqlx::query_scalar(&format!("SELECT count(*) FROM {table}")).fetch_one(&pool).await.unwrap_or(-1);
-        rows.push(count);
+    let Ok(pool) = sqlx::SqlitePool::connect(&url).await else { return vec![-1; queries.len()] };
+    let mut answers = Vec::new();
+    for query in queries {
+        answers.push(sqlx::query_scalar(query.as_str()).fetch_one(&pool).await.unwrap_or(-1));
     }
-    rows
+    answers
 }
 
 /// A connected user of the soak: its cookie, its first account once read,
@@ -1183,9 +1188,6 @@ async fn soak_connect(
 
 /// Connected users with a stored token, read from the companion's SQLite file.
 async fn stored_tokens(db: &Path) -> usize {
-    let url = format!("sqlite://{}?mode=ro", db.display());
-    let Ok(pool) = sqlx::SqlitePool::connect(&url).await else { return 0 };
-    let count: Result<i64, _> =
-        sqlx::query_scalar("SELECT count(*) FROM connections WHERE access_token IS NOT NULL").fetch_one(&pool).await;
-    count.map_or(0, |n| n as usize)
+    let stored = counts(db, &["SELECT count(*) FROM connections WHERE access_token IS NOT NULL".to_owned()]).await;
+    stored[0].max(0) as usize
 }
