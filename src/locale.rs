@@ -1,12 +1,10 @@
 //! Where the user is: the time zone days and hours are counted in (the
-//! browser's, or the one the host page names), and how money is written
-//! (the host's locale and currency), each set once per page.
+//! browser's, or the one the host page names), set once per page. How money
+//! is written, in the host's locale and currency, is `format`'s.
 
 use js_sys::Intl;
 use pelm_usage::{DailyZone, Zone};
 use wasm_bindgen::JsValue;
-
-pub use crate::format::{Formats, MoneyStyle};
 
 /// The zone days and hours are counted in: the browser's own, from `Date`,
 /// or the one the host page names (`data-time-zone`), through `Intl`.
