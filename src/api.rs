@@ -7,13 +7,13 @@ use std::future::Future;
 
 use gloo_net::http::{Request, RequestBuilder};
 use leptos::prelude::*;
+use pelm_app_logic::embed::EmbedConfig;
+use pelm_app_logic::messages::Messages;
+use pelm_app_logic::problem::{Answer, Decoder, Kind, Problem, Recovery};
+use pelm_app_logic::retry::RetryPolicy;
 use pelm_model::bills::{decode_bills, BillRow};
 use pelm_model::companion::{AuthorizationRequest, ConnectTokenGrant, ConnectTokenRequest, Connection};
-use pelm_model::embed::EmbedConfig;
-use pelm_model::messages::Messages;
 use pelm_model::pelm::{Account, Intervals, MeterType};
-use pelm_model::problem::{Answer, Decoder, Kind, Problem, Recovery};
-use pelm_model::retry::RetryPolicy;
 use serde::de::DeserializeOwned;
 use web_sys::{AbortController, AbortSignal};
 

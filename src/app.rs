@@ -2,10 +2,10 @@
 //! shows the start screen or their data.
 
 use leptos::prelude::*;
+use pelm_app_logic::embed::{EmbedConfig, Seat};
+use pelm_app_logic::place::Page;
+use pelm_app_logic::problem::Problem;
 use pelm_model::companion::Connection;
-use pelm_model::embed::{EmbedConfig, Seat};
-use pelm_model::place::Page;
-use pelm_model::problem::Problem;
 
 use crate::api;
 use crate::host::{text, use_host, use_id, Host};

@@ -4,7 +4,7 @@
 
 use js_sys::{Array, Object, Reflect};
 use leptos::prelude::*;
-use pelm_model::embed::{ConfigError, EmbedConfig, Seat, Seats, Views};
+use pelm_app_logic::embed::{ConfigError, EmbedConfig, Seat, Seats, Views};
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::HtmlElement;

@@ -55,7 +55,7 @@ pub fn mount_into(element: web_sys::HtmlElement) {
             if let Some(zone) = &config.time_zone {
                 locale::set_time_zone(zone);
             }
-            if config.theme != pelm_model::embed::Theme::Auto {
+            if config.theme != pelm_app_logic::embed::Theme::Auto {
                 element.set_attribute("data-theme", config.theme.name()).ok();
             }
             let inside = element.clone();

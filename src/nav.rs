@@ -5,7 +5,7 @@
 //! and the site's own links are left to the browser.
 
 use leptos::prelude::*;
-use pelm_model::place::{inside, Page, Place};
+use pelm_app_logic::place::{inside, Page, Place};
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::JsCast;
 use web_sys::{HtmlAnchorElement, MouseEvent};

@@ -2,8 +2,8 @@
 //! read by the pages and by `api`, which must not depend on the pages.
 
 use leptos::prelude::*;
+use pelm_app_logic::problem::Problem;
 use pelm_model::pelm::Account;
-use pelm_model::problem::Problem;
 
 use crate::api::{use_calls, Calls};
 

@@ -2,9 +2,9 @@
 //! Connect's exits included. Its own wasm instance: the words are read once.
 #![cfg(target_arch = "wasm32")]
 
+use pelm_app_logic::problem::Kind;
 use pelm_energy::api::problem_from_code;
 use pelm_energy::connect::ConnectExit;
-use pelm_model::problem::Kind;
 use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);

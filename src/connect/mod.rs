@@ -21,8 +21,8 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 
+use pelm_app_logic::problem::{Kind, Problem};
 use pelm_model::companion::ConnectTokenGrant;
-use pelm_model::problem::{Kind, Problem};
 
 use crate::api;
 use bindings::{Generation, LegacyHandle};

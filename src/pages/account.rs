@@ -2,9 +2,9 @@
 //! back to all accounts. A shared or reloaded link opens the same view.
 
 use leptos::prelude::*;
+use pelm_app_logic::place::Page;
+use pelm_app_logic::problem::Problem;
 use pelm_model::pelm::Account;
-use pelm_model::place::Page;
-use pelm_model::problem::Problem;
 
 use crate::host::use_views;
 use crate::nav::use_nav;

@@ -1,9 +1,9 @@
 //! The accounts overview: one card per utility account.
 
 use leptos::prelude::*;
+use pelm_app_logic::place::Page;
+use pelm_app_logic::problem::Problem;
 use pelm_model::pelm::Account;
-use pelm_model::place::Page;
-use pelm_model::problem::Problem;
 
 use pelm_usage::{aggregate, Columns, Level, Preset};
 

@@ -5,10 +5,10 @@
 use std::sync::Arc;
 
 use leptos::prelude::*;
+use pelm_app_logic::problem::Problem;
 use pelm_model::bills::BillRow;
 use pelm_model::civil::DAY;
 use pelm_model::pelm::{Account, MeterType};
-use pelm_model::problem::Problem;
 use pelm_usage::Columns;
 
 use crate::api;

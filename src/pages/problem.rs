@@ -3,7 +3,7 @@
 //! details support needs, with a button that copies them.
 
 use leptos::prelude::*;
-use pelm_model::problem::{Kind, Problem};
+use pelm_app_logic::problem::{Kind, Problem};
 use wasm_bindgen_futures::JsFuture;
 
 use crate::host::{text, use_host};

@@ -5,9 +5,9 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use leptos::prelude::*;
+use pelm_app_logic::problem::{normalize_code, Problem};
 use pelm_model::bills::BillRow;
 use pelm_model::pelm::{Account, MeterType};
-use pelm_model::problem::{normalize_code, Problem};
 use pelm_usage::{
     all_history, auto_level, bill_rates, csv, custom_range, date_label, format_date, format_day_range, local_day,
     parse_date, parse_day_range, summarize, time_label, BillRate, Columns, Level, Preset, Viewport,

@@ -265,9 +265,19 @@ impl PelmClient {
     /// docs name it only for data calls, but a stricter Pelm may want it
     /// here too, and one that does not ignores it.
     pub async fn user(&self, user_id: &str, access_token: &str) -> Result<User, ApiError> {
-        let path = format!("/users/{}", pelm_model::place::encode(user_id));
+        let path = format!("/users/{}", escape(user_id));
         decode("user", &self.get_json("user", &path, Some(access_token)).await?)
     }
+}
+
+/// Everything but RFC 3986's unreserved characters is escaped, so that an id
+/// stays one path segment and a value one query value, whatever it holds.
+const ESCAPED: &percent_encoding::AsciiSet =
+    &percent_encoding::NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.').remove(b'~');
+
+/// A path segment or query value as it goes to Pelm.
+pub(crate) fn escape(text: &str) -> String {
+    percent_encoding::utf8_percent_encode(text, ESCAPED).to_string()
 }
 
 fn decode<T: DeserializeOwned>(what: &str, bytes: &[u8]) -> Result<T, ApiError> {
@@ -304,4 +314,15 @@ fn describe(err: &reqwest::Error) -> String {
     };
     let source = std::error::Error::source(err).map(|s| format!(": {s}")).unwrap_or_default();
     format!("{kind}{source}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::escape;
+
+    #[test]
+    fn an_id_stays_one_segment_and_a_value_one_value() {
+        assert_eq!(escape("a b/c?d&e=f+ü"), "a%20b%2Fc%3Fd%26e%3Df%2B%C3%BC");
+        assert_eq!(escape("Az09-_.~"), "Az09-_.~");
+    }
 }

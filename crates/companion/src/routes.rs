@@ -427,7 +427,7 @@ fn intervals_query(query: &BTreeMap<String, String>) -> Result<String, ApiError>
     }
     upstream.insert("start_date", start.to_string());
     upstream.insert("end_date", end.to_string());
-    Ok(upstream.iter().map(|(k, v)| format!("{k}={}", pelm_model::place::encode(v))).collect::<Vec<_>>().join("&"))
+    Ok(upstream.iter().map(|(k, v)| format!("{k}={}", crate::pelm::escape(v))).collect::<Vec<_>>().join("&"))
 }
 
 fn json_response(body: Bytes) -> Response {

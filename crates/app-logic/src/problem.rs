@@ -10,8 +10,8 @@ use std::time::Duration;
 
 use serde_json::{Map, Value};
 
-use crate::bills::parse_rfc1123;
 use crate::messages::{Message, Messages};
+use pelm_model::bills::parse_rfc1123;
 
 /// What went wrong, as far as the user and the app's next step care.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
