@@ -17,8 +17,10 @@ pub mod pelm;
 mod routes;
 pub mod server;
 pub mod session;
+pub mod startup;
 pub mod static_files;
 pub mod store;
+pub mod telemetry;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -33,6 +35,7 @@ use tower_http::trace::TraceLayer;
 pub use config::Config;
 use pelm::{PelmClient, Upstream};
 pub use pelm_sandbox::Sandbox;
+pub use startup::Application;
 use store::Store;
 
 /// Largest request body the API accepts; its bodies are a few short fields.
@@ -92,7 +95,7 @@ impl AppState {
     /// State for a companion whose Pelm is `upstream`. `config.listen` is
     /// the address actually bound (its port decides the companion's own
     /// origins when no public origin is configured).
-    pub async fn new(
+    async fn new(
         config: Config,
         upstream: Upstream,
         connect_script_url: String,
@@ -196,7 +199,7 @@ impl AppState {
     }
 
     /// State as the command line describes it, for a companion that will serve on `local_addr`.
-    pub async fn from_config(mut config: Config, local_addr: SocketAddr) -> Result<Self, StartError> {
+    pub(crate) async fn from_config(mut config: Config, local_addr: SocketAddr) -> Result<Self, StartError> {
         config.listen = local_addr;
         if config.sandbox {
             let mut sandbox_config = pelm_sandbox::Config::random();
@@ -310,7 +313,7 @@ pub fn app(state: AppState) -> Router {
         .layer(tower_http::timeout::RequestBodyTimeoutLayer::new(body_timeout))
         .layer(middleware::from_fn(error::with_request_id))
         .layer(PropagateRequestIdLayer::x_request_id())
-        .layer(TraceLayer::new_for_http().make_span_with(request_span))
+        .layer(TraceLayer::new_for_http().make_span_with(telemetry::request_span))
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
         .layer(middleware::from_fn(error::sanitize_request_id))
 }
@@ -342,66 +345,4 @@ fn cors(config: &Config) -> tower_http::cors::CorsLayer {
         .allow_headers([header::CONTENT_TYPE])
         .expose_headers([HeaderName::from_static("x-request-id"), header::RETRY_AFTER])
         .max_age(Duration::from_secs(600))
-}
-
-/// Every log line of a request carries its id, the one the client sees in
-/// `x-request-id` and in error bodies. The query string is left out.
-fn request_span(request: &axum::http::Request<axum::body::Body>) -> tracing::Span {
-    let id = request.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("-");
-    tracing::info_span!("request", method = %request.method(), path = %request.uri().path(), request_id = %id)
-}
-
-/// Serves `state` on `listener` until SIGTERM or Ctrl-C, then lets requests
-/// in flight finish for the configured grace period.
-pub async fn run(listener: TcpListener, state: AppState) -> std::io::Result<()> {
-    let limits = server::ServeLimits::from_config(state.config());
-    server::serve(listener, app(state), limits, shutdown_signal()).await
-}
-
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        _ = ctrl_c => {},
-        _ = terminate => {},
-    }
-    tracing::info!("shutting down");
-}
-
-/// A companion serving on its own task, for tests.
-pub struct Spawned {
-    pub addr: SocketAddr,
-    pub state: AppState,
-}
-
-impl Spawned {
-    pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
-    }
-}
-
-/// Binds `config.listen`, builds the state from `config` and serves it on a new task.
-pub async fn spawn(config: Config) -> Result<Spawned, StartError> {
-    let listener = TcpListener::bind(config.listen).await?;
-    let state = AppState::from_config(config, listener.local_addr()?).await?;
-    Ok(serve_in_background(listener, state)?)
-}
-
-/// Serves `state` on `listener` on a new task, until the runtime ends.
-pub fn serve_in_background(listener: TcpListener, state: AppState) -> std::io::Result<Spawned> {
-    let addr = listener.local_addr()?;
-    server::spawn(listener, app(state.clone()), server::ServeLimits::from_config(state.config()), "the companion");
-    Ok(Spawned { addr, state })
 }

@@ -2,13 +2,15 @@
 //! trace level, holds no secret: not the Pelm secret or client id, not an
 //! access token, an authorization code or a session cookie.
 
-mod common;
+#[path = "api/helpers.rs"]
+mod helpers;
 
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 
-use common::spawn_app;
+use helpers::spawn_app;
 use pelm_companion::crypto::TokenCipher;
+use pelm_companion::telemetry;
 use pelm_model::pelm::{Account, AccountBills};
 use pelm_sandbox::Fault;
 
@@ -33,11 +35,13 @@ async fn no_secret_reaches_a_log_line() {
     // cookie_store is the test's stand-in browser's cookie jar, in this same
     // process: its logs are the browser's, not the companion's or the sandbox's.
     let filter = "trace,cookie_store=off";
-    tracing_subscriber::fmt().with_env_filter(filter).with_ansi(false).with_writer(move || writer.clone()).init();
+    // The companion's own subscriber, as main installs it, into a buffer.
+    let filter = tracing_subscriber::EnvFilter::new(filter);
+    telemetry::init(filter, telemetry::Format::Text, move || writer.clone());
 
     let app = spawn_app().await;
     let session_of = |response: &reqwest::Response| {
-        let set_cookie = common::header(response, "set-cookie");
+        let set_cookie = helpers::header(response, "set-cookie");
         set_cookie.split(';').next().unwrap().trim_start_matches("pelm_session=").to_owned()
     };
     let first = app.post("connect-token").send().await.unwrap();

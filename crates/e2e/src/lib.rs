@@ -86,8 +86,10 @@ pub async fn spawn_demo(configure: impl FnOnce(&mut Config)) -> Demo {
     let mut config = Config::for_tests(format!("sqlite://{}", dir.path().join("companion.db").display()));
     config.dist = Some(dist_dir());
     configure(&mut config);
-    let spawned = pelm_companion::spawn(config).await.expect("companion");
-    Demo { url: spawned.url(), state: spawned.state, _dir: dir }
+    let application = pelm_companion::Application::build(config).await.expect("companion");
+    let demo = Demo { url: application.url(), state: application.state().clone(), _dir: dir };
+    tokio::spawn(application.run_until_stopped());
+    demo
 }
 
 /// Headless Chromium through its own chromedriver, closed when dropped.

@@ -2,12 +2,10 @@
 //! cookie or a forged one, forged `Origin` and `Host`, trickling sockets,
 //! huge or odd parameters. Each test names the defence it holds.
 
-mod common;
-
 use std::net::{IpAddr, SocketAddr};
 use std::time::{Duration, Instant};
 
-use common::{browser, error_body, header, hex_key, spawn_app, start_companion, upstream_of, TestApp};
+use crate::helpers::{browser, error_body, header, hex_key, spawn_app, start_companion, upstream_of, TestApp};
 use pelm_companion::config::Secret;
 use pelm_companion::crypto::TokenCipher;
 use pelm_companion::store::Store;
@@ -255,7 +253,7 @@ async fn identity_header_mode_needs_a_guard_to_start() {
     let dir = tempfile::tempdir().unwrap();
     let mut config = Config::for_tests(format!("sqlite://{}", dir.path().join("c.db").display()));
     config.identity_header = Some("X-Site-User".to_owned());
-    let err = pelm_companion::spawn(config).await.err().expect("started without a guard");
+    let err = crate::helpers::run(config).await.err().expect("started without a guard");
     assert!(err.to_string().contains("PELM_IDENTITY_HEADER_SECRET"), "{err}");
 }
 
@@ -472,7 +470,7 @@ async fn a_code_replayed_after_disconnect_is_not_a_connection() {
 
 #[tokio::test]
 async fn a_rebinding_page_is_turned_away_by_host() {
-    let (demo, dir) = common::spawn_sandbox_mode().await;
+    let (demo, dir) = crate::helpers::spawn_sandbox_mode().await;
     let url = demo.url();
     let client = reqwest::Client::new();
     let evil = "attacker.example:8080";
@@ -505,7 +503,7 @@ async fn a_rebinding_page_is_turned_away_by_host() {
     config.sandbox = false;
     config.pelm_client_id = Some("id".to_owned());
     config.pelm_secret = Some(Secret::new("secret"));
-    let err = pelm_companion::spawn(config).await.err().expect("started with no allowed hosts");
+    let err = crate::helpers::run(config).await.err().expect("started with no allowed hosts");
     assert!(err.to_string().contains("PELM_ALLOWED_HOSTS"), "{err}");
 }
 
@@ -551,7 +549,7 @@ async fn every_api_refusal_is_the_documented_json_error() {
 
 #[tokio::test]
 async fn scripted_answers_are_bounded() {
-    let (demo, _dir) = common::spawn_sandbox_mode().await;
+    let (demo, _dir) = crate::helpers::spawn_sandbox_mode().await;
     let client = browser();
     let script = json!({"path": "/never", "status": 500});
     for _ in 0..pelm_companion::faults::MAX_SCRIPTED {
@@ -643,8 +641,8 @@ async fn cookies_from_before_stored_sessions_still_work_after_the_migration() {
     let old = dir.path().join("old.db");
     let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}?mode=rwc", old.display())).await.unwrap();
     for migration in [
-        include_str!("../migrations/sqlite/0001_connections.sql"),
-        include_str!("../migrations/sqlite/0002_exchange_claims.sql"),
+        include_str!("../../migrations/sqlite/0001_connections.sql"),
+        include_str!("../../migrations/sqlite/0002_exchange_claims.sql"),
     ] {
         sqlx::raw_sql(migration).execute(&pool).await.unwrap();
     }

@@ -1,13 +1,15 @@
 //! `spawn_app()`: every test gets its own companion, SQLite database and
 //! in-process Pelm sandbox, all on 127.0.0.1:0, plus typed helpers.
 
-#![allow(dead_code)] // each test binary uses a different subset
+// tests/logs.rs uses a few of these.
+#![allow(dead_code)]
 
 use std::path::PathBuf;
 
 use pelm_companion::config::Secret;
 use pelm_companion::pelm::Upstream;
-use pelm_companion::{serve_in_background, AppState, Config};
+use pelm_companion::telemetry::{self, Format};
+use pelm_companion::{AppState, Application, Config, StartError};
 use pelm_model::companion::{ConnectTokenGrant, Connection};
 use pelm_sandbox::{Clock, Sandbox};
 use reqwest::{RequestBuilder, Response, StatusCode};
@@ -73,15 +75,48 @@ pub async fn start_companion_at(
     token_key: &str,
     configure: impl FnOnce(&mut Config),
 ) -> String {
+    // Configured as a site configures it for the real Pelm, at the sandbox's URL.
     let mut config = Config::for_tests(database_url);
+    config.sandbox = false;
+    config.pelm_api_url = upstream.base_url;
+    config.pelm_client_id = Some(upstream.client_id);
+    config.pelm_secret = Some(upstream.secret);
+    config.connect_script_url = Some("/sandbox/connect/pelm-connect.js".to_owned());
+    config.allowed_hosts = ["127.0.0.1", "localhost", "[::1]"].map(str::to_owned).to_vec();
     config.token_key = Some(Secret::new(token_key));
     configure(&mut config);
-    let listener = tokio::net::TcpListener::bind(config.listen).await.expect("bind");
-    config.listen = listener.local_addr().expect("bound address");
-    let script = "/sandbox/connect/pelm-connect.js".to_owned();
-    let state = AppState::new(config, upstream, script, None).await.expect("state");
-    let spawned = serve_in_background(listener, state).expect("serve");
-    spawned.url()
+    run(config).await.expect("companion").url
+}
+
+/// A companion serving on a task of its own.
+pub struct Running {
+    pub url: String,
+    pub state: AppState,
+}
+
+impl Running {
+    pub fn url(&self) -> String {
+        self.url.clone()
+    }
+}
+
+/// Builds a companion from `config` and serves it until the test's runtime
+/// ends, as `main` does until a signal.
+pub async fn run(config: Config) -> Result<Running, StartError> {
+    log_if_asked();
+    let application = Application::build(config).await?;
+    let running = Running { url: application.url(), state: application.state().clone() };
+    tokio::spawn(application.run_until_stopped());
+    Ok(running)
+}
+
+/// With `TEST_LOG` set, the companion's lines go to the test's output, which
+/// the harness shows for a failing test (and for all with `--nocapture`).
+fn log_if_asked() {
+    if std::env::var_os("TEST_LOG").is_some() {
+        let writer = tracing_subscriber::fmt::TestWriter::new();
+        telemetry::init(telemetry::filter_from_env("debug"), Format::Text, writer);
+    }
 }
 
 impl TestApp {
@@ -137,10 +172,10 @@ impl TestApp {
 
 /// A companion in sandbox mode, its sandbox mounted and scripted answers
 /// on, as `--sandbox` starts it; the database's folder lives as long as the guard.
-pub async fn spawn_sandbox_mode() -> (pelm_companion::Spawned, tempfile::TempDir) {
+pub async fn spawn_sandbox_mode() -> (Running, tempfile::TempDir) {
     let dir = tempfile::tempdir().expect("temp dir");
     let config = Config::for_tests(format!("sqlite://{}", dir.path().join("c.db").display()));
-    (pelm_companion::spawn(config).await.expect("companion"), dir)
+    (run(config).await.expect("companion"), dir)
 }
 
 /// A response header as text; panics if it is missing.

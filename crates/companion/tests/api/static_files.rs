@@ -1,9 +1,7 @@
 //! Serving the built app in one-port deployments: MIME types, compression,
 //! cache headers, the Content-Security-Policy and deep links.
 
-mod common;
-
-use common::{header, hex_key, start_companion, upstream_of};
+use crate::helpers::{header, hex_key, start_companion, upstream_of};
 use pelm_sandbox::Sandbox;
 
 const INDEX: &str = r#"<!DOCTYPE html><html><head><script type="module">import init from '/app-0123456789abcdef.js';</script></head><body></body></html>"#;
@@ -149,6 +147,6 @@ async fn the_policy_takes_extra_sources_and_reports_come_back() {
     // A malformed extra stops the companion at start, saying why.
     let mut config = pelm_companion::Config::for_tests(format!("sqlite://{}", db.path().join("d.db").display()));
     config.csp_extra = Some("frame-src".to_owned());
-    let err = pelm_companion::spawn(config).await.err().expect("started with a malformed PELM_CSP_EXTRA");
+    let err = crate::helpers::run(config).await.err().expect("started with a malformed PELM_CSP_EXTRA");
     assert!(err.to_string().contains("PELM_CSP_EXTRA"), "{err}");
 }

@@ -1,9 +1,7 @@
 //! Data routes, caching, retries, encryption at rest, identity and rate
 //! limits, against a real sandbox over loopback HTTP.
 
-mod common;
-
-use common::{error_body, header, hex_key, spawn_app, start_companion, upstream_of, TestApp};
+use crate::helpers::{error_body, header, hex_key, spawn_app, start_companion, upstream_of, TestApp};
 use pelm_companion::crypto::TokenCipher;
 use pelm_model::companion::Connection;
 use pelm_model::pelm::{Account, AccountBills, Intervals};
@@ -225,7 +223,7 @@ async fn each_user_is_rate_limited_with_retry_after() {
         config.rate_limit_per_minute = 3;
     })
     .await;
-    let alice = common::browser();
+    let alice = crate::helpers::browser();
     // The first request that changes something gives alice her session.
     let asked = alice.post(format!("{url}/api/connect-token")).header("Origin", &url).send().await.unwrap();
     assert_eq!(asked.status(), StatusCode::OK);
@@ -238,7 +236,10 @@ async fn each_user_is_rate_limited_with_retry_after() {
     assert!((1..=20).contains(&retry_after), "{retry_after}");
     assert_eq!(error_body(limited).await["error_code"], "rate_limited");
     // Another user is not held back by the first.
-    assert_eq!(common::browser().get(format!("{url}/api/connection")).send().await.unwrap().status(), StatusCode::OK);
+    assert_eq!(
+        crate::helpers::browser().get(format!("{url}/api/connection")).send().await.unwrap().status(),
+        StatusCode::OK
+    );
 }
 
 #[tokio::test]
@@ -299,8 +300,8 @@ async fn a_stalled_pelm_times_out_and_the_retry_answers() {
         config.upstream_timeout = 1;
     })
     .await;
-    let user = common::browser();
-    let connect_token = common::connect_token_at(&user, &url).await;
+    let user = crate::helpers::browser();
+    let connect_token = crate::helpers::connect_token_at(&user, &url).await;
     let code = app.sign_in(&connect_token, "user@pelm.com").await;
     let authorized = user
         .post(format!("{url}/api/authorization"))
@@ -328,9 +329,9 @@ async fn connected_to(
     let sandbox = pelm_sandbox::spawn(pelm_sandbox::Sandbox::new(config)).await.unwrap();
     let dir = tempfile::tempdir().unwrap();
     let url = start_companion(&dir.path().join("c.db"), upstream_of(&sandbox), &hex_key(), |_| {}).await;
-    let user = common::browser();
-    let token = common::connect_token_at(&user, &url).await;
-    let code = common::sign_in_at(&sandbox, &token, login).await;
+    let user = crate::helpers::browser();
+    let token = crate::helpers::connect_token_at(&user, &url).await;
+    let code = crate::helpers::sign_in_at(&sandbox, &token, login).await;
     let body = serde_json::json!({ "authorization_code": code });
     let authorized = user.post(format!("{url}/api/authorization")).header("Origin", &url).json(&body).send().await;
     let authorized = authorized.unwrap();

@@ -2,9 +2,7 @@
 //! would run it. `./dev test` starts a PostgreSQL server on loopback and sets
 //! PELM_TEST_POSTGRES_URL; without one these tests are ignored, and say why.
 
-mod common;
-
-use common::{browser, connect_token_at, hex_key, sign_in_at, start_companion_at, upstream_of};
+use crate::helpers::{browser, connect_token_at, hex_key, sign_in_at, start_companion_at, upstream_of};
 use pelm_companion::crypto::TokenCipher;
 use pelm_model::companion::Connection;
 use pelm_model::pelm::Account;

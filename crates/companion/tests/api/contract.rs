@@ -1,10 +1,8 @@
 //! The companion's contract, against a real sandbox over loopback HTTP.
 
-mod common;
-
 use std::time::Duration;
 
-use common::{browser, error_body, header, hex_key, spawn_app, start_companion, upstream_of};
+use crate::helpers::{browser, error_body, header, hex_key, spawn_app, start_companion, upstream_of};
 use pelm_companion::crypto::TokenCipher;
 use pelm_companion::store::Store;
 use pelm_model::companion::Connection;
@@ -214,7 +212,7 @@ async fn unknown_api_routes_are_json_404s() {
 
 #[tokio::test]
 async fn scripted_answers_exist_only_in_sandbox_mode_and_run_out() {
-    let (demo, _dir) = common::spawn_sandbox_mode().await;
+    let (demo, _dir) = crate::helpers::spawn_sandbox_mode().await;
     let (client, faults) = (browser(), format!("{}/_sandbox/app-faults", demo.url()));
     let script =
         json!({"path": "/accounts", "status": 418, "headers": [["retry-after", "7"]], "body": "teapot", "times": 2});

@@ -2,15 +2,13 @@
 //! documented operation answers with a documented status, and its body has
 //! the documented shape.
 
-mod common;
-
 use std::collections::BTreeSet;
 
-use common::spawn_app;
+use crate::helpers::spawn_app;
 use reqwest::Method;
 use serde_json::{json, Value};
 
-const DOCUMENT: &str = include_str!("../openapi.json");
+const DOCUMENT: &str = include_str!("../../openapi.json");
 
 fn resolve<'a>(doc: &'a Value, node: &'a Value) -> &'a Value {
     match node.get("$ref").and_then(Value::as_str) {
