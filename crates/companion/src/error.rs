@@ -15,9 +15,23 @@ pub enum ApiError {
     /// (and its `Retry-After`, when it said one).
     #[error("Pelm answered {status}: {}", body.error_code)]
     Pelm { status: StatusCode, body: pelm::ErrorBody, retry_after: Option<std::time::Duration> },
-    /// Pelm could not be reached, timed out, or answered something that is not Pelm's.
-    #[error("upstream failure: {0}")]
-    Upstream(String),
+    /// Pelm could not be reached, timed out, or its answer was cut short.
+    #[error("{what}: the call to Pelm failed")]
+    Transport {
+        what: String,
+        #[source]
+        source: reqwest::Error,
+    },
+    /// Pelm's answer was not JSON, or not of the shape expected.
+    #[error("{what}: an answer that is not the JSON expected")]
+    Malformed {
+        what: String,
+        #[source]
+        source: serde_json::Error,
+    },
+    /// Another request is exchanging the same code and has not finished.
+    #[error("the exchange of this code is still in progress")]
+    ExchangePending,
     /// Something other than Pelm answered with this status and a body that is
     /// not Pelm's (a proxy's HTML page). Retried only when it is a 5xx or 429.
     #[error("upstream answered {status} without a Pelm error body: {detail}")]
@@ -81,7 +95,10 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let (status, code, message, field) = match &self {
             ApiError::Pelm { status, body, .. } => (*status, body.error_code.clone(), body.message.clone(), None),
-            ApiError::Upstream(_) | ApiError::UpstreamStatus { .. } => (
+            ApiError::Transport { .. }
+            | ApiError::Malformed { .. }
+            | ApiError::ExchangePending
+            | ApiError::UpstreamStatus { .. } => (
                 StatusCode::BAD_GATEWAY,
                 error_code::INTERNAL_ERROR.to_owned(),
                 "Pelm could not be reached. Try again in a moment.".to_owned(),
@@ -159,7 +176,7 @@ impl IntoResponse for ApiError {
             ),
         };
         if status.is_server_error() {
-            tracing::error!(error = %self, %status, "request failed");
+            tracing::error!(error = %Chain(&self), %status, "request failed");
         }
         let body = ErrorBody { error_code: code, message, request_id: None, field: field.map(str::to_owned) };
         let mut response = status.into_response();
@@ -175,6 +192,21 @@ impl IntoResponse for ApiError {
         // The request id is known only to the middleware below, which writes the body.
         response.extensions_mut().insert(body);
         response
+    }
+}
+
+/// An error and each of its sources, so a log line says why, not only what.
+pub(crate) struct Chain<'a>(pub(crate) &'a dyn std::error::Error);
+
+impl std::fmt::Display for Chain<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.0)?;
+        let mut source = self.0.source();
+        while let Some(cause) = source {
+            write!(f, ": {cause}")?;
+            source = cause.source();
+        }
+        Ok(())
     }
 }
 

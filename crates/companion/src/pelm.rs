@@ -80,7 +80,7 @@ const LONGEST_RETRY_AFTER: Duration = Duration::from_secs(5);
 fn retryable(err: &ApiError) -> Option<Duration> {
     let too_many = |status: &StatusCode| *status == StatusCode::TOO_MANY_REQUESTS;
     match err {
-        ApiError::Upstream(_) => Some(Duration::ZERO),
+        ApiError::Transport { .. } | ApiError::Malformed { .. } => Some(Duration::ZERO),
         ApiError::Pelm { status, retry_after, .. } if too_many(status) => {
             retry_after.unwrap_or(Duration::ZERO).le(&LONGEST_RETRY_AFTER).then(|| retry_after.unwrap_or_default())
         }
@@ -120,15 +120,15 @@ impl PelmClient {
         request.header("Pelm-Client-Id", &self.upstream.client_id).header("Pelm-Secret", self.upstream.secret.expose())
     }
 
-    /// Sends once, if the budget allows, and starts the answer. Errors are
-    /// described without the URL's query or any header: no token or secret
-    /// may reach a log line.
+    /// Sends once, if the budget allows, and starts the answer. Errors keep
+    /// no URL (and reqwest's never hold a header), so no identifier in a
+    /// query reaches a log line.
     async fn start(&self, what: &str, caller: Caller, request: RequestBuilder) -> Result<reqwest::Response, ApiError> {
         if let Err(retry_after) = self.budget.spend(caller) {
             tracing::warn!(what, ?caller, "the ceiling on calls to Pelm was reached");
             return Err(ApiError::PelmBusy { retry_after });
         }
-        self.signed(request).send().await.map_err(|err| ApiError::Upstream(format!("{what}: {}", describe(&err))))
+        self.signed(request).send().await.map_err(|err| transport(what, err))
     }
 
     /// Sends once and reads the whole answer, up to the size limit.
@@ -146,10 +146,8 @@ impl PelmClient {
             return Err(too_large);
         }
         let mut body = Vec::new();
-        while let Some(chunk) = response
-            .chunk()
-            .await
-            .map_err(|err| ApiError::Upstream(format!("{what}: reading body: {}", describe(&err))))?
+        while let Some(chunk) =
+            response.chunk().await.map_err(|err| transport(&format!("{what}: reading the body"), err))?
         {
             if body.len() + chunk.len() > self.max_body {
                 tracing::warn!(what, limit = self.max_body, "refused an answer from Pelm over the size limit");
@@ -165,9 +163,8 @@ impl PelmClient {
     /// not Pelm speaking (a proxy's HTML page, a cut-short body).
     fn check(what: &str, status: StatusCode, wait: Option<Duration>, bytes: Bytes) -> Result<Bytes, ApiError> {
         if status.is_success() {
-            serde_json::from_slice::<IgnoredAny>(&bytes).map_err(|err| {
-                ApiError::Upstream(format!("{what}: HTTP {status} with a body that is not JSON: {err}"))
-            })?;
+            serde_json::from_slice::<IgnoredAny>(&bytes)
+                .map_err(|source| ApiError::Malformed { what: format!("{what}: HTTP {status}"), source })?;
             return Ok(bytes);
         }
         Err(error_from(what, status, wait, &bytes))
@@ -194,7 +191,7 @@ impl PelmClient {
             match attempt().await {
                 Err(err) if retry + 1 < self.retry.attempts => match retryable(&err) {
                     Some(at_least) => {
-                        tracing::warn!(error = %err, retry = retry + 1, "retrying a GET to Pelm");
+                        tracing::warn!(error = %crate::error::Chain(&err), retry = retry + 1, "retrying a GET to Pelm");
                         tokio::time::sleep(self.retry.delay(retry).max(at_least)).await;
                         retry += 1;
                     }
@@ -281,8 +278,7 @@ pub(crate) fn escape(text: &str) -> String {
 }
 
 fn decode<T: DeserializeOwned>(what: &str, bytes: &[u8]) -> Result<T, ApiError> {
-    serde_json::from_slice(bytes)
-        .map_err(|err| ApiError::Upstream(format!("{what}: an answer of the wrong shape: {err}")))
+    serde_json::from_slice(bytes).map_err(|source| ApiError::Malformed { what: what.to_owned(), source })
 }
 
 fn error_from(what: &str, status: StatusCode, retry_after: Option<Duration>, bytes: &[u8]) -> ApiError {
@@ -302,18 +298,8 @@ fn passthrough_status(status: StatusCode) -> StatusCode {
     }
 }
 
-fn describe(err: &reqwest::Error) -> String {
-    let kind = if err.is_timeout() {
-        "timed out"
-    } else if err.is_connect() {
-        "could not connect"
-    } else if err.is_decode() || err.is_body() {
-        "broken body"
-    } else {
-        "request failed"
-    };
-    let source = std::error::Error::source(err).map(|s| format!(": {s}")).unwrap_or_default();
-    format!("{kind}{source}")
+fn transport(what: &str, err: reqwest::Error) -> ApiError {
+    ApiError::Transport { what: what.to_owned(), source: err.without_url() }
 }
 
 #[cfg(test)]

@@ -243,7 +243,7 @@ async fn exchange_once(state: &AppState, user_id: &str, code: &str, caller: Call
             }
             CodeClaim::Pending | CodeClaim::Released => {
                 if started.elapsed() > EXCHANGE_WAIT {
-                    return Err(ApiError::Upstream("the exchange of this code is still in progress".to_owned()));
+                    return Err(ApiError::ExchangePending);
                 }
                 tokio::time::sleep(std::time::Duration::from_millis(50)).await;
             }

@@ -68,6 +68,9 @@ async fn no_secret_reaches_a_log_line() {
     let logs = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
     assert!(logs.contains("retrying a GET to Pelm"), "the faults did not run, so this test proves little");
     assert!(logs.contains("request_id="), "request spans carry no id");
+    let dropped = logs.lines().find(|line| line.contains("the call to Pelm failed"));
+    let cause = dropped.and_then(|line| line.split("the call to Pelm failed: ").nth(1));
+    assert!(cause.is_some_and(|cause| cause.len() > 3), "a cut connection is logged without its cause: {dropped:?}");
     let config = app.sandbox.sandbox.config();
     for (what, secret) in [
         ("Pelm secret", config.secret.as_str()),

@@ -82,3 +82,19 @@ async fn shutdown_waits_only_the_grace_period() {
     }
     assert!(signalled.elapsed() >= Duration::from_millis(900), "it did not wait at all");
 }
+
+#[tokio::test]
+async fn a_stopped_application_finishes_and_stops_listening() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = pelm_companion::Config::for_tests(format!("sqlite://{}", dir.path().join("c.db").display()));
+    let application = pelm_companion::Application::build(config).await.expect("companion");
+    let (url, stopper) = (application.url(), application.stopper());
+    let serving = tokio::spawn(application.run_until_stopped());
+    let healthz = format!("{url}/healthz");
+    assert!(reqwest::get(&healthz).await.expect("serving").status().is_success());
+
+    stopper.stop();
+    let finished = tokio::time::timeout(Duration::from_secs(5), serving).await.expect("still serving after stop");
+    finished.expect("the task").expect("served without an error");
+    assert!(reqwest::get(&healthz).await.is_err(), "still listening after stop");
+}
