@@ -5,7 +5,6 @@
 use js_sys::{Array, Object, Reflect};
 use leptos::prelude::*;
 use pelm_app_logic::embed::{ConfigError, EmbedConfig, Seat, Seats, Views};
-use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::HtmlElement;
 
@@ -49,23 +48,12 @@ impl Host {
     /// for as long as this view lives.
     pub fn on_other_copies(&self, heard: impl Fn() + 'static) {
         let Some(Some(own)) = self.element.try_get_value() else { return };
-        let listener = Closure::<dyn Fn(web_sys::Event)>::new(move |event: web_sys::Event| {
+        let names = &["pelm-energy:connected", "pelm-energy:disconnected"];
+        crate::listen::listen(&document(), names, move |event| {
             let from_self = event.target().is_some_and(|t| own.is_same_node(t.dyn_ref::<web_sys::Node>()));
             if !from_self {
                 heard();
             }
-        });
-        let function: js_sys::Function = listener.as_ref().unchecked_ref::<js_sys::Function>().clone();
-        let document = document();
-        for name in ["pelm-energy:connected", "pelm-energy:disconnected"] {
-            let _ = document.add_event_listener_with_callback(name, &function);
-        }
-        let owned = StoredValue::new_local(Some(listener));
-        on_cleanup(move || {
-            for name in ["pelm-energy:connected", "pelm-energy:disconnected"] {
-                let _ = document.remove_event_listener_with_callback(name, &function);
-            }
-            owned.update_value(|listener| drop(listener.take()));
         });
     }
 

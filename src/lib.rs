@@ -11,6 +11,7 @@ pub mod chart;
 pub mod connect;
 pub mod format;
 pub mod host;
+pub mod listen;
 pub mod locale;
 pub mod nav;
 pub mod pages;

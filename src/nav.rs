@@ -6,7 +6,6 @@
 
 use leptos::prelude::*;
 use pelm_app_logic::place::{inside, Page, Place};
-use wasm_bindgen::closure::Closure;
 use wasm_bindgen::JsCast;
 use web_sys::{HtmlAnchorElement, MouseEvent};
 
@@ -40,14 +39,7 @@ pub fn provide_nav(url: bool) -> Nav {
     let nav = Nav { place, page, url, base: StoredValue::new(base) };
     if url {
         // Back and Forward move the copy that owns the URL.
-        let on_pop = Closure::<dyn Fn()>::new(move || place.set(address_bar(&nav.base.get_value())));
-        let listener: js_sys::Function = on_pop.as_ref().unchecked_ref::<js_sys::Function>().clone();
-        let _ = window().add_event_listener_with_callback("popstate", &listener);
-        let owned = StoredValue::new_local(Some(on_pop));
-        on_cleanup(move || {
-            let _ = window().remove_event_listener_with_callback("popstate", &listener);
-            owned.update_value(|closure| drop(closure.take()));
-        });
+        crate::listen::listen(&window(), &["popstate"], move |_| place.set(address_bar(&nav.base.get_value())));
     }
     provide_context(nav);
     nav

@@ -9,6 +9,7 @@ use plotters::prelude::*;
 use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement};
 
 use super::backend::Canvas;
+use super::modes::{self, Pass};
 use super::theme::{context_2d, css};
 use super::{ChartData, Theme};
 use crate::locale::local_zone;
@@ -119,85 +120,22 @@ impl Chart {
 
         let (xs, ys) = chart.plotting_area().get_pixel_range();
         let ctx = context_2d(&self.base).ok_or("no 2D context")?;
-        // Series stay inside the plot: a period cut by the view's edge would overhang it.
-        let clip_to_plot = || {
-            ctx.save();
-            ctx.begin_path();
-            ctx.rect(xs.start as f64, ys.start as f64, (xs.end - xs.start) as f64, (ys.end - ys.start) as f64);
-            ctx.clip();
-        };
-        let plot_width = (xs.end - xs.start).max(1) as usize;
-        match data.usage.plan(view, plot_width) {
-            Plan::Bars(range) => {
-                let gap = if plot_width as f64 / range.len().max(1) as f64 >= 5.0 * ratio { px(1.0) } else { 0 };
-                clip_to_plot();
-                let c = &data.usage.columns;
-                chart
-                    .draw_series(range.map(|i| {
-                        let colour = if c.usage[i] < 0.0 { theme.exported } else { theme.used };
-                        let mut bar = Rectangle::new([(c.start[i], 0.0), (c.end[i], c.usage[i])], colour.filled());
-                        bar.set_margin(0, 0, gap, gap);
-                        bar
-                    }))
-                    .map_err(err)?;
-                ctx.restore();
-            }
-            Plan::Lines(runs) => {
-                // The area above zero in the usage colour, and below it (solar
-                // export) in the export colour: each polygon clamps the line to
-                // its side, so every pixel is filled once, with no clipping per
-                // side. Each is one fill, and the line one stroke, however many
-                // gaps break it.
-                clip_to_plot();
-                let mut sides = vec![(theme.used, f64::max as fn(f64, f64) -> f64)];
-                if low < 0.0 {
-                    sides.push((theme.exported, f64::min));
-                }
-                for (colour, clamp) in sides {
-                    batch.open();
-                    for run in runs.iter().filter(|run| run.iter().any(|p| clamp(p.1, 0.0) != 0.0)) {
-                        let (first, last) = (run[0].0, run[run.len() - 1].0);
-                        let side = run.iter().map(|&(t, v)| (t, clamp(v, 0.0)));
-                        let outline = std::iter::once((first, 0.0)).chain(side).chain([(last, 0.0)]);
-                        let polygon = Polygon::new(outline.collect::<Vec<_>>(), colour.mix(0.3).filled());
-                        chart.draw_series([polygon]).map_err(err)?;
-                    }
-                    batch.fill();
-                }
-                batch.open();
-                for run in &runs {
-                    let line = PathElement::new(run.clone(), theme.used.stroke_width(px(1.0)));
-                    chart.draw_series([line]).map_err(err)?;
-                }
-                batch.stroke();
-                ctx.restore();
-            }
+        let (left, top) = (xs.start as f64, ys.start as f64);
+        let area = [left, top, (xs.end - xs.start).max(1) as f64, (ys.end - ys.start).max(1) as f64];
+        let pass = Pass { ctx: &ctx, batch: &batch, area, ratio };
+        match data.usage.plan(view, area[2] as usize) {
+            Plan::Bars(range) => modes::bars(&mut chart, &pass, data, range, theme)?,
+            Plan::Lines(runs) => modes::area(&mut chart, &pass, &runs, low, theme)?,
         }
         if let Some(series) = emissions {
-            chart
-                .configure_secondary_axes()
-                .y_labels(6)
-                .y_desc(data.emissions_unit.as_str())
-                .label_style(font.clone())
-                .axis_desc_style(font.clone())
-                .axis_style(theme.text.stroke_width(px(1.0)))
-                .draw()
-                .map_err(err)?;
-            clip_to_plot();
-            batch.open();
-            for run in series.runs(view, plot_width) {
-                let line = PathElement::new(run, theme.emissions.stroke_width(px(1.5)));
-                chart.draw_secondary_series([line]).map_err(err)?;
-            }
-            batch.stroke();
-            ctx.restore();
+            modes::emissions(&mut chart, &pass, series, view, &data.emissions_unit, &font, theme)?;
         }
         root.present().map_err(err)?;
         self.frame.set(Some(Frame {
-            left: xs.start as f64 / ratio,
-            top: ys.start as f64 / ratio,
-            width: (xs.end - xs.start) as f64 / ratio,
-            height: (ys.end - ys.start) as f64 / ratio,
+            left: left / ratio,
+            top: top / ratio,
+            width: area[2] / ratio,
+            height: area[3] / ratio,
             ratio,
             view,
             low,

@@ -8,6 +8,8 @@
 mod backend;
 mod bills_chart;
 mod draw;
+mod gestures;
+mod modes;
 mod sparkline;
 mod theme;
 mod widget;
@@ -20,9 +22,10 @@ use crate::locale::local_zone;
 
 pub use bills_chart::{BillBar, BillsChart};
 pub use draw::{period_label, Chart, Readout};
+pub use gestures::DragMode;
 pub use sparkline::Sparkline;
 pub use theme::Theme;
-pub use widget::{DragMode, UsageChart};
+pub use widget::UsageChart;
 
 /// One account's usage at one level, ready to draw, hover and list.
 #[derive(Debug, Default)]

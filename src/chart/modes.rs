@@ -1,0 +1,150 @@
+//! The usage chart's drawing modes, one function each, as uPlot keeps its
+//! path builders apart: bars while periods are wide enough to see, an area
+//! under its line when they are not, and emissions as a line on the second
+//! axis. `draw` sets up the plot and picks among them.
+
+use std::ops::Range;
+
+use pelm_usage::{Series, Viewport};
+use plotters::chart::DualCoordChartContext;
+use plotters::coord::combinators::WithKeyPoints;
+use plotters::coord::types::{RangedCoordf64, RangedCoordi64};
+use plotters::prelude::*;
+use web_sys::CanvasRenderingContext2d;
+
+use super::backend::{Batcher, Canvas};
+use super::{ChartData, Theme};
+
+/// Usage on the left axis, emissions on the right, one time axis.
+pub(super) type Plot<'a> = DualCoordChartContext<
+    'a,
+    Canvas,
+    Cartesian2d<WithKeyPoints<RangedCoordi64>, RangedCoordf64>,
+    Cartesian2d<RangedCoordi64, RangedCoordf64>,
+>;
+
+/// What every mode needs besides the plot: the canvas to clip, the batcher
+/// that makes many shapes one fill or stroke, and the pixel ratio.
+pub(super) struct Pass<'a> {
+    pub ctx: &'a CanvasRenderingContext2d,
+    pub batch: &'a Batcher,
+    /// The plot's rectangle in device pixels: x, y, width, height.
+    pub area: [f64; 4],
+    pub ratio: f64,
+}
+
+impl Pass<'_> {
+    pub fn px(&self, css: f64) -> u32 {
+        (css * self.ratio).round() as u32
+    }
+
+    /// Runs `draw` clipped to the plot: a period cut by the view's edge
+    /// would otherwise overhang it.
+    fn clipped(&self, draw: impl FnOnce() -> Result<(), String>) -> Result<(), String> {
+        let [x, y, w, h] = self.area;
+        self.ctx.save();
+        self.ctx.begin_path();
+        self.ctx.rect(x, y, w, h);
+        self.ctx.clip();
+        let drawn = draw();
+        self.ctx.restore();
+        drawn
+    }
+
+    fn plot_width(&self) -> usize {
+        (self.area[2] as usize).max(1)
+    }
+}
+
+fn err(e: impl std::fmt::Display) -> String {
+    e.to_string()
+}
+
+/// One bar per period, in the export colour below zero; a pixel's gap
+/// between bars once each is wide enough to spare it.
+pub(super) fn bars(
+    plot: &mut Plot,
+    pass: &Pass,
+    data: &ChartData,
+    range: Range<usize>,
+    theme: &Theme,
+) -> Result<(), String> {
+    let wide = pass.plot_width() as f64 / range.len().max(1) as f64 >= 5.0 * pass.ratio;
+    let gap = if wide { pass.px(1.0) } else { 0 };
+    let c = &data.usage.columns;
+    pass.clipped(|| {
+        let bars = range.map(|i| {
+            let colour = if c.usage[i] < 0.0 { theme.exported } else { theme.used };
+            let mut bar = Rectangle::new([(c.start[i], 0.0), (c.end[i], c.usage[i])], colour.filled());
+            bar.set_margin(0, 0, gap, gap);
+            bar
+        });
+        plot.draw_series(bars).map(drop).map_err(err)
+    })
+}
+
+/// The area above zero in the usage colour, and below it (solar export) in
+/// the export colour, then the line over both. Each side's polygon clamps
+/// the line to that side, so every pixel is filled once with no clipping per
+/// side; each side is one fill and the line one stroke, however many gaps
+/// break it.
+pub(super) fn area(
+    plot: &mut Plot,
+    pass: &Pass,
+    runs: &[Vec<(i64, f64)>],
+    low: f64,
+    theme: &Theme,
+) -> Result<(), String> {
+    pass.clipped(|| {
+        let mut sides = vec![(theme.used, f64::max as fn(f64, f64) -> f64)];
+        if low < 0.0 {
+            sides.push((theme.exported, f64::min));
+        }
+        for (colour, clamp) in sides {
+            pass.batch.open();
+            for run in runs.iter().filter(|run| run.iter().any(|p| clamp(p.1, 0.0) != 0.0)) {
+                let (first, last) = (run[0].0, run[run.len() - 1].0);
+                let side = run.iter().map(|&(t, v)| (t, clamp(v, 0.0)));
+                let outline = std::iter::once((first, 0.0)).chain(side).chain([(last, 0.0)]);
+                let polygon = Polygon::new(outline.collect::<Vec<_>>(), colour.mix(0.3).filled());
+                plot.draw_series([polygon]).map_err(err)?;
+            }
+            pass.batch.fill();
+        }
+        pass.batch.open();
+        for run in runs {
+            plot.draw_series([PathElement::new(run.clone(), theme.used.stroke_width(pass.px(1.0)))]).map_err(err)?;
+        }
+        pass.batch.stroke();
+        Ok(())
+    })
+}
+
+/// Emissions as a line on their own axis, on the right.
+pub(super) fn emissions(
+    plot: &mut Plot,
+    pass: &Pass,
+    series: &Series,
+    view: Viewport,
+    unit: &str,
+    font: &TextStyle,
+    theme: &Theme,
+) -> Result<(), String> {
+    plot.configure_secondary_axes()
+        .y_labels(6)
+        .y_desc(unit)
+        .label_style(font.clone())
+        .axis_desc_style(font.clone())
+        .axis_style(theme.text.stroke_width(pass.px(1.0)))
+        .draw()
+        .map_err(err)?;
+    pass.clipped(|| {
+        pass.batch.open();
+        for run in series.runs(view, pass.plot_width()) {
+            let line = PathElement::new(run, theme.emissions.stroke_width(pass.px(1.5)));
+            plot.draw_secondary_series([line]).map_err(err)?;
+        }
+        pass.batch.stroke();
+        Ok(())
+    })
+}
