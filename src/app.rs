@@ -50,130 +50,29 @@ fn Home(initial: Connection) -> impl IntoView {
         utility: Signal::derive(move || connection.with(|c| c.utility.clone())),
     };
     provide_context(data);
-    // The host page hears of every change of connection.
+    // Taken now: the callbacks below run outside the reactive owner.
     let host = use_host();
-    let announce = move |name: &str, now: &Connection| {
-        if let Some(host) = host {
-            host.emit(
-                name,
-                &[("connected", Some(now.connected.into())), ("utility", now.utility.as_deref().and_then(text))],
-            );
-        }
-    };
-    announce("ready", &connection.get_untracked());
-    // Another copy on the page connecting or disconnecting changes this one's
-    // connection too: the companion keeps one per browser.
-    let calls = api::use_calls();
-    if let Some(host) = host {
-        host.on_other_copies(move || {
-            leptos::task::spawn_local(async move {
-                let Ok(now) = calls.connection().await else { return };
-                // This view may have gone while the answer came.
-                let Some(changed) =
-                    connection.try_with_untracked(|c| c.connected != now.connected || c.utility != now.utility)
-                else {
-                    return;
-                };
-                // A reconnect there renews the login here as well.
-                let stale = changed || data.reconnect_needed.try_get_untracked().unwrap_or(false);
-                if now.connected {
-                    data.reconnect_needed.try_set(false);
-                }
-                connection.try_set(now);
-                if stale {
-                    data.version.try_update(|v| *v += 1);
-                }
-            });
-        });
-    }
+    announce(host, "ready", &connection.get_untracked());
+    follow_other_copies(connection, data);
     let on_connected = Callback::new(move |now: Connection| {
-        announce("connected", &now);
+        announce(host, "connected", &now);
         connection.set(now);
     });
     let needs_reconnect =
         move || data.reconnect_needed.get() || connection.with(|c| c.credentials_valid == Some(false));
     let reconnected = Callback::new(move |now: Connection| {
-        announce("connected", &now);
+        announce(host, "connected", &now);
         connection.set(now);
         data.reconnect_needed.set(false);
         // Back where the user was, with data fetched under the new token.
         data.version.update(|v| *v += 1);
     });
-    let endpoint = api::use_endpoint();
-    // The answer is applied where the action completes, not by an effect watching it.
-    let disconnect = Action::new_local(move |_: &()| {
-        let endpoint = endpoint.clone();
-        async move {
-            let answer = api::disconnect(endpoint).await;
-            if let Ok(now) = &answer {
-                announce("disconnected", now);
-                connection.try_set(now.clone());
-            }
-            answer
-        }
-    });
-    // Disconnecting asks first, in place: an embedded app must not open a
-    // blocking browser dialog over someone else's site.
-    let asking = RwSignal::new(false);
-    let question = NodeRef::<leptos::html::Div>::new();
-    let disconnect_button = NodeRef::<leptos::html::Button>::new();
-    let question_id = StoredValue::new(use_id("disconnect-question"));
-    Effect::new(move |_| {
-        if asking.get() {
-            if let Some(question) = question.get() {
-                let _ = question.focus();
-            }
-        }
-    });
-    let cancel = move || {
-        asking.set(false);
-        if let Some(button) = disconnect_button.get_untracked() {
-            let _ = button.focus();
-        }
-    };
     let connected = move || connection.with(|c| c.connected);
-    let utility = move || connection.with(|c| c.utility.clone()).unwrap_or_else(|| "Your utility".to_owned());
-    let disconnect_error = move || disconnect.value().get().and_then(Result::err);
-
     view! {
         <Show when=connected fallback=move || view! {
             <Start on_connected />
         }>
-            <header class="pe-header">
-                <p class="pe-utility"><span class="pe-dot" aria-hidden="true"></span>{utility}" · connected"</p>
-                <button class="pe-button" type="button" data-action="disconnect" node_ref=disconnect_button
-                    aria-expanded=move || asking.get().to_string()
-                    disabled=move || disconnect.pending().get()
-                    on:click=move |_| asking.set(true)>
-                    "Disconnect"
-                </button>
-            </header>
-            <Show when=move || asking.get()>
-                <div class="pe-confirm" role="alertdialog" aria-labelledby=question_id.get_value() tabindex="-1"
-                    node_ref=question
-                    on:keydown=move |event| {
-                        if event.key() == "Escape" {
-                            event.prevent_default();
-                            cancel();
-                        }
-                    }>
-                    <p id=question_id.get_value()>
-                        "Disconnect your utility account from this site? You can connect it again at any time."
-                    </p>
-                    <button class="pe-button pe-button-danger" type="button" data-action="confirm-disconnect"
-                        on:click=move |_| {
-                            asking.set(false);
-                            disconnect.dispatch_local(());
-                        }>
-                        "Disconnect"
-                    </button>
-                    <button class="pe-button" type="button" data-action="cancel-disconnect"
-                        on:click=move |_| cancel()>
-                        "Keep it connected"
-                    </button>
-                </div>
-            </Show>
-            {move || disconnect_error().map(|problem| view! { <ProblemView problem retry=None /> })}
+            <ConnectionHeader connection />
             <Show when=needs_reconnect>
                 <div class="pe-reconnect" role="alert">
                     <p>"Your utility login needs to be confirmed again before we can show your data."</p>
@@ -182,6 +81,124 @@ fn Home(initial: Connection) -> impl IntoView {
             </Show>
             <ConnectedPages data />
         </Show>
+    }
+}
+
+/// Tells the host page of a change of connection (`pelm-energy:<name>`).
+fn announce(host: Option<Host>, name: &str, now: &Connection) {
+    if let Some(host) = host {
+        let utility = now.utility.as_deref().and_then(text);
+        host.emit(name, &[("connected", Some(now.connected.into())), ("utility", utility)]);
+    }
+}
+
+/// Another copy on the page connecting or disconnecting changes this one's
+/// connection too: the companion keeps one per browser.
+fn follow_other_copies(connection: RwSignal<Connection>, data: DataContext) {
+    let Some(host) = use_host() else { return };
+    let calls = api::use_calls();
+    host.on_other_copies(move || {
+        leptos::task::spawn_local(async move {
+            let Ok(now) = calls.connection().await else { return };
+            // This view may have gone while the answer came.
+            let Some(changed) =
+                connection.try_with_untracked(|c| c.connected != now.connected || c.utility != now.utility)
+            else {
+                return;
+            };
+            // A reconnect there renews the login here as well.
+            let stale = changed || data.reconnect_needed.try_get_untracked().unwrap_or(false);
+            if now.connected {
+                data.reconnect_needed.try_set(false);
+            }
+            connection.try_set(now);
+            if stale {
+                data.version.try_update(|v| *v += 1);
+            }
+        });
+    });
+}
+
+/// The connected utility, and disconnecting from it. Disconnecting asks
+/// first, in place: an embedded app must not open a blocking browser dialog
+/// over someone else's site.
+#[component]
+fn ConnectionHeader(connection: RwSignal<Connection>) -> impl IntoView {
+    let (endpoint, host) = (api::use_endpoint(), use_host());
+    // The answer is applied where the action completes, not by an effect watching it.
+    let disconnect = Action::new_local(move |_: &()| {
+        let endpoint = endpoint.clone();
+        async move {
+            let answer = api::disconnect(endpoint).await;
+            if let Ok(now) = &answer {
+                announce(host, "disconnected", now);
+                connection.try_set(now.clone());
+            }
+            answer
+        }
+    });
+    let asking = RwSignal::new(false);
+    let disconnect_button = NodeRef::<leptos::html::Button>::new();
+    let utility = move || connection.with(|c| c.utility.clone()).unwrap_or_else(|| "Your utility".to_owned());
+    let disconnect_error = move || disconnect.value().get().and_then(Result::err);
+    let cancel = Callback::new(move |_: ()| {
+        asking.set(false);
+        if let Some(button) = disconnect_button.get_untracked() {
+            let _ = button.focus();
+        }
+    });
+    let confirm = Callback::new(move |_: ()| {
+        asking.set(false);
+        disconnect.dispatch_local(());
+    });
+    view! {
+        <header class="pe-header">
+            <p class="pe-utility"><span class="pe-dot" aria-hidden="true"></span>{utility}" · connected"</p>
+            <button class="pe-button" type="button" data-action="disconnect" node_ref=disconnect_button
+                aria-expanded=move || asking.get().to_string()
+                disabled=move || disconnect.pending().get()
+                on:click=move |_| asking.set(true)>
+                "Disconnect"
+            </button>
+        </header>
+        <Show when=move || asking.get()>
+            <DisconnectQuestion confirm cancel />
+        </Show>
+        {move || disconnect_error().map(|problem| view! { <ProblemView problem retry=None /> })}
+    }
+}
+
+/// "Disconnect?", asked in place: focus moves to the question, and Escape
+/// or the second button keeps the connection.
+#[component]
+fn DisconnectQuestion(confirm: Callback<()>, cancel: Callback<()>) -> impl IntoView {
+    let question = NodeRef::<leptos::html::Div>::new();
+    let question_id = use_id("disconnect-question");
+    let labelled_by = question_id.clone();
+    question.on_load(move |question| {
+        let _ = question.focus();
+    });
+    view! {
+        <div class="pe-confirm" role="alertdialog" aria-labelledby=labelled_by tabindex="-1"
+            node_ref=question
+            on:keydown=move |event| {
+                if event.key() == "Escape" {
+                    event.prevent_default();
+                    cancel.run(());
+                }
+            }>
+            <p id=question_id>
+                "Disconnect your utility account from this site? You can connect it again at any time."
+            </p>
+            <button class="pe-button pe-button-danger" type="button" data-action="confirm-disconnect"
+                on:click=move |_| confirm.run(())>
+                "Disconnect"
+            </button>
+            <button class="pe-button" type="button" data-action="cancel-disconnect"
+                on:click=move |_| cancel.run(())>
+                "Keep it connected"
+            </button>
+        </div>
     }
 }
 

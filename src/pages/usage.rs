@@ -10,7 +10,7 @@ use pelm_model::bills::BillRow;
 use pelm_model::pelm::{Account, MeterType};
 use pelm_usage::{
     all_history, auto_level, bill_rates, csv, custom_range, date_label, format_date, format_day_range, local_day,
-    parse_date, parse_day_range, summarize, time_label, BillRate, Columns, Level, Preset, Viewport,
+    parse_date, parse_day_range, summarize, time_label, BillRate, Bin, Columns, Level, Preset, Summary, Viewport,
 };
 
 use crate::api::use_calls;
@@ -88,35 +88,8 @@ pub fn Usage(account: Account) -> impl IntoView {
     let set_range = Callback::new(move |r: Range| {
         nav.set_query("range", (r != Range::Preset(Preset::TwoMonths)).then(|| r.slug()))
     });
-    let (id, bills_id) = (account.id.clone(), account.id.clone());
-    let single_meter = meters.len() == 1;
-    let (calls, bill_calls) = (use_calls(), use_calls());
-    let bills = LocalResource::new(move || {
-        let id = bills_id.clone();
-        async move { bill_calls.bills(&id).await }
-    });
-    let data = LocalResource::new(move || {
-        let (id, meter, range) = (id.clone(), meter.get(), range.get());
-        let bounds = range.bounds();
-        async move {
-            // The period of the same length before, too, for the change against it.
-            // The companion takes at most ten years at a time.
-            let earliest = bounds.to - pelm_model::companion::LONGEST_RANGE_SECS;
-            let earlier = (bounds.from - bounds.span()).max(earliest).min(bounds.from);
-            let intervals = calls.intervals(&id, meter, earlier, bounds.to).await?;
-            let columns = Columns::from_intervals(intervals.intervals);
-            // Without bills there is no cost to show, and nothing else is lost.
-            // A bill covers every meter of the account, so with more than one
-            // the price of a unit of this meter's usage is unknown: no cost then.
-            let bills: Vec<(i64, i64, f64)> = match single_meter {
-                true => bills.await.map(|rows| rows.iter().filter_map(bill_span).collect()),
-                false => Ok(Vec::new()),
-            }
-            .unwrap_or_default();
-            let rates = Arc::new(bill_rates(&columns, &bills));
-            Ok::<_, Problem>(Loaded { columns: Arc::new(columns), bounds, rates })
-        }
-    });
+    let data = load_usage(account.id.clone(), meters.len() == 1, meter, range);
+    let calls = use_calls();
     // A fault the server pins on the dates is shown at the date inputs.
     let range_fault = Signal::derive(move || data.get().and_then(Result::err).and_then(|p| RangeFault::of(&p)));
     let address = account.address.clone().unwrap_or_else(|| "this account".to_owned());
@@ -131,20 +104,7 @@ pub fn Usage(account: Account) -> impl IntoView {
             <div class="pe-toolbar" role="group" aria-label="What to show">
                 <MeterPicker meters meter set_meter units=units.clone() />
                 <RangePicker range set_range fault=range_fault />
-                <label class="pe-field">"Detail "
-                    <select data-control="level" on:change=move |ev| {
-                        let value = event_target_value(&ev);
-                        nav.set_query("level", level_from(&value).map(|_| value));
-                    }>
-                        <option value="auto" selected=move || level_choice.get().is_none()>"Auto"</option>
-                        {Level::ALL
-                            .into_iter()
-                            .map(|l| view! {
-                                <option value=level_name(l) selected=move || level_choice.get() == Some(l)>{level_title(l)}</option>
-                            })
-                            .collect_view()}
-                    </select>
-                </label>
+                <LevelPicker level_choice />
             </div>
             // A new range or meter keeps the chart up while it loads, and says so.
             <p class="pe-status pe-updating" role="status" hidden=move || !updating.get()>
@@ -282,6 +242,64 @@ fn RangePicker(range: Signal<Range>, set_range: Callback<Range>, fault: Signal<O
     }
 }
 
+/// The usage of `meter` over `range`, with the period of the same length
+/// before it for the change, and the bills' prices when they tell them.
+fn load_usage(
+    id: String,
+    single_meter: bool,
+    meter: Signal<MeterType>,
+    range: Signal<Range>,
+) -> LocalResource<Result<Loaded, Problem>> {
+    let calls = use_calls();
+    let bills_id = id.clone();
+    let bills = LocalResource::new(move || {
+        let id = bills_id.clone();
+        async move { calls.bills(&id).await }
+    });
+    LocalResource::new(move || {
+        let (id, meter, range) = (id.clone(), meter.get(), range.get());
+        let bounds = range.bounds();
+        async move {
+            // The companion takes at most ten years at a time.
+            let earliest = bounds.to - pelm_model::companion::LONGEST_RANGE_SECS;
+            let earlier = (bounds.from - bounds.span()).max(earliest).min(bounds.from);
+            let intervals = calls.intervals(&id, meter, earlier, bounds.to).await?;
+            let columns = Columns::from_intervals(intervals.intervals);
+            // Without bills there is no cost to show, and nothing else is lost.
+            // A bill covers every meter of the account, so with more than one
+            // the price of a unit of this meter's usage is unknown: no cost then.
+            let bills: Vec<(i64, i64, f64)> = match single_meter {
+                true => bills.await.map(|rows| rows.iter().filter_map(bill_span).collect()),
+                false => Ok(Vec::new()),
+            }
+            .unwrap_or_default();
+            let rates = Arc::new(bill_rates(&columns, &bills));
+            Ok::<_, Problem>(Loaded { columns: Arc::new(columns), bounds, rates })
+        }
+    })
+}
+
+/// How finely usage is summed: Auto, or a level the user picked; kept in the URL.
+#[component]
+fn LevelPicker(level_choice: Signal<Option<Level>>) -> impl IntoView {
+    let nav = use_nav();
+    let options = Level::ALL
+        .into_iter()
+        .map(|l| view! { <option value=level_name(l) selected=move || level_choice.get() == Some(l)>{level_title(l)}</option> })
+        .collect_view();
+    view! {
+        <label class="pe-field">"Detail "
+            <select data-control="level" on:change=move |ev| {
+                let value = event_target_value(&ev);
+                nav.set_query("level", level_from(&value).map(|_| value));
+            }>
+                <option value="auto" selected=move || level_choice.get().is_none()>"Auto"</option>
+                {options}
+            </select>
+        </label>
+    }
+}
+
 /// The range's usage: summary, chart, CSV and table. `columns` may reach
 /// before `bounds` (the period before it, for the change); only `bounds` is shown.
 #[component]
@@ -293,8 +311,6 @@ pub fn UsagePanel(
     level_choice: Signal<Option<Level>>,
     #[prop(optional)] rates: Arc<Vec<BillRate>>,
 ) -> impl IntoView {
-    let show_emissions = RwSignal::new(true);
-    let drag_mode = RwSignal::new(DragMode::Select);
     let zone = local_zone();
     if columns.index_at(bounds.from) == columns.index_at(bounds.to) {
         let (from, to) = (date_label(bounds.from, &zone), date_label(bounds.to - 1, &zone));
@@ -305,26 +321,7 @@ pub fn UsagePanel(
         let v = view.get();
         level_choice.get().unwrap_or_else(|| auto_level(v.from, v.to))
     });
-    // Each level is summed once, then zoom and pan only look it up.
-    let built = StoredValue::new(HashMap::<Level, Arc<ChartData>>::new());
-    let chart_columns = columns.clone();
-    let chart_unit = unit.clone();
-    let money = crate::format::MoneyStyle::of_host();
-    let data = Signal::derive(move || {
-        let level = level.get();
-        built
-            .try_update_value(|cache| {
-                cache
-                    .entry(level)
-                    .or_insert_with(|| {
-                        let data = ChartData::new(&chart_columns, level, &chart_unit, rates.clone());
-                        Arc::new(data.with_money(money.clone()))
-                    })
-                    .clone()
-            })
-            .unwrap_or_default()
-    });
-    let has_emissions = columns.emissions.is_some();
+    let data = chart_data(columns.clone(), unit.clone(), rates, level);
     let summary_columns = columns.clone();
     let summary = Memo::new(move |_| {
         let v = view.get();
@@ -342,16 +339,60 @@ pub fn UsagePanel(
             summary.get().total
         )
     });
+    let (show_emissions, drag_mode) = (RwSignal::new(true), RwSignal::new(DragMode::Select));
+    let has_emissions = columns.emissions.is_some();
+    let in_view = Signal::derive(move || {
+        let (data, v) = (data.get(), view.get());
+        let range = data.usage.visible(v);
+        data.bins(range)
+    });
+    view! {
+        <Figures summary columns unit=unit.clone() />
+        <ChartTools view bounds drag_mode show_emissions=has_emissions.then_some(show_emissions) />
+        <UsageChart data view bounds=Signal::stored(bounds) show_emissions=show_emissions.into() drag_mode=drag_mode.into() described />
+        <UsageTable in_view level unit has_emissions described />
+    }
+    .into_any()
+}
+
+/// The chart's data at each level, summed the first time that level is
+/// shown; then zoom and pan only look it up.
+fn chart_data(
+    columns: Arc<Columns>,
+    unit: String,
+    rates: Arc<Vec<BillRate>>,
+    level: Memo<Level>,
+) -> Signal<Arc<ChartData>> {
+    let built = StoredValue::new(HashMap::<Level, Arc<ChartData>>::new());
+    let money = crate::format::MoneyStyle::of_host();
+    Signal::derive(move || {
+        let level = level.get();
+        built
+            .try_update_value(|cache| {
+                cache
+                    .entry(level)
+                    .or_insert_with(|| {
+                        let data = ChartData::new(&columns, level, &unit, rates.clone());
+                        Arc::new(data.with_money(money.clone()))
+                    })
+                    .clone()
+            })
+            .unwrap_or_default()
+    })
+}
+
+/// The figures that matter for the range in view.
+#[component]
+fn Figures(summary: Memo<Summary>, columns: Arc<Columns>, unit: String) -> impl IntoView {
     let u = unit.clone();
     let total = move || format!("{:.1} {u}", summary.get().total);
     let u = unit.clone();
     let per_day = move || format!("{:.1} {u}", summary.get().average_per_day);
-    let (u, peak_columns) = (unit.clone(), columns.clone());
     let peak = move || {
         summary
             .get()
             .peak
-            .map(|(i, value)| format!("{value:.2} {u} at {}", time_label(peak_columns.start[i], &local_zone())))
+            .map(|(i, value)| format!("{value:.2} {unit} at {}", time_label(columns.start[i], &local_zone())))
             .unwrap_or_else(|| "—".to_owned())
     };
     let change = move || {
@@ -361,45 +402,6 @@ pub fn UsagePanel(
             .map(|c| format!("{:+.0}% against the period before", c * 100.0))
             .unwrap_or_else(|| "—".to_owned())
     };
-    let zoomed = move || view.get() != bounds;
-    let in_view = move || {
-        let (data, v) = (data.get(), view.get());
-        let range = data.usage.visible(v);
-        data.bins(range)
-    };
-    let table_open = RwSignal::new(false);
-    let csv_unit = unit.clone();
-    let download = move |ev: leptos::ev::MouseEvent| {
-        let text = csv(&in_view(), &csv_unit.to_lowercase());
-        set_download(&event_target::<web_sys::HtmlAnchorElement>(&ev), &text);
-    };
-    let table_unit = unit.clone();
-    let rows = move || {
-        if !table_open.get() {
-            return None;
-        }
-        let (bins, level) = (in_view(), level.get());
-        let more = bins.len().saturating_sub(TABLE_ROWS);
-        let rows = bins
-            .into_iter()
-            .take(TABLE_ROWS)
-            .map(|b| {
-                let label = crate::chart::period_label(b.start, b.end, level);
-                let emissions = b.emissions.map(|e| format!("{e:.3}"));
-                view! {
-                    <tr>
-                        <td>{label}</td>
-                        <td class="pe-number">{format!("{:.3}", b.usage)}</td>
-                        {has_emissions.then(|| view! { <td class="pe-number">{emissions.unwrap_or_else(|| "—".to_owned())}</td> })}
-                    </tr>
-                }
-            })
-            .collect_view();
-        Some(view! {
-            <tbody>{rows}</tbody>
-            {(more > 0).then(|| view! { <tfoot><tr><td colspan="3">{format!("{more} more rows: download the CSV for all of them.")}</td></tr></tfoot> })}
-        })
-    };
     view! {
         <dl class="pe-summary">
             <div><dt>"Total"</dt><dd data-figure="total">{total}</dd></div>
@@ -407,19 +409,64 @@ pub fn UsagePanel(
             <div><dt>"Peak"</dt><dd data-figure="peak">{peak}</dd></div>
             <div><dt>"Change"</dt><dd data-figure="change">{change}</dd></div>
         </dl>
+    }
+}
+
+/// Zoom, reset, what dragging does, and the emissions series when there is one.
+#[component]
+fn ChartTools(
+    view: RwSignal<Viewport>,
+    bounds: Viewport,
+    drag_mode: RwSignal<DragMode>,
+    show_emissions: Option<RwSignal<bool>>,
+) -> impl IntoView {
+    let zoomed = move || view.get() != bounds;
+    let swap_drag =
+        move |_| drag_mode.update(|m| *m = if *m == DragMode::Pan { DragMode::Select } else { DragMode::Pan });
+    view! {
         <div class="pe-toolbar pe-chart-tools" role="group" aria-label="Chart">
             <button type="button" class="pe-chip" data-action="zoom-in" on:click=move |_| view.update(|v| *v = v.zoom(0.5, 0.5, bounds))>"Zoom in"</button>
             <button type="button" class="pe-chip" data-action="zoom-out" on:click=move |_| view.update(|v| *v = v.zoom(2.0, 0.5, bounds))>"Zoom out"</button>
             <button type="button" class="pe-chip" data-action="reset-zoom" disabled=move || !zoomed() on:click=move |_| view.set(bounds)>"Reset"</button>
             <button type="button" class="pe-chip" data-action="drag-mode" aria-pressed=move || (drag_mode.get() == DragMode::Pan).to_string()
                 title="Dragging selects a span to zoom to; with this on, it pans. Shift swaps the two."
-                on:click=move |_| drag_mode.update(|m| *m = if *m == DragMode::Pan { DragMode::Select } else { DragMode::Pan })>"Drag to pan"</button>
-            {has_emissions.then(|| view! {
-                <label class="pe-field"><input type="checkbox" data-control="emissions" prop:checked=show_emissions
-                    on:change=move |ev| show_emissions.set(event_target_checked(&ev)) />" Emissions"</label>
+                on:click=swap_drag>"Drag to pan"</button>
+            {show_emissions.map(|shown| view! {
+                <label class="pe-field"><input type="checkbox" data-control="emissions" prop:checked=shown
+                    on:change=move |ev| shown.set(event_target_checked(&ev)) />" Emissions"</label>
             })}
         </div>
-        <UsageChart data view bounds=Signal::stored(bounds) show_emissions=show_emissions.into() drag_mode=drag_mode.into() described />
+    }
+}
+
+/// The periods in view as a CSV download and as a table, built only once opened.
+#[component]
+fn UsageTable(
+    in_view: Signal<Vec<Bin>>,
+    level: Memo<Level>,
+    unit: String,
+    has_emissions: bool,
+    described: Signal<String>,
+) -> impl IntoView {
+    let table_open = RwSignal::new(false);
+    let csv_unit = unit.to_lowercase();
+    let download = move |ev: leptos::ev::MouseEvent| {
+        let text = csv(&in_view.get_untracked(), &csv_unit);
+        set_download(&event_target::<web_sys::HtmlAnchorElement>(&ev), &text);
+    };
+    let rows = move || {
+        if !table_open.get() {
+            return None;
+        }
+        let (bins, level) = (in_view.get(), level.get());
+        let more = bins.len().saturating_sub(TABLE_ROWS);
+        let rows = bins.into_iter().take(TABLE_ROWS).map(|b| table_row(b, level, has_emissions)).collect_view();
+        Some(view! {
+            <tbody>{rows}</tbody>
+            {(more > 0).then(|| view! { <tfoot><tr><td colspan="3">{format!("{more} more rows: download the CSV for all of them.")}</td></tr></tfoot> })}
+        })
+    };
+    view! {
         <p class="pe-actions">
             <a class="pe-button" href="#" download="usage.csv" data-action="export-csv" on:click=download>"Download CSV"</a>
         </p>
@@ -429,14 +476,25 @@ pub fn UsagePanel(
                 <caption>{described}</caption>
                 <thead><tr>
                     <th scope="col">"Period"</th>
-                    <th scope="col">{format!("Usage ({table_unit})")}</th>
+                    <th scope="col">{format!("Usage ({unit})")}</th>
                     {has_emissions.then(|| view! { <th scope="col">"Emissions (kg CO₂e)"</th> })}
                 </tr></thead>
                 {rows}
             </table>
         </details>
     }
-    .into_any()
+}
+
+fn table_row(bin: Bin, level: Level, has_emissions: bool) -> impl IntoView {
+    let label = crate::chart::period_label(bin.start, bin.end, level);
+    let emissions = bin.emissions.map(|e| format!("{e:.3}")).unwrap_or_else(|| "—".to_owned());
+    view! {
+        <tr>
+            <td>{label}</td>
+            <td class="pe-number">{format!("{:.3}", bin.usage)}</td>
+            {has_emissions.then(|| view! { <td class="pe-number">{emissions}</td> })}
+        </tr>
+    }
 }
 
 /// Points the link at the CSV as a blob, so a long range is not one huge
