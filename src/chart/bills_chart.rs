@@ -28,6 +28,20 @@ fn month_label(unix: i64) -> String {
     format!("{} {:02}", MONTHS[month as usize - 1], year.rem_euclid(100))
 }
 
+/// The usage line's unbroken runs, one point per bill: it breaks where a
+/// bill has no usage, as the usage chart's does at gaps.
+fn usage_runs(bars: &[BillBar]) -> Vec<Vec<(f64, f64)>> {
+    let mut runs: Vec<Vec<(f64, f64)>> = vec![Vec::new()];
+    for (i, bar) in bars.iter().enumerate() {
+        match bar.usage {
+            Some(u) => runs.last_mut().expect("a run").push((i as f64, u)),
+            None => runs.push(Vec::new()),
+        }
+    }
+    runs.retain(|run| !run.is_empty());
+    runs
+}
+
 /// Draws and returns the plot's left edge and width, in CSS pixels.
 fn draw(
     canvas: web_sys::HtmlCanvasElement,
@@ -88,15 +102,7 @@ fn draw(
             b.amount.map(|a| Rectangle::new([(x - 0.35, 0.0), (x + 0.35, a)], theme.used.filled()))
         }))
         .map_err(|e| e.to_string())?;
-    // The line breaks where a bill has no usage, as the usage chart does at gaps.
-    let mut runs: Vec<Vec<(f64, f64)>> = vec![Vec::new()];
-    for (i, bar) in bars.iter().enumerate() {
-        match bar.usage {
-            Some(u) => runs.last_mut().expect("a run").push((i as f64, u)),
-            None => runs.push(Vec::new()),
-        }
-    }
-    for run in runs.into_iter().filter(|r| !r.is_empty()) {
+    for run in usage_runs(bars) {
         let dots = run.clone();
         chart
             .draw_secondary_series([PathElement::new(run, theme.emissions.stroke_width(px(2.0)))])

@@ -135,9 +135,15 @@ struct Session {
     legacy_handle: Option<LegacyHandle>,
     /// While true, callbacks from Connect are ignored: the hook is going away.
     closing: Rc<Cell<bool>>,
-    _on_success: Closure<dyn FnMut(JsValue)>,
-    _on_exit: Closure<dyn FnMut(JsValue, JsValue)>,
-    _on_ready: Closure<dyn FnMut()>,
+    /// Owned here, so they live exactly as long as Connect may call them.
+    _callbacks: Callbacks,
+}
+
+/// What Connect calls back, as JS functions.
+struct Callbacks {
+    on_success: Closure<dyn FnMut(JsValue)>,
+    on_exit: Closure<dyn FnMut(JsValue, JsValue)>,
+    on_ready: Closure<dyn FnMut()>,
 }
 
 impl Session {
@@ -286,7 +292,7 @@ async fn prepare(
     session: StoredValue<Option<Session>, LocalStorage>,
     connect_token: TokenSource,
 ) -> Result<u64, String> {
-    let Hooks { status, on_success, on_exit, .. } = hooks;
+    let status = hooks.status;
     status.set(ConnectStatus::Preparing("Getting a secure Connect session…"));
     let grant = connect_token().await.map_err(|problem| problem.message)?;
     status.set(ConnectStatus::Preparing("Loading Pelm Connect…"));
@@ -294,48 +300,11 @@ async fn prepare(
     let generation = bindings::detect()?;
 
     let closing = Rc::new(Cell::new(false));
-    let delivered = Rc::new(Cell::new(false));
-    let on_success_js = {
-        let closing = closing.clone();
-        Closure::<dyn FnMut(JsValue)>::new(move |code: JsValue| {
-            // Connect may fire twice; the code goes out once.
-            if closing.get() || delivered.replace(true) {
-                return;
-            }
-            let code = code.as_string().unwrap_or_default();
-            // Outside the JS callback, so the page may unmount this hook freely.
-            spawn_local(async move { on_success.run(code) });
-            // A used token is not reused: the next open gets a fresh session.
-            hooks.closed(true);
-        })
-    };
-    let on_exit_js = {
-        let closing = closing.clone();
-        Closure::<dyn FnMut(JsValue, JsValue)>::new(move |exit_status: JsValue, metadata: JsValue| {
-            if closing.get() {
-                return;
-            }
-            let exit = exit_from_js(&exit_status, &metadata);
-            if !matches!(exit.status.as_str(), "user_initiated_exit" | "unavailable_utility_credentials_submitted") {
-                web_sys::console::warn_2(&format!("Pelm Connect exited with status {}", exit.status).into(), &metadata);
-            }
-            // Connect refused the token (it expired): the next open gets a new one.
-            let renew = exit.error_code.as_deref() == Some("token_invalid");
-            spawn_local(async move { on_exit.run(exit) });
-            hooks.closed(renew);
-        })
-    };
-    let on_ready_js = Closure::<dyn FnMut()>::new(move || {
-        if status.try_get_untracked() == Some(WAITING_FOR_READY) {
-            status.try_set(ConnectStatus::Ready);
-        }
-    });
-
+    let callbacks = Callbacks::new(hooks, closing.clone());
     let config = Object::new();
     bindings::set(&config, "connectToken", &JsValue::from_str(&grant.connect_token));
-    bindings::set(&config, "onSuccess", on_success_js.as_ref());
-    bindings::set(&config, "onExit", on_exit_js.as_ref());
-
+    bindings::set(&config, "onSuccess", callbacks.on_success.as_ref());
+    bindings::set(&config, "onExit", callbacks.on_exit.as_ref());
     let legacy_handle = match &generation {
         Generation::Legacy(connect) => {
             let created = connect.create(&config).map_err(|e| bindings::describe(&e))?;
@@ -343,21 +312,14 @@ async fn prepare(
             Some(handle.unchecked_into::<LegacyHandle>())
         }
         Generation::Current(connect) => {
-            bindings::set(&config, "onReady", on_ready_js.as_ref());
+            bindings::set(&config, "onReady", callbacks.on_ready.as_ref());
             status.set(WAITING_FOR_READY);
             connect.initialize(&config).map_err(|e| bindings::describe(&e))?;
             None
         }
     };
     let is_legacy = legacy_handle.is_some();
-    session.set_value(Some(Session {
-        generation,
-        legacy_handle,
-        closing,
-        _on_success: on_success_js,
-        _on_exit: on_exit_js,
-        _on_ready: on_ready_js,
-    }));
+    session.set_value(Some(Session { generation, legacy_handle, closing, _callbacks: callbacks }));
     if is_legacy {
         status.set(ConnectStatus::Ready);
     } else if status.get_untracked() == WAITING_FOR_READY {
@@ -371,4 +333,43 @@ async fn prepare(
         );
     }
     Ok(grant.expires_in)
+}
+
+impl Callbacks {
+    /// Connect's callbacks for one session; all do nothing once `closing`.
+    fn new(hooks: Hooks, closing: Rc<Cell<bool>>) -> Self {
+        let Hooks { status, on_success, on_exit, .. } = hooks;
+        let delivered = Rc::new(Cell::new(false));
+        let done = closing.clone();
+        let on_success = Closure::<dyn FnMut(JsValue)>::new(move |code: JsValue| {
+            // Connect may fire twice; the code goes out once.
+            if done.get() || delivered.replace(true) {
+                return;
+            }
+            let code = code.as_string().unwrap_or_default();
+            // Outside the JS callback, so the page may unmount this hook freely.
+            spawn_local(async move { on_success.run(code) });
+            // A used token is not reused: the next open gets a fresh session.
+            hooks.closed(true);
+        });
+        let on_exit = Closure::<dyn FnMut(JsValue, JsValue)>::new(move |exit_status: JsValue, metadata: JsValue| {
+            if closing.get() {
+                return;
+            }
+            let exit = exit_from_js(&exit_status, &metadata);
+            if !matches!(exit.status.as_str(), "user_initiated_exit" | "unavailable_utility_credentials_submitted") {
+                web_sys::console::warn_2(&format!("Pelm Connect exited with status {}", exit.status).into(), &metadata);
+            }
+            // Connect refused the token (it expired): the next open gets a new one.
+            let renew = exit.error_code.as_deref() == Some("token_invalid");
+            spawn_local(async move { on_exit.run(exit) });
+            hooks.closed(renew);
+        });
+        let on_ready = Closure::<dyn FnMut()>::new(move || {
+            if status.try_get_untracked() == Some(WAITING_FOR_READY) {
+                status.try_set(ConnectStatus::Ready);
+            }
+        });
+        Self { on_success, on_exit, on_ready }
+    }
 }

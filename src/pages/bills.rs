@@ -147,32 +147,8 @@ pub fn BillsTable(lines: Vec<BillLine>, unit: String, #[prop(optional, into)] lo
     let sort = RwSignal::new((Column::Period, true));
     let lines = Arc::new(lines);
     let total: f64 = lines.iter().filter_map(|l| l.bill.amount).sum();
-    let from = lines.iter().filter_map(|l| l.bill.start).min();
-    let to = lines.iter().filter_map(|l| l.bill.end).max();
-    let months = match (from, to) {
-        (Some(from), Some(to)) if to > from => Some((to - from) as f64 / (30.436_875 * DAY as f64)),
-        _ => None,
-    };
-    let per_month = months.filter(|m| *m >= 1.0).map(|m| formats.money(total / m));
-    let headers = Column::ALL
-        .into_iter()
-        .map(|column| {
-            let aria = move || match sort.get() {
-                (c, true) if c == column => "descending",
-                (c, false) if c == column => "ascending",
-                _ => "none",
-            };
-            let title = if column == Column::Usage { format!("Usage ({unit})") } else { column.title().to_owned() };
-            view! {
-                <th scope="col" aria-sort=aria>
-                    <button type="button" class="pe-sort" data-sort=column.title()
-                        on:click=move |_| sort.update(|(c, d)| if *c == column { *d = !*d } else { *c = column; *d = true })>
-                        {title}
-                    </button>
-                </th>
-            }
-        })
-        .collect_view();
+    let per_month = per_month(&lines, total).map(|amount| formats.money(amount));
+    let headers = sort_headers(sort, &unit);
     let row_formats = formats.clone();
     let chart_lines = lines.clone();
     let rows = move || {
@@ -182,27 +158,7 @@ pub fn BillsTable(lines: Vec<BillLine>, unit: String, #[prop(optional, into)] lo
         let f = row_formats.clone();
         sorted.into_iter().map(|line| bill_row(line, &f)).collect_view()
     };
-    // The chart reads left to right, oldest first, whatever the table's order.
-    let mut by_date = chart_lines.as_ref().clone();
-    sort_lines(&mut by_date, Column::Period, false);
-    let bars: Vec<BillBar> = by_date
-        .iter()
-        .filter_map(|l| {
-            let start = l.bill.start?;
-            let amount = l.bill.amount.map(|a| formats.money(a)).unwrap_or_else(|| MISSING.to_owned());
-            let usage = l.usage.map(|u| format!("{u:.1} {unit}")).unwrap_or_else(|| MISSING.to_owned());
-            let period = match l.bill.end {
-                Some(end) => format!("{} – {}", formats.date(start), formats.date(end - DAY)),
-                None => formats.date(start),
-            };
-            Some(BillBar {
-                start,
-                amount: l.bill.amount,
-                usage: l.usage,
-                readout: format!("{period}: {amount}, {usage}"),
-            })
-        })
-        .collect();
+    let bars = bill_bars(&chart_lines, &formats, &unit);
     let described = format!(
         "Bar chart of the amount of each of {} bills, {} in all, with the usage of each as a line.",
         bars.len(),
@@ -226,14 +182,73 @@ pub fn BillsTable(lines: Vec<BillLine>, unit: String, #[prop(optional, into)] lo
     .into_any()
 }
 
-fn bill_row(line: BillLine, f: &Formats) -> impl IntoView {
-    let BillLine { bill, usage } = line;
+/// Billed per month on average, over the months the bills span; none for
+/// less than a month.
+fn per_month(lines: &[BillLine], total: f64) -> Option<f64> {
+    let from = lines.iter().filter_map(|l| l.bill.start).min()?;
+    let to = lines.iter().filter_map(|l| l.bill.end).max()?;
+    let months = (to - from) as f64 / (30.436_875 * DAY as f64);
+    (months >= 1.0).then(|| total / months)
+}
+
+/// Column headers that sort the table, saying which way they do.
+fn sort_headers(sort: RwSignal<(Column, bool)>, unit: &str) -> impl IntoView {
+    Column::ALL
+        .into_iter()
+        .map(|column| {
+            let aria = move || match sort.get() {
+                (c, true) if c == column => "descending",
+                (c, false) if c == column => "ascending",
+                _ => "none",
+            };
+            let title = if column == Column::Usage { format!("Usage ({unit})") } else { column.title().to_owned() };
+            view! {
+                <th scope="col" aria-sort=aria>
+                    <button type="button" class="pe-sort" data-sort=column.title()
+                        on:click=move |_| sort.update(|(c, d)| if *c == column { *d = !*d } else { *c = column; *d = true })>
+                        {title}
+                    </button>
+                </th>
+            }
+        })
+        .collect_view()
+}
+
+/// The chart's bars, oldest first whatever the table's order.
+fn bill_bars(lines: &[BillLine], formats: &Formats, unit: &str) -> Vec<BillBar> {
+    let mut by_date = lines.to_vec();
+    sort_lines(&mut by_date, Column::Period, false);
+    by_date
+        .iter()
+        .filter_map(|l| {
+            let start = l.bill.start?;
+            let amount = l.bill.amount.map(|a| formats.money(a)).unwrap_or_else(|| MISSING.to_owned());
+            let usage = l.usage.map(|u| format!("{u:.1} {unit}")).unwrap_or_else(|| MISSING.to_owned());
+            let period = period_text(Some(start), l.bill.end, formats);
+            Some(BillBar {
+                start,
+                amount: l.bill.amount,
+                usage: l.usage,
+                readout: format!("{period}: {amount}, {usage}"),
+            })
+        })
+        .collect()
+}
+
+/// A bill's first and last day. Its end is the first day of the next
+/// period, so the bill covers up to the day before.
+fn period_text(start: Option<i64>, end: Option<i64>, f: &Formats) -> String {
     let date = |d: Option<i64>| d.map(|d| f.date(d)).unwrap_or_else(|| MISSING.to_owned());
-    // The end date is the first day of the next period: the bill covers the day before.
-    let period = match (bill.start, bill.end) {
+    match (start, end) {
         (None, None) => MISSING.to_owned(),
         (start, end) => format!("{} – {}", date(start), date(end.map(|e| e - DAY))),
-    };
+    }
+}
+
+fn bill_row(line: BillLine, f: &Formats) -> impl IntoView {
+    let BillLine { bill, usage } = line;
+    let period = period_text(bill.start, bill.end, f);
+    let date = |d: Option<i64>| d.map(|d| f.date(d)).unwrap_or_else(|| MISSING.to_owned());
     let amount = bill.amount.map(|a| f.money(a)).unwrap_or_else(|| MISSING.to_owned());
     let usage = usage.map(|u| format!("{u:.1}")).unwrap_or_else(|| MISSING.to_owned());
     let problems = (!bill.problems.is_empty()).then(|| bill.problems.join(" "));

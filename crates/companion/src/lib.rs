@@ -70,6 +70,50 @@ struct Inner {
     app_faults: Option<faults::AppFaults>,
 }
 
+/// The settings a companion must not start without, checked.
+struct Guards {
+    cipher: crypto::TokenCipher,
+    trusted_proxies: limits::TrustedProxies,
+    hosts: hosts::HostPolicy,
+}
+
+impl Guards {
+    fn of(config: &Config, sandbox_mounted: bool) -> Result<Self, StartError> {
+        let cipher = match &config.token_key {
+            Some(key) => crypto::TokenCipher::from_text(key.expose()).map_err(StartError::Config)?,
+            None if sandbox_mounted => {
+                tracing::warn!("no PELM_TOKEN_KEY: tokens are sealed with a random key and will not survive a restart");
+                crypto::TokenCipher::random()
+            }
+            None => {
+                return Err(StartError::Config(
+                    "PELM_TOKEN_KEY is required to encrypt access tokens at rest".to_owned(),
+                ))
+            }
+        };
+        let trusted_proxies = limits::TrustedProxies::parse(&config.trusted_proxies)
+            .map_err(|err| StartError::Config(format!("PELM_TRUSTED_PROXIES: {err}")))?;
+        if config.identity_header.is_some()
+            && config.identity_header_secret.is_none()
+            && config.trusted_proxies.is_empty()
+        {
+            return Err(StartError::Config(
+                "PELM_IDENTITY_HEADER needs PELM_IDENTITY_HEADER_SECRET or PELM_TRUSTED_PROXIES, so that only \
+                 the site's proxy can name the user"
+                    .to_owned(),
+            ));
+        }
+        let hosts = hosts::HostPolicy::new(
+            &config.allowed_hosts,
+            config.public_origin.as_deref(),
+            config.sandbox,
+            config.listen,
+        )
+        .map_err(StartError::Config)?;
+        Ok(Self { cipher, trusted_proxies, hosts })
+    }
+}
+
 /// The request-rate limits: per user, and per client address.
 struct Limits {
     per_user: limits::RateLimiter,
@@ -101,37 +145,7 @@ impl AppState {
         connect_script_url: String,
         mounted_sandbox: Option<Sandbox>,
     ) -> Result<Self, StartError> {
-        let cipher = match &config.token_key {
-            Some(key) => crypto::TokenCipher::from_text(key.expose()).map_err(StartError::Config)?,
-            None if mounted_sandbox.is_some() => {
-                tracing::warn!("no PELM_TOKEN_KEY: tokens are sealed with a random key and will not survive a restart");
-                crypto::TokenCipher::random()
-            }
-            None => {
-                return Err(StartError::Config(
-                    "PELM_TOKEN_KEY is required to encrypt access tokens at rest".to_owned(),
-                ))
-            }
-        };
-        let trusted_proxies = limits::TrustedProxies::parse(&config.trusted_proxies)
-            .map_err(|err| StartError::Config(format!("PELM_TRUSTED_PROXIES: {err}")))?;
-        if config.identity_header.is_some()
-            && config.identity_header_secret.is_none()
-            && config.trusted_proxies.is_empty()
-        {
-            return Err(StartError::Config(
-                "PELM_IDENTITY_HEADER needs PELM_IDENTITY_HEADER_SECRET or PELM_TRUSTED_PROXIES, so that only \
-                 the site's proxy can name the user"
-                    .to_owned(),
-            ));
-        }
-        let hosts = hosts::HostPolicy::new(
-            &config.allowed_hosts,
-            config.public_origin.as_deref(),
-            config.sandbox,
-            config.listen,
-        )
-        .map_err(StartError::Config)?;
+        let Guards { cipher, trusted_proxies, hosts } = Guards::of(&config, mounted_sandbox.is_some())?;
         let store = Store::open(&config.database_url, cipher).await?;
         let retry = pelm::RetryPolicy { attempts: config.upstream_attempts.max(1), ..pelm::RetryPolicy::default() };
         let budget = limits::PelmBudget::new(config.pelm_calls_per_minute);

@@ -359,6 +359,8 @@ async fn a_home_with_gas_switches_meters_and_ranges() {
 
 #[tokio::test]
 async fn bills_are_tabled_sortable_and_their_pdfs_open_or_say_why_not() {
+    // One user's path through the bills page, step by step in order; that is
+    // why it runs past eighty lines.
     let demo = spawn_demo(|_| {}).await;
     let browser = start_browser().await;
     open_app(&browser, &demo.url).await;

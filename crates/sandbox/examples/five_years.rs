@@ -24,6 +24,8 @@ fn median(mut samples: Vec<Duration>) -> Duration {
     samples[samples.len() / 2]
 }
 
+// The example is one walk-through, read top to bottom; that is why it runs
+// past eighty lines.
 #[tokio::main]
 async fn main() {
     let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs() as i64;

@@ -496,6 +496,9 @@ fn median(values: &mut [f64]) -> f64 {
     }
 }
 
+// Each section of the benchmark is one script, read top to bottom: start
+// what it measures, drive it, print its table. Cut into parts it would only
+// pass its locals around, which is why it runs past eighty lines.
 async fn browser(args: &Args, summary: &mut Vec<(String, String, bool)>) -> String {
     println!("==> loads in headless Chromium");
     let db = tempfile::tempdir().unwrap();
@@ -635,6 +638,9 @@ fn ms(micros: &Value) -> f64 {
     micros.as_f64().unwrap_or(f64::NAN) / 1000.0
 }
 
+// Each section of the benchmark is one script, read top to bottom: start
+// what it measures, drive it, print its table. Cut into parts it would only
+// pass its locals around, which is why it runs past eighty lines.
 async fn load(args: &Args, summary: &mut Vec<(String, String, bool)>) -> String {
     println!("==> the companion under load");
     let upstream = sandbox(args, &[]).await;
@@ -755,6 +761,9 @@ struct Tally {
     connect_failed: AtomicUsize,
 }
 
+// Each section of the benchmark is one script, read top to bottom: start
+// what it measures, drive it, print its table. Cut into parts it would only
+// pass its locals around, which is why it runs past eighty lines.
 async fn soak(args: &Args, summary: &mut Vec<(String, String, bool)>) -> String {
     println!("==> soak with faults ({} s)", args.soak_secs);
     let faults: Vec<String> =
