@@ -59,7 +59,7 @@ fn Home(initial: Connection) -> impl IntoView {
         connection.set(now);
     });
     let needs_reconnect =
-        move || data.reconnect_needed.get() || connection.with(|c| c.credentials_valid == Some(false));
+        Memo::new(move |_| data.reconnect_needed.get() || connection.with(|c| c.credentials_valid == Some(false)));
     let reconnected = Callback::new(move |now: Connection| {
         announce(host, "connected", &now);
         connection.set(now);
@@ -67,20 +67,21 @@ fn Home(initial: Connection) -> impl IntoView {
         // Back where the user was, with data fetched under the new token.
         data.version.update(|v| *v += 1);
     });
-    let connected = move || connection.with(|c| c.connected);
-    view! {
-        <Show when=connected fallback=move || view! {
-            <Start on_connected />
-        }>
+    // Memos, so each part is rebuilt only when it comes or goes.
+    let connected = Memo::new(move |_| connection.with(|c| c.connected));
+    move || match connected.get() {
+        false => view! { <Start on_connected /> }.into_any(),
+        true => view! {
             <ConnectionHeader connection />
-            <Show when=needs_reconnect>
+            {move || needs_reconnect.get().then(|| view! {
                 <div class="pe-reconnect" role="alert">
                     <p>"Your utility login needs to be confirmed again before we can show your data."</p>
                     <ConnectButton label="Reconnect" action="reconnect" on_connected=reconnected />
                 </div>
-            </Show>
+            })}
             <ConnectedPages data />
-        </Show>
+        }
+        .into_any(),
     }
 }
 
@@ -161,9 +162,7 @@ fn ConnectionHeader(connection: RwSignal<Connection>) -> impl IntoView {
                 "Disconnect"
             </button>
         </header>
-        <Show when=move || asking.get()>
-            <DisconnectQuestion confirm cancel />
-        </Show>
+        {move || asking.get().then(|| view! { <DisconnectQuestion confirm cancel /> })}
         {move || disconnect_error().map(|problem| view! { <ProblemView problem retry=None /> })}
     }
 }

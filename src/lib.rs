@@ -67,7 +67,8 @@ pub fn mount_into(element: web_sys::HtmlElement) {
             .forget();
         }
         Err(errors) => {
-            web_sys::console::error_1(&format!("Pelm energy app: {errors:?}").into());
+            let said: Vec<String> = errors.iter().map(ToString::to_string).collect();
+            web_sys::console::error_1(&format!("Pelm energy app: {}", said.join("; ")).into());
             leptos::mount::mount_to(element, move || leptos::view! { <host::ConfigProblem errors /> }).forget();
         }
     }

@@ -78,11 +78,10 @@ pub fn ConnectButton(
                 {label}
             </button>
             <p class="pe-status" role="status" aria-live="polite">{status_text}</p>
-            <Show when=failed>
-                <button class="pe-button" type="button" data-action="retry" on:click=move |_| retry.run(())>
-                    "Try again"
-                </button>
-            </Show>
+            <button class="pe-button" type="button" data-action="retry" hidden=move || !failed()
+                on:click=move |_| retry.run(())>
+                "Try again"
+            </button>
             {move || notice.get().map(|text| view! { <p class="pe-notice" role="alert">{text}</p> })}
         </div>
     }

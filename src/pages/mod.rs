@@ -28,6 +28,16 @@ pub enum Skeleton {
     Table,
 }
 
+impl Skeleton {
+    fn name(self) -> &'static str {
+        match self {
+            Skeleton::Cards => "cards",
+            Skeleton::Chart => "chart",
+            Skeleton::Table => "table",
+        }
+    }
+}
+
 /// A loading state: the words (read out once), placeholders in the shape of
 /// what is coming, and a progress bar that shows only if it takes over half
 /// a second (a CSS delay, so quick answers never flash it).
@@ -46,7 +56,7 @@ pub fn loading(message: impl IntoView + 'static, shape: Skeleton) -> impl IntoVi
         .into_any(),
     };
     view! {
-        <div class="pe-loading" aria-busy="true" data-loading=format!("{shape:?}").to_lowercase()>
+        <div class="pe-loading" aria-busy="true" data-loading=shape.name()>
             <p class="pe-status" role="status" aria-live="polite">{message}</p>
             <div class="pe-progress" aria-hidden="true"><span></span></div>
             <div aria-hidden="true">{blocks}</div>

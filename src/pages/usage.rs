@@ -449,7 +449,7 @@ fn UsageTable(
     described: Signal<String>,
 ) -> impl IntoView {
     let table_open = RwSignal::new(false);
-    let csv_unit = unit.to_lowercase();
+    let csv_unit = unit.to_ascii_lowercase();
     let download = move |ev: leptos::ev::MouseEvent| {
         let text = csv(&in_view.get_untracked(), &csv_unit);
         set_download(&event_target::<web_sys::HtmlAnchorElement>(&ev), &text);

@@ -240,13 +240,15 @@ impl Answer<'_> {
 pub fn normalize_code(code: &str) -> String {
     let mut out = String::with_capacity(code.len());
     let mut after_lower = false;
+    // Codes are ASCII identifiers in every format seen; ASCII rules keep
+    // Unicode's case tables out of the app's download.
     for c in code.trim().chars() {
-        if c.is_alphanumeric() {
-            if c.is_uppercase() && after_lower {
+        if c.is_ascii_alphanumeric() {
+            if c.is_ascii_uppercase() && after_lower {
                 out.push('_');
             }
-            after_lower = c.is_lowercase() || c.is_numeric();
-            out.extend(c.to_lowercase());
+            after_lower = c.is_ascii_lowercase() || c.is_ascii_digit();
+            out.push(c.to_ascii_lowercase());
         } else {
             if !out.is_empty() && !out.ends_with('_') {
                 out.push('_');

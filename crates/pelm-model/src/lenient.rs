@@ -201,15 +201,19 @@ impl<'de> serde::Deserialize<'de> for Rows {
     }
 }
 
-/// Sorts rows by start and keeps, of rows that start together or overlap,
-/// the first: a 60-minute row and the 15-minute rows inside it are the same
-/// energy, which must not be counted twice.
+/// The one rule for a list of intervals, wherever it came from: a row that
+/// ends before it starts or whose usage is not a number is dropped; the rest
+/// are sorted by start (then end), and of rows that overlap the earliest is
+/// kept (the shortest, then the first, of rows that start together): a
+/// 60-minute row and the 15-minute rows inside it are the same energy, which
+/// must not be counted twice.
 pub fn tidy(mut rows: Vec<Interval>) -> Vec<Interval> {
+    rows.retain(|r| r.end > r.start && r.usage.is_finite());
     let in_order = rows.windows(2).all(|w| w[0].end <= w[1].start);
     if in_order {
         return rows;
     }
-    rows.sort_by_key(|r| r.start);
+    rows.sort_by_key(|r| (r.start, r.end));
     let mut kept: Vec<Interval> = Vec::with_capacity(rows.len());
     for row in rows {
         if kept.last().is_some_and(|last| row.start < last.end) {

@@ -12,13 +12,11 @@ pub struct Columns {
 }
 
 impl Columns {
-    /// Sorts and cleans what an API answered. An interval that ends before it
-    /// starts, or whose usage is not a number, is dropped. Of intervals that
-    /// overlap (including exact duplicates), the earliest-starting is kept,
-    /// and the first of equal ones: a chart must not count a period twice.
-    pub fn from_intervals(mut intervals: Vec<Interval>) -> Self {
-        intervals.retain(|i| i.end > i.start && i.usage.is_finite());
-        intervals.sort_by_key(|i| (i.start, i.end));
+    /// Columns of what an API answered, tidied by the model's one rule
+    /// ([`pelm_model::lenient::tidy`]): invalid rows dropped, sorted, and
+    /// no period counted twice.
+    pub fn from_intervals(intervals: Vec<Interval>) -> Self {
+        let intervals = pelm_model::lenient::tidy(intervals);
         let any_emissions = intervals.iter().any(|i| i.ghg_emissions.is_some());
         // Sized once: a million intervals should not leave twice that in spare capacity.
         let n = intervals.len();
@@ -28,12 +26,7 @@ impl Columns {
             usage: Vec::with_capacity(n),
             emissions: any_emissions.then(|| Vec::with_capacity(n)),
         };
-        let mut covered_until = i64::MIN;
         for interval in intervals {
-            if interval.start < covered_until {
-                continue;
-            }
-            covered_until = interval.end;
             columns.start.push(interval.start);
             columns.end.push(interval.end);
             columns.usage.push(interval.usage);
