@@ -13,7 +13,7 @@ use pelm_usage::{
     parse_date, parse_day_range, summarize, time_label, BillRate, Bin, Columns, Level, Preset, Summary, Viewport,
 };
 
-use crate::api::use_calls;
+use crate::api::{use_calls, Calls};
 use crate::chart::{level_name, ChartData, DragMode, UsageChart};
 use crate::host::use_id;
 use crate::locale::local_zone;
@@ -88,8 +88,9 @@ pub fn Usage(account: Account) -> impl IntoView {
     let set_range = Callback::new(move |r: Range| {
         nav.set_query("range", (r != Range::Preset(Preset::TwoMonths)).then(|| r.slug()))
     });
-    let data = load_usage(account.id.clone(), meters.len() == 1, meter, range);
+    // The intervals' calls, whose status (a retry, say) the page shows.
     let calls = use_calls();
+    let data = load_usage(calls, account.id.clone(), meters.len() == 1, meter, range);
     // A fault the server pins on the dates is shown at the date inputs.
     let range_fault = Signal::derive(move || data.get().and_then(Result::err).and_then(|p| RangeFault::of(&p)));
     let address = account.address.clone().unwrap_or_else(|| "this account".to_owned());
@@ -245,16 +246,18 @@ fn RangePicker(range: Signal<Range>, set_range: Callback<Range>, fault: Signal<O
 /// The usage of `meter` over `range`, with the period of the same length
 /// before it for the change, and the bills' prices when they tell them.
 fn load_usage(
+    calls: Calls,
     id: String,
     single_meter: bool,
     meter: Signal<MeterType>,
     range: Signal<Range>,
 ) -> LocalResource<Result<Loaded, Problem>> {
-    let calls = use_calls();
+    // Calls of their own: a new range must not cancel the bills.
+    let bill_calls = use_calls();
     let bills_id = id.clone();
     let bills = LocalResource::new(move || {
         let id = bills_id.clone();
-        async move { calls.bills(&id).await }
+        async move { bill_calls.bills(&id).await }
     });
     LocalResource::new(move || {
         let (id, meter, range) = (id.clone(), meter.get(), range.get());
