@@ -2,9 +2,9 @@
 //! crosshair on a second canvas laid over it, so hovering never redraws the
 //! chart underneath.
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 
-use pelm_usage::{estimated_cost, tick_label, ticks, time_label, Level, Plan, Viewport};
+use pelm_usage::{estimated_cost, fitting_ticks, tick_label, time_label, FittedTicks, Level, Plan, Viewport, Zone};
 use plotters::prelude::*;
 use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement};
 
@@ -40,6 +40,9 @@ pub struct Readout {
     pub index: Option<usize>,
     /// The pointer's x in CSS pixels, to place the readout beside it.
     pub x: f64,
+    /// Whether the pointer is past the plot's middle: the readout goes on its
+    /// left then, so it stays inside a narrow chart.
+    pub flip: bool,
 }
 
 pub struct Chart {
@@ -51,6 +54,8 @@ pub struct Chart {
     /// Whether the overlay's backing store matches the last drawing's size.
     /// Checking reads layout, which a hover must not force on every move.
     overlay_fitted: Cell<bool>,
+    /// The time axis's labels as drawn: left edge and width, CSS pixels.
+    x_labels: RefCell<Vec<(f64, f64)>>,
 }
 
 fn err(e: impl std::fmt::Display) -> String {
@@ -60,7 +65,7 @@ fn err(e: impl std::fmt::Display) -> String {
 /// Sizes a canvas's backing store to its CSS box times the pixel ratio, so
 /// lines are crisp on HiDPI screens. Only when it changed: resizing clears it.
 pub(crate) fn fit(canvas: &HtmlCanvasElement, ratio: f64) -> (f64, f64) {
-    let (width, height) = (canvas.client_width().max(320) as f64, canvas.client_height().max(200) as f64);
+    let (width, height) = (canvas.client_width().max(160) as f64, canvas.client_height().max(120) as f64);
     let (w, h) = ((width * ratio).round() as u32, (height * ratio).round() as u32);
     if canvas.width() != w || canvas.height() != h {
         canvas.set_width(w);
@@ -71,7 +76,14 @@ pub(crate) fn fit(canvas: &HtmlCanvasElement, ratio: f64) -> (f64, f64) {
 
 impl Chart {
     pub fn new(base: HtmlCanvasElement, overlay: HtmlCanvasElement) -> Self {
-        Self { base, overlay, frame: Cell::new(None), hovered: Cell::new(false), overlay_fitted: Cell::new(false) }
+        Self {
+            base,
+            overlay,
+            frame: Cell::new(None),
+            hovered: Cell::new(false),
+            overlay_fitted: Cell::new(false),
+            x_labels: RefCell::default(),
+        }
     }
 
     /// Draws `view` of `data` in full: axes, usage, and emissions on their own axis.
@@ -100,7 +112,11 @@ impl Chart {
             high = low + 1.0;
         }
         let zone = local_zone();
-        let (step, key_points) = ticks(view, &zone, (width / 110.0).max(2.0) as usize);
+        let ctx = context_2d(&self.base).ok_or("no 2D context")?;
+        // As plotters lays the plot out: margins, and the axes' label areas.
+        let plot_width = width - 20.0 - 58.0 - if emissions.is_some() { 58.0 } else { 0.0 };
+        let fitted = fit_time_labels(&ctx, view, &zone, plot_width, ratio);
+        let step = fitted.step;
         let font = ("sans-serif", px(12.0)).into_font().color(&theme.text);
         // The second axis is set before the mesh is drawn, or the mesh would
         // put the usage labels on the right too.
@@ -110,7 +126,7 @@ impl Chart {
             .x_label_area_size(px(26.0))
             .y_label_area_size(px(58.0))
             .right_y_label_area_size(if emissions.is_some() { px(58.0) } else { 0 })
-            .build_cartesian_2d((view.from..view.to).with_key_points(key_points), low..high)
+            .build_cartesian_2d((view.from..view.to).with_key_points(fitted.at.clone()), low..high)
             .map_err(err)?
             .set_secondary_coord(view.from..view.to, 0.0..emissions_high);
         let x_label = |t: &i64| tick_label(*t, step, &zone);
@@ -119,7 +135,6 @@ impl Chart {
         theme.style_mesh(&mut mesh, &font, px(1.0)).draw().map_err(err)?;
 
         let (xs, ys) = chart.plotting_area().get_pixel_range();
-        let ctx = context_2d(&self.base).ok_or("no 2D context")?;
         let (left, top) = (xs.start as f64, ys.start as f64);
         let area = [left, top, (xs.end - xs.start).max(1) as f64, (ys.end - ys.start).max(1) as f64];
         let pass = Pass { ctx: &ctx, batch: &batch, area, ratio };
@@ -131,6 +146,8 @@ impl Chart {
             modes::emissions(&mut chart, &pass, series, view, &data.emissions_unit, &font, theme)?;
         }
         root.present().map_err(err)?;
+        let plot_left = left / ratio;
+        *self.x_labels.borrow_mut() = fitted.boxes.iter().map(|&(l, w)| (plot_left + l, w)).collect();
         self.frame.set(Some(Frame {
             left: left / ratio,
             top: top / ratio,
@@ -142,6 +159,12 @@ impl Chart {
             high,
         }));
         Ok(())
+    }
+
+    /// The time axis's labels as last drawn: left edge and width in CSS
+    /// pixels from the canvas's left.
+    pub fn x_labels(&self) -> Vec<(f64, f64)> {
+        self.x_labels.borrow().clone()
     }
 
     /// The plot's width in CSS pixels, once drawn.
@@ -198,6 +221,7 @@ impl Chart {
                 cost: None,
                 index: None,
                 x,
+                flip: x > frame.left + frame.width / 2.0,
             });
         };
         let c = &data.usage.columns;
@@ -224,8 +248,30 @@ impl Chart {
             cost,
             index: Some(i),
             x,
+            flip: x > frame.left + frame.width / 2.0,
         })
     }
+}
+
+/// Labels at least this far apart, in CSS pixels.
+pub(crate) const LABEL_GAP: f64 = 8.0;
+
+/// Sets the axes' font on `ctx` and measures `text` with it, in CSS pixels.
+pub(crate) fn label_measure(ctx: &CanvasRenderingContext2d, ratio: f64) -> impl Fn(&str) -> f64 + '_ {
+    ctx.set_font(&format!("{}px sans-serif", (12.0 * ratio).round()));
+    move |text| ctx.measure_text(text).map(|m| m.width() / ratio).unwrap_or(text.len() as f64 * 7.0)
+}
+
+/// The time axis's ticks, as many as their labels leave room for.
+fn fit_time_labels(
+    ctx: &CanvasRenderingContext2d,
+    view: Viewport,
+    zone: &impl Zone,
+    width: f64,
+    ratio: f64,
+) -> FittedTicks {
+    // A label may hang past the plot's ends into the margin and label areas.
+    fitting_ticks(view, zone, width, LABEL_GAP, 20.0, label_measure(ctx, ratio))
 }
 
 fn crosshair(ctx: &CanvasRenderingContext2d, x: f64, frame: &Frame, theme: &Theme) {

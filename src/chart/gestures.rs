@@ -4,9 +4,12 @@
 //!
 //! Dragging selects a span to zoom to (or pans, by choice or with Shift),
 //! the wheel zooms about the pointer, a double click or Home resets, and the
-//! arrow, plus and minus keys pan and zoom.
+//! arrow, plus and minus keys pan and zoom. On a touch screen two fingers
+//! pinch to zoom about their midpoint and drag together to pan, a tap shows
+//! the readout and a tap elsewhere hides it; one finger moving up or down
+//! scrolls the page (the stylesheet's `touch-action: pan-y`).
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
 use leptos::html::Div;
@@ -32,6 +35,14 @@ struct Drag {
     start_view: Viewport,
     mode: DragMode,
     moved: bool,
+}
+
+/// Two fingers on the chart: where they started, and the view then.
+#[derive(Debug, Clone, Copy)]
+struct Pinch {
+    mid: f64,
+    spread: f64,
+    start_view: Viewport,
 }
 
 /// Wheel zoom per pixel of scroll: a notch (about 100 px) is a quarter.
@@ -60,7 +71,13 @@ pub struct UseChartGesturesReturn {
 
 pub fn use_chart_gestures(target: NodeRef<Div>, options: UseChartGesturesOptions) -> UseChartGesturesReturn {
     let selection = RwSignal::new(None::<(f64, f64)>);
-    let gestures = Rc::new(Gestures { options, selection, drag: Cell::new(None) });
+    let gestures = Rc::new(Gestures {
+        options,
+        selection,
+        drag: Cell::new(None),
+        touches: RefCell::default(),
+        pinch: Cell::new(None),
+    });
     // Listeners go on the element once it exists, and with it.
     Effect::new(move |_| {
         let Some(element) = target.get() else { return };
@@ -73,9 +90,22 @@ pub fn use_chart_gestures(target: NodeRef<Div>, options: UseChartGesturesOptions
         on(&["pointermove"], |g, _, e| g.moved(e.unchecked_ref()));
         on(&["pointerup"], |g, _, e| g.up(e.unchecked_ref()));
         on(&["pointercancel"], |g, _, _| g.cancel());
-        on(&["pointerleave"], |g, _, _| (g.options.on_hover)(None));
+        on(&["pointerleave"], |g, _, e| {
+            // A finger leaves as it lifts: a tap's readout stays until a tap elsewhere.
+            if e.unchecked_ref::<PointerEvent>().pointer_type() != "touch" {
+                (g.options.on_hover)(None)
+            }
+        });
         on(&["dblclick"], |g, _, _| g.options.view.set(g.options.bounds.get_untracked()));
         on(&["keydown"], |g, _, e| g.key(e.unchecked_ref()));
+        let (g, el) = (gestures.clone(), element.clone());
+        listen(&document(), &["pointerdown"], move |e| {
+            let inside =
+                e.target().and_then(|t| t.dyn_into::<web_sys::Node>().ok()).is_some_and(|t| el.contains(Some(&t)));
+            if !inside {
+                (g.options.on_hover)(None);
+            }
+        });
     });
     UseChartGesturesReturn { selection: selection.into() }
 }
@@ -84,6 +114,9 @@ struct Gestures {
     options: UseChartGesturesOptions,
     selection: RwSignal<Option<(f64, f64)>>,
     drag: Cell<Option<Drag>>,
+    /// Fingers on the chart: pointer id and x.
+    touches: RefCell<Vec<(i32, f64)>>,
+    pinch: Cell<Option<Pinch>>,
 }
 
 impl Gestures {
@@ -105,6 +138,9 @@ impl Gestures {
             return;
         }
         let _ = target.set_pointer_capture(ev.pointer_id());
+        if ev.pointer_type() == "touch" && self.touch_down(ev) {
+            return;
+        }
         let mode = match (self.options.drag_mode.get_untracked(), ev.shift_key()) {
             (DragMode::Select, false) | (DragMode::Pan, true) => DragMode::Select,
             _ => DragMode::Pan,
@@ -115,6 +151,9 @@ impl Gestures {
 
     fn moved(&self, ev: &PointerEvent) {
         let x = ev.offset_x() as f64;
+        if self.pinch.get().is_some() {
+            return self.pinched(ev.pointer_id(), x);
+        }
         let Some(mut drag) = self.drag.get() else { return (self.options.on_hover)(Some(x)) };
         drag.moved |= (x - drag.start_x).abs() > DRAG_SLOP;
         self.drag.set(Some(drag));
@@ -132,8 +171,13 @@ impl Gestures {
     }
 
     fn up(&self, ev: &PointerEvent) {
+        self.touch_up(ev.pointer_id());
         let Some(drag) = self.drag.take() else { return };
         self.selection.set(None);
+        // A tap, where there is no hover, shows the readout.
+        if !drag.moved && ev.pointer_type() == "touch" {
+            return (self.options.on_hover)(Some(drag.start_x));
+        }
         if drag.mode != DragMode::Select || !drag.moved {
             return;
         }
@@ -147,6 +191,51 @@ impl Gestures {
     fn cancel(&self) {
         self.drag.set(None);
         self.selection.set(None);
+        self.touches.borrow_mut().clear();
+        self.pinch.set(None);
+    }
+
+    /// Notes a finger; with a second one, a pinch starts in place of any
+    /// drag. Says whether the finger is taken by the pinch.
+    fn touch_down(&self, ev: &PointerEvent) -> bool {
+        let mut touches = self.touches.borrow_mut();
+        touches.retain(|&(id, _)| id != ev.pointer_id());
+        touches.push((ev.pointer_id(), ev.offset_x() as f64));
+        if touches.len() != 2 {
+            return touches.len() > 2;
+        }
+        let (mid, spread) = mid_and_spread(&touches);
+        self.drag.set(None);
+        self.selection.set(None);
+        (self.options.on_hover)(None);
+        self.pinch.set(Some(Pinch { mid, spread, start_view: self.options.view.get_untracked() }));
+        true
+    }
+
+    fn touch_up(&self, id: i32) {
+        let mut touches = self.touches.borrow_mut();
+        touches.retain(|&(other, _)| other != id);
+        if touches.len() < 2 {
+            self.pinch.set(None);
+        }
+    }
+
+    /// Zooms by how far the fingers spread about where they started, and pans
+    /// by how far their midpoint moved.
+    fn pinched(&self, id: i32, x: f64) {
+        let (Some(pinch), Some(plot)) = (self.pinch.get(), self.plot()) else { return };
+        let (mid, spread) = {
+            let mut touches = self.touches.borrow_mut();
+            if let Some(touch) = touches.iter_mut().find(|(other, _)| *other == id) {
+                touch.1 = x;
+            }
+            mid_and_spread(&touches)
+        };
+        let (Some(anchor), Some(width)) = (plot.fraction_at(pinch.mid), plot.plot_width()) else { return };
+        let bounds = self.options.bounds.get_untracked();
+        let factor = (pinch.spread / spread.max(1.0)).clamp(0.05, 20.0);
+        let zoomed = pinch.start_view.zoom(factor, anchor, bounds);
+        self.options.view.set(zoomed.pan(-(mid - pinch.mid) / width, bounds));
     }
 
     fn key(&self, ev: &KeyboardEvent) {
@@ -161,5 +250,14 @@ impl Gestures {
         };
         ev.prevent_default();
         self.options.view.set(next);
+    }
+}
+
+/// The midpoint of the first two fingers, and how far apart they are.
+fn mid_and_spread(touches: &[(i32, f64)]) -> (f64, f64) {
+    match touches {
+        [(_, a), (_, b), ..] => ((a + b) / 2.0, (a - b).abs()),
+        [(_, a)] => (*a, 0.0),
+        [] => (0.0, 0.0),
     }
 }

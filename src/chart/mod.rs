@@ -113,6 +113,13 @@ impl ChartData {
     }
 }
 
+/// Label boxes as the charts expose them for the page and for tests:
+/// `left:width` in CSS pixels from the canvas's left, comma-separated.
+fn label_boxes(boxes: &[(f64, f64)]) -> String {
+    let parts: Vec<String> = boxes.iter().map(|(left, width)| format!("{left:.1}:{width:.1}")).collect();
+    parts.join(",")
+}
+
 pub fn level_name(level: Level) -> &'static str {
     match level {
         Level::Raw => "interval",

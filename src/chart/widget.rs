@@ -123,6 +123,7 @@ impl Drawing {
                 ("data-to", shown.to.to_string()),
                 ("data-plot-left", left.to_string()),
                 ("data-plot-width", width.to_string()),
+                ("data-x-labels", super::label_boxes(&chart.x_labels())),
             ] {
                 let _ = el.set_attribute(name, &value);
             }
@@ -132,7 +133,7 @@ impl Drawing {
 
 /// The hover readout, beside the pointer on whichever side has room.
 fn readout_view(r: Readout) -> impl IntoView {
-    let (left, right) = if r.x > 360.0 {
+    let (left, right) = if r.flip {
         (String::new(), format!("calc(100% - {}px)", r.x - 12.0))
     } else {
         (format!("{}px", r.x + 12.0), String::new())

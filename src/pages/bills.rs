@@ -149,14 +149,14 @@ pub fn BillsTable(lines: Vec<BillLine>, unit: String, #[prop(optional, into)] lo
     let total: f64 = lines.iter().filter_map(|l| l.bill.amount).sum();
     let per_month = per_month(&lines, total).map(|amount| formats.money(amount));
     let headers = sort_headers(sort, &unit);
-    let row_formats = formats.clone();
+    let (row_formats, row_unit) = (formats.clone(), unit.clone());
     let chart_lines = lines.clone();
     let rows = move || {
         let (column, descending) = sort.get();
         let mut sorted = lines.as_ref().clone();
         sort_lines(&mut sorted, column, descending);
         let f = row_formats.clone();
-        sorted.into_iter().map(|line| bill_row(line, &f)).collect_view()
+        sorted.into_iter().map(|line| bill_row(line, &f, &row_unit)).collect_view()
     };
     let bars = bill_bars(&chart_lines, &formats, &unit);
     let described = format!(
@@ -171,6 +171,7 @@ pub fn BillsTable(lines: Vec<BillLine>, unit: String, #[prop(optional, into)] lo
             <div><dt>"Total billed"</dt><dd data-figure="bills-total">{formats.money(total)}</dd></div>
             <div><dt>"Per month"</dt><dd data-figure="bills-per-month">{per_month.unwrap_or_else(|| MISSING.to_owned())}</dd></div>
         </dl>
+        <SortSelect sort />
         <div class="pe-table-scroll">
             <table class="pe-table pe-bills-table">
                 <caption>{format!("Bills, newest first unless sorted otherwise. Amounts in {}.", formats.currency())}</caption>
@@ -180,6 +181,40 @@ pub fn BillsTable(lines: Vec<BillLine>, unit: String, #[prop(optional, into)] lo
         </div>
     }
     .into_any()
+}
+
+/// Sorting as one labelled select, for when the table is laid out as cards
+/// and its headers are not shown (the stylesheet shows one or the other).
+#[component]
+fn SortSelect(sort: RwSignal<(Column, bool)>) -> impl IntoView {
+    let choices = [
+        (Column::Period, true, "Newest first"),
+        (Column::Period, false, "Oldest first"),
+        (Column::Amount, true, "Highest amount"),
+        (Column::Amount, false, "Lowest amount"),
+        (Column::Usage, true, "Most usage"),
+        (Column::Usage, false, "Least usage"),
+        (Column::Due, false, "Due soonest"),
+    ];
+    let options = choices
+        .into_iter()
+        .enumerate()
+        .map(|(i, (column, descending, name))| {
+            view! { <option value=i.to_string() selected=move || sort.get() == (column, descending)>{name}</option> }
+        })
+        .collect_view();
+    let sort_id = crate::host::use_id("bills-sort");
+    let label_for = sort_id.clone();
+    view! {
+        <p class="pe-field pe-bills-sort">
+            <label for=label_for>"Sort bills "</label>
+            <select id=sort_id data-control="bills-sort" on:change=move |ev| {
+                if let Some(&(column, descending, _)) = event_target_value(&ev).parse::<usize>().ok().and_then(|i| choices.get(i)) {
+                    sort.set((column, descending));
+                }
+            }>{options}</select>
+        </p>
+    }
 }
 
 /// Billed per month on average, over the months the bills span; none for
@@ -245,7 +280,9 @@ fn period_text(start: Option<i64>, end: Option<i64>, f: &Formats) -> String {
     }
 }
 
-fn bill_row(line: BillLine, f: &Formats) -> impl IntoView {
+/// A bill as a table row; below a width the stylesheet lays each out as a
+/// card, with each cell's `data-label` as its heading.
+fn bill_row(line: BillLine, f: &Formats, unit: &str) -> impl IntoView {
     let BillLine { bill, usage } = line;
     let period = period_text(bill.start, bill.end, f);
     let date = |d: Option<i64>| d.map(|d| f.date(d)).unwrap_or_else(|| MISSING.to_owned());
@@ -256,12 +293,12 @@ fn bill_row(line: BillLine, f: &Formats) -> impl IntoView {
     let id = bill.id.clone();
     view! {
         <tr class:pe-bill-problem=marked data-bill-id=id>
-            <td>{period}{problems.map(|p| view! { <span class="pe-row-note">{format!("Part of this bill could not be read. {p}")}</span> })}</td>
-            <td>{date(bill.statement)}</td>
-            <td>{date(bill.due)}</td>
-            <td class="pe-number">{amount}</td>
-            <td class="pe-number">{usage}</td>
-            <td><PdfButton bill_id=bill.id /></td>
+            <td class="pe-bill-period" data-label="Billing period">{period}{problems.map(|p| view! { <span class="pe-row-note">{format!("Part of this bill could not be read. {p}")}</span> })}</td>
+            <td class="pe-bill-statement" data-label="Statement date">{date(bill.statement)}</td>
+            <td data-label="Due">{date(bill.due)}</td>
+            <td class="pe-number pe-bill-amount" data-label="Amount due">{amount}</td>
+            <td class="pe-number" data-label=format!("Usage ({unit})")>{usage}</td>
+            <td class="pe-bill-pdf"><PdfButton bill_id=bill.id /></td>
         </tr>
     }
 }

@@ -222,8 +222,25 @@ fn RangePicker(range: Signal<Range>, set_range: Callback<Range>, fault: Signal<O
             _ => problem.set(Some("Enter both dates.")),
         }
     };
+    // The same presets as one select, which the stylesheet shows in place
+    // of the chips when the app is narrow.
+    let options = Preset::ALL
+        .into_iter()
+        .map(|p| view! { <option value=p.slug() selected=move || range.get() == Range::Preset(p)>{p.label()}</option> })
+        .collect_view();
+    let custom = move || matches!(range.get(), Range::Custom(..));
     view! {
-        <div class="pe-chips" role="group" aria-label="Range">{presets}</div>
+        <div class="pe-chips pe-range-chips" role="group" aria-label="Range">{presets}</div>
+        <label class="pe-field pe-range-select">"Range "
+            <select data-control="range" on:change=move |ev| {
+                if let Some(preset) = Preset::from_slug(&event_target_value(&ev)) {
+                    set_range.run(Range::Preset(preset));
+                }
+            }>
+                {options}
+                <option value="custom" disabled=true selected=custom>"Custom dates"</option>
+            </select>
+        </label>
         <form class="pe-custom-range" on:submit=apply>
             <label class="pe-field">"From "
                 <input type="date" data-control="from" prop:value=first on:change=move |ev| first.set(event_target_value(&ev))

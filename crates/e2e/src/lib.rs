@@ -118,6 +118,21 @@ pub async fn start_browser() -> Browser {
 
 /// Headless Chromium with `extra` command-line flags besides the harness's own.
 pub async fn start_browser_with(extra: &[&str]) -> Browser {
+    start_chromium(extra, serde_json::Map::new()).await
+}
+
+/// Headless Chromium as a phone `width` CSS pixels wide: touch, a device
+/// pixel ratio of 2, and dark mode.
+pub async fn start_phone(width: u32) -> Browser {
+    let mut options = serde_json::Map::new();
+    let metrics = json!({ "width": width, "height": 800, "pixelRatio": 2.0, "touch": true });
+    options.insert("mobileEmulation".to_owned(), json!({ "deviceMetrics": metrics }));
+    start_chromium(&["--force-dark-mode", "--blink-settings=preferredColorScheme=0"], options).await
+}
+
+/// Headless Chromium with `extra` flags and `options` beside the harness's
+/// own in `goog:chromeOptions`.
+async fn start_chromium(extra: &[&str], options: serde_json::Map<String, serde_json::Value>) -> Browser {
     let chromedriver = std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "/usr/bin/chromedriver".to_owned());
     let chromium = std::env::var("PELM_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".to_owned());
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
@@ -145,7 +160,10 @@ pub async fn start_browser_with(extra: &[&str]) -> Browser {
         format!("--user-data-dir={}", profile.path().display()),
     ];
     args.extend(extra.iter().map(|a| a.to_string()));
-    capabilities.insert("goog:chromeOptions".to_owned(), json!({ "binary": chromium, "args": args }));
+    let mut chrome = options;
+    chrome.insert("binary".to_owned(), json!(chromium));
+    chrome.insert("args".to_owned(), json!(args));
+    capabilities.insert("goog:chromeOptions".to_owned(), serde_json::Value::Object(chrome));
     let started = Instant::now();
     let client = loop {
         let connector = hyper_util::client::legacy::connect::HttpConnector::new();

@@ -119,6 +119,58 @@ pub fn time_label(utc: i64, zone: &impl Zone) -> String {
     format!("{} {}", date_label(utc, zone), clock(utc + zone.offset_at(utc)))
 }
 
+/// Ticks chosen for the room their labels need, and where those labels lie.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FittedTicks {
+    pub step: TickStep,
+    pub at: Vec<i64>,
+    /// Each label's left edge and width, in pixels from the plot's left;
+    /// labels are centred under their ticks.
+    pub boxes: Vec<(f64, f64)>,
+}
+
+/// Ticks no closer than this, whatever their labels.
+const MIN_TICK_SPACING: f64 = 40.0;
+
+/// The most ticks across a plot `width` pixels wide whose labels, as wide as
+/// `measure` says, leave at least `gap` pixels between neighbours. One tick
+/// always fits; a label that would hang off either end of the plot by more
+/// than `overhang` counts as not fitting, so the axis stays on the canvas.
+pub fn fitting_ticks(
+    view: Viewport,
+    zone: &impl Zone,
+    width: f64,
+    gap: f64,
+    overhang: f64,
+    measure: impl Fn(&str) -> f64,
+) -> FittedTicks {
+    let most = (width / MIN_TICK_SPACING).max(1.0) as usize;
+    let mut fitted = None;
+    for max in (1..=most).rev() {
+        let (step, at) = ticks(view, zone, max);
+        let boxes: Vec<(f64, f64)> = at
+            .iter()
+            .map(|&t| {
+                let label_width = measure(&tick_label(t, step, zone));
+                (view.fraction(t) * width - label_width / 2.0, label_width)
+            })
+            .collect();
+        let inside = boxes.iter().all(|&(left, w)| left >= -overhang && left + w <= width + overhang);
+        let fits = inside && !overlapping(&boxes, gap);
+        fitted = Some(FittedTicks { step, at, boxes });
+        if fits {
+            break;
+        }
+    }
+    fitted.expect("at least one try")
+}
+
+/// Whether any two neighbouring label boxes, `(left, width)` in order, come
+/// closer than `gap`.
+pub fn overlapping(boxes: &[(f64, f64)], gap: f64) -> bool {
+    boxes.windows(2).any(|w| w[0].0 + w[0].1 + gap > w[1].0)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -169,6 +221,34 @@ mod tests {
                 assert!(ticks.windows(2).all(|w| w[0] < w[1]));
             }
         }
+    }
+
+    /// About 7 px a character, as 12 px sans-serif is.
+    fn measure(label: &str) -> f64 {
+        label.len() as f64 * 7.0
+    }
+
+    #[test]
+    fn labels_never_touch_at_any_width() {
+        let utc = FixedOffset(0);
+        for span in [6 * HOUR, 3 * DAY, 60 * DAY, 400 * DAY, 3650 * DAY] {
+            let view = Viewport::new(day(2023, 5, 17) * DAY, day(2023, 5, 17) * DAY + span);
+            for width in [200.0, 240.0, 320.0, 700.0, 1100.0] {
+                let fitted = fitting_ticks(view, &utc, width, 8.0, 24.0, measure);
+                assert!(!fitted.at.is_empty(), "{span} s at {width} px: no tick");
+                assert!(fitted.at.len() == 1 || !overlapping(&fitted.boxes, 8.0), "{span} s at {width}: {fitted:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_wide_plot_gets_more_ticks_than_a_narrow_one() {
+        let utc = FixedOffset(0);
+        let view = Viewport::new(day(2024, 1, 1) * DAY, day(2024, 3, 1) * DAY);
+        let narrow = fitting_ticks(view, &utc, 240.0, 8.0, 24.0, measure);
+        let wide = fitting_ticks(view, &utc, 1100.0, 8.0, 24.0, measure);
+        assert!(wide.at.len() > narrow.at.len(), "{} against {}", wide.at.len(), narrow.at.len());
+        assert!(narrow.at.len() >= 2, "two months at 240 px still shows two dates: {narrow:?}");
     }
 
     #[test]

@@ -1,0 +1,173 @@
+//! Phones and narrow columns: every view fits the app's width from 320 px up,
+//! the charts' axis labels never touch, the bills are cards whose PDFs work,
+//! and the usage chart takes pinch, two-finger pan and a one-finger page
+//! scroll. Screenshots at each width go to target/e2e-artifacts.
+
+use std::time::Duration;
+
+use fantoccini::actions::{InputSource, PointerAction, TouchActions, MOUSE_BUTTON_LEFT};
+use pelm_e2e::{
+    assert_no_csp_violations, connect_as, open_app, spawn_demo, start_browser, start_phone, Browser, Demo,
+};
+use serde_json::Value;
+
+/// A connected solar user on their usage page, in `browser`.
+async fn on_the_usage_page(browser: &Browser, artifact: &str) -> Demo {
+    let demo = spawn_demo(|_| {}).await;
+    open_app(browser, &demo.url).await;
+    connect_as(browser, artifact, "solar@pelm.com").await;
+    browser.find(".pe-usage .pe-chart-frame[data-x-labels]").await;
+    demo
+}
+
+/// Elements matching `css` whose content is wider than their box, with
+/// their widths; the app's root counts too.
+async fn overflowing(browser: &Browser, css: &str) -> Value {
+    let script = "return [...document.querySelectorAll(arguments[0])]\
+                  .filter(e => e.scrollWidth > e.clientWidth + 1)\
+                  .map(e => e.className + ': ' + e.scrollWidth + ' > ' + e.clientWidth);";
+    browser.client.execute(script, vec![Value::from(css)]).await.unwrap()
+}
+
+async fn assert_nothing_overflows(browser: &Browser, width: u32) {
+    let over = overflowing(browser, ".pe-app, .pe-table-scroll, .pe-bills-table, .pe-toolbar, .pe-summary").await;
+    assert_eq!(over, Value::Array(vec![]), "at {width} px");
+    let page = browser
+        .client
+        .execute("return document.documentElement.scrollWidth <= window.innerWidth;", vec![])
+        .await
+        .unwrap();
+    assert_eq!(page, Value::Bool(true), "the page scrolls sideways at {width} px");
+}
+
+/// The chart's time-axis label boxes (`left:width`, CSS px), as it drew them.
+async fn label_boxes(browser: &Browser, frame: &str) -> Vec<(f64, f64)> {
+    let attribute = browser.find(frame).await.attr("data-x-labels").await.unwrap().unwrap_or_default();
+    attribute
+        .split(',')
+        .filter(|b| !b.is_empty())
+        .map(|b| {
+            let (left, width) = b.split_once(':').expect("left:width");
+            (left.parse().unwrap(), width.parse().unwrap())
+        })
+        .collect()
+}
+
+async fn assert_labels_apart(browser: &Browser, frame: &str, width: u32) {
+    let boxes = label_boxes(browser, frame).await;
+    assert!(!boxes.is_empty(), "{frame} has no labels at {width} px");
+    for pair in boxes.windows(2) {
+        let ((a, aw), (b, _)) = (pair[0], pair[1]);
+        assert!(a + aw <= b, "{frame} labels touch at {width} px: {boxes:?}");
+    }
+    let script = "return document.querySelector(arguments[0]).clientWidth;";
+    let canvas_width = browser.client.execute(script, vec![Value::from(format!("{frame} canvas"))]).await.unwrap();
+    let canvas_width = canvas_width.as_f64().expect("a width");
+    let (last, last_width) = boxes[boxes.len() - 1];
+    assert!(boxes[0].0 >= 0.0 && last + last_width <= canvas_width, "{frame} labels leave the canvas: {boxes:?}");
+}
+
+/// The whole app at `width` px: the usage page, then the bills as cards
+/// whose first PDF opens.
+async fn views_fit_at(browser: Browser, width: u32) {
+    let _demo = on_the_usage_page(&browser, &format!("narrow-{width}")).await;
+    assert_nothing_overflows(&browser, width).await;
+    assert_labels_apart(&browser, ".pe-usage .pe-chart-frame", width).await;
+    browser.screenshot(&format!("narrow-{width}-usage")).await;
+
+    browser.click("a[data-tab=bills]").await;
+    browser.find(".pe-bills-table tbody tr").await;
+    browser.find(".pe-bills-chart[data-x-labels]").await;
+    assert_nothing_overflows(&browser, width).await;
+    assert_labels_apart(&browser, ".pe-bills-chart", width).await;
+    let cards = browser
+        .client
+        .execute("return getComputedStyle(document.querySelector('.pe-bills-table tr')).display;", vec![])
+        .await
+        .unwrap();
+    assert_eq!(cards == "grid", width < 600, "bills as cards below 600 px only, at {width}: {cards}");
+    if width < 600 {
+        // Sorting is offered through its select; the oldest bill comes first.
+        let select = browser.find("select[data-control=bills-sort]").await;
+        select.select_by_label("Oldest first").await.unwrap();
+        let first = browser.text(".pe-bills-table tbody tr:first-child .pe-bill-period").await;
+        assert!(!first.is_empty());
+    }
+    browser.click(".pe-bills-table tbody tr:first-child button[data-action=get-pdf]").await;
+    browser.find(".pe-bills-table tbody tr:first-child a[data-action=open-pdf]").await;
+    browser.screenshot(&format!("narrow-{width}-bills")).await;
+    assert_no_csp_violations(&browser).await;
+}
+
+#[tokio::test]
+async fn every_view_fits_a_320_px_phone() {
+    views_fit_at(start_phone(320).await, 320).await;
+}
+
+#[tokio::test]
+async fn every_view_fits_a_390_px_phone() {
+    views_fit_at(start_phone(390).await, 390).await;
+}
+
+#[tokio::test]
+async fn every_view_fits_a_1200_px_desktop() {
+    views_fit_at(start_browser().await, 1200).await;
+}
+
+/// The usage chart's centre in the viewport, once scrolled to the middle.
+async fn chart_centre(browser: &Browser) -> (f64, f64) {
+    let script = "const f = document.querySelector('.pe-usage .pe-chart-frame'); f.scrollIntoView({block: 'center'});\
+                  const r = f.getBoundingClientRect(); return [r.left + r.width / 2, r.top + r.height / 2];";
+    let centre = browser.client.execute(script, vec![]).await.unwrap();
+    (centre[0].as_f64().unwrap(), centre[1].as_f64().unwrap())
+}
+
+async fn shown_span(browser: &Browser) -> i64 {
+    let frame = browser.find(".pe-usage .pe-chart-frame").await;
+    let from: i64 = frame.attr("data-from").await.unwrap().unwrap().parse().unwrap();
+    let to: i64 = frame.attr("data-to").await.unwrap().unwrap().parse().unwrap();
+    to - from
+}
+
+/// One finger from `(x, y)` to `(x + dx, y + dy)`.
+fn finger(name: &str, (x, y): (f64, f64), (dx, dy): (f64, f64)) -> TouchActions {
+    let slow = Some(Duration::from_millis(300));
+    TouchActions::new(name.to_owned())
+        .then(PointerAction::MoveTo { duration: None, x, y })
+        .then(PointerAction::Down { button: MOUSE_BUTTON_LEFT })
+        .then(PointerAction::MoveTo { duration: slow, x: x + dx, y: y + dy })
+        .then(PointerAction::Up { button: MOUSE_BUTTON_LEFT })
+}
+
+#[tokio::test]
+async fn pinch_zooms_the_chart_and_one_finger_scrolls_the_page() {
+    let browser = start_phone(390).await;
+    let _demo = on_the_usage_page(&browser, "touch").await;
+    let before = shown_span(&browser).await;
+
+    // Two fingers spreading apart zoom in about their midpoint.
+    let (x, y) = chart_centre(&browser).await;
+    let pinch = fantoccini::actions::Actions::from(finger("one", (x - 20.0, y), (-100.0, 0.0)))
+        .and(finger("two", (x + 20.0, y), (100.0, 0.0)));
+    browser.client.perform_actions(pinch).await.unwrap();
+    let started = std::time::Instant::now();
+    while shown_span(&browser).await >= before {
+        assert!(started.elapsed() < pelm_e2e::PATIENCE, "the pinch did not zoom: {before} s still shown");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let zoomed = shown_span(&browser).await;
+    assert!(zoomed < before * 3 / 4, "a pinch to 5× the spread shows {zoomed} s of {before}");
+
+    // One finger up over the chart moves the page, not the chart.
+    let (x, y) = chart_centre(&browser).await;
+    let scrolled = || async { browser.client.execute("return window.scrollY;", vec![]).await.unwrap() };
+    let top = scrolled().await.as_f64().unwrap();
+    browser.client.perform_actions(finger("swipe", (x, y), (0.0, -250.0))).await.unwrap();
+    let started = std::time::Instant::now();
+    while scrolled().await.as_f64().unwrap() <= top {
+        assert!(started.elapsed() < pelm_e2e::PATIENCE, "a vertical swipe over the chart did not scroll the page");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(shown_span(&browser).await, zoomed, "the swipe changed the chart's range");
+    browser.screenshot("narrow-390-zoomed").await;
+}
