@@ -58,7 +58,7 @@ fn month_labels(bars: &[BillBar], plot_width: f64, measure: impl Fn(&str) -> f64
     let widest = bars.iter().map(|b| measure(&month_label(b.start))).fold(0.0, f64::max);
     let stride = ((widest + LABEL_GAP) / spacing).ceil().max(1.0) as usize;
     (0..bars.len())
-        .filter(|i| (bars.len() - 1 - i) % stride == 0)
+        .filter(|i| (bars.len() - 1 - i).is_multiple_of(stride))
         .map(|i| {
             let width = measure(&month_label(bars[i].start));
             (i, ((i as f64 + 0.5) * spacing - width / 2.0, width))

@@ -238,7 +238,7 @@ fn RangePicker(range: Signal<Range>, set_range: Callback<Range>, fault: Signal<O
                 }
             }>
                 {options}
-                <option value="custom" disabled=true selected=custom>"Custom dates"</option>
+                <option value="custom" hidden=true selected=custom>"Custom dates"</option>
             </select>
         </label>
         <form class="pe-custom-range" on:submit=apply>

@@ -6,15 +6,17 @@
 use std::time::Duration;
 
 use fantoccini::actions::{InputSource, PointerAction, TouchActions, MOUSE_BUTTON_LEFT};
-use pelm_e2e::{
-    assert_no_csp_violations, connect_as, open_app, spawn_demo, start_browser, start_phone, Browser, Demo,
-};
+use pelm_e2e::{assert_no_csp_violations, connect_as, open_app, spawn_demo, start_browser, start_phone, Browser, Demo};
 use serde_json::Value;
 
 /// A connected solar user on their usage page, in `browser`.
 async fn on_the_usage_page(browser: &Browser, artifact: &str) -> Demo {
     let demo = spawn_demo(|_| {}).await;
     open_app(browser, &demo.url).await;
+    // The start screen and its Connect button fit too.
+    browser.find("button[data-action=connect]").await;
+    assert_nothing_overflows(browser, 0).await;
+    browser.screenshot(&format!("{artifact}-start")).await;
     connect_as(browser, artifact, "solar@pelm.com").await;
     browser.find(".pe-usage .pe-chart-frame[data-x-labels]").await;
     demo
@@ -110,6 +112,26 @@ async fn every_view_fits_a_390_px_phone() {
 }
 
 #[tokio::test]
+async fn the_accounts_and_their_sparklines_fit_a_320_px_phone() {
+    let browser = start_phone(320).await;
+    let demo = spawn_demo(|_| {}).await;
+    open_app(&browser, &demo.url).await;
+    connect_as(&browser, "narrow-accounts", "user@pelm.com").await;
+    browser.texts(".pe-card", 2).await;
+    browser.find(".pe-card .pe-sparkline").await;
+    assert_nothing_overflows(&browser, 320).await;
+    let sparkline = browser
+        .client
+        .execute("const c = document.querySelector('.pe-card .pe-sparkline'); return [c.clientWidth, c.width];", vec![])
+        .await
+        .unwrap();
+    let (shown, backing) = (sparkline[0].as_f64().unwrap(), sparkline[1].as_f64().unwrap());
+    assert!(shown >= 200.0, "the sparkline is {shown} px wide on a card");
+    assert!(backing >= shown * 2.0 - 1.0, "the sparkline is drawn at {backing} px for {shown} on a 2× screen");
+    browser.screenshot("narrow-320-accounts").await;
+}
+
+#[tokio::test]
 async fn every_view_fits_a_1200_px_desktop() {
     views_fit_at(start_browser().await, 1200).await;
 }
@@ -147,8 +169,11 @@ async fn pinch_zooms_the_chart_and_one_finger_scrolls_the_page() {
 
     // Two fingers spreading apart zoom in about their midpoint.
     let (x, y) = chart_centre(&browser).await;
-    let pinch = fantoccini::actions::Actions::from(finger("one", (x - 20.0, y), (-100.0, 0.0)))
-        .and(finger("two", (x + 20.0, y), (100.0, 0.0)));
+    let pinch = fantoccini::actions::Actions::from(finger("one", (x - 20.0, y), (-100.0, 0.0))).and(finger(
+        "two",
+        (x + 20.0, y),
+        (100.0, 0.0),
+    ));
     browser.client.perform_actions(pinch).await.unwrap();
     let started = std::time::Instant::now();
     while shown_span(&browser).await >= before {
