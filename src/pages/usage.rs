@@ -228,20 +228,27 @@ fn RangePicker(range: Signal<Range>, set_range: Callback<Range>, fault: Signal<O
         .into_iter()
         .map(|p| view! { <option value=p.slug() selected=move || range.get() == Range::Preset(p)>{p.label()}</option> })
         .collect_view();
+    // Narrow, the date inputs wait behind the select's "Custom dates…"
+    // (the stylesheet hides them while this is false); wide, they always show.
+    let asked_custom = RwSignal::new(false);
     let custom = move || matches!(range.get(), Range::Custom(..));
+    // A fault the server pins on the dates unfolds them too, to be read.
+    let dates_shown = move || asked_custom.get() || custom() || fault.with(Option::is_some);
     view! {
         <div class="pe-chips pe-range-chips" role="group" aria-label="Range">{presets}</div>
         <label class="pe-field pe-range-select">"Range "
             <select data-control="range" on:change=move |ev| {
-                if let Some(preset) = Preset::from_slug(&event_target_value(&ev)) {
+                let value = event_target_value(&ev);
+                asked_custom.set(value == "custom");
+                if let Some(preset) = Preset::from_slug(&value) {
                     set_range.run(Range::Preset(preset));
                 }
             }>
                 {options}
-                <option value="custom" hidden=true selected=custom>"Custom dates"</option>
+                <option value="custom" selected=custom>"Custom dates…"</option>
             </select>
         </label>
-        <form class="pe-custom-range" on:submit=apply>
+        <form class="pe-custom-range" class:pe-dates-folded=move || !dates_shown() on:submit=apply>
             <label class="pe-field">"From "
                 <input type="date" data-control="from" prop:value=first on:change=move |ev| first.set(event_target_value(&ev))
                     aria-invalid=move || (problem.get().is_some() || fault.with(|f| f.as_ref().is_some_and(|f| f.from))).to_string()

@@ -76,6 +76,9 @@ async fn views_fit_at(browser: Browser, width: u32) {
     assert_nothing_overflows(&browser, width).await;
     assert_labels_apart(&browser, ".pe-usage .pe-chart-frame", width).await;
     browser.screenshot(&format!("narrow-{width}-usage")).await;
+    if width < 600 {
+        the_chart_comes_first_and_the_dates_unfold(&browser).await;
+    }
 
     browser.click("a[data-tab=bills]").await;
     browser.find(".pe-bills-table tbody tr").await;
@@ -99,6 +102,31 @@ async fn views_fit_at(browser: Browser, width: u32) {
     browser.find(".pe-bills-table tbody tr:first-child a[data-action=open-pdf]").await;
     browser.screenshot(&format!("narrow-{width}-bills")).await;
     assert_no_csp_violations(&browser).await;
+}
+
+/// Narrow, the chart is right after the summary, above the controls, and
+/// the date inputs wait until "Custom dates…" is chosen.
+async fn the_chart_comes_first_and_the_dates_unfold(browser: &Browser) {
+    let top = |css: &str| {
+        let script = format!("return document.querySelector('{css}').getBoundingClientRect().top;");
+        async move { browser.client.execute(&script, vec![]).await.unwrap().as_f64().unwrap() }
+    };
+    let (summary, chart, controls) = (
+        top(".pe-usage .pe-summary").await,
+        top(".pe-usage .pe-chart-frame").await,
+        top(".pe-usage .pe-toolbar").await,
+    );
+    assert!(summary < chart && chart < controls, "summary {summary}, chart {chart}, controls {controls}");
+    let from = browser.find("input[data-control=from]").await;
+    assert!(!from.is_displayed().await.unwrap(), "the date inputs show before they are asked for");
+    let range = browser.find("select[data-control=range]").await;
+    range.select_by_label("Custom dates…").await.unwrap();
+    let started = std::time::Instant::now();
+    while !from.is_displayed().await.unwrap() {
+        assert!(started.elapsed() < pelm_e2e::PATIENCE, "choosing Custom dates… shows no date inputs");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_nothing_overflows(browser, 0).await;
 }
 
 #[tokio::test]
