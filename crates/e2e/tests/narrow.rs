@@ -190,10 +190,24 @@ fn finger(name: &str, (x, y): (f64, f64), (dx, dy): (f64, f64)) -> TouchActions 
 }
 
 #[tokio::test]
-async fn pinch_zooms_the_chart_and_one_finger_scrolls_the_page() {
+async fn a_tap_reads_out_a_pinch_zooms_and_one_finger_scrolls_the_page() {
     let browser = start_phone(390).await;
     let _demo = on_the_usage_page(&browser, "touch").await;
     let before = shown_span(&browser).await;
+
+    // A tap shows the readout for the period tapped; a tap elsewhere hides it.
+    let (x, y) = chart_centre(&browser).await;
+    browser.client.perform_actions(finger("tap", (x, y), (0.0, 0.0))).await.unwrap();
+    let readout = browser.text(".pe-usage .pe-readout").await;
+    assert!(readout.contains("kWh"), "{readout}");
+    let summary = browser.find(".pe-usage .pe-summary").await;
+    let rect = summary.rectangle().await.unwrap();
+    browser.client.perform_actions(finger("elsewhere", (rect.0 + 10.0, rect.1 + 10.0), (0.0, 0.0))).await.unwrap();
+    let started = std::time::Instant::now();
+    while !browser.client.find_all(fantoccini::Locator::Css(".pe-usage .pe-readout")).await.unwrap().is_empty() {
+        assert!(started.elapsed() < pelm_e2e::PATIENCE, "a tap outside the chart left its readout up");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 
     // Two fingers spreading apart zoom in about their midpoint.
     let (x, y) = chart_centre(&browser).await;
