@@ -108,6 +108,15 @@ choose_wasm_route() {
     [[ -d /usr/lib/rustlib/src/rust/library/std ]] || { say "rust-web-src did not install std's source"; return 1; }
     [[ -x /usr/bin/rust-lld ]] || { say "no /usr/bin/rust-lld (from rust-web-llvm and lld-22)"; return 1; }
   fi
+  # std's source, for release builds made smaller by rebuilding std (./dev's
+  # trunk_release); they go on without it, only larger.
+  if [[ $WASM_ROUTE == rustup ]] && ! has_line "$(rustup component list --installed 2>/dev/null)" rust-src; then
+    if rustup_can_download && timeout 120 rustup component add rust-src; then
+      say "added rust-src"
+    else
+      say "rustup cannot add rust-src here: release builds go without the size flags"
+    fi
+  fi
   say "wasm32 route: $WASM_ROUTE"
 }
 
