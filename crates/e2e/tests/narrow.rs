@@ -98,6 +98,13 @@ async fn views_fit_at(browser: Browser, width: u32) {
         let first = browser.text(".pe-bills-table tbody tr:first-child .pe-bill-period").await;
         assert!(!first.is_empty());
     }
+    // Every bill's PDF control lies inside the app, none clipped or off to the side.
+    let script = "const app = document.querySelector('.pe-app').getBoundingClientRect();\
+                  const pdfs = [...document.querySelectorAll('.pe-bills-table [data-action=get-pdf]')];\
+                  return [pdfs.length, pdfs.filter(b => { const r = b.getBoundingClientRect();\
+                      return r.width < 24 || r.height < 24 || r.left < app.left || r.right > app.right; }).length];";
+    let pdfs = browser.client.execute(script, vec![]).await.unwrap();
+    assert!(pdfs[0].as_u64().unwrap() >= 12 && pdfs[1] == 0, "PDF controls [all, out of reach] at {width}: {pdfs}");
     browser.click(".pe-bills-table tbody tr:first-child button[data-action=get-pdf]").await;
     browser.find(".pe-bills-table tbody tr:first-child a[data-action=open-pdf]").await;
     browser.screenshot(&format!("narrow-{width}-bills")).await;
@@ -157,6 +164,11 @@ async fn the_accounts_and_their_sparklines_fit_a_320_px_phone() {
     assert!(shown >= 200.0, "the sparkline is {shown} px wide on a card");
     assert!(backing >= shown * 2.0 - 1.0, "the sparkline is drawn at {backing} px for {shown} on a 2× screen");
     browser.screenshot("narrow-320-accounts").await;
+}
+
+#[tokio::test]
+async fn every_view_fits_a_768_px_tablet() {
+    views_fit_at(start_phone(768).await, 768).await;
 }
 
 #[tokio::test]
