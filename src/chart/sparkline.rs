@@ -1,31 +1,44 @@
-//! A card-sized line of recent daily usage, drawn with plotters like the chart.
+//! A card-sized line of recent daily usage, drawn straight on the canvas:
+//! an area and its line need none of plotters' axes or layout, and the
+//! account cards are on the first screen, so this stays small.
 
 use leptos::html::Canvas as CanvasNode;
 use leptos::prelude::*;
-use plotters::prelude::*;
 
-use super::backend::Canvas;
 use super::draw::fit;
+use super::theme::{context_2d, css};
 use super::Theme;
 
 fn draw(canvas: web_sys::HtmlCanvasElement, values: &[f64], theme: &Theme) -> Result<(), String> {
     let ratio = web_sys::window().map(|w| w.device_pixel_ratio()).unwrap_or(1.0).max(1.0);
-    fit(&canvas, ratio);
-    let root = Canvas::new(canvas).ok_or("no 2D canvas")?.into_drawing_area();
+    let (width, height) = fit(&canvas, ratio);
+    let ctx = context_2d(&canvas).ok_or("no 2D context")?;
+    let (w, h, margin) = (width * ratio, height * ratio, 2.0 * ratio);
+    ctx.clear_rect(0.0, 0.0, w, h);
     let low = values.iter().copied().fold(0.0, f64::min);
     let high = values.iter().copied().fold(0.0, f64::max).max(low + 1e-9);
-    let mut chart = ChartBuilder::on(&root)
-        .margin((2.0 * ratio) as u32)
-        .build_cartesian_2d(0..values.len().max(2) - 1, low..high)
-        .map_err(|e| e.to_string())?;
-    let points: Vec<(usize, f64)> = values.iter().copied().enumerate().collect();
-    let last = points.len().saturating_sub(1);
-    let outline = std::iter::once((0, 0.0)).chain(points.iter().copied()).chain([(last, 0.0)]).collect::<Vec<_>>();
-    chart.draw_series([Polygon::new(outline, theme.used.mix(0.2).filled())]).map_err(|e| e.to_string())?;
-    chart
-        .draw_series([PathElement::new(points, theme.used.stroke_width(ratio.round() as u32))])
-        .map_err(|e| e.to_string())?;
-    root.present().map_err(|e| e.to_string())
+    let steps = (values.len().max(2) - 1) as f64;
+    let x = |i: usize| margin + (w - 2.0 * margin) * i as f64 / steps;
+    let y = |v: f64| margin + (h - 2.0 * margin) * (high - v) / (high - low);
+    let trace = || {
+        ctx.begin_path();
+        for (i, &v) in values.iter().enumerate() {
+            ctx.line_to(x(i), y(v));
+        }
+    };
+    // The area down to zero, then the line over it.
+    trace();
+    ctx.line_to(x(values.len().saturating_sub(1)), y(0.0));
+    ctx.line_to(x(0), y(0.0));
+    ctx.close_path();
+    ctx.set_fill_style_str(&css(theme.used, 0.2).as_string().unwrap_or_default());
+    ctx.fill();
+    trace();
+    ctx.set_stroke_style_str(&css(theme.used, 1.0).as_string().unwrap_or_default());
+    ctx.set_line_width(ratio.round());
+    ctx.set_line_join("round");
+    ctx.stroke();
+    Ok(())
 }
 
 /// `values` are one per day, oldest first; `label` says the same in words.

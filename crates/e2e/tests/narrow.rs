@@ -163,6 +163,19 @@ async fn the_accounts_and_their_sparklines_fit_a_320_px_phone() {
     let (shown, backing) = (sparkline[0].as_f64().unwrap(), sparkline[1].as_f64().unwrap());
     assert!(shown >= 200.0, "the sparkline is {shown} px wide on a card");
     assert!(backing >= shown * 2.0 - 1.0, "the sparkline is drawn at {backing} px for {shown} on a 2× screen");
+    // It is drawn: part of it painted (the area and its line), not all of it.
+    let painted = browser
+        .client
+        .execute(
+            "const c = document.querySelector('.pe-card .pe-sparkline');\
+             const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data; let n = 0;\
+             for (let i = 3; i < d.length; i += 4) if (d[i] > 0) n++; return n / (c.width * c.height);",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let painted = painted.as_f64().unwrap();
+    assert!((0.1..0.95).contains(&painted), "{painted} of the sparkline is painted");
     browser.screenshot("narrow-320-accounts").await;
 }
 
