@@ -70,7 +70,13 @@ fn Home(initial: Connection) -> impl IntoView {
     // Memos, so each part is rebuilt only when it comes or goes.
     let connected = Memo::new(move |_| connection.with(|c| c.connected));
     move || match connected.get() {
-        false => view! { <Start on_connected /> }.into_any(),
+        false => {
+            // The Connect script starts loading now, while the button asks for a token.
+            if let Some(url) = connection.with_untracked(|c| c.connect_script_url.clone()) {
+                crate::connect::preload_script(url);
+            }
+            view! { <Start on_connected /> }.into_any()
+        }
         true => view! {
             <ConnectionHeader connection />
             {move || needs_reconnect.get().then(|| view! {

@@ -285,6 +285,15 @@ impl Hooks {
     }
 }
 
+/// Starts loading the Connect script at `url` before anyone asks to open
+/// Connect; `use_pelm_connect` then waits for the same load rather than
+/// starting one. A failure here is retried there.
+pub fn preload_script(url: String) {
+    spawn_local(async move {
+        let _ = script::load(&url).await;
+    });
+}
+
 /// Gets a token, loads the script and hands Connect its config; answers the
 /// token's lifetime in seconds.
 async fn prepare(

@@ -287,7 +287,7 @@ async fn authorization(
     // is not a connection.
     let connection = match store.connected(&session.identity).await? {
         Some((user_id, token)) => describe_connection(&state, &user_id, &token).await,
-        None => Connection::none(),
+        None => not_connected(&state),
     };
     let mut response = Json(connection).into_response();
     if let Some(value) = new_session {
@@ -313,7 +313,12 @@ async fn describe_connection(state: &AppState, user_id: &str, access_token: &str
             }
             // An answer without the utility leaves the remembered one.
             let utility = named.or(remembered).map(|(_, name)| name);
-            Connection { connected: true, utility, credentials_valid: Some(user.credentials_valid) }
+            Connection {
+                connected: true,
+                utility,
+                credentials_valid: Some(user.credentials_valid),
+                connect_script_url: None,
+            }
         }
         Err(err) => {
             tracing::warn!(
@@ -322,20 +327,25 @@ async fn describe_connection(state: &AppState, user_id: &str, access_token: &str
                 "could not learn from Pelm whether the utility login is still valid; it will be asked again at the next look"
             );
             let utility = store.utility(user_id).await.ok().flatten().map(|(_, name)| name);
-            Connection { connected: true, utility, credentials_valid: None }
+            Connection { connected: true, utility, credentials_valid: None, connect_script_url: None }
         }
     }
 }
 
 async fn connection(State(state): State<AppState>, session: Session) -> Result<Json<Connection>, ApiError> {
     if !session.may_hold_a_connection() {
-        return Ok(Json(Connection::none()));
+        return Ok(Json(not_connected(&state)));
     }
     // Asked afresh: a disconnect through another instance shows here at once.
     match state.inner.store.connected(&session.identity).await? {
         Some((user_id, token)) => Ok(Json(describe_connection(&state, &user_id, &token).await)),
-        None => Ok(Json(Connection::none())),
+        None => Ok(Json(not_connected(&state))),
     }
+}
+
+/// Not connected, with the Connect script to start loading.
+fn not_connected(state: &AppState) -> Connection {
+    Connection { connect_script_url: Some(state.connect_script_url().to_owned()), ..Connection::none() }
 }
 
 async fn disconnect(State(state): State<AppState>, session: Session) -> Result<Response, ApiError> {
@@ -344,7 +354,7 @@ async fn disconnect(State(state): State<AppState>, session: Session) -> Result<R
         state.inner.cache.forget_user(&user_id);
         tracing::info!(pelm_user_id = %user_id, "utility account disconnected");
     }
-    let mut response = Json(Connection::none()).into_response();
+    let mut response = Json(not_connected(&state)).into_response();
     // Whoever held the old id holds nothing now.
     if let SessionKind::Stored { id_hash } = &session.kind {
         let value = state.inner.store.start_session(&session.identity, Some(id_hash)).await?;

@@ -1,6 +1,8 @@
 //! The walking skeleton, end to end: the built app in headless Chromium, the
 //! companion and the sandbox over loopback HTTP, SQLite on disk.
 
+use std::time::Duration;
+
 use fantoccini::Locator;
 use pelm_companion::config::SandboxScript;
 use pelm_e2e::{
@@ -48,6 +50,35 @@ async fn connects_through_the_current_script_in_a_frame_from_another_origin_and_
 
 /// The framed Connect from the keyboard alone: focus moves into the frame,
 /// every step answers Enter, and focus comes back to the page.
+#[tokio::test]
+async fn the_connect_script_loads_while_the_token_is_still_coming() {
+    // Pelm answers slowly, so the Connect token takes seconds to come.
+    let demo = spawn_demo(|config| config.sandbox_latency_ms = 3000).await;
+    let browser = start_browser().await;
+    open_app(&browser, &demo.url).await;
+    // Once the token comes the button works, with the script loaded once...
+    browser.find("button[data-action=connect]:enabled").await;
+    let scripts = browser.client.find_all(Locator::Css("script[data-pelm-connect-loader]")).await.unwrap();
+    assert_eq!(scripts.len(), 1);
+    // ...and asked for from the connection's answer, seconds before the token came.
+    let timing = browser
+        .client
+        .execute(
+            "const all = performance.getEntriesByType('resource');\
+             const script = all.find(e => e.name.includes('pelm-connect.js'));\
+             const token = all.find(e => e.name.includes('/api/connect-token'));\
+             return [script.startTime, script.responseEnd, token.responseEnd];",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let [asked, loaded, token] = [0, 1, 2].map(|i| timing[i].as_f64().unwrap());
+    assert!(
+        asked < token - 1000.0 && loaded < token,
+        "script asked at {asked} ms, loaded at {loaded}; token at {token}"
+    );
+}
+
 #[tokio::test]
 async fn the_framed_connect_works_from_the_keyboard_alone() {
     let demo = spawn_demo(|config| config.sandbox_connect_script = SandboxScript::Current).await;

@@ -47,11 +47,15 @@ pub struct Connection {
     /// app then offers to reconnect.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub credentials_valid: Option<bool>,
+    /// When not connected, the Connect script the app will load: it starts
+    /// loading it at once, while it asks for a Connect token.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub connect_script_url: Option<String>,
 }
 
 impl Connection {
     pub fn none() -> Self {
-        Self { connected: false, utility: None, credentials_valid: None }
+        Self { connected: false, utility: None, credentials_valid: None, connect_script_url: None }
     }
 }
 

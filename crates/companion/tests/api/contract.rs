@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use crate::helpers::{browser, error_body, header, hex_key, spawn_app, start_companion, upstream_of};
+use crate::helpers::{browser, error_body, header, hex_key, not_connected, spawn_app, start_companion, upstream_of};
 use pelm_companion::crypto::TokenCipher;
 use pelm_companion::store::Store;
 use pelm_model::companion::Connection;
@@ -31,7 +31,7 @@ async fn a_visitor_gets_a_locked_down_session_cookie_that_is_stored_only_once_co
     let looked = app.get("connection").await;
     assert_eq!(looked.status(), StatusCode::OK);
     let cookie = header(&looked, "set-cookie");
-    assert_eq!(looked.json::<Connection>().await.unwrap(), Connection::none());
+    assert_eq!(looked.json::<Connection>().await.unwrap(), not_connected());
     let asked = app.post("connect-token").send().await.unwrap();
     assert_eq!(asked.status(), StatusCode::OK);
     assert!(asked.headers().get("set-cookie").is_none(), "the session from looking is kept");
@@ -107,7 +107,7 @@ async fn an_expired_code_passes_pelms_error_through() {
     let body = error_body(response).await;
     assert_eq!(body["error_code"], "token_invalid");
     assert!(body["message"].as_str().unwrap().contains("expired"), "{body}");
-    assert_eq!(app.get("connection").await.json::<Connection>().await.unwrap(), Connection::none());
+    assert_eq!(app.get("connection").await.json::<Connection>().await.unwrap(), not_connected());
 }
 
 #[tokio::test]
@@ -139,7 +139,7 @@ async fn disconnect_forgets_the_token() {
     app.connect().await;
     let response = app.client.delete(app.api("connection")).header("Origin", &app.url).send().await.unwrap();
     assert_eq!(response.status(), StatusCode::OK);
-    assert_eq!(app.get("connection").await.json::<Connection>().await.unwrap(), Connection::none());
+    assert_eq!(app.get("connection").await.json::<Connection>().await.unwrap(), not_connected());
     assert_eq!(app.get("accounts").await.status(), StatusCode::UNAUTHORIZED);
 }
 

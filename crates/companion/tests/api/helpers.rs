@@ -81,11 +81,20 @@ pub async fn start_companion_at(
     config.pelm_api_url = upstream.base_url;
     config.pelm_client_id = Some(upstream.client_id);
     config.pelm_secret = Some(upstream.secret);
-    config.connect_script_url = Some("/sandbox/connect/pelm-connect.js".to_owned());
+    config.connect_script_url = Some(CONNECT_SCRIPT.to_owned());
     config.allowed_hosts = ["127.0.0.1", "localhost", "[::1]"].map(str::to_owned).to_vec();
     config.token_key = Some(Secret::new(token_key));
     configure(&mut config);
     run(config).await.expect("companion").url
+}
+
+/// The test companion's Connect script.
+pub const CONNECT_SCRIPT: &str = "/sandbox/connect/pelm-connect.js";
+
+/// What the companion says of a user not connected: that, and the Connect
+/// script to start loading.
+pub fn not_connected() -> Connection {
+    Connection { connect_script_url: Some(CONNECT_SCRIPT.to_owned()), ..Connection::none() }
 }
 
 /// A companion serving on a task of its own.
