@@ -1,8 +1,6 @@
 //! The walking skeleton, end to end: the built app in headless Chromium, the
 //! companion and the sandbox over loopback HTTP, SQLite on disk.
 
-use std::time::Duration;
-
 use fantoccini::Locator;
 use pelm_companion::config::SandboxScript;
 use pelm_e2e::{
