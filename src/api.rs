@@ -193,8 +193,15 @@ pub async fn connect_token(
         None => builder.build(),
     };
     let mut grant: ConnectTokenGrant = json(request, &endpoint.url("connect-token")).await?;
-    grant.connect_script_url = script.unwrap_or_else(|| endpoint.resolve(&grant.connect_script_url));
+    grant.connect_script_url = connect_script(&endpoint, script, &grant.connect_script_url);
     Ok(grant)
+}
+
+/// The Connect script to load: the host's choice, or the one the companion
+/// names (in a token grant, or in its not-connected answer), resolved
+/// against the companion's address.
+pub fn connect_script(endpoint: &Endpoint, host_choice: Option<String>, named: &str) -> String {
+    host_choice.unwrap_or_else(|| endpoint.resolve(named))
 }
 
 pub async fn authorize(endpoint: Endpoint, code: String) -> Result<Connection, Problem> {

@@ -51,7 +51,7 @@ fn Home(initial: Connection) -> impl IntoView {
     };
     provide_context(data);
     // Taken now: the callbacks below run outside the reactive owner.
-    let host = use_host();
+    let (host, endpoint) = (use_host(), api::use_endpoint());
     announce(host, "ready", &connection.get_untracked());
     follow_other_copies(connection, data);
     let on_connected = Callback::new(move |now: Connection| {
@@ -72,8 +72,9 @@ fn Home(initial: Connection) -> impl IntoView {
     move || match connected.get() {
         false => {
             // The Connect script starts loading now, while the button asks for a token.
-            if let Some(url) = connection.with_untracked(|c| c.connect_script_url.clone()) {
-                crate::connect::preload_script(url);
+            if let Some(named) = connection.with_untracked(|c| c.connect_script_url.clone()) {
+                let chosen = host.and_then(|h| h.config.with_value(|c| c.connect_script.clone()));
+                crate::connect::preload_script(api::connect_script(&endpoint, chosen, &named));
             }
             view! { <Start on_connected /> }.into_any()
         }
