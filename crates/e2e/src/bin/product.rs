@@ -429,10 +429,11 @@ async fn cdp(browser: &pelm_e2e::Browser, cmd: &'static str, params: Value) -> V
 }
 
 /// Marks, in `performance.now()` milliseconds since navigation, the frame
-/// after each milestone first appears; and the wasm instance, for its memory.
+/// after each milestone first appears, with the requests made by then (the
+/// page and every resource); and the wasm instance, for its memory.
 const MILESTONES: &str = r#"
 window.__pelmBench = {};
-const mark = (name) => { if (!(name in window.__pelmBench)) { window.__pelmBench[name] = null; requestAnimationFrame(() => { window.__pelmBench[name] = performance.now(); }); } };
+const mark = (name) => { if (!(name in window.__pelmBench)) { window.__pelmBench[name] = null; requestAnimationFrame(() => { window.__pelmBench[name] = performance.now(); window.__pelmBench[name + 'Requests'] = performance.getEntriesByType('resource').length + 1; }); } };
 addEventListener('TrunkApplicationStarted', (e) => { window.__pelmWasm = e.detail && e.detail.wasm; });
 new MutationObserver(() => {
   if (document.querySelector('.pe-app')) mark('paint');
@@ -520,13 +521,14 @@ async fn browser(args: &Args, summary: &mut Vec<(String, String, bool)>) -> Stri
     cdp(&browser, "Network.setCacheDisabled", json!({ "cacheDisabled": true })).await;
     cdp(&browser, "Page.addScriptToEvaluateOnNewDocument", json!({ "source": MILESTONES })).await;
     let mut out = format!(
-        "## Loading in the browser\n\nHeadless Chromium against the companion in sandbox mode on loopback, HTTP cache off, {} cold loads each; medians. Times are from navigation start to the frame after the milestone appears: the app's first paint (`.pe-app`), a usable Connect button, and, for a connected user (solar@pelm.com, one account with 15-minute data), the usage chart drawn for the default 2 months (5,760 intervals). Memory is weighed after a garbage collection.\n\n",
+        "## Loading in the browser\n\nHeadless Chromium against the companion in sandbox mode on loopback, HTTP cache off, {} cold loads each; medians. Times are from navigation start to the frame after the milestone appears: the app's first paint (`.pe-app`), a usable Connect button, and, for a connected user (solar@pelm.com, one account with 15-minute data), the usage chart drawn for the default 2 months (5,760 intervals). Requests before Connect counts the page and every resource the browser had asked for by the frame the button became usable (Resource Timing). Memory is weighed after a garbage collection.\n\n",
         args.runs
     );
-    out.push_str("| network | first paint | Connect usable | chart drawn (connected) | JS heap | wasm memory |\n| --- | ---: | ---: | ---: | ---: | ---: |\n");
+    out.push_str("| network | first paint | Connect usable | requests before Connect | chart drawn (connected) | JS heap | wasm memory |\n| --- | ---: | ---: | ---: | ---: | ---: | ---: |\n");
     for (name, conditions) in [("loopback", None), ("Slow 4G (DevTools preset)", Some(slow_4g()))] {
         let mut paint = Vec::new();
         let mut connect = Vec::new();
+        let mut requests = Vec::new();
         let mut chart = Vec::new();
         let (mut heap, mut wasm) = (Vec::new(), Vec::new());
         // Signed out: the start screen.
@@ -547,6 +549,7 @@ async fn browser(args: &Args, summary: &mut Vec<(String, String, bool)>) -> Stri
                 Ok(load) => {
                     paint.push(load.marks["paint"].as_f64().unwrap_or(f64::NAN));
                     connect.push(load.marks["connect"].as_f64().unwrap_or(f64::NAN));
+                    requests.push(load.marks["connectRequests"].as_f64().unwrap_or(f64::NAN));
                 }
                 Err(e) => eprintln!("signed-out load: {e}"),
             }
@@ -584,9 +587,10 @@ async fn browser(args: &Args, summary: &mut Vec<(String, String, bool)>) -> Stri
             }
         }
         let (p, c, ch) = (median(&mut paint), median(&mut connect), median(&mut chart));
+        let r = median(&mut requests);
         writeln!(
             out,
-            "| {name} | {p:.0} ms | {c:.0} ms | {ch:.0} ms | {:.1} MB | {:.1} MB |",
+            "| {name} | {p:.0} ms | {c:.0} ms | {r:.0} | {ch:.0} ms | {:.1} MB | {:.1} MB |",
             median(&mut heap) / 1e6,
             median(&mut wasm) / 1e6
         )
