@@ -5,7 +5,7 @@ use pelm_app_logic::place::Page;
 use pelm_app_logic::problem::Problem;
 use pelm_model::pelm::Account;
 
-use pelm_usage::{aggregate, Columns, Level, Preset};
+use pelm_usage::{aggregate, whole_days_before, Columns, Level};
 
 use crate::api::{use_calls, Calls};
 use crate::chart::Sparkline;
@@ -16,11 +16,11 @@ use crate::pages::{loading as loading_view, problem_fallback, AccountsContext, D
 
 const MISSING: &str = "—";
 
-/// The last 30 local days of usage, one figure per day, oldest first.
+/// The last 30 whole local days of usage, one figure per day, oldest first.
 async fn last_month(calls: Calls, account: &Account) -> Result<Vec<f64>, Problem> {
     let zone = local_zone();
     let now = (js_sys::Date::now() / 1000.0) as i64;
-    let range = Preset::Month.range(now, &zone).expect("a month has bounds");
+    let range = whole_days_before(now, 30, &zone);
     let meter = account.meter_types()[0];
     let intervals = calls.intervals(&account.id, meter, range.from, range.to).await?;
     let days = aggregate(&Columns::from_intervals(intervals.intervals), Level::Daily, &zone);

@@ -21,6 +21,6 @@ pub use pyramid::{decimate, decimate_scan, Bucket, Pyramid};
 pub use summary::{auto_level, csv, summarize, Summary};
 pub use ticks::{date_label, fitting_ticks, overlapping, tick_label, ticks, time_label, FittedTicks, TickStep, MONTHS};
 pub use view::{
-    all_history, custom_range, format_date, format_day_range, local_day, parse_date, parse_day_range, Preset, Viewport,
-    MIN_SPAN,
+    all_history, custom_range, format_date, format_day_range, local_day, parse_date, parse_day_range,
+    whole_days_before, Preset, Viewport, MIN_SPAN,
 };

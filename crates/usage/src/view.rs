@@ -154,6 +154,13 @@ pub fn custom_range(first: i64, last: i64, zone: &impl Zone) -> Option<Viewport>
     (first <= last).then(|| Viewport::new(midnight(zone, first), midnight(zone, last + 1)))
 }
 
+/// The `days` whole local days before today: today is left out, since its
+/// figure is still growing and would read as a drop at the end of a line.
+pub fn whole_days_before(now: i64, days: i64, zone: &impl Zone) -> Viewport {
+    let today = (now + zone.offset_at(now)).div_euclid(DAY);
+    Viewport::new(midnight(zone, today - days.max(1)), midnight(zone, today))
+}
+
 /// A range of whole local days as a URL writes it: `2024-01-01..2024-02-29`,
 /// both inclusive. `None` unless both are dates and in order.
 pub fn parse_day_range(text: &str) -> Option<(i64, i64)> {
@@ -190,7 +197,18 @@ pub fn local_day(utc: i64, zone: &impl Zone) -> i64 {
 mod tests {
     use super::*;
     use crate::aggregate::FixedOffset;
-    use crate::civil::{EASTERN, PACIFIC};
+    use crate::civil::{EASTERN, HOUR, PACIFIC};
+
+    #[test]
+    fn whole_days_end_at_todays_local_midnight() {
+        // 10 Nov 2024, 09:30 in Los Angeles; the clocks went back on 3 Nov.
+        let today = days_from_civil(2024, 11, 10);
+        let now = PACIFIC.midnight_utc(today) + 9 * HOUR + 30 * 60;
+        let range = whole_days_before(now, 30, &PACIFIC);
+        assert_eq!(range.to, PACIFIC.midnight_utc(today), "today, not over yet, is left out");
+        assert_eq!(range.from, PACIFIC.midnight_utc(today - 30));
+        assert_eq!(range.span(), 30 * DAY + HOUR, "thirty days, one of them 25 hours long");
+    }
 
     const BOUNDS: Viewport = Viewport { from: 0, to: 100 * DAY };
 
