@@ -27,3 +27,9 @@ pub fn listen(
         owned.update_value(|closure| drop(closure.take()));
     });
 }
+
+/// Whether `event` happened outside `element`: a press elsewhere on the page.
+pub fn outside(event: &web_sys::Event, element: &web_sys::Node) -> bool {
+    let target = event.target().and_then(|t| t.dyn_into::<web_sys::Node>().ok());
+    !element.contains(target.as_ref())
+}

@@ -84,8 +84,7 @@ fn draw(
     let ratio = web_sys::window().map(|w| w.device_pixel_ratio()).unwrap_or(1.0).max(1.0);
     let (width, _) = fit(&canvas, ratio);
     let ctx = context_2d(&canvas).ok_or("no 2D context")?;
-    // As plotters lays the plot out: margins and both axes' label areas.
-    let labels = month_labels(bars, width - 20.0 - 58.0 - 58.0, label_measure(&ctx, ratio));
+    let labels = month_labels(bars, super::plot_width(width, 2), label_measure(&ctx, ratio));
     let key_points: Vec<i64> = labels.iter().map(|&(i, _)| i as i64 * SLOT).collect();
     let px = |v: f64| (v * ratio).round() as u32;
     let root = Canvas::new(canvas).ok_or("no 2D canvas")?.into_drawing_area();
@@ -98,10 +97,10 @@ fn draw(
     let font = ("sans-serif", px(12.0)).into_font().color(&theme.text);
     let x_range = -SLOT / 2..n as i64 * SLOT - SLOT / 2;
     let mut chart = ChartBuilder::on(&root)
-        .margin(px(10.0))
-        .x_label_area_size(px(26.0))
-        .y_label_area_size(px(58.0))
-        .right_y_label_area_size(px(58.0))
+        .margin(px(super::MARGIN))
+        .x_label_area_size(px(super::TIME_AXIS))
+        .y_label_area_size(px(super::VALUE_AXIS))
+        .right_y_label_area_size(px(super::VALUE_AXIS))
         .build_cartesian_2d(x_range.clone().with_key_points(key_points), 0.0..top_amount)
         .map_err(|e| e.to_string())?
         .set_secondary_coord(x_range, low_usage..top_usage);
@@ -197,8 +196,7 @@ pub fn BillsChart(
         }
     };
     crate::listen::listen(&document(), &["pointerdown"], move |ev| {
-        let target = ev.target().and_then(|t| wasm_bindgen::JsCast::dyn_into::<web_sys::Node>(t).ok());
-        if !frame.get_untracked().is_some_and(|f| f.contains(target.as_ref())) {
+        if frame.get_untracked().is_none_or(|f| crate::listen::outside(&ev, &f)) {
             readout.set(None);
         }
     });
@@ -213,7 +211,7 @@ pub fn BillsChart(
             }>
             <canvas node_ref=canvas class="pe-chart pe-chart-short" role="img" aria-label=described.clone()>{described.clone()}</canvas>
             {move || text().map(|(i, x, flip, words)| {
-                let (left, right) = if flip { (String::new(), format!("calc(100% - {}px)", x - 12.0)) } else { (format!("{}px", x + 12.0), String::new()) };
+                let (left, right) = super::readout_sides(x, flip);
                 view! { <div class="pe-readout" style:left=left style:right=right data-index=i.to_string()>{words}</div> }
             })}
         </div>

@@ -113,8 +113,7 @@ impl Chart {
         }
         let zone = local_zone();
         let ctx = context_2d(&self.base).ok_or("no 2D context")?;
-        // As plotters lays the plot out: margins, and the axes' label areas.
-        let plot_width = width - 20.0 - 58.0 - if emissions.is_some() { 58.0 } else { 0.0 };
+        let plot_width = super::plot_width(width, if emissions.is_some() { 2 } else { 1 });
         let fitted = fit_time_labels(&ctx, view, &zone, plot_width, ratio);
         let step = fitted.step;
         let font = ("sans-serif", px(12.0)).into_font().color(&theme.text);
@@ -122,10 +121,10 @@ impl Chart {
         // put the usage labels on the right too.
         let emissions_high = emissions.map(|e| e.value_range(view).1).filter(|h| *h > 0.0).unwrap_or(1.0) * 1.08;
         let mut chart = ChartBuilder::on(&root)
-            .margin(px(10.0))
-            .x_label_area_size(px(26.0))
-            .y_label_area_size(px(58.0))
-            .right_y_label_area_size(if emissions.is_some() { px(58.0) } else { 0 })
+            .margin(px(super::MARGIN))
+            .x_label_area_size(px(super::TIME_AXIS))
+            .y_label_area_size(px(super::VALUE_AXIS))
+            .right_y_label_area_size(if emissions.is_some() { px(super::VALUE_AXIS) } else { 0 })
             .build_cartesian_2d((view.from..view.to).with_key_points(fitted.at.clone()), low..high)
             .map_err(err)?
             .set_secondary_coord(view.from..view.to, 0.0..emissions_high);

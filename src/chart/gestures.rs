@@ -100,9 +100,7 @@ pub fn use_chart_gestures(target: NodeRef<Div>, options: UseChartGesturesOptions
         on(&["keydown"], |g, _, e| g.key(e.unchecked_ref()));
         let (g, el) = (gestures.clone(), element.clone());
         listen(&document(), &["pointerdown"], move |e| {
-            let inside =
-                e.target().and_then(|t| t.dyn_into::<web_sys::Node>().ok()).is_some_and(|t| el.contains(Some(&t)));
-            if !inside {
+            if crate::listen::outside(&e, &el) {
                 (g.options.on_hover)(None);
             }
         });

@@ -133,11 +133,7 @@ impl Drawing {
 
 /// The hover readout, beside the pointer on whichever side has room.
 fn readout_view(r: Readout) -> impl IntoView {
-    let (left, right) = if r.flip {
-        (String::new(), format!("calc(100% - {}px)", r.x - 12.0))
-    } else {
-        (format!("{}px", r.x + 12.0), String::new())
-    };
+    let (left, right) = super::readout_sides(r.x, r.flip);
     view! {
         <div class="pe-readout" style:left=left style:right=right data-index=r.index.map(|i| i.to_string())>
             <div class="pe-readout-period">{r.period}</div>
