@@ -45,16 +45,32 @@ fn draw(canvas: web_sys::HtmlCanvasElement, values: &[f64], theme: &Theme) -> Re
 #[component]
 pub fn Sparkline(values: Vec<f64>, label: String) -> impl IntoView {
     let canvas = NodeRef::<CanvasNode>::new();
+    // Drawn again when the window's size changes, as the cards' width may.
+    let size = RwSignal::new(0u32);
+    crate::listen::listen(&window(), &["resize"], move |_| size.update(|n| *n = n.wrapping_add(1)));
     Effect::new(move |_| {
+        size.track();
         if let Some(node) = canvas.get() {
-            let values = values.clone();
-            request_animation_frame(move || {
-                let theme = Theme::of(&node);
-                if let Err(err) = draw(node, &values, &theme) {
-                    web_sys::console::warn_1(&format!("a sparkline could not be drawn: {err}").into());
-                }
-            });
+            draw_once_laid_out(node, values.clone(), LAYOUT_FRAMES);
         }
     });
     view! { <canvas node_ref=canvas class="pe-sparkline" role="img" aria-label=label.clone()>{label.clone()}</canvas> }
+}
+
+/// Frames to wait for a canvas that has no width yet (its card still being
+/// laid out) before drawing it at the smallest size.
+const LAYOUT_FRAMES: u32 = 30;
+
+/// Draws on the next frame, or a later one if the canvas is not laid out
+/// yet: drawn at no width, it would stay blurred at its final one.
+fn draw_once_laid_out(node: web_sys::HtmlCanvasElement, values: Vec<f64>, frames_left: u32) {
+    request_animation_frame(move || {
+        if node.client_width() == 0 && frames_left > 0 {
+            return draw_once_laid_out(node, values, frames_left - 1);
+        }
+        let theme = Theme::of(&node);
+        if let Err(err) = draw(node, &values, &theme) {
+            web_sys::console::warn_1(&format!("a sparkline could not be drawn: {err}").into());
+        }
+    });
 }
