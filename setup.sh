@@ -19,6 +19,8 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 TOOLS="$ROOT/.tools"
 TRUNK_VERSION=0.21.14
 BINARYEN_VERSION=132
+# wasm_split_cli_support: it must read what leptos's wasm_split_helpers (Cargo.lock) writes.
+WASM_SPLIT_VERSION=0.2.4
 WASM_TARGET=wasm32-unknown-unknown
 # rust-web-llvm is only a Recommends of rustc-web, but it is what provides
 # /usr/bin/rust-lld, the linker rustc-web calls for wasm32.
@@ -142,6 +144,15 @@ install_wasm_bindgen() {
   "$HOST_CARGO" install wasm-bindgen-cli --version "$want" --force
 }
 
+# Cuts the release wasm into the parts that load later (./dev's split_app).
+install_wasm_split() {
+  if command -v wasm-split-cli >/dev/null && [[ -f "$TOOLS/wasm-split-cli.version" \
+    && $(cat "$TOOLS/wasm-split-cli.version") == "$WASM_SPLIT_VERSION" ]]; then return 0; fi
+  say "installing wasm-split-cli $WASM_SPLIT_VERSION (about 2 minutes)"
+  "$HOST_CARGO" install wasm_split_cli_support --version "$WASM_SPLIT_VERSION" --features build-binary --locked --force \
+    && mkdir -p "$TOOLS" && echo "$WASM_SPLIT_VERSION" > "$TOOLS/wasm-split-cli.version"
+}
+
 # Debian's binaryen (108) emits wasm that Chromium rejects; npm's binaryen 132 works.
 install_wasm_opt() {
   local bin="$TOOLS/node_modules/.bin/wasm-opt"
@@ -180,6 +191,7 @@ step "apt: build essentials (curl, pkg-config, brotli)" apt_install curl ca-cert
 step "wasm32 toolchain" choose_wasm_route
 step "trunk $TRUNK_VERSION" install_trunk
 step "wasm-bindgen-cli (Cargo.lock's version)" install_wasm_bindgen
+step "wasm-split-cli $WASM_SPLIT_VERSION" install_wasm_split
 step "wasm-opt from binaryen $BINARYEN_VERSION (npm)" install_wasm_opt
 step "Chromium and chromedriver" install_browser
 step "PostgreSQL" install_postgres

@@ -3,16 +3,14 @@
 
 use leptos::prelude::*;
 use pelm_app_logic::embed::{EmbedConfig, Seat};
-use pelm_app_logic::place::Page;
 use pelm_app_logic::problem::Problem;
 use pelm_model::companion::Connection;
 
 use crate::api;
 use crate::host::{text, use_host, use_id, Host};
-use crate::nav::{provide_nav, use_nav};
-use crate::pages::{
-    problem_fallback, AccountPage, Accounts, AccountsContext, ConnectButton, DataContext, ProblemView, Start, Tab,
-};
+use crate::nav::provide_nav;
+use crate::pages::later::Connected;
+use crate::pages::{problem_fallback, ConnectButton, DataContext, ProblemView, Start};
 
 #[component]
 pub fn App(
@@ -86,7 +84,7 @@ fn Home(initial: Connection) -> impl IntoView {
                     <ConnectButton label="Reconnect" action="reconnect" on_connected=reconnected />
                 </div>
             })}
-            <ConnectedPages data />
+            <Connected data />
         }
         .into_any(),
     }
@@ -205,24 +203,5 @@ fn DisconnectQuestion(confirm: Callback<()>, cancel: Callback<()>) -> impl IntoV
                 "Keep it connected"
             </button>
         </div>
-    }
-}
-
-/// The pages of a connected user. The accounts they share are fetched from
-/// here, so only once connected, and dropped on disconnecting.
-#[component]
-fn ConnectedPages(data: DataContext) -> impl IntoView {
-    provide_context(AccountsContext::new(data));
-    let nav = use_nav();
-    // Only a new page redraws; a new query is the page's own business.
-    let page = nav.page();
-    move || match page.get() {
-        Page::Accounts => view! { <Accounts /> }.into_any(),
-        Page::Usage(id) => view! { <AccountPage id tab=Tab::Usage /> }.into_any(),
-        Page::Bills(id) => view! { <AccountPage id tab=Tab::Bills /> }.into_any(),
-        Page::Missing => view! {
-            <p class="pe-empty">"There is nothing at this address. " <a href=nav.href("/")>"See your accounts"</a></p>
-        }
-        .into_any(),
     }
 }

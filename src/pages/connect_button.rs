@@ -74,7 +74,12 @@ pub fn ConnectButton(
     view! {
         <div class="pe-connect">
             <button class="pe-button pe-button-primary" type="button" data-action=action
-                disabled=disabled on:click=move |_| open.run(())>
+                disabled=disabled on:click=move |_| {
+                    open.run(());
+                    // The user reads Pelm's pages for a while: time enough to
+                    // fetch the pages they will see once connected.
+                    crate::pages::later::prefetch_connected();
+                }>
                 {label}
             </button>
             <p class="pe-status" role="status" aria-live="polite">{status_text}</p>

@@ -188,6 +188,13 @@ const CODES: &[(&str, Kind, &str, &str)] = &[
         "Wait a moment, then try again.",
     ),
     ("not_found", Kind::NotFound, "We couldn't find what was asked for.", "Go back to your accounts and choose again."),
+    // The app's own.
+    (
+        "app_part_unavailable",
+        Kind::Network,
+        "This part of the page couldn't be downloaded.",
+        "Check your internet connection, then try again.",
+    ),
     // Generic codes of the ResponseStatus API.
     (
         "forbidden",

@@ -1,0 +1,100 @@
+//! The part of the app that loads later: the pages of a connected user (the
+//! accounts, and each account's usage and bills with the chart, plotters and
+//! the tables). Nobody needs them to see the Connect button, so a release
+//! build (`./dev build`, which sets `--cfg pelm_split`) cuts them out of the
+//! first wasm file into a second, fetched as soon as the companion says the
+//! user is connected, or earlier, when the user opens Connect and spends a
+//! while on Pelm's pages.
+//!
+//! What only [`connected_pages`] reaches goes into that file; what the first
+//! part also uses stays there and is shared, not copied. Other builds (tests,
+//! `trunk serve`) keep one wasm file and make the same calls.
+//!
+//! One part, not one per page: each cut costs the code that crosses it, and
+//! a user who connects goes on to the accounts and their usage anyway.
+
+use leptos::prelude::*;
+use pelm_app_logic::place::Page;
+use pelm_app_logic::problem::{Kind, Problem};
+
+use crate::nav::use_nav;
+use crate::pages::{loading, problem_fallback, AccountPage, Accounts, AccountsContext, DataContext, Skeleton, Tab};
+
+/// A later part could not be fetched (offline, blocked, a deploy that
+/// removed it). Nothing is remembered: the next call tries again.
+#[derive(Debug)]
+pub struct NotLoaded;
+
+#[cfg(pelm_split)]
+impl From<leptos::wasm_split::SplitLoaderError> for NotLoaded {
+    fn from(_: leptos::wasm_split::SplitLoaderError) -> Self {
+        NotLoaded
+    }
+}
+
+impl From<NotLoaded> for Problem {
+    fn from(_: NotLoaded) -> Self {
+        crate::api::problem_from_code("app_part_unavailable", None, Kind::Network)
+    }
+}
+
+/// The pages of a connected user, once their part is loaded. Until then the
+/// shape of the accounts page; if it cannot be fetched, why, with Try again.
+#[component]
+pub fn Connected(data: DataContext) -> impl IntoView {
+    let attempt = RwSignal::new(0u32);
+    let again = Callback::new(move |_| attempt.update(|n| *n += 1));
+    view! {
+        <Transition fallback=|| loading("Loading your accounts…", Skeleton::Cards)>
+            <ErrorBoundary fallback=problem_fallback(Some(again))>
+                {move || {
+                    attempt.track();
+                    Suspend::new(async move { connected_pages(data).await.map_err(Problem::from) })
+                }}
+            </ErrorBoundary>
+        </Transition>
+    }
+}
+
+fn pages_view(data: DataContext) -> AnyView {
+    provide_context(AccountsContext::new(data));
+    let nav = use_nav();
+    // Only a new page redraws; a new query is the page's own business.
+    let page = nav.page();
+    (move || match page.get() {
+        Page::Accounts => view! { <Accounts /> }.into_any(),
+        Page::Usage(id) => view! { <AccountPage id tab=Tab::Usage /> }.into_any(),
+        Page::Bills(id) => view! { <AccountPage id tab=Tab::Bills /> }.into_any(),
+        Page::Missing => view! {
+            <p class="pe-empty">"There is nothing at this address. " <a href=nav.href("/")>"See your accounts"</a></p>
+        }
+        .into_any(),
+    })
+    .into_any()
+}
+
+/// The pages of a connected user. The accounts they share are fetched from
+/// here, so only once connected, and dropped on disconnecting.
+#[cfg(pelm_split)]
+#[leptos::wasm_split::wasm_split(connected, wasm_split_path = ::leptos::wasm_split, fallible, preload(preload_connected))]
+pub fn connected_pages(data: DataContext) -> Result<AnyView, NotLoaded> {
+    Ok(pages_view(data))
+}
+
+#[cfg(not(pelm_split))]
+pub async fn connected_pages(data: DataContext) -> Result<AnyView, NotLoaded> {
+    Ok(pages_view(data))
+}
+
+#[cfg(not(pelm_split))]
+async fn preload_connected() -> Result<(), NotLoaded> {
+    Ok(())
+}
+
+/// Fetches the connected user's pages without drawing them. A failure is
+/// left for the moment they are needed, which says so and offers Try again.
+pub fn prefetch_connected() {
+    leptos::task::spawn_local(async {
+        let _ = preload_connected().await;
+    });
+}
