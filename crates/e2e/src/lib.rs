@@ -55,6 +55,13 @@ pub fn app_files(dist: &std::path::Path) -> Vec<PathBuf> {
     files
 }
 
+/// The parts of a build that load later (`src/pages/later.rs`): every wasm
+/// file but the first part, which wasm-bindgen names `*_bg.wasm`.
+pub fn is_later_part(file: &std::path::Path) -> bool {
+    let name = file.file_name().unwrap_or_default().to_string_lossy();
+    name.ends_with(".wasm") && !name.ends_with("_bg.wasm")
+}
+
 /// Where screenshots go: target/e2e-artifacts.
 pub fn artifacts_dir() -> PathBuf {
     let dir = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../target/e2e-artifacts"));
@@ -182,7 +189,26 @@ async fn start_chromium(extra: &[&str], options: serde_json::Map<String, serde_j
     Browser { client, driver, _profile: profile }
 }
 
+/// A DevTools command through chromedriver's `goog/cdp/execute`.
+#[derive(Debug)]
+struct Cdp(&'static str, serde_json::Value);
+
+impl fantoccini::wd::WebDriverCompatibleCommand for Cdp {
+    fn endpoint(&self, base: &url::Url, session: Option<&str>) -> Result<url::Url, url::ParseError> {
+        base.join(&format!("session/{}/goog/cdp/execute", session.unwrap_or_default()))
+    }
+
+    fn method_and_body(&self, _: &url::Url) -> (http::Method, Option<String>) {
+        (http::Method::POST, Some(json!({ "cmd": self.0, "params": self.1 }).to_string()))
+    }
+}
+
 impl Browser {
+    /// Runs a DevTools command (`Network.setBlockedURLs`, ...) and returns its result.
+    pub async fn cdp(&self, cmd: &'static str, params: serde_json::Value) -> serde_json::Value {
+        self.client.issue_cmd(Cdp(cmd, params)).await.unwrap_or_else(|e| panic!("{cmd}: {e}"))
+    }
+
     /// Waits for `css` to match, and returns the first match.
     pub async fn find(&self, css: &str) -> fantoccini::elements::Element {
         self.client

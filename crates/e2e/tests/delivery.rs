@@ -3,7 +3,7 @@
 
 use std::io::Read;
 
-use pelm_e2e::{app_files, dist_dir, spawn_demo};
+use pelm_e2e::{app_files, dist_dir, is_later_part, spawn_demo};
 
 #[tokio::test]
 async fn every_file_of_the_build_goes_out_as_its_best_compressed_copy() {
@@ -11,7 +11,10 @@ async fn every_file_of_the_build_goes_out_as_its_best_compressed_copy() {
     let demo = spawn_demo(|_| {}).await;
     let client = reqwest::Client::builder().no_gzip().no_brotli().build().unwrap();
     let files = app_files(&dist);
-    assert_eq!(files.len(), 3, "one wasm, one JS glue and one stylesheet: {files:?}");
+    // The first part's wasm and glue, the loader of the later part, the later
+    // part itself, and one stylesheet.
+    assert_eq!(files.len(), 5, "{files:?}");
+    assert_eq!(files.iter().filter(|f| is_later_part(f)).count(), 1, "one later part: {files:?}");
 
     for file in files {
         let name = file.file_name().unwrap().to_string_lossy().into_owned();
@@ -37,6 +40,12 @@ async fn every_file_of_the_build_goes_out_as_its_best_compressed_copy() {
             let headers = response.headers().clone();
             assert_eq!(headers.get("content-encoding").map(|v| v.to_str().unwrap()), Some(encoding), "{name}");
             assert_eq!(headers.get("vary").map(|v| v.to_str().unwrap()), Some("accept-encoding"), "{name}");
+            // Every name carries its content's hash, so a browser keeps it for good.
+            assert_eq!(
+                headers.get("cache-control").map(|v| v.to_str().unwrap()),
+                Some("public, max-age=31536000, immutable"),
+                "{name}"
+            );
             let body = response.bytes().await.unwrap();
             assert!(body == copy, "{name} as {encoding}: {} bytes sent, the copy has {}", body.len(), copy.len());
         }

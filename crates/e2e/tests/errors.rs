@@ -279,3 +279,32 @@ async fn a_cut_connection_is_retried_then_explained_and_nothing_is_lost() {
     a_year_is_charted(&browser).await;
     assert!(browser.client.current_url().await.unwrap().query().unwrap_or_default().contains("range=12m"));
 }
+
+#[tokio::test]
+async fn a_later_part_of_the_app_that_cannot_be_fetched_says_so_and_loads_on_try_again() {
+    let demo = spawn_demo(|_| {}).await;
+    let browser = start_browser().await;
+    // As if offline, or a filter took it: the connected user's pages are in a
+    // later part (src/pages/later.rs), which the first part fetches by itself.
+    let later = "*pelm-energy-connected-*.wasm";
+    browser.cdp("Network.enable", serde_json::json!({})).await;
+    browser.cdp("Network.setBlockedURLs", serde_json::json!({ "urls": [later] })).await;
+    open_app(&browser, &demo.url).await;
+    connect_as(&browser, "later-part-blocked", "user@pelm.com").await;
+
+    let problem = browser.find(".pe-problem[data-kind=network]").await;
+    let text = problem.text().await.unwrap();
+    assert!(text.contains("This part of the page couldn't be downloaded"), "{text}");
+    assert!(text.contains("Check your internet connection"), "{text}");
+    // Still connected, still able to leave: only the part that failed is missing.
+    assert!(browser.text(".pe-header").await.contains("connected"));
+    assert_eq!(try_again_buttons(&browser).await, 1);
+    assert_nothing_left_busy(&browser).await;
+    browser.screenshot("later-part-blocked").await;
+
+    browser.cdp("Network.setBlockedURLs", serde_json::json!({ "urls": [] })).await;
+    browser.click(".pe-problem [data-action=try-again]").await;
+    browser.texts(".pe-card", 2).await;
+    assert!(browser.client.find(Locator::Css(".pe-problem")).await.is_err());
+    assert_no_csp_violations(&browser).await;
+}

@@ -410,24 +410,6 @@ async fn sandbox_token(http: &reqwest::Client, sandbox: &str, username: &str) ->
 
 // ---------------------------------------------------------------- browser
 
-/// A DevTools command through chromedriver's `goog/cdp/execute`.
-#[derive(Debug)]
-struct Cdp(&'static str, Value);
-
-impl fantoccini::wd::WebDriverCompatibleCommand for Cdp {
-    fn endpoint(&self, base: &url::Url, session: Option<&str>) -> Result<url::Url, url::ParseError> {
-        base.join(&format!("session/{}/goog/cdp/execute", session.unwrap_or_default()))
-    }
-
-    fn method_and_body(&self, _: &url::Url) -> (http::Method, Option<String>) {
-        (http::Method::POST, Some(json!({ "cmd": self.0, "params": self.1 }).to_string()))
-    }
-}
-
-async fn cdp(browser: &pelm_e2e::Browser, cmd: &'static str, params: Value) -> Value {
-    browser.client.issue_cmd(Cdp(cmd, params)).await.unwrap_or_else(|e| panic!("{cmd}: {e}"))
-}
-
 /// Marks, in `performance.now()` milliseconds since navigation, the frame
 /// after each milestone first appears, with the requests made by then (the
 /// page and every resource); and the wasm instance, for its memory.
@@ -456,7 +438,7 @@ struct Load {
 
 /// One cold load of `url` (no HTTP cache), waiting for `until`.
 async fn cold_load(browser: &pelm_e2e::Browser, url: &str, until: &str) -> Result<Load, String> {
-    cdp(browser, "Network.clearBrowserCache", json!({})).await;
+    browser.cdp("Network.clearBrowserCache", json!({})).await;
     browser.client.goto("about:blank").await.map_err(|e| e.to_string())?;
     browser.client.goto(url).await.map_err(|e| e.to_string())?;
     let started = Instant::now();
@@ -466,8 +448,8 @@ async fn cold_load(browser: &pelm_e2e::Browser, url: &str, until: &str) -> Resul
         if marks[until].is_number() {
             // Let the page settle before weighing it.
             tokio::time::sleep(Duration::from_millis(300)).await;
-            cdp(browser, "HeapProfiler.collectGarbage", json!({})).await;
-            let heap = cdp(browser, "Runtime.getHeapUsage", json!({})).await["usedSize"].as_f64().unwrap_or(0.0);
+            browser.cdp("HeapProfiler.collectGarbage", json!({})).await;
+            let heap = browser.cdp("Runtime.getHeapUsage", json!({})).await["usedSize"].as_f64().unwrap_or(0.0);
             let wasm = browser
                 .client
                 .execute("return window.__pelmWasm ? window.__pelmWasm.memory.buffer.byteLength : 0", vec![])
@@ -517,9 +499,9 @@ async fn browser(args: &Args, summary: &mut Vec<(String, String, bool)>) -> Stri
     )
     .await;
     let browser = pelm_e2e::start_browser().await;
-    cdp(&browser, "Network.enable", json!({})).await;
-    cdp(&browser, "Network.setCacheDisabled", json!({ "cacheDisabled": true })).await;
-    cdp(&browser, "Page.addScriptToEvaluateOnNewDocument", json!({ "source": MILESTONES })).await;
+    browser.cdp("Network.enable", json!({})).await;
+    browser.cdp("Network.setCacheDisabled", json!({ "cacheDisabled": true })).await;
+    browser.cdp("Page.addScriptToEvaluateOnNewDocument", json!({ "source": MILESTONES })).await;
     let mut out = format!(
         "## Loading in the browser\n\nHeadless Chromium against the companion in sandbox mode on loopback, HTTP cache off, {} cold loads each; medians. Times are from navigation start to the frame after the milestone appears: the app's first paint (`.pe-app`), a usable Connect button, and, for a connected user (solar@pelm.com, one account with 15-minute data), the usage chart drawn for the default 2 months (5,760 intervals). Requests before Connect counts the page and every resource the browser had asked for by the frame the button became usable (Resource Timing). Memory is weighed after a garbage collection.\n\n",
         args.runs
@@ -534,14 +516,14 @@ async fn browser(args: &Args, summary: &mut Vec<(String, String, bool)>) -> Stri
         // Signed out: the start screen.
         browser.client.delete_all_cookies().await.ok();
         match &conditions {
-            Some(c) => cdp(&browser, "Network.emulateNetworkConditions", c.clone()).await,
+            Some(c) => browser.cdp("Network.emulateNetworkConditions", c.clone()).await,
             None => {
-                cdp(
-                    &browser,
-                    "Network.emulateNetworkConditions",
-                    json!({"offline": false, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1}),
-                )
-                .await
+                browser
+                    .cdp(
+                        "Network.emulateNetworkConditions",
+                        json!({"offline": false, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1}),
+                    )
+                    .await
             }
         };
         for _ in 0..args.runs {
@@ -556,12 +538,12 @@ async fn browser(args: &Args, summary: &mut Vec<(String, String, bool)>) -> Stri
         }
         // Connected, through the modal, once; then cold loads of the usage page.
         if chart.is_empty() {
-            cdp(
-                &browser,
-                "Network.emulateNetworkConditions",
-                json!({"offline": false, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1}),
-            )
-            .await;
+            browser
+                .cdp(
+                    "Network.emulateNetworkConditions",
+                    json!({"offline": false, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1}),
+                )
+                .await;
             browser.client.goto(&demo.url).await.unwrap();
             pelm_e2e::connect_as(&browser, "bench", "solar@pelm.com").await;
             let started = Instant::now();
@@ -573,7 +555,7 @@ async fn browser(args: &Args, summary: &mut Vec<(String, String, bool)>) -> Stri
                 tokio::time::sleep(Duration::from_millis(100)).await;
             }
             if let Some(c) = &conditions {
-                cdp(&browser, "Network.emulateNetworkConditions", c.clone()).await;
+                browser.cdp("Network.emulateNetworkConditions", c.clone()).await;
             }
         }
         for _ in 0..args.runs {
