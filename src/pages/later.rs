@@ -1,6 +1,6 @@
-//! The part of the app that loads later: the pages of a connected user (the
-//! accounts, and each account's usage and bills with the chart, plotters and
-//! the tables). Nobody needs them to see the Connect button, so a release
+//! The part of the app that loads later: the pages of a connected user (their
+//! utility and disconnecting from it, the accounts, and each account's usage
+//! and bills with the chart, plotters and the tables). Nobody needs them to see the Connect button, so a release
 //! build (`./dev build`, which sets `--cfg pelm_split`) cuts them out of the
 //! first wasm file into a second, fetched as soon as the companion says the
 //! user is connected, or earlier, when the user opens Connect and spends a
@@ -16,9 +16,13 @@
 use leptos::prelude::*;
 use pelm_app_logic::place::Page;
 use pelm_app_logic::problem::{Kind, Problem};
+use pelm_model::companion::Connection;
 
 use crate::nav::use_nav;
-use crate::pages::{loading, problem_fallback, AccountPage, Accounts, AccountsContext, DataContext, Skeleton, Tab};
+use crate::pages::connection::ConnectionHeader;
+use crate::pages::{
+    loading, problem_fallback, AccountPage, Accounts, AccountsContext, ConnectButton, DataContext, Skeleton, Tab,
+};
 
 /// A later part could not be fetched (offline, blocked, a deploy that
 /// removed it). Nothing is remembered: the next call tries again.
@@ -38,10 +42,24 @@ impl From<NotLoaded> for Problem {
     }
 }
 
+/// What a connected user's pages need from the shell.
+#[derive(Clone, Copy)]
+pub struct Shell {
+    pub connection: RwSignal<Connection>,
+    pub data: DataContext,
+    /// Connect again (update mode) ended with this connection.
+    pub reconnected: Callback<Connection>,
+}
+
 /// The pages of a connected user, once their part is loaded. Until then the
 /// shape of the accounts page; if it cannot be fetched, why, with Try again.
 #[component]
-pub fn Connected(data: DataContext) -> impl IntoView {
+pub fn Connected(
+    connection: RwSignal<Connection>,
+    data: DataContext,
+    reconnected: Callback<Connection>,
+) -> impl IntoView {
+    let shell = Shell { connection, data, reconnected };
     let attempt = RwSignal::new(0u32);
     let again = Callback::new(move |_| attempt.update(|n| *n += 1));
     view! {
@@ -49,19 +67,37 @@ pub fn Connected(data: DataContext) -> impl IntoView {
             <ErrorBoundary fallback=problem_fallback(Some(again))>
                 {move || {
                     attempt.track();
-                    Suspend::new(async move { connected_pages(data).await.map_err(Problem::from) })
+                    Suspend::new(async move { connected_pages(shell).await.map_err(Problem::from) })
                 }}
             </ErrorBoundary>
         </Transition>
     }
 }
 
-fn pages_view(data: DataContext) -> AnyView {
+fn pages_view(Shell { connection, data, reconnected }: Shell) -> AnyView {
+    let needs_reconnect =
+        Memo::new(move |_| data.reconnect_needed.get() || connection.with(|c| c.credentials_valid == Some(false)));
+    view! {
+        <ConnectionHeader connection />
+        {move || needs_reconnect.get().then(|| view! {
+            <div class="pe-reconnect" role="alert">
+                <p>"Your utility login needs to be confirmed again before we can show your data."</p>
+                <ConnectButton label="Reconnect" action="reconnect" on_connected=reconnected />
+            </div>
+        })}
+        {pages(data)}
+    }
+    .into_any()
+}
+
+/// The page the address names. The accounts they share are fetched from
+/// here, so only once connected, and dropped on disconnecting.
+fn pages(data: DataContext) -> impl IntoView {
     provide_context(AccountsContext::new(data));
     let nav = use_nav();
     // Only a new page redraws; a new query is the page's own business.
     let page = nav.page();
-    (move || match page.get() {
+    move || match page.get() {
         Page::Accounts => view! { <Accounts /> }.into_any(),
         Page::Usage(id) => view! { <AccountPage id tab=Tab::Usage /> }.into_any(),
         Page::Bills(id) => view! { <AccountPage id tab=Tab::Bills /> }.into_any(),
@@ -69,21 +105,19 @@ fn pages_view(data: DataContext) -> AnyView {
             <p class="pe-empty">"There is nothing at this address. " <a href=nav.href("/")>"See your accounts"</a></p>
         }
         .into_any(),
-    })
-    .into_any()
+    }
 }
 
-/// The pages of a connected user. The accounts they share are fetched from
-/// here, so only once connected, and dropped on disconnecting.
+/// The pages of a connected user.
 #[cfg(pelm_split)]
 #[leptos::wasm_split::wasm_split(connected, wasm_split_path = ::leptos::wasm_split, fallible, preload(preload_connected))]
-pub fn connected_pages(data: DataContext) -> Result<AnyView, NotLoaded> {
-    Ok(pages_view(data))
+pub fn connected_pages(shell: Shell) -> Result<AnyView, NotLoaded> {
+    Ok(pages_view(shell))
 }
 
 #[cfg(not(pelm_split))]
-pub async fn connected_pages(data: DataContext) -> Result<AnyView, NotLoaded> {
-    Ok(pages_view(data))
+pub async fn connected_pages(shell: Shell) -> Result<AnyView, NotLoaded> {
+    Ok(pages_view(shell))
 }
 
 #[cfg(not(pelm_split))]

@@ -4,6 +4,7 @@ mod account;
 mod accounts;
 mod bills;
 mod connect_button;
+mod connection;
 pub(crate) mod later;
 mod problem;
 mod start;

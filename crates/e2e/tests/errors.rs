@@ -296,8 +296,6 @@ async fn a_later_part_of_the_app_that_cannot_be_fetched_says_so_and_loads_on_try
     let text = problem.text().await.unwrap();
     assert!(text.contains("This part of the page couldn't be downloaded"), "{text}");
     assert!(text.contains("Check your internet connection"), "{text}");
-    // Still connected, still able to leave: only the part that failed is missing.
-    assert!(browser.text(".pe-header").await.contains("connected"));
     assert_eq!(try_again_buttons(&browser).await, 1);
     assert_nothing_left_busy(&browser).await;
     browser.screenshot("later-part-blocked").await;

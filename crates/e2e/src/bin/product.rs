@@ -23,8 +23,10 @@ use tokio::process::{Child, Command};
 const CLIENT_ID: &str = "bench-client";
 const SECRET: &str = "bench-secret";
 const TOKEN_KEY: &str = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
-/// The budget for everything the browser downloads, brotli-compressed.
-const BUDGET_BROTLI: usize = 250 * 1024;
+/// Issue 22's goals, brotli-compressed: what the browser fetches before the
+/// Connect button works, and everything the app can fetch.
+const BUDGET_FIRST_LOAD: usize = 150 * 1024;
+const BUDGET_ALL: usize = 300 * 1024;
 const DAY: i64 = 86_400;
 
 struct Args {
@@ -156,34 +158,41 @@ fn sizes(args: &Args, summary: &mut Vec<(String, String, bool)>) -> String {
     let mut out = String::from(
         "## Transfer size of the app\n\nThe gzip and brotli columns are the release build's own copies (gzip -9 \
          and brotli quality 11, made by Trunk's post-build hook), which the companion sends byte for byte to a \
-         browser that takes them.\n\n| file | raw | gzip | brotli |\n| --- | ---: | ---: | ---: |\n",
+         browser that takes them. The first load is what the browser fetches before the Connect button works \
+         (the page, its stylesheet, the first wasm part, its glue and the parts' loader); the later part holds \
+         a connected user's pages and is fetched once the user opens Connect or is already connected \
+         (`src/pages/later.rs`).\n\n| file | loads | raw | gzip | brotli |\n| --- | --- | ---: | ---: | ---: |\n",
     );
-    let files = pelm_e2e::app_files(&args.dist);
-    let mut total = (0, 0, 0);
+    let mut files = pelm_e2e::app_files(&args.dist);
+    files.insert(0, args.dist.join("index.html"));
+    let (mut first, mut later) = ((0, 0, 0), (0, 0, 0));
     for file in &files {
         let raw = std::fs::metadata(file).unwrap().len() as usize;
         let (gz, br) = (copy_size(file, "gz"), copy_size(file, "br"));
-        total = (total.0 + raw, total.1 + gz, total.2 + br);
+        let (when, sum) = if pelm_e2e::is_later_part(file) { ("later", &mut later) } else { ("first", &mut first) };
+        *sum = (sum.0 + raw, sum.1 + gz, sum.2 + br);
         let kind = file.extension().unwrap().to_string_lossy();
-        writeln!(
-            out,
-            "| {kind} (`{}`) | {} | {} | {} |",
-            file.file_name().unwrap().to_string_lossy(),
-            kb(raw),
-            kb(gz),
-            kb(br)
-        )
-        .unwrap();
+        let name = file.file_name().unwrap().to_string_lossy();
+        writeln!(out, "| {kind} (`{name}`) | {when} | {} | {} | {} |", kb(raw), kb(gz), kb(br)).unwrap();
     }
-    writeln!(out, "| **all** | {} | {} | **{}** |\n", kb(total.0), kb(total.1), kb(total.2)).unwrap();
+    let all = (first.0 + later.0, first.1 + later.1, first.2 + later.2);
+    for (label, sum) in [("first load", first), ("later part", later), ("all", all)] {
+        writeln!(out, "| **{label}** | | {} | {} | **{}** |", kb(sum.0), kb(sum.1), kb(sum.2)).unwrap();
+    }
     writeln!(
         out,
-        "Budget: {} brotli in all; this build is {:.0}% of it. For scale (js-framework-benchmark): a Leptos table app is about 49 KB brotli, React about 51 KB.\n",
-        kb(BUDGET_BROTLI),
-        total.2 as f64 * 100.0 / BUDGET_BROTLI as f64
+        "\nGoals: first load ≤ {} brotli ({:.0}% of it), all ≤ {} ({:.0}%). For scale: Pelm's own React demo app \
+         is about 200 KB brotli before its Connect button works; in js-framework-benchmark a Leptos table app is \
+         about 49 KB brotli, React about 51 KB.\n",
+        kb(BUDGET_FIRST_LOAD),
+        first.2 as f64 * 100.0 / BUDGET_FIRST_LOAD as f64,
+        kb(BUDGET_ALL),
+        all.2 as f64 * 100.0 / BUDGET_ALL as f64
     )
     .unwrap();
-    summary.push(("app download ≤ 250 KB brotli".to_owned(), kb(total.2), total.2 <= BUDGET_BROTLI));
+    summary.push(("first load ≤ 150 KB brotli".to_owned(), kb(first.2), first.2 <= BUDGET_FIRST_LOAD));
+    summary.push(("(no budget) later part, brotli".to_owned(), kb(later.2), true));
+    summary.push(("all of the app ≤ 300 KB brotli".to_owned(), kb(all.2), all.2 <= BUDGET_ALL));
     out.push_str(&contributors(&args.names_wasm));
     out
 }
