@@ -279,6 +279,19 @@ impl AppState {
 
 /// The companion's routes: the API under its prefix, `/healthz`, the mounted
 /// sandbox in sandbox mode, and the built app when a dist directory is set.
+/// What the app asks for before its Connect button works, sent with the page
+/// as a `Link` header so the browser fetches it while the wasm downloads:
+/// the connection state (the app's first call, whose `fetch` the browser
+/// answers from this preload) and the Connect script. A site serving the
+/// page itself can send the same header.
+fn first_requests(state: &AppState) -> String {
+    let api = state.config().api_prefix.trim_end_matches('/');
+    format!(
+        "<{api}/connection>; rel=preload; as=fetch; crossorigin, <{}>; rel=preload; as=script",
+        state.inner.connect_script_url
+    )
+}
+
 pub fn app(state: AppState) -> Router {
     let request_timeout = Duration::from_secs(state.config().request_timeout_secs.max(1));
     let api = routes::api()
@@ -309,11 +322,12 @@ pub fn app(state: AppState) -> Router {
     let report_path = format!("{}/csp-report", state.config().api_prefix.trim_end_matches('/'));
     let policy =
         |html: &str| csp::served_policy(html, &state.inner.connect_script_url, &state.inner.csp_extra, &report_path);
+    let preload = first_requests(&state);
     if let Some(example) = &state.config().example_dist {
-        router = router.nest_service("/example", static_files::service(example, policy, &report_path));
+        router = router.nest_service("/example", static_files::service(example, policy, &report_path, &preload));
     }
     if let Some(dist) = &state.config().dist {
-        let app = static_files::service(dist, policy, &report_path);
+        let app = static_files::service(dist, policy, &report_path, &preload);
         match state.config().app_path.trim_end_matches('/') {
             "" => router = router.fallback_service(app),
             // Under a sub-path the app's own router sees the rest of the path.

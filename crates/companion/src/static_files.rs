@@ -17,8 +17,9 @@ use tower_http::services::{ServeDir, ServeFile};
 /// (quality 11 and -9) go out where the browser takes them; anything without
 /// one is compressed per request at tower-http's faster, larger level.
 /// `policy` makes the Content-Security-Policy from the page's HTML; the
-/// policy's reports go to `report_path`.
-pub fn service(dist: &Path, policy: impl FnOnce(&str) -> String, report_path: &str) -> Router {
+/// policy's reports go to `report_path`. The page's `preload` (a `Link`
+/// header) starts what the app asks for first while its wasm downloads.
+pub fn service(dist: &Path, policy: impl FnOnce(&str) -> String, report_path: &str, preload: &str) -> Router {
     let index = dist.join("index.html");
     let html = std::fs::read_to_string(&index).unwrap_or_else(|err| {
         tracing::warn!(path = %index.display(), %err, "no index.html to serve; build the app with trunk first");
@@ -26,6 +27,7 @@ pub fn service(dist: &Path, policy: impl FnOnce(&str) -> String, report_path: &s
     });
     let csp = HeaderValue::from_str(&policy(&html)).unwrap_or_else(|_| HeaderValue::from_static("default-src 'self'"));
     let endpoints = HeaderValue::from_str(&crate::csp::reporting_endpoints(report_path)).ok();
+    let preload = HeaderValue::from_str(preload).ok();
     Router::new()
         .fallback_service(
             ServeDir::new(dist)
@@ -33,11 +35,19 @@ pub fn service(dist: &Path, policy: impl FnOnce(&str) -> String, report_path: &s
                 .precompressed_gzip()
                 .fallback(ServeFile::new(index).precompressed_br().precompressed_gzip()),
         )
-        .layer(middleware::from_fn(move |request, next| headers(request, next, csp.clone(), endpoints.clone())))
+        .layer(middleware::from_fn(move |request, next| {
+            headers(request, next, csp.clone(), endpoints.clone(), preload.clone())
+        }))
         .layer(CompressionLayer::new())
 }
 
-async fn headers(request: Request, next: Next, csp: HeaderValue, endpoints: Option<HeaderValue>) -> Response {
+async fn headers(
+    request: Request,
+    next: Next,
+    csp: HeaderValue,
+    endpoints: Option<HeaderValue>,
+    preload: Option<HeaderValue>,
+) -> Response {
     let path = request.uri().path().to_owned();
     let mut response = next.run(request).await;
     let headers = response.headers_mut();
@@ -51,6 +61,9 @@ async fn headers(request: Request, next: Next, csp: HeaderValue, endpoints: Opti
         "public, max-age=300"
     };
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
+    if let Some(preload) = preload.filter(|_| is_html) {
+        headers.insert(header::LINK, preload);
+    }
     headers.insert(header::CONTENT_SECURITY_POLICY, csp);
     if let Some(endpoints) = endpoints {
         headers.insert(HeaderName::from_static("reporting-endpoints"), endpoints);

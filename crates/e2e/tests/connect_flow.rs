@@ -78,6 +78,34 @@ async fn the_connect_script_loads_while_the_token_is_still_coming() {
 }
 
 #[tokio::test]
+async fn the_page_starts_the_first_call_and_the_connect_script_before_the_wasm_runs() {
+    let demo = spawn_demo(|_| {}).await;
+    let browser = start_browser().await;
+    open_app(&browser, &demo.url).await;
+    browser.find("button[data-action=connect]:enabled").await;
+    // The page's Link header preloads both; the app's own fetch of the
+    // connection is answered from the preload, not asked again.
+    assert_eq!(demo.app_faults().calls("/connection").len(), 1, "one request for the connection");
+    let timing = browser
+        .client
+        .execute(
+            "const all = performance.getEntriesByType('resource');\
+             const start = (part) => all.filter(e => e.name.includes(part)).map(e => e.startTime);\
+             return [start('/api/connection'), start('pelm-connect.js'), start('_bg.wasm')];",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let starts = |i: usize| timing[i].as_array().unwrap().iter().map(|t| t.as_f64().unwrap()).collect::<Vec<_>>();
+    let (connection, script, wasm) = (starts(0), starts(1), starts(2));
+    assert_eq!((connection.len(), script.len(), wasm.len()), (1, 1, 1), "{timing}");
+    assert!(
+        connection[0] <= wasm[0] + 50.0 && script[0] <= wasm[0] + 50.0,
+        "asked with the wasm, not after it: {timing}"
+    );
+}
+
+#[tokio::test]
 async fn the_framed_connect_works_from_the_keyboard_alone() {
     let demo = spawn_demo(|config| config.sandbox_connect_script = SandboxScript::Current).await;
     let script = demo.state.connect_script_url().to_owned();

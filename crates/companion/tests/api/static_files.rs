@@ -42,6 +42,7 @@ async fn the_app_is_served_with_the_right_types_encodings_caching_and_policy() {
         assert_eq!(header(&response, "content-type"), "application/wasm");
         assert_eq!(header(&response, "content-encoding"), expected);
         assert_eq!(header(&response, "cache-control"), "public, max-age=31536000, immutable");
+        assert!(response.headers().get("link").is_none(), "only the page preloads");
         let body = response.bytes().await.unwrap();
         assert!(body.len() < wasm.len() / 4, "{encoding}: {} of {} bytes", body.len(), wasm.len());
     }
@@ -54,6 +55,10 @@ async fn the_app_is_served_with_the_right_types_encodings_caching_and_policy() {
         let policy = header(&response, "content-security-policy");
         assert!(policy.contains("script-src 'self' 'wasm-unsafe-eval' 'sha256-"), "{policy}");
         assert!(policy.contains("style-src 'self';") && !policy.contains("unsafe-inline"), "{policy}");
+        // The app's first call and the Connect script start with the page.
+        let link = header(&response, "link");
+        assert!(link.starts_with("</api/connection>; rel=preload; as=fetch; crossorigin, <"), "{link}");
+        assert!(link.ends_with("pelm-connect.js>; rel=preload; as=script"), "{link}");
         assert_eq!(response.text().await.unwrap(), INDEX, "{path}");
     }
     // The build made no copies here, so the compression is the companion's own.
