@@ -180,19 +180,43 @@ async fn get<T: DeserializeOwned>(endpoint: Endpoint, path: String, signal: Opti
     json(endpoint.request(Request::get, &path, signal.as_ref()).build(), &endpoint.url(&path)).await
 }
 
+/// The Connect token that came in the connection's answer, kept for the
+/// first Connect button that asks: one use, then they come from the companion.
+#[derive(Clone, Copy)]
+pub struct ReadyGrant(StoredValue<Option<ConnectTokenGrant>, LocalStorage>);
+
+impl ReadyGrant {
+    pub fn new(grant: Option<ConnectTokenGrant>) -> Self {
+        Self(StoredValue::new_local(grant))
+    }
+
+    fn take(self) -> Option<ConnectTokenGrant> {
+        self.0.try_update_value(Option::take).flatten()
+    }
+}
+
 /// A Connect token, opening at `utility` when the host chose one, with the
 /// script to open it in: the host's choice, or the one the companion names.
+/// The `ready` one, when there is one and no utility was chosen (it opens at
+/// none in particular), costs no request.
 pub async fn connect_token(
     endpoint: Endpoint,
     script: Option<String>,
     utility: Option<String>,
+    ready: Option<ReadyGrant>,
 ) -> Result<ConnectTokenGrant, Problem> {
-    let builder = endpoint.request(Request::post, "connect-token", None);
-    let request = match utility {
-        Some(utility_id) => builder.json(&ConnectTokenRequest { utility_id: Some(utility_id) }),
-        None => builder.build(),
+    let ready = ready.filter(|_| utility.is_none()).and_then(ReadyGrant::take);
+    let mut grant = match ready {
+        Some(grant) => grant,
+        None => {
+            let builder = endpoint.request(Request::post, "connect-token", None);
+            let request = match utility {
+                Some(utility_id) => builder.json(&ConnectTokenRequest { utility_id: Some(utility_id) }),
+                None => builder.build(),
+            };
+            json(request, &endpoint.url("connect-token")).await?
+        }
     };
-    let mut grant: ConnectTokenGrant = json(request, &endpoint.url("connect-token")).await?;
     grant.connect_script_url = connect_script(&endpoint, script, &grant.connect_script_url);
     Ok(grant)
 }

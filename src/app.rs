@@ -40,7 +40,8 @@ pub fn App(
 }
 
 #[component]
-fn Home(initial: Connection) -> impl IntoView {
+fn Home(mut initial: Connection) -> impl IntoView {
+    provide_context(api::ReadyGrant::new(initial.connect.take()));
     let connection = RwSignal::new(initial);
     let data = DataContext {
         reconnect_needed: RwSignal::new(false),

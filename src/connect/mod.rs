@@ -49,8 +49,9 @@ impl UsePelmConnectOptions {
         let endpoint = api::use_endpoint();
         let config = crate::host::use_host().map(|host| host.config.get_value()).unwrap_or_default();
         let (script, utility) = (config.connect_script, config.utility_id);
+        let ready = use_context::<api::ReadyGrant>();
         let connect_token: TokenSource =
-            Rc::new(move || Box::pin(api::connect_token(endpoint.clone(), script.clone(), utility.clone())));
+            Rc::new(move || Box::pin(api::connect_token(endpoint.clone(), script.clone(), utility.clone(), ready)));
         Self { on_success, on_exit, connect_token }
     }
 

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use axum::body::{Body, Bytes};
 use axum::extract::{FromRequest, Path, Query, Request, State};
-use axum::http::{header, HeaderValue};
+use axum::http::{header, HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -178,22 +178,28 @@ async fn connect_token(
             return Err(ApiError::invalid("utility_id", "A utility id is Pelm's number for it, such as \"1\"."));
         }
     }
+    Ok(Json(grant(&state, &session, asked.as_deref()).await?))
+}
+
+/// A Connect token for this session's user, opening at `asked` or the
+/// companion's utility.
+async fn grant(state: &AppState, session: &Session, asked: Option<&str>) -> Result<ConnectTokenGrant, ApiError> {
     // An anonymous session whose user has since connected: most often the
     // same browser, renewing its Connect token while its connect was being
     // answered, which already holds the new session; else whoever kept a
     // copy. Neither may sign in as that user, and neither gets a cookie here,
     // which would overwrite the connected one.
-    if anonymous_but_taken(&state, &session).await? {
+    if anonymous_but_taken(state, session).await? {
         return Err(ApiError::Forbidden("This session has ended. Reload the page to continue.".to_owned()));
     }
-    let (user_id, caller) = pelm_user(&state, &session).await?;
-    let utility = asked.as_deref().or(state.config().utility_id.as_deref());
+    let (user_id, caller) = pelm_user(state, session).await?;
+    let utility = asked.or(state.config().utility_id.as_deref());
     let token = state.inner.pelm.connect_token(&user_id, utility, caller).await?;
-    Ok(Json(ConnectTokenGrant {
+    Ok(ConnectTokenGrant {
         connect_token: token.connect_token,
         expires_in: token.expires_in,
         connect_script_url: state.inner.connect_script_url.clone(),
-    }))
+    })
 }
 
 /// Codes are opaque to us, but a sane one is short and printable; anything
@@ -317,7 +323,7 @@ async fn describe_connection(state: &AppState, user_id: &str, access_token: &str
                 connected: true,
                 utility,
                 credentials_valid: Some(user.credentials_valid),
-                connect_script_url: None,
+                ..Connection::none()
             }
         }
         Err(err) => {
@@ -327,21 +333,40 @@ async fn describe_connection(state: &AppState, user_id: &str, access_token: &str
                 "could not learn from Pelm whether the utility login is still valid; it will be asked again at the next look"
             );
             let utility = store.utility(user_id).await.ok().flatten().map(|(_, name)| name);
-            Connection { connected: true, utility, credentials_valid: None, connect_script_url: None }
+            Connection { connected: true, utility, ..Connection::none() }
         }
     }
 }
 
-async fn connection(State(state): State<AppState>, session: Session) -> Result<Json<Connection>, ApiError> {
-    if !session.may_hold_a_connection() {
-        return Ok(Json(not_connected(&state)));
+async fn connection(
+    State(state): State<AppState>,
+    session: Session,
+    headers: HeaderMap,
+) -> Result<Json<Connection>, ApiError> {
+    if session.may_hold_a_connection() {
+        // Asked afresh: a disconnect through another instance shows here at once.
+        if let Some((user_id, token)) = state.inner.store.connected(&session.identity).await? {
+            return Ok(Json(describe_connection(&state, &user_id, &token).await));
+        }
     }
-    // Asked afresh: a disconnect through another instance shows here at once.
-    match state.inner.store.connected(&session.identity).await? {
-        Some((user_id, token)) => Ok(Json(describe_connection(&state, &user_id, &token).await)),
-        None => Ok(Json(not_connected(&state))),
+    let mut answer = not_connected(&state);
+    // The app's first call, which its page preloads: with a Connect token in
+    // it, the Connect button needs no second round trip. Only for the app's
+    // own page (its origin or an allowed one), so that a cross-site link or
+    // image cannot spend Pelm calls; and only if Pelm answers quickly, so a
+    // slow Pelm delays the token (which the app then asks for) and not the page.
+    if crate::session::origin_allowed(&state, &headers) {
+        match tokio::time::timeout(GRANT_WAIT, grant(&state, &session, None)).await {
+            Ok(Ok(grant)) => answer.connect = Some(grant),
+            Ok(Err(err)) => tracing::info!(error = %err, "no Connect token in the connection's answer"),
+            Err(_) => tracing::info!("no Connect token in the connection's answer: Pelm was slow"),
+        }
     }
+    Ok(Json(answer))
 }
+
+/// How long the connection's answer waits for a Connect token.
+const GRANT_WAIT: Duration = Duration::from_millis(1500);
 
 /// Not connected, with the Connect script to start loading.
 fn not_connected(state: &AppState) -> Connection {

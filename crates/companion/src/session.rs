@@ -264,7 +264,7 @@ pub async fn require_allowed_origin(State(state): State<AppState>, request: Requ
     ApiError::Forbidden("This request must come from the app's own page.".to_owned()).into_response()
 }
 
-fn origin_allowed(state: &AppState, headers: &HeaderMap) -> bool {
+pub(crate) fn origin_allowed(state: &AppState, headers: &HeaderMap) -> bool {
     let text = |name| headers.get(name).and_then(|v: &HeaderValue| v.to_str().ok());
     // A DNS-rebinding page is same-origin with itself; the Host check, which
     // runs first, is what turns it away.

@@ -78,7 +78,7 @@ async fn the_connect_script_loads_while_the_token_is_still_coming() {
 }
 
 #[tokio::test]
-async fn the_page_starts_the_first_call_and_the_connect_script_before_the_wasm_runs() {
+async fn the_page_starts_the_first_call_and_the_connect_script_before_the_wasm_runs_and_needs_no_token_request() {
     let demo = spawn_demo(|_| {}).await;
     let browser = start_browser().await;
     open_app(&browser, &demo.url).await;
@@ -86,6 +86,8 @@ async fn the_page_starts_the_first_call_and_the_connect_script_before_the_wasm_r
     // The page's Link header preloads both; the app's own fetch of the
     // connection is answered from the preload, not asked again.
     assert_eq!(demo.app_faults().calls("/connection").len(), 1, "one request for the connection");
+    // Its answer brought the Connect token: none was asked for.
+    assert_eq!(demo.app_faults().calls("/connect-token").len(), 0, "the token came with the connection");
     let timing = browser
         .client
         .execute(

@@ -51,11 +51,16 @@ pub struct Connection {
     /// loading it at once, while it asks for a Connect token.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub connect_script_url: Option<String>,
+    /// When not connected, a Connect token already, so the Connect button
+    /// works without asking for one: the answer to `POST /api/connect-token`
+    /// for no particular utility. Left out when none could be had at once.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub connect: Option<ConnectTokenGrant>,
 }
 
 impl Connection {
     pub fn none() -> Self {
-        Self { connected: false, utility: None, credentials_valid: None, connect_script_url: None }
+        Self { connected: false, utility: None, credentials_valid: None, connect_script_url: None, connect: None }
     }
 }
 

@@ -272,3 +272,37 @@ async fn the_page_may_choose_the_utility_connect_opens_at() {
     let unknown = app.post("connect-token").json(&json!({"utility": "3"})).send().await.unwrap();
     assert_eq!(unknown.status(), StatusCode::BAD_REQUEST, "an unknown field is refused");
 }
+
+#[tokio::test]
+async fn a_look_from_the_apps_own_page_brings_a_connect_token_that_connects() {
+    let app = spawn_app().await;
+    let before = app.sandbox.sandbox.rest_calls();
+    // As the browser sends the page's preload: same origin, no Origin header.
+    let looked = app.client.get(app.api("connection")).header("Sec-Fetch-Site", "same-origin").send().await.unwrap();
+    assert_eq!(looked.status(), StatusCode::OK);
+    let connection: Connection = looked.json().await.unwrap();
+    assert!(!connection.connected);
+    let grant = connection.connect.expect("a Connect token in the answer");
+    assert!(grant.expires_in > 0 && grant.connect_script_url == connection.connect_script_url.unwrap());
+    assert_eq!(app.sandbox.sandbox.rest_calls() - before, 1, "one Pelm call, as asking for a token costs");
+    // It is this browser's token: it connects this browser.
+    let code = app.sign_in(&grant.connect_token, "user@pelm.com").await;
+    assert_eq!(app.authorize(&code).await.status(), StatusCode::OK);
+    let now: Connection = app.get("connection").await.json().await.unwrap();
+    assert!(now.connected && now.connect.is_none(), "{now:?}");
+}
+
+#[tokio::test]
+async fn a_look_from_another_site_brings_no_token_and_costs_no_pelm_call() {
+    let app = spawn_app().await;
+    let before = app.sandbox.sandbox.rest_calls();
+    for (site, origin) in [("cross-site", Some("https://elsewhere.example")), ("cross-site", None), ("none", None)] {
+        let mut request = app.client.get(app.api("connection")).header("Sec-Fetch-Site", site);
+        if let Some(origin) = origin {
+            request = request.header("Origin", origin);
+        }
+        let connection: Connection = request.send().await.unwrap().json().await.unwrap();
+        assert_eq!(connection, not_connected(), "{site} {origin:?}");
+    }
+    assert_eq!(app.sandbox.sandbox.rest_calls(), before);
+}
