@@ -164,6 +164,48 @@ async fn run() -> Result<Value, JsValue> {
     Ok(Value::Array(results))
 }
 
+/// One of the timed steps alone, `runs` times, for `./dev bench --profile`
+/// to record with the browser's profiler: `cold` (a new chart drawn whole),
+/// `zoom` or `pan` (redraws of one chart), each finished with a pixel read.
+#[wasm_bindgen]
+pub async fn profile_workload(step: String, points: usize, runs: u32) -> Result<(), JsValue> {
+    let window = web_sys::window().ok_or("no window")?;
+    let text = fetch_text(&window, points).await?;
+    let host = window.document().ok_or("no document")?.get_element_by_id("bench-host").ok_or("no #bench-host")?;
+    let columns = std::sync::Arc::new(decode(&text));
+    let theme = Theme::default();
+    let data = ChartData::new(&columns, Level::Raw, "kWh", Default::default());
+    let bounds = data.usage.extent().ok_or("no data")?;
+    let (chart, base) = fresh_chart(&host);
+    chart.render(&data, bounds, false, &theme).map_err(|e| format!("{e:?}"))?;
+    data.warm();
+    let zoomed = bounds.zoom(0.5, 0.5, bounds);
+    for i in 0..runs {
+        match step.as_str() {
+            "cold" => {
+                let data = ChartData::new(&columns, Level::Raw, "kWh", Default::default());
+                let (chart, base) = fresh_chart(&host);
+                chart.render(&data, bounds, false, &theme).map_err(|e| format!("{e:?}"))?;
+                settle(&base);
+            }
+            "zoom" => {
+                let view = if i % 2 == 0 { zoomed } else { bounds.zoom(0.25, 0.5, bounds) };
+                chart.render(&data, view, false, &theme).map_err(|e| format!("{e:?}"))?;
+                settle(&base);
+            }
+            "pan" => {
+                chart
+                    .render(&data, zoomed.pan(if i % 2 == 0 { 0.1 } else { -0.1 }, bounds), false, &theme)
+                    .map_err(|e| format!("{e:?}"))?;
+                settle(&base);
+            }
+            other => return Err(format!("no step {other}").into()),
+        }
+    }
+    host.set_inner_html("");
+    Ok(())
+}
+
 fn main() {
     wasm_bindgen_futures::spawn_local(async {
         let window = web_sys::window().unwrap();

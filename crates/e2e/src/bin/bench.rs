@@ -2,7 +2,12 @@
 //! 4.6.1 on the same seeded data, in one headless Chromium run per device
 //! pixel ratio. Run it with `./dev bench`, which builds the page first.
 //!
-//!     bench <page dir> [--sizes 35040,175200,1051200] [--runs 7]
+//!     bench <page dir> [--sizes 35040,175200,1051200] [--runs 7] [--profile]
+//!
+//! `--profile` also records our chart with the browser's CPU profiler at
+//! each ratio, for the first size: a cold render, a zoom and a pan, 20 each,
+//! and prints where the time went (our wasm, each canvas call, the pixel
+//! read that waits for the raster, garbage collection).
 //!
 //! Figures are medians; ratios are ours divided by theirs, so below 1.0 is
 //! faster. Times from a shared, noisy machine: compare the ratios.
@@ -131,6 +136,7 @@ async fn main() {
     println!("Usage chart benchmark: {sizes} points, 1200x400 CSS px, medians of {runs} runs (x3 for zoom and pan, x5 for hover).");
     println!("Memory: ours counts the bytes our data and index hold; the peers' is JS heap growth after GC with their chart up.");
     println!("Zoom index: ours builds its min/max pyramid after the first drawing; zoom and pan use it.\n");
+    let profile_points = sizes.split(',').next().unwrap_or("35040").to_owned();
     for ratio in ["1", "2"] {
         let scale = format!("--force-device-scale-factor={ratio}");
         let browser =
@@ -157,5 +163,80 @@ async fn main() {
         println!("Device pixel ratio {ratio}:");
         print(&results);
         println!();
+        if args.iter().any(|a| a == "--profile") {
+            profile(&browser, &format!("http://{address}"), &profile_points, ratio).await;
+        }
     }
+}
+
+/// Records each step of ours with the CPU profiler and prints its self time
+/// by kind. A canvas call's own time includes the browser's work behind it;
+/// `getImageData` is where the raster is waited for.
+async fn profile(browser: &pelm_e2e::Browser, base: &str, points: &str, ratio: &str) {
+    browser.client.goto(&format!("{base}/index.html?sizes=")).await.unwrap();
+    let ready = "return !!(window.wasmBindings && window.wasmBindings.profile_workload);";
+    while !browser.client.execute(ready, vec![]).await.unwrap().as_bool().unwrap_or(false) {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let run = |step: &'static str, runs: u32| {
+        let script = format!(
+            "const done = arguments[arguments.length - 1];\
+             window.wasmBindings.profile_workload('{step}', {points}, {runs}).then(() => done(null), (e) => done(String(e)));"
+        );
+        let client = browser.client.clone();
+        async move {
+            let failed = client.execute_async(&script, vec![]).await.unwrap();
+            assert!(failed.is_null(), "profile_workload {step}: {failed}");
+        }
+    };
+    browser.cdp("Profiler.enable", serde_json::json!({})).await;
+    browser.cdp("Profiler.setSamplingInterval", serde_json::json!({ "interval": 50 })).await;
+    const RUNS: u32 = 20;
+    println!("Profile at ratio {ratio}, {points} points, ours: self time per step, in ms (share of the step)");
+    for step in ["cold", "zoom", "pan"] {
+        run(step, 3).await;
+        browser.cdp("Profiler.start", serde_json::json!({})).await;
+        run(step, RUNS).await;
+        let profile = browser.cdp("Profiler.stop", serde_json::json!({})).await;
+        let kinds = self_time_by_kind(&profile["profile"]);
+        let total: f64 = kinds.iter().map(|(_, ms)| ms).sum();
+        let line: Vec<String> = kinds
+            .iter()
+            .take(8)
+            .map(|(kind, ms)| format!("{kind} {:.2} ({:.0}%)", ms / RUNS as f64, ms * 100.0 / total))
+            .collect();
+        println!("  {step:>4}: {:.2} ms per step: {}", total / RUNS as f64, line.join(", "));
+    }
+    println!();
+}
+
+/// Milliseconds of self time by kind, largest first: `wasm` (our code and
+/// plotters), each browser call by name (`fillRect`, `getImageData`: the
+/// profiler shows native functions as frames of their own, with no script),
+/// `(garbage collector)`, and `JS glue` for wasm-bindgen's own functions.
+/// Idle time is left out.
+fn self_time_by_kind(profile: &Value) -> Vec<(String, f64)> {
+    let nodes = profile["nodes"].as_array().cloned().unwrap_or_default();
+    let samples: usize = nodes.iter().map(|n| n["hitCount"].as_u64().unwrap_or(0) as usize).sum();
+    let span_ms = (profile["endTime"].as_f64().unwrap_or(0.0) - profile["startTime"].as_f64().unwrap_or(0.0)) / 1000.0;
+    let per_sample = if samples == 0 { 0.0 } else { span_ms / samples as f64 };
+    let mut kinds: HashMap<String, f64> = HashMap::new();
+    for node in &nodes {
+        let frame = &node["callFrame"];
+        let name = frame["functionName"].as_str().unwrap_or_default();
+        let url = frame["url"].as_str().unwrap_or_default();
+        let kind = if name == "(idle)" || name == "(root)" {
+            continue;
+        } else if url.starts_with("wasm://") || name.starts_with("$") || name.contains("wasm-function") {
+            "wasm".to_owned()
+        } else if name.starts_with('(') || (url.is_empty() && !name.is_empty()) {
+            name.to_owned()
+        } else {
+            "JS glue".to_owned()
+        };
+        *kinds.entry(kind).or_default() += node["hitCount"].as_u64().unwrap_or(0) as f64 * per_sample;
+    }
+    let mut kinds: Vec<(String, f64)> = kinds.into_iter().collect();
+    kinds.sort_by(|a, b| b.1.total_cmp(&a.1));
+    kinds
 }
