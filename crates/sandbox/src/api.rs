@@ -176,10 +176,10 @@ fn utility_of(connection: &Connection) -> &'static UtilityInfo {
     scenarios::utility(&connection.utility_id).unwrap_or(&scenarios::UTILITIES[0])
 }
 
-/// `[start, end)` of the data every account has, ending a day before now as
-/// utility data does.
-fn data_window(sandbox: &Sandbox) -> (i64, i64) {
-    let end = sandbox.store().now().div_euclid(HOUR) * HOUR - DAY;
+/// `[start, end)` of the data the connection's accounts have, ending a day
+/// before now as utility data does, or later still when its utility lags.
+fn data_window(sandbox: &Sandbox, connection: &Connection) -> (i64, i64) {
+    let end = sandbox.store().now().div_euclid(HOUR) * HOUR - DAY - connection.data_lag;
     (end - HISTORY, end)
 }
 
@@ -257,7 +257,9 @@ async fn intervals(
             .ok_or_else(|| PelmError::parameter_missing("account_id"))?;
         let record = own_account(&sandbox, &connection, account_id)?;
         let meter_type = match query.get("type").map(|t| t.to_ascii_uppercase()).as_deref() {
-            None | Some("ELECTRIC") => MeterType::Electric,
+            // An account's own meter when none is named: a gas-only home has no electric one.
+            None => record.seed.meter_types[0],
+            Some("ELECTRIC") => MeterType::Electric,
             Some("GAS") => MeterType::Gas,
             Some(_) => return Err(PelmError::parameter_invalid("type", "must be ELECTRIC or GAS")),
         };
@@ -269,7 +271,7 @@ async fn intervals(
         }
         (record, meter_type)
     };
-    let (history_start, data_end) = data_window(&sandbox);
+    let (history_start, data_end) = data_window(&sandbox, &connection);
     let end = unix_seconds(&query, "end_date")?.unwrap_or(data_end);
     let start = unix_seconds(&query, "start_date")?.unwrap_or(end - DEFAULT_RANGE);
     if start >= end {
@@ -292,7 +294,7 @@ async fn intervals(
 fn account_statements(sandbox: &Sandbox, connection: &Connection, record: &AccountRecord) -> Vec<Statement> {
     let utility = utility_of(connection);
     let meters: Vec<MeterSpec> = record.seed.meter_types.iter().map(|t| meter_spec(record, *t, utility)).collect();
-    let (history_start, data_end) = data_window(sandbox);
+    let (history_start, data_end) = data_window(sandbox, connection);
     bills::statements(&record.account.id, &meters, &utility.zone, history_start, data_end)
 }
 

@@ -31,6 +31,9 @@ pub const UTILITIES: &[UtilityInfo] = &[
     UtilityInfo { emissions: true, ..utility_info("1", "Pacific Gas and Electric", PACIFIC) },
     UtilityInfo { emissions: true, ..utility_info("2", "Southern California Edison", PACIFIC) },
     UtilityInfo { bill_pdfs: false, ..utility_info("3", "Consolidated Edison", EASTERN) },
+    // Gas only, as in much of California, where one utility sells the
+    // electricity and another the gas: a household links both.
+    utility_info("4", "Southern California Gas Company", PACIFIC),
     UtilityInfo { supported: false, bill_pdfs: false, ..utility_info("8", "Cherokee Electric Cooperative", EASTERN) },
 ];
 
@@ -67,12 +70,16 @@ pub struct Scenario {
     /// Seconds that data calls answer `data_unavailable` after connecting,
     /// on top of the sandbox's configured delay.
     pub data_delay: u64,
+    /// Seconds the newest data lags behind the usual day: a utility that
+    /// has not sent newer readings yet.
+    pub data_lag: i64,
     /// What the scenario is for, shown in the modal and the README.
     pub purpose: &'static str,
 }
 
 const ELECTRIC: &[MeterType] = &[MeterType::Electric];
 const ELECTRIC_AND_GAS: &[MeterType] = &[MeterType::Electric, MeterType::Gas];
+const GAS: &[MeterType] = &[MeterType::Gas];
 
 /// The seed's two accounts, as Pelm's own sandbox returns them.
 const SEED_ACCOUNTS: &[AccountSeed] = &[
@@ -106,6 +113,9 @@ const BUILDINGS: &[AccountSeed] = &[
 const GAS_HOME: &[AccountSeed] =
     &[AccountSeed { meter_types: ELECTRIC_AND_GAS, ..home("6402219934", "18 ORCHARD LN BERKELEY CA 94705") }];
 
+const GAS_ONLY_HOME: &[AccountSeed] =
+    &[AccountSeed { meter_types: GAS, ..home("0419937752", "2 ORCHARD LN BERKELEY CA 94705") }];
+
 const SOLAR_HOME: &[AccountSeed] =
     &[AccountSeed { solar: true, ..home("7719005521", "742 SUNNY HILL RD DAVIS CA 95616") }];
 
@@ -118,6 +128,7 @@ pub const SCENARIOS: &[Scenario] = &[
         outcome: Outcome::Connects,
         accounts: SEED_ACCOUNTS,
         data_delay: 0,
+        data_lag: 0,
         purpose: "Connects at once; two electric accounts (Pelm's own sandbox login)",
     },
     Scenario {
@@ -126,6 +137,7 @@ pub const SCENARIOS: &[Scenario] = &[
         outcome: Outcome::Mfa { code: "1234" },
         accounts: SEED_ACCOUNTS,
         data_delay: 0,
+        data_lag: 0,
         purpose: "Asks for an MFA code: 1234 passes, anything else fails",
     },
     Scenario {
@@ -134,6 +146,7 @@ pub const SCENARIOS: &[Scenario] = &[
         outcome: Outcome::Connects,
         accounts: SEED_ACCOUNTS,
         data_delay: 120,
+        data_lag: 0,
         purpose: "Connects, but data is not ready for 2 minutes (data_unavailable)",
     },
     Scenario {
@@ -142,6 +155,7 @@ pub const SCENARIOS: &[Scenario] = &[
         outcome: Outcome::Connects,
         accounts: BUILDINGS,
         data_delay: 0,
+        data_lag: 0,
         purpose: "Four accounts: three flats and a common area",
     },
     Scenario {
@@ -150,6 +164,7 @@ pub const SCENARIOS: &[Scenario] = &[
         outcome: Outcome::Connects,
         accounts: GAS_HOME,
         data_delay: 0,
+        data_lag: 0,
         purpose: "One home with electric and gas meters",
     },
     Scenario {
@@ -158,7 +173,26 @@ pub const SCENARIOS: &[Scenario] = &[
         outcome: Outcome::Connects,
         accounts: SOLAR_HOME,
         data_delay: 0,
+        data_lag: 0,
         purpose: "Rooftop solar: net usage below zero at midday",
+    },
+    Scenario {
+        username: "gasonly@pelm.com",
+        password: "password",
+        outcome: Outcome::Connects,
+        accounts: GAS_ONLY_HOME,
+        data_delay: 0,
+        data_lag: 0,
+        purpose: "One home with a gas meter only, as at a gas utility (Southern California Gas Company)",
+    },
+    Scenario {
+        username: "lagging@pelm.com",
+        password: "password",
+        outcome: Outcome::Connects,
+        accounts: SEED_ACCOUNTS,
+        data_delay: 0,
+        data_lag: 4 * 86_400,
+        purpose: "The utility has sent no data for the last 4 days",
     },
 ];
 

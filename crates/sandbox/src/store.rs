@@ -79,6 +79,8 @@ pub struct Connection {
     pub connected_at: i64,
     /// Seconds after `connected_at` before data calls answer.
     pub data_delay: u64,
+    /// Seconds the newest data lags behind the usual day.
+    pub data_lag: i64,
     pub credentials_valid: bool,
 }
 
@@ -176,6 +178,7 @@ impl Store {
             accounts: scenario.accounts.iter().enumerate().map(|(i, seed)| account(user_id, i, seed)).collect(),
             connected_at: now,
             data_delay: scenario.data_delay,
+            data_lag: scenario.data_lag,
             credentials_valid: true,
         };
         let code = random_hex(20);

@@ -391,3 +391,39 @@ async fn the_slow_login_holds_its_data_back_for_two_minutes() {
     pelm.clock.advance(Duration::from_secs(1));
     assert_eq!(pelm.accounts(&token).await.0, StatusCode::OK);
 }
+
+#[tokio::test]
+async fn a_gas_only_home_at_the_gas_utility_has_gas_data_and_no_electric_meter() {
+    let pelm = spawn_sandbox(Duration::ZERO).await;
+    let token = connected(&pelm, "u1", "gasonly@pelm.com", "4").await;
+    let account = first_account(&pelm, &token).await;
+    let types: Vec<&str> =
+        account["available_meter_types"].as_array().unwrap().iter().filter_map(Value::as_str).collect();
+    assert_eq!(types, ["GAS"], "{account}");
+    let id = account["id"].as_str().unwrap();
+    // No type named: the account's own meter, not an electric one it lacks.
+    let data: Intervals = get(&pelm, &token, &format!("/intervals?account_id={id}")).await.json().await.unwrap();
+    assert_eq!(data.utility, "Southern California Gas Company");
+    assert_eq!(data.meter_type, Some(MeterType::Gas));
+    assert!(data.intervals.len() > 24 * 50 && data.intervals.iter().all(|i| i.end - i.start == 3600));
+    let (status, body) = json_of(get(&pelm, &token, &format!("/intervals?account_id={id}&type=ELECTRIC")).await).await;
+    assert_eq!((status, body["error_code"].as_str()), (StatusCode::BAD_REQUEST, Some("parameter_invalid")), "{body}");
+}
+
+#[tokio::test]
+async fn a_lagging_utilitys_newest_data_is_four_days_older_than_usual() {
+    let pelm = spawn_sandbox(Duration::ZERO).await;
+    let newest = |username: &'static str| {
+        let pelm = &pelm;
+        async move {
+            let token = connected(pelm, username, username, "1").await;
+            let id = first_account(pelm, &token).await["id"].as_str().unwrap().to_owned();
+            let data: Intervals = get(pelm, &token, &format!("/intervals?account_id={id}")).await.json().await.unwrap();
+            data.intervals.iter().map(|i| i.end).max().unwrap()
+        }
+    };
+    let (usual, lagging) = (newest("user@pelm.com").await, newest("lagging@pelm.com").await);
+    // Gaps may take the last hour or two off either; four days is the difference.
+    let lag = usual - lagging;
+    assert!((4 * DAY - 3 * 3600..=4 * DAY + 3 * 3600).contains(&lag), "lag {lag} s");
+}
