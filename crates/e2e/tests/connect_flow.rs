@@ -355,6 +355,28 @@ async fn screenshot_chart(browser: &Browser, name: &str) {
 }
 
 #[tokio::test]
+async fn a_gas_only_home_at_a_gas_utility_is_charted_in_therms() {
+    let demo = spawn_demo(|_| {}).await;
+    let browser = start_browser().await;
+    open_app(&browser, &demo.url).await;
+    connect_at(&browser, "gas-only", "gasonly@pelm.com", "4").await;
+    // One account, one meter: straight to its chart, with no meter to choose.
+    browser.find(".pe-chart-frame[data-plot-width]").await;
+    assert!(browser.text(".pe-header").await.contains("Southern California Gas Company"));
+    let started = std::time::Instant::now();
+    let total = loop {
+        let total = browser.text("[data-figure=total]").await;
+        if total.ends_with("therms") || started.elapsed() > std::time::Duration::from_secs(20) {
+            break total;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    };
+    assert!(total.ends_with("therms"), "{total}");
+    assert!(browser.client.find_all(Locator::Css(".pe-problem")).await.unwrap().is_empty());
+    assert_no_csp_violations(&browser).await;
+}
+
+#[tokio::test]
 async fn a_home_with_gas_switches_meters_and_ranges() {
     let demo = spawn_demo(|_| {}).await;
     let browser = start_browser().await;
