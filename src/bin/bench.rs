@@ -6,6 +6,8 @@
 //! finish drawing before the clock stops, for all three libraries alike.
 
 use pelm_energy::chart::{Chart, ChartData, Theme};
+use std::sync::Arc;
+
 use pelm_model::pelm::Intervals;
 use pelm_usage::{Columns, Level, Viewport};
 use serde_json::{json, Value};
@@ -52,6 +54,30 @@ fn fresh_chart(host: &Element) -> (Chart, HtmlCanvasElement) {
     (Chart::new(base.clone(), overlay), base)
 }
 
+/// A new chart drawn whole at the full range, finished with a pixel read.
+fn draw_cold(columns: &Arc<Columns>, host: &Element, theme: &Theme) -> (ChartData, Chart, HtmlCanvasElement, Viewport) {
+    let data = ChartData::new(columns, Level::Raw, "kWh", Default::default());
+    let (chart, base) = fresh_chart(host);
+    let bounds = data.usage.extent().expect("data");
+    chart.render(&data, bounds, false, theme).expect("drawn");
+    settle(&base);
+    (data, chart, base, bounds)
+}
+
+/// The `i`th zoom: alternately half and a quarter of the range.
+fn zoom_view(i: u32, bounds: Viewport) -> Viewport {
+    if i.is_multiple_of(2) {
+        bounds.zoom(0.5, 0.5, bounds)
+    } else {
+        bounds.zoom(0.25, 0.5, bounds)
+    }
+}
+
+/// The `i`th pan of the half-range view: a tenth each way.
+fn pan_view(i: u32, bounds: Viewport) -> Viewport {
+    bounds.zoom(0.5, 0.5, bounds).pan(if i.is_multiple_of(2) { 0.1 } else { -0.1 }, bounds)
+}
+
 /// The same steps peers.js takes, for our chart.
 fn ours(text: &str, host: &Element, runs: u32) -> Value {
     let decode_ms = median(
@@ -63,7 +89,7 @@ fn ours(text: &str, host: &Element, runs: u32) -> Value {
             })
             .collect(),
     );
-    let columns = std::sync::Arc::new(decode(text));
+    let columns = Arc::new(decode(text));
     let theme = Theme::default();
     let mut kept = None;
     let cold_ms = median(
@@ -71,13 +97,9 @@ fn ours(text: &str, host: &Element, runs: u32) -> Value {
             .map(|_| {
                 kept = None;
                 let started = now();
-                let data = ChartData::new(&columns, Level::Raw, "kWh", Default::default());
-                let (chart, base) = fresh_chart(host);
-                let bounds = data.usage.extent().expect("data");
-                chart.render(&data, bounds, false, &theme).expect("drawn");
-                settle(&base);
+                let drawn = draw_cold(&columns, host, &theme);
                 let elapsed = now() - started;
-                kept = Some((data, chart, base, bounds));
+                kept = Some(drawn);
                 elapsed
             })
             .collect(),
@@ -89,7 +111,6 @@ fn ours(text: &str, host: &Element, runs: u32) -> Value {
     let index_ms = now() - started;
     let raw = &columns;
     let memory = (raw.start.capacity() + raw.end.capacity() + raw.usage.capacity()) * 8 + data.retained_bytes();
-    let zoomed = bounds.zoom(0.5, 0.5, bounds);
     // Each redraw's time with the raster finished, and to the last draw call.
     let redraw = |views: &mut dyn Iterator<Item = Viewport>| {
         let (mut issued, mut total) = (Vec::new(), Vec::new());
@@ -103,9 +124,8 @@ fn ours(text: &str, host: &Element, runs: u32) -> Value {
         (median(total), median(issued))
     };
     // Zoom alternates between half and a quarter of the range; pan moves a tenth each way.
-    let (zoom_ms, zoom_issued) =
-        redraw(&mut (0..runs * 3).map(|i| if i % 2 == 0 { zoomed } else { bounds.zoom(0.25, 0.5, bounds) }));
-    let (pan_ms, _) = redraw(&mut (0..runs * 3).map(|i| zoomed.pan(if i % 2 == 0 { 0.1 } else { -0.1 }, bounds)));
+    let (zoom_ms, zoom_issued) = redraw(&mut (0..runs * 3).map(|i| zoom_view(i, bounds)));
+    let (pan_ms, _) = redraw(&mut (0..runs * 3).map(|i| pan_view(i, bounds)));
     chart.render(&data, bounds, false, &theme).expect("drawn");
     // The clock ticks in 0.1 ms steps here: each sample is a batch of hovers.
     let hover_ms = median(
@@ -172,31 +192,16 @@ pub async fn profile_workload(step: String, points: usize, runs: u32) -> Result<
     let window = web_sys::window().ok_or("no window")?;
     let text = fetch_text(&window, points).await?;
     let host = window.document().ok_or("no document")?.get_element_by_id("bench-host").ok_or("no #bench-host")?;
-    let columns = std::sync::Arc::new(decode(&text));
+    let columns = Arc::new(decode(&text));
     let theme = Theme::default();
-    let data = ChartData::new(&columns, Level::Raw, "kWh", Default::default());
-    let bounds = data.usage.extent().ok_or("no data")?;
-    let (chart, base) = fresh_chart(&host);
-    chart.render(&data, bounds, false, &theme).map_err(|e| format!("{e:?}"))?;
+    let (data, chart, base, bounds) = draw_cold(&columns, &host, &theme);
     data.warm();
-    let zoomed = bounds.zoom(0.5, 0.5, bounds);
     for i in 0..runs {
         match step.as_str() {
-            "cold" => {
-                let data = ChartData::new(&columns, Level::Raw, "kWh", Default::default());
-                let (chart, base) = fresh_chart(&host);
-                chart.render(&data, bounds, false, &theme).map_err(|e| format!("{e:?}"))?;
-                settle(&base);
-            }
-            "zoom" => {
-                let view = if i % 2 == 0 { zoomed } else { bounds.zoom(0.25, 0.5, bounds) };
+            "cold" => drop(draw_cold(&columns, &host, &theme)),
+            "zoom" | "pan" => {
+                let view = if step == "zoom" { zoom_view(i, bounds) } else { pan_view(i, bounds) };
                 chart.render(&data, view, false, &theme).map_err(|e| format!("{e:?}"))?;
-                settle(&base);
-            }
-            "pan" => {
-                chart
-                    .render(&data, zoomed.pan(if i % 2 == 0 { 0.1 } else { -0.1 }, bounds), false, &theme)
-                    .map_err(|e| format!("{e:?}"))?;
                 settle(&base);
             }
             other => return Err(format!("no step {other}").into()),

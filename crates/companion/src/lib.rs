@@ -277,8 +277,6 @@ impl AppState {
     }
 }
 
-/// The companion's routes: the API under its prefix, `/healthz`, the mounted
-/// sandbox in sandbox mode, and the built app when a dist directory is set.
 /// What the app asks for before its Connect button works, sent with the page
 /// as a `Link` header so the browser fetches it while the wasm downloads:
 /// the connection state (the app's first call, whose `fetch` the browser
@@ -292,6 +290,8 @@ fn first_requests(state: &AppState) -> String {
     )
 }
 
+/// The companion's routes: the API under its prefix, `/healthz`, the mounted
+/// sandbox in sandbox mode, and the built app when a dist directory is set.
 pub fn app(state: AppState) -> Router {
     let request_timeout = Duration::from_secs(state.config().request_timeout_secs.max(1));
     let api = routes::api()

@@ -263,6 +263,19 @@ impl Browser {
         }
     }
 
+    /// Waits for `css`'s text to contain `part`, and returns it.
+    pub async fn text_containing(&self, css: &str, part: &str) -> String {
+        let started = Instant::now();
+        loop {
+            let text = self.text(css).await;
+            if text.contains(part) {
+                return text;
+            }
+            assert!(started.elapsed() < PATIENCE, "{css} never said {part:?}; it says {text:?}");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
     pub async fn text(&self, css: &str) -> String {
         match self.client.find(Locator::Css(css)).await {
             Ok(element) => element.text().await.unwrap_or_default(),

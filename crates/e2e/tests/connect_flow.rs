@@ -363,14 +363,7 @@ async fn a_gas_only_home_at_a_gas_utility_is_charted_in_therms() {
     // One account, one meter: straight to its chart, with no meter to choose.
     browser.find(".pe-chart-frame[data-plot-width]").await;
     assert!(browser.text(".pe-header").await.contains("Southern California Gas Company"));
-    let started = std::time::Instant::now();
-    let total = loop {
-        let total = browser.text("[data-figure=total]").await;
-        if total.ends_with("therms") || started.elapsed() > std::time::Duration::from_secs(20) {
-            break total;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    };
+    let total = browser.text_containing("[data-figure=total]", "therms").await;
     assert!(total.ends_with("therms"), "{total}");
     assert!(browser.client.find_all(Locator::Css(".pe-problem")).await.unwrap().is_empty());
     assert_no_csp_violations(&browser).await;
@@ -389,14 +382,7 @@ async fn a_home_with_gas_switches_meters_and_ranges() {
     browser.click("[data-meter=GAS]").await;
     browser.find("[data-meter=GAS][aria-pressed=true]").await;
     // The summary follows the meter: therms, not kWh.
-    let started = std::time::Instant::now();
-    let total = loop {
-        let total = browser.text("[data-figure=total]").await;
-        if total.ends_with("therms") || started.elapsed() > std::time::Duration::from_secs(20) {
-            break total;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    };
+    let total = browser.text_containing("[data-figure=total]", "therms").await;
     assert!(total.ends_with("therms"), "{total}");
     let two_months = browser.find(".pe-chart-frame").await.attr("data-from").await.unwrap().unwrap();
     // Twelve months: a longer range, shown weekly by Auto.

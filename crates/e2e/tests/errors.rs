@@ -67,19 +67,6 @@ async fn a_year_is_charted(browser: &Browser) {
     }
 }
 
-/// Waits for `css`'s text to contain `part`.
-async fn text_containing(browser: &Browser, css: &str, part: &str) -> String {
-    let started = Instant::now();
-    loop {
-        let text = browser.text(css).await;
-        if text.contains(part) {
-            return text;
-        }
-        assert!(started.elapsed() < pelm_e2e::PATIENCE, "{css} never said {part:?}; it says {text:?}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
 /// Nothing left busy: no loading placeholder, no "Updating", no control
 /// disabled (but Reset, which is until the chart is zoomed).
 async fn assert_nothing_left_busy(browser: &Browser) {
@@ -118,7 +105,7 @@ async fn a_failing_server_is_retried_with_backoff_honouring_retry_after_then_the
     // A proxy's error page, then Pelm down for two seconds.
     let before = ask_for_a_year(&demo, &browser).await;
     // While it waits, it says so, and keeps the chart it had.
-    let status = text_containing(&browser, ".pe-updating", "Trying again").await;
+    let status = browser.text_containing(".pe-updating", "Trying again").await;
     assert!(
         status.contains("attempt 2 of 4") || status.contains("attempt 3 of 4") || status.contains("attempt 4 of 4"),
         "{status}"
@@ -161,7 +148,7 @@ async fn retries_used_up_end_in_a_message_with_details_and_a_retry_that_works() 
     }
     // Headless Chromium may refuse the clipboard; either way the user is told.
     browser.click("[data-action=copy-details]").await;
-    let said = text_containing(&browser, ".pe-problem-details [role=status]", ".").await;
+    let said = browser.text_containing(".pe-problem-details [role=status]", ".").await;
     assert!(said == "Copied." || said.starts_with("Couldn't copy"), "{said}");
     browser.screenshot("retry-exhausted").await;
 
@@ -250,7 +237,7 @@ async fn leaving_the_page_stops_its_retries() {
         ScriptedAnswer::json(INTERVALS, 503, r#"{"error_code":"internal_error"}"#, 10).header("retry-after", "3");
     demo.app_faults().push(down);
     let before = ask_for_a_year(&demo, &browser).await;
-    text_containing(&browser, ".pe-updating", "Trying again").await;
+    browser.text_containing(".pe-updating", "Trying again").await;
     // Were the usage page still retrying, its next request would now succeed, and count.
     demo.app_faults().clear();
     let left = demo.app_faults().calls(INTERVALS).len();
