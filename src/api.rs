@@ -195,24 +195,36 @@ impl ReadyGrant {
     }
 }
 
-/// A Connect token, opening at `utility` when the host chose one, with the
-/// script to open it in: the host's choice, or the one the companion names.
-/// The `ready` one, when there is one and no utility was chosen (it opens at
-/// none in particular), costs no request.
+/// What a Connect token is asked for.
+#[derive(Debug, Clone, Default)]
+pub struct TokenFor {
+    /// The utility the host chose, at which Connect opens.
+    pub utility: Option<String>,
+    /// The connection to confirm again (update mode); none links a new one.
+    pub connection: Option<String>,
+}
+
+/// A Connect token, with the script to open it in: the host's choice, or
+/// the one the companion names. The `ready` one, when there is one and
+/// nothing in particular was asked (a new connection at no chosen utility),
+/// costs no request.
 pub async fn connect_token(
     endpoint: Endpoint,
     script: Option<String>,
-    utility: Option<String>,
+    asked: TokenFor,
     ready: Option<ReadyGrant>,
 ) -> Result<ConnectTokenGrant, Problem> {
-    let ready = ready.filter(|_| utility.is_none()).and_then(ReadyGrant::take);
+    let plain = asked.utility.is_none() && asked.connection.is_none();
+    let ready = ready.filter(|_| plain).and_then(ReadyGrant::take);
     let mut grant = match ready {
         Some(grant) => grant,
         None => {
             let builder = endpoint.request(Request::post, "connect-token", None);
-            let request = match utility {
-                Some(utility_id) => builder.json(&ConnectTokenRequest { utility_id: Some(utility_id) }),
-                None => builder.build(),
+            let request = match plain {
+                true => builder.build(),
+                false => {
+                    builder.json(&ConnectTokenRequest { utility_id: asked.utility, connection_id: asked.connection })
+                }
             };
             json(request, &endpoint.url("connect-token")).await?
         }
@@ -228,8 +240,8 @@ pub fn connect_script(endpoint: &Endpoint, host_choice: Option<String>, named: &
     host_choice.unwrap_or_else(|| endpoint.resolve(named))
 }
 
-pub async fn authorize(endpoint: Endpoint, code: String) -> Result<Connection, Problem> {
-    let body = AuthorizationRequest { authorization_code: code };
+pub async fn authorize(endpoint: Endpoint, code: String, connection_id: Option<String>) -> Result<Connection, Problem> {
+    let body = AuthorizationRequest { authorization_code: code, connection_id };
     json(endpoint.request(Request::post, "authorization", None).json(&body), &endpoint.url("authorization")).await
 }
 

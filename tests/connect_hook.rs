@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use js_sys::{Function, Reflect};
 use leptos::prelude::*;
-use pelm_energy::connect::{use_pelm_connect, ConnectExit, UsePelmConnectOptions};
+use pelm_energy::connect::{use_pelm_connect, ConnectExit, ConnectSuccess, UsePelmConnectOptions};
 use pelm_energy::timer::sleep;
 use pelm_model::companion::ConnectTokenGrant;
 use wasm_bindgen::{JsCast, JsValue};
@@ -73,8 +73,9 @@ fn mount(script_url: String, expires_in: u64) -> Harness {
     let (c, e, t) = (codes.clone(), exits.clone(), tokens.clone());
     let handle = leptos::mount::mount_to(host.clone(), move || {
         let options = UsePelmConnectOptions::new(
-            Callback::new(move |code: String| c.lock().unwrap().push(code)),
+            Callback::new(move |success: ConnectSuccess| c.lock().unwrap().push(success.code)),
             Callback::new(move |exit: ConnectExit| e.lock().unwrap().push(exit)),
+            None,
         )
         .connect_token(move || {
             let n = t.fetch_add(1, Ordering::SeqCst) + 1;
@@ -82,6 +83,7 @@ fn mount(script_url: String, expires_in: u64) -> Harness {
                 connect_token: format!("token-{n}"),
                 expires_in,
                 connect_script_url: script_url.clone(),
+                connection_id: None,
             };
             async move { Ok(grant) }
         });

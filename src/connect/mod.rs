@@ -35,9 +35,17 @@ const WAITING_FOR_READY: ConnectStatus = ConnectStatus::Preparing("Waiting for P
 /// Where Connect tokens come from: the companion by default.
 pub type TokenSource = Rc<dyn Fn() -> Pin<Box<dyn Future<Output = Result<ConnectTokenGrant, Problem>>>>>;
 
+/// What Connect's `onSuccess` gave, with the connection its token was for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConnectSuccess {
+    pub code: String,
+    /// The grant's connection, posted back with the code.
+    pub connection_id: Option<String>,
+}
+
 pub struct UsePelmConnectOptions {
     /// Called once per Connect session with the authorization code.
-    pub on_success: Callback<String>,
+    pub on_success: Callback<ConnectSuccess>,
     /// Called when Connect closes without a connection.
     pub on_exit: Callback<ConnectExit>,
     /// Fetches a Connect token; [`api::connect_token`] unless replaced.
@@ -45,13 +53,20 @@ pub struct UsePelmConnectOptions {
 }
 
 impl UsePelmConnectOptions {
-    pub fn new(on_success: Callback<String>, on_exit: Callback<ConnectExit>) -> Self {
+    /// Connect for `connection` again (update mode), or for a new one.
+    pub fn new(
+        on_success: Callback<ConnectSuccess>,
+        on_exit: Callback<ConnectExit>,
+        connection: Option<String>,
+    ) -> Self {
         let endpoint = api::use_endpoint();
         let config = crate::host::use_host().map(|host| host.config.get_value()).unwrap_or_default();
         let (script, utility) = (config.connect_script, config.utility_id);
         let ready = use_context::<api::ReadyGrant>();
-        let connect_token: TokenSource =
-            Rc::new(move || Box::pin(api::connect_token(endpoint.clone(), script.clone(), utility.clone(), ready)));
+        let connect_token: TokenSource = Rc::new(move || {
+            let asked = api::TokenFor { utility: utility.clone(), connection: connection.clone() };
+            Box::pin(api::connect_token(endpoint.clone(), script.clone(), asked, ready))
+        });
         Self { on_success, on_exit, connect_token }
     }
 
@@ -268,7 +283,7 @@ struct Hooks {
     attempt: RwSignal<u32>,
     /// The token's refresh came due while Connect was open.
     stale: RwSignal<bool>,
-    on_success: Callback<String>,
+    on_success: Callback<ConnectSuccess>,
     on_exit: Callback<ConnectExit>,
 }
 
@@ -310,7 +325,7 @@ async fn prepare(
     let generation = bindings::detect()?;
 
     let closing = Rc::new(Cell::new(false));
-    let callbacks = Callbacks::new(hooks, closing.clone());
+    let callbacks = Callbacks::new(hooks, closing.clone(), grant.connection_id.clone());
     let config = Object::new();
     bindings::set(&config, "connectToken", &JsValue::from_str(&grant.connect_token));
     bindings::set(&config, "onSuccess", callbacks.on_success.as_ref());
@@ -347,7 +362,7 @@ async fn prepare(
 
 impl Callbacks {
     /// Connect's callbacks for one session; all do nothing once `closing`.
-    fn new(hooks: Hooks, closing: Rc<Cell<bool>>) -> Self {
+    fn new(hooks: Hooks, closing: Rc<Cell<bool>>, connection_id: Option<String>) -> Self {
         let Hooks { status, on_success, on_exit, .. } = hooks;
         let delivered = Rc::new(Cell::new(false));
         let done = closing.clone();
@@ -356,9 +371,10 @@ impl Callbacks {
             if done.get() || delivered.replace(true) {
                 return;
             }
-            let code = code.as_string().unwrap_or_default();
+            let success =
+                ConnectSuccess { code: code.as_string().unwrap_or_default(), connection_id: connection_id.clone() };
             // Outside the JS callback, so the page may unmount this hook freely.
-            spawn_local(async move { on_success.run(code) });
+            spawn_local(async move { on_success.run(success) });
             // A used token is not reused: the next open gets a fresh session.
             hooks.closed(true);
         });

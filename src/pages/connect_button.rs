@@ -6,7 +6,7 @@ use leptos::prelude::*;
 use pelm_model::companion::Connection;
 
 use crate::api;
-use crate::connect::{use_pelm_connect, ConnectExit, ConnectStatus, UsePelmConnectOptions};
+use crate::connect::{use_pelm_connect, ConnectExit, ConnectStatus, ConnectSuccess, UsePelmConnectOptions};
 use crate::host::{text, use_host};
 
 #[component]
@@ -16,16 +16,19 @@ pub fn ConnectButton(
     /// Its `data-action`, for tests and analytics.
     action: &'static str,
     on_connected: Callback<Connection>,
+    /// The connection to confirm again; none links a new one.
+    #[prop(default = None)]
+    connection: Option<String>,
 ) -> impl IntoView {
     let notice = RwSignal::new(None::<String>);
     let host = use_host();
     let endpoint = api::use_endpoint();
     // The answer is acted on where the exchange completes, not by an effect
     // watching the action; this view may be gone by then.
-    let authorize = Action::new_local(move |code: &String| {
-        let (endpoint, code) = (endpoint.clone(), code.clone());
+    let authorize = Action::new_local(move |success: &ConnectSuccess| {
+        let (endpoint, success) = (endpoint.clone(), success.clone());
         async move {
-            let answer = api::authorize(endpoint, code).await;
+            let answer = api::authorize(endpoint, success.code, success.connection_id).await;
             match &answer {
                 Ok(connection) => {
                     on_connected.try_run(connection.clone());
@@ -38,9 +41,9 @@ pub fn ConnectButton(
         }
     });
     let connect = use_pelm_connect(UsePelmConnectOptions::new(
-        Callback::new(move |code: String| {
+        Callback::new(move |success: ConnectSuccess| {
             notice.set(None);
-            authorize.dispatch_local(code);
+            authorize.dispatch_local(success);
         }),
         Callback::new(move |exit: ConnectExit| {
             if let Some(host) = host {
@@ -51,6 +54,7 @@ pub fn ConnectButton(
             }
             notice.set(exit.notice());
         }),
+        connection,
     ));
 
     let status = connect.status;

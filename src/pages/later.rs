@@ -16,7 +16,7 @@
 use leptos::prelude::*;
 use pelm_app_logic::place::Page;
 use pelm_app_logic::problem::{Kind, Problem};
-use pelm_model::companion::Connection;
+use pelm_model::companion::{Connection, ConnectionStatus};
 
 use crate::nav::use_nav;
 use crate::pages::connection::ConnectionHeader;
@@ -77,12 +77,19 @@ pub fn Connected(
 fn pages_view(Shell { connection, data, reconnected }: Shell) -> AnyView {
     let needs_reconnect =
         Memo::new(move |_| data.reconnect_needed.get() || connection.with(|c| c.credentials_valid == Some(false)));
+    // The connection whose login needs confirming, else the first.
+    let to_confirm = move || {
+        connection.with(|c| {
+            let needing = c.connections.iter().find(|l| l.status == ConnectionStatus::LoginNeeded);
+            needing.or(c.connections.first()).map(|l| l.id.clone())
+        })
+    };
     view! {
         <ConnectionHeader connection />
         {move || needs_reconnect.get().then(|| view! {
             <div class="pe-reconnect" role="alert">
                 <p>"Your utility login needs to be confirmed again before we can show your data."</p>
-                <ConnectButton label="Reconnect" action="reconnect" on_connected=reconnected />
+                <ConnectButton label="Reconnect" action="reconnect" on_connected=reconnected connection=to_confirm() />
             </div>
         })}
         {pages(data)}

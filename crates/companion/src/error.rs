@@ -63,6 +63,15 @@ pub enum ApiError {
     NotConnected,
     #[error("no such route")]
     NotFound,
+    /// A connection id that is not one of this user's.
+    #[error("no such connection")]
+    UnknownConnection,
+    /// An account or meter none of this user's connections answered with.
+    #[error("an account none of the user's connections holds")]
+    UnknownAccount { field: &'static str },
+    /// The user holds as many connections as one may.
+    #[error("too many connections")]
+    TooManyConnections,
     #[error("no identity header from the site's proxy")]
     Unauthenticated,
     #[error("rate limited for {retry_after:?}")]
@@ -134,6 +143,27 @@ impl ApiError {
             ApiError::NotFound => {
                 (StatusCode::NOT_FOUND, "not_found".to_owned(), "There is no such API route.".to_owned(), None)
             }
+            ApiError::UnknownConnection => (
+                StatusCode::NOT_FOUND,
+                "not_found".to_owned(),
+                "There is no such connection.".to_owned(),
+                Some("connection_id"),
+            ),
+            ApiError::UnknownAccount { field } => (
+                StatusCode::NOT_FOUND,
+                "not_found".to_owned(),
+                "This account is not one of those linked here.".to_owned(),
+                Some(*field),
+            ),
+            ApiError::TooManyConnections => (
+                StatusCode::CONFLICT,
+                "too_many_connections".to_owned(),
+                format!(
+                    "At most {} utility logins can be linked. Disconnect one to link another.",
+                    pelm_model::companion::MOST_CONNECTIONS
+                ),
+                None,
+            ),
             ApiError::Forbidden(message) => {
                 (StatusCode::FORBIDDEN, error_code::PERMISSION_DENIED.to_owned(), message.clone(), None)
             }

@@ -7,6 +7,7 @@
 
 mod cache;
 pub mod config;
+mod connections;
 pub mod crypto;
 pub mod csp;
 pub mod error;

@@ -5,26 +5,29 @@ use std::time::Duration;
 
 use axum::body::{Body, Bytes};
 use axum::extract::{FromRequest, Path, Query, Request, State};
-use axum::http::{header, HeaderMap, HeaderValue};
+use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{delete, get, post};
 use axum::{Json, Router};
+use futures_util::future::join_all;
 use futures_util::StreamExt;
-use pelm_model::companion::{AuthorizationRequest, ConnectTokenGrant, ConnectTokenRequest, Connection};
-use pelm_model::pelm::Account;
+use pelm_model::companion::ConnectionStatus;
+use pelm_model::pelm::{Account, Intervals};
 use serde::de::DeserializeOwned;
 
+use crate::connections;
 use crate::error::ApiError;
-use crate::limits::Caller;
-use crate::session::{NewSession, Session, SessionKind};
-use crate::store::CodeClaim;
+use crate::session::Session;
+use crate::store::{Health, Owned, StoredConnection};
 use crate::{AppState, API_BODY_LIMIT};
 
 pub fn api() -> Router<AppState> {
     Router::new()
-        .route("/connect-token", post(connect_token))
-        .route("/authorization", post(authorization))
-        .route("/connection", get(connection).delete(disconnect))
+        .route("/connect-token", post(connections::connect_token))
+        .route("/authorization", post(connections::authorization))
+        .route("/connection", get(connections::connection).delete(connections::disconnect_all))
+        .route("/connections", get(connections::connections))
+        .route("/connections/{connection_id}", delete(connections::disconnect_one))
         .route("/accounts", get(accounts))
         .route("/intervals", get(intervals))
         .route("/bills", get(bills))
@@ -117,286 +120,6 @@ impl<T: DeserializeOwned + Default> FromRequest<AppState> for OptionalJsonBody<T
     }
 }
 
-/// The Pelm user id a new identity will have: derived from it under the
-/// companion's key, so none needs storing before the user connects, and
-/// Pelm never sees the cookie or the site's own user id.
-fn derived_pelm_user_id(state: &AppState, identity: &str) -> String {
-    let mac = state.inner.store.cipher().sign(&["pelm user id", identity]);
-    format!("user-{}", hex::encode(&mac[..12]))
-}
-
-/// The user's Pelm id and access token, if they have connected. Anonymous
-/// sessions hold nothing, and cost no query. Data requests may
-/// use what was read a moment ago; see `Store::connected_recently`.
-async fn connected_user(state: &AppState, session: &Session) -> Result<Option<(String, String)>, ApiError> {
-    if !session.may_hold_a_connection() {
-        return Ok(None);
-    }
-    Ok(state.inner.store.connected_recently(&session.identity).await?)
-}
-
-async fn access_token(state: &AppState, session: &Session) -> Result<String, ApiError> {
-    let user = connected_user(state, session).await?;
-    user.map(|(_, token)| token).ok_or(ApiError::NotConnected)
-}
-
-/// The Pelm id this session signs in as, and on whose behalf that is.
-async fn pelm_user(state: &AppState, session: &Session) -> Result<(String, Caller), ApiError> {
-    if session.may_hold_a_connection() {
-        let store = &state.inner.store;
-        if let Some(id) = store.existing_pelm_user_id(&session.identity).await? {
-            let caller = match store.connected(&session.identity).await? {
-                Some(_) => Caller::Connected,
-                None => Caller::Newcomer,
-            };
-            return Ok((id, caller));
-        }
-    }
-    Ok((derived_pelm_user_id(state, &session.identity), Caller::Newcomer))
-}
-
-/// Whether an anonymous session names a user who has since connected: a
-/// cookie left over, or planted by someone who kept a copy. It may not act
-/// for that user.
-async fn anonymous_but_taken(state: &AppState, session: &Session) -> Result<bool, ApiError> {
-    if session.kind != SessionKind::Anonymous {
-        return Ok(false);
-    }
-    let derived = derived_pelm_user_id(state, &session.identity);
-    Ok(state.inner.store.identity_of(&derived).await?.is_some())
-}
-
-async fn connect_token(
-    State(state): State<AppState>,
-    session: Session,
-    OptionalJsonBody(request): OptionalJsonBody<ConnectTokenRequest>,
-) -> Result<Json<ConnectTokenGrant>, ApiError> {
-    // The page's choice of utility, else the companion's.
-    let asked = request.utility_id;
-    if let Some(id) = &asked {
-        if id.is_empty() || id.len() > 10 || !id.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(ApiError::invalid("utility_id", "A utility id is Pelm's number for it, such as \"1\"."));
-        }
-    }
-    Ok(Json(grant(&state, &session, asked.as_deref()).await?))
-}
-
-/// A Connect token for this session's user, opening at `asked` or the
-/// companion's utility.
-async fn grant(state: &AppState, session: &Session, asked: Option<&str>) -> Result<ConnectTokenGrant, ApiError> {
-    // An anonymous session whose user has since connected: most often the
-    // same browser, renewing its Connect token while its connect was being
-    // answered, which already holds the new session; else whoever kept a
-    // copy. Neither may sign in as that user, and neither gets a cookie here,
-    // which would overwrite the connected one.
-    if anonymous_but_taken(state, session).await? {
-        return Err(ApiError::Forbidden("This session has ended. Reload the page to continue.".to_owned()));
-    }
-    let (user_id, caller) = pelm_user(state, session).await?;
-    let utility = asked.or(state.config().utility_id.as_deref());
-    let token = state.inner.pelm.connect_token(&user_id, utility, caller).await?;
-    Ok(ConnectTokenGrant {
-        connect_token: token.connect_token,
-        expires_in: token.expires_in,
-        connect_script_url: state.inner.connect_script_url.clone(),
-    })
-}
-
-/// Codes are opaque to us, but a sane one is short and printable; anything
-/// else is refused before it costs an upstream call.
-fn validate_code(code: &str) -> Result<&str, ApiError> {
-    let code = code.trim();
-    if code.is_empty() {
-        return Err(ApiError::invalid("authorization_code", "The authorization code is missing."));
-    }
-    if code.len() > 512 || !code.bytes().all(|b| b.is_ascii_graphic()) {
-        return Err(ApiError::invalid("authorization_code", "The authorization code is malformed."));
-    }
-    Ok(code)
-}
-
-/// How long a request waits for another one exchanging the same code.
-const EXCHANGE_WAIT: std::time::Duration = std::time::Duration::from_secs(20);
-
-/// How an exchange ended for the poster.
-enum Exchanged {
-    /// This request exchanged the code; here is the token.
-    Now(String),
-    /// This user's code was exchanged before (by a twin post, maybe on another instance).
-    Before,
-}
-
-/// Exchanges `code` unless this or another instance already did (or is
-/// doing it now), so a code posted twice costs one upstream exchange and
-/// both posts succeed.
-async fn exchange_once(state: &AppState, user_id: &str, code: &str, caller: Caller) -> Result<Exchanged, ApiError> {
-    let store = &state.inner.store;
-    let started = tokio::time::Instant::now();
-    loop {
-        match store.claim_code(user_id, code).await? {
-            CodeClaim::Done => return Ok(Exchanged::Before),
-            CodeClaim::OtherUser => {
-                return Err(ApiError::Forbidden("This code was posted by someone else.".to_owned()))
-            }
-            CodeClaim::Mine => {
-                return match state.inner.pelm.exchange_code(code, caller).await {
-                    Ok(token) => Ok(Exchanged::Now(token.access_token)),
-                    Err(err) => {
-                        store.release_code(code).await?;
-                        Err(err)
-                    }
-                };
-            }
-            CodeClaim::Pending | CodeClaim::Released => {
-                if started.elapsed() > EXCHANGE_WAIT {
-                    return Err(ApiError::ExchangePending);
-                }
-                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-            }
-        }
-    }
-}
-
-async fn authorization(
-    State(state): State<AppState>,
-    session: Session,
-    JsonBody(request): JsonBody<AuthorizationRequest>,
-) -> Result<Response, ApiError> {
-    let code = validate_code(&request.authorization_code)?;
-    let store = &state.inner.store;
-    let (user_id, caller) = pelm_user(&state, &session).await?;
-    let taken = anonymous_but_taken(&state, &session).await?;
-    let replacing = match &session.kind {
-        SessionKind::Stored { id_hash } => Some(id_hash.as_str()),
-        _ => None,
-    };
-    let new_session = match exchange_once(&state, &user_id, code, caller).await? {
-        // A fresh code for a user who connected since this anonymous session
-        // began: whoever holds the session is not that user.
-        Exchanged::Now(_) if taken => {
-            return Err(ApiError::Forbidden(
-                "This sign-in began in an earlier session. Press Connect again.".to_owned(),
-            ))
-        }
-        Exchanged::Now(token) => {
-            let value = store.save_connection(&session.identity, &user_id, code, &token, replacing).await?;
-            // A new connection may be another login: nothing of the old one may be served.
-            state.inner.cache.forget_user(&user_id);
-            tracing::info!(pelm_user_id = %user_id, "utility account connected");
-            value
-        }
-        // The twin of a post that connected this anonymous session: it gets a session too.
-        Exchanged::Before if taken => Some(store.start_session(&session.identity, None).await?),
-        Exchanged::Before => None,
-    };
-    // What is stored, not what was hoped: a code replayed after a disconnect
-    // is not a connection.
-    let connection = match store.connected(&session.identity).await? {
-        Some((user_id, token)) => describe_connection(&state, &user_id, &token).await,
-        None => not_connected(&state),
-    };
-    let mut response = Json(connection).into_response();
-    if let Some(value) = new_session {
-        response.extensions_mut().insert(NewSession(value));
-    }
-    Ok(response)
-}
-
-/// What Pelm says of a connected user. A failure here must not hide that
-/// the user is connected, nor their utility's name, which was remembered at
-/// connect time; whether their login is still valid is then unknown, said
-/// so in the log, and asked again at the next look.
-async fn describe_connection(state: &AppState, user_id: &str, access_token: &str) -> Connection {
-    let store = &state.inner.store;
-    match state.inner.pelm.user(user_id, access_token).await {
-        Ok(user) => {
-            let remembered = store.utility(user_id).await.ok().flatten();
-            let named = user.utility.map(|u| (u.id, u.full_name));
-            if let Some(utility) = named.as_ref().filter(|named| remembered.as_ref() != Some(*named)) {
-                if let Err(err) = store.save_utility(user_id, &utility.0, &utility.1).await {
-                    tracing::warn!(%err, "could not remember the connection's utility");
-                }
-            }
-            // An answer without the utility leaves the remembered one.
-            let utility = named.or(remembered).map(|(_, name)| name);
-            Connection {
-                connected: true,
-                utility,
-                credentials_valid: Some(user.credentials_valid),
-                ..Connection::none()
-            }
-        }
-        Err(err) => {
-            tracing::warn!(
-                error = %err,
-                pelm_user_id = %user_id,
-                "could not learn from Pelm whether the utility login is still valid; it will be asked again at the next look"
-            );
-            let utility = store.utility(user_id).await.ok().flatten().map(|(_, name)| name);
-            Connection { connected: true, utility, ..Connection::none() }
-        }
-    }
-}
-
-async fn connection(
-    State(state): State<AppState>,
-    session: Session,
-    headers: HeaderMap,
-) -> Result<Json<Connection>, ApiError> {
-    if session.may_hold_a_connection() {
-        // Asked afresh: a disconnect through another instance shows here at once.
-        if let Some((user_id, token)) = state.inner.store.connected(&session.identity).await? {
-            return Ok(Json(describe_connection(&state, &user_id, &token).await));
-        }
-    }
-    let mut answer = not_connected(&state);
-    // The app's first call, which its page preloads: with a Connect token in
-    // it, the Connect button needs no second round trip. Only for the app's
-    // own page (its origin or an allowed one), so that a cross-site link or
-    // image cannot spend Pelm calls; and only if Pelm answers quickly, so a
-    // slow Pelm delays the token (which the app then asks for) and not the page.
-    if crate::session::origin_allowed(&state, &headers) {
-        match tokio::time::timeout(GRANT_WAIT, grant(&state, &session, None)).await {
-            Ok(Ok(grant)) => answer.connect = Some(grant),
-            Ok(Err(err)) => tracing::info!(error = %err, "no Connect token in the connection's answer"),
-            Err(_) => tracing::info!("no Connect token in the connection's answer: Pelm was slow"),
-        }
-    }
-    Ok(Json(answer))
-}
-
-/// How long the connection's answer waits for a Connect token.
-const GRANT_WAIT: Duration = Duration::from_millis(1500);
-
-/// Not connected, with the Connect script to start loading.
-fn not_connected(state: &AppState) -> Connection {
-    Connection { connect_script_url: Some(state.connect_script_url().to_owned()), ..Connection::none() }
-}
-
-async fn disconnect(State(state): State<AppState>, session: Session) -> Result<Response, ApiError> {
-    if let Some((user_id, _)) = connected_user(&state, &session).await? {
-        state.inner.store.delete_connection(&user_id).await?;
-        state.inner.cache.forget_user(&user_id);
-        tracing::info!(pelm_user_id = %user_id, "utility account disconnected");
-    }
-    let mut response = Json(not_connected(&state)).into_response();
-    // Whoever held the old id holds nothing now.
-    if let SessionKind::Stored { id_hash } = &session.kind {
-        let value = state.inner.store.start_session(&session.identity, Some(id_hash)).await?;
-        response.extensions_mut().insert(NewSession(value));
-    }
-    Ok(response)
-}
-
-/// The accounts, asked of Pelm every time: they are the first thing the app
-/// loads, so a token Pelm revoked shows at once rather than after the cache
-/// lets go. They are read into the model, so a wrong shape is an upstream error.
-async fn accounts(State(state): State<AppState>, session: Session) -> Result<Json<Vec<Account>>, ApiError> {
-    let token = access_token(&state, &session).await?;
-    let _slot = state.inner.user_slots.acquire(&session.identity).await;
-    Ok(Json(state.inner.pelm.accounts(&token).await?))
-}
-
 /// Pelm's default range when a query names no dates: the past two months.
 const DEFAULT_RANGE_SECS: i64 = 61 * 24 * 3600;
 /// How far past now an end date may lie.
@@ -405,7 +128,7 @@ const FURTHEST_END_SECS: i64 = 366 * 24 * 3600;
 /// Ids are opaque, but Pelm's are short and plain; anything else is refused
 /// before it reaches Pelm or a URL. `.` and `..` are plain characters that
 /// a URL reads as a step up or sideways, so they are refused too.
-fn valid_id<'a>(field: &'static str, value: &'a str) -> Result<&'a str, ApiError> {
+pub(crate) fn valid_id<'a>(field: &'static str, value: &'a str) -> Result<&'a str, ApiError> {
     let value = value.trim();
     let plain = value.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
     if value.is_empty() || value.len() > 64 || !plain || value == "." || value == ".." {
@@ -469,16 +192,153 @@ fn json_response(body: Bytes) -> Response {
     ([(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))], body).into_response()
 }
 
-/// A data GET for the connected user, from the cache when it is fresh.
-async fn cached_get(state: &AppState, session: &Session, what: &str, path: &str) -> Result<Response, ApiError> {
-    let (user_id, token) = connected_user(state, session).await?.ok_or(ApiError::NotConnected)?;
-    if let Some(body) = state.inner.cache.get(&user_id, path) {
+/// The connection whose token answers for `owned`. With one connection,
+/// that one, asking nothing (Pelm says if the account is not its). With
+/// several, the one that last answered with the account or meter; a
+/// request must then name one.
+async fn owner(state: &AppState, session: &Session, owned: Option<Owned<'_>>) -> Result<StoredConnection, ApiError> {
+    let held = connections::stored(state, session).await?;
+    match (&held[..], owned) {
+        ([], _) => Err(ApiError::NotConnected),
+        ([only], _) => Ok(only.clone()),
+        (_, None) => Err(ApiError::invalid("account_id", "Name the account: several utilities are linked.")),
+        (_, Some(owned)) => {
+            let field = match owned {
+                Owned::Account(_) => "account_id",
+                Owned::Meter(_) => "meter_id",
+            };
+            let id = state.inner.store.owner_of(&session.identity, owned).await?;
+            let found = id.and_then(|id| held.iter().find(|c| c.id == id).cloned());
+            found.ok_or(ApiError::UnknownAccount { field })
+        }
+    }
+}
+
+/// Records what a data answer from Pelm says of its connection: a success
+/// ends "collecting" (but not "login needed", which only the login's own
+/// check or a reconnect ends), a failure may say why. Written only when it
+/// changes something, or the last check is a minute old, so a chart's many
+/// requests cost no writes.
+async fn note_health<T>(
+    state: &AppState,
+    session: &Session,
+    connection: &StoredConnection,
+    result: &Result<T, ApiError>,
+    data_through: Option<i64>,
+) {
+    let health = match result {
+        Ok(_) => Health {
+            status: matches!(connection.status, ConnectionStatus::Collecting | ConnectionStatus::Unknown)
+                .then_some(ConnectionStatus::Connected),
+            data_through: data_through.filter(|&end| connection.data_through.is_none_or(|seen| end > seen)),
+        },
+        Err(err) => match connections::health_of_failure(err) {
+            Some(health) => health,
+            None => return,
+        },
+    };
+    let changed = health.status.is_some_and(|s| s != connection.status) || health.data_through.is_some();
+    let stale = connection.checked_at.is_none_or(|at| crate::store::now() - at >= HEALTH_WRITE_SECS);
+    if changed || stale {
+        connections::record(state, &session.identity, connection, health).await;
+    }
+}
+
+/// How often an unchanged connection's `checked_at` is written.
+const HEALTH_WRITE_SECS: i64 = 60;
+
+/// The accounts of every connection, each marked with its connection and
+/// utility, asked of Pelm every time: they are the first thing the app
+/// loads, so a token Pelm revoked shows at once rather than after the cache
+/// lets go. They are read into the model, so a wrong shape is an upstream
+/// error. A connection Pelm will not answer for does not fail the others:
+/// its accounts are the ones it last answered with, marked with why.
+async fn accounts(State(state): State<AppState>, session: Session) -> Result<Json<Vec<Account>>, ApiError> {
+    let held = connections::stored(&state, &session).await?;
+    if held.is_empty() {
+        return Err(ApiError::NotConnected);
+    }
+    // One connection answers as it always has: its error is the answer.
+    if let [only] = &held[..] {
+        return connection_accounts(&state, &session, only).await.map(Json);
+    }
+    let answers = join_all(held.iter().map(|connection| connection_accounts(&state, &session, connection))).await;
+    let mut merged = Vec::new();
+    let mut first_error = None;
+    for (connection, answer) in held.iter().zip(answers) {
+        match answer {
+            Ok(accounts) => merged.extend(accounts),
+            Err(err) => {
+                let status =
+                    connections::health_of_failure(&err).and_then(|h| h.status).unwrap_or(ConnectionStatus::Unknown);
+                let remembered = state.inner.store.remembered_accounts(&connection.id).await?;
+                merged.extend(
+                    remembered
+                        .into_iter()
+                        .map(|account| Account { connection_status: Some(status), ..marked(account, connection) }),
+                );
+                first_error.get_or_insert(err);
+            }
+        }
+    }
+    match (merged.is_empty(), first_error) {
+        (true, Some(err)) => Err(err),
+        _ => Ok(Json(merged)),
+    }
+}
+
+/// One connection's accounts from Pelm, marked, remembered, and its health noted.
+async fn connection_accounts(
+    state: &AppState,
+    session: &Session,
+    connection: &StoredConnection,
+) -> Result<Vec<Account>, ApiError> {
+    let answer = {
+        let _slot = state.inner.user_slots.acquire(&session.identity).await;
+        state.inner.pelm.accounts(connection.access_token.expose()).await
+    };
+    note_health(state, session, connection, &answer, None).await;
+    let accounts: Vec<Account> = answer?.into_iter().map(|account| marked(account, connection)).collect();
+    if let Err(err) = state.inner.store.save_accounts(&connection.id, &accounts).await {
+        tracing::warn!(%err, "could not remember a connection's accounts");
+    }
+    Ok(accounts)
+}
+
+fn marked(account: Account, connection: &StoredConnection) -> Account {
+    Account { connection_id: Some(connection.id.clone()), utility: connection.utility.clone(), ..account }
+}
+
+/// A data GET for `connection`, from the cache when it is fresh.
+/// `newest` reads the end of the newest data in an answer, for the
+/// connection's health.
+async fn cached_get(
+    state: &AppState,
+    session: &Session,
+    connection: &StoredConnection,
+    what: &str,
+    path: &str,
+    newest: fn(&[u8]) -> Option<i64>,
+) -> Result<Response, ApiError> {
+    let user_id = &connection.pelm_user_id;
+    if let Some(body) = state.inner.cache.get(user_id, path) {
         return Ok(json_response(body));
     }
-    let _slot = state.inner.user_slots.acquire(&session.identity).await;
-    let body = state.inner.pelm.get_json(what, path, Some(&token)).await?;
-    state.inner.cache.put(&user_id, path, body.clone());
+    let answer = {
+        let _slot = state.inner.user_slots.acquire(&session.identity).await;
+        state.inner.pelm.get_json(what, path, Some(connection.access_token.expose())).await
+    };
+    let data_through = answer.as_ref().ok().and_then(|body| newest(body));
+    note_health(state, session, connection, &answer, data_through).await;
+    let body = answer?;
+    state.inner.cache.put(user_id, path, body.clone());
     Ok(json_response(body))
+}
+
+/// The end of the newest interval in an `/intervals` answer.
+fn newest_interval(body: &[u8]) -> Option<i64> {
+    let intervals: Intervals = serde_json::from_slice(body).ok()?;
+    intervals.intervals.iter().map(|i| i.end).max()
 }
 
 async fn intervals(
@@ -487,7 +347,19 @@ async fn intervals(
     Query(query): Query<BTreeMap<String, String>>,
 ) -> Result<Response, ApiError> {
     let path = format!("/intervals?{}", intervals_query(&query)?);
-    cached_get(&state, &session, "intervals", &path).await
+    let owned = match (query.get("account_id"), query.get("meter_id")) {
+        (Some(account), _) => Owned::Account(account.trim()),
+        (_, Some(meter)) => Owned::Meter(meter.trim()),
+        // intervals_query refused this already.
+        (None, None) => return Err(ApiError::invalid("account_id", "Give account_id (with type) or meter_id.")),
+    };
+    let connection = owner(&state, &session, Some(owned)).await?;
+    cached_get(&state, &session, &connection, "intervals", &path, newest_interval).await
+}
+
+/// An optional `account_id` parameter, validated.
+fn account_param(query: &BTreeMap<String, String>) -> Result<Option<&str>, ApiError> {
+    query.get("account_id").map(|account| valid_id("account_id", account)).transpose()
 }
 
 async fn bills(
@@ -495,23 +367,28 @@ async fn bills(
     session: Session,
     Query(query): Query<BTreeMap<String, String>>,
 ) -> Result<Response, ApiError> {
-    let path = match query.get("account_id") {
-        Some(account) => format!("/bills?account_id={}", valid_id("account_id", account)?),
+    let account = account_param(&query)?;
+    let path = match account {
+        Some(account) => format!("/bills?account_id={account}"),
         None => "/bills".to_owned(),
     };
-    cached_get(&state, &session, "bills", &path).await
+    let connection = owner(&state, &session, account.map(Owned::Account)).await?;
+    cached_get(&state, &session, &connection, "bills", &path, |_| None).await
 }
 
-/// The bill's PDF, streamed from Pelm as it arrives.
+/// The bill's PDF, streamed from Pelm as it arrives. With several
+/// connections, `account_id` says whose bill it is.
 async fn bill_pdf(
     State(state): State<AppState>,
     session: Session,
     Path(bill_id): Path<String>,
+    Query(query): Query<BTreeMap<String, String>>,
 ) -> Result<Response, ApiError> {
     let bill_id = valid_id("bill_id", &bill_id)?;
-    let token = access_token(&state, &session).await?;
+    let connection = owner(&state, &session, account_param(&query)?.map(Owned::Account)).await?;
     let _slot = state.inner.user_slots.acquire(&session.identity).await;
-    let upstream = state.inner.pelm.get_stream("bill PDF", &format!("/bills/{bill_id}/pdf"), &token).await?;
+    let token = connection.access_token.expose();
+    let upstream = state.inner.pelm.get_stream("bill PDF", &format!("/bills/{bill_id}/pdf"), token).await?;
     let disposition = HeaderValue::from_str(&format!("inline; filename=\"bill-{bill_id}.pdf\""))
         .unwrap_or_else(|_| HeaderValue::from_static("inline"));
     let mut response = Response::new(Body::from_stream(upstream.bytes_stream()));

@@ -13,6 +13,10 @@ use sha2::{Digest, Sha256};
 use sqlx::any::AnyPoolOptions;
 use sqlx::{AnyPool, Executor};
 
+use pelm_model::companion::{ConnectionStatus, LinkedConnection, Utility};
+use pelm_model::pelm::Account;
+
+use crate::config::Secret;
 use crate::crypto::TokenCipher;
 
 /// Where an authorization code stands.
@@ -22,8 +26,8 @@ pub enum CodeClaim {
     Mine,
     /// Another request (maybe on another instance) is exchanging it now.
     Pending,
-    /// Already exchanged for this user.
-    Done,
+    /// Already exchanged, by this user, for this Pelm user.
+    Done { pelm_user_id: String },
     /// No claim stands (a failed exchange gave it up, or a stale one was
     /// cleared): claim again.
     Released,
@@ -120,8 +124,8 @@ const CODE_CLAIM_KEPT_SECS: i64 = 24 * 3600;
 pub struct Store {
     pool: AnyPool,
     cipher: TokenCipher,
-    /// identity → (Pelm user id, access token).
-    recent: Arc<Remembered<(String, String)>>,
+    /// identity → their connections.
+    recent: Arc<Remembered<Arc<[StoredConnection]>>>,
     /// session id hash → its row.
     sessions: Arc<Remembered<SessionRow>>,
 }
@@ -166,55 +170,94 @@ impl Store {
         &self.cipher
     }
 
-    /// The Pelm user id stored for `identity`, if they ever connected.
-    pub async fn existing_pelm_user_id(&self, identity: &str) -> Result<Option<String>, sqlx::Error> {
-        sqlx::query_scalar("SELECT pelm_user_id FROM users WHERE identity = $1")
+    /// Whether `identity` ever connected (and so has a row).
+    pub async fn known(&self, identity: &str) -> Result<bool, sqlx::Error> {
+        let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users WHERE identity = $1")
+            .bind(identity)
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(count > 0)
+    }
+
+    /// How many connections `identity` has begun: the number of the next one.
+    pub async fn connections_made(&self, identity: &str) -> Result<i64, sqlx::Error> {
+        let made: Option<i64> = sqlx::query_scalar("SELECT connections_made FROM users WHERE identity = $1")
             .bind(identity)
             .fetch_optional(&self.pool)
-            .await
+            .await?;
+        Ok(made.unwrap_or(0))
     }
 
-    /// As [`Store::connected`], but from memory when read in the last
-    /// [`REMEMBERED`]: for data requests, which come many at a time.
-    pub async fn connected_recently(&self, identity: &str) -> Result<Option<(String, String)>, sqlx::Error> {
-        if let Some(connected) = self.recent.get(identity) {
-            return Ok(Some(connected));
-        }
-        self.connected(identity).await
+    /// Remembers which connection `identity`'s last Connect token was for.
+    pub async fn save_linking(&self, identity: &str, connection_id: &str) -> Result<(), sqlx::Error> {
+        sqlx::query("UPDATE users SET linking = $1 WHERE identity = $2")
+            .bind(connection_id)
+            .bind(identity)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
     }
 
-    /// The Pelm user id and access token of `identity`, if it is connected,
-    /// read from the store in one query.
-    pub async fn connected(&self, identity: &str) -> Result<Option<(String, String)>, sqlx::Error> {
-        let row: Option<(String, String)> = sqlx::query_as(
-            "SELECT u.pelm_user_id, c.access_token FROM users u \
-             JOIN connections c ON c.pelm_user_id = u.pelm_user_id WHERE u.identity = $1",
-        )
-        .bind(identity)
-        .fetch_optional(&self.pool)
-        .await?;
-        let connected = row.and_then(|(user_id, sealed)| self.unseal(&user_id, &sealed).map(|token| (user_id, token)));
-        if let Some(connected) = &connected {
-            self.recent.put(identity, connected.clone());
-        }
-        Ok(connected)
-    }
-
-    fn forget(&self, pelm_user_id: &str) {
-        self.recent.forget_where(|(user_id, _)| user_id == pelm_user_id);
-    }
-
-    /// The user's access token. One sealed with another key (the key was
-    /// changed) or for another user (the row was moved) reads as none, so the
-    /// user is asked to connect again.
-    pub async fn access_token(&self, pelm_user_id: &str) -> Result<Option<String>, sqlx::Error> {
-        let sealed: Option<String> = sqlx::query_scalar("SELECT access_token FROM connections WHERE pelm_user_id = $1")
-            .bind(pelm_user_id)
+    /// The connection `identity`'s last Connect token was for.
+    pub async fn linking(&self, identity: &str) -> Result<Option<String>, sqlx::Error> {
+        let linking: Option<Option<String>> = sqlx::query_scalar("SELECT linking FROM users WHERE identity = $1")
+            .bind(identity)
             .fetch_optional(&self.pool)
             .await?;
-        Ok(sealed.and_then(|sealed| self.unseal(pelm_user_id, &sealed)))
+        Ok(linking.flatten())
     }
 
+    /// As [`Store::connections`], but from memory when read in the last
+    /// [`REMEMBERED`]: for data requests, which come many at a time.
+    pub async fn connections_recently(&self, identity: &str) -> Result<Arc<[StoredConnection]>, sqlx::Error> {
+        if let Some(connections) = self.recent.get(identity) {
+            return Ok(connections);
+        }
+        self.connections(identity).await
+    }
+
+    /// Every connection of `identity`, oldest first, read from the store in
+    /// one query. One whose token does not open is left out, so the user is
+    /// asked to connect it again.
+    pub async fn connections(&self, identity: &str) -> Result<Arc<[StoredConnection]>, sqlx::Error> {
+        let rows: Vec<ConnectionRow> = sqlx::query_as(
+            "SELECT id, pelm_user_id, access_token, connected_at, utility_id, utility_name, status, checked_at, \
+             data_through FROM connections WHERE identity = $1 ORDER BY position, connected_at, id",
+        )
+        .bind(identity)
+        .fetch_all(&self.pool)
+        .await?;
+        let connections: Arc<[StoredConnection]> = rows.into_iter().filter_map(|row| self.opened(row)).collect();
+        if !connections.is_empty() {
+            self.recent.put(identity, connections.clone());
+        }
+        Ok(connections)
+    }
+
+    fn opened(&self, row: ConnectionRow) -> Option<StoredConnection> {
+        let (id, pelm_user_id, sealed, connected_at, utility_id, utility_name, status, checked_at, data_through) = row;
+        let access_token = Secret::new(self.unseal(&pelm_user_id, &sealed)?);
+        let utility = utility_id.zip(utility_name).map(|(id, name)| Utility { id, name });
+        let status = ConnectionStatus::parse(&status);
+        Some(StoredConnection {
+            id,
+            pelm_user_id,
+            access_token,
+            connected_at,
+            utility,
+            status,
+            checked_at,
+            data_through,
+        })
+    }
+
+    /// Forgets what was read of `identity`'s connections, after a change.
+    pub fn forget(&self, identity: &str) {
+        self.recent.forget(identity);
+    }
+
+    /// A token sealed with another key (the key was changed) or for another
+    /// Pelm user (the row was moved) opens as none.
     fn unseal(&self, pelm_user_id: &str, sealed: &str) -> Option<String> {
         let token = self.cipher.open(pelm_user_id, sealed);
         if token.is_none() {
@@ -223,38 +266,64 @@ impl Store {
         token
     }
 
-    /// Stores the user (on first connect) and the token from exchanging
-    /// `code`, and marks the code's claim done; for a cookie user, also
-    /// starts a new session in place of `replacing`. All in one transaction,
-    /// so a user is never stored without a way to reach them. Answers the
-    /// new session's cookie value.
+    /// Stores the user (on their first connection) and the token from
+    /// exchanging `code` under `link`, adding the connection or renewing it,
+    /// and marks the code's claim done; for a cookie user, also starts a new
+    /// session in place of `replacing`. All in one transaction, so a user is
+    /// never stored without a way to reach them. Answers the new session's
+    /// cookie value.
     pub async fn save_connection(
         &self,
         identity: &str,
-        pelm_user_id: &str,
+        link: &Link,
         code: &str,
         access_token: &str,
         replacing: Option<&str>,
     ) -> Result<Option<String>, sqlx::Error> {
-        self.forget(pelm_user_id);
+        let now = now();
+        let sealed = self.cipher.seal(&link.pelm_user_id, access_token);
         let mut tx = self.pool.begin().await?;
         sqlx::query(
             "INSERT INTO users (identity, pelm_user_id, created_at) VALUES ($1, $2, $3) ON CONFLICT (identity) DO NOTHING",
         )
         .bind(identity)
-        .bind(pelm_user_id)
-        .bind(now())
+        .bind(&link.pelm_user_id)
+        .bind(now)
         .execute(&mut *tx)
         .await?;
-        sqlx::query(
-            "INSERT INTO connections (pelm_user_id, access_token, connected_at) VALUES ($1, $2, $3)
-             ON CONFLICT (pelm_user_id) DO UPDATE SET access_token = excluded.access_token, connected_at = excluded.connected_at",
+        // Renewing keeps the connection's id and its first connected_at; the
+        // login may be another, so its health starts afresh.
+        let renewed = sqlx::query(
+            "UPDATE connections SET access_token = $1, status = 'connected', checked_at = $2 \
+             WHERE id = $3 AND identity = $4 AND pelm_user_id = $5",
         )
-        .bind(pelm_user_id)
-        .bind(self.cipher.seal(pelm_user_id, access_token))
-        .bind(now())
+        .bind(&sealed)
+        .bind(now)
+        .bind(&link.connection_id)
+        .bind(identity)
+        .bind(&link.pelm_user_id)
         .execute(&mut *tx)
-        .await?;
+        .await?
+        .rows_affected();
+        if renewed == 0 {
+            sqlx::query(
+                "INSERT INTO connections \
+                 (id, identity, pelm_user_id, access_token, connected_at, status, checked_at, position) \
+                 VALUES ($1, $2, $3, $4, $5, 'connected', $5, \
+                 (SELECT connections_made FROM users WHERE identity = $2))",
+            )
+            .bind(&link.connection_id)
+            .bind(identity)
+            .bind(&link.pelm_user_id)
+            .bind(&sealed)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+            sqlx::query("UPDATE users SET connections_made = connections_made + 1 WHERE identity = $1")
+                .bind(identity)
+                .execute(&mut *tx)
+                .await?;
+        }
         sqlx::query("UPDATE code_exchanges SET done = 1 WHERE code_hash = $1")
             .bind(sha256_hex(code))
             .execute(&mut *tx)
@@ -264,6 +333,7 @@ impl Store {
             false => None,
         };
         tx.commit().await?;
+        self.forget(identity);
         if let Some(old) = replacing {
             self.sessions.forget(old);
         }
@@ -335,14 +405,6 @@ impl Store {
         Ok(Some(identity))
     }
 
-    /// Who holds `pelm_user_id`, if anyone stored it.
-    pub async fn identity_of(&self, pelm_user_id: &str) -> Result<Option<String>, sqlx::Error> {
-        sqlx::query_scalar("SELECT identity FROM users WHERE pelm_user_id = $1")
-            .bind(pelm_user_id)
-            .fetch_optional(&self.pool)
-            .await
-    }
-
     /// Removes expired sessions, the cookie users they leave with no session
     /// (their tokens go with them), and old code claims.
     pub async fn sweep(&self, rules: &SessionRules) -> Result<Swept, sqlx::Error> {
@@ -374,51 +436,58 @@ impl Store {
     /// Rows in `table`, for tests and the benchmark's tally.
     pub async fn count(&self, table: &'static str) -> Result<i64, sqlx::Error> {
         let table = match table {
-            "users" | "sessions" | "connections" | "code_exchanges" => table,
+            "users" | "sessions" | "connections" | "code_exchanges" | "connection_accounts" | "connection_meters" => {
+                table
+            }
             _ => return Ok(0),
         };
         sqlx::query_scalar(&format!("SELECT COUNT(*) FROM {table}")).fetch_one(&self.pool).await
     }
 
-    /// Claims `code` for exchanging, or says who is on it. Only one claim can
-    /// win, across every companion instance sharing this store.
-    pub async fn claim_code(&self, pelm_user_id: &str, code: &str) -> Result<CodeClaim, sqlx::Error> {
+    /// Claims `code` for exchanging into `pelm_user_id`'s token, or says who
+    /// is on it. Only one claim can win, across every companion instance
+    /// sharing this store.
+    pub async fn claim_code(&self, identity: &str, pelm_user_id: &str, code: &str) -> Result<CodeClaim, sqlx::Error> {
         let hash = sha256_hex(code);
         let inserted = sqlx::query(
-            "INSERT INTO code_exchanges (code_hash, pelm_user_id, exchanged_at, done) VALUES ($1, $2, $3, 0)
-             ON CONFLICT (code_hash) DO NOTHING",
+            "INSERT INTO code_exchanges (code_hash, pelm_user_id, identity, exchanged_at, done) \
+             VALUES ($1, $2, $3, $4, 0) ON CONFLICT (code_hash) DO NOTHING",
         )
         .bind(&hash)
         .bind(pelm_user_id)
+        .bind(identity)
         .bind(now())
         .execute(&self.pool)
         .await?;
         if inserted.rows_affected() == 1 {
             return Ok(CodeClaim::Mine);
         }
-        let count = |sql: &'static str| {
-            let hash = hash.clone();
-            async move { sqlx::query_scalar::<_, i64>(sql).bind(hash).bind(pelm_user_id).fetch_one(&self.pool).await }
-        };
-        if count("SELECT COUNT(*) FROM code_exchanges WHERE code_hash = $1 AND pelm_user_id = $2 AND done = 1").await?
-            > 0
-        {
-            return Ok(CodeClaim::Done);
-        }
-        if count("SELECT COUNT(*) FROM code_exchanges WHERE code_hash = $1 AND pelm_user_id = $2").await? > 0 {
-            let stale =
-                sqlx::query("DELETE FROM code_exchanges WHERE code_hash = $1 AND done = 0 AND exchanged_at < $2")
-                    .bind(&hash)
-                    .bind(now() - STALE_CLAIM_SECS)
-                    .execute(&self.pool)
-                    .await?;
-            return Ok(if stale.rows_affected() > 0 { CodeClaim::Released } else { CodeClaim::Pending });
-        }
+        let row: Option<(Option<String>, String, i64, i64)> = sqlx::query_as(
+            "SELECT identity, pelm_user_id, exchanged_at, done FROM code_exchanges WHERE code_hash = $1",
+        )
+        .bind(&hash)
+        .fetch_optional(&self.pool)
+        .await?;
         // The row may have just been released by a failed exchange.
-        if count("SELECT COUNT(*) FROM code_exchanges WHERE code_hash = $1 AND pelm_user_id <> $2").await? > 0 {
+        let Some((claimant, claimed_for, at, done)) = row else { return Ok(CodeClaim::Released) };
+        if claimant.as_deref() != Some(identity) {
             return Ok(CodeClaim::OtherUser);
         }
-        Ok(CodeClaim::Released)
+        if done == 1 {
+            return Ok(CodeClaim::Done { pelm_user_id: claimed_for });
+        }
+        if at < now() - STALE_CLAIM_SECS {
+            let stale =
+                sqlx::query("DELETE FROM code_exchanges WHERE code_hash = $1 AND done = 0 AND exchanged_at = $2")
+                    .bind(&hash)
+                    .bind(at)
+                    .execute(&self.pool)
+                    .await?;
+            if stale.rows_affected() > 0 {
+                return Ok(CodeClaim::Released);
+            }
+        }
+        Ok(CodeClaim::Pending)
     }
 
     /// Gives up a claim after a failed exchange, so the code can be tried again.
@@ -431,29 +500,166 @@ impl Store {
     }
 
     /// Remembers the utility Pelm named for this connection.
-    pub async fn save_utility(&self, pelm_user_id: &str, utility_id: &str, name: &str) -> Result<(), sqlx::Error> {
-        sqlx::query("UPDATE connections SET utility_id = $1, utility_name = $2 WHERE pelm_user_id = $3")
-            .bind(utility_id)
-            .bind(name)
-            .bind(pelm_user_id)
+    pub async fn save_utility(
+        &self,
+        identity: &str,
+        connection_id: &str,
+        utility: &Utility,
+    ) -> Result<(), sqlx::Error> {
+        sqlx::query("UPDATE connections SET utility_id = $1, utility_name = $2 WHERE id = $3")
+            .bind(&utility.id)
+            .bind(&utility.name)
+            .bind(connection_id)
             .execute(&self.pool)
             .await?;
+        self.forget(identity);
         Ok(())
     }
 
-    /// The utility remembered for this connection: its id and name.
-    pub async fn utility(&self, pelm_user_id: &str) -> Result<Option<(String, String)>, sqlx::Error> {
-        let row: Option<(Option<String>, Option<String>)> =
-            sqlx::query_as("SELECT utility_id, utility_name FROM connections WHERE pelm_user_id = $1")
-                .bind(pelm_user_id)
-                .fetch_optional(&self.pool)
+    /// Records what Pelm just said of a connection: its status if that
+    /// changed, when it was asked, and the newest data seen (kept only if
+    /// newer than what was).
+    pub async fn save_health(&self, identity: &str, connection_id: &str, health: Health) -> Result<(), sqlx::Error> {
+        sqlx::query(
+            "UPDATE connections SET status = COALESCE($1, status), checked_at = $2, \
+             data_through = CASE WHEN data_through IS NULL OR data_through < $3 THEN $3 ELSE data_through END \
+             WHERE id = $4",
+        )
+        .bind(health.status.map(ConnectionStatus::as_str))
+        .bind(now())
+        .bind(health.data_through)
+        .bind(connection_id)
+        .execute(&self.pool)
+        .await?;
+        self.forget(identity);
+        Ok(())
+    }
+
+    /// Remembers the accounts a connection answered with, and their meters,
+    /// in place of what was remembered.
+    pub async fn save_accounts(&self, connection_id: &str, accounts: &[Account]) -> Result<(), sqlx::Error> {
+        let mut tx = self.pool.begin().await?;
+        for table in ["connection_accounts", "connection_meters"] {
+            sqlx::query(&format!("DELETE FROM {table} WHERE connection_id = $1"))
+                .bind(connection_id)
+                .execute(&mut *tx)
                 .await?;
-        Ok(row.and_then(|(id, name)| Some((id?, name?))))
+        }
+        for account in accounts {
+            sqlx::query(
+                "INSERT INTO connection_accounts (connection_id, account_id, account) VALUES ($1, $2, $3) \
+                 ON CONFLICT DO NOTHING",
+            )
+            .bind(connection_id)
+            .bind(&account.id)
+            .bind(serde_json::to_string(account).unwrap_or_default())
+            .execute(&mut *tx)
+            .await?;
+            for meter in &account.meters {
+                sqlx::query(
+                    "INSERT INTO connection_meters (connection_id, meter_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+                )
+                .bind(connection_id)
+                .bind(&meter.id)
+                .execute(&mut *tx)
+                .await?;
+            }
+        }
+        tx.commit().await
     }
 
-    pub async fn delete_connection(&self, pelm_user_id: &str) -> Result<(), sqlx::Error> {
-        sqlx::query("DELETE FROM connections WHERE pelm_user_id = $1").bind(pelm_user_id).execute(&self.pool).await?;
-        self.forget(pelm_user_id);
-        Ok(())
+    /// The accounts a connection last answered with.
+    pub async fn remembered_accounts(&self, connection_id: &str) -> Result<Vec<Account>, sqlx::Error> {
+        let rows: Vec<String> =
+            sqlx::query_scalar("SELECT account FROM connection_accounts WHERE connection_id = $1 ORDER BY account_id")
+                .bind(connection_id)
+                .fetch_all(&self.pool)
+                .await?;
+        Ok(rows.iter().filter_map(|json| serde_json::from_str(json).ok()).collect())
+    }
+
+    /// Which of `identity`'s connections last answered with this account or
+    /// meter.
+    pub async fn owner_of(&self, identity: &str, owned: Owned<'_>) -> Result<Option<String>, sqlx::Error> {
+        let (sql, id) = match owned {
+            Owned::Account(id) => (
+                "SELECT c.id FROM connections c JOIN connection_accounts a ON a.connection_id = c.id \
+                 WHERE c.identity = $1 AND a.account_id = $2",
+                id,
+            ),
+            Owned::Meter(id) => (
+                "SELECT c.id FROM connections c JOIN connection_meters m ON m.connection_id = c.id \
+                 WHERE c.identity = $1 AND m.meter_id = $2",
+                id,
+            ),
+        };
+        sqlx::query_scalar(sql).bind(identity).bind(id).fetch_optional(&self.pool).await
+    }
+
+    /// Removes one of `identity`'s connections (every one, for `None`);
+    /// answers the Pelm user ids of those removed.
+    pub async fn delete_connections(&self, identity: &str, id: Option<&str>) -> Result<Vec<String>, sqlx::Error> {
+        let gone: Vec<String> = sqlx::query_scalar(
+            "DELETE FROM connections WHERE identity = $1 AND ($2 IS NULL OR id = $2) RETURNING pelm_user_id",
+        )
+        .bind(identity)
+        .bind(id)
+        .fetch_all(&self.pool)
+        .await?;
+        self.forget(identity);
+        Ok(gone)
     }
 }
+
+/// An account or a meter, by Pelm's id, as a data request names it.
+#[derive(Clone, Copy, Debug)]
+pub enum Owned<'a> {
+    Account(&'a str),
+    Meter(&'a str),
+}
+
+/// What one answer from Pelm said of a connection's health.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Health {
+    /// Left out when the answer says nothing of it (a quota, an outage).
+    pub status: Option<ConnectionStatus>,
+    pub data_through: Option<i64>,
+}
+
+/// Which connection an exchanged code goes to: a new one, or one renewed.
+#[derive(Clone, Debug)]
+pub struct Link {
+    pub connection_id: String,
+    pub pelm_user_id: String,
+}
+
+/// A connection as stored, its token opened.
+#[derive(Clone, Debug)]
+pub struct StoredConnection {
+    pub id: String,
+    pub pelm_user_id: String,
+    pub access_token: Secret,
+    pub connected_at: i64,
+    pub utility: Option<Utility>,
+    pub status: ConnectionStatus,
+    pub checked_at: Option<i64>,
+    pub data_through: Option<i64>,
+}
+
+impl StoredConnection {
+    /// What the app is told of it.
+    pub fn public(&self) -> LinkedConnection {
+        LinkedConnection {
+            id: self.id.clone(),
+            utility: self.utility.clone(),
+            connected_at: self.connected_at,
+            status: self.status,
+            data_through: self.data_through,
+            checked_at: self.checked_at,
+        }
+    }
+}
+
+/// A `connections` row as read: id, Pelm user id, sealed token,
+/// connected_at, utility id and name, status, checked_at, data_through.
+type ConnectionRow = (String, String, String, i64, Option<String>, Option<String>, String, Option<i64>, Option<i64>);

@@ -19,6 +19,11 @@ pub struct ConnectTokenGrant {
     /// The Connect script that matches the Pelm deployment which issued the
     /// token: a sandbox token opens only in the sandbox's Connect.
     pub connect_script_url: String,
+    /// The connection this token links: an existing one (update mode) or the
+    /// next new one. Posted back with the authorization code, it says which
+    /// connection the code is for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub connection_id: Option<String>,
 }
 
 /// The optional body of `POST /api/connect-token`.
@@ -28,12 +33,97 @@ pub struct ConnectTokenRequest {
     /// The utility Connect should open at, by Pelm's id.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub utility_id: Option<String>,
+    /// Open Connect for this connection again (update mode), to confirm its
+    /// login; left out, Connect links a new one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub connection_id: Option<String>,
 }
 
 /// `POST /api/authorization`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AuthorizationRequest {
     pub authorization_code: String,
+    /// The grant's `connection_id`. Left out, the code is taken to be for
+    /// the next new connection, as a client written before there could be
+    /// several would post it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub connection_id: Option<String>,
+}
+
+/// How many connections one person may hold: enough for every utility a
+/// household deals with, few enough that a script cannot fill the store.
+pub const MOST_CONNECTIONS: usize = 8;
+
+/// A utility, as Pelm names it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Utility {
+    pub id: String,
+    pub name: String,
+}
+
+/// What the companion last learned of a connection's health.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ConnectionStatus {
+    Connected,
+    /// Pelm is still fetching this login's data (`data_unavailable`).
+    Collecting,
+    /// The utility no longer takes the stored login (`credentials_valid:
+    /// false`, `token_invalid`): Connect must be opened for it again.
+    LoginNeeded,
+    /// Pelm cannot fetch from this utility (`utility_unavailable`).
+    UtilityUnsupported,
+    /// A status a newer companion sends.
+    #[serde(other)]
+    Unknown,
+}
+
+impl ConnectionStatus {
+    /// The status Pelm's error code means, if it says anything of the
+    /// connection's health (a quota or an outage does not).
+    pub fn from_error_code(code: &str) -> Option<Self> {
+        match code {
+            crate::pelm::error_code::DATA_UNAVAILABLE => Some(Self::Collecting),
+            crate::pelm::error_code::TOKEN_INVALID => Some(Self::LoginNeeded),
+            crate::pelm::error_code::UTILITY_UNAVAILABLE => Some(Self::UtilityUnsupported),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Connected => "connected",
+            Self::Collecting => "collecting",
+            Self::LoginNeeded => "login_needed",
+            Self::UtilityUnsupported => "utility_unsupported",
+            Self::Unknown => "unknown",
+        }
+    }
+
+    pub fn parse(text: &str) -> Self {
+        [Self::Connected, Self::Collecting, Self::LoginNeeded, Self::UtilityUnsupported]
+            .into_iter()
+            .find(|s| s.as_str() == text)
+            .unwrap_or(Self::Unknown)
+    }
+}
+
+/// One utility login a person linked: `GET /api/connections`. Times are
+/// Unix seconds.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LinkedConnection {
+    pub id: String,
+    /// Left out until Pelm has named it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub utility: Option<Utility>,
+    pub connected_at: i64,
+    pub status: ConnectionStatus,
+    /// The end of the newest interval the companion has seen for it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data_through: Option<i64>,
+    /// When Pelm was last asked about it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub checked_at: Option<i64>,
 }
 
 /// `GET /api/connection`, and the answer to a successful `POST /api/authorization`.
@@ -56,11 +146,32 @@ pub struct Connection {
     /// for no particular utility. Left out when none could be had at once.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub connect: Option<ConnectTokenGrant>,
+    /// Every connection, as `GET /api/connections` lists them; `utility`
+    /// and `credentials_valid` above are the first one's.
+    #[serde(default)]
+    pub connections: Vec<LinkedConnection>,
+    /// In the answer to `POST /api/authorization`: the connection the code
+    /// added or renewed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub linked: Option<String>,
 }
 
 impl Connection {
     pub fn none() -> Self {
-        Self { connected: false, utility: None, credentials_valid: None, connect_script_url: None, connect: None }
+        Self {
+            connected: false,
+            utility: None,
+            credentials_valid: None,
+            connect_script_url: None,
+            connect: None,
+            connections: Vec::new(),
+            linked: None,
+        }
+    }
+
+    /// The connection named `id`.
+    pub fn find(&self, id: &str) -> Option<&LinkedConnection> {
+        self.connections.iter().find(|c| c.id == id)
     }
 }
 

@@ -56,7 +56,7 @@ pub struct Meter {
 
 /// One element of `GET /accounts`. The seed's accounts carry only the first
 /// five fields; later versions add meter types, gas units and meters.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Account {
     #[serde(deserialize_with = "crate::lenient::text")]
     pub id: String,
@@ -76,6 +76,17 @@ pub struct Account {
     pub ghg_emissions_unit: Option<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub meters: Vec<Meter>,
+    /// Added by the companion, which merges the accounts of every utility a
+    /// person linked: the connection this account came through...
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub connection_id: Option<String>,
+    /// ...its utility...
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub utility: Option<crate::companion::Utility>,
+    /// ...and, when Pelm could not be asked for it just now, why: the account
+    /// is then as the companion last saw it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub connection_status: Option<crate::companion::ConnectionStatus>,
 }
 
 impl Account {
@@ -276,6 +287,7 @@ mod tests {
             gas_usage_unit: None,
             ghg_emissions_unit: None,
             meters: Vec::new(),
+            ..Account::default()
         }
     }
 

@@ -118,6 +118,26 @@ impl Sandbox {
         self.store().revoke_all()
     }
 
+    /// Links `user_id` at `utility_id` as `username` and answers a fresh
+    /// access token, as Connect and the code exchange would: for tests that
+    /// need a token made outside any companion (a database written by an
+    /// older one). None for a login that does not connect.
+    pub fn token_for(&self, user_id: &str, utility_id: &str, username: &str) -> Option<String> {
+        let scenario = scenarios::scenario(username)?;
+        let code = self.store().connect(user_id, utility_id, scenario);
+        self.store().exchange_code(&code).ok()
+    }
+
+    /// Revokes the access tokens of one user, and only theirs; answers how many.
+    pub fn revoke_tokens_of(&self, user_id: &str) -> usize {
+        self.store().revoke_user(user_id)
+    }
+
+    /// Every connected user's id.
+    pub fn user_ids(&self) -> Vec<String> {
+        self.store().user_ids()
+    }
+
     /// Marks every connected user's utility credentials (in)valid, as when
     /// they change their utility password.
     pub fn set_all_credentials_valid(&self, valid: bool) {

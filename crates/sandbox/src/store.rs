@@ -254,6 +254,14 @@ impl Store {
         count
     }
 
+    /// Revokes every access token of `user_id`; answers how many there were.
+    pub fn revoke_user(&self, user_id: &str) -> usize {
+        let mut state = self.state();
+        let before = state.access_tokens.len();
+        state.access_tokens.retain(|_, owner| owner != user_id);
+        before - state.access_tokens.len()
+    }
+
     /// Every connected user's id.
     pub fn user_ids(&self) -> Vec<String> {
         self.state().connections.keys().cloned().collect()
@@ -302,6 +310,7 @@ fn account(user_id: &str, index: usize, seed: &AccountSeed) -> AccountRecord {
         gas_usage_unit: seed.meter_types.contains(&MeterType::Gas).then(|| "therm".to_owned()),
         ghg_emissions_unit: Some("kg_co2e".to_owned()),
         meters: meter_ids.iter().map(|id| Meter { id: id.clone() }).collect(),
+        ..Account::default()
     };
     AccountRecord { account, seed: *seed, meter_ids }
 }

@@ -356,7 +356,8 @@ async fn data_unavailable_passes_through_after_one_call() {
 
 /// Against a Pelm that wants the user's own token on `/users`, the utility's
 /// name and the state of the login still come through; when `/users` fails,
-/// the name remembered at connect time stays and the login's state is unknown.
+/// the name remembered at connect time stays, and so does the login's last
+/// known state.
 #[tokio::test]
 async fn the_users_own_token_goes_to_users_and_the_utility_is_remembered() {
     let config = pelm_sandbox::Config { users_need_bearer: true, ..pelm_sandbox::Config::random() };
@@ -372,7 +373,7 @@ async fn the_users_own_token_goes_to_users_and_the_utility_is_remembered() {
     let connection: Connection = user.get(format!("{url}/api/connection")).send().await.unwrap().json().await.unwrap();
     assert!(connection.connected);
     assert_eq!(connection.utility.as_deref(), Some("Pacific Gas and Electric"), "the name was forgotten");
-    assert_eq!(connection.credentials_valid, None, "unknown is not valid");
+    assert_eq!(connection.credentials_valid, Some(false), "a failed look is not a login confirmed");
 }
 
 /// The longest range is the model's, the same number the app asks with:

@@ -75,7 +75,13 @@ async fn get_with(url: &str, path: &str, cookie: &str) -> reqwest::Response {
 
 /// Connects through the whole flow with explicit cookies; answers the final cookie.
 async fn connect_as(app: &TestApp, url: &str, cookie: Option<&str>, login: &str) -> String {
-    let asked = post_with(url, "connect-token", cookie, None).await;
+    link_as(app, url, cookie, None, login).await
+}
+
+/// As [`connect_as`], for `connection` (update mode) or a new connection.
+async fn link_as(app: &TestApp, url: &str, cookie: Option<&str>, connection: Option<&str>, login: &str) -> String {
+    let body = connection.map(|id| json!({ "connection_id": id }));
+    let asked = post_with(url, "connect-token", cookie, body).await;
     assert_eq!(asked.status(), StatusCode::OK);
     let cookie = cookie_from(&asked).or(cookie.map(str::to_owned)).expect("a session");
     let grant: Value = asked.json().await.unwrap();
@@ -446,7 +452,11 @@ async fn a_new_connection_empties_the_users_cache() {
     };
     let before = bills_of(cookie.clone()).await;
     // Update mode, another login, no disconnect in between.
-    let cookie = connect_as(&app, &app.url, Some(&cookie), "gas@pelm.com").await;
+    let listed: Value = get_with(&app.url, "connections", &cookie).await.json().await.unwrap();
+    let id = listed[0]["id"].as_str().unwrap().to_owned();
+    let cookie = link_as(&app, &app.url, Some(&cookie), Some(&id), "gas@pelm.com").await;
+    let listed: Value = get_with(&app.url, "connections", &cookie).await.json().await.unwrap();
+    assert_eq!(listed.as_array().unwrap().len(), 1, "update mode added a connection: {listed}");
     let accounts: Vec<Account> = get_with(&app.url, "accounts", &cookie).await.json().await.unwrap();
     let after = bills_of(cookie).await;
     assert_ne!(before, after, "the previous login's bills were served from the cache");

@@ -85,3 +85,10 @@ async fn migrations_run_once_however_many_instances_start() {
     let files = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations/postgres")).unwrap().count();
     assert_eq!(applied as usize, files, "each migration applied exactly once");
 }
+
+#[tokio::test]
+#[ignore = "needs PostgreSQL: ./dev test starts one and sets PELM_TEST_POSTGRES_URL"]
+async fn a_database_of_one_connection_per_user_migrates_on_postgres() {
+    let sandbox = pelm_sandbox::spawn(Sandbox::new(pelm_sandbox::Config::random())).await.unwrap();
+    crate::connections::one_connection_migrates(fresh_database().await, &sandbox).await;
+}

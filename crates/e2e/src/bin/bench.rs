@@ -54,6 +54,7 @@ fn seeded(points: usize) -> String {
         gas_usage_unit: None,
         ghg_emissions_unit: None,
         meters: Vec::new(),
+        ..Account::default()
     };
     let body =
         Intervals { utility: "PG&E".to_owned(), meter_type: Some(MeterType::Electric), account, intervals, skipped: 0 };
