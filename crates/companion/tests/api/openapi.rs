@@ -122,11 +122,22 @@ async fn every_documented_operation_answers_as_documented() {
         check(method, template, path, body, expected).await;
     }
 
+    check(Method::GET, "/connections", "connections".into(), None, 200).await;
+    check(Method::DELETE, "/connections/{connection_id}", "connections/nothing".into(), None, 404).await;
     app.connect().await;
     let accounts: Value =
         serde_json::from_slice(&check(Method::GET, "/accounts", "accounts".into(), None, 200).await).unwrap();
     let account = accounts[0]["id"].as_str().unwrap().to_owned();
     check(Method::GET, "/connection", "connection".into(), None, 200).await;
+    let unknown = Some(json!({ "connection_id": "0123456789abcdef" }));
+    check(Method::POST, "/connect-token", "connect-token".into(), unknown, 404).await;
+    // A second connection, then one of them removed.
+    app.connect().await;
+    let listed: Value =
+        serde_json::from_slice(&check(Method::GET, "/connections", "connections".into(), None, 200).await).unwrap();
+    assert_eq!(listed.as_array().map(Vec::len), Some(2));
+    let second = listed[1]["id"].as_str().unwrap().to_owned();
+    check(Method::DELETE, "/connections/{connection_id}", format!("connections/{second}"), None, 200).await;
     check(Method::GET, "/intervals", format!("intervals?account_id={account}&type=ELECTRIC"), None, 200).await;
     check(Method::GET, "/intervals", "intervals?account_id=a&type=WATER".into(), None, 400).await;
     let bills: Value = serde_json::from_slice(&check(Method::GET, "/bills", "bills".into(), None, 200).await).unwrap();
