@@ -67,6 +67,9 @@ pub struct EmbedConfig {
     pub theme: Theme,
     /// `None`: the URL for the page's first copy, memory for the others.
     pub routing: Option<Routing>,
+    /// How many days old a connection's newest data may be before the app
+    /// says the utility has not sent newer data yet.
+    pub stale_after_days: u32,
 }
 
 impl Default for EmbedConfig {
@@ -81,6 +84,7 @@ impl Default for EmbedConfig {
             views: Views::default(),
             theme: Theme::Auto,
             routing: None,
+            stale_after_days: crate::health::STALE_AFTER_DAYS,
         }
     }
 }
@@ -162,7 +166,7 @@ impl std::fmt::Display for ConfigError {
 
 /// The settings, by attribute name; in the JSON block each is the same name
 /// without `data-` (`"api"`, `"time-zone"`).
-pub const ATTRIBUTES: [&str; 9] = [
+pub const ATTRIBUTES: [&str; 10] = [
     "data-api",
     "data-connect-script",
     "data-utility-id",
@@ -172,6 +176,7 @@ pub const ATTRIBUTES: [&str; 9] = [
     "data-views",
     "data-theme",
     "data-routing",
+    "data-stale-after-days",
 ];
 
 /// Where a URL may point: a path on this origin, or an http(s) origin.
@@ -258,6 +263,11 @@ fn set(config: &mut EmbedConfig, name: &str, value: &str) -> Result<(), String> 
                 "memory" => Routing::Memory,
                 _ => return Err(format!("routing is url or memory, not \"{value}\"")),
             })
+        }
+        "data-stale-after-days" => {
+            config.stale_after_days = value.parse().ok().filter(|days| (1..=60).contains(days)).ok_or_else(|| {
+                format!("the days before data counts as late are a whole number from 1 to 60, not \"{value}\"")
+            })?
         }
         _ => return Err("is not a setting of the app".to_owned()),
     }
@@ -388,6 +398,7 @@ mod tests {
                 ("data-time-zone", "Mars/Olympus Mons"),
                 ("data-connect-script", "//cdn.example.com/x.js"),
                 ("data-routing", "hash"),
+                ("data-stale-after-days", "0"),
             ]),
             Some(r#"{"colour": "red"}"#),
         )
@@ -405,6 +416,7 @@ mod tests {
                 "data-time-zone",
                 "data-connect-script",
                 "data-routing",
+                "data-stale-after-days",
                 "\"colour\" in the config block"
             ]
         );
@@ -413,6 +425,18 @@ mod tests {
         let broken = EmbedConfig::read(&[], Some("{")).unwrap_err();
         assert_eq!(broken[0].attribute, "the config block");
         assert!(EmbedConfig::read(&attrs(&[("data-views", "accounts")]), None).is_err());
+    }
+
+    #[test]
+    fn the_days_before_data_counts_as_late_default_to_three_and_may_be_set() {
+        assert_eq!(EmbedConfig::default().stale_after_days, 3);
+        let week = EmbedConfig::read(&attrs(&[("data-stale-after-days", "7")]), None).unwrap();
+        assert_eq!(week.stale_after_days, 7);
+        let block = EmbedConfig::read(&[], Some(r#"{"stale-after-days": 2}"#)).unwrap();
+        assert_eq!(block.stale_after_days, 2);
+        for bad in ["0", "61", "two", "-1", "1.5"] {
+            assert!(EmbedConfig::read(&attrs(&[("data-stale-after-days", bad)]), None).is_err(), "{bad}");
+        }
     }
 
     #[test]

@@ -4,10 +4,11 @@
 //! [`problem`] reads every error body the app can meet (Pelm's, the
 //! companion's, a proxy's HTML page), [`messages`] holds what the user is told
 //! about each, with the site's overrides, and [`retry`] says when to ask
-//! again. [`embed`] reads how a host page configures the app, and [`place`]
+//! again; [`health`] words a connection's health. [`embed`] reads how a host page configures the app, and [`place`]
 //! is where in the app the address bar (or the hash) points.
 
 pub mod embed;
+pub mod health;
 pub mod messages;
 pub mod place;
 pub mod problem;

@@ -188,6 +188,12 @@ const CODES: &[(&str, Kind, &str, &str)] = &[
         "Wait a moment, then try again.",
     ),
     ("not_found", Kind::NotFound, "We couldn't find what was asked for.", "Go back to your accounts and choose again."),
+    (
+        "too_many_connections",
+        Kind::Connect,
+        "You've linked as many utility logins as this site allows.",
+        "Disconnect one you no longer need, then add the new one.",
+    ),
     // The app's own.
     (
         "app_part_unavailable",
