@@ -12,7 +12,9 @@ use pelm_app_logic::messages::Messages;
 use pelm_app_logic::problem::{Answer, Decoder, Kind, Problem, Recovery};
 use pelm_app_logic::retry::RetryPolicy;
 use pelm_model::bills::{decode_bills, BillRow};
-use pelm_model::companion::{AuthorizationRequest, ConnectTokenGrant, ConnectTokenRequest, Connection};
+use pelm_model::companion::{
+    AuthorizationRequest, ConnectTokenGrant, ConnectTokenRequest, Connection, LinkedConnection,
+};
 use pelm_model::pelm::{Account, Intervals, MeterType};
 use serde::de::DeserializeOwned;
 use web_sys::{AbortController, AbortSignal};
@@ -245,15 +247,26 @@ pub async fn authorize(endpoint: Endpoint, code: String, connection_id: Option<S
     json(endpoint.request(Request::post, "authorization", None).json(&body), &endpoint.url("authorization")).await
 }
 
-pub async fn disconnect(endpoint: Endpoint) -> Result<Connection, Problem> {
-    json(endpoint.request(Request::delete, "connection", None).build(), &endpoint.url("connection")).await
+/// Removes one connection; answers the summary of those left.
+pub async fn disconnect(endpoint: Endpoint, connection_id: &str) -> Result<Connection, Problem> {
+    let path = format!("connections/{}", encode(connection_id));
+    json(endpoint.request(Request::delete, &path, None).build(), &endpoint.url(&path)).await
+}
+
+/// The connections and their health, as the companion last saw them: no
+/// call to Pelm, so cheap to ask after anything that may have changed them.
+pub async fn connections(endpoint: Endpoint) -> Result<Vec<LinkedConnection>, Problem> {
+    get(endpoint, "connections".to_owned(), None).await
 }
 
 /// A bill's PDF as an object URL, fetched before it is shown, so a failure
 /// becomes a message in the page rather than a tab with an error in it. The
 /// caller revokes the URL.
-pub async fn bill_pdf(endpoint: Endpoint, bill_id: &str) -> Result<String, Problem> {
-    let path = format!("bills/{}/pdf", encode(bill_id));
+pub async fn bill_pdf(endpoint: Endpoint, bill_id: &str, account_id: Option<&str>) -> Result<String, Problem> {
+    let mut path = format!("bills/{}/pdf", encode(bill_id));
+    if let Some(account) = account_id {
+        path = format!("{path}?account_id={}", encode(account));
+    }
     let response = send(endpoint.request(Request::get, &path, None).build(), &endpoint.url(&path)).await?;
     let path = endpoint.url(&path);
     let is_pdf = response.headers().get("content-type").is_some_and(|t| t.starts_with("application/pdf"));

@@ -4,7 +4,7 @@
 use leptos::prelude::*;
 use pelm_app_logic::embed::{EmbedConfig, Seat};
 use pelm_app_logic::problem::Problem;
-use pelm_model::companion::Connection;
+use pelm_model::companion::{Connection, LinkedConnection};
 
 use crate::api;
 use crate::host::{text, use_host, Host};
@@ -43,22 +43,18 @@ pub fn App(
 fn Home(mut initial: Connection) -> impl IntoView {
     provide_context(api::ReadyGrant::new(initial.connect.take()));
     let connection = RwSignal::new(initial);
-    let data = DataContext {
-        reconnect_needed: RwSignal::new(false),
-        version: RwSignal::new(0),
-        utility: Signal::derive(move || connection.with(|c| c.utility.clone())),
-    };
+    let data = DataContext { reconnect_needed: RwSignal::new(false), version: RwSignal::new(0), connection };
     provide_context(data);
     // Taken now: the callbacks below run outside the reactive owner.
     let (host, endpoint) = (use_host(), api::use_endpoint());
-    announce(host, "ready", &connection.get_untracked());
+    announce(host, "ready", &connection.get_untracked(), None);
     follow_other_copies(connection, data);
     let on_connected = Callback::new(move |now: Connection| {
-        announce(host, "connected", &now);
+        announce(host, "connected", &now, just_linked(&now));
         connection.set(now);
     });
     let reconnected = Callback::new(move |now: Connection| {
-        announce(host, "connected", &now);
+        announce(host, "connected", &now, just_linked(&now));
         connection.set(now);
         data.reconnect_needed.set(false);
         // Back where the user was, with data fetched under the new token.
@@ -75,20 +71,37 @@ fn Home(mut initial: Connection) -> impl IntoView {
             }
             view! { <Start on_connected /> }.into_any()
         }
-        true => view! { <Connected connection data reconnected /> }.into_any(),
+        true => view! { <Connected data reconnected /> }.into_any(),
     }
 }
 
-/// Tells the host page of a change of connection (`pelm-energy:<name>`).
-pub(crate) fn announce(host: Option<Host>, name: &str, now: &Connection) {
+/// The connection an authorization just added or renewed.
+fn just_linked(now: &Connection) -> Option<&LinkedConnection> {
+    now.find(now.linked.as_deref()?)
+}
+
+/// Tells the host page of a change of connection (`pelm-energy:<name>`):
+/// whether any is connected, and which one changed and its utility.
+pub(crate) fn announce(host: Option<Host>, name: &str, now: &Connection, which: Option<&LinkedConnection>) {
     if let Some(host) = host {
-        let utility = now.utility.as_deref().and_then(text);
-        host.emit(name, &[("connected", Some(now.connected.into())), ("utility", utility)]);
+        let named = which.and_then(|l| l.utility.as_ref()).map(|u| u.name.as_str());
+        let utility = named.or(now.utility.as_deref()).and_then(text);
+        let connection_id = which.and_then(|l| text(&l.id));
+        host.emit(
+            name,
+            &[("connected", Some(now.connected.into())), ("utility", utility), ("connection_id", connection_id)],
+        );
     }
+}
+
+/// The ids of the linked connections, to tell a change of them from a
+/// change of their health.
+fn linked_ids(connection: &Connection) -> Vec<&str> {
+    connection.connections.iter().map(|l| l.id.as_str()).collect()
 }
 
 /// Another copy on the page connecting or disconnecting changes this one's
-/// connection too: the companion keeps one per browser.
+/// connections too: the companion keeps them per browser.
 fn follow_other_copies(connection: RwSignal<Connection>, data: DataContext) {
     let Some(host) = use_host() else { return };
     let calls = api::use_calls();
@@ -97,7 +110,7 @@ fn follow_other_copies(connection: RwSignal<Connection>, data: DataContext) {
             let Ok(now) = calls.connection().await else { return };
             // This view may have gone while the answer came.
             let Some(changed) =
-                connection.try_with_untracked(|c| c.connected != now.connected || c.utility != now.utility)
+                connection.try_with_untracked(|c| c.connected != now.connected || linked_ids(c) != linked_ids(&now))
             else {
                 return;
             };

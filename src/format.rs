@@ -31,6 +31,7 @@ pub struct Formats {
     /// Whole amounts, for an axis.
     money_whole: Function,
     date: Function,
+    time: Function,
     currency: String,
 }
 
@@ -65,10 +66,13 @@ impl Formats {
         let mut date_options = vec![("dateStyle", "medium")];
         date_options.extend(zone.as_deref().map(|zone| ("timeZone", zone)));
         let date = Intl::DateTimeFormat::new(&locales, &options(&date_options));
+        date_options[0] = ("timeStyle", "short");
+        let time = Intl::DateTimeFormat::new(&locales, &options(&date_options));
         Self {
             money: money.format(),
             money_whole: money_whole.format(),
             date: date.format(),
+            time: time.format(),
             currency: currency.to_owned(),
         }
     }
@@ -102,9 +106,18 @@ impl Formats {
         self.money_whole.call1(&JsValue::NULL, &amount.into()).ok().and_then(|s| s.as_string()).unwrap_or_default()
     }
 
-    /// A date from Unix seconds, in the browser's time zone.
+    /// A date from Unix seconds, in the site's time zone.
     pub fn date(&self, unix: i64) -> String {
+        Self::call(&self.date, unix)
+    }
+
+    /// A time of day from Unix seconds, in the site's time zone.
+    pub fn time(&self, unix: i64) -> String {
+        Self::call(&self.time, unix)
+    }
+
+    fn call(format: &Function, unix: i64) -> String {
         let date = Date::new(&JsValue::from_f64(unix as f64 * 1000.0));
-        self.date.call1(&JsValue::NULL, &date).ok().and_then(|s| s.as_string()).unwrap_or_default()
+        format.call1(&JsValue::NULL, &date).ok().and_then(|s| s.as_string()).unwrap_or_default()
     }
 }

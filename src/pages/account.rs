@@ -8,7 +8,8 @@ use pelm_model::pelm::Account;
 
 use crate::host::use_views;
 use crate::nav::use_nav;
-use crate::pages::{loading as loading_view, problem_fallback, AccountsContext, Bills, Skeleton, Usage};
+use crate::pages::connection::HealthLine;
+use crate::pages::{loading as loading_view, problem_fallback, AccountsContext, Bills, DataContext, Skeleton, Usage};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Tab {
@@ -31,6 +32,7 @@ pub fn AccountPage(
     };
     let nav = use_nav();
     let AccountsContext { accounts, calls } = expect_context();
+    let data = use_context::<DataContext>();
     let (usage_link, bills_link) =
         (nav.href(&Page::Usage(id.clone()).path()), nav.href(&Page::Bills(id.clone()).path()));
     let id = StoredValue::new(id);
@@ -50,9 +52,14 @@ pub fn AccountPage(
             <ErrorBoundary fallback=problem_fallback(Some(Callback::new(move |_| accounts.refetch())))>
                 {move || Suspend::new(async move {
                     let list: Vec<Account> = accounts.await?;
-                    let view = match list.into_iter().find(|a| id.with_value(|id| a.id == *id)) {
-                        Some(account) if tab == Tab::Usage => view! { <Usage account /> }.into_any(),
-                        Some(account) => view! { <Bills account /> }.into_any(),
+                    let found = list.into_iter().find(|a| id.with_value(|id| a.id == *id));
+                    let health = found.as_ref().and_then(|a| a.connection_id.clone()).map(|connection_id| {
+                        let linked = Signal::derive(move || data.and_then(|d| d.linked(Some(&connection_id))));
+                        view! { <div class="pe-account-health"><HealthLine linked /></div> }
+                    });
+                    let view = match found {
+                        Some(account) if tab == Tab::Usage => view! { {health} <Usage account /> }.into_any(),
+                        Some(account) => view! { {health} <Bills account /> }.into_any(),
                         None => view! {
                             <p class="pe-empty">"This account is not one of those linked to this site. "
                                 <a href=nav.href("/")>"See your accounts"</a></p>

@@ -3,6 +3,7 @@
 use leptos::prelude::*;
 use pelm_app_logic::place::Page;
 use pelm_app_logic::problem::Problem;
+use pelm_model::companion::ConnectionStatus;
 use pelm_model::pelm::Account;
 
 use pelm_usage::{aggregate, whole_days_before, Columns, Level};
@@ -27,7 +28,12 @@ async fn last_month(calls: Calls, account: &Account) -> Result<Vec<f64>, Problem
     Ok(days.iter().map(|d| d.usage).collect())
 }
 
-fn account_card(account: Account, utility: Option<String>, first_view: fn(String) -> Page, nav: Nav) -> impl IntoView {
+fn account_card(account: Account, first_view: fn(String) -> Page, nav: Nav) -> impl IntoView {
+    let utility = account.utility.as_ref().map(|u| u.name.clone());
+    // Pelm could not be asked for this one just now: it is as last seen, and says why.
+    let as_last_seen = account
+        .connection_status
+        .map(|status| format!("{}: shown as last seen.", pelm_app_logic::health::status_words(status)));
     let address = account.address.clone().unwrap_or_else(|| MISSING.to_owned());
     let masked = account.masked_number().unwrap_or_else(|| MISSING.to_owned());
     let full = account.account_number.clone().unwrap_or_else(|| MISSING.to_owned());
@@ -73,6 +79,7 @@ fn account_card(account: Account, utility: Option<String>, first_view: fn(String
                     <span class="pe-account-number">{move || if revealed.get() { full.clone() } else { masked.clone() }}</span>
                 </span>
                 <span class="pe-card-meta">{meters}" · "{meter_count}</span>
+                {as_last_seen.map(|text| view! { <span class="pe-card-meta pe-card-marked">{text}</span> })}
                 {sparkline}
             </a>
             <button type="button" class="pe-chip pe-reveal" data-action="reveal-number" aria-pressed=move || revealed.get().to_string()
@@ -83,11 +90,57 @@ fn account_card(account: Account, utility: Option<String>, first_view: fn(String
     }
 }
 
+/// The accounts, grouped by the utility they came through when there are
+/// several; a utility with none to show yet says why.
+fn account_groups(list: Vec<Account>, data: Option<DataContext>, first_view: fn(String) -> Page, nav: Nav) -> AnyView {
+    let linked = data.map(|d| d.connection.with_untracked(|c| c.connections.clone())).unwrap_or_default();
+    if linked.len() <= 1 {
+        if list.is_empty() {
+            return view! { <p class="pe-empty">"No accounts were found for this utility login."</p> }.into_any();
+        }
+        let cards = list.into_iter().map(|a| account_card(a, first_view, nav)).collect_view();
+        return view! { <ul class="pe-cards">{cards}</ul> }.into_any();
+    }
+    let mut rest = list;
+    let groups = linked
+        .into_iter()
+        .map(|connection| {
+            let (mine, others): (Vec<Account>, Vec<Account>) =
+                rest.drain(..).partition(|a| a.connection_id.as_deref() == Some(connection.id.as_str()));
+            rest = others;
+            let name = connection.utility.as_ref().map_or_else(|| "Your utility".to_owned(), |u| u.name.clone());
+            let heading = use_id(&format!("accounts-of-{}", connection.id));
+            let labelled_by = heading.clone();
+            let body = match mine.is_empty() {
+                true => {
+                    let why = match connection.status {
+                        ConnectionStatus::Collecting => {
+                            "Your utility's data is still being collected; its accounts will show here."
+                        }
+                        _ => "No accounts to show for this utility login.",
+                    };
+                    view! { <p class="pe-empty">{why}</p> }.into_any()
+                }
+                false => {
+                    let cards = mine.into_iter().map(|a| account_card(a, first_view, nav)).collect_view();
+                    view! { <ul class="pe-cards">{cards}</ul> }.into_any()
+                }
+            };
+            view! {
+                <section class="pe-group" data-connection-id=connection.id.clone() aria-labelledby=labelled_by>
+                    <h3 class="pe-group-title" id=heading>{name}</h3>
+                    {body}
+                </section>
+            }
+        })
+        .collect_view();
+    view! { {groups} }.into_any()
+}
+
 #[component]
 pub fn Accounts() -> impl IntoView {
     let AccountsContext { accounts, calls } = expect_context();
     let data = use_context::<DataContext>();
-    let utility = Signal::derive(move || data.and_then(|d| d.utility.get()));
     let nav = use_nav();
     let title = use_id("accounts-title");
     let heading = title.clone();
@@ -101,20 +154,15 @@ pub fn Accounts() -> impl IntoView {
                     {move || {
                         Suspend::new(async move {
                             let list: Vec<Account> = accounts.await?;
-                            // One account goes straight to its usage; Back then leaves the app.
+                            // One account of one utility goes straight to its usage; Back then leaves the app.
                             // So does the first, when the host shows no list of accounts.
-                            let straight = if views.accounts { list.len() == 1 } else { !list.is_empty() };
+                            let single = data.is_none_or(|d| d.connection.with_untracked(|c| c.connections.len() <= 1));
+                            let straight = if views.accounts { single && list.len() == 1 } else { !list.is_empty() };
                             let first_view = if views.usage { Page::Usage } else { Page::Bills };
                             if straight {
                                 nav.go(&first_view(list[0].id.clone()).path(), true);
                             }
-                            let view = if list.is_empty() {
-                                view! { <p class="pe-empty">"No accounts were found for this utility login."</p> }.into_any()
-                            } else {
-                                let cards = list.into_iter().map(|a| account_card(a, utility.get_untracked(), first_view, nav)).collect_view();
-                                view! { <ul class="pe-cards">{cards}</ul> }.into_any()
-                            };
-                            Ok::<_, Problem>(view)
+                            Ok::<_, Problem>(account_groups(list, data, first_view, nav))
                         })
                     }}
                 </ErrorBoundary>

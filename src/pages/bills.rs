@@ -298,18 +298,22 @@ fn bill_row(line: BillLine, f: &Formats, unit: &str) -> impl IntoView {
             <td data-label="Due">{date(bill.due)}</td>
             <td class="pe-number pe-bill-amount" data-label="Amount due">{amount}</td>
             <td class="pe-number" data-label=format!("Usage ({unit})")>{usage}</td>
-            <td class="pe-bill-pdf"><PdfButton bill_id=bill.id /></td>
+            <td class="pe-bill-pdf"><PdfButton bill_id=bill.id account_id=bill.account_id /></td>
         </tr>
     }
 }
 
 /// Fetches the PDF, then offers it; any failure is said right here.
 #[component]
-fn PdfButton(bill_id: String) -> impl IntoView {
+fn PdfButton(
+    bill_id: String,
+    /// Whose bill: the companion needs it when several utilities are linked.
+    account_id: Option<String>,
+) -> impl IntoView {
     let (id, endpoint) = (bill_id.clone(), api::use_endpoint());
     let fetch = Action::new_local(move |_: &()| {
-        let (id, endpoint) = (id.clone(), endpoint.clone());
-        async move { api::bill_pdf(endpoint, &id).await }
+        let (id, account, endpoint) = (id.clone(), account_id.clone(), endpoint.clone());
+        async move { api::bill_pdf(endpoint, &id, account.as_deref()).await }
     });
     let result = fetch.value();
     on_cleanup(move || {

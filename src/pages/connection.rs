@@ -1,35 +1,109 @@
-//! The header of a connected user's pages: the utility, and disconnecting
-//! from it. Part of what loads later (`later.rs`).
+//! The header of a connected user's pages: each linked utility with its
+//! health, reconnecting and disconnecting it, and adding another. Part of
+//! what loads later (`later.rs`).
 
 use leptos::prelude::*;
-use pelm_model::companion::Connection;
+use pelm_app_logic::health::{ago, is_stale, next_look, status_words};
+use pelm_model::companion::{Connection, ConnectionStatus, LinkedConnection, MOST_CONNECTIONS};
 
 use crate::api;
 use crate::app::announce;
+use crate::format::Formats;
 use crate::host::{use_host, use_id};
-use crate::pages::ProblemView;
+use crate::pages::{ConnectButton, DataContext, ProblemView};
 
-/// The connected utility, and disconnecting from it. Disconnecting asks
-/// first, in place: an embedded app must not open a blocking browser dialog
-/// over someone else's site.
+fn now() -> i64 {
+    (js_sys::Date::now() / 1000.0) as i64
+}
+
+fn utility_name(linked: &LinkedConnection) -> String {
+    linked.utility.as_ref().map_or_else(|| "Your utility".to_owned(), |u| u.name.clone())
+}
+
+/// Every linked utility, and a way to add another. `reconnected` is called
+/// when Connect, opened again for one of them, ends with its login confirmed.
 #[component]
-pub fn ConnectionHeader(connection: RwSignal<Connection>) -> impl IntoView {
+pub fn ConnectionsHeader(data: DataContext, reconnected: Callback<Connection>) -> impl IntoView {
+    let connection = data.connection;
+    let ids = Memo::new(move |_| connection.with(|c| c.connections.iter().map(|l| l.id.clone()).collect::<Vec<_>>()));
+    let several = Memo::new(move |_| ids.with(Vec::len) > 1);
+    let room = Memo::new(move |_| ids.with(Vec::len) < MOST_CONNECTIONS);
+    let host = use_host();
+    let added = Callback::new(move |now: Connection| {
+        let linked = now.linked.as_deref().and_then(|id| now.find(id)).cloned();
+        announce(host, "connected", &now, linked.as_ref());
+        connection.set(now);
+        // The new utility's accounts join the others.
+        data.version.update(|v| *v += 1);
+    });
+    look_again_when_stale(data);
+    view! {
+        <header class="pe-header pe-connections">
+            <ul class="pe-connection-list" aria-label="Your utilities">
+                <For each=move || ids.get() key=|id| id.clone() let:id>
+                    <ConnectionRow id data several reconnected />
+                </For>
+            </ul>
+            {move || room.get().then(|| view! { <AddUtility added /> })}
+        </header>
+    }
+}
+
+/// "Add another utility": a plain button first, so that a page view costs
+/// no Connect token; pressed, it offers Connect for a new connection.
+#[component]
+fn AddUtility(added: Callback<Connection>) -> impl IntoView {
+    let open = RwSignal::new(false);
+    let panel = use_id("add-utility");
+    let controls = panel.clone();
+    view! {
+        <div class="pe-add-utility">
+            <button class="pe-button" type="button" data-action="add-utility" aria-expanded=move || open.get().to_string()
+                aria-controls=controls on:click=move |_| open.update(|o| *o = !*o)>
+                "Add another utility"
+            </button>
+            {move || open.get().then(|| view! {
+                <div class="pe-add-panel" id=panel.clone()>
+                    <p>"Link the login of another company you buy electricity or gas from. It shows here beside this one."</p>
+                    <ConnectButton label="Connect another utility" action="connect-another" on_connected=added />
+                </div>
+            })}
+        </div>
+    }
+}
+
+/// One linked utility: its health, and reconnecting or disconnecting it.
+/// Disconnecting asks first, in place: an embedded app must not open a
+/// blocking browser dialog over someone else's site.
+#[component]
+fn ConnectionRow(
+    id: String,
+    data: DataContext,
+    several: Memo<bool>,
+    reconnected: Callback<Connection>,
+) -> impl IntoView {
+    let connection = data.connection;
+    let linked = {
+        let id = id.clone();
+        Memo::new(move |_| connection.with(|c| c.find(&id).cloned()))
+    };
     let (endpoint, host) = (api::use_endpoint(), use_host());
     // The answer is applied where the action completes, not by an effect watching it.
-    let disconnect = Action::new_local(move |_: &()| {
-        let endpoint = endpoint.clone();
+    let disconnect = Action::new_local(move |id: &String| {
+        let (endpoint, id) = (endpoint.clone(), id.clone());
         async move {
-            let answer = api::disconnect(endpoint).await;
+            let gone = connection.with_untracked(|c| c.find(&id).cloned());
+            let answer = api::disconnect(endpoint, &id).await;
             if let Ok(now) = &answer {
-                announce(host, "disconnected", now);
+                announce(host, "disconnected", now, gone.as_ref());
                 connection.try_set(now.clone());
+                data.version.try_update(|v| *v += 1);
             }
             answer
         }
     });
     let asking = RwSignal::new(false);
     let disconnect_button = NodeRef::<leptos::html::Button>::new();
-    let utility = move || connection.with(|c| c.utility.clone()).unwrap_or_else(|| "Your utility".to_owned());
     let disconnect_error = move || disconnect.value().get().and_then(Result::err);
     let cancel = Callback::new(move |_: ()| {
         asking.set(false);
@@ -37,31 +111,137 @@ pub fn ConnectionHeader(connection: RwSignal<Connection>) -> impl IntoView {
             let _ = button.focus();
         }
     });
-    let confirm = Callback::new(move |_: ()| {
-        asking.set(false);
-        disconnect.dispatch_local(());
-    });
+    let confirm = {
+        let id = id.clone();
+        Callback::new(move |_: ()| {
+            asking.set(false);
+            disconnect.dispatch_local(id.clone());
+        })
+    };
+    let name = move || linked.with(|l| l.as_ref().map(utility_name)).unwrap_or_default();
+    let status = move || linked.with(|l| l.as_ref().map(|l| l.status.as_str())).unwrap_or("unknown");
+    // With one utility, the shell's prompt asks to reconnect; with several, each asks for itself.
+    let login_needed =
+        move || several.get() && linked.with(|l| l.as_ref().is_some_and(|l| l.status == ConnectionStatus::LoginNeeded));
+    let (row_id, key) = (id.clone(), id.clone());
     view! {
-        <header class="pe-header">
-            <p class="pe-utility"><span class="pe-dot" aria-hidden="true"></span>{utility}" · connected"</p>
+        <li class="pe-connection" data-connection-id=row_id data-status=status>
+            <div class="pe-connection-main">
+                <p class="pe-utility"><span class="pe-dot" aria-hidden="true"></span>{name}</p>
+                <HealthLine linked=Signal::derive(move || linked.get()) />
+            </div>
             <button class="pe-button" type="button" data-action="disconnect" node_ref=disconnect_button
                 aria-expanded=move || asking.get().to_string()
                 disabled=move || disconnect.pending().get()
                 on:click=move |_| asking.set(true)>
                 "Disconnect"
             </button>
-        </header>
-        {move || asking.get().then(|| view! { <DisconnectQuestion confirm cancel /> })}
-        {move || disconnect_error().map(|problem| view! { <ProblemView problem retry=None /> })}
+            {move || login_needed().then(|| view! {
+                <div class="pe-reconnect-one">
+                    <ConnectButton label="Reconnect" action="reconnect" on_connected=reconnected connection=Some(id.clone()) />
+                </div>
+            })}
+            {move || asking.get().then(|| view! { <DisconnectQuestion key=key.clone() utility=name() confirm cancel /> })}
+            {move || disconnect_error().map(|problem| view! { <ProblemView problem retry=None /> })}
+            <StaleNotice linked=Signal::derive(move || linked.get()) />
+        </li>
     }
+}
+
+/// A connection's health in one line: its status, how recent its data is,
+/// and when it was last checked. Also in each account's header.
+#[component]
+pub fn HealthLine(linked: Signal<Option<LinkedConnection>>) -> impl IntoView {
+    let formats = Formats::of(&crate::format::MoneyStyle::of_host());
+    move || {
+        linked.get().map(|linked| {
+            let mut parts = vec![status_words(linked.status).to_owned()];
+            if let Some(through) = linked.data_through {
+                parts.push(format!("data through {}", formats.date(through)));
+            }
+            if let Some(at) = linked.checked_at {
+                parts.push(format!("checked {}", ago(at, now())));
+            }
+            view! { <p class="pe-health" data-status=linked.status.as_str()>{parts.join(" · ")}</p> }
+        })
+    }
+}
+
+/// Said when a connection's newest data is older than the host allows
+/// (`data-stale-after-days`): calmly, since utilities often send late, with
+/// when the app will look again.
+#[component]
+fn StaleNotice(linked: Signal<Option<LinkedConnection>>) -> impl IntoView {
+    let after_days =
+        use_host().map_or(pelm_app_logic::health::STALE_AFTER_DAYS, |h| h.config.with_value(|c| c.stale_after_days));
+    let formats = Formats::of(&crate::format::MoneyStyle::of_host());
+    move || {
+        let linked = linked.get()?;
+        let through = linked.data_through.filter(|&t| is_stale(Some(t), now(), after_days))?;
+        let again = formats.time(next_look(linked.checked_at, now()));
+        Some(view! {
+            <p class="pe-notice pe-stale" role="status">
+                {format!(
+                    "{} hasn't sent data after {} yet. Utilities often send it a few days late; we'll look again at {again}.",
+                    utility_name(&linked),
+                    formats.date(through),
+                )}
+            </p>
+        })
+    }
+}
+
+/// While a connection's data is late and the page stays open, asks again
+/// when the notice says: the accounts and their data are fetched afresh,
+/// which is what moves "data through".
+fn look_again_when_stale(data: DataContext) {
+    let after_days =
+        use_host().map_or(pelm_app_logic::health::STALE_AFTER_DAYS, |h| h.config.with_value(|c| c.stale_after_days));
+    let next = Memo::new(move |_| {
+        data.connection.with(|c| {
+            c.connections
+                .iter()
+                .filter(|l| is_stale(l.data_through, now(), after_days))
+                .map(|l| next_look(l.checked_at, now()))
+                .min()
+        })
+    });
+    let timer = StoredValue::new(None::<TimeoutHandle>);
+    Effect::new(move |_| {
+        if let Some(handle) = timer.try_update_value(Option::take).flatten() {
+            handle.clear();
+        }
+        if let Some(at) = next.get() {
+            let wait = std::time::Duration::from_secs((at - now()).max(60) as u64);
+            let handle = set_timeout_with_handle(
+                move || {
+                    data.version.try_update(|v| *v += 1);
+                },
+                wait,
+            )
+            .ok();
+            timer.set_value(handle);
+        }
+    });
+    on_cleanup(move || {
+        if let Some(handle) = timer.try_update_value(Option::take).flatten() {
+            handle.clear();
+        }
+    });
 }
 
 /// "Disconnect?", asked in place: focus moves to the question, and Escape
 /// or the second button keeps the connection.
 #[component]
-fn DisconnectQuestion(confirm: Callback<()>, cancel: Callback<()>) -> impl IntoView {
+fn DisconnectQuestion(
+    /// Which connection's question: ids stay unique with several open.
+    key: String,
+    utility: String,
+    confirm: Callback<()>,
+    cancel: Callback<()>,
+) -> impl IntoView {
     let question = NodeRef::<leptos::html::Div>::new();
-    let question_id = use_id("disconnect-question");
+    let question_id = use_id(&format!("disconnect-question-{key}"));
     let labelled_by = question_id.clone();
     question.on_load(move |question| {
         let _ = question.focus();
@@ -76,7 +256,7 @@ fn DisconnectQuestion(confirm: Callback<()>, cancel: Callback<()>) -> impl IntoV
                 }
             }>
             <p id=question_id>
-                "Disconnect your utility account from this site? You can connect it again at any time."
+                {format!("Disconnect {utility} from this site? You can connect it again at any time.")}
             </p>
             <button class="pe-button pe-button-danger" type="button" data-action="confirm-disconnect"
                 on:click=move |_| confirm.run(())>

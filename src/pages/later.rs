@@ -16,10 +16,10 @@
 use leptos::prelude::*;
 use pelm_app_logic::place::Page;
 use pelm_app_logic::problem::{Kind, Problem};
-use pelm_model::companion::{Connection, ConnectionStatus};
+use pelm_model::companion::Connection;
 
 use crate::nav::use_nav;
-use crate::pages::connection::ConnectionHeader;
+use crate::pages::connection::ConnectionsHeader;
 use crate::pages::{
     loading, problem_fallback, AccountPage, Accounts, AccountsContext, ConnectButton, DataContext, Skeleton, Tab,
 };
@@ -45,7 +45,6 @@ impl From<NotLoaded> for Problem {
 /// What a connected user's pages need from the shell.
 #[derive(Clone, Copy)]
 pub struct Shell {
-    pub connection: RwSignal<Connection>,
     pub data: DataContext,
     /// Connect again (update mode) ended with this connection.
     pub reconnected: Callback<Connection>,
@@ -54,12 +53,8 @@ pub struct Shell {
 /// The pages of a connected user, once their part is loaded. Until then the
 /// shape of the accounts page; if it cannot be fetched, why, with Try again.
 #[component]
-pub fn Connected(
-    connection: RwSignal<Connection>,
-    data: DataContext,
-    reconnected: Callback<Connection>,
-) -> impl IntoView {
-    let shell = Shell { connection, data, reconnected };
+pub fn Connected(data: DataContext, reconnected: Callback<Connection>) -> impl IntoView {
+    let shell = Shell { data, reconnected };
     let attempt = RwSignal::new(0u32);
     let again = Callback::new(move |_| attempt.update(|n| *n += 1));
     view! {
@@ -74,18 +69,23 @@ pub fn Connected(
     }
 }
 
-fn pages_view(Shell { connection, data, reconnected }: Shell) -> AnyView {
-    let needs_reconnect =
-        Memo::new(move |_| data.reconnect_needed.get() || connection.with(|c| c.credentials_valid == Some(false)));
-    // The connection whose login needs confirming, else the first.
-    let to_confirm = move || {
-        connection.with(|c| {
-            let needing = c.connections.iter().find(|l| l.status == ConnectionStatus::LoginNeeded);
-            needing.or(c.connections.first()).map(|l| l.id.clone())
-        })
-    };
+fn pages_view(Shell { data, reconnected }: Shell) -> AnyView {
+    let connection = data.connection;
+    let single = Memo::new(move |_| connection.with(|c| c.connections.len() <= 1));
+    // With one utility the prompt is the page's; with several, each row asks
+    // for its own (see `ConnectionsHeader`), once the health read again says which.
+    let needs_reconnect = Memo::new(move |_| {
+        single.get() && (data.reconnect_needed.get() || connection.with(|c| c.credentials_valid == Some(false)))
+    });
+    let endpoint = crate::api::use_endpoint();
+    Effect::new(move |_| {
+        if data.reconnect_needed.get() && !single.get_untracked() {
+            data.refresh_health(endpoint.clone());
+        }
+    });
+    let to_confirm = move || connection.with(|c| c.connections.first().map(|l| l.id.clone()));
     view! {
-        <ConnectionHeader connection />
+        <ConnectionsHeader data reconnected />
         {move || needs_reconnect.get().then(|| view! {
             <div class="pe-reconnect" role="alert">
                 <p>"Your utility login needs to be confirmed again before we can show your data."</p>

@@ -219,6 +219,16 @@ impl Browser {
             .unwrap_or_else(|err| panic!("no element matched {css}: {err}"))
     }
 
+    /// Waits until nothing matches `css`; panics if something still does
+    /// after the usual patience.
+    pub async fn gone(&self, css: &str) {
+        let started = Instant::now();
+        while self.client.find(Locator::Css(css)).await.is_ok() {
+            assert!(started.elapsed() < PATIENCE, "{css} is still there");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
     pub async fn click(&self, css: &str) {
         self.find(css).await.click().await.unwrap_or_else(|err| panic!("cannot click {css}: {err}"));
     }
@@ -364,11 +374,22 @@ pub async fn connect_as(browser: &Browser, artifact: &str, username: &str) {
 
 /// As [`connect_as`], at the utility with Pelm id `utility`.
 pub async fn connect_at(browser: &Browser, artifact: &str, username: &str, utility: &str) {
+    link_with(browser, "button[data-action=connect]", artifact, username, utility).await;
+}
+
+/// Presses the Connect button `button` and signs in as `username` at
+/// `utility`. A new Pelm user accepts the terms first; one Pelm knows
+/// (update mode) starts at utility selection.
+pub async fn link_with(browser: &Browser, button: &str, artifact: &str, username: &str, utility: &str) {
     // The button enables once the token is fetched and the script is ready.
-    browser.click_when_enabled("button[data-action=connect]").await;
+    browser.click_when_enabled(button).await;
     browser.enter_connect().await;
-    browser.click("[data-action=accept-terms]").await;
-    browser.click(&format!("[data-utility-id='{utility}']")).await;
+    let choice = format!("[data-utility-id='{utility}']");
+    browser.find(&format!("[data-action=accept-terms], {choice}")).await;
+    if let Ok(terms) = browser.client.find(Locator::Css("[data-action=accept-terms]")).await {
+        terms.click().await.expect("accept the terms");
+    }
+    browser.click(&choice).await;
     browser.type_into("#pelm-sbx-username", username).await;
     browser.type_into("#pelm-sbx-password", "password").await;
     browser.screenshot(&format!("{artifact}-modal")).await;

@@ -90,6 +90,10 @@ async fn the_page_hears_connected_and_disconnected_from_the_host_element() {
     assert_eq!(heard[0][1]["utility"], "Pacific Gas and Electric");
     assert_eq!(heard[0][1]["connected"], true);
     assert_eq!(heard[1][1]["connected"], false);
+    // Which connection: the one linked, then the same one removed.
+    assert!(heard[0][1]["connection_id"].as_str().is_some_and(|id| !id.is_empty()), "{heard:?}");
+    assert_eq!(heard[1][1]["connection_id"], heard[0][1]["connection_id"]);
+    assert_eq!(heard[1][1]["utility"], "Pacific Gas and Electric");
     assert_eq!(heard[0][2], "pelm-energy", "dispatched on the host element, bubbling to the page");
 }
 

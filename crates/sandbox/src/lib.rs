@@ -133,9 +133,11 @@ impl Sandbox {
         self.store().revoke_user(user_id)
     }
 
-    /// Every connected user's id.
-    pub fn user_ids(&self) -> Vec<String> {
-        self.store().user_ids()
+    /// Revokes the access tokens of every user linked at `utility_id`, and
+    /// only theirs; answers how many.
+    pub fn revoke_tokens_at(&self, utility_id: &str) -> usize {
+        let users = self.store().connections().into_iter().filter(|(_, c)| c.utility_id == utility_id);
+        users.map(|(user, _)| self.store().revoke_user(&user)).sum()
     }
 
     /// Marks every connected user's utility credentials (in)valid, as when
