@@ -4,7 +4,7 @@
 use leptos::prelude::*;
 use pelm_app_logic::embed::{EmbedConfig, Seat};
 use pelm_app_logic::problem::Problem;
-use pelm_model::companion::{Connection, LinkedConnection};
+use pelm_model::companion::Connection;
 
 use crate::api;
 use crate::host::{text, use_host, Host};
@@ -47,14 +47,14 @@ fn Home(mut initial: Connection) -> impl IntoView {
     provide_context(data);
     // Taken now: the callbacks below run outside the reactive owner.
     let (host, endpoint) = (use_host(), api::use_endpoint());
-    announce(host, "ready", &connection.get_untracked(), None);
+    connection.with_untracked(|c| announce(host, "ready", c.connected, c.utility.as_deref(), None));
     follow_other_copies(connection, data);
     let on_connected = Callback::new(move |now: Connection| {
-        announce(host, "connected", &now, just_linked(&now));
+        announce(host, "connected", now.connected, now.utility.as_deref(), now.linked.as_deref());
         connection.set(now);
     });
     let reconnected = Callback::new(move |now: Connection| {
-        announce(host, "connected", &now, just_linked(&now));
+        announce(host, "connected", now.connected, now.utility.as_deref(), now.linked.as_deref());
         connection.set(now);
         data.reconnect_needed.set(false);
         // Back where the user was, with data fetched under the new token.
@@ -75,29 +75,25 @@ fn Home(mut initial: Connection) -> impl IntoView {
     }
 }
 
-/// The connection an authorization just added or renewed.
-fn just_linked(now: &Connection) -> Option<&LinkedConnection> {
-    now.find(now.linked.as_deref()?)
-}
-
 /// Tells the host page of a change of connection (`pelm-energy:<name>`):
-/// whether any is connected, and which one changed and its utility.
-pub(crate) fn announce(host: Option<Host>, name: &str, now: &Connection, which: Option<&LinkedConnection>) {
+/// whether any is connected now, and which one changed, with its utility.
+pub(crate) fn announce(
+    host: Option<Host>,
+    name: &str,
+    connected: bool,
+    utility: Option<&str>,
+    connection_id: Option<&str>,
+) {
     if let Some(host) = host {
-        let named = which.and_then(|l| l.utility.as_ref()).map(|u| u.name.as_str());
-        let utility = named.or(now.utility.as_deref()).and_then(text);
-        let connection_id = which.and_then(|l| text(&l.id));
         host.emit(
             name,
-            &[("connected", Some(now.connected.into())), ("utility", utility), ("connection_id", connection_id)],
+            &[
+                ("connected", Some(connected.into())),
+                ("utility", utility.and_then(text)),
+                ("connection_id", connection_id.and_then(text)),
+            ],
         );
     }
-}
-
-/// The ids of the linked connections, to tell a change of them from a
-/// change of their health.
-fn linked_ids(connection: &Connection) -> Vec<&str> {
-    connection.connections.iter().map(|l| l.id.as_str()).collect()
 }
 
 /// Another copy on the page connecting or disconnecting changes this one's
@@ -109,18 +105,15 @@ fn follow_other_copies(connection: RwSignal<Connection>, data: DataContext) {
         leptos::task::spawn_local(async move {
             let Ok(now) = calls.connection().await else { return };
             // This view may have gone while the answer came.
-            let Some(changed) =
-                connection.try_with_untracked(|c| c.connected != now.connected || linked_ids(c) != linked_ids(&now))
-            else {
+            if connection.try_with_untracked(|_| ()).is_none() {
                 return;
-            };
-            // A reconnect there renews the login here as well.
-            let stale = changed || data.reconnect_needed.try_get_untracked().unwrap_or(false);
-            if now.connected {
-                data.reconnect_needed.try_set(false);
             }
+            // A utility linked, renewed or removed there is one here too:
+            // the data is read again, and with it each utility's health.
+            let still = now.connected;
             connection.try_set(now);
-            if stale {
+            if still {
+                data.reconnect_needed.try_set(false);
                 data.version.try_update(|v| *v += 1);
             }
         });

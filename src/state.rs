@@ -15,25 +15,39 @@ use crate::api::{use_calls, use_endpoint, Calls, Endpoint};
 pub struct DataContext {
     pub reconnect_needed: RwSignal<bool>,
     pub version: RwSignal<u32>,
+    /// What the companion said last: any connected, the first utility.
     pub connection: RwSignal<Connection>,
 }
 
-impl DataContext {
-    /// The connection an account came through, if it is still linked.
-    pub fn linked(&self, connection_id: Option<&str>) -> Option<LinkedConnection> {
-        let id = connection_id?;
-        self.connection.with(|c| c.find(id).cloned())
+/// The linked utilities and their health, as the companion last saw them
+/// (`GET /api/connections`: its store, no call to Pelm). Only the pages of a
+/// connected user read them, so they load with those pages.
+#[derive(Clone, Copy)]
+pub struct Linked {
+    pub list: RwSignal<Vec<LinkedConnection>>,
+    endpoint: StoredValue<Endpoint>,
+}
+
+impl Linked {
+    /// The list, asked for at once: made by the pages that show it.
+    pub fn load() -> Self {
+        let this = Self { list: RwSignal::new(Vec::new()), endpoint: StoredValue::new(use_endpoint()) };
+        this.refresh();
+        this
     }
 
-    /// Reads the connections' health again (the companion's store, no call
-    /// to Pelm): after data came or failed, which is what moves it.
-    pub fn refresh_health(&self, endpoint: Endpoint) {
-        let connection = self.connection;
+    /// The connection `id`, if it is still linked.
+    pub fn find(&self, id: &str) -> Option<LinkedConnection> {
+        self.list.with(|list| list.iter().find(|l| l.id == id).cloned())
+    }
+
+    /// Reads the list again: after data came or failed, which is what moves
+    /// each one's health, or after one was added or removed.
+    pub fn refresh(&self) {
+        let (list, endpoint) = (self.list, self.endpoint.get_value());
         leptos::task::spawn_local(async move {
-            if let Ok(list) = crate::api::connections(endpoint).await {
-                if !list.is_empty() {
-                    connection.try_update(|c| c.connections = list);
-                }
+            if let Ok(now) = crate::api::connections(endpoint).await {
+                list.try_set(now);
             }
         });
     }
@@ -49,15 +63,14 @@ pub struct AccountsContext {
 }
 
 impl AccountsContext {
-    pub fn new(data: DataContext) -> Self {
-        let (calls, endpoint) = (use_calls(), use_endpoint());
+    pub fn new(data: DataContext, linked: Linked) -> Self {
+        let calls = use_calls();
         let accounts = LocalResource::new(move || {
             data.version.track();
-            let endpoint = endpoint.clone();
             async move {
                 let answer = calls.accounts().await;
                 // Asking for the accounts asked Pelm about every connection.
-                data.refresh_health(endpoint);
+                linked.refresh();
                 answer
             }
         });

@@ -9,7 +9,8 @@ use pelm_model::pelm::Account;
 use crate::host::use_views;
 use crate::nav::use_nav;
 use crate::pages::connection::HealthLine;
-use crate::pages::{loading as loading_view, problem_fallback, AccountsContext, Bills, DataContext, Skeleton, Usage};
+use crate::pages::{loading as loading_view, problem_fallback, AccountsContext, Bills, Skeleton, Usage};
+use crate::state::Linked;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Tab {
@@ -32,7 +33,7 @@ pub fn AccountPage(
     };
     let nav = use_nav();
     let AccountsContext { accounts, calls } = expect_context();
-    let data = use_context::<DataContext>();
+    let linked = use_context::<Linked>();
     let (usage_link, bills_link) =
         (nav.href(&Page::Usage(id.clone()).path()), nav.href(&Page::Bills(id.clone()).path()));
     let id = StoredValue::new(id);
@@ -54,7 +55,7 @@ pub fn AccountPage(
                     let list: Vec<Account> = accounts.await?;
                     let found = list.into_iter().find(|a| id.with_value(|id| a.id == *id));
                     let health = found.as_ref().and_then(|a| a.connection_id.clone()).map(|connection_id| {
-                        let linked = Signal::derive(move || data.and_then(|d| d.linked(Some(&connection_id))));
+                        let linked = Signal::derive(move || linked.and_then(|l| l.find(&connection_id)));
                         view! { <div class="pe-account-health"><HealthLine linked /></div> }
                     });
                     let view = match found {

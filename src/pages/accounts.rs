@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 use pelm_app_logic::place::Page;
 use pelm_app_logic::problem::Problem;
-use pelm_model::companion::ConnectionStatus;
+use pelm_model::companion::{ConnectionStatus, LinkedConnection};
 use pelm_model::pelm::Account;
 
 use pelm_usage::{aggregate, whole_days_before, Columns, Level};
@@ -13,7 +13,8 @@ use crate::chart::Sparkline;
 use crate::host::{use_id, use_views};
 use crate::locale::local_zone;
 use crate::nav::{use_nav, Nav};
-use crate::pages::{loading as loading_view, problem_fallback, AccountsContext, DataContext, Skeleton};
+use crate::pages::{loading as loading_view, problem_fallback, AccountsContext, Skeleton};
+use crate::state::Linked;
 
 const MISSING: &str = "—";
 
@@ -90,57 +91,90 @@ fn account_card(account: Account, first_view: fn(String) -> Page, nav: Nav) -> i
     }
 }
 
-/// The accounts, grouped by the utility they came through when there are
-/// several; a utility with none to show yet says why.
-fn account_groups(list: Vec<Account>, data: Option<DataContext>, first_view: fn(String) -> Page, nav: Nav) -> AnyView {
-    let linked = data.map(|d| d.connection.with_untracked(|c| c.connections.clone())).unwrap_or_default();
-    if linked.len() <= 1 {
-        if list.is_empty() {
+/// One utility's share of the accounts page.
+struct Group {
+    connection_id: String,
+    name: String,
+    status: ConnectionStatus,
+    accounts: Vec<Account>,
+}
+
+/// The accounts by the utility they came through, in the order the
+/// utilities were linked; a linked utility with no accounts yet has a group
+/// too. The accounts name their connection and utility themselves, so an
+/// account of a utility the list has not caught up with still has a place.
+fn groups(list: Vec<Account>, linked: &[LinkedConnection]) -> Vec<Group> {
+    let mut groups: Vec<Group> = linked
+        .iter()
+        .map(|l| Group {
+            connection_id: l.id.clone(),
+            name: l.utility.as_ref().map_or_else(|| "Your utility".to_owned(), |u| u.name.clone()),
+            status: l.status,
+            accounts: Vec::new(),
+        })
+        .collect();
+    for account in list {
+        let id = account.connection_id.clone().unwrap_or_default();
+        let at = match groups.iter().position(|g| g.connection_id == id) {
+            Some(at) => at,
+            None => {
+                let name = account.utility.as_ref().map_or_else(|| "Your utility".to_owned(), |u| u.name.clone());
+                groups.push(Group {
+                    connection_id: id,
+                    name,
+                    status: ConnectionStatus::Connected,
+                    accounts: Vec::new(),
+                });
+                groups.len() - 1
+            }
+        };
+        groups[at].accounts.push(account);
+    }
+    groups
+}
+
+fn cards_view(accounts: Vec<Account>, first_view: fn(String) -> Page, nav: Nav) -> AnyView {
+    let cards = accounts.into_iter().map(|a| account_card(a, first_view, nav)).collect_view();
+    view! { <ul class="pe-cards">{cards}</ul> }.into_any()
+}
+
+/// The accounts: as cards, in a group per utility when there are several.
+fn account_groups(groups: Vec<Group>, first_view: fn(String) -> Page, nav: Nav) -> AnyView {
+    if groups.len() <= 1 {
+        let accounts = groups.into_iter().flat_map(|g| g.accounts).collect::<Vec<_>>();
+        if accounts.is_empty() {
             return view! { <p class="pe-empty">"No accounts were found for this utility login."</p> }.into_any();
         }
-        let cards = list.into_iter().map(|a| account_card(a, first_view, nav)).collect_view();
-        return view! { <ul class="pe-cards">{cards}</ul> }.into_any();
+        return cards_view(accounts, first_view, nav);
     }
-    let mut rest = list;
-    let groups = linked
+    let sections = groups
         .into_iter()
-        .map(|connection| {
-            let (mine, others): (Vec<Account>, Vec<Account>) =
-                rest.drain(..).partition(|a| a.connection_id.as_deref() == Some(connection.id.as_str()));
-            rest = others;
-            let name = connection.utility.as_ref().map_or_else(|| "Your utility".to_owned(), |u| u.name.clone());
-            let heading = use_id(&format!("accounts-of-{}", connection.id));
+        .map(|group| {
+            let heading = use_id(&format!("accounts-of-{}", group.connection_id));
             let labelled_by = heading.clone();
-            let body = match mine.is_empty() {
-                true => {
-                    let why = match connection.status {
-                        ConnectionStatus::Collecting => {
-                            "Your utility's data is still being collected; its accounts will show here."
-                        }
-                        _ => "No accounts to show for this utility login.",
-                    };
-                    view! { <p class="pe-empty">{why}</p> }.into_any()
+            let body = match (group.accounts.is_empty(), group.status) {
+                (false, _) => cards_view(group.accounts, first_view, nav),
+                (true, ConnectionStatus::Collecting) => view! {
+                    <p class="pe-empty">"Your utility's data is still being collected; its accounts will show here."</p>
                 }
-                false => {
-                    let cards = mine.into_iter().map(|a| account_card(a, first_view, nav)).collect_view();
-                    view! { <ul class="pe-cards">{cards}</ul> }.into_any()
-                }
+                .into_any(),
+                (true, _) => view! { <p class="pe-empty">"No accounts to show for this utility login."</p> }.into_any(),
             };
             view! {
-                <section class="pe-group" data-connection-id=connection.id.clone() aria-labelledby=labelled_by>
-                    <h3 class="pe-group-title" id=heading>{name}</h3>
+                <section class="pe-group" data-connection-id=group.connection_id aria-labelledby=labelled_by>
+                    <h3 class="pe-group-title" id=heading>{group.name}</h3>
                     {body}
                 </section>
             }
         })
         .collect_view();
-    view! { {groups} }.into_any()
+    view! { {sections} }.into_any()
 }
 
 #[component]
 pub fn Accounts() -> impl IntoView {
     let AccountsContext { accounts, calls } = expect_context();
-    let data = use_context::<DataContext>();
+    let linked = use_context::<Linked>();
     let nav = use_nav();
     let title = use_id("accounts-title");
     let heading = title.clone();
@@ -156,13 +190,18 @@ pub fn Accounts() -> impl IntoView {
                             let list: Vec<Account> = accounts.await?;
                             // One account of one utility goes straight to its usage; Back then leaves the app.
                             // So does the first, when the host shows no list of accounts.
-                            let single = data.is_none_or(|d| d.connection.with_untracked(|c| c.connections.len() <= 1));
-                            let straight = if views.accounts { single && list.len() == 1 } else { !list.is_empty() };
+                            let utilities = linked.map(|l| l.list.get_untracked()).unwrap_or_default();
+                            let groups = groups(list, &utilities);
+                            let accounts = groups.iter().map(|g| g.accounts.len()).sum::<usize>();
+                            let straight = match views.accounts {
+                                true => groups.len() == 1 && accounts == 1,
+                                false => accounts > 0,
+                            };
                             let first_view = if views.usage { Page::Usage } else { Page::Bills };
-                            if straight {
-                                nav.go(&first_view(list[0].id.clone()).path(), true);
+                            if let Some(first) = groups.iter().flat_map(|g| g.accounts.first()).next().filter(|_| straight) {
+                                nav.go(&first_view(first.id.clone()).path(), true);
                             }
-                            Ok::<_, Problem>(account_groups(list, data, first_view, nav))
+                            Ok::<_, Problem>(account_groups(groups, first_view, nav))
                         })
                     }}
                 </ErrorBoundary>

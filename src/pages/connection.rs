@@ -11,6 +11,7 @@ use crate::app::announce;
 use crate::format::Formats;
 use crate::host::{use_host, use_id};
 use crate::pages::{ConnectButton, DataContext, ProblemView};
+use crate::state::Linked;
 
 fn now() -> i64 {
     (js_sys::Date::now() / 1000.0) as i64
@@ -23,26 +24,23 @@ fn utility_name(linked: &LinkedConnection) -> String {
 /// Every linked utility, and a way to add another. `reconnected` is called
 /// when Connect, opened again for one of them, ends with its login confirmed.
 #[component]
-pub fn ConnectionsHeader(data: DataContext, reconnected: Callback<Connection>) -> impl IntoView {
+pub fn ConnectionsHeader(data: DataContext, linked: Linked, reconnected: Callback<Connection>) -> impl IntoView {
     let connection = data.connection;
-    let ids = Memo::new(move |_| connection.with(|c| c.connections.iter().map(|l| l.id.clone()).collect::<Vec<_>>()));
+    let ids = Memo::new(move |_| linked.list.with(|l| l.iter().map(|l| l.id.clone()).collect::<Vec<_>>()));
     let several = Memo::new(move |_| ids.with(Vec::len) > 1);
     let room = Memo::new(move |_| ids.with(Vec::len) < MOST_CONNECTIONS);
     let host = use_host();
     let added = Callback::new(move |now: Connection| {
-        let linked = now.linked.as_deref().and_then(|id| now.find(id)).cloned();
-        announce(host, "connected", &now, linked.as_ref());
+        announce(host, "connected", now.connected, now.utility.as_deref(), now.linked.as_deref());
         connection.set(now);
-        // The new utility's accounts join the others.
+        // The new utility's accounts join the others, and it joins the list.
         data.version.update(|v| *v += 1);
     });
-    look_again_when_stale(data);
+    look_again_when_stale(data, linked);
     view! {
         <header class="pe-header pe-connections">
             <ul class="pe-connection-list" aria-label="Your utilities">
-                <For each=move || ids.get() key=|id| id.clone() let:id>
-                    <ConnectionRow id data several reconnected />
-                </For>
+                {move || ids.get().into_iter().map(|id| view! { <ConnectionRow id data linked several reconnected /> }).collect_view()}
             </ul>
             {move || room.get().then(|| view! { <AddUtility added /> })}
         </header>
@@ -79,24 +77,26 @@ fn AddUtility(added: Callback<Connection>) -> impl IntoView {
 fn ConnectionRow(
     id: String,
     data: DataContext,
+    linked: Linked,
     several: Memo<bool>,
     reconnected: Callback<Connection>,
 ) -> impl IntoView {
-    let connection = data.connection;
+    let (connection, all) = (data.connection, linked);
     let linked = {
         let id = id.clone();
-        Memo::new(move |_| connection.with(|c| c.find(&id).cloned()))
+        Memo::new(move |_| all.find(&id))
     };
     let (endpoint, host) = (api::use_endpoint(), use_host());
     // The answer is applied where the action completes, not by an effect watching it.
     let disconnect = Action::new_local(move |id: &String| {
         let (endpoint, id) = (endpoint.clone(), id.clone());
         async move {
-            let gone = connection.with_untracked(|c| c.find(&id).cloned());
+            let gone = linked.get_untracked().and_then(|l| l.utility).map(|u| u.name);
             let answer = api::disconnect(endpoint, &id).await;
             if let Ok(now) = &answer {
-                announce(host, "disconnected", now, gone.as_ref());
+                announce(host, "disconnected", now.connected, gone.as_deref(), Some(&id));
                 connection.try_set(now.clone());
+                all.refresh();
                 data.version.try_update(|v| *v += 1);
             }
             answer
@@ -194,13 +194,12 @@ fn StaleNotice(linked: Signal<Option<LinkedConnection>>) -> impl IntoView {
 /// While a connection's data is late and the page stays open, asks again
 /// when the notice says: the accounts and their data are fetched afresh,
 /// which is what moves "data through".
-fn look_again_when_stale(data: DataContext) {
+fn look_again_when_stale(data: DataContext, linked: Linked) {
     let after_days =
         use_host().map_or(pelm_app_logic::health::STALE_AFTER_DAYS, |h| h.config.with_value(|c| c.stale_after_days));
     let next = Memo::new(move |_| {
-        data.connection.with(|c| {
-            c.connections
-                .iter()
+        linked.list.with(|list| {
+            list.iter()
                 .filter(|l| is_stale(l.data_through, now(), after_days))
                 .map(|l| next_look(l.checked_at, now()))
                 .min()

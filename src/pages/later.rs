@@ -23,6 +23,7 @@ use crate::pages::connection::ConnectionsHeader;
 use crate::pages::{
     loading, problem_fallback, AccountPage, Accounts, AccountsContext, ConnectButton, DataContext, Skeleton, Tab,
 };
+use crate::state::Linked;
 
 /// A later part could not be fetched (offline, blocked, a deploy that
 /// removed it). Nothing is remembered: the next call tries again.
@@ -70,37 +71,38 @@ pub fn Connected(data: DataContext, reconnected: Callback<Connection>) -> impl I
 }
 
 fn pages_view(Shell { data, reconnected }: Shell) -> AnyView {
-    let connection = data.connection;
-    let single = Memo::new(move |_| connection.with(|c| c.connections.len() <= 1));
-    // With one utility the prompt is the page's; with several, each row asks
-    // for its own (see `ConnectionsHeader`), once the health read again says which.
+    let (connection, linked) = (data.connection, Linked::load());
+    provide_context(linked);
+    // With one utility the prompt is the page's (once the list says which
+    // one it is, so Connect opens for it); with several, each row asks for
+    // its own (see `ConnectionsHeader`), once the list read again says which.
+    let single = Memo::new(move |_| linked.list.with(|l| l.len() == 1));
     let needs_reconnect = Memo::new(move |_| {
         single.get() && (data.reconnect_needed.get() || connection.with(|c| c.credentials_valid == Some(false)))
     });
-    let endpoint = crate::api::use_endpoint();
     Effect::new(move |_| {
-        if data.reconnect_needed.get() && !single.get_untracked() {
-            data.refresh_health(endpoint.clone());
+        if data.reconnect_needed.get() && linked.list.with_untracked(|l| l.len() > 1) {
+            linked.refresh();
         }
     });
-    let to_confirm = move || connection.with(|c| c.connections.first().map(|l| l.id.clone()));
+    let to_confirm = move || linked.list.with(|l| l.first().map(|l| l.id.clone()));
     view! {
-        <ConnectionsHeader data reconnected />
+        <ConnectionsHeader data linked reconnected />
         {move || needs_reconnect.get().then(|| view! {
             <div class="pe-reconnect" role="alert">
                 <p>"Your utility login needs to be confirmed again before we can show your data."</p>
                 <ConnectButton label="Reconnect" action="reconnect" on_connected=reconnected connection=to_confirm() />
             </div>
         })}
-        {pages(data)}
+        {pages(data, linked)}
     }
     .into_any()
 }
 
 /// The page the address names. The accounts they share are fetched from
 /// here, so only once connected, and dropped on disconnecting.
-fn pages(data: DataContext) -> impl IntoView {
-    provide_context(AccountsContext::new(data));
+fn pages(data: DataContext, linked: Linked) -> impl IntoView {
+    provide_context(AccountsContext::new(data, linked));
     let nav = use_nav();
     // Only a new page redraws; a new query is the page's own business.
     let page = nav.page();

@@ -248,14 +248,14 @@ pub async fn authorization(
     // What is stored, not what was hoped: a code replayed after a disconnect
     // is not a connection.
     let held = store.connections(&session.identity).await?;
-    let linked = held.iter().find(|c| c.pelm_user_id == linked_user).map(|c| c.id.clone());
     let mut answer = summary(&state, &session.identity, held, true).await;
-    // The summary's utility is the one just linked, which the app names.
-    if let Some(just) = linked.as_deref().and_then(|id| answer.find(id)).cloned() {
-        answer.utility = just.utility.map(|u| u.name);
+    let held = store.connections_recently(&session.identity).await?;
+    // The summary's utility and login are the ones just linked, which the app names.
+    if let Some(just) = held.iter().find(|c| c.pelm_user_id == linked_user) {
+        answer.utility = just.utility.as_ref().map(|u| u.name.clone());
         answer.credentials_valid = Some(just.status != ConnectionStatus::LoginNeeded);
+        answer.linked = Some(just.id.clone());
     }
-    answer.linked = linked;
     let mut response = Json(answer).into_response();
     if let Some(value) = new_session {
         response.extensions_mut().insert(NewSession(value));
@@ -321,9 +321,9 @@ pub async fn record(state: &AppState, identity: &str, connection: &StoredConnect
     }
 }
 
-/// The answer to `GET /api/connection`: any connected, the first one's
-/// utility and login, and every connection. With `ask`, Pelm is asked about
-/// each first.
+/// The answer to `GET /api/connection`: any connected, and the first one's
+/// utility and login. With `ask`, Pelm is asked about each first, so the
+/// health `GET /api/connections` then lists is fresh.
 async fn summary(state: &AppState, identity: &str, held: Arc<[StoredConnection]>, ask: bool) -> Connection {
     let held = match ask && !held.is_empty() {
         true => {
@@ -337,7 +337,6 @@ async fn summary(state: &AppState, identity: &str, held: Arc<[StoredConnection]>
         connected: true,
         utility: first.utility.as_ref().map(|u| u.name.clone()),
         credentials_valid: Some(first.status != ConnectionStatus::LoginNeeded),
-        connections: held.iter().map(StoredConnection::public).collect(),
         ..Connection::none()
     }
 }
@@ -393,7 +392,7 @@ pub async fn connections(
 }
 
 /// `DELETE /api/connections/{id}`: removes one, and answers the summary of
-/// those left.
+/// those left (without asking Pelm).
 pub async fn disconnect_one(
     State(state): State<AppState>,
     session: Session,

@@ -126,7 +126,9 @@ pub struct LinkedConnection {
     pub checked_at: Option<i64>,
 }
 
-/// `GET /api/connection`, and the answer to a successful `POST /api/authorization`.
+/// `GET /api/connection`: a summary of the user's connections (any
+/// connected, the first one's utility and login); and the answer to a
+/// successful `POST /api/authorization` or `DELETE /api/connections/{id}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Connection {
     pub connected: bool,
@@ -146,12 +148,10 @@ pub struct Connection {
     /// for no particular utility. Left out when none could be had at once.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub connect: Option<ConnectTokenGrant>,
-    /// Every connection, as `GET /api/connections` lists them; `utility`
-    /// and `credentials_valid` above are the first one's.
-    #[serde(default)]
-    pub connections: Vec<LinkedConnection>,
-    /// In the answer to `POST /api/authorization`: the connection the code
-    /// added or renewed.
+    /// In the answer to `POST /api/authorization`: the id of the connection
+    /// the code added or renewed, whose utility `utility` then names. The
+    /// list of connections is `GET /api/connections`'s, so that the app's
+    /// first call stays small.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub linked: Option<String>,
 }
@@ -164,14 +164,8 @@ impl Connection {
             credentials_valid: None,
             connect_script_url: None,
             connect: None,
-            connections: Vec::new(),
             linked: None,
         }
-    }
-
-    /// The connection named `id`.
-    pub fn find(&self, id: &str) -> Option<&LinkedConnection> {
-        self.connections.iter().find(|c| c.id == id)
     }
 }
 
