@@ -313,13 +313,23 @@ pub fn health_of_failure(err: &ApiError) -> Option<Health> {
     }
 }
 
-/// Records a connection's health, logging rather than failing: the answer
-/// the user waits for matters more than the record.
+/// Records a connection's health: only when it changes something, or the
+/// last check is a minute old, so a chart's many requests and every page's
+/// look cost no writes. Logs rather than fails: the answer the user waits
+/// for matters more than the record.
 pub async fn record(state: &AppState, identity: &str, connection: &StoredConnection, health: Health) {
+    let changed = health.status.is_some_and(|s| s != connection.status) || health.data_through.is_some();
+    let stale = connection.checked_at.is_none_or(|at| crate::store::now() - at >= HEALTH_WRITE_SECS);
+    if !(changed || stale) {
+        return;
+    }
     if let Err(err) = state.inner.store.save_health(identity, &connection.id, health).await {
         tracing::warn!(%err, "could not record a connection's health");
     }
 }
+
+/// How often an unchanged connection's `checked_at` is written.
+const HEALTH_WRITE_SECS: i64 = 60;
 
 /// The answer to `GET /api/connection`: any connected, and the first one's
 /// utility and login. With `ask`, Pelm is asked about each first, so the

@@ -216,9 +216,7 @@ async fn owner(state: &AppState, session: &Session, owned: Option<Owned<'_>>) ->
 
 /// Records what a data answer from Pelm says of its connection: a success
 /// ends "collecting" (but not "login needed", which only the login's own
-/// check or a reconnect ends), a failure may say why. Written only when it
-/// changes something, or the last check is a minute old, so a chart's many
-/// requests cost no writes.
+/// check or a reconnect ends), a failure may say why.
 async fn note_health<T>(
     state: &AppState,
     session: &Session,
@@ -237,15 +235,8 @@ async fn note_health<T>(
             None => return,
         },
     };
-    let changed = health.status.is_some_and(|s| s != connection.status) || health.data_through.is_some();
-    let stale = connection.checked_at.is_none_or(|at| crate::store::now() - at >= HEALTH_WRITE_SECS);
-    if changed || stale {
-        connections::record(state, &session.identity, connection, health).await;
-    }
+    connections::record(state, &session.identity, connection, health).await;
 }
-
-/// How often an unchanged connection's `checked_at` is written.
-const HEALTH_WRITE_SECS: i64 = 60;
 
 /// The accounts of every connection, each marked with its connection and
 /// utility, asked of Pelm every time: they are the first thing the app

@@ -46,26 +46,39 @@ const STALE_CLAIM_SECS: i64 = 60;
 const REMEMBERED: Duration = Duration::from_secs(2);
 const REMEMBERED_USERS: usize = 10_000;
 
+/// How long the accounts last written for a connection are remembered, so
+/// the same accounts are not written again: another instance writing in
+/// between is caught within this long.
+const ACCOUNTS_REMEMBERED: Duration = Duration::from_secs(600);
+
 /// What was read from the database a moment ago, for [`REMEMBERED`], for at
 /// most [`REMEMBERED_USERS`] keys: the connected users' ids and tokens, and
 /// the live sessions.
-struct Remembered<V>(Mutex<HashMap<String, (V, Instant)>>);
+struct Remembered<V> {
+    map: Mutex<HashMap<String, (V, Instant)>>,
+    lasts: Duration,
+}
 
 impl<V: Clone> Remembered<V> {
+    /// Values kept for `lasts` rather than [`REMEMBERED`].
+    fn lasting(lasts: Duration) -> Self {
+        Self { map: Mutex::default(), lasts }
+    }
+
     fn map(&self) -> std::sync::MutexGuard<'_, HashMap<String, (V, Instant)>> {
-        self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.map.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// The value read for `key`, if it was read recently enough.
     fn get(&self, key: &str) -> Option<V> {
-        self.map().get(key).filter(|(_, at)| at.elapsed() < REMEMBERED).map(|(value, _)| value.clone())
+        self.map().get(key).filter(|(_, at)| at.elapsed() < self.lasts).map(|(value, _)| value.clone())
     }
 
     /// Remembers `value`, unless the map is full of recent reads.
     fn put(&self, key: &str, value: V) {
         let mut map = self.map();
         if map.len() >= REMEMBERED_USERS {
-            map.retain(|_, (_, at)| at.elapsed() < REMEMBERED);
+            map.retain(|_, (_, at)| at.elapsed() < self.lasts);
         }
         if map.len() < REMEMBERED_USERS {
             map.insert(key.to_owned(), (value, Instant::now()));
@@ -83,7 +96,7 @@ impl<V: Clone> Remembered<V> {
 
 impl<V> Default for Remembered<V> {
     fn default() -> Self {
-        Self(Mutex::default())
+        Self { map: Mutex::default(), lasts: REMEMBERED }
     }
 }
 
@@ -128,6 +141,8 @@ pub struct Store {
     recent: Arc<Remembered<Arc<[StoredConnection]>>>,
     /// session id hash → its row.
     sessions: Arc<Remembered<SessionRow>>,
+    /// connection id → a hash of the accounts last written for it.
+    saved_accounts: Arc<Remembered<String>>,
 }
 
 pub fn now() -> i64 {
@@ -147,7 +162,7 @@ impl Store {
         if postgres {
             let pool = AnyPoolOptions::new().max_connections(16).connect(url).await?;
             sqlx::migrate!("./migrations/postgres").run(&pool).await?;
-            return Ok(Self { pool, cipher, recent: Arc::default(), sessions: Arc::default() });
+            return Ok(Self::with(pool, cipher));
         }
         let url = if url.contains('?') { url.to_owned() } else { format!("{url}?mode=rwc") };
         let pool = AnyPoolOptions::new()
@@ -163,7 +178,17 @@ impl Store {
         // WAL lets readers go on while a token is written; it sticks to the file.
         pool.execute("PRAGMA journal_mode = WAL").await?;
         sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
-        Ok(Self { pool, cipher, recent: Arc::default(), sessions: Arc::default() })
+        Ok(Self::with(pool, cipher))
+    }
+
+    fn with(pool: AnyPool, cipher: TokenCipher) -> Self {
+        Self {
+            pool,
+            cipher,
+            recent: Arc::default(),
+            sessions: Arc::default(),
+            saved_accounts: Arc::new(Remembered::lasting(ACCOUNTS_REMEMBERED)),
+        }
     }
 
     pub fn cipher(&self) -> &TokenCipher {
@@ -536,8 +561,14 @@ impl Store {
     }
 
     /// Remembers the accounts a connection answered with, and their meters,
-    /// in place of what was remembered.
+    /// in place of what was remembered. The same accounts as last time (what
+    /// nearly every call brings) cost no write.
     pub async fn save_accounts(&self, connection_id: &str, accounts: &[Account]) -> Result<(), sqlx::Error> {
+        let json: Vec<String> = accounts.iter().map(|a| serde_json::to_string(a).unwrap_or_default()).collect();
+        let fingerprint = sha256_hex(&json.concat());
+        if self.saved_accounts.get(connection_id).as_deref() == Some(fingerprint.as_str()) {
+            return Ok(());
+        }
         let mut tx = self.pool.begin().await?;
         for table in ["connection_accounts", "connection_meters"] {
             sqlx::query(&format!("DELETE FROM {table} WHERE connection_id = $1"))
@@ -545,14 +576,14 @@ impl Store {
                 .execute(&mut *tx)
                 .await?;
         }
-        for account in accounts {
+        for (account, json) in accounts.iter().zip(json) {
             sqlx::query(
                 "INSERT INTO connection_accounts (connection_id, account_id, account) VALUES ($1, $2, $3) \
                  ON CONFLICT DO NOTHING",
             )
             .bind(connection_id)
             .bind(&account.id)
-            .bind(serde_json::to_string(account).unwrap_or_default())
+            .bind(json)
             .execute(&mut *tx)
             .await?;
             for meter in &account.meters {
@@ -565,7 +596,9 @@ impl Store {
                 .await?;
             }
         }
-        tx.commit().await
+        tx.commit().await?;
+        self.saved_accounts.put(connection_id, fingerprint);
+        Ok(())
     }
 
     /// The accounts a connection last answered with.
@@ -599,15 +632,19 @@ impl Store {
     /// Removes one of `identity`'s connections (every one, for `None`);
     /// answers the Pelm user ids of those removed.
     pub async fn delete_connections(&self, identity: &str, id: Option<&str>) -> Result<Vec<String>, sqlx::Error> {
-        let gone: Vec<String> = sqlx::query_scalar(
-            "DELETE FROM connections WHERE identity = $1 AND ($2 IS NULL OR id = $2) RETURNING pelm_user_id",
+        let gone: Vec<(String, String)> = sqlx::query_as(
+            "DELETE FROM connections WHERE identity = $1 AND ($2 IS NULL OR id = $2) RETURNING id, pelm_user_id",
         )
         .bind(identity)
         .bind(id)
         .fetch_all(&self.pool)
         .await?;
         self.forget(identity);
-        Ok(gone)
+        for (id, _) in &gone {
+            // Its rows went with it: the same accounts again must be written again.
+            self.saved_accounts.forget(id);
+        }
+        Ok(gone.into_iter().map(|(_, pelm_user_id)| pelm_user_id).collect())
     }
 }
 
