@@ -180,3 +180,38 @@ pub struct ErrorBody {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pelms_error_codes_name_the_health_they_mean_and_only_those() {
+        assert_eq!(ConnectionStatus::from_error_code("data_unavailable"), Some(ConnectionStatus::Collecting));
+        assert_eq!(ConnectionStatus::from_error_code("token_invalid"), Some(ConnectionStatus::LoginNeeded));
+        assert_eq!(
+            ConnectionStatus::from_error_code("utility_unavailable"),
+            Some(ConnectionStatus::UtilityUnsupported)
+        );
+        for says_nothing in ["quota_reached", "internal_error", "parameter_invalid", "rate_limited"] {
+            assert_eq!(ConnectionStatus::from_error_code(says_nothing), None, "{says_nothing}");
+        }
+    }
+
+    #[test]
+    fn statuses_read_back_as_written_and_a_newer_one_is_unknown() {
+        for status in [
+            ConnectionStatus::Connected,
+            ConnectionStatus::Collecting,
+            ConnectionStatus::LoginNeeded,
+            ConnectionStatus::UtilityUnsupported,
+        ] {
+            assert_eq!(ConnectionStatus::parse(status.as_str()), status);
+            let json = serde_json::to_string(&status).unwrap();
+            assert_eq!(json, format!("\"{}\"", status.as_str()), "the store's words are the API's");
+        }
+        assert_eq!(ConnectionStatus::parse("paused"), ConnectionStatus::Unknown);
+        let newer: ConnectionStatus = serde_json::from_str("\"paused\"").unwrap();
+        assert_eq!(newer, ConnectionStatus::Unknown, "an app reads a newer companion's status");
+    }
+}
