@@ -26,12 +26,18 @@ pub struct DataContext {
 pub struct Linked {
     pub list: RwSignal<Vec<LinkedConnection>>,
     endpoint: StoredValue<Endpoint>,
+    /// The last read asked for: an older answer coming later is dropped.
+    asked: StoredValue<u32>,
 }
 
 impl Linked {
     /// The list, asked for at once: made by the pages that show it.
     pub fn load() -> Self {
-        let this = Self { list: RwSignal::new(Vec::new()), endpoint: StoredValue::new(use_endpoint()) };
+        let this = Self {
+            list: RwSignal::new(Vec::new()),
+            endpoint: StoredValue::new(use_endpoint()),
+            asked: StoredValue::new(0),
+        };
         this.refresh();
         this
     }
@@ -44,10 +50,18 @@ impl Linked {
     /// Reads the list again: after data came or failed, which is what moves
     /// each one's health, or after one was added or removed.
     pub fn refresh(&self) {
-        let (list, endpoint) = (self.list, self.endpoint.get_value());
+        let (list, asked, endpoint) = (self.list, self.asked, self.endpoint.get_value());
+        let Some(this) = asked.try_update_value(|n| {
+            *n += 1;
+            *n
+        }) else {
+            return;
+        };
         leptos::task::spawn_local(async move {
             if let Ok(now) = crate::api::connections(endpoint).await {
-                list.try_set(now);
+                if asked.try_get_value() == Some(this) {
+                    list.try_set(now);
+                }
             }
         });
     }

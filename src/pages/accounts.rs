@@ -1,6 +1,7 @@
 //! The accounts overview: one card per utility account.
 
 use leptos::prelude::*;
+use pelm_app_logic::health::utility_name;
 use pelm_app_logic::place::Page;
 use pelm_app_logic::problem::Problem;
 use pelm_model::companion::{ConnectionStatus, LinkedConnection};
@@ -108,7 +109,7 @@ fn groups(list: Vec<Account>, linked: &[LinkedConnection]) -> Vec<Group> {
         .iter()
         .map(|l| Group {
             connection_id: l.id.clone(),
-            name: l.utility.as_ref().map_or_else(|| "Your utility".to_owned(), |u| u.name.clone()),
+            name: utility_name(l.utility.as_ref()),
             status: l.status,
             accounts: Vec::new(),
         })
@@ -118,7 +119,7 @@ fn groups(list: Vec<Account>, linked: &[LinkedConnection]) -> Vec<Group> {
         let at = match groups.iter().position(|g| g.connection_id == id) {
             Some(at) => at,
             None => {
-                let name = account.utility.as_ref().map_or_else(|| "Your utility".to_owned(), |u| u.name.clone());
+                let name = utility_name(account.utility.as_ref());
                 groups.push(Group {
                     connection_id: id,
                     name,

@@ -18,7 +18,12 @@ fn now() -> i64 {
 }
 
 fn utility_name(linked: &LinkedConnection) -> String {
-    linked.utility.as_ref().map_or_else(|| "Your utility".to_owned(), |u| u.name.clone())
+    pelm_app_logic::health::utility_name(linked.utility.as_ref())
+}
+
+/// How many days old data may be before the notice, as the host set it.
+fn stale_after_days() -> u32 {
+    use_host().map_or(pelm_app_logic::health::STALE_AFTER_DAYS, |h| h.config.with_value(|c| c.stale_after_days))
 }
 
 /// Every linked utility, and a way to add another. `reconnected` is called
@@ -172,8 +177,7 @@ pub fn HealthLine(linked: Signal<Option<LinkedConnection>>) -> impl IntoView {
 /// when the app will look again.
 #[component]
 fn StaleNotice(linked: Signal<Option<LinkedConnection>>) -> impl IntoView {
-    let after_days =
-        use_host().map_or(pelm_app_logic::health::STALE_AFTER_DAYS, |h| h.config.with_value(|c| c.stale_after_days));
+    let after_days = stale_after_days();
     let formats = Formats::of(&crate::format::MoneyStyle::of_host());
     move || {
         let linked = linked.get()?;
@@ -195,8 +199,7 @@ fn StaleNotice(linked: Signal<Option<LinkedConnection>>) -> impl IntoView {
 /// when the notice says: the accounts and their data are fetched afresh,
 /// which is what moves "data through".
 fn look_again_when_stale(data: DataContext, linked: Linked) {
-    let after_days =
-        use_host().map_or(pelm_app_logic::health::STALE_AFTER_DAYS, |h| h.config.with_value(|c| c.stale_after_days));
+    let after_days = stale_after_days();
     let next = Memo::new(move |_| {
         linked.list.with(|list| {
             list.iter()

@@ -2,7 +2,7 @@
 //! long ago it was checked, whether its newest data is old enough to say so,
 //! and when the app looks again.
 
-use pelm_model::companion::ConnectionStatus;
+use pelm_model::companion::{ConnectionStatus, Utility};
 
 /// How many days old the newest data may be before the app says so, unless
 /// the host sets `data-stale-after-days`: utilities often send a day or two late.
@@ -12,6 +12,12 @@ pub const STALE_AFTER_DAYS: u32 = 3;
 pub const LOOK_AGAIN_SECS: i64 = 3600;
 
 const DAY: i64 = 86_400;
+
+/// A utility as the user reads it: its name, or a plain stand-in until Pelm
+/// has named it.
+pub fn utility_name(utility: Option<&Utility>) -> String {
+    utility.map_or_else(|| "Your utility".to_owned(), |u| u.name.clone())
+}
 
 /// The status as the user reads it.
 pub fn status_words(status: ConnectionStatus) -> &'static str {
