@@ -57,6 +57,11 @@ pub fn ConnectionsHeader(data: DataContext, linked: Linked, reconnected: Callbac
 #[component]
 fn AddUtility(added: Callback<Connection>) -> impl IntoView {
     let open = RwSignal::new(false);
+    // Linked: the offer folds away, and the new utility's row says the rest.
+    let linked = Callback::new(move |now: Connection| {
+        open.try_set(false);
+        added.run(now);
+    });
     let panel = use_id("add-utility");
     let controls = panel.clone();
     view! {
@@ -68,7 +73,7 @@ fn AddUtility(added: Callback<Connection>) -> impl IntoView {
             {move || open.get().then(|| view! {
                 <div class="pe-add-panel" id=panel.clone()>
                     <p>"Link the login of another company you buy electricity or gas from. It shows here beside this one."</p>
-                    <ConnectButton label="Connect another utility" action="connect-another" on_connected=added />
+                    <ConnectButton label="Connect another utility" action="connect-another" on_connected=linked />
                 </div>
             })}
         </div>

@@ -6,7 +6,9 @@
 use std::time::Duration;
 
 use fantoccini::actions::{InputSource, PointerAction, TouchActions, MOUSE_BUTTON_LEFT};
-use pelm_e2e::{assert_no_csp_violations, connect_as, open_app, spawn_demo, start_browser, start_phone, Browser, Demo};
+use pelm_e2e::{
+    assert_no_csp_violations, connect_as, link_with, open_app, spawn_demo, start_browser, start_phone, Browser, Demo,
+};
 use serde_json::Value;
 
 /// A connected solar user on their usage page, in `browser`.
@@ -144,6 +146,27 @@ async fn every_view_fits_a_320_px_phone() {
 #[tokio::test]
 async fn every_view_fits_a_390_px_phone() {
     views_fit_at(start_phone(390).await, 390).await;
+}
+
+#[tokio::test]
+async fn two_utilities_with_their_health_and_questions_fit_a_320_px_phone() {
+    let browser = start_phone(320).await;
+    let demo = spawn_demo(|_| {}).await;
+    open_app(&browser, &demo.url).await;
+    connect_as(&browser, "narrow-two", "user@pelm.com").await;
+    browser.texts(".pe-card", 2).await;
+    browser.click("button[data-action=add-utility]").await;
+    link_with(&browser, "button[data-action=connect-another]", "narrow-two-gas", "gasonly@pelm.com", "4").await;
+    browser.texts(".pe-group-title", 2).await;
+    browser.texts(".pe-group .pe-card", 3).await;
+    browser.gone(".pe-add-panel").await;
+    // The longest row: the gas utility's name, its health and the question, open.
+    browser.click(".pe-connection:nth-child(2) button[data-action=disconnect]").await;
+    browser.find(".pe-confirm").await;
+    let over = overflowing(&browser, ".pe-header, .pe-connection, .pe-connection-main, .pe-confirm, .pe-group").await;
+    assert_eq!(over, Value::Array(vec![]), "at 320 px");
+    assert_nothing_overflows(&browser, 320).await;
+    browser.screenshot("narrow-320-two-utilities").await;
 }
 
 #[tokio::test]
