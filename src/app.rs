@@ -50,11 +50,11 @@ fn Home(mut initial: Connection) -> impl IntoView {
     connection.with_untracked(|c| announce(host, "ready", c.connected, c.utility.as_deref(), None));
     follow_other_copies(connection, data);
     let on_connected = Callback::new(move |now: Connection| {
-        announce(host, "connected", now.connected, now.utility.as_deref(), now.linked.as_deref());
+        announce_linked(host, &now);
         connection.set(now);
     });
     let reconnected = Callback::new(move |now: Connection| {
-        announce(host, "connected", now.connected, now.utility.as_deref(), now.linked.as_deref());
+        announce_linked(host, &now);
         connection.set(now);
         data.reconnect_needed.set(false);
         // Back where the user was, with data fetched under the new token.
@@ -73,6 +73,12 @@ fn Home(mut initial: Connection) -> impl IntoView {
         }
         true => view! { <Connected data reconnected /> }.into_any(),
     }
+}
+
+/// Tells the host page that Connect linked (or renewed) the connection
+/// `now.linked`, whose utility `now.utility` then names.
+pub(crate) fn announce_linked(host: Option<Host>, now: &Connection) {
+    announce(host, "connected", now.connected, now.utility.as_deref(), now.linked.as_deref());
 }
 
 /// Tells the host page of a change of connection (`pelm-energy:<name>`):

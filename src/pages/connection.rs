@@ -7,7 +7,7 @@ use pelm_app_logic::health::{ago, is_stale, next_look, status_words};
 use pelm_model::companion::{Connection, ConnectionStatus, LinkedConnection, MOST_CONNECTIONS};
 
 use crate::api;
-use crate::app::announce;
+use crate::app::{announce, announce_linked};
 use crate::format::Formats;
 use crate::host::{use_host, use_id};
 use crate::pages::{ConnectButton, DataContext, ProblemView};
@@ -36,7 +36,7 @@ pub fn ConnectionsHeader(data: DataContext, linked: Linked, reconnected: Callbac
     let room = Memo::new(move |_| ids.with(Vec::len) < MOST_CONNECTIONS);
     let host = use_host();
     let added = Callback::new(move |now: Connection| {
-        announce(host, "connected", now.connected, now.utility.as_deref(), now.linked.as_deref());
+        announce_linked(host, &now);
         connection.set(now);
         // The new utility's accounts join the others, and it joins the list.
         data.version.update(|v| *v += 1);

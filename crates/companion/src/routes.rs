@@ -150,25 +150,30 @@ fn unix_seconds(field: &'static str, value: Option<&String>) -> Result<Option<i6
 }
 
 /// Pelm's query for `/intervals`, validated and in one canonical order, so
-/// the same question is the same cache key however the app spelled it.
-fn intervals_query(query: &BTreeMap<String, String>) -> Result<String, ApiError> {
+/// the same question is the same cache key however the app spelled it; and
+/// the account or meter it names, whose connection answers it.
+fn intervals_query(query: &BTreeMap<String, String>) -> Result<(String, Owned<'_>), ApiError> {
     let mut upstream = BTreeMap::new();
-    match (query.get("account_id"), query.get("meter_id")) {
+    let owned = match (query.get("account_id"), query.get("meter_id")) {
         (Some(_), Some(_)) => return Err(ApiError::invalid("meter_id", "Give account_id or meter_id, not both.")),
         (None, None) => return Err(ApiError::invalid("account_id", "Give account_id (with type) or meter_id.")),
         (Some(account), None) => {
-            upstream.insert("account_id", valid_id("account_id", account)?.to_owned());
+            let account = valid_id("account_id", account)?;
+            upstream.insert("account_id", account.to_owned());
             let kind =
                 query.get("type").map(|t| t.trim().to_ascii_uppercase()).unwrap_or_else(|| "ELECTRIC".to_owned());
             if kind != "ELECTRIC" && kind != "GAS" {
                 return Err(ApiError::invalid("type", "type must be ELECTRIC or GAS."));
             }
             upstream.insert("type", kind);
+            Owned::Account(account)
         }
         (None, Some(meter)) => {
-            upstream.insert("meter_id", valid_id("meter_id", meter)?.to_owned());
+            let meter = valid_id("meter_id", meter)?;
+            upstream.insert("meter_id", meter.to_owned());
+            Owned::Meter(meter)
         }
-    }
+    };
     // Missing dates are filled in as Pelm would, before the range is
     // checked, so the cap holds for every query, not only complete ones.
     let now = crate::store::now();
@@ -185,7 +190,8 @@ fn intervals_query(query: &BTreeMap<String, String>) -> Result<String, ApiError>
     }
     upstream.insert("start_date", start.to_string());
     upstream.insert("end_date", end.to_string());
-    Ok(upstream.iter().map(|(k, v)| format!("{k}={}", crate::pelm::escape(v))).collect::<Vec<_>>().join("&"))
+    let text = upstream.iter().map(|(k, v)| format!("{k}={}", crate::pelm::escape(v))).collect::<Vec<_>>().join("&");
+    Ok((text, owned))
 }
 
 fn json_response(body: Bytes) -> Response {
@@ -337,13 +343,8 @@ async fn intervals(
     session: Session,
     Query(query): Query<BTreeMap<String, String>>,
 ) -> Result<Response, ApiError> {
-    let path = format!("/intervals?{}", intervals_query(&query)?);
-    let owned = match (query.get("account_id"), query.get("meter_id")) {
-        (Some(account), _) => Owned::Account(account.trim()),
-        (_, Some(meter)) => Owned::Meter(meter.trim()),
-        // intervals_query refused this already.
-        (None, None) => return Err(ApiError::invalid("account_id", "Give account_id (with type) or meter_id.")),
-    };
+    let (upstream, owned) = intervals_query(&query)?;
+    let path = format!("/intervals?{upstream}");
     let connection = owner(&state, &session, Some(owned)).await?;
     cached_get(&state, &session, &connection, "intervals", &path, newest_interval).await
 }
