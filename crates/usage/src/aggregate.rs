@@ -99,7 +99,7 @@ pub(crate) fn midnight(zone: &impl Zone, day: i64) -> i64 {
 
 /// The local period an interval starting at `start` falls in, as a key that
 /// changes exactly when the period does, and that period's UTC bounds.
-fn period(level: Level, zone: &impl Zone, start: i64, end: i64) -> ((i64, i64), (i64, i64)) {
+pub(crate) fn period(level: Level, zone: &impl Zone, start: i64, end: i64) -> ((i64, i64), (i64, i64)) {
     let offset = zone.offset_at(start);
     let local = start + offset;
     let day = local.div_euclid(DAY);

@@ -49,6 +49,17 @@ impl Columns {
         }
     }
 
+    /// A copy of the intervals starting in `[from, to)`.
+    pub fn between(&self, from: i64, to: i64) -> Self {
+        let (lo, hi) = (self.index_at(from), self.index_at(to));
+        Columns {
+            start: self.start[lo..hi].to_vec(),
+            end: self.end[lo..hi].to_vec(),
+            usage: self.usage[lo..hi].to_vec(),
+            emissions: self.emissions.as_ref().map(|e| e[lo..hi].to_vec()),
+        }
+    }
+
     pub fn len(&self) -> usize {
         self.start.len()
     }

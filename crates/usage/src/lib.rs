@@ -8,7 +8,10 @@ mod aggregate;
 /// Calendar maths, kept in the model crate so bill dates can use it too.
 pub use pelm_model::civil;
 mod columns;
+mod compare;
+pub mod export;
 mod plot;
+mod profile;
 mod pyramid;
 mod summary;
 mod ticks;
@@ -16,7 +19,10 @@ mod view;
 
 pub use aggregate::{aggregate, Bin, DailyZone, FixedOffset, Level, Zone};
 pub use columns::Columns;
+pub use compare::{compare_totals, utc_of_local, Alignment, Compare, Comparison};
+pub use export::{file_name, CsvExport, EspiExport, EspiMeter};
 pub use plot::{bill_rates, estimated_cost, usage_over, BillRate, Plan, Series};
+pub use profile::{typical_day, TypicalDay};
 pub use pyramid::{decimate, decimate_scan, Bucket, Pyramid};
 pub use summary::{auto_level, csv, summarize, Summary};
 pub use ticks::{date_label, fitting_ticks, overlapping, tick_label, ticks, time_label, FittedTicks, TickStep, MONTHS};
