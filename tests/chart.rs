@@ -1,5 +1,5 @@
 //! The usage chart in headless Chromium (wasm-bindgen-test): known data in,
-//! and what a user does (keys, wheel, drag, hover, table, CSV) against it.
+//! and what a user does (keys, wheel, drag, hover, table, CSV, comparing) against it.
 #![cfg(target_arch = "wasm32")]
 
 use std::sync::Arc;
@@ -12,7 +12,7 @@ use pelm_energy::pages::UsagePanel;
 use pelm_energy::timer::sleep;
 use pelm_model::pelm::Interval;
 use pelm_usage::civil::{days_from_civil, DAY, HOUR};
-use pelm_usage::{aggregate, csv, Columns, Level, Viewport};
+use pelm_usage::{aggregate, Columns, Compare, CsvExport, Level, Viewport};
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
 use web_sys::{Element, HtmlElement};
@@ -46,6 +46,11 @@ struct Mounted {
 }
 
 fn mount() -> Mounted {
+    mount_with(Viewport::new(START, START + 2 * DAY), Compare::None)
+}
+
+/// The known data shown over `bounds`, compared as `compare` says.
+fn mount_with(bounds: Viewport, compare: Compare) -> Mounted {
     let document = web_sys::window().unwrap().document().unwrap();
     let style = document.create_element("style").unwrap();
     style.set_text_content(Some(STYLE));
@@ -54,9 +59,8 @@ fn mount() -> Mounted {
     document.body().unwrap().append_child(&host).unwrap();
     let level = RwSignal::new(None::<Level>);
     let columns = Arc::new(known_columns());
-    let bounds = Viewport::new(START, START + 2 * DAY);
     let handle = leptos::mount::mount_to(host.clone(), move || {
-        view! { <UsagePanel columns=columns.clone() bounds unit="kWh".to_owned() level_choice=level.into() /> }
+        view! { <UsagePanel columns=columns.clone() bounds unit="kWh".to_owned() level_choice=level.into() compare /> }
             .into_any()
     });
     Mounted { host, level, _handle: handle }
@@ -254,6 +258,17 @@ async fn the_table_lists_what_the_chart_shows_at_its_level() {
     assert!((listed - total).abs() < 0.01, "{listed} listed, {total} in the data");
 }
 
+/// Presses an export button and reads the file it made.
+async fn export(host: &Element, action: &str, kind: &str) -> String {
+    let button: HtmlElement = find(host, &format!("button[data-action={action}]")).unchecked_into();
+    button.click();
+    let made = format!("a[data-export={kind}]");
+    until("the file is made", || host.query_selector(&made).unwrap().is_some()).await;
+    let href = find(host, &made).get_attribute("href").unwrap();
+    assert!(href.starts_with("blob:"), "{href}");
+    gloo_net::http::Request::get(&href).send().await.unwrap().text().await.unwrap()
+}
+
 #[wasm_bindgen_test]
 async fn the_csv_holds_the_range_and_level_in_view() {
     let m = mount();
@@ -261,18 +276,59 @@ async fn the_csv_holds_the_range_and_level_in_view() {
     m.level.set(Some(Level::Hourly));
     key(&frame, "+");
     until("zoomed", || shown(&frame).span() == DAY).await;
-    let link: web_sys::HtmlAnchorElement = find(&m.host, "a[data-action=export-csv]").unchecked_into();
-    // The click makes the file; stop the download itself, which a test page cannot take.
-    let stop = wasm_bindgen::closure::Closure::<dyn Fn(web_sys::Event)>::new(|e: web_sys::Event| e.prevent_default());
-    link.add_event_listener_with_callback("click", stop.as_ref().unchecked_ref()).unwrap();
-    link.click();
-    let href = link.href();
-    assert!(href.starts_with("blob:"), "{href}");
-    let text = gloo_net::http::Request::get(&href).send().await.unwrap().text().await.unwrap();
+    let text = export(&m.host, "export-csv", "csv").await;
     let view = shown(&frame);
-    let bins: Vec<_> =
-        expected_bins(Level::Hourly).into_iter().filter(|b| b.end > view.from && b.start < view.to).collect();
-    assert_eq!(text, csv(&bins, "kwh"));
-    assert_eq!(text.lines().count(), bins.len() + 1);
-    assert!(text.starts_with("start,end,usage_kwh,ghg_emissions_kg_co2e\n"));
+    let hourly = Columns::from_bins(&expected_bins(Level::Hourly));
+    let zone = local_zone();
+    assert_eq!(text, CsvExport::new(&hourly, Level::Hourly, view.from, view.to, "kWh", &zone).to_text());
+    assert!(text
+        .starts_with("local_start,local_end,utc_start,duration_s,usage,usage_unit,emissions,emissions_unit,missing\n"));
+    // The gap in the data (hours 30 to 32) is three rows flagged missing.
+    assert_eq!(text.lines().filter(|l| l.ends_with(",true")).count(), 3, "{text}");
+    assert_eq!(text.lines().count(), 1 + 24);
+}
+
+#[wasm_bindgen_test]
+async fn the_day_before_is_drawn_behind_and_read_by_the_hover_table_and_csv() {
+    let second_day = Viewport::new(START + DAY, START + 2 * DAY);
+    let m = mount_with(second_day, Compare::Previous);
+    let (frame, overlay) = drawn(&m.host).await;
+    assert_eq!(find(&m.host, "[data-legend]").get_attribute("data-legend").as_deref(), Some("previous"));
+    // Its outline, in the comparison colour, behind the bars.
+    let canvas: web_sys::HtmlCanvasElement = find(&m.host, "canvas.pe-chart").unchecked_into();
+    let context: web_sys::CanvasRenderingContext2d = canvas.get_context("2d").unwrap().unwrap().unchecked_into();
+    let pixels = context.get_image_data(0.0, 0.0, canvas.width() as f64, canvas.height() as f64).unwrap().data();
+    assert!(pixels.chunks(4).filter(|p| p[..3] == [100, 116, 139]).count() > 100, "outlined bars");
+    // Hour 36 (12:00 on day two, 6.0 kWh) against hour 12 of day one (6.0 kWh), and hour 38 against 14.
+    let at = START + 38 * HOUR;
+    pointer(&overlay, "pointermove", x_of(&frame, at + HOUR / 2), false);
+    until("a readout", || m.host.query_selector(".pe-readout-compared").unwrap().is_some()).await;
+    let compared = find(&m.host, ".pe-readout-compared").text_content().unwrap();
+    let earlier = period_label(at - DAY, at - DAY + HOUR, Level::Raw);
+    assert_eq!(compared, format!("Previous period, {earlier}: 7.000 kWh"));
+    assert_eq!(find(&m.host, ".pe-readout-difference").text_content().unwrap(), "+0.000 kWh (+0%)");
+    // Day two's export hours against day one's use: the difference says so.
+    pointer(&overlay, "pointermove", x_of(&frame, START + 25 * HOUR + HOUR / 2), false);
+    until("export hour", || {
+        m.host
+            .query_selector(".pe-readout-difference")
+            .unwrap()
+            .is_some_and(|d| d.text_content().unwrap().starts_with("-1.000 kWh"))
+    })
+    .await;
+    // The totals: both days, and the change in the same words as before.
+    let figures = find(&m.host, "[data-figure=compared-total]").text_content().unwrap();
+    let day_one: f64 = known_columns().usage[..24].iter().sum();
+    assert_eq!(figures, format!("{day_one:.1} kWh in the period before"));
+    assert!(find(&m.host, "[data-figure=change]").text_content().unwrap().ends_with("against the period before"));
+    // The table and the CSV carry the comparison's columns.
+    let details: web_sys::HtmlDetailsElement = find(&m.host, "details.pe-table-view").unchecked_into();
+    details.set_open(true);
+    until("rows", || m.host.query_selector_all(".pe-table tbody tr").unwrap().length() > 0).await;
+    let heads = find(&m.host, ".pe-table thead").text_content().unwrap();
+    assert!(heads.contains("Previous period (kWh)") && heads.contains("Difference"), "{heads}");
+    let text = export(&m.host, "export-csv", "csv").await;
+    assert!(text.lines().next().unwrap().ends_with(",previous_period_usage,difference,missing"), "{text}");
+    let row = text.lines().find(|l| l.split(',').nth(2) == Some(&pelm_usage::export::iso_utc(at))).unwrap();
+    assert!(row.contains(",7,kWh,1.4,kg CO2e,7,0,false"), "{row}");
 }

@@ -5,11 +5,11 @@
 //! Every draw is followed by reading one pixel back, which makes the canvas
 //! finish drawing before the clock stops, for all three libraries alike.
 
-use pelm_energy::chart::{Chart, ChartData, Theme};
+use pelm_energy::chart::{Chart, ChartData, Compared, Theme};
 use std::sync::Arc;
 
 use pelm_model::pelm::Intervals;
-use pelm_usage::{Columns, Level, Viewport};
+use pelm_usage::{Alignment, Columns, Compare, Level, Viewport};
 use serde_json::{json, Value};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -59,7 +59,7 @@ fn draw_cold(columns: &Arc<Columns>, host: &Element, theme: &Theme) -> (ChartDat
     let data = ChartData::new(columns, Level::Raw, "kWh", Default::default());
     let (chart, base) = fresh_chart(host);
     let bounds = data.usage.extent().expect("data");
-    chart.render(&data, bounds, false, theme).expect("drawn");
+    chart.render(&data, None, bounds, false, theme).expect("drawn");
     settle(&base);
     (data, chart, base, bounds)
 }
@@ -116,7 +116,7 @@ fn ours(text: &str, host: &Element, runs: u32) -> Value {
         let (mut issued, mut total) = (Vec::new(), Vec::new());
         for view in views {
             let started = now();
-            chart.render(&data, view, false, &theme).expect("drawn");
+            chart.render(&data, None, view, false, &theme).expect("drawn");
             issued.push(now() - started);
             settle(&base);
             total.push(now() - started);
@@ -126,7 +126,7 @@ fn ours(text: &str, host: &Element, runs: u32) -> Value {
     // Zoom alternates between half and a quarter of the range; pan moves a tenth each way.
     let (zoom_ms, zoom_issued) = redraw(&mut (0..runs * 3).map(|i| zoom_view(i, bounds)));
     let (pan_ms, _) = redraw(&mut (0..runs * 3).map(|i| pan_view(i, bounds)));
-    chart.render(&data, bounds, false, &theme).expect("drawn");
+    chart.render(&data, None, bounds, false, &theme).expect("drawn");
     // The clock ticks in 0.1 ms steps here: each sample is a batch of hovers.
     let hover_ms = median(
         (0..runs * 5)
@@ -134,13 +134,85 @@ fn ours(text: &str, host: &Element, runs: u32) -> Value {
                 let started = now();
                 for j in 0..HOVER_BATCH {
                     let x = 80.0 + ((i * HOVER_BATCH + j) as f64 * 97.0) % 1000.0;
-                    std::hint::black_box(chart.hover(&data, x, &theme));
+                    std::hint::black_box(chart.hover(&data, None, x, &theme));
                 }
                 (now() - started) / HOVER_BATCH as f64
             })
             .collect(),
     );
-    json!({ "decode": decode_ms, "index": index_ms, "cold": cold_ms, "zoom": zoom_ms, "zoom_issued": zoom_issued, "pan": pan_ms, "hover": hover_ms, "memory": memory })
+    let compare = compare_figures(&columns, &data, host, &theme, bounds, runs);
+    json!({ "decode": decode_ms, "index": index_ms, "cold": cold_ms, "zoom": zoom_ms, "zoom_issued": zoom_issued, "pan": pan_ms, "hover": hover_ms, "memory": memory, "compare": compare })
+}
+
+/// Drawing with last year behind the usage against drawing without, on one
+/// new chart each time (the data and its pyramids built beforehand, so only
+/// drawing is timed), and on redraws while zooming and panning.
+fn compare_figures(
+    columns: &Columns,
+    data: &ChartData,
+    host: &Element,
+    theme: &Theme,
+    bounds: Viewport,
+    runs: u32,
+) -> Value {
+    // The same readings a year earlier, lined up by calendar day as the app does.
+    const YEAR: i64 = 365 * 86_400;
+    let earlier = Columns {
+        start: columns.start.iter().map(|s| s - YEAR).collect(),
+        end: columns.end.iter().map(|e| e - YEAR).collect(),
+        usage: columns.usage.clone(),
+        emissions: None,
+    };
+    let zone = pelm_energy::locale::local_zone();
+    let alignment = Alignment::new(Compare::Year, bounds, &zone).expect("a comparison");
+    let started = now();
+    let compared = Compared::new(alignment, &earlier, bounds, Level::Raw);
+    let align_ms = now() - started;
+    compared.series.warm();
+    let draw = |with: Option<&Compared>, views: &mut dyn Iterator<Item = Viewport>| {
+        let (chart, base) = fresh_chart(host);
+        let samples = views
+            .map(|view| {
+                let started = now();
+                chart.render(data, with, view, false, theme).expect("drawn");
+                settle(&base);
+                now() - started
+            })
+            .collect();
+        median(samples)
+    };
+    let each = |with: Option<&Compared>| {
+        let cold = median((0..runs).map(|_| draw(with, &mut std::iter::once(bounds))).collect());
+        let zoom = draw(with, &mut (0..runs * 3).map(|i| zoom_view(i, bounds)));
+        let pan = draw(with, &mut (0..runs * 3).map(|i| pan_view(i, bounds)));
+        (cold, zoom, pan)
+    };
+    let (plain, with) = (each(None), each(Some(&compared)));
+    json!({
+        "align": align_ms,
+        "draw": plain.0, "draw_compared": with.0,
+        "zoom": plain.1, "zoom_compared": with.1,
+        "pan": plain.2, "pan_compared": with.2,
+    })
+}
+
+/// The CSV and the Green Button file of every interval, made as the app
+/// makes them: in slices, yielding to the page between them.
+async fn export_figures(text: &str) -> Value {
+    let columns = Arc::new(decode(text));
+    let data = ChartData::new(&columns, Level::Raw, "kWh", Default::default());
+    let bounds = data.usage.extent().expect("data");
+    let started = now();
+    let csv = pelm_energy::pages::export::csv(&data, None, bounds, |_| ()).await;
+    let csv_ms = now() - started;
+    let meter = pelm_usage::EspiMeter { gas: false, unit: "kWh".to_owned(), title: "Benchmark".to_owned(), updated: 0 };
+    let started = now();
+    let espi = pelm_energy::pages::export::espi(&columns, bounds, meter, |_| ()).await;
+    let espi_ms = now() - started;
+    json!({
+        "csv": csv_ms, "csv_longest_slice": csv.longest_slice_ms,
+        "espi": espi_ms, "espi_longest_slice": espi.longest_slice_ms,
+    })
 }
 
 async fn fetch_text(window: &web_sys::Window, points: usize) -> Result<String, JsValue> {
@@ -169,7 +241,8 @@ async fn run() -> Result<Value, JsValue> {
         let response: web_sys::Response =
             JsFuture::from(window.fetch_with_str(&format!("/data/{n}.json"))).await?.unchecked_into();
         let text = JsFuture::from(response.text()?).await?.as_string().ok_or("no text")?;
-        let ours = ours(&text, &host, runs);
+        let mut ours = ours(&text, &host, runs);
+        ours["export"] = export_figures(&text).await;
         let uplot = JsFuture::from(peer_run("uplot", &text, &host, runs)).await?;
         let chartjs = JsFuture::from(peer_run("chartjs", &text, &host, runs)).await?;
         host.set_inner_html("");
@@ -201,7 +274,7 @@ pub async fn profile_workload(step: String, points: usize, runs: u32) -> Result<
             "cold" => drop(draw_cold(&columns, &host, &theme)),
             "zoom" | "pan" => {
                 let view = if step == "zoom" { zoom_view(i, bounds) } else { pan_view(i, bounds) };
-                chart.render(&data, view, false, &theme).map_err(|e| format!("{e:?}"))?;
+                chart.render(&data, None, view, false, &theme).map_err(|e| format!("{e:?}"))?;
                 settle(&base);
             }
             other => return Err(format!("no step {other}").into()),

@@ -123,7 +123,17 @@ impl DrawingBackend for Canvas {
     }
 
     fn draw_rect<S: BackendStyle>(&mut self, a: BackendCoord, b: BackendCoord, style: &S, fill: bool) -> Result {
-        self.inner.draw_rect(a, b, style, fill)
+        let mut batch = self.batch.get();
+        if !batch.open || fill {
+            return self.inner.draw_rect(a, b, style, fill);
+        }
+        // Half a pixel in, so a one-pixel outline is one pixel wide, not two half-lit.
+        let (left, right) = (f64::from(a.0.min(b.0)) + 0.5, f64::from(a.0.max(b.0)) - 0.5);
+        let (top, bottom) = (f64::from(a.1.min(b.1)) + 0.5, f64::from(a.1.max(b.1)) - 0.5);
+        self.context.rect(left, top, (right - left).max(0.0), (bottom - top).max(0.0));
+        batch.stroke = Some((style.color(), style.stroke_width()));
+        self.batch.set(batch);
+        Ok(())
     }
 
     fn draw_path<S: BackendStyle, I: IntoIterator<Item = BackendCoord>>(&mut self, path: I, style: &S) -> Result {

@@ -11,7 +11,7 @@ use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement};
 use super::backend::Canvas;
 use super::modes::{self, Pass};
 use super::theme::{context_2d, css};
-use super::{ChartData, Theme};
+use super::{ChartData, Compared, Theme};
 use crate::locale::local_zone;
 
 /// Where the plot sits on the canvas (CSS pixels) and what it shows.
@@ -36,6 +36,10 @@ pub struct Readout {
     pub usage: Option<String>,
     pub emissions: Option<String>,
     pub cost: Option<String>,
+    /// The period compared with and its usage, and the difference: "Last
+    /// year, Nov 3, 2025: 1.234 kWh", "+0.123 kWh (+11%)".
+    pub compared: Option<String>,
+    pub difference: Option<String>,
     /// Index of the period in the data's bins.
     pub index: Option<usize>,
     /// The pointer's x in CSS pixels, to place the readout beside it.
@@ -86,8 +90,16 @@ impl Chart {
         }
     }
 
-    /// Draws `view` of `data` in full: axes, usage, and emissions on their own axis.
-    pub fn render(&self, data: &ChartData, view: Viewport, show_emissions: bool, theme: &Theme) -> Result<(), String> {
+    /// Draws `view` of `data` in full: axes, what it is compared with
+    /// behind the usage, the usage, and emissions on their own axis.
+    pub fn render(
+        &self,
+        data: &ChartData,
+        compared: Option<&Compared>,
+        view: Viewport,
+        show_emissions: bool,
+        theme: &Theme,
+    ) -> Result<(), String> {
         let ratio = web_sys::window().map(|w| w.device_pixel_ratio()).unwrap_or(1.0).max(1.0);
         let (width, _) = fit(&self.base, ratio);
         // The overlay gets its backing store at the first hover, not here: a
@@ -103,6 +115,10 @@ impl Chart {
 
         let emissions = data.emissions.as_ref().filter(|_| show_emissions);
         let (mut low, mut high) = data.usage.value_range(view);
+        if let Some(compared) = compared {
+            let (l, h) = compared.series.value_range(view);
+            (low, high) = (low.min(l), high.max(h));
+        }
         let pad = (high - low).max(1e-9) * 0.08;
         high += pad;
         if low < 0.0 {
@@ -137,6 +153,12 @@ impl Chart {
         let (left, top) = (xs.start as f64, ys.start as f64);
         let area = [left, top, (xs.end - xs.start).max(1) as f64, (ys.end - ys.start).max(1) as f64];
         let pass = Pass { ctx: &ctx, batch: &batch, area, ratio };
+        if let Some(compared) = compared {
+            match compared.series.plan(view, area[2] as usize) {
+                Plan::Bars(range) => modes::compare_bars(&mut chart, &pass, &compared.series, range, theme)?,
+                Plan::Lines(runs) => modes::compare_lines(&mut chart, &pass, &runs, theme)?,
+            }
+        }
         match data.usage.plan(view, area[2] as usize) {
             Plan::Bars(range) => modes::bars(&mut chart, &pass, data, range, theme)?,
             Plan::Lines(runs) => modes::area(&mut chart, &pass, &runs, low, theme)?,
@@ -192,7 +214,7 @@ impl Chart {
     }
 
     /// Draws the crosshair at `x` and says what is under it; `None` outside the plot.
-    pub fn hover(&self, data: &ChartData, x: f64, theme: &Theme) -> Option<Readout> {
+    pub fn hover(&self, data: &ChartData, compared: Option<&Compared>, x: f64, theme: &Theme) -> Option<Readout> {
         let frame = self.frame.get()?;
         self.clear_hover();
         if x < frame.left || x > frame.left + frame.width {
@@ -213,11 +235,14 @@ impl Chart {
         let zone = local_zone();
         let Some(i) = index else {
             crosshair(&ctx, x, &frame, theme);
+            let (compared, _) = compared.map(|c| compared_at(c, data, t, None)).unwrap_or_default();
             return Some(Readout {
                 period: time_label(t, &zone),
                 usage: None,
                 emissions: None,
                 cost: None,
+                compared,
+                difference: None,
                 index: None,
                 x,
                 flip: x > frame.left + frame.width / 2.0,
@@ -240,16 +265,37 @@ impl Chart {
         let emissions = data.bin(i).emissions.map(|e| format!("{e:.3} {}", data.emissions_unit));
         let cost = estimated_cost(&data.rates, start, end, usage)
             .and_then(|cost| Some(format!("≈ {}", crate::format::Formats::of(data.money.as_ref()?).money(cost))));
+        let (compared, difference) =
+            compared.map(|c| compared_at(c, data, (start + end) / 2, Some(usage))).unwrap_or_default();
         Some(Readout {
             period: period_label(start, end, data.level),
             usage: Some(format!("{usage:.3} {}", data.unit)),
             emissions,
             cost,
+            compared,
+            difference,
             index: Some(i),
             x,
             flip: x > frame.left + frame.width / 2.0,
         })
     }
+}
+
+/// What the comparison has at `t`, in words, and how `usage` differs from it.
+fn compared_at(compared: &Compared, data: &ChartData, t: i64, usage: Option<f64>) -> (Option<String>, Option<String>) {
+    let Some(j) = compared.series.at(t) else {
+        return (Some(format!("{}: no data", compared.compare().label())), None);
+    };
+    let c = &compared.series.columns;
+    let (from, to) = compared.earlier_period(c.start[j], c.end[j]);
+    let earlier = c.usage[j];
+    let said =
+        format!("{}, {}: {earlier:.3} {}", compared.compare().label(), period_label(from, to, data.level), data.unit);
+    let difference = usage.map(|now| {
+        let change = (earlier != 0.0).then(|| format!(" ({:+.0}%)", (now - earlier) / earlier.abs() * 100.0));
+        format!("{:+.3} {}{}", now - earlier, data.unit, change.unwrap_or_default())
+    });
+    (Some(said), difference)
 }
 
 /// Labels at least this far apart, in CSS pixels.

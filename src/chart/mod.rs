@@ -16,7 +16,7 @@ mod widget;
 
 use std::sync::Arc;
 
-use pelm_usage::{aggregate, BillRate, Bin, Columns, Level, Series};
+use pelm_usage::{aggregate, Alignment, BillRate, Bin, Columns, Compare, Level, Series, Viewport};
 
 use crate::locale::local_zone;
 
@@ -110,6 +110,32 @@ impl ChartData {
         let own = if self.level == Level::Raw { 0 } else { columns(&self.usage.columns) };
         let emissions = self.emissions.as_ref().map_or(0, |e| columns(&e.columns) + e.index_bytes());
         own + self.usage.index_bytes() + emissions + self.counts.capacity() * 4
+    }
+}
+
+/// What the usage is compared with, at one level: the earlier data moved
+/// onto the range's days and summed alike, so each of its periods lies
+/// under the period it is compared with.
+#[derive(Debug)]
+pub struct Compared {
+    pub series: Series,
+    pub alignment: Alignment,
+}
+
+impl Compared {
+    /// `earlier` compared with `bounds` at `level`, lined up by `alignment`.
+    pub fn new(alignment: Alignment, earlier: &Columns, bounds: Viewport, level: Level) -> Self {
+        Self { series: Series::new(alignment.align(earlier, bounds, level, &local_zone())), alignment }
+    }
+
+    pub fn compare(&self) -> Compare {
+        self.alignment.compare()
+    }
+
+    /// The earlier period drawn at `start` to `end`, back where it was.
+    pub fn earlier_period(&self, start: i64, end: i64) -> (i64, i64) {
+        let zone = local_zone();
+        (self.alignment.to_earlier(start, &zone), self.alignment.to_earlier(end, &zone))
     }
 }
 

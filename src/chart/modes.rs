@@ -1,7 +1,8 @@
 //! The usage chart's drawing modes, one function each, as uPlot keeps its
 //! path builders apart: bars while periods are wide enough to see, an area
 //! under its line when they are not, and emissions as a line on the second
-//! axis. `draw` sets up the plot and picks among them.
+//! axis; and the comparison behind the usage, as outlined bars or a dashed
+//! line. `draw` sets up the plot and picks among them.
 
 use std::ops::Range;
 
@@ -145,6 +146,50 @@ pub(super) fn emissions(
             plot.draw_secondary_series([line]).map_err(err)?;
         }
         pass.batch.stroke();
+        Ok(())
+    })
+}
+
+/// The comparison as outlined bars, behind the usage's bars: one stroke for all.
+pub(super) fn compare_bars(
+    plot: &mut Plot,
+    pass: &Pass,
+    series: &Series,
+    range: Range<usize>,
+    theme: &Theme,
+) -> Result<(), String> {
+    let c = &series.columns;
+    let width = pass.px(1.0);
+    pass.clipped(|| {
+        pass.batch.open();
+        let bars = range.map(|i| {
+            let mut bar =
+                Rectangle::new([(c.start[i], 0.0), (c.end[i], c.usage[i])], theme.compare.stroke_width(width));
+            bar.set_margin(0, 0, width, width);
+            bar
+        });
+        plot.draw_series(bars).map(drop).map_err(err)?;
+        pass.batch.stroke();
+        Ok(())
+    })
+}
+
+/// The comparison as a dashed line, behind the usage's area.
+pub(super) fn compare_lines(
+    plot: &mut Plot,
+    pass: &Pass,
+    runs: &[Vec<(i64, f64)>],
+    theme: &Theme,
+) -> Result<(), String> {
+    pass.clipped(|| {
+        let dash = js_sys::Array::of2(&(4.0 * pass.ratio).into(), &(3.0 * pass.ratio).into());
+        pass.ctx.set_line_dash(&dash).map_err(|_| "no line dash".to_owned())?;
+        pass.batch.open();
+        for run in runs {
+            plot.draw_series([PathElement::new(run.clone(), theme.compare.stroke_width(pass.px(1.5)))]).map_err(err)?;
+        }
+        pass.batch.stroke();
+        let _ = pass.ctx.set_line_dash(&js_sys::Array::new());
         Ok(())
     })
 }

@@ -15,6 +15,8 @@ pub struct Theme {
     pub used: RGBColor,
     pub exported: RGBColor,
     pub emissions: RGBColor,
+    /// The earlier period a range is compared with: quieter than the usage.
+    pub compare: RGBColor,
     pub crosshair: RGBColor,
 }
 
@@ -27,6 +29,7 @@ impl Default for Theme {
             used: RGBColor(29, 78, 216),
             exported: RGBColor(21, 128, 61),
             emissions: RGBColor(180, 83, 9),
+            compare: RGBColor(100, 116, 139),
             crosshair: RGBColor(15, 23, 42),
         }
     }
@@ -87,6 +90,7 @@ impl Theme {
         read("--pe-chart-used", &mut theme.used);
         read("--pe-chart-export", &mut theme.exported);
         read("--pe-chart-emissions", &mut theme.emissions);
+        read("--pe-chart-compare", &mut theme.compare);
         read("--pe-text", &mut theme.crosshair);
         theme
     }

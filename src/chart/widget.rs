@@ -11,11 +11,13 @@ use leptos::prelude::*;
 use pelm_usage::Viewport;
 
 use super::gestures::{use_chart_gestures, DragMode, UseChartGesturesOptions};
-use super::{Chart, ChartData, Readout, Theme};
+use super::{Chart, ChartData, Compared, Readout, Theme};
 
 #[component]
 pub fn UsageChart(
     data: Signal<Arc<ChartData>>,
+    /// What the usage is compared with, at the same level.
+    compared: Signal<Option<Arc<Compared>>>,
     view: RwSignal<Viewport>,
     /// The whole range asked for: zoom and pan stay inside it.
     bounds: Signal<Viewport>,
@@ -39,7 +41,7 @@ pub fn UsageChart(
     });
     let theme = move || frame.get_untracked().map(|f| Theme::of(&f)).unwrap_or_default();
 
-    let drawing = Drawing { data, view, show_emissions, frame, readout, chart: chart.clone() };
+    let drawing = Drawing { data, compared, view, show_emissions, frame, readout, chart: chart.clone() };
     draw_on_each_frame(drawing, base);
 
     let on_hover = {
@@ -47,7 +49,9 @@ pub fn UsageChart(
         Rc::new(move |x: Option<f64>| {
             let Some(chart) = chart() else { return };
             match x {
-                Some(x) => readout.set(chart.hover(&data.get_untracked(), x, &theme())),
+                Some(x) => {
+                    readout.set(chart.hover(&data.get_untracked(), compared.get_untracked().as_deref(), x, &theme()))
+                }
                 None => {
                     chart.clear_hover();
                     readout.set(None);
@@ -75,6 +79,7 @@ pub fn UsageChart(
 /// What one drawing reads, and where it reports.
 struct Drawing {
     data: Signal<Arc<ChartData>>,
+    compared: Signal<Option<Arc<Compared>>>,
     view: RwSignal<Viewport>,
     show_emissions: Signal<bool>,
     frame: NodeRef<Div>,
@@ -90,6 +95,7 @@ fn draw_on_each_frame(drawing: Drawing, base: NodeRef<Canvas>) {
     let (drawing, pending) = (Rc::new(drawing), Rc::new(Cell::new(false)));
     Effect::new(move |_| {
         drawing.data.track();
+        drawing.compared.track();
         drawing.view.track();
         drawing.show_emissions.track();
         size.track();
@@ -109,10 +115,20 @@ impl Drawing {
         let Some(chart) = (self.chart)() else { return };
         let data = self.data.get_untracked();
         let theme = self.frame.get_untracked().map(|f| Theme::of(&f)).unwrap_or_default();
-        let result = chart.render(&data, self.view.get_untracked(), self.show_emissions.get_untracked(), &theme);
+        let compared = self.compared.get_untracked();
+        let (view, emissions) = (self.view.get_untracked(), self.show_emissions.get_untracked());
+        let result = chart.render(&data, compared.as_deref(), view, emissions, &theme);
         self.readout.set(None);
         // The pyramid for zoom and pan, once the first drawing is on screen.
-        set_timeout(move || data.warm(), std::time::Duration::ZERO);
+        set_timeout(
+            move || {
+                data.warm();
+                if let Some(compared) = compared {
+                    compared.series.warm();
+                }
+            },
+            std::time::Duration::ZERO,
+        );
         if let Err(err) = result {
             web_sys::console::warn_1(&format!("the usage chart could not be drawn: {err}").into());
         }
@@ -143,6 +159,8 @@ fn readout_view(r: Readout) -> impl IntoView {
             }}
             {r.emissions.map(|e| view! { <div class="pe-readout-emissions">{e}</div> })}
             {r.cost.map(|c| view! { <div class="pe-readout-cost">{c}</div> })}
+            {r.compared.map(|c| view! { <div class="pe-readout-compared">{c}</div> })}
+            {r.difference.map(|d| view! { <div class="pe-readout-difference">{d}</div> })}
         </div>
     }
 }

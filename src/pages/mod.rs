@@ -5,9 +5,11 @@ mod accounts;
 mod bills;
 mod connect_button;
 mod connection;
+pub mod export;
 pub(crate) mod later;
 mod problem;
 mod start;
+mod typical_day;
 pub(crate) mod usage;
 
 pub use account::{AccountPage, Tab};

@@ -1,5 +1,6 @@
-//! One account's usage: meter, range and level pickers, the chart, the
-//! figures that matter, a table and a CSV export, all of the range in view.
+//! One account's usage: meter, range, level and comparison pickers, the
+//! chart, the figures that matter, a table, the exports and the typical
+//! day, all of the range in view.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -9,12 +10,15 @@ use pelm_app_logic::problem::{normalize_code, Problem};
 use pelm_model::bills::BillRow;
 use pelm_model::pelm::{Account, MeterType};
 use pelm_usage::{
-    all_history, auto_level, bill_rates, csv, custom_range, date_label, format_date, format_day_range, local_day,
-    parse_date, parse_day_range, summarize, time_label, BillRate, Bin, Columns, Level, Preset, Summary, Viewport,
+    all_history, auto_level, bill_rates, compare_totals, custom_range, date_label, format_date, format_day_range,
+    local_day, parse_date, parse_day_range, summarize, time_label, Alignment, BillRate, Bin, Columns, Compare,
+    Comparison, Level, Preset, Summary, Viewport,
 };
 
+use super::export::{Exports, Source};
+use super::typical_day::TypicalDayPanel;
 use crate::api::{use_calls, Calls};
-use crate::chart::{level_name, ChartData, DragMode, UsageChart};
+use crate::chart::{level_name, ChartData, Compared, DragMode, UsageChart};
 use crate::host::use_id;
 use crate::locale::local_zone;
 use crate::nav::use_nav;
@@ -71,6 +75,9 @@ pub fn Usage(account: Account) -> impl IntoView {
     // link all give this same view.
     let nav = use_nav();
     let (meter_param, range_param, level_param) = (nav.query("meter"), nav.query("range"), nav.query("level"));
+    let compare_param = nav.query("compare");
+    let compare =
+        Signal::derive(move || compare_param.get().as_deref().and_then(Compare::from_slug).unwrap_or_default());
     let first_meter = meters[0];
     let known = meters.clone();
     let meter = Signal::derive(move || {
@@ -91,6 +98,12 @@ pub fn Usage(account: Account) -> impl IntoView {
     // The intervals' calls, whose status (a retry, say) the page shows.
     let calls = use_calls();
     let data = load_usage(calls, account.id.clone(), meters.len() == 1, meter, range);
+    let year = load_year(account.id.clone(), meter, range, compare);
+    let source = Source {
+        utility: account.utility.as_ref().map_or_else(|| "utility".to_owned(), |u| u.name.clone()),
+        account_number: account.account_number.clone().unwrap_or_default(),
+        meter: None,
+    };
     // A fault the server pins on the dates is shown at the date inputs.
     let range_fault = Signal::derive(move || data.get().and_then(Result::err).and_then(|p| RangeFault::of(&p)));
     let address = account.address.clone().unwrap_or_else(|| "this account".to_owned());
@@ -106,6 +119,7 @@ pub fn Usage(account: Account) -> impl IntoView {
                 <MeterPicker meters meter set_meter units=units.clone() />
                 <RangePicker range set_range fault=range_fault />
                 <LevelPicker level_choice />
+                <ComparePicker compare />
             </div>
             // A new range or meter keeps the chart up while it loads, and says so.
             <p class="pe-status pe-updating" role="status" hidden=move || !updating.get()>
@@ -115,12 +129,14 @@ pub fn Usage(account: Account) -> impl IntoView {
                 set_pending=updating.write_only()>
                 <ErrorBoundary fallback=problem_fallback(Some(Callback::new(move |_| data.refetch())))>
                     {move || {
-                        let units = units.clone();
+                        let (units, source) = (units.clone(), source.clone());
                         Suspend::new(async move {
                             let loaded = data.await?;
-                            let unit = units.get(&meter.get_untracked()).cloned().unwrap_or_default();
+                            let meter = meter.get_untracked();
+                            let unit = units.get(&meter).cloned().unwrap_or_default();
+                            let source = Source { meter: Some(meter), ..source };
                             let Loaded { columns, bounds, rates } = loaded;
-                            Ok::<_, Problem>(view! { <UsagePanel columns bounds unit level_choice rates /> })
+                            Ok::<_, Problem>(view! { <UsagePanel columns bounds unit level_choice rates compare year source /> })
                         })
                     }}
                 </ErrorBoundary>
@@ -267,7 +283,53 @@ fn RangePicker(range: Signal<Range>, set_range: Callback<Range>, fault: Signal<O
     }
 }
 
-/// The usage of `meter` over `range`, with the period of the same length
+/// What the usage is compared with: nothing, the period before, or last year.
+#[component]
+fn ComparePicker(compare: Signal<Compare>) -> impl IntoView {
+    let nav = use_nav();
+    let options = Compare::ALL
+        .into_iter()
+        .map(|c| view! { <option value=c.slug() selected=move || compare.get() == c>{c.label()}</option> })
+        .collect_view();
+    view! {
+        <label class="pe-field">"Compare with "
+            <select data-control="compare" on:change=move |ev| {
+                let chosen = Compare::from_slug(&event_target_value(&ev)).unwrap_or_default();
+                nav.set_query("compare", (chosen != Compare::None).then(|| chosen.slug().to_owned()));
+            }>{options}</select>
+        </label>
+    }
+}
+
+/// Last year's usage for the range, asked only while it is compared with;
+/// `None` until then or while it loads. Its own calls, so choosing it never
+/// cancels the range's own.
+fn load_year(
+    id: String,
+    meter: Signal<MeterType>,
+    range: Signal<Range>,
+    compare: Signal<Compare>,
+) -> Signal<Option<Result<Arc<Columns>, Problem>>> {
+    let calls = use_calls();
+    let wanted = Memo::new(move |_| compare.get() == Compare::Year);
+    let year = LocalResource::new(move || {
+        let (id, meter, range, wanted) = (id.clone(), meter.get(), range.get(), wanted.get());
+        async move {
+            let bounds = range.bounds();
+            let zone = local_zone();
+            let earlier = Alignment::new(Compare::Year, bounds, &zone).filter(|_| wanted)?.earlier_range(bounds, &zone);
+            Some(
+                calls
+                    .intervals(&id, meter, earlier.from, earlier.to)
+                    .await
+                    .map(|i| Arc::new(Columns::from_intervals(i.intervals))),
+            )
+        }
+    });
+    Signal::derive(move || year.get().flatten())
+}
+
+/// The usage of `meter` over `range`, with the days of the same number
 /// before it for the change, and the bills' prices when they tell them.
 fn load_usage(
     calls: Calls,
@@ -289,7 +351,9 @@ fn load_usage(
         async move {
             // The companion takes at most ten years at a time.
             let earliest = bounds.to - pelm_model::companion::LONGEST_RANGE_SECS;
-            let earlier = (bounds.from - bounds.span()).max(earliest).min(bounds.from);
+            let zone = local_zone();
+            let before = Alignment::new(Compare::Previous, bounds, &zone).map(|a| a.earlier_range(bounds, &zone).from);
+            let earlier = before.unwrap_or(bounds.from).max(earliest).min(bounds.from);
             let intervals = calls.intervals(&id, meter, earlier, bounds.to).await?;
             let columns = Columns::from_intervals(intervals.intervals);
             // Without bills there is no cost to show, and nothing else is lost.
@@ -327,8 +391,22 @@ fn LevelPicker(level_choice: Signal<Option<Level>>) -> impl IntoView {
     }
 }
 
-/// The range's usage: summary, chart, CSV and table. `columns` may reach
-/// before `bounds` (the period before it, for the change); only `bounds` is shown.
+/// What a range is compared with: how the days line up, and the earlier data.
+#[derive(Debug, Clone)]
+struct Comparing {
+    alignment: Alignment,
+    earlier: Arc<Columns>,
+}
+
+impl PartialEq for Comparing {
+    fn eq(&self, other: &Self) -> bool {
+        self.alignment == other.alignment && Arc::ptr_eq(&self.earlier, &other.earlier)
+    }
+}
+
+/// The range's usage: summary, chart, exports, table and typical day.
+/// `columns` may reach before `bounds` (the period before it, for the
+/// change and the comparison); only `bounds` is shown.
 #[component]
 pub fn UsagePanel(
     columns: Arc<Columns>,
@@ -337,6 +415,11 @@ pub fn UsagePanel(
     /// `None` is Auto.
     level_choice: Signal<Option<Level>>,
     #[prop(optional)] rates: Arc<Vec<BillRate>>,
+    #[prop(optional, into)] compare: Signal<Compare>,
+    /// Last year's data, once asked for and loaded.
+    #[prop(optional, into)]
+    year: Signal<Option<Result<Arc<Columns>, Problem>>>,
+    #[prop(optional)] source: Source,
 ) -> impl IntoView {
     let zone = local_zone();
     if columns.index_at(bounds.from) == columns.index_at(bounds.to) {
@@ -354,6 +437,17 @@ pub fn UsagePanel(
         let v = view.get();
         summarize(&summary_columns, v.from, v.to)
     });
+    let own = columns.clone();
+    let comparing = Memo::new(move |_| {
+        let alignment = Alignment::new(compare.get(), bounds, &local_zone())?;
+        let earlier = match alignment.compare() {
+            Compare::Year => year.get()?.ok()?,
+            _ => own.clone(),
+        };
+        Some(Comparing { alignment, earlier })
+    });
+    let compared = compared_data(comparing, bounds, level);
+    let comparison = comparison(columns.clone(), comparing, summary, view);
     let described_unit = unit.clone();
     let described = Signal::derive(move || {
         let v = view.get();
@@ -373,11 +467,22 @@ pub fn UsagePanel(
         let range = data.usage.visible(v);
         data.bins(range)
     });
+    let compared_in_view = Signal::derive(move || {
+        let (bins, compared) = (in_view.get(), compared.get());
+        bins.iter()
+            .map(|b| {
+                compared.as_ref().and_then(|c| c.series.at((b.start + b.end) / 2).map(|j| c.series.columns.usage[j]))
+            })
+            .collect::<Vec<_>>()
+    });
     view! {
-        <Figures summary columns unit=unit.clone() />
+        <Figures summary comparison compare columns=columns.clone() unit=unit.clone() />
         <ChartTools view bounds drag_mode show_emissions=has_emissions.then_some(show_emissions) />
-        <UsageChart data view bounds=Signal::stored(bounds) show_emissions=show_emissions.into() drag_mode=drag_mode.into() described />
-        <UsageTable in_view level unit has_emissions described />
+        <Legend compare year />
+        <UsageChart data compared view bounds=Signal::stored(bounds) show_emissions=show_emissions.into() drag_mode=drag_mode.into() described />
+        <TypicalDayPanel columns=columns.clone() view unit=unit.clone() />
+        <Exports columns data compared view source unit=unit.clone() />
+        <UsageTable in_view compared_in_view compare level unit has_emissions described />
     }
     .into_any()
 }
@@ -408,11 +513,91 @@ fn chart_data(
     })
 }
 
+/// The comparison at each level, lined up the first time that level is
+/// shown with it; built again when what is compared changes.
+fn compared_data(
+    comparing: Memo<Option<Comparing>>,
+    bounds: Viewport,
+    level: Memo<Level>,
+) -> Signal<Option<Arc<Compared>>> {
+    let built = StoredValue::new((None::<Comparing>, HashMap::<Level, Arc<Compared>>::new()));
+    Signal::derive(move || {
+        let (comparing, level) = (comparing.get()?, level.get());
+        built.try_update_value(|(of, cache)| {
+            if of.as_ref() != Some(&comparing) {
+                *of = Some(comparing.clone());
+                cache.clear();
+            }
+            cache
+                .entry(level)
+                .or_insert_with(|| Arc::new(Compared::new(comparing.alignment, &comparing.earlier, bounds, level)))
+                .clone()
+        })
+    })
+}
+
+/// The total of what the view is compared with, and the change. With
+/// nothing chosen, the change is still against the days just before the view.
+fn comparison(
+    columns: Arc<Columns>,
+    comparing: Memo<Option<Comparing>>,
+    summary: Memo<Summary>,
+    view: RwSignal<Viewport>,
+) -> Memo<Option<Comparison>> {
+    Memo::new(move |_| {
+        let (v, total, zone) = (view.get(), summary.get().total, local_zone());
+        match comparing.get() {
+            Some(c) => compare_totals(&c.alignment, &c.earlier, v, Some(total), &zone),
+            None => compare_totals(&Alignment::new(Compare::Previous, v, &zone)?, &columns, v, Some(total), &zone),
+        }
+    })
+}
+
+/// What the chart's two series are, while something is compared; and
+/// whether last year is still on its way or could not be had.
+#[component]
+fn Legend(compare: Signal<Compare>, year: Signal<Option<Result<Arc<Columns>, Problem>>>) -> impl IntoView {
+    move || {
+        let compare = compare.get();
+        if compare == Compare::None {
+            return None;
+        }
+        let note = match (compare, year.get()) {
+            (Compare::Year, None) => Some("Loading last year…".to_owned()),
+            (Compare::Year, Some(Err(problem))) => Some(format!("Last year could not be loaded. {}", problem.message)),
+            _ => None,
+        };
+        Some(view! {
+            <p class="pe-legend" data-legend=compare.slug()>
+                <span class="pe-legend-item"><span class="pe-swatch pe-swatch-used"></span>"This period"</span>
+                <span class="pe-legend-item"><span class="pe-swatch pe-swatch-compare"></span>{compare.label()}</span>
+                {note.map(|n| view! { <span class="pe-status" role="status">{n}</span> })}
+            </p>
+        })
+    }
+}
+
 /// The figures that matter for the range in view.
 #[component]
-fn Figures(summary: Memo<Summary>, columns: Arc<Columns>, unit: String) -> impl IntoView {
+fn Figures(
+    summary: Memo<Summary>,
+    comparison: Memo<Option<Comparison>>,
+    compare: Signal<Compare>,
+    columns: Arc<Columns>,
+    unit: String,
+) -> impl IntoView {
     let u = unit.clone();
     let total = move || format!("{:.1} {u}", summary.get().total);
+    let u = unit.clone();
+    let earlier_total = move || {
+        let compare = compare.get();
+        (compare != Compare::None)
+            .then(|| match comparison.get() {
+                Some(c) => format!("{:.1} {u} in {}", c.earlier_total, compare.against()),
+                None => format!("No data for {}", compare.against()),
+            })
+            .map(|said| view! { <span class="pe-figure-compared" data-figure="compared-total">{said}</span> })
+    };
     let u = unit.clone();
     let per_day = move || format!("{:.1} {u}", summary.get().average_per_day);
     let peak = move || {
@@ -423,15 +608,15 @@ fn Figures(summary: Memo<Summary>, columns: Arc<Columns>, unit: String) -> impl 
             .unwrap_or_else(|| "—".to_owned())
     };
     let change = move || {
-        summary
+        comparison
             .get()
-            .change
-            .map(|c| format!("{:+.0}% against the period before", c * 100.0))
+            .and_then(|c| c.change)
+            .map(|c| format!("{:+.0}% against {}", c * 100.0, compare.get().against()))
             .unwrap_or_else(|| "—".to_owned())
     };
     view! {
         <dl class="pe-summary">
-            <div><dt>"Total"</dt><dd data-figure="total">{total}</dd></div>
+            <div><dt>"Total"</dt><dd><span data-figure="total">{total}</span>{earlier_total}</dd></div>
             <div><dt>"Per day"</dt><dd data-figure="per-day">{per_day}</dd></div>
             <div><dt>"Peak"</dt><dd data-figure="peak">{peak}</dd></div>
             <div><dt>"Change"</dt><dd data-figure="change">{change}</dd></div>
@@ -466,37 +651,49 @@ fn ChartTools(
     }
 }
 
-/// The periods in view as a CSV download and as a table, built only once opened.
+/// The periods in view as a table, built only once opened, with the
+/// comparison's columns while something is compared.
 #[component]
 fn UsageTable(
     in_view: Signal<Vec<Bin>>,
+    /// The comparison's usage for each period in view.
+    compared_in_view: Signal<Vec<Option<f64>>>,
+    compare: Signal<Compare>,
     level: Memo<Level>,
     unit: String,
     has_emissions: bool,
     described: Signal<String>,
 ) -> impl IntoView {
     let table_open = RwSignal::new(false);
-    let csv_unit = unit.to_ascii_lowercase();
-    let download = move |ev: leptos::ev::MouseEvent| {
-        let text = csv(&in_view.get_untracked(), &csv_unit);
-        set_download(&event_target::<web_sys::HtmlAnchorElement>(&ev), &text);
-    };
+    let comparing = move || compare.get() != Compare::None;
     let rows = move || {
         if !table_open.get() {
             return None;
         }
-        let (bins, level) = (in_view.get(), level.get());
+        let (bins, level, earlier) = (in_view.get(), level.get(), compared_in_view.get());
+        let shown = comparing().then_some(earlier);
         let more = bins.len().saturating_sub(TABLE_ROWS);
-        let rows = bins.into_iter().take(TABLE_ROWS).map(|b| table_row(b, level, has_emissions)).collect_view();
+        let rows = bins
+            .into_iter()
+            .enumerate()
+            .take(TABLE_ROWS)
+            .map(|(i, b)| table_row(b, level, has_emissions, shown.as_ref().map(|e| e.get(i).copied().flatten())))
+            .collect_view();
         Some(view! {
             <tbody>{rows}</tbody>
-            {(more > 0).then(|| view! { <tfoot><tr><td colspan="3">{format!("{more} more rows: download the CSV for all of them.")}</td></tr></tfoot> })}
+            {(more > 0).then(|| view! { <tfoot><tr><td colspan="5">{format!("{more} more rows: download the CSV for all of them.")}</td></tr></tfoot> })}
+        })
+    };
+    let u = unit.clone();
+    let compare_heads = move || {
+        comparing().then(|| {
+            view! {
+                <th scope="col">{format!("{} ({u})", compare.get().label())}</th>
+                <th scope="col">"Difference"</th>
+            }
         })
     };
     view! {
-        <p class="pe-actions">
-            <a class="pe-button" href="#" download="usage.csv" data-action="export-csv" on:click=download>"Download CSV"</a>
-        </p>
         <details class="pe-table-view" on:toggle=move |ev| table_open.set(event_target::<web_sys::HtmlDetailsElement>(&ev).open())>
             <summary>"Show as a table"</summary>
             <table class="pe-table">
@@ -505,6 +702,7 @@ fn UsageTable(
                     <th scope="col">"Period"</th>
                     <th scope="col">{format!("Usage ({unit})")}</th>
                     {has_emissions.then(|| view! { <th scope="col">"Emissions (kg CO₂e)"</th> })}
+                    {compare_heads}
                 </tr></thead>
                 {rows}
             </table>
@@ -512,29 +710,24 @@ fn UsageTable(
     }
 }
 
-fn table_row(bin: Bin, level: Level, has_emissions: bool) -> impl IntoView {
+/// One period; `earlier` is `Some` while something is compared, with the
+/// comparison's usage for the period if it has any.
+fn table_row(bin: Bin, level: Level, has_emissions: bool, earlier: Option<Option<f64>>) -> impl IntoView {
     let label = crate::chart::period_label(bin.start, bin.end, level);
     let emissions = bin.emissions.map(|e| format!("{e:.3}")).unwrap_or_else(|| "—".to_owned());
+    let compared = earlier.map(|earlier| {
+        let (value, difference) = match earlier {
+            Some(e) => (format!("{e:.3}"), format!("{:+.3}", bin.usage - e)),
+            None => ("—".to_owned(), "—".to_owned()),
+        };
+        view! { <td class="pe-number">{value}</td><td class="pe-number">{difference}</td> }
+    });
     view! {
         <tr>
             <td>{label}</td>
             <td class="pe-number">{format!("{:.3}", bin.usage)}</td>
             {has_emissions.then(|| view! { <td class="pe-number">{emissions}</td> })}
+            {compared}
         </tr>
     }
-}
-
-/// Points the link at the CSV as a blob, so a long range is not one huge
-/// `data:` URL; the blob it pointed at before is released.
-fn set_download(link: &web_sys::HtmlAnchorElement, text: &str) {
-    let parts = js_sys::Array::of1(&text.into());
-    let options = web_sys::BlobPropertyBag::new();
-    options.set_type("text/csv;charset=utf-8");
-    let Ok(blob) = web_sys::Blob::new_with_str_sequence_and_options(&parts, &options) else { return };
-    let Ok(url) = web_sys::Url::create_object_url_with_blob(&blob) else { return };
-    let old = link.href();
-    if old.starts_with("blob:") {
-        let _ = web_sys::Url::revoke_object_url(&old);
-    }
-    link.set_href(&url);
 }

@@ -328,6 +328,28 @@ impl Browser {
         self.text(".pe-readout").await
     }
 
+    /// Lets the page download files, into `dir`.
+    pub async fn downloads_to(&self, dir: &std::path::Path) {
+        let path = dir.to_str().expect("a UTF-8 path");
+        self.cdp("Browser.setDownloadBehavior", json!({ "behavior": "allow", "downloadPath": path })).await;
+    }
+
+    /// Waits for a finished download ending `.ext` in `dir`; its name and text.
+    pub async fn downloaded(&self, dir: &std::path::Path, ext: &str) -> (String, String) {
+        let started = Instant::now();
+        loop {
+            let names: Vec<String> = std::fs::read_dir(dir)
+                .map(|d| d.filter_map(|e| e.ok()?.file_name().into_string().ok()).collect())
+                .unwrap_or_default();
+            if let Some(name) = names.iter().find(|n| n.ends_with(&format!(".{ext}"))) {
+                let text = std::fs::read_to_string(dir.join(name)).expect("read the download");
+                return (name.clone(), text);
+            }
+            assert!(started.elapsed() < PATIENCE * 4, "no .{ext} download in {dir:?}: {names:?}");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
     /// Saves a PNG of the page under target/e2e-artifacts and returns its path.
     pub async fn screenshot(&self, name: &str) -> PathBuf {
         let png = self.client.screenshot().await.expect("screenshot");

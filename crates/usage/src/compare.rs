@@ -43,6 +43,15 @@ impl Compare {
         }
     }
 
+    /// The comparison's column in an export: `last_year_usage`.
+    pub fn column(self) -> &'static str {
+        match self {
+            Compare::None => "compared",
+            Compare::Previous => "previous_period",
+            Compare::Year => "last_year",
+        }
+    }
+
     /// How the earlier range is named in a sentence: "against the period before".
     pub fn against(self) -> &'static str {
         match self {

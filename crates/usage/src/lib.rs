@@ -24,7 +24,7 @@ pub use export::{file_name, CsvExport, EspiExport, EspiMeter};
 pub use plot::{bill_rates, estimated_cost, usage_over, BillRate, Plan, Series};
 pub use profile::{typical_day, TypicalDay};
 pub use pyramid::{decimate, decimate_scan, Bucket, Pyramid};
-pub use summary::{auto_level, csv, summarize, Summary};
+pub use summary::{auto_level, summarize, Summary};
 pub use ticks::{date_label, fitting_ticks, overlapping, tick_label, ticks, time_label, FittedTicks, TickStep, MONTHS};
 pub use view::{
     all_history, custom_range, format_date, format_day_range, local_day, parse_date, parse_day_range,

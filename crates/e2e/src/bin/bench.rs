@@ -122,6 +122,37 @@ fn print(results: &[Value]) {
     }
 }
 
+/// Ours alone: drawing with last year behind the usage against drawing
+/// without (the bound is 1.6x), and the exports of every interval.
+fn print_compare_and_exports(results: &[Value]) {
+    println!("\nOurs with a comparison (last year, lined up by calendar day) against without: medians, ms");
+    println!("{:>9}  {:<20} {:>9} {:>9} {:>7}", "points", "", "without", "with", "ratio");
+    for result in results {
+        let points = result["points"].as_u64().unwrap_or(0);
+        let compare = &result["ours"]["compare"];
+        let rows = [("draw", "a new chart, drawn"), ("zoom", "zoom redraw"), ("pan", "pan redraw")];
+        for (i, (key, label)) in rows.iter().enumerate() {
+            let (without, with) = (figure(compare, key), figure(compare, &format!("{key}_compared")));
+            let first = if i == 0 { points.to_string() } else { String::new() };
+            println!("{first:>9}  {label:<20} {without:>9.3} {with:>9.3} {:>7.2}", with / without);
+        }
+        println!("{:>9}  {:<20} {:>9} {:>9.3}", "", "lining up (once)", "", figure(compare, "align"));
+    }
+    println!("\nExports of every interval, made in slices as the app makes them: total and longest slice, ms");
+    println!("{:>9}  {:>10} {:>10} {:>10} {:>10}", "points", "CSV", "longest", "XML", "longest");
+    for result in results {
+        let export = &result["ours"]["export"];
+        println!(
+            "{:>9}  {:>10.0} {:>10.1} {:>10.0} {:>10.1}",
+            result["points"].as_u64().unwrap_or(0),
+            figure(export, "csv"),
+            figure(export, "csv_longest_slice"),
+            figure(export, "espi"),
+            figure(export, "espi_longest_slice")
+        );
+    }
+}
+
 #[tokio::main]
 async fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -163,6 +194,7 @@ async fn main() {
         };
         println!("Device pixel ratio {ratio}:");
         print(&results);
+        print_compare_and_exports(&results);
         println!();
         if args.iter().any(|a| a == "--profile") {
             profile(&browser, &format!("http://{address}"), &profile_points, ratio).await;
