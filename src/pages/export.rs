@@ -4,6 +4,8 @@
 //! it is. The text goes to a `Blob` slice by slice, so a million intervals
 //! never sit in wasm memory as one string.
 
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -11,6 +13,7 @@ use leptos::prelude::*;
 use pelm_model::pelm::MeterType;
 use pelm_usage::{file_name, local_day, Columns, CsvExport, EspiExport, EspiMeter, Viewport};
 
+use super::later::NotLoaded;
 use crate::chart::{ChartData, Compared};
 use crate::locale::local_zone;
 
@@ -91,8 +94,66 @@ pub async fn espi(columns: &Columns, view: Viewport, meter: EspiMeter, progress:
     in_slices(step, estimate, progress).await
 }
 
+/// One file to make, with everything it is made from.
+pub struct Job {
+    pub kind: Kind,
+    /// The raw intervals, for the Green Button file.
+    pub columns: Arc<Columns>,
+    /// The periods at the level shown, for the CSV.
+    pub data: Arc<ChartData>,
+    pub compared: Option<Arc<Compared>>,
+    pub view: Viewport,
+    pub source: Source,
+    pub unit: String,
+}
+
+impl Job {
+    /// The file's name and its parts.
+    async fn make(self, progress: impl Fn(f64)) -> (String, Made) {
+        let Job { kind, columns, data, compared, view, source, unit } = self;
+        let made = match kind {
+            Kind::Csv => csv(&data, compared.as_deref(), view, progress).await,
+            Kind::Espi => {
+                let meter = EspiMeter {
+                    gas: source.meter == Some(MeterType::Gas),
+                    unit,
+                    title: format!("{} usage, account ending {}", source.utility, last_four(&source.account_number)),
+                    updated: (js_sys::Date::now() / 1000.0) as i64,
+                };
+                espi(&columns, view, meter, progress).await
+            }
+        };
+        let zone = local_zone();
+        let name = file_name(
+            &source.utility,
+            &source.account_number,
+            source.meter.map_or("usage", MeterType::as_str),
+            local_day(view.from, &zone),
+            local_day(view.to - 1, &zone),
+            kind.ext(),
+        );
+        (name, made)
+    }
+}
+
+type Making = Pin<Box<dyn Future<Output = (String, Made)>>>;
+
+/// Starts making a file. In a release build the writers (and quick-xml) are
+/// a wasm part of their own, fetched the first time a user asks for a file:
+/// nobody else pays for them.
+#[cfg(pelm_split)]
+#[leptos::wasm_split::wasm_split(exports, wasm_split_path = ::leptos::wasm_split, fallible)]
+pub fn make_file(job: Job, progress: Box<dyn Fn(f64)>) -> Result<Making, NotLoaded> {
+    Ok(Box::pin(job.make(progress)))
+}
+
+#[cfg(not(pelm_split))]
+pub async fn make_file(job: Job, progress: Box<dyn Fn(f64)>) -> Result<Making, NotLoaded> {
+    Ok(Box::pin(job.make(progress)))
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Kind {
+pub enum Kind {
     Csv,
     Espi,
 }
@@ -152,40 +213,22 @@ pub fn Exports(
         let (source, unit) = (source.clone(), unit.clone());
         state.set(State::Making(kind, 0.0));
         leptos::task::spawn_local(async move {
-            let progress = move |share: f64| {
+            let progress = Box::new(move |share: f64| {
                 state.try_set(State::Making(kind, share));
-            };
-            let made = match kind {
-                Kind::Csv => csv(&data, compared.as_deref(), view, progress).await,
-                Kind::Espi => {
-                    let meter = EspiMeter {
-                        gas: source.meter == Some(MeterType::Gas),
-                        unit,
-                        title: format!(
-                            "{} usage, account ending {}",
-                            source.utility,
-                            last_four(&source.account_number)
-                        ),
-                        updated: (js_sys::Date::now() / 1000.0) as i64,
-                    };
-                    espi(&columns, view, meter, progress).await
+            });
+            let job = Job { kind, columns, data, compared, view, source, unit };
+            let next = match make_file(job, progress).await {
+                Ok(making) => {
+                    let (name, made) = making.await;
+                    match blob_url(&made.parts, kind.mime()) {
+                        Some(url) => {
+                            save(&url, &name);
+                            State::Made { kind, url, name, longest_ms: made.longest_slice_ms }
+                        }
+                        None => State::Failed(kind),
+                    }
                 }
-            };
-            let zone = local_zone();
-            let name = file_name(
-                &source.utility,
-                &source.account_number,
-                source.meter.map_or("usage", MeterType::as_str),
-                local_day(view.from, &zone),
-                local_day(view.to - 1, &zone),
-                kind.ext(),
-            );
-            let next = match blob_url(&made.parts, kind.mime()) {
-                Some(url) => {
-                    save(&url, &name);
-                    State::Made { kind, url, name, longest_ms: made.longest_slice_ms }
-                }
-                None => State::Failed(kind),
+                Err(NotLoaded) => State::Failed(kind),
             };
             // The file made before is let go.
             if let Some(State::Made { url, .. }) = state.try_get_untracked() {
@@ -213,7 +256,10 @@ pub fn Exports(
             }
             .into_any(),
         ),
-        State::Failed(kind) => Some(view! { <span>{format!("The {} could not be made in this browser.", kind.name())}</span> }.into_any()),
+        State::Failed(kind) => Some(
+            view! { <span>{format!("The {} could not be made. Check your connection and try again.", kind.name())}</span> }
+                .into_any(),
+        ),
     }
     };
     view! {

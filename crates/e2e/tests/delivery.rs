@@ -11,10 +11,20 @@ async fn every_file_of_the_build_goes_out_as_its_best_compressed_copy() {
     let demo = spawn_demo(|_| {}).await;
     let client = reqwest::Client::builder().no_gzip().no_brotli().build().unwrap();
     let files = app_files(&dist);
-    // The first part's wasm and glue, the loader of the later part, the later
-    // part itself, and one stylesheet.
-    assert_eq!(files.len(), 5, "{files:?}");
-    assert_eq!(files.iter().filter(|f| is_later_part(f)).count(), 1, "one later part: {files:?}");
+    // The first part's wasm and glue, the loader of the later parts, the
+    // later parts themselves (a connected user's pages, the exports'
+    // writers, and a chunk of what those two share), and one stylesheet.
+    let later: Vec<String> = files
+        .iter()
+        .filter(|f| is_later_part(f))
+        .map(|f| f.file_name().unwrap().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(files.len(), 4 + later.len(), "{files:?}");
+    assert!(later.iter().any(|f| f.starts_with("pelm-energy-connected-")), "{later:?}");
+    assert!(later.iter().any(|f| f.starts_with("pelm-energy-exports-")), "{later:?}");
+    let others = later.iter().filter(|f| !f.contains("-connected-") && !f.contains("-exports-"));
+    assert!(others.clone().all(|f| f.starts_with("pelm-energy-chunk-")), "{later:?}");
+    assert!(others.count() <= 1, "{later:?}");
 
     for file in files {
         let name = file.file_name().unwrap().to_string_lossy().into_owned();

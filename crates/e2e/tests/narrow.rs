@@ -78,6 +78,18 @@ async fn views_fit_at(browser: Browser, width: u32) {
     assert_nothing_overflows(&browser, width).await;
     assert_labels_apart(&browser, ".pe-usage .pe-chart-frame", width).await;
     browser.screenshot(&format!("narrow-{width}-usage")).await;
+    // Last year behind the chart, its legend, the typical day and the
+    // exports' status fit too.
+    browser.find("select[data-control=compare]").await.select_by_value("year").await.unwrap();
+    browser.find("[data-legend=year]").await;
+    browser.gone(".pe-legend .pe-status").await;
+    browser.find("[data-typical-day] polyline").await;
+    browser.click("button[data-action=export-csv]").await;
+    browser.find("a[data-export=csv]").await;
+    let over = overflowing(&browser, ".pe-legend, .pe-exports, .pe-export-status, .pe-typical").await;
+    assert_eq!(over, Value::Array(vec![]), "at {width} px");
+    assert_nothing_overflows(&browser, width).await;
+    browser.screenshot(&format!("narrow-{width}-compare")).await;
     if width < 600 {
         the_chart_comes_first_and_the_dates_unfold(&browser).await;
     }

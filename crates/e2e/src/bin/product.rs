@@ -159,9 +159,10 @@ fn sizes(args: &Args, summary: &mut Vec<(String, String, bool)>) -> String {
         "## Transfer size of the app\n\nThe gzip and brotli columns are the release build's own copies (gzip -9 \
          and brotli quality 11, made by Trunk's post-build hook), which the companion sends byte for byte to a \
          browser that takes them. The first load is what the browser fetches before the Connect button works \
-         (the page, its stylesheet, the first wasm part, its glue and the parts' loader); the later part holds \
-         a connected user's pages and is fetched once the user opens Connect or is already connected \
-         (`src/pages/later.rs`).\n\n| file | loads | raw | gzip | brotli |\n| --- | --- | ---: | ---: | ---: |\n",
+         (the page, its stylesheet, the first wasm part, its glue and the parts' loader). Two parts load later: \
+         `connected`, a connected user's pages, fetched once the user opens Connect or is already connected \
+         (`src/pages/later.rs`), and `exports`, the CSV and Green Button writers, fetched the first time a \
+         user downloads a file (`src/pages/export.rs`).\n\n| file | loads | raw | gzip | brotli |\n| --- | --- | ---: | ---: | ---: |\n",
     );
     let mut files = pelm_e2e::app_files(&args.dist);
     files.insert(0, args.dist.join("index.html"));
@@ -176,7 +177,7 @@ fn sizes(args: &Args, summary: &mut Vec<(String, String, bool)>) -> String {
         writeln!(out, "| {kind} (`{name}`) | {when} | {} | {} | {} |", kb(raw), kb(gz), kb(br)).unwrap();
     }
     let all = (first.0 + later.0, first.1 + later.1, first.2 + later.2);
-    for (label, sum) in [("first load", first), ("later part", later), ("all", all)] {
+    for (label, sum) in [("first load", first), ("later parts", later), ("all", all)] {
         writeln!(out, "| **{label}** | | {} | {} | **{}** |", kb(sum.0), kb(sum.1), kb(sum.2)).unwrap();
     }
     writeln!(
@@ -191,7 +192,7 @@ fn sizes(args: &Args, summary: &mut Vec<(String, String, bool)>) -> String {
     )
     .unwrap();
     summary.push(("first load ≤ 150 KB brotli".to_owned(), kb(first.2), first.2 <= BUDGET_FIRST_LOAD));
-    summary.push(("(no budget) later part, brotli".to_owned(), kb(later.2), true));
+    summary.push(("(no budget) later parts, brotli".to_owned(), kb(later.2), true));
     summary.push(("all of the app ≤ 300 KB brotli".to_owned(), kb(all.2), all.2 <= BUDGET_ALL));
     out.push_str(&contributors(&args.names_wasm));
     out
