@@ -154,9 +154,13 @@ impl Chart {
         let area = [left, top, (xs.end - xs.start).max(1) as f64, (ys.end - ys.start).max(1) as f64];
         let pass = Pass { ctx: &ctx, batch: &batch, area, ratio };
         if let Some(compared) = compared {
-            match compared.series.plan(view, area[2] as usize) {
-                Plan::Bars(range) => modes::compare_bars(&mut chart, &pass, &compared.series, range, theme)?,
-                Plan::Lines(runs) => modes::compare_lines(&mut chart, &pass, &runs, theme)?,
+            let width = area[2] as usize;
+            match compared.series.bars(view, width) {
+                Some(range) => modes::compare_bars(&mut chart, &pass, &compared.series, range, theme)?,
+                // A point every other pixel: quieter still, and half the line to dash.
+                None => {
+                    modes::compare_line(&mut chart, &pass, &compared.series.mean_runs(view, (width / 2).max(1)), theme)?
+                }
             }
         }
         match data.usage.plan(view, area[2] as usize) {

@@ -1,8 +1,8 @@
 //! The usage chart's drawing modes, one function each, as uPlot keeps its
 //! path builders apart: bars while periods are wide enough to see, an area
 //! under its line when they are not, and emissions as a line on the second
-//! axis; and the comparison behind the usage, as outlined bars or a dashed
-//! line. `draw` sets up the plot and picks among them.
+//! axis; and the comparison behind the usage, as outlined bars or a quiet
+//! dashed line. `draw` sets up the plot and picks among them.
 
 use std::ops::Range;
 
@@ -174,19 +174,20 @@ pub(super) fn compare_bars(
     })
 }
 
-/// The comparison as a dashed line, behind the usage's area.
-pub(super) fn compare_lines(
+/// The comparison as a dashed line through each pixel column's mean
+/// ([`Series::mean_runs`]), behind the usage's area.
+pub(super) fn compare_line(
     plot: &mut Plot,
     pass: &Pass,
     runs: &[Vec<(i64, f64)>],
     theme: &Theme,
 ) -> Result<(), String> {
     pass.clipped(|| {
-        let dash = js_sys::Array::of2(&(4.0 * pass.ratio).into(), &(3.0 * pass.ratio).into());
+        let dash = js_sys::Array::of2(&(6.0 * pass.ratio).into(), &(4.0 * pass.ratio).into());
         pass.ctx.set_line_dash(&dash).map_err(|_| "no line dash".to_owned())?;
         pass.batch.open();
         for run in runs {
-            plot.draw_series([PathElement::new(run.clone(), theme.compare.stroke_width(pass.px(1.5)))]).map_err(err)?;
+            plot.draw_series([PathElement::new(run.clone(), theme.compare.stroke_width(pass.px(1.0)))]).map_err(err)?;
         }
         pass.batch.stroke();
         let _ = pass.ctx.set_line_dash(&js_sys::Array::new());

@@ -117,7 +117,10 @@ impl Job {
                 let meter = EspiMeter {
                     gas: source.meter == Some(MeterType::Gas),
                     unit,
-                    title: format!("{} usage, account ending {}", source.utility, last_four(&source.account_number)),
+                    title: match pelm_model::pelm::last_four(&source.account_number) {
+                        Some(shown) => format!("{} usage, account ending {shown}", source.utility),
+                        None => format!("{} usage", source.utility),
+                    },
                     updated: (js_sys::Date::now() / 1000.0) as i64,
                 };
                 espi(&columns, view, meter, progress).await
@@ -272,11 +275,6 @@ pub fn Exports(
             <p class="pe-status pe-export-status" role="status">{status}</p>
         </div>
     }
-}
-
-fn last_four(account_number: &str) -> String {
-    let chars: Vec<char> = account_number.chars().collect();
-    chars[chars.len().saturating_sub(4)..].iter().collect()
 }
 
 fn blob_url(parts: &js_sys::Array, mime: &str) -> Option<String> {

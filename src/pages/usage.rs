@@ -318,12 +318,10 @@ fn load_year(
             let bounds = range.bounds();
             let zone = local_zone();
             let earlier = Alignment::new(Compare::Year, bounds, &zone).filter(|_| wanted)?.earlier_range(bounds, &zone);
-            Some(
-                calls
-                    .intervals(&id, meter, earlier.from, earlier.to)
-                    .await
-                    .map(|i| Arc::new(Columns::from_intervals(i.intervals))),
-            )
+            // Ten years a year ago can be a day longer than ten years now; the companion takes ten.
+            let from = earlier.from.max(earlier.to - pelm_model::companion::LONGEST_RANGE_SECS);
+            let asked = calls.intervals(&id, meter, from, earlier.to).await;
+            Some(asked.map(|i| Arc::new(Columns::from_intervals(i.intervals))))
         }
     });
     Signal::derive(move || year.get().flatten())

@@ -89,16 +89,23 @@ pub struct Account {
     pub connection_status: Option<crate::companion::ConnectionStatus>,
 }
 
+/// What of an account number may be shown: its last four characters, and
+/// nothing of a number that short. Cards, file names and file titles all
+/// show this much and no more.
+pub fn last_four(number: &str) -> Option<String> {
+    let number = number.trim();
+    let count = number.chars().count();
+    (count > 4).then(|| number.chars().skip(count - 4).collect())
+}
+
 impl Account {
     /// The account number with all but its last four characters hidden, as
     /// cards show it until the user asks: `•••• 4321`.
     pub fn masked_number(&self) -> Option<String> {
         let number = self.account_number.as_deref()?.trim();
-        let shown: String = number.chars().rev().take(4).collect::<Vec<_>>().into_iter().rev().collect();
-        Some(if number.chars().count() <= 4 {
-            "•".repeat(number.chars().count())
-        } else {
-            format!("•••• {shown}")
+        Some(match last_four(number) {
+            Some(shown) => format!("•••• {shown}"),
+            None => "•".repeat(number.chars().count()),
         })
     }
 

@@ -8,6 +8,18 @@ use crate::civil::{civil_from_days, days_from_civil, DAY};
 use crate::view::{local_day, Viewport};
 use crate::Columns;
 
+/// How one earlier day's intervals move onto their later day.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum DayShift {
+    /// No later day (29 February): not drawn.
+    Gone,
+    /// All by the same number of seconds.
+    Whole(i64),
+    /// A clock changes on one of the two days: each by its wall-clock time
+    /// on this later day.
+    ByClock(i64),
+}
+
 /// What the usage is compared with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum Compare {
@@ -165,14 +177,43 @@ impl Alignment {
         }
     }
 
-    /// Each interval at the same wall-clock time on its later day.
+    /// Each interval at the same wall-clock time on its later day. A day
+    /// whose clock does not change, landing on one whose clock does not
+    /// either, moves whole by one shift, worked out once per day: asking
+    /// the zone about two years in turn for every interval would make
+    /// lining up a million of them take most of a second in a browser.
     fn by_clock(&self, earlier: &Columns, zone: &impl Zone) -> Columns {
+        let known = std::cell::Cell::new((i64::MIN, DayShift::Gone));
         self.moved(earlier, |start, end| {
             let local = start + zone.offset_at(start);
-            let day = self.later_day(local.div_euclid(DAY))?;
-            let moved = utc_of_local(day * DAY + local.rem_euclid(DAY), zone)?;
+            let day = local.div_euclid(DAY);
+            let shift = match known.get() {
+                (d, shift) if d == day => shift,
+                _ => {
+                    let shift = self.day_shift(day, zone);
+                    known.set((day, shift));
+                    shift
+                }
+            };
+            let moved = match shift {
+                DayShift::Gone => return None,
+                DayShift::Whole(by) => start + by,
+                DayShift::ByClock(later) => utc_of_local(later * DAY + local.rem_euclid(DAY), zone)?,
+            };
             Some((moved, moved + (end - start)))
         })
+    }
+
+    fn day_shift(&self, day: i64, zone: &impl Zone) -> DayShift {
+        let Some(later) = self.later_day(day) else { return DayShift::Gone };
+        let (from, to) = (midnight(zone, day), midnight(zone, later));
+        let steady =
+            |d: i64, at: i64| midnight(zone, d + 1) - at == DAY && zone.offset_at(at) == zone.offset_at(at + DAY - 1);
+        if steady(day, from) && steady(later, to) {
+            DayShift::Whole(to - from)
+        } else {
+            DayShift::ByClock(later)
+        }
     }
 
     /// Each whole local day onto its later day, stretched or squeezed to it.

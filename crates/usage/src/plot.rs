@@ -5,7 +5,7 @@
 use std::ops::Range;
 use std::sync::{Arc, OnceLock};
 
-use crate::pyramid::{decimate, decimate_scan, scan_min_max, Pyramid};
+use crate::pyramid::{buckets, decimate, decimate_scan, scan_min_max, Pyramid};
 use crate::view::Viewport;
 use crate::Columns;
 
@@ -16,6 +16,9 @@ use crate::Columns;
 pub struct Series {
     pub columns: Arc<Columns>,
     pyramid: OnceLock<Pyramid>,
+    /// Running totals of the values, for [`Series::mean_runs`]; built the
+    /// first time they are asked for.
+    sums: OnceLock<Vec<f64>>,
 }
 
 /// Below this many pixels per period, bars would blur into each other.
@@ -31,7 +34,7 @@ pub enum Plan {
 
 impl Series {
     pub fn new(columns: impl Into<Arc<Columns>>) -> Self {
-        Self { columns: columns.into(), pyramid: OnceLock::new() }
+        Self { columns: columns.into(), pyramid: OnceLock::new(), sums: OnceLock::new() }
     }
 
     /// Builds the pyramid that makes every later zoom and pan O(width log n).
@@ -89,11 +92,16 @@ impl Series {
     }
 
     pub fn plan(&self, view: Viewport, width_px: usize) -> Plan {
-        let range = self.visible(view);
-        if range.len() as f64 * MIN_BAR_PX <= width_px as f64 {
-            return Plan::Bars(range);
+        match self.bars(view, width_px) {
+            Some(range) => Plan::Bars(range),
+            None => Plan::Lines(self.runs(view, width_px)),
         }
-        Plan::Lines(self.runs(view, width_px))
+    }
+
+    /// The periods to draw as bars, when they are few enough to see apart.
+    pub fn bars(&self, view: Viewport, width_px: usize) -> Option<Range<usize>> {
+        let range = self.visible(view);
+        (range.len() as f64 * MIN_BAR_PX <= width_px as f64).then_some(range)
     }
 
     /// The view as unbroken lines of at most four points per pixel column.
@@ -129,6 +137,41 @@ impl Series {
             for i in if a == b { vec![a] } else { vec![a, b] } {
                 run.push(((c.start[i] + c.end[i]) / 2, c.usage[i]));
             }
+            before = Some(bucket.last);
+        }
+        runs
+    }
+
+    /// The view as a quiet line: one point per pixel column, at the mean of
+    /// its periods, breaking where data is missing between columns. Drawn
+    /// dashed behind the usage, a line through every column's lowest and
+    /// highest value would be as long as the plot is tall times its width,
+    /// and dashing that is what a canvas does slowly.
+    pub fn mean_runs(&self, view: Viewport, width_px: usize) -> Vec<Vec<(i64, f64)>> {
+        let c = &self.columns;
+        let range = self.visible(view);
+        if range.is_empty() {
+            return Vec::new();
+        }
+        let sums = self.sums.get_or_init(|| {
+            let mut total = 0.0;
+            std::iter::once(0.0)
+                .chain(c.usage.iter().map(|v| {
+                    total += v;
+                    total
+                }))
+                .collect()
+        });
+        let from = c.start[range.start].min(view.from);
+        let mut runs: Vec<Vec<(i64, f64)>> = Vec::new();
+        let mut before: Option<usize> = None;
+        for bucket in buckets(c, from, view.to, width_px, |lo, _| (lo, lo)) {
+            if before.is_none_or(|p| c.start[bucket.first] > c.end[p]) {
+                runs.push(Vec::new());
+            }
+            let mean = (sums[bucket.last + 1] - sums[bucket.first]) / (bucket.last + 1 - bucket.first) as f64;
+            let middle = (c.start[bucket.first] + c.end[bucket.last]) / 2;
+            runs.last_mut().expect("a run was started").push((middle, mean));
             before = Some(bucket.last);
         }
         runs
@@ -254,6 +297,19 @@ mod tests {
         assert!(runs[0].len() <= 4 * 50);
         assert_eq!(runs[0].first(), Some(&(450, 0.0)));
         assert_eq!(runs[0].last(), Some(&(99 * 900 + 450, 99.0)));
+    }
+
+    #[test]
+    fn the_quiet_line_is_each_columns_mean_and_breaks_at_gaps() {
+        // Two pixel columns of 0, 2, 0, 2 … then a gap, then a column of 5s.
+        let mut points: Vec<(i64, f64)> = (0..200).map(|i| (i * 900, if i % 2 == 0 { 0.0 } else { 2.0 })).collect();
+        points.extend((300..400).map(|i| (i * 900, 5.0)));
+        let s = series(&points);
+        let runs = s.mean_runs(Viewport::new(0, 400 * 900), 4);
+        assert_eq!(runs.len(), 2, "broken at the gap: {runs:?}");
+        assert_eq!(runs[0].iter().map(|p| p.1).collect::<Vec<_>>(), [1.0, 1.0]);
+        assert_eq!(runs[1], [((300 * 900 + 400 * 900) / 2, 5.0)]);
+        assert!(s.mean_runs(Viewport::new(500 * 900, 600 * 900), 4).is_empty());
     }
 
     #[test]

@@ -116,7 +116,9 @@ pub(crate) fn scan_min_max(values: &[f64], lo: usize, hi: usize) -> (usize, usiz
     (min, max)
 }
 
-fn buckets(
+/// The columns' periods in each of `width` pixel columns, with whatever
+/// `min_max` says of them.
+pub(crate) fn buckets(
     columns: &Columns,
     from: i64,
     to: i64,

@@ -119,9 +119,9 @@ pub fn iso_utc(utc: i64) -> String {
 }
 
 /// An export's file name, `<utility>-<account, masked>-<meter>-<first>-<last>.<ext>`:
-/// lower case, letters, digits and dashes only, and only the last four
-/// characters of the account number, so a file mailed on shows no more
-/// of it than a bill's envelope does.
+/// lower case, letters, digits and dashes only, and no more of the account
+/// number than a card shows ([`pelm_model::pelm::last_four`]), so a file
+/// mailed on gives away no more of it than a bill's envelope does.
 pub fn file_name(utility: &str, account_number: &str, meter: &str, first_day: i64, last_day: i64, ext: &str) -> String {
     let slug = |text: &str| {
         let words: Vec<String> = text
@@ -131,9 +131,11 @@ pub fn file_name(utility: &str, account_number: &str, meter: &str, first_day: i6
             .collect();
         words.join("-")
     };
-    let digits: Vec<char> = account_number.chars().filter(char::is_ascii_alphanumeric).collect();
-    let shown: String = digits[digits.len().saturating_sub(4)..].iter().collect();
-    let masked = format!("{}{}", "x".repeat(digits.len().saturating_sub(4).min(8)), shown.to_ascii_lowercase());
+    let digits: String = account_number.chars().filter(char::is_ascii_alphanumeric).collect();
+    let masked = match pelm_model::pelm::last_four(&digits) {
+        Some(shown) => format!("{}{}", "x".repeat((digits.len() - 4).min(8)), shown.to_ascii_lowercase()),
+        None => "x".repeat(digits.len()),
+    };
     let date = |day: i64| {
         let (y, m, d) = civil_from_days(day);
         format!("{y:04}-{m:02}-{d:02}")
@@ -206,6 +208,6 @@ mod tests {
             file_name("Pacific Gas & Electric", "5777345636", "ELECTRIC", a, b, "csv"),
             "pacific-gas-electric-xxxxxx5636-electric-2026-10-01-2026-11-30.csv"
         );
-        assert_eq!(file_name("../Evil/..", "12", "GAS", a, a, "xml"), "evil-12-gas-2026-10-01-2026-10-01.xml");
+        assert_eq!(file_name("../Evil/..", "1234", "GAS", a, a, "xml"), "evil-xxxx-gas-2026-10-01-2026-10-01.xml");
     }
 }
