@@ -332,3 +332,20 @@ async fn the_day_before_is_drawn_behind_and_read_by_the_hover_table_and_csv() {
     let row = text.lines().find(|l| l.split(',').nth(2) == Some(&pelm_usage::export::iso_utc(at))).unwrap();
     assert!(row.contains(",7,kWh,1.4,kg CO2e,7,0,false"), "{row}");
 }
+
+#[wasm_bindgen_test]
+async fn the_typical_day_draws_each_hour_of_the_weekdays_in_view() {
+    let m = mount();
+    drawn(&m.host).await;
+    let figure = find(&m.host, "[data-typical-day]");
+    // Two weekdays of hours: every hour of the day has a point, and no weekend line.
+    let weekday: Vec<String> = (0..m.host.query_selector_all(".pe-typical-weekday").unwrap().length())
+        .filter_map(|i| m.host.query_selector_all(".pe-typical-weekday").unwrap().item(i))
+        .map(|n| n.unchecked_into::<Element>().get_attribute("points").unwrap())
+        .collect();
+    let points: usize = weekday.iter().map(|p| p.split(' ').count()).sum();
+    assert_eq!(points, 24, "{weekday:?}");
+    assert!(m.host.query_selector(".pe-typical-weekend").unwrap().is_none());
+    let said = find(&figure, "svg").get_attribute("aria-label").unwrap();
+    assert!(said.contains("Weekdays peak at") && !said.contains("Weekends"), "{said}");
+}

@@ -15,8 +15,9 @@ const LABELS: f64 = 12.0;
 
 #[component]
 pub fn TypicalDayPanel(columns: Arc<Columns>, view: RwSignal<Viewport>, unit: String) -> impl IntoView {
+    let settled = settled(view);
     let day = Memo::new(move |_| {
-        let v = view.get();
+        let v = settled.get();
         typical_day(&columns, v.from, v.to, &local_zone())
     });
     move || {
@@ -48,6 +49,28 @@ pub fn TypicalDayPanel(columns: Arc<Columns>, view: RwSignal<Viewport>, unit: St
             </figure>
         })
     }
+}
+
+/// The view once it has stayed put for a moment. The profile reads every
+/// interval in view, which a drag or a pinch would otherwise make it do on
+/// every frame; it only needs the range the user stops at.
+fn settled(view: RwSignal<Viewport>) -> ReadSignal<Viewport> {
+    let (settled, set_settled) = signal(view.get_untracked());
+    let changes = StoredValue::new(0u64);
+    Effect::new(move |_| {
+        let v = view.get();
+        changes.update_value(|n| *n += 1);
+        let this = changes.get_value();
+        set_timeout(
+            move || {
+                if changes.try_get_value() == Some(this) {
+                    set_settled.try_set(v);
+                }
+            },
+            std::time::Duration::from_millis(150),
+        );
+    });
+    settled
 }
 
 fn extent(day: &TypicalDay) -> (f64, f64) {

@@ -249,6 +249,12 @@ async fn two_copies_on_one_page_keep_their_own_places_and_share_the_connection()
     let history = || async { browser.client.execute("return history.length", vec![]).await.unwrap().as_u64().unwrap() };
     assert_eq!(url().await.path(), "/", "the memory copy's move to its account went to the address bar");
     let before = history().await;
+    // Its comparison lives in its own memory too, not in the address bar.
+    let select = browser.find("#second select[data-control=compare]").await;
+    select.select_by_value("previous").await.unwrap();
+    browser.find("#second [data-legend=previous]").await;
+    assert!(!url().await.as_str().contains("compare"), "{}", url().await);
+    assert_eq!(history().await, before);
 
     // One click in the main copy is one step of history, and moves only it.
     browser.click("#pelm-energy .pe-card-button").await;
