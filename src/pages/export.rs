@@ -241,30 +241,7 @@ pub fn Exports(
         });
     };
     let start_csv = start.clone();
-    let status = move || {
-        match state.get() {
-        State::Idle => None,
-        State::Making(kind, share) => Some(
-            view! {
-                <span>{format!("Making the {}…", kind.name())}</span>
-                <progress max="100" value=format!("{:.0}", share * 100.0)
-                    aria-label=format!("Making the {}", kind.name())></progress>
-            }
-            .into_any(),
-        ),
-        State::Made { kind, url, name, longest_ms } => Some(
-            view! {
-                <span>{format!("Your {} is ready: ", kind.name())}</span>
-                <a href=url download=name.clone() data-export=kind.ext() data-longest-slice-ms=format!("{longest_ms:.0}")>{name.clone()}</a>
-            }
-            .into_any(),
-        ),
-        State::Failed(kind) => Some(
-            view! { <span>{format!("The {} could not be made. Check your connection and try again.", kind.name())}</span> }
-                .into_any(),
-        ),
-    }
-    };
+    let status = move || status_view(state.get());
     view! {
         <div class="pe-actions pe-exports">
             <button type="button" class="pe-button" data-action="export-csv" disabled=busy
@@ -275,6 +252,28 @@ pub fn Exports(
             <p class="pe-status pe-export-status" role="status">{status}</p>
         </div>
     }
+}
+
+/// What an export is doing, in words, with a link to the file once made.
+fn status_view(state: State) -> Option<AnyView> {
+    let view = match state {
+        State::Idle => return None,
+        State::Making(kind, share) => view! {
+            <span>{format!("Making the {}…", kind.name())}</span>
+            <progress max="100" value=format!("{:.0}", share * 100.0) aria-label=format!("Making the {}", kind.name())></progress>
+        }
+        .into_any(),
+        State::Made { kind, url, name, longest_ms } => view! {
+            <span>{format!("Your {} is ready: ", kind.name())}</span>
+            <a href=url download=name.clone() data-export=kind.ext() data-longest-slice-ms=format!("{longest_ms:.0}")>{name.clone()}</a>
+        }
+        .into_any(),
+        State::Failed(kind) => {
+            let said = format!("The {} could not be made. Check your connection and try again.", kind.name());
+            view! { <span>{said}</span> }.into_any()
+        }
+    };
+    Some(view)
 }
 
 fn blob_url(parts: &js_sys::Array, mime: &str) -> Option<String> {
