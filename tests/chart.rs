@@ -320,6 +320,9 @@ async fn the_day_before_is_drawn_behind_and_read_by_the_hover_table_and_csv() {
     let figures = find(&m.host, "[data-figure=compared-total]").text_content().unwrap();
     let day_one: f64 = known_columns().usage[..24].iter().sum();
     assert_eq!(figures, format!("{day_one:.1} kWh in the period before"));
+    // The canvas's text alternative says it too.
+    let described = find(&m.host, "canvas.pe-chart").get_attribute("aria-label").unwrap();
+    assert!(described.ends_with(&format!(" {day_one:.1} kWh in the period before.")), "{described}");
     assert!(find(&m.host, "[data-figure=change]").text_content().unwrap().ends_with("against the period before"));
     // The table and the CSV carry the comparison's columns.
     let details: web_sys::HtmlDetailsElement = find(&m.host, "details.pe-table-view").unchecked_into();

@@ -450,13 +450,18 @@ pub fn UsagePanel(
     let described = Signal::derive(move || {
         let v = view.get();
         let zone = local_zone();
-        format!(
+        let said = format!(
             "Usage per {} from {} to {}: {:.1} {described_unit} in all.",
             level_name(level.get()),
             date_label(v.from, &zone),
             date_label(v.to - 1, &zone),
             summary.get().total
-        )
+        );
+        // What the outlines or the dashed line behind it say, for those who cannot see them.
+        match (compare.get(), comparison.get()) {
+            (Compare::None, _) | (_, None) => said,
+            (compare, Some(c)) => format!("{said} {:.1} {described_unit} in {}.", c.earlier_total, compare.against()),
+        }
     });
     let (show_emissions, drag_mode) = (RwSignal::new(true), RwSignal::new(DragMode::Select));
     let has_emissions = columns.emissions.is_some();
