@@ -293,3 +293,28 @@ async fn a_later_part_of_the_app_that_cannot_be_fetched_says_so_and_loads_on_try
     assert!(browser.client.find(Locator::Css(".pe-problem")).await.is_err());
     assert_no_csp_violations(&browser).await;
 }
+
+#[tokio::test]
+async fn the_exports_part_that_cannot_be_fetched_says_so_and_the_next_press_makes_the_file() {
+    let demo = spawn_demo(|_| {}).await;
+    let browser = start_browser().await;
+    // The CSV and Green Button writers are a part of their own (src/pages/export.rs),
+    // fetched at the first download: as if the line dropped just then.
+    browser.cdp("Network.enable", serde_json::json!({})).await;
+    browser.cdp("Network.setBlockedURLs", serde_json::json!({ "urls": ["*pelm-energy-exports-*.wasm"] })).await;
+    open_app(&browser, &demo.url).await;
+    connect_as(&browser, "exports-part-blocked", "solar@pelm.com").await;
+    browser.find(".pe-chart-frame[data-plot-width]").await;
+    browser.click_when_enabled("button[data-action=export-csv]").await;
+    browser.text_containing(".pe-export-status", "could not be made. Check your connection").await;
+    // Nothing is left busy, and the chart is untouched.
+    browser.click_when_enabled("button[data-action=export-espi]").await;
+    browser.text_containing(".pe-export-status", "Green Button file could not be made").await;
+    assert!(browser.client.find(Locator::Css(".pe-problem")).await.is_err());
+
+    browser.cdp("Network.setBlockedURLs", serde_json::json!({ "urls": [] })).await;
+    browser.click_when_enabled("button[data-action=export-csv]").await;
+    let link = browser.find("a[data-export=csv]").await;
+    assert!(link.attr("href").await.unwrap().unwrap_or_default().starts_with("blob:"));
+    assert_no_csp_violations(&browser).await;
+}
