@@ -303,7 +303,9 @@ fn ComparePicker(compare: Signal<Compare>) -> impl IntoView {
 
 /// Last year's usage for the range, asked only while it is compared with;
 /// `None` until then or while it loads. Its own calls, so choosing it never
-/// cancels the range's own.
+/// cancels the range's own. While a new meter's or range's year loads, the
+/// last one is not passed on: a gas chart is never compared with last
+/// year's electricity, even for a moment.
 fn load_year(
     id: String,
     meter: Signal<MeterType>,
@@ -321,10 +323,13 @@ fn load_year(
             // Ten years a year ago can be a day longer than ten years now; the companion takes ten.
             let from = earlier.from.max(earlier.to - pelm_model::companion::LONGEST_RANGE_SECS);
             let asked = calls.intervals(&id, meter, from, earlier.to).await;
-            Some(asked.map(|i| Arc::new(Columns::from_intervals(i.intervals))))
+            Some((meter, range, asked.map(|i| Arc::new(Columns::from_intervals(i.intervals)))))
         }
     });
-    Signal::derive(move || year.get().flatten())
+    Signal::derive(move || {
+        let (of_meter, of_range, year) = year.get().flatten()?;
+        (of_meter == meter.get() && of_range == range.get()).then_some(year)
+    })
 }
 
 /// The usage of `meter` over `range`, with the days of the same number
