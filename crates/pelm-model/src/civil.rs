@@ -19,6 +19,15 @@ pub const fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
     era * 146_097 + doe - 719_468
 }
 
+/// The day number of the first of the month after `month` of `year`.
+pub const fn next_month_start(year: i64, month: u32) -> i64 {
+    if month == 12 {
+        days_from_civil(year + 1, 1, 1)
+    } else {
+        days_from_civil(year, month + 1, 1)
+    }
+}
+
 /// The date of a day number from [`days_from_civil`].
 pub fn civil_from_days(days: i64) -> (i64, u32, u32) {
     let z = days + 719_468;

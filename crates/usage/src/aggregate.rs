@@ -2,7 +2,7 @@
 //! calendar. A day with a daylight saving change is 23 or 25 hours long, and
 //! the repeated hour of an autumn change is two hours, not one.
 
-use crate::civil::{civil_from_days, days_from_civil, UsZone, DAY, HOUR};
+use crate::civil::{civil_from_days, days_from_civil, next_month_start, UsZone, DAY, HOUR};
 use crate::Columns;
 
 /// Local time: seconds to add to a UTC instant to get wall-clock time. The
@@ -120,8 +120,7 @@ pub(crate) fn period(level: Level, zone: &impl Zone, start: i64, end: i64) -> ((
         Level::Monthly => {
             let (year, month, _) = civil_from_days(day);
             let first = days_from_civil(year, month, 1);
-            let next = if month == 12 { days_from_civil(year + 1, 1, 1) } else { days_from_civil(year, month + 1, 1) };
-            ((first, 0), (midnight(zone, first), midnight(zone, next)))
+            ((first, 0), (midnight(zone, first), midnight(zone, next_month_start(year, month))))
         }
     }
 }

@@ -5,7 +5,7 @@
 use std::ops::Range;
 use std::sync::{Arc, OnceLock};
 
-use crate::pyramid::{buckets, decimate, decimate_scan, scan_min_max, Pyramid};
+use crate::pyramid::{buckets, decimate, decimate_scan, scan_min_max, Bucket, Pyramid};
 use crate::view::Viewport;
 use crate::Columns;
 
@@ -106,40 +106,23 @@ impl Series {
 
     /// The view as unbroken lines of at most four points per pixel column.
     pub fn runs(&self, view: Viewport, width_px: usize) -> Vec<Vec<(i64, f64)>> {
-        let range = self.visible(view);
-        if range.is_empty() {
-            return Vec::new();
-        }
+        let Some(from) = self.line_from(view) else { return Vec::new() };
         let c = &self.columns;
-        let mut runs: Vec<Vec<(i64, f64)>> = Vec::new();
-        // The last period of the column before: a gap between it and this
-        // column's first period breaks the line.
-        let mut before: Option<usize> = None;
-        // A point sits at the middle of its period; a period cut by the view's
-        // edge still counts, so the line runs to the edge.
-        let from = c.start[range.start].min(view.from);
         let buckets = match self.pyramid.get() {
             Some(pyramid) => decimate(c, pyramid, from, view.to, width_px),
             None => decimate_scan(c, from, view.to, width_px),
         };
-        for bucket in buckets {
-            let broken = before.is_none_or(|p| c.start[bucket.first] > c.end[p]);
-            if broken {
-                runs.push(Vec::new());
-            }
+        self.broken_at_gaps(buckets, |bucket, run| {
             // Within one pixel column the line only needs to reach the lowest
             // and the highest value, in time order. The first and last values
             // lie between them, and drawing to them too would stroke the same
             // pixels up to three times over. A gap inside one column is
             // narrower than a pixel.
             let (a, b) = (bucket.min.min(bucket.max), bucket.min.max(bucket.max));
-            let run = runs.last_mut().expect("a run was started");
             for i in if a == b { vec![a] } else { vec![a, b] } {
                 run.push(((c.start[i] + c.end[i]) / 2, c.usage[i]));
             }
-            before = Some(bucket.last);
-        }
-        runs
+        })
     }
 
     /// The view as a quiet line: one point per pixel column, at the mean of
@@ -148,11 +131,8 @@ impl Series {
     /// highest value would be as long as the plot is tall times its width,
     /// and dashing that is what a canvas does slowly.
     pub fn mean_runs(&self, view: Viewport, width_px: usize) -> Vec<Vec<(i64, f64)>> {
+        let Some(from) = self.line_from(view) else { return Vec::new() };
         let c = &self.columns;
-        let range = self.visible(view);
-        if range.is_empty() {
-            return Vec::new();
-        }
         let sums = self.sums.get_or_init(|| {
             let mut total = 0.0;
             std::iter::once(0.0)
@@ -162,16 +142,35 @@ impl Series {
                 }))
                 .collect()
         });
-        let from = c.start[range.start].min(view.from);
+        self.broken_at_gaps(buckets(c, from, view.to, width_px, |lo, _| (lo, lo)), |bucket, run| {
+            let mean = (sums[bucket.last + 1] - sums[bucket.first]) / (bucket.last + 1 - bucket.first) as f64;
+            run.push(((c.start[bucket.first] + c.end[bucket.last]) / 2, mean));
+        })
+    }
+
+    /// Where a line over `view` starts: a period cut by the view's edge
+    /// still counts, so the line runs to the edge. `None` with nothing in view.
+    fn line_from(&self, view: Viewport) -> Option<i64> {
+        let range = self.visible(view);
+        (!range.is_empty()).then(|| self.columns.start[range.start].min(view.from))
+    }
+
+    /// Each pixel column's points, in unbroken runs: a gap between one
+    /// column's last period and the next column's first breaks the line,
+    /// which is never drawn across missing data.
+    fn broken_at_gaps(
+        &self,
+        buckets: Vec<Bucket>,
+        mut points: impl FnMut(&Bucket, &mut Vec<(i64, f64)>),
+    ) -> Vec<Vec<(i64, f64)>> {
+        let c = &self.columns;
         let mut runs: Vec<Vec<(i64, f64)>> = Vec::new();
         let mut before: Option<usize> = None;
-        for bucket in buckets(c, from, view.to, width_px, |lo, _| (lo, lo)) {
+        for bucket in buckets {
             if before.is_none_or(|p| c.start[bucket.first] > c.end[p]) {
                 runs.push(Vec::new());
             }
-            let mean = (sums[bucket.last + 1] - sums[bucket.first]) / (bucket.last + 1 - bucket.first) as f64;
-            let middle = (c.start[bucket.first] + c.end[bucket.last]) / 2;
-            runs.last_mut().expect("a run was started").push((middle, mean));
+            points(&bucket, runs.last_mut().expect("a run was started"));
             before = Some(bucket.last);
         }
         runs

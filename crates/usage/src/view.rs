@@ -2,7 +2,7 @@
 //! inputs ask for, and the zoom and pan inside it.
 
 use crate::aggregate::{midnight, Zone};
-use crate::civil::{civil_from_days, days_from_civil, DAY};
+use crate::civil::{civil_from_days, days_from_civil, next_month_start, DAY};
 
 /// A half-open span of UTC seconds, `[from, to)`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -127,8 +127,7 @@ fn months_before(day: i64, months: i64) -> i64 {
     let (year, month, dom) = civil_from_days(day);
     let index = year * 12 + i64::from(month) - 1 - months;
     let (year, month) = (index.div_euclid(12), index.rem_euclid(12) as u32 + 1);
-    let next = if month == 12 { days_from_civil(year + 1, 1, 1) } else { days_from_civil(year, month + 1, 1) };
-    (days_from_civil(year, month, 1) + i64::from(dom) - 1).min(next - 1)
+    (days_from_civil(year, month, 1) + i64::from(dom) - 1).min(next_month_start(year, month) - 1)
 }
 
 /// A `YYYY-MM-DD` date, as `<input type="date">` gives it, in days since 1970-01-01.

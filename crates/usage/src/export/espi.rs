@@ -109,10 +109,7 @@ pub fn local_time_parameters(zone: &impl Zone, year: i64) -> LocalTimeParameters
 fn dst_rule(local: i64) -> u32 {
     let day = local.div_euclid(DAY);
     let (y, m, d) = civil_from_days(day);
-    let days_in_month = {
-        let next = if m == 12 { (y + 1, 1) } else { (y, m + 1) };
-        crate::civil::days_from_civil(next.0, next.1, 1) - crate::civil::days_from_civil(y, m, 1)
-    };
+    let days_in_month = crate::civil::next_month_start(y, m) - crate::civil::days_from_civil(y, m, 1);
     let how = if i64::from(d) + 7 > days_in_month { 7 } else { (d - 1) / 7 + 2 };
     let dow = match weekday(day) {
         0 => 7,
@@ -358,7 +355,7 @@ mod tests {
         fn offset_at(&self, utc: i64) -> i64 {
             let year = civil_from_days(utc.div_euclid(DAY)).0;
             let last_sunday = |month: u32| {
-                let end = days_from_civil(year, month + 1, 1) - 1;
+                let end = crate::civil::next_month_start(year, month) - 1;
                 end - i64::from(weekday(end))
             };
             let (start, end) = (last_sunday(3) * DAY + HOUR, last_sunday(10) * DAY + HOUR);

@@ -10,7 +10,8 @@ pub use csv::CsvExport;
 pub use espi::{local_time_parameters, EspiExport, EspiMeter, LocalTimeParameters};
 
 use crate::aggregate::{period, Level, Zone};
-use crate::civil::{civil_from_days, DAY};
+use crate::civil::DAY;
+use crate::view::format_date;
 use crate::Columns;
 
 /// One expected period of an export: its bounds, and the index of its data
@@ -113,9 +114,8 @@ pub fn iso_local(utc: i64, offset: i64) -> String {
 
 /// `2024-11-03T08:00:00Z`.
 pub fn iso_utc(utc: i64) -> String {
-    let (y, m, d) = civil_from_days(utc.div_euclid(DAY));
     let secs = utc.rem_euclid(DAY);
-    format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z", secs / 3600, secs % 3600 / 60, secs % 60)
+    format!("{}T{:02}:{:02}:{:02}Z", format_date(utc.div_euclid(DAY)), secs / 3600, secs % 3600 / 60, secs % 60)
 }
 
 /// An export's file name, `<utility>-<account, masked>-<meter>-<first>-<last>.<ext>`:
@@ -136,11 +136,7 @@ pub fn file_name(utility: &str, account_number: &str, meter: &str, first_day: i6
         Some(shown) => format!("{}{}", "x".repeat((digits.len() - 4).min(8)), shown.to_ascii_lowercase()),
         None => "x".repeat(digits.len()),
     };
-    let date = |day: i64| {
-        let (y, m, d) = civil_from_days(day);
-        format!("{y:04}-{m:02}-{d:02}")
-    };
-    let parts = [slug(utility), masked, slug(meter), date(first_day), date(last_day)];
+    let parts = [slug(utility), masked, slug(meter), format_date(first_day), format_date(last_day)];
     let named: Vec<&str> = parts.iter().map(String::as_str).filter(|p| !p.is_empty()).collect();
     format!("{}.{ext}", named.join("-"))
 }
