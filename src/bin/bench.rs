@@ -162,6 +162,7 @@ fn compare_figures(
         end: columns.end.iter().map(|e| e - YEAR).collect(),
         usage: columns.usage.clone(),
         emissions: None,
+        sums: None,
     };
     let zone = pelm_energy::locale::local_zone();
     let alignment = Alignment::new(Compare::Year, bounds, &zone).expect("a comparison");

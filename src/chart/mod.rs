@@ -35,8 +35,6 @@ pub struct ChartData {
     /// with the page rather than copied.
     pub usage: Series,
     pub emissions: Option<Series>,
-    /// How many intervals each period sums; empty at `Raw`, where it is one.
-    counts: Vec<u32>,
     pub unit: String,
     pub emissions_unit: String,
     /// Bills with their price per unit, for the cost in the hover readout.
@@ -49,19 +47,15 @@ pub struct ChartData {
 
 impl ChartData {
     pub fn new(raw: &Arc<Columns>, level: Level, unit: &str, rates: Arc<Vec<BillRate>>) -> Self {
-        let (columns, counts) = if level == Level::Raw {
-            (raw.clone(), Vec::new())
-        } else {
-            let bins = aggregate(raw, level, &local_zone());
-            let counts = bins.iter().map(|b| b.intervals as u32).collect();
-            (Arc::new(Columns::from_bins(&bins)), counts)
+        let columns = match level {
+            Level::Raw => raw.clone(),
+            _ => Arc::new(Columns::from_bins(&aggregate(raw, level, &local_zone()))),
         };
         let emissions = Series::emissions_of(&columns);
         Self {
             level,
             usage: Series::new(columns),
             emissions,
-            counts,
             unit: unit.to_owned(),
             emissions_unit: "kg CO₂e".to_owned(),
             rates,
@@ -91,7 +85,8 @@ impl ChartData {
             end: c.end[i],
             usage: c.usage[i],
             emissions: c.emissions.as_ref().map(|e| e[i]).filter(|e| e.is_finite()),
-            intervals: self.counts.get(i).map_or(1, |&n| n as usize),
+            intervals: c.count(i) as usize,
+            peak: c.peak(i),
         }
     }
 
@@ -109,7 +104,8 @@ impl ChartData {
         };
         let own = if self.level == Level::Raw { 0 } else { columns(&self.usage.columns) };
         let emissions = self.emissions.as_ref().map_or(0, |e| columns(&e.columns) + e.index_bytes());
-        own + self.usage.index_bytes() + emissions + self.counts.capacity() * 4
+        let sums = self.usage.columns.sums.as_ref().map_or(0, |s| s.count.capacity() * 4 + s.peak.capacity() * 16);
+        own + self.usage.index_bytes() + emissions + sums
     }
 }
 

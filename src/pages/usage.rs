@@ -484,7 +484,7 @@ pub fn UsagePanel(
             .collect::<Vec<_>>()
     });
     view! {
-        <Figures summary comparison compare columns=columns.clone() unit=unit.clone() />
+        <Figures summary comparison compare unit=unit.clone() />
         <ChartTools view bounds drag_mode show_emissions=has_emissions.then_some(show_emissions) />
         <Legend compare year />
         <UsageChart data compared view bounds=Signal::stored(bounds) show_emissions=show_emissions.into() drag_mode=drag_mode.into() described />
@@ -591,7 +591,6 @@ fn Figures(
     summary: Memo<Summary>,
     comparison: Memo<Option<Comparison>>,
     compare: Signal<Compare>,
-    columns: Arc<Columns>,
     unit: String,
 ) -> impl IntoView {
     let u = unit.clone();
@@ -612,7 +611,7 @@ fn Figures(
         summary
             .get()
             .peak
-            .map(|(i, value)| format!("{value:.2} {unit} at {}", time_label(columns.start[i], &local_zone())))
+            .map(|(at, value)| format!("{value:.2} {unit} at {}", time_label(at, &local_zone())))
             .unwrap_or_else(|| "—".to_owned())
     };
     let change = move || {

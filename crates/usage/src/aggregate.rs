@@ -2,6 +2,8 @@
 //! calendar. A day with a daylight saving change is 23 or 25 hours long, and
 //! the repeated hour of an autumn change is two hours, not one.
 
+use serde::{Deserialize, Serialize};
+
 use crate::civil::{civil_from_days, days_from_civil, next_month_start, UsZone, DAY, HOUR};
 use crate::Columns;
 
@@ -61,20 +63,41 @@ impl Zone for FixedOffset {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum Level {
     #[default]
+    #[serde(rename = "interval")]
     Raw,
+    #[serde(rename = "hour")]
     Hourly,
+    #[serde(rename = "day")]
     Daily,
     /// Weeks start on Monday (ISO 8601).
+    #[serde(rename = "week")]
     Weekly,
+    #[serde(rename = "month")]
     Monthly,
 }
 
 impl Level {
     /// Every level, finest first.
     pub const ALL: [Level; 5] = [Level::Raw, Level::Hourly, Level::Daily, Level::Weekly, Level::Monthly];
+
+    /// The level's name in a URL, in the companion's `level` parameter and
+    /// in words ("usage per day"): `interval`, `hour`, `day`, `week`, `month`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Level::Raw => "interval",
+            Level::Hourly => "hour",
+            Level::Daily => "day",
+            Level::Weekly => "week",
+            Level::Monthly => "month",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|l| l.name() == name)
+    }
 }
 
 /// The usage of one local hour, day, week or month.
@@ -88,6 +111,8 @@ pub struct Bin {
     pub emissions: Option<f64>,
     /// How many intervals fell in the period: fewer than expected means a gap.
     pub intervals: usize,
+    /// When the period's largest interval started, and its usage.
+    pub peak: (i64, f64),
 }
 
 /// The UTC instant of local midnight starting local day `day`. Zones change
@@ -126,21 +151,27 @@ pub(crate) fn period(level: Level, zone: &impl Zone, start: i64, end: i64) -> ((
 }
 
 /// Sums `columns` into local periods of `level`, in time order. Periods with
-/// no interval are absent, not zero: no data is not no usage.
+/// no interval are absent, not zero: no data is not no usage. The rows may
+/// be periods summed already (days into weeks): their counts add up, and a
+/// period's peak is the largest of theirs. Of equal peaks the first is kept.
 pub fn aggregate(columns: &Columns, level: Level, zone: &impl Zone) -> Vec<Bin> {
     let mut bins: Vec<Bin> = Vec::new();
     let mut current_key = None;
     for i in 0..columns.len() {
         let (key, (start, end)) = period(level, zone, columns.start[i], columns.end[i]);
         let emissions = columns.emissions.as_ref().map(|e| if e[i].is_nan() { 0.0 } else { e[i] });
+        let (intervals, peak) = (columns.count(i) as usize, columns.peak(i));
         if current_key == Some(key) {
             let bin = bins.last_mut().expect("a bin for the current key");
             bin.usage += columns.usage[i];
             bin.emissions = bin.emissions.zip(emissions).map(|(a, b)| a + b);
-            bin.intervals += 1;
+            bin.intervals += intervals;
+            if peak.1 > bin.peak.1 {
+                bin.peak = peak;
+            }
         } else {
             current_key = Some(key);
-            bins.push(Bin { start, end, usage: columns.usage[i], emissions, intervals: 1 });
+            bins.push(Bin { start, end, usage: columns.usage[i], emissions, intervals, peak });
         }
     }
     bins
@@ -252,6 +283,38 @@ mod tests {
         assert_eq!(days.len(), 2, "the empty day is absent, not zero");
         assert_eq!(days[0].emissions, Some(12.0));
         assert!(aggregate(&Columns::default(), Level::Daily, &FixedOffset(0)).is_empty());
+    }
+
+    #[test]
+    fn days_summed_into_weeks_count_and_peak_as_the_intervals_would() {
+        let mut rng = rand::rngs::StdRng::seed_from_u64(7);
+        let from = PACIFIC.midnight_utc(days_from_civil(2024, 2, 26));
+        let intervals = (0..96 * 70)
+            .filter_map(|i| {
+                let t = from + i * 900;
+                let usage = f64::from(rng.random_range(0..400)) / 100.0;
+                (!rng.random_bool(0.02)).then_some(Interval { start: t, end: t + 900, usage, ghg_emissions: None })
+            })
+            .collect();
+        let raw = Columns::from_intervals(intervals);
+        let days = Columns::from_bins(&aggregate(&raw, Level::Daily, &PACIFIC));
+        for level in [Level::Weekly, Level::Monthly] {
+            let direct = aggregate(&raw, level, &PACIFIC);
+            let via_days = aggregate(&days, level, &PACIFIC);
+            assert_eq!(direct.len(), via_days.len());
+            for (a, b) in direct.iter().zip(&via_days) {
+                assert_eq!((a.start, a.end, a.intervals, a.peak), (b.start, b.end, b.intervals, b.peak), "{level:?}");
+                assert!((a.usage - b.usage).abs() < 1e-9);
+            }
+        }
+    }
+
+    #[test]
+    fn levels_are_named_as_the_url_and_the_companion_name_them() {
+        for level in Level::ALL {
+            assert_eq!(Level::from_name(level.name()), Some(level));
+        }
+        assert_eq!(Level::from_name("daily"), None);
     }
 
     #[test]

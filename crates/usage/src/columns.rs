@@ -1,7 +1,9 @@
 use pelm_model::pelm::Interval;
 
 /// Intervals as flat columns (one vector per field, not one object per
-/// interval), sorted by start, with no two overlapping.
+/// interval), sorted by start, with no two overlapping. The same columns
+/// hold periods summed from intervals (hours, days, ...), which then carry
+/// [`Sums`]: what a period holds that its total alone does not say.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Columns {
     pub start: Vec<i64>,
@@ -9,6 +11,28 @@ pub struct Columns {
     pub usage: Vec<f64>,
     /// `None` when no interval carries emissions; otherwise NaN where one lacks them.
     pub emissions: Option<Vec<f64>>,
+    /// `None` for intervals, each of which is its own count and peak.
+    pub sums: Option<Sums>,
+}
+
+/// For each summed period: how many intervals it holds (fewer than it
+/// could means a gap), and its largest interval and when that started, so
+/// the peak of a range is known without its intervals.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Sums {
+    pub count: Vec<u32>,
+    pub peak: Vec<f64>,
+    pub peak_start: Vec<i64>,
+}
+
+impl Sums {
+    fn slice(&self, lo: usize, hi: usize) -> Self {
+        Sums {
+            count: self.count[lo..hi].to_vec(),
+            peak: self.peak[lo..hi].to_vec(),
+            peak_start: self.peak_start[lo..hi].to_vec(),
+        }
+    }
 }
 
 impl Columns {
@@ -25,6 +49,7 @@ impl Columns {
             end: Vec::with_capacity(n),
             usage: Vec::with_capacity(n),
             emissions: any_emissions.then(|| Vec::with_capacity(n)),
+            sums: None,
         };
         for interval in intervals {
             columns.start.push(interval.start);
@@ -46,17 +71,81 @@ impl Columns {
             end: bins.iter().map(|b| b.end).collect(),
             usage: bins.iter().map(|b| b.usage).collect(),
             emissions: any_emissions.then(|| bins.iter().map(|b| b.emissions.unwrap_or(f64::NAN)).collect()),
+            sums: Some(Sums {
+                count: bins.iter().map(|b| b.intervals as u32).collect(),
+                peak: bins.iter().map(|b| b.peak.1).collect(),
+                peak_start: bins.iter().map(|b| b.peak.0).collect(),
+            }),
         }
     }
 
     /// A copy of the intervals starting in `[from, to)`.
     pub fn between(&self, from: i64, to: i64) -> Self {
-        let (lo, hi) = (self.index_at(from), self.index_at(to));
+        self.slice(self.index_at(from), self.index_at(to))
+    }
+
+    /// A copy of rows `lo..hi`.
+    pub fn slice(&self, lo: usize, hi: usize) -> Self {
         Columns {
             start: self.start[lo..hi].to_vec(),
             end: self.end[lo..hi].to_vec(),
             usage: self.usage[lo..hi].to_vec(),
             emissions: self.emissions.as_ref().map(|e| e[lo..hi].to_vec()),
+            sums: self.sums.as_ref().map(|s| s.slice(lo, hi)),
+        }
+    }
+
+    /// How many intervals row `i` holds: one for an interval.
+    pub fn count(&self, i: usize) -> u32 {
+        self.sums.as_ref().map_or(1, |s| s.count[i])
+    }
+
+    /// When row `i`'s largest interval started, and its usage: for an
+    /// interval, itself.
+    pub fn peak(&self, i: usize) -> (i64, f64) {
+        match &self.sums {
+            Some(s) => (s.peak_start[i], s.peak[i]),
+            None => (self.start[i], self.usage[i]),
+        }
+    }
+
+    /// These rows with those of `newer` in place of the ones starting in
+    /// `[from, to)`, where all of `newer`'s start: a window of detail
+    /// arriving beside what was held. Both must be of one kind (intervals,
+    /// or periods of one level).
+    pub fn splice(&self, from: i64, to: i64, newer: &Columns) -> Columns {
+        let (lo, hi) = (self.index_at(from), self.index_at(to));
+        let (before, after) = (self.slice(0, lo), self.slice(hi, self.len()));
+        let mut out = Columns::default();
+        let emissions = self.emissions.is_some() || newer.emissions.is_some();
+        let sums = self.sums.is_some() || newer.sums.is_some();
+        out.emissions = emissions.then(Vec::new);
+        out.sums = sums.then(Sums::default);
+        for part in [&before, newer, &after] {
+            for i in 0..part.len() {
+                // A row reaching into the next one is the same energy twice.
+                if out.end.last().is_some_and(|&last| part.start[i] < last) {
+                    continue;
+                }
+                out.push_row(part, i);
+            }
+        }
+        out
+    }
+
+    /// Appends row `i` of `from`.
+    pub(crate) fn push_row(&mut self, from: &Columns, i: usize) {
+        self.start.push(from.start[i]);
+        self.end.push(from.end[i]);
+        self.usage.push(from.usage[i]);
+        if let Some(emissions) = &mut self.emissions {
+            emissions.push(from.emissions.as_ref().map_or(f64::NAN, |e| e[i]));
+        }
+        if let Some(sums) = &mut self.sums {
+            let (at, peak) = from.peak(i);
+            sums.count.push(from.count(i));
+            sums.peak.push(peak);
+            sums.peak_start.push(at);
         }
     }
 
@@ -113,6 +202,32 @@ mod tests {
         let emissions = columns.emissions.unwrap();
         assert!(emissions[0].is_nan());
         assert_eq!(emissions[1], 0.3);
+    }
+
+    #[test]
+    fn a_window_spliced_in_replaces_its_rows_and_keeps_the_others() {
+        let held = Columns::from_intervals((0..6).map(|i| interval(i * 3600, (i + 1) * 3600, 1.0)).collect());
+        let mut newer = interval(7200, 9000, 5.0);
+        newer.ghg_emissions = Some(0.5);
+        let newer = Columns::from_intervals(vec![newer, interval(9000, 10800, 6.0)]);
+        let spliced = held.splice(7200, 10800, &newer);
+        assert_eq!(spliced.start, [0, 3600, 7200, 9000, 10800, 14400, 18000]);
+        assert_eq!(spliced.usage, [1.0, 1.0, 5.0, 6.0, 1.0, 1.0, 1.0]);
+        let emissions = spliced.emissions.unwrap();
+        assert!(emissions[0].is_nan() && emissions[2] == 0.5, "emissions kept where known: {emissions:?}");
+        // An empty window removes what it covers: the companion said nothing is there.
+        let emptied = held.splice(3600, 7200, &Columns::default());
+        assert_eq!(emptied.start, [0, 7200, 10800, 14400, 18000]);
+    }
+
+    #[test]
+    fn a_row_counts_and_peaks_as_itself_until_summed() {
+        let columns = Columns::from_intervals(vec![interval(0, 900, 2.0), interval(900, 1800, 3.0)]);
+        assert_eq!((columns.count(1), columns.peak(1)), (1, (900, 3.0)));
+        let bins = crate::aggregate(&columns, crate::Level::Hourly, &crate::FixedOffset(0));
+        let summed = Columns::from_bins(&bins);
+        assert_eq!((summed.count(0), summed.peak(0), summed.usage[0]), (2, (900, 3.0), 5.0));
+        assert_eq!(summed.between(0, 1).sums, summed.sums, "slices keep the sums");
     }
 
     #[test]

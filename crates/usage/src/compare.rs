@@ -227,17 +227,22 @@ impl Alignment {
     /// The columns with each period moved by `to`, in order, dropping those
     /// it has no place for and any that would overlap the one before.
     fn moved(&self, columns: &Columns, to: impl Fn(i64, i64) -> Option<(i64, i64)>) -> Columns {
-        let mut out = Columns { emissions: columns.emissions.as_ref().map(|_| Vec::new()), ..Columns::default() };
+        let mut out = Columns {
+            emissions: columns.emissions.as_ref().map(|_| Vec::new()),
+            sums: columns.sums.as_ref().map(|_| crate::columns::Sums::default()),
+            ..Columns::default()
+        };
         for i in 0..columns.len() {
             let Some((start, end)) = to(columns.start[i], columns.end[i]) else { continue };
             if out.end.last().is_some_and(|&last| start < last) {
                 continue;
             }
-            out.start.push(start);
-            out.end.push(end);
-            out.usage.push(columns.usage[i]);
-            if let (Some(to), Some(from)) = (&mut out.emissions, &columns.emissions) {
-                to.push(from[i]);
+            out.push_row(columns, i);
+            let last = out.len() - 1;
+            (out.start[last], out.end[last]) = (start, end);
+            // A period's peak moves with it.
+            if let Some(sums) = &mut out.sums {
+                sums.peak_start[last] += start - columns.start[i];
             }
         }
         out

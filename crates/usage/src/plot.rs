@@ -65,6 +65,7 @@ impl Series {
                 end: keep.iter().map(|&i| columns.end[i]).collect(),
                 usage: keep.iter().map(|&i| emissions[i]).collect(),
                 emissions: None,
+                sums: None,
             })
         })
     }

@@ -8,8 +8,9 @@ use crate::aggregate::Zone;
 use crate::civil::{weekday, DAY, HOUR};
 use crate::Columns;
 
-/// Average use per hour in each local hour, 0 to 23; `None` where no data fell.
-#[derive(Debug, Clone, PartialEq)]
+/// Average use per hour in each local hour, 0 to 23; `None` where no data
+/// fell. The companion's `GET /api/typical-day` answers it as JSON.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct TypicalDay {
     pub weekdays: [Option<f64>; 24],
     pub weekends: [Option<f64>; 24],

@@ -10,18 +10,19 @@ use crate::Columns;
 pub struct Summary {
     pub total: f64,
     pub average_per_day: f64,
-    /// Index of the interval with the most usage, and that usage.
-    pub peak: Option<(usize, f64)>,
+    /// When the interval with the most usage started, and that usage: from
+    /// the intervals, or from each summed period's own peak.
+    pub peak: Option<(i64, f64)>,
 }
 
-/// The summary of the intervals starting in `[from, to)`.
+/// The summary of the intervals, or periods, starting in `[from, to)`.
 pub fn summarize(columns: &Columns, from: i64, to: i64) -> Summary {
     let (lo, hi) = (columns.index_at(from), columns.index_at(to));
     let total: f64 = columns.usage[lo..hi].iter().sum();
     let days = (to - from) as f64 / DAY as f64;
-    let peak = (lo..hi).fold(None, |best: Option<(usize, f64)>, i| match best {
-        Some((_, value)) if value >= columns.usage[i] => best,
-        _ => Some((i, columns.usage[i])),
+    let peak = (lo..hi).map(|i| columns.peak(i)).fold(None, |best: Option<(i64, f64)>, peak| match best {
+        Some((_, value)) if value >= peak.1 => best,
+        _ => Some(peak),
     });
     Summary { total, average_per_day: if days > 0.0 { total / days } else { 0.0 }, peak }
 }
@@ -65,7 +66,10 @@ mod tests {
         let summary = summarize(&columns, 2 * DAY, 4 * DAY);
         assert_eq!(summary.total, 1.5 * 47.0 + 9.0);
         assert_eq!(summary.average_per_day, summary.total / 2.0);
-        assert_eq!(summary.peak, Some((60, 9.0)));
+        assert_eq!(summary.peak, Some((60 * 3600, 9.0)));
+        // Summed into days, the peak is still the hour's, not the day's.
+        let days = Columns::from_bins(&crate::aggregate(&columns, Level::Daily, &crate::FixedOffset(0)));
+        assert_eq!(summarize(&days, 2 * DAY, 4 * DAY), summary);
         // An empty range has no peak.
         assert_eq!(summarize(&columns, 10 * DAY, 11 * DAY).peak, None);
     }
