@@ -11,6 +11,7 @@ use std::sync::Arc;
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
+use axum::Extension;
 use axum::Json;
 use futures_util::future::join_all;
 use pelm_model::companion::{
@@ -19,6 +20,7 @@ use pelm_model::companion::{
 };
 use std::time::Duration;
 
+use crate::encoding::Uncompressed;
 use crate::error::ApiError;
 use crate::limits::Caller;
 use crate::routes::{valid_id, JsonBody, OptionalJsonBody};
@@ -94,7 +96,7 @@ pub async fn connect_token(
     State(state): State<AppState>,
     session: Session,
     OptionalJsonBody(request): OptionalJsonBody<ConnectTokenRequest>,
-) -> Result<Json<ConnectTokenGrant>, ApiError> {
+) -> Result<(Extension<Uncompressed>, Json<ConnectTokenGrant>), ApiError> {
     // The page's choice of utility, else the companion's.
     let asked = request.utility_id;
     if let Some(id) = &asked {
@@ -103,7 +105,7 @@ pub async fn connect_token(
         }
     }
     let connection = request.connection_id.as_deref().map(|id| valid_id("connection_id", id)).transpose()?;
-    Ok(Json(grant(&state, &session, asked.as_deref(), connection).await?))
+    Ok((Extension(Uncompressed), Json(grant(&state, &session, asked.as_deref(), connection).await?)))
 }
 
 /// A Connect token for one of this session's connections (update mode) or
@@ -362,12 +364,12 @@ pub async fn connection(
     State(state): State<AppState>,
     session: Session,
     headers: HeaderMap,
-) -> Result<Json<Connection>, ApiError> {
+) -> Result<Response, ApiError> {
     if session.may_hold_a_connection() {
         // Asked afresh: a disconnect through another instance shows here at once.
         let held = state.inner.store.connections(&session.identity).await?;
         if !held.is_empty() {
-            return Ok(Json(summary(&state, &session.identity, held, true).await));
+            return Ok(Json(summary(&state, &session.identity, held, true).await).into_response());
         }
     }
     let mut answer = not_connected(&state);
@@ -383,7 +385,8 @@ pub async fn connection(
             Err(_) => tracing::info!("no Connect token in the connection's answer: Pelm was slow"),
         }
     }
-    Ok(Json(answer))
+    // It may carry a Connect token: never compressed.
+    Ok((Extension(Uncompressed), Json(answer)).into_response())
 }
 
 /// How long the connection's answer waits for a Connect token.

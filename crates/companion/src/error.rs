@@ -331,6 +331,8 @@ pub async fn with_request_id(request: Request, next: Next) -> Response {
         let json = serde_json::to_vec(&body).unwrap_or_default();
         response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
         response.headers_mut().remove(header::CONTENT_LENGTH);
+        // The body written here is plain, whatever was done to the one it replaces.
+        response.headers_mut().remove(header::CONTENT_ENCODING);
         *response.body_mut() = Body::from(json);
     }
     response

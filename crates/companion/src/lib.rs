@@ -10,6 +10,7 @@ pub mod config;
 mod connections;
 pub mod crypto;
 pub mod csp;
+pub mod encoding;
 pub mod error;
 pub mod faults;
 pub mod hosts;
@@ -65,6 +66,8 @@ struct Inner {
     csp_extra: csp::CspExtra,
     /// Violations reported so far.
     csp_reports: std::sync::atomic::AtomicU64,
+    /// Answers compressed to be kept in the cache so far.
+    compressed: std::sync::atomic::AtomicU64,
     trusted_proxies: limits::TrustedProxies,
     hosts: hosts::HostPolicy,
     /// Scripted answers for the app, in sandbox mode.
@@ -186,6 +189,7 @@ impl AppState {
                 session_rules,
                 csp_extra,
                 csp_reports: Default::default(),
+                compressed: Default::default(),
                 trusted_proxies,
                 hosts,
                 app_faults,
@@ -262,6 +266,20 @@ impl AppState {
         self.inner.csp_reports.load(std::sync::atomic::Ordering::Relaxed)
     }
 
+    /// Answers compressed to be kept (and sent) since start: a cached
+    /// answer sent again is not compressed again.
+    pub fn compressed_answers(&self) -> u64 {
+        self.inner.compressed.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// `body` in `encoding`, counted.
+    pub(crate) async fn compress(&self, encoding: encoding::Encoding, body: axum::body::Bytes) -> axum::body::Bytes {
+        if encoding != encoding::Encoding::Identity {
+            self.inner.compressed.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }
+        encoding.compress(body).await
+    }
+
     /// The Connect script the app is told to load.
     pub fn connect_script_url(&self) -> &str {
         &self.inner.connect_script_url
@@ -303,6 +321,7 @@ pub fn app(state: AppState) -> Router {
         .layer(middleware::from_fn(error::api_contract))
         .layer(middleware::from_fn_with_state(state.clone(), faults::inject))
         .layer(cors(state.config()))
+        .layer(encoding::layer())
         .with_state(state.clone());
     // Reports come without cookies or a useful Origin: outside the session
     // and origin checks, with their own limit.

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use axum::body::{Body, Bytes};
 use axum::extract::{FromRequest, Path, Query, Request, State};
-use axum::http::{header, HeaderValue};
+use axum::http::{header, HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
 use axum::{Json, Router};
@@ -16,6 +16,7 @@ use pelm_model::pelm::{Account, Intervals};
 use serde::de::DeserializeOwned;
 
 use crate::connections;
+use crate::encoding::Encoding;
 use crate::error::ApiError;
 use crate::session::Session;
 use crate::store::{Health, Owned, StoredConnection};
@@ -194,8 +195,15 @@ fn intervals_query(query: &BTreeMap<String, String>) -> Result<(String, Owned<'_
     Ok((text, owned))
 }
 
-fn json_response(body: Bytes) -> Response {
-    ([(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))], body).into_response()
+/// A JSON answer whose body is already in `encoding`.
+fn json_response(body: Bytes, encoding: Encoding) -> Response {
+    let mut response = ([(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))], body).into_response();
+    let headers = response.headers_mut();
+    if let Some(coding) = encoding.header() {
+        headers.insert(header::CONTENT_ENCODING, coding);
+    }
+    headers.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
+    response
 }
 
 /// The connection whose token answers for `owned`. With one connection,
@@ -306,30 +314,61 @@ fn marked(account: Account, connection: &StoredConnection) -> Account {
     Account { connection_id: Some(connection.id.clone()), utility: connection.utility.clone(), ..account }
 }
 
-/// A data GET for `connection`, from the cache when it is fresh.
+/// A data GET for `connection`, from the cache when it is fresh, in the
+/// coding the client accepts. The cache keeps Pelm's answer and each coding
+/// of it made so far, so a hit is never compressed again.
 /// `newest` reads the end of the newest data in an answer, for the
 /// connection's health.
 async fn cached_get(
     state: &AppState,
     session: &Session,
     connection: &StoredConnection,
-    what: &str,
-    path: &str,
-    newest: fn(&[u8]) -> Option<i64>,
+    fetch: Fetch<'_>,
+    encoding: Encoding,
 ) -> Result<Response, ApiError> {
     let user_id = &connection.pelm_user_id;
-    if let Some(body) = state.inner.cache.get(user_id, path) {
-        return Ok(json_response(body));
+    let key = |encoding: Encoding| format!("{}|{}", encoding.tag(), fetch.path);
+    if let Some(body) = state.inner.cache.get(user_id, &key(encoding)) {
+        return Ok(json_response(body, encoding));
     }
+    let plain = match state.inner.cache.get(user_id, &key(Encoding::Identity)) {
+        Some(body) => body,
+        None => {
+            let body = pelm_get(state, session, connection, &fetch).await?;
+            state.inner.cache.put(user_id, &key(Encoding::Identity), body.clone());
+            body
+        }
+    };
+    let body = state.compress(encoding, plain).await;
+    if encoding != Encoding::Identity {
+        state.inner.cache.put(user_id, &key(encoding), body.clone());
+    }
+    Ok(json_response(body, encoding))
+}
+
+/// One data GET to Pelm: what it is, its path, and how to read the end of
+/// the newest data in its answer, for the connection's health.
+struct Fetch<'a> {
+    what: &'a str,
+    path: &'a str,
+    newest: fn(&[u8]) -> Option<i64>,
+}
+
+/// Asks Pelm, in one of the user's slots, and notes what the answer says
+/// of the connection's health.
+async fn pelm_get(
+    state: &AppState,
+    session: &Session,
+    connection: &StoredConnection,
+    fetch: &Fetch<'_>,
+) -> Result<Bytes, ApiError> {
     let answer = {
         let _slot = state.inner.user_slots.acquire(&session.identity).await;
-        state.inner.pelm.get_json(what, path, Some(connection.access_token.expose())).await
+        state.inner.pelm.get_json(fetch.what, fetch.path, Some(connection.access_token.expose())).await
     };
-    let data_through = answer.as_ref().ok().and_then(|body| newest(body));
+    let data_through = answer.as_ref().ok().and_then(|body| (fetch.newest)(body));
     note_health(state, session, connection, &answer, data_through).await;
-    let body = answer?;
-    state.inner.cache.put(user_id, path, body.clone());
-    Ok(json_response(body))
+    answer
 }
 
 /// The end of the newest interval in an `/intervals` answer.
@@ -341,12 +380,14 @@ fn newest_interval(body: &[u8]) -> Option<i64> {
 async fn intervals(
     State(state): State<AppState>,
     session: Session,
+    headers: HeaderMap,
     Query(query): Query<BTreeMap<String, String>>,
 ) -> Result<Response, ApiError> {
     let (upstream, owned) = intervals_query(&query)?;
     let path = format!("/intervals?{upstream}");
     let connection = owner(&state, &session, Some(owned)).await?;
-    cached_get(&state, &session, &connection, "intervals", &path, newest_interval).await
+    let fetch = Fetch { what: "intervals", path: &path, newest: newest_interval };
+    cached_get(&state, &session, &connection, fetch, Encoding::accepted(&headers)).await
 }
 
 /// An optional `account_id` parameter, validated.
@@ -357,6 +398,7 @@ fn account_param(query: &BTreeMap<String, String>) -> Result<Option<&str>, ApiEr
 async fn bills(
     State(state): State<AppState>,
     session: Session,
+    headers: HeaderMap,
     Query(query): Query<BTreeMap<String, String>>,
 ) -> Result<Response, ApiError> {
     let account = account_param(&query)?;
@@ -365,7 +407,8 @@ async fn bills(
         None => "/bills".to_owned(),
     };
     let connection = owner(&state, &session, account.map(Owned::Account)).await?;
-    cached_get(&state, &session, &connection, "bills", &path, |_| None).await
+    let fetch = Fetch { what: "bills", path: &path, newest: |_| None };
+    cached_get(&state, &session, &connection, fetch, Encoding::accepted(&headers)).await
 }
 
 /// The bill's PDF, streamed from Pelm as it arrives. With several

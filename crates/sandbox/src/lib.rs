@@ -82,6 +82,8 @@ struct Inner {
     store: store::Store,
     /// REST calls so far, for the quota fault.
     calls: std::sync::atomic::AtomicU64,
+    /// REST answers sent compressed, as a client that asks for it gets them.
+    compressed: std::sync::atomic::AtomicU64,
     /// Failures to give the next REST calls, in order.
     scripted: std::sync::Mutex<std::collections::VecDeque<Fault>>,
 }
@@ -99,6 +101,7 @@ impl Sandbox {
                 config,
                 store: store::Store::new(clock),
                 calls: Default::default(),
+                compressed: Default::default(),
                 scripted: Default::default(),
             }),
         }
@@ -111,6 +114,12 @@ impl Sandbox {
     /// REST calls answered so far (Connect's script and modal not counted).
     pub fn rest_calls(&self) -> u64 {
         self.inner.calls.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// REST answers sent compressed so far: Pelm's answers are large JSON,
+    /// and a client that accepts gzip or brotli gets them so.
+    pub fn compressed_answers(&self) -> u64 {
+        self.inner.compressed.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// Revokes every access token, as Pelm's support could; answers how many.
@@ -167,8 +176,23 @@ impl Sandbox {
 
 /// The sandbox's routes: Pelm's REST API and the Connect scripts, rooted at `/`.
 pub fn app(sandbox: Sandbox) -> Router {
-    let rest = api::routes().route_layer(axum::middleware::from_fn_with_state(sandbox.clone(), faults::inject));
+    let rest = api::routes()
+        .route_layer(axum::middleware::from_fn_with_state(sandbox.clone(), faults::inject))
+        .layer(tower_http::compression::CompressionLayer::new())
+        .layer(axum::middleware::from_fn_with_state(sandbox.clone(), count_compressed));
     rest.merge(connect::routes()).with_state(sandbox)
+}
+
+async fn count_compressed(
+    axum::extract::State(sandbox): axum::extract::State<Sandbox>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let response = next.run(request).await;
+    if response.headers().contains_key(axum::http::header::CONTENT_ENCODING) {
+        sandbox.inner.compressed.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
+    response
 }
 
 /// Serves the sandbox on `listener` until the process ends.

@@ -18,6 +18,10 @@ use serde_json::{json, Value};
 pub struct TestApp {
     pub url: String,
     pub client: reqwest::Client,
+    /// The browser's cookies, shared with [`TestApp::undecoded`].
+    pub jar: std::sync::Arc<reqwest::cookie::Jar>,
+    /// The companion itself, for what it counts.
+    pub state: AppState,
     pub sandbox: pelm_sandbox::Spawned,
     /// The sandbox's clock: move it forward to expire codes and tokens.
     pub clock: Clock,
@@ -32,6 +36,11 @@ pub fn browser() -> reqwest::Client {
     reqwest::Client::builder().cookie_store(true).build().expect("client")
 }
 
+/// A browser with the cookies of `jar`.
+fn browser_with(jar: &std::sync::Arc<reqwest::cookie::Jar>) -> reqwest::Client {
+    reqwest::Client::builder().cookie_provider(jar.clone()).build().expect("client")
+}
+
 pub async fn spawn_app() -> TestApp {
     let dir = tempfile::tempdir().expect("temp dir");
     let database = dir.path().join("companion.db");
@@ -39,8 +48,12 @@ pub async fn spawn_app() -> TestApp {
     let sandbox =
         pelm_sandbox::spawn(Sandbox::with_clock(pelm_sandbox::Config::random(), clock.clone())).await.expect("sandbox");
     let token_key = hex_key();
-    let url = start_companion(&database, upstream_of(&sandbox), &token_key, |_| {}).await;
-    TestApp { url, client: browser(), sandbox, clock, database, token_key, _dir: dir }
+    let running =
+        start_companion_running(format!("sqlite://{}", database.display()), upstream_of(&sandbox), &token_key, |_| {})
+            .await;
+    let jar = std::sync::Arc::default();
+    let client = browser_with(&jar);
+    TestApp { url: running.url, client, jar, state: running.state, sandbox, clock, database, token_key, _dir: dir }
 }
 
 pub fn upstream_of(sandbox: &pelm_sandbox::Spawned) -> Upstream {
@@ -75,6 +88,16 @@ pub async fn start_companion_at(
     token_key: &str,
     configure: impl FnOnce(&mut Config),
 ) -> String {
+    start_companion_running(database_url, upstream, token_key, configure).await.url
+}
+
+/// As [`start_companion_at`], answering the running companion.
+pub async fn start_companion_running(
+    database_url: String,
+    upstream: Upstream,
+    token_key: &str,
+    configure: impl FnOnce(&mut Config),
+) -> Running {
     // Configured as a site configures it for the real Pelm, at the sandbox's URL.
     let mut config = Config::for_tests(database_url);
     config.sandbox = false;
@@ -85,7 +108,7 @@ pub async fn start_companion_at(
     config.allowed_hosts = ["127.0.0.1", "localhost", "[::1]"].map(str::to_owned).to_vec();
     config.token_key = Some(Secret::new(token_key));
     configure(&mut config);
-    run(config).await.expect("companion").url
+    run(config).await.expect("companion")
 }
 
 /// The test companion's Connect script.
@@ -131,7 +154,14 @@ fn log_if_asked() {
 impl TestApp {
     /// The same companion and sandbox, seen from a fresh browser (a new user).
     pub fn in_another_browser(self) -> TestApp {
-        TestApp { client: browser(), ..self }
+        let jar = std::sync::Arc::default();
+        TestApp { client: browser_with(&jar), jar, ..self }
+    }
+
+    /// This browser's session, from a client that leaves compressed answers
+    /// as they came and asks for no coding unless told.
+    pub fn undecoded(&self) -> reqwest::Client {
+        reqwest::Client::builder().cookie_provider(self.jar.clone()).no_gzip().no_brotli().build().expect("client")
     }
 
     pub fn api(&self, path: &str) -> String {
