@@ -3,23 +3,24 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use axum::body::{Body, Bytes};
+use axum::body::Body;
 use axum::extract::{FromRequest, Path, Query, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::routing::{delete, get, post};
 use axum::{Json, Router};
 use futures_util::future::join_all;
 use futures_util::StreamExt;
 use pelm_model::companion::ConnectionStatus;
-use pelm_model::pelm::{Account, Intervals};
+use pelm_model::pelm::Account;
 use serde::de::DeserializeOwned;
 
 use crate::connections;
+use crate::data::{cached_get, note_health, owner, Fetch};
 use crate::encoding::Encoding;
 use crate::error::ApiError;
 use crate::session::Session;
-use crate::store::{Health, Owned, StoredConnection};
+use crate::store::{Owned, StoredConnection};
 use crate::{AppState, API_BODY_LIMIT};
 
 pub fn api() -> Router<AppState> {
@@ -30,7 +31,8 @@ pub fn api() -> Router<AppState> {
         .route("/connections", get(connections::connections))
         .route("/connections/{connection_id}", delete(connections::disconnect_one))
         .route("/accounts", get(accounts))
-        .route("/intervals", get(intervals))
+        .route("/intervals", get(crate::intervals::intervals))
+        .route("/typical-day", get(crate::intervals::typical))
         .route("/bills", get(bills))
         .route("/bills/{bill_id}/pdf", get(bill_pdf))
         .fallback(|| async { ApiError::NotFound })
@@ -121,11 +123,6 @@ impl<T: DeserializeOwned + Default> FromRequest<AppState> for OptionalJsonBody<T
     }
 }
 
-/// Pelm's default range when a query names no dates: the past two months.
-const DEFAULT_RANGE_SECS: i64 = 61 * 24 * 3600;
-/// How far past now an end date may lie.
-const FURTHEST_END_SECS: i64 = 366 * 24 * 3600;
-
 /// Ids are opaque, but Pelm's are short and plain; anything else is refused
 /// before it reaches Pelm or a URL. `.` and `..` are plain characters that
 /// a URL reads as a step up or sideways, so they are refused too.
@@ -136,120 +133,6 @@ pub(crate) fn valid_id<'a>(field: &'static str, value: &'a str) -> Result<&'a st
         return Err(ApiError::invalid(field, format!("{field} is not a valid id.")));
     }
     Ok(value)
-}
-
-fn unix_seconds(field: &'static str, value: Option<&String>) -> Result<Option<i64>, ApiError> {
-    match value.map(|v| v.trim()).filter(|v| !v.is_empty()) {
-        None => Ok(None),
-        Some(v) => v
-            .parse::<i64>()
-            .ok()
-            .filter(|t| *t >= 0)
-            .map(Some)
-            .ok_or_else(|| ApiError::invalid(field, format!("{field} must be a Unix time in seconds."))),
-    }
-}
-
-/// Pelm's query for `/intervals`, validated and in one canonical order, so
-/// the same question is the same cache key however the app spelled it; and
-/// the account or meter it names, whose connection answers it.
-fn intervals_query(query: &BTreeMap<String, String>) -> Result<(String, Owned<'_>), ApiError> {
-    let mut upstream = BTreeMap::new();
-    let owned = match (query.get("account_id"), query.get("meter_id")) {
-        (Some(_), Some(_)) => return Err(ApiError::invalid("meter_id", "Give account_id or meter_id, not both.")),
-        (None, None) => return Err(ApiError::invalid("account_id", "Give account_id (with type) or meter_id.")),
-        (Some(account), None) => {
-            let account = valid_id("account_id", account)?;
-            upstream.insert("account_id", account.to_owned());
-            let kind =
-                query.get("type").map(|t| t.trim().to_ascii_uppercase()).unwrap_or_else(|| "ELECTRIC".to_owned());
-            if kind != "ELECTRIC" && kind != "GAS" {
-                return Err(ApiError::invalid("type", "type must be ELECTRIC or GAS."));
-            }
-            upstream.insert("type", kind);
-            Owned::Account(account)
-        }
-        (None, Some(meter)) => {
-            let meter = valid_id("meter_id", meter)?;
-            upstream.insert("meter_id", meter.to_owned());
-            Owned::Meter(meter)
-        }
-    };
-    // Missing dates are filled in as Pelm would, before the range is
-    // checked, so the cap holds for every query, not only complete ones.
-    let now = crate::store::now();
-    let end = unix_seconds("end_date", query.get("end_date"))?.unwrap_or(now);
-    let start = unix_seconds("start_date", query.get("start_date"))?.unwrap_or((end - DEFAULT_RANGE_SECS).max(0));
-    if end > now + FURTHEST_END_SECS {
-        return Err(ApiError::invalid("end_date", "The end lies too far in the future."));
-    }
-    if start >= end {
-        return Err(ApiError::invalid("start_date", "The start must be before the end."));
-    }
-    if end - start > pelm_model::companion::LONGEST_RANGE_SECS {
-        return Err(ApiError::invalid("start_date", "Ask for at most ten years at a time."));
-    }
-    upstream.insert("start_date", start.to_string());
-    upstream.insert("end_date", end.to_string());
-    let text = upstream.iter().map(|(k, v)| format!("{k}={}", crate::pelm::escape(v))).collect::<Vec<_>>().join("&");
-    Ok((text, owned))
-}
-
-/// A JSON answer whose body is already in `encoding`.
-fn json_response(body: Bytes, encoding: Encoding) -> Response {
-    let mut response = ([(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))], body).into_response();
-    let headers = response.headers_mut();
-    if let Some(coding) = encoding.header() {
-        headers.insert(header::CONTENT_ENCODING, coding);
-    }
-    headers.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
-    response
-}
-
-/// The connection whose token answers for `owned`. With one connection,
-/// that one, asking nothing (Pelm says if the account is not its). With
-/// several, the one that last answered with the account or meter; a
-/// request must then name one.
-async fn owner(state: &AppState, session: &Session, owned: Option<Owned<'_>>) -> Result<StoredConnection, ApiError> {
-    let held = connections::stored(state, session).await?;
-    match (&held[..], owned) {
-        ([], _) => Err(ApiError::NotConnected),
-        ([only], _) => Ok(only.clone()),
-        (_, None) => Err(ApiError::invalid("account_id", "Name the account: several utilities are linked.")),
-        (_, Some(owned)) => {
-            let field = match owned {
-                Owned::Account(_) => "account_id",
-                Owned::Meter(_) => "meter_id",
-            };
-            let id = state.inner.store.owner_of(&session.identity, owned).await?;
-            let found = id.and_then(|id| held.iter().find(|c| c.id == id).cloned());
-            found.ok_or(ApiError::UnknownAccount { field })
-        }
-    }
-}
-
-/// Records what a data answer from Pelm says of its connection: a success
-/// ends "collecting" (but not "login needed", which only the login's own
-/// check or a reconnect ends), a failure may say why.
-async fn note_health<T>(
-    state: &AppState,
-    session: &Session,
-    connection: &StoredConnection,
-    result: &Result<T, ApiError>,
-    data_through: Option<i64>,
-) {
-    let health = match result {
-        Ok(_) => Health {
-            status: matches!(connection.status, ConnectionStatus::Collecting | ConnectionStatus::Unknown)
-                .then_some(ConnectionStatus::Connected),
-            data_through: data_through.filter(|&end| connection.data_through.is_none_or(|seen| end > seen)),
-        },
-        Err(err) => match connections::health_of_failure(err) {
-            Some(health) => health,
-            None => return,
-        },
-    };
-    connections::record(state, &session.identity, connection, health).await;
 }
 
 /// The accounts of every connection, each marked with its connection and
@@ -312,82 +195,6 @@ async fn connection_accounts(
 
 fn marked(account: Account, connection: &StoredConnection) -> Account {
     Account { connection_id: Some(connection.id.clone()), utility: connection.utility.clone(), ..account }
-}
-
-/// A data GET for `connection`, from the cache when it is fresh, in the
-/// coding the client accepts. The cache keeps Pelm's answer and each coding
-/// of it made so far, so a hit is never compressed again.
-/// `newest` reads the end of the newest data in an answer, for the
-/// connection's health.
-async fn cached_get(
-    state: &AppState,
-    session: &Session,
-    connection: &StoredConnection,
-    fetch: Fetch<'_>,
-    encoding: Encoding,
-) -> Result<Response, ApiError> {
-    let user_id = &connection.pelm_user_id;
-    let key = |encoding: Encoding| format!("{}|{}", encoding.tag(), fetch.path);
-    if let Some(body) = state.inner.cache.get(user_id, &key(encoding)) {
-        return Ok(json_response(body, encoding));
-    }
-    let plain = match state.inner.cache.get(user_id, &key(Encoding::Identity)) {
-        Some(body) => body,
-        None => {
-            let body = pelm_get(state, session, connection, &fetch).await?;
-            state.inner.cache.put(user_id, &key(Encoding::Identity), body.clone());
-            body
-        }
-    };
-    let body = state.compress(encoding, plain).await;
-    if encoding != Encoding::Identity {
-        state.inner.cache.put(user_id, &key(encoding), body.clone());
-    }
-    Ok(json_response(body, encoding))
-}
-
-/// One data GET to Pelm: what it is, its path, and how to read the end of
-/// the newest data in its answer, for the connection's health.
-struct Fetch<'a> {
-    what: &'a str,
-    path: &'a str,
-    newest: fn(&[u8]) -> Option<i64>,
-}
-
-/// Asks Pelm, in one of the user's slots, and notes what the answer says
-/// of the connection's health.
-async fn pelm_get(
-    state: &AppState,
-    session: &Session,
-    connection: &StoredConnection,
-    fetch: &Fetch<'_>,
-) -> Result<Bytes, ApiError> {
-    let answer = {
-        let _slot = state.inner.user_slots.acquire(&session.identity).await;
-        state.inner.pelm.get_json(fetch.what, fetch.path, Some(connection.access_token.expose())).await
-    };
-    let data_through = answer.as_ref().ok().and_then(|body| (fetch.newest)(body));
-    note_health(state, session, connection, &answer, data_through).await;
-    answer
-}
-
-/// The end of the newest interval in an `/intervals` answer.
-fn newest_interval(body: &[u8]) -> Option<i64> {
-    let intervals: Intervals = serde_json::from_slice(body).ok()?;
-    intervals.intervals.iter().map(|i| i.end).max()
-}
-
-async fn intervals(
-    State(state): State<AppState>,
-    session: Session,
-    headers: HeaderMap,
-    Query(query): Query<BTreeMap<String, String>>,
-) -> Result<Response, ApiError> {
-    let (upstream, owned) = intervals_query(&query)?;
-    let path = format!("/intervals?{upstream}");
-    let connection = owner(&state, &session, Some(owned)).await?;
-    let fetch = Fetch { what: "intervals", path: &path, newest: newest_interval };
-    cached_get(&state, &session, &connection, fetch, Encoding::accepted(&headers)).await
 }
 
 /// An optional `account_id` parameter, validated.

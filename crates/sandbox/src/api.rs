@@ -9,7 +9,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Form, Json, Router};
 use pelm_model::pelm::{
-    AccessToken, Account, AccountBills, ConnectToken, Intervals, LegacyBill, MeterType, User, Utility,
+    AccessToken, Account, AccountBills, ConnectToken, Interval, Intervals, LegacyBill, MeterType, User, Utility,
 };
 use serde::Deserialize;
 
@@ -282,13 +282,38 @@ async fn intervals(
     if meter_type == MeterType::Gas {
         account.usage_unit = account.gas_usage_unit.clone();
     }
+    let mut intervals = spec.intervals(start.max(history_start), end.min(data_end));
+    if sandbox.config().messy_intervals {
+        intervals = messy(intervals);
+    }
     Ok(Json(Intervals {
         utility: utility.full_name.to_owned(),
         meter_type: Some(meter_type),
         account,
-        intervals: spec.intervals(start.max(history_start), end.min(data_end)),
+        intervals,
         skipped: 0,
     }))
+}
+
+/// `rows` as a looser Pelm may send them: every 97th twice (the second
+/// copy with another value), every 50th pair swapped, and every 200th
+/// joined by an hour's row starting with it that sums it and the next three.
+fn messy(rows: Vec<Interval>) -> Vec<Interval> {
+    let mut out = Vec::with_capacity(rows.len() + rows.len() / 50);
+    for (i, row) in rows.iter().enumerate() {
+        out.push(*row);
+        if i % 97 == 0 {
+            out.push(Interval { usage: row.usage + 1.0, ..*row });
+        }
+        if i % 200 == 0 && i + 4 <= rows.len() && rows[i + 3].end - row.start == 4 * (row.end - row.start) {
+            let usage = rows[i..i + 4].iter().map(|r| r.usage).sum();
+            out.push(Interval { start: row.start, end: rows[i + 3].end, usage, ghg_emissions: None });
+        }
+    }
+    for pair in out.chunks_mut(2).step_by(25) {
+        pair.reverse();
+    }
+    out
 }
 
 fn account_statements(sandbox: &Sandbox, connection: &Connection, record: &AccountRecord) -> Vec<Statement> {

@@ -50,6 +50,10 @@ pub struct Config {
     /// Answer `data_unavailable` with 500 rather than the error table's 400,
     /// as Pelm has been seen to.
     pub data_unavailable_as_500: bool,
+    /// Answer intervals as loosely as Pelm's docs allow: some rows twice,
+    /// some out of order, and an hour's row beside the quarter hours it
+    /// holds. Clients must count each reading once all the same.
+    pub messy_intervals: bool,
 }
 
 impl Config {
@@ -63,6 +67,7 @@ impl Config {
             legacy_bills: false,
             users_need_bearer: false,
             data_unavailable_as_500: false,
+            messy_intervals: false,
         }
     }
 }

@@ -31,6 +31,10 @@ struct Args {
     /// as a stricter reading of Pelm's docs would.
     #[arg(long, env = "PELM_SANDBOX_USERS_NEED_BEARER")]
     users_need_bearer: bool,
+    /// Answer intervals loosely: some rows twice, some out of order, and an
+    /// hour's row beside the quarter hours it holds.
+    #[arg(long, env = "PELM_SANDBOX_MESSY_INTERVALS")]
+    messy_intervals: bool,
     /// Fault: milliseconds added before every REST answer.
     #[arg(long, env = "PELM_SANDBOX_LATENCY_MS", default_value_t = 0)]
     latency_ms: u64,
@@ -61,6 +65,7 @@ async fn main() -> std::io::Result<()> {
         legacy_bills: args.legacy_bills,
         users_need_bearer: args.users_need_bearer,
         data_unavailable_as_500: false,
+        messy_intervals: args.messy_intervals,
         faults: Faults {
             latency: Duration::from_millis(args.latency_ms),
             error_rate: args.error_rate,

@@ -84,6 +84,14 @@ impl Columns {
         self.slice(self.index_at(from), self.index_at(to))
     }
 
+    /// A copy of the intervals that lie wholly inside `[from, to)`, as Pelm
+    /// answers a span: what an answer for a wider span holds of a narrower one.
+    pub fn within(&self, from: i64, to: i64) -> Self {
+        let lo = self.index_at(from);
+        let hi = self.end.partition_point(|&e| e <= to).max(lo);
+        self.slice(lo, hi)
+    }
+
     /// A copy of rows `lo..hi`.
     pub fn slice(&self, lo: usize, hi: usize) -> Self {
         Columns {

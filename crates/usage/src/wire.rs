@@ -180,7 +180,7 @@ mod tests {
                 Interval { start: t, end: t + 900, usage, ghg_emissions: (i % 5 != 0).then_some(usage * 0.21) }
             })
             .collect();
-        rows.push(rows[40].clone());
+        rows.push(rows[40]);
         let later = from + 3 * DAY;
         rows.extend((0..30).map(|h| Interval {
             start: later + h * 3600,

@@ -42,11 +42,15 @@ fn browser_with(jar: &std::sync::Arc<reqwest::cookie::Jar>) -> reqwest::Client {
 }
 
 pub async fn spawn_app() -> TestApp {
+    spawn_app_with(pelm_sandbox::Config::random()).await
+}
+
+/// As [`spawn_app`], in front of a sandbox started with `config`.
+pub async fn spawn_app_with(config: pelm_sandbox::Config) -> TestApp {
     let dir = tempfile::tempdir().expect("temp dir");
     let database = dir.path().join("companion.db");
     let clock = Clock::system();
-    let sandbox =
-        pelm_sandbox::spawn(Sandbox::with_clock(pelm_sandbox::Config::random(), clock.clone())).await.expect("sandbox");
+    let sandbox = pelm_sandbox::spawn(Sandbox::with_clock(config, clock.clone())).await.expect("sandbox");
     let token_key = hex_key();
     let running =
         start_companion_running(format!("sqlite://{}", database.display()), upstream_of(&sandbox), &token_key, |_| {})

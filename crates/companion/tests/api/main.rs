@@ -6,6 +6,7 @@
 //! The test that reads every log line, `tests/logs.rs`, is a binary of its
 //! own: it installs a subscriber of its own for the whole process.
 
+mod columns;
 mod compression;
 mod connections;
 mod contract;

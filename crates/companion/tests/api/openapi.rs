@@ -5,6 +5,7 @@
 use std::collections::BTreeSet;
 
 use crate::helpers::spawn_app;
+use pelm_usage::wire::MEDIA_TYPE;
 use reqwest::Method;
 use serde_json::{json, Value};
 
@@ -140,6 +141,21 @@ async fn every_documented_operation_answers_as_documented() {
     check(Method::DELETE, "/connections/{connection_id}", format!("connections/{second}"), None, 200).await;
     check(Method::GET, "/intervals", format!("intervals?account_id={account}&type=ELECTRIC"), None, 200).await;
     check(Method::GET, "/intervals", "intervals?account_id=a&type=WATER".into(), None, 400).await;
+    let typical = format!("typical-day?account_id={account}&type=ELECTRIC&zone=-28800");
+    check(Method::GET, "/typical-day", typical, None, 200).await;
+    check(Method::GET, "/typical-day", format!("typical-day?account_id={account}"), None, 400).await;
+    // The columns, as the app asks for them.
+    let columns = doc
+        .pointer("/paths/~1intervals/get/responses/200/content/application~1vnd.pelm-energy.columns+json/schema")
+        .expect("the columns are documented");
+    for query in ["", "&level=day&zone=-28800"] {
+        let path = format!("intervals?account_id={account}&type=ELECTRIC{query}");
+        let response = app.client.get(app.api(&path)).header("accept", MEDIA_TYPE).send().await.unwrap();
+        assert_eq!(response.status(), 200, "{path}");
+        assert_eq!(response.headers()["content-type"], MEDIA_TYPE);
+        let value: Value = response.json().await.unwrap();
+        validate(&doc, columns, &value, &path).unwrap();
+    }
     let bills: Value = serde_json::from_slice(&check(Method::GET, "/bills", "bills".into(), None, 200).await).unwrap();
     let bill = bills[0]["bills"][0]["id"].as_str().unwrap().to_owned();
     check(Method::GET, "/bills/{bill_id}/pdf", format!("bills/{bill}/pdf"), None, 200).await;
