@@ -221,6 +221,12 @@ pub struct Config {
     #[arg(long, env = "PELM_CACHE_MAX_BYTES", default_value_t = 64 * 1024 * 1024)]
     pub cache_max_bytes: usize,
 
+    /// Seconds after which a look at the connection asks Pelm again, in the
+    /// background, about each connection's login, utility name and accounts.
+    /// Looks in between are answered from the store alone.
+    #[arg(long, env = "PELM_REFRESH_AFTER", default_value_t = 600)]
+    pub refresh_after_secs: u64,
+
     /// Seconds a session may go unused before it ends (default 90 days).
     #[arg(long, env = "PELM_SESSION_IDLE_SECS", default_value_t = 90 * 24 * 3600)]
     pub session_idle_secs: u64,
@@ -312,6 +318,7 @@ impl Config {
             upstream_max_bytes: 32 * 1024 * 1024,
             cache_ttl: 60,
             cache_max_bytes: 64 * 1024 * 1024,
+            refresh_after_secs: 600,
             session_idle_secs: 90 * 24 * 3600,
             session_lifetime_secs: 400 * 24 * 3600,
             header_read_timeout_secs: 10,

@@ -20,6 +20,7 @@ use pelm_model::companion::{
 };
 use std::time::Duration;
 
+use crate::data::{pelm_accounts, remembered_accounts};
 use crate::encoding::Uncompressed;
 use crate::error::ApiError;
 use crate::limits::Caller;
@@ -250,13 +251,27 @@ pub async fn authorization(
     // What is stored, not what was hoped: a code replayed after a disconnect
     // is not a connection.
     let held = store.connections(&session.identity).await?;
-    let mut answer = summary(&state, &session.identity, held, true).await;
+    // The accounts of the one just linked are asked for now, beside its
+    // login and utility, so the app's first view needs no other answer.
+    let just = held.iter().find(|c| c.pelm_user_id == linked_user).cloned();
+    let linked_accounts = async {
+        if let Some(just) = &just {
+            if let Err(err) = pelm_accounts(&state, &session.identity, just).await {
+                tracing::info!(error = %err, "no accounts in the answer to a new connection");
+            }
+        }
+    };
+    let (mut answer, ()) = tokio::join!(summary(&state, &session.identity, held, true), linked_accounts);
     let held = store.connections_recently(&session.identity).await?;
     // The summary's utility and login are the ones just linked, which the app names.
     if let Some(just) = held.iter().find(|c| c.pelm_user_id == linked_user) {
         answer.utility = just.utility.as_ref().map(|u| u.name.clone());
         answer.credentials_valid = Some(just.status != ConnectionStatus::LoginNeeded);
         answer.linked = Some(just.id.clone());
+    }
+    if answer.connected {
+        answer.connections = Some(held.iter().map(StoredConnection::public).collect());
+        answer.accounts = remembered_accounts(&state, &held).await?;
     }
     let mut response = Json(answer).into_response();
     if let Some(value) = new_session {
@@ -369,7 +384,7 @@ pub async fn connection(
         // Asked afresh: a disconnect through another instance shows here at once.
         let held = state.inner.store.connections(&session.identity).await?;
         if !held.is_empty() {
-            return Ok(Json(summary(&state, &session.identity, held, true).await).into_response());
+            return Ok(Json(first_view(&state, &session.identity, held).await?).into_response());
         }
     }
     let mut answer = not_connected(&state);
@@ -387,6 +402,45 @@ pub async fn connection(
     }
     // It may carry a Connect token: never compressed.
     Ok((Extension(Uncompressed), Json(answer)).into_response())
+}
+
+/// What a connected user's first view needs, from the store alone: the
+/// summary, the connections and their accounts. Pelm is asked about the
+/// connections again in the background when the last look is old.
+async fn first_view(state: &AppState, identity: &str, held: Arc<[StoredConnection]>) -> Result<Connection, ApiError> {
+    let refreshing = refresh_in_background(state, identity, &held);
+    let accounts = remembered_accounts(state, &held).await?;
+    let mut answer = summary(state, identity, held.clone(), false).await;
+    answer.connections = Some(held.iter().map(StoredConnection::public).collect());
+    answer.accounts = accounts;
+    answer.refreshing = refreshing;
+    Ok(answer)
+}
+
+/// Asks Pelm again, on a task of its own, about each connection last asked
+/// about longer ago than `PELM_REFRESH_AFTER`: its login, its utility's name
+/// and its accounts, each call within the user's slots and the site's
+/// ceiling, and no connection twice at once. Answers whether any is being
+/// asked about now.
+fn refresh_in_background(state: &AppState, identity: &str, held: &[StoredConnection]) -> bool {
+    let (now, after) = (crate::store::now(), state.config().refresh_after_secs.min(i64::MAX as u64) as i64);
+    let due: Vec<StoredConnection> =
+        held.iter().filter(|c| c.checked_at.is_none_or(|at| now - at >= after)).cloned().collect();
+    let (claimed, busy) = state.claim_refresh(due);
+    if !claimed.is_empty() {
+        let (state, identity) = (state.clone(), identity.to_owned());
+        tokio::spawn(async move {
+            check(&state, &identity, &claimed).await;
+            join_all(claimed.iter().map(|connection| async {
+                if let Err(err) = pelm_accounts(&state, &identity, connection).await {
+                    tracing::info!(error = %err, "could not refresh a connection's accounts; asked again at a later look");
+                }
+            }))
+            .await;
+            state.release_refresh(&claimed);
+        });
+    }
+    busy
 }
 
 /// How long the connection's answer waits for a Connect token.

@@ -6,6 +6,7 @@ use axum::body::Bytes;
 use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use pelm_model::companion::ConnectionStatus;
+use pelm_model::pelm::Account;
 
 use crate::connections;
 use crate::encoding::Encoding;
@@ -56,7 +57,7 @@ pub async fn owner(
 /// check or a reconnect ends), a failure may say why.
 pub async fn note_health<T>(
     state: &AppState,
-    session: &Session,
+    identity: &str,
     connection: &StoredConnection,
     result: &Result<T, ApiError>,
     data_through: Option<i64>,
@@ -67,15 +68,15 @@ pub async fn note_health<T>(
                 .then_some(ConnectionStatus::Connected),
             data_through: data_through.filter(|&end| connection.data_through.is_none_or(|seen| end > seen)),
         },
-        Err(err) => return note_failure(state, session, connection, err).await,
+        Err(err) => return note_failure(state, identity, connection, err).await,
     };
-    connections::record(state, &session.identity, connection, health).await;
+    connections::record(state, identity, connection, health).await;
 }
 
 /// Records what a failed data call says of its connection, if anything.
-pub async fn note_failure(state: &AppState, session: &Session, connection: &StoredConnection, err: &ApiError) {
+pub async fn note_failure(state: &AppState, identity: &str, connection: &StoredConnection, err: &ApiError) {
     if let Some(health) = connections::health_of_failure(err) {
-        connections::record(state, &session.identity, connection, health).await;
+        connections::record(state, identity, connection, health).await;
     }
 }
 
@@ -91,12 +92,12 @@ pub struct Fetch<'a> {
 /// says of the connection's health.
 pub async fn ask_pelm(
     state: &AppState,
-    session: &Session,
+    identity: &str,
     connection: &StoredConnection,
     what: &str,
     path: &str,
 ) -> Result<Bytes, ApiError> {
-    let _slot = state.inner.user_slots.acquire(&session.identity).await;
+    let _slot = state.inner.user_slots.acquire(identity).await;
     state.inner.pelm.get_json(what, path, Some(connection.access_token.expose())).await
 }
 
@@ -119,9 +120,9 @@ pub async fn cached_get(
     let plain = match state.inner.cache.get(user_id, &key(Encoding::Identity)) {
         Some(body) => body,
         None => {
-            let answer = ask_pelm(state, session, connection, fetch.what, fetch.path).await;
+            let answer = ask_pelm(state, &session.identity, connection, fetch.what, fetch.path).await;
             let data_through = answer.as_ref().ok().and_then(|body| (fetch.newest)(body));
-            note_health(state, session, connection, &answer, data_through).await;
+            note_health(state, &session.identity, connection, &answer, data_through).await;
             let body = answer?;
             state.inner.cache.put(user_id, &key(Encoding::Identity), body.clone());
             body
@@ -132,4 +133,49 @@ pub async fn cached_get(
         state.inner.cache.put(user_id, &key(encoding), body.clone());
     }
     Ok(encoded_response(body, json, encoding))
+}
+
+/// One connection's accounts from Pelm, marked, remembered, and its health noted.
+pub async fn pelm_accounts(
+    state: &AppState,
+    identity: &str,
+    connection: &StoredConnection,
+) -> Result<Vec<Account>, ApiError> {
+    let answer = {
+        let _slot = state.inner.user_slots.acquire(identity).await;
+        state.inner.pelm.accounts(connection.access_token.expose()).await
+    };
+    note_health(state, identity, connection, &answer, None).await;
+    let accounts: Vec<Account> = answer?.into_iter().map(|account| marked(account, connection)).collect();
+    if let Err(err) = state.inner.store.save_accounts(&connection.id, &accounts).await {
+        tracing::warn!(%err, "could not remember a connection's accounts");
+    }
+    Ok(accounts)
+}
+
+/// `account` with its connection and utility.
+pub fn marked(account: Account, connection: &StoredConnection) -> Account {
+    Account { connection_id: Some(connection.id.clone()), utility: connection.utility.clone(), ..account }
+}
+
+/// The accounts each connection last answered with, as the store remembers
+/// them; those of a connection whose login or utility is failing are marked
+/// with why. `None` when a connection has none remembered yet.
+pub async fn remembered_accounts(
+    state: &AppState,
+    held: &[StoredConnection],
+) -> Result<Option<Vec<Account>>, ApiError> {
+    let mut all = Vec::new();
+    for connection in held {
+        let accounts = state.inner.store.remembered_accounts(&connection.id).await?;
+        if accounts.is_empty() {
+            return Ok(None);
+        }
+        let failing = matches!(connection.status, ConnectionStatus::LoginNeeded | ConnectionStatus::UtilityUnsupported);
+        all.extend(accounts.into_iter().map(|account| Account {
+            connection_status: failing.then_some(connection.status),
+            ..marked(account, connection)
+        }));
+    }
+    Ok(Some(all))
 }

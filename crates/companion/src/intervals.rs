@@ -221,10 +221,10 @@ async fn series(
         return Ok(kept);
     }
     let path = format!("/intervals?{}", asked.pelm);
-    let body = match ask_pelm(state, session, connection, "intervals", &path).await {
+    let body = match ask_pelm(state, &session.identity, connection, "intervals", &path).await {
         Ok(body) => body,
         Err(err) => {
-            note_failure(state, session, connection, &err).await;
+            note_failure(state, &session.identity, connection, &err).await;
             return Err(err);
         }
     };
@@ -244,7 +244,7 @@ async fn series(
     };
     let series = Arc::new(read.map_err(|source| ApiError::Malformed { what: "intervals".to_owned(), source })?);
     let newest = series.columns.end.last().copied();
-    note_health(state, session, connection, &Ok::<(), ApiError>(()), newest).await;
+    note_health(state, &session.identity, connection, &Ok::<(), ApiError>(()), newest).await;
     state.inner.cache.put_series(user, &asked.series, asked.span.from, asked.span.to, series.clone());
     Ok(series)
 }

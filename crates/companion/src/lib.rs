@@ -70,6 +70,8 @@ struct Inner {
     csp_reports: std::sync::atomic::AtomicU64,
     /// Answers compressed to be kept in the cache so far.
     compressed: std::sync::atomic::AtomicU64,
+    /// Connections being asked about in the background now.
+    refreshing: std::sync::Mutex<std::collections::HashSet<String>>,
     trusted_proxies: limits::TrustedProxies,
     hosts: hosts::HostPolicy,
     /// Scripted answers for the app, in sandbox mode.
@@ -192,6 +194,7 @@ impl AppState {
                 csp_extra,
                 csp_reports: Default::default(),
                 compressed: Default::default(),
+                refreshing: Default::default(),
                 trusted_proxies,
                 hosts,
                 app_faults,
@@ -280,6 +283,22 @@ impl AppState {
             self.inner.compressed.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         }
         encoding.compress(body).await
+    }
+
+    /// Of `due`, those not being refreshed already, now marked as being
+    /// refreshed; and whether any of `due` is being refreshed at all.
+    pub(crate) fn claim_refresh(&self, due: Vec<store::StoredConnection>) -> (Vec<store::StoredConnection>, bool) {
+        let mut refreshing = self.inner.refreshing.lock().unwrap_or_else(|p| p.into_inner());
+        let busy = !due.is_empty();
+        let claimed = due.into_iter().filter(|c| refreshing.insert(c.id.clone())).collect();
+        (claimed, busy)
+    }
+
+    pub(crate) fn release_refresh(&self, done: &[store::StoredConnection]) {
+        let mut refreshing = self.inner.refreshing.lock().unwrap_or_else(|p| p.into_inner());
+        for connection in done {
+            refreshing.remove(&connection.id);
+        }
     }
 
     /// The Connect script the app is told to load.

@@ -16,11 +16,11 @@ use pelm_model::pelm::Account;
 use serde::de::DeserializeOwned;
 
 use crate::connections;
-use crate::data::{cached_get, note_health, owner, Fetch};
+use crate::data::{cached_get, marked, owner, pelm_accounts, Fetch};
 use crate::encoding::Encoding;
 use crate::error::ApiError;
 use crate::session::Session;
-use crate::store::{Owned, StoredConnection};
+use crate::store::Owned;
 use crate::{AppState, API_BODY_LIMIT};
 
 pub fn api() -> Router<AppState> {
@@ -148,9 +148,9 @@ async fn accounts(State(state): State<AppState>, session: Session) -> Result<Jso
     }
     // One connection answers as it always has: its error is the answer.
     if let [only] = &held[..] {
-        return connection_accounts(&state, &session, only).await.map(Json);
+        return pelm_accounts(&state, &session.identity, only).await.map(Json);
     }
-    let answers = join_all(held.iter().map(|connection| connection_accounts(&state, &session, connection))).await;
+    let answers = join_all(held.iter().map(|connection| pelm_accounts(&state, &session.identity, connection))).await;
     let mut merged = Vec::new();
     let mut first_error = None;
     for (connection, answer) in held.iter().zip(answers) {
@@ -173,28 +173,6 @@ async fn accounts(State(state): State<AppState>, session: Session) -> Result<Jso
         (true, Some(err)) => Err(err),
         _ => Ok(Json(merged)),
     }
-}
-
-/// One connection's accounts from Pelm, marked, remembered, and its health noted.
-async fn connection_accounts(
-    state: &AppState,
-    session: &Session,
-    connection: &StoredConnection,
-) -> Result<Vec<Account>, ApiError> {
-    let answer = {
-        let _slot = state.inner.user_slots.acquire(&session.identity).await;
-        state.inner.pelm.accounts(connection.access_token.expose()).await
-    };
-    note_health(state, session, connection, &answer, None).await;
-    let accounts: Vec<Account> = answer?.into_iter().map(|account| marked(account, connection)).collect();
-    if let Err(err) = state.inner.store.save_accounts(&connection.id, &accounts).await {
-        tracing::warn!(%err, "could not remember a connection's accounts");
-    }
-    Ok(accounts)
-}
-
-fn marked(account: Account, connection: &StoredConnection) -> Account {
-    Account { connection_id: Some(connection.id.clone()), utility: connection.utility.clone(), ..account }
 }
 
 /// An optional `account_id` parameter, validated.

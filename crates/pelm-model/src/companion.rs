@@ -149,11 +149,22 @@ pub struct Connection {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub connect: Option<ConnectTokenGrant>,
     /// In the answer to `POST /api/authorization`: the id of the connection
-    /// the code added or renewed, whose utility `utility` then names. The
-    /// list of connections is `GET /api/connections`'s, so that the app's
-    /// first call stays small.
+    /// the code added or renewed, whose utility `utility` then names.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub linked: Option<String>,
+    /// When connected: the connections, as `GET /api/connections` lists
+    /// them, so the app's first call brings what its first view needs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub connections: Option<Vec<LinkedConnection>>,
+    /// When connected: every connection's accounts as Pelm last answered
+    /// them (as `GET /api/accounts` would), when the companion knows them
+    /// all; left out otherwise, and the app asks `GET /api/accounts`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub accounts: Option<Vec<crate::pelm::Account>>,
+    /// The companion is asking Pelm about the connections in the background
+    /// now; `GET /api/connections` says what it learns in a moment.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub refreshing: bool,
 }
 
 impl Connection {
@@ -165,6 +176,9 @@ impl Connection {
             connect_script_url: None,
             connect: None,
             linked: None,
+            connections: None,
+            accounts: None,
+            refreshing: false,
         }
     }
 }

@@ -387,3 +387,80 @@ async fn a_database_of_one_connection_per_user_migrates_on_sqlite() {
     let dir = tempfile::tempdir().unwrap();
     one_connection_migrates(format!("sqlite://{}", dir.path().join("v4.db").display()), &sandbox).await;
 }
+
+/// The app's first call brings what its first view needs, from the store:
+/// the connections and their accounts, with no call to Pelm.
+#[tokio::test]
+async fn a_returning_users_first_answer_brings_connections_and_accounts_without_asking_pelm() {
+    let (app, electric, gas) = two_utilities().await;
+    let calls = app.sandbox.sandbox.rest_calls();
+    let first: Connection = app.get("connection").await.json().await.unwrap();
+    assert_eq!(app.sandbox.sandbox.rest_calls(), calls, "a look at the connection asked Pelm");
+    assert!(!first.refreshing, "looked at a moment ago: nothing to ask");
+    assert_eq!(first.connections.as_deref(), Some(&listed(&app).await[..]));
+    let shown = first.accounts.expect("the accounts, as last answered");
+    let mut expected = accounts(&app).await;
+    let ids = |accounts: &mut Vec<Account>| {
+        accounts.sort_by(|a, b| a.id.cmp(&b.id));
+        accounts.iter().map(|a| (a.id.clone(), a.connection_id.clone(), a.utility.clone())).collect::<Vec<_>>()
+    };
+    let mut shown = shown;
+    assert_eq!(ids(&mut shown), ids(&mut expected));
+    assert!(shown.iter().any(|a| a.connection_id.as_deref() == Some(electric.id.as_str())));
+    assert!(shown.iter().any(|a| a.connection_id.as_deref() == Some(gas.id.as_str())));
+}
+
+/// A new connection's answer carries its accounts, asked of Pelm while it
+/// was linked, so the app goes to its data with no other request.
+#[tokio::test]
+async fn a_new_connection_is_answered_with_its_accounts() {
+    let app = spawn_app().await;
+    let answer = link(&app, None, PGE, "user@pelm.com").await;
+    let connections = answer.connections.expect("the connections");
+    assert_eq!(connections.len(), 1);
+    assert_eq!(connections[0].utility.as_ref().map(|u| u.name.as_str()), Some("Pacific Gas and Electric"));
+    let accounts = answer.accounts.expect("its accounts");
+    assert_eq!(accounts.len(), 2, "the seed login's two accounts");
+    assert!(accounts.iter().all(|a| a.connection_id == answer.linked && a.utility.is_some()));
+}
+
+/// A look older than PELM_REFRESH_AFTER asks Pelm about each connection in
+/// the background, once however many looks come at once; the answer does
+/// not wait for it, and the next list shows what Pelm said.
+#[tokio::test]
+async fn an_old_look_asks_pelm_again_in_the_background_once() {
+    // A slow Pelm, so the looks all come while Pelm is being asked.
+    let mut config = pelm_sandbox::Config::random();
+    config.faults.latency = std::time::Duration::from_millis(300);
+    let app = crate::helpers::spawn_app_with(config).await;
+    link(&app, None, PGE, "user@pelm.com").await;
+    let later = crate::helpers::start_companion_running(
+        format!("sqlite://{}", app.database.display()),
+        crate::helpers::upstream_of(&app.sandbox),
+        &app.token_key,
+        |c| c.refresh_after_secs = 1,
+    )
+    .await;
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let look = || app.client.get(format!("{}/api/connection", later.url)).send();
+    let calls = app.sandbox.sandbox.rest_calls();
+    app.sandbox.sandbox.set_all_credentials_valid(false);
+    let (a, b, c) = tokio::join!(look(), look(), look());
+    for answer in [a, b, c] {
+        let answer: Connection = answer.unwrap().json().await.unwrap();
+        assert!(answer.refreshing && answer.credentials_valid == Some(true), "answered at once, from the store");
+    }
+    let started = std::time::Instant::now();
+    let status = loop {
+        let list: Vec<LinkedConnection> =
+            app.client.get(format!("{}/api/connections", later.url)).send().await.unwrap().json().await.unwrap();
+        if list[0].status == ConnectionStatus::LoginNeeded || started.elapsed().as_secs() > 5 {
+            break list[0].status;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    };
+    assert_eq!(status, ConnectionStatus::LoginNeeded, "the background look learned of the changed password");
+    // The accounts are asked for after the login: let that finish.
+    tokio::time::sleep(std::time::Duration::from_millis(1000)).await;
+    assert_eq!(app.sandbox.sandbox.rest_calls(), calls + 2, "one /users and one /accounts for three looks");
+}

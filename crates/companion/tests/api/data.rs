@@ -326,9 +326,17 @@ async fn connected_to(
     config: pelm_sandbox::Config,
     login: &str,
 ) -> (pelm_sandbox::Spawned, String, reqwest::Client, Connection, tempfile::TempDir) {
+    connected_to_with(config, login, |_| {}).await
+}
+
+async fn connected_to_with(
+    config: pelm_sandbox::Config,
+    login: &str,
+    configure: impl FnOnce(&mut pelm_companion::Config),
+) -> (pelm_sandbox::Spawned, String, reqwest::Client, Connection, tempfile::TempDir) {
     let sandbox = pelm_sandbox::spawn(pelm_sandbox::Sandbox::new(config)).await.unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let url = start_companion(&dir.path().join("c.db"), upstream_of(&sandbox), &hex_key(), |_| {}).await;
+    let url = start_companion(&dir.path().join("c.db"), upstream_of(&sandbox), &hex_key(), configure).await;
     let user = crate::helpers::browser();
     let token = crate::helpers::connect_token_at(&user, &url).await;
     let code = crate::helpers::sign_in_at(&sandbox, &token, login).await;
@@ -357,23 +365,45 @@ async fn data_unavailable_passes_through_after_one_call() {
 /// Against a Pelm that wants the user's own token on `/users`, the utility's
 /// name and the state of the login still come through; when `/users` fails,
 /// the name remembered at connect time stays, and so does the login's last
-/// known state.
+/// known state. Looks are answered from the store, and each old enough asks
+/// Pelm again in the background (here every look is old enough).
 #[tokio::test]
 async fn the_users_own_token_goes_to_users_and_the_utility_is_remembered() {
     let config = pelm_sandbox::Config { users_need_bearer: true, ..pelm_sandbox::Config::random() };
-    let (sandbox, url, user, connection, _dir) = connected_to(config, "user@pelm.com").await;
+    let (sandbox, url, user, connection, _dir) =
+        connected_to_with(config, "user@pelm.com", |c| c.refresh_after_secs = 0).await;
     assert_eq!(connection.utility.as_deref(), Some("Pacific Gas and Electric"));
     assert_eq!(connection.credentials_valid, Some(true));
+    let look = || async {
+        user.get(format!("{url}/api/connection")).send().await.unwrap().json::<Connection>().await.unwrap()
+    };
 
     sandbox.sandbox.set_all_credentials_valid(false);
-    let connection: Connection = user.get(format!("{url}/api/connection")).send().await.unwrap().json().await.unwrap();
-    assert_eq!(connection.credentials_valid, Some(false), "a changed utility password must show");
+    let first = look().await;
+    assert!(first.refreshing, "a look this old asks Pelm again");
+    let shown = eventually(|| async { look().await.credentials_valid == Some(false) }).await;
+    assert!(shown, "a changed utility password must show");
 
-    sandbox.sandbox.fail_next(&[Fault::InternalError; 4]);
-    let connection: Connection = user.get(format!("{url}/api/connection")).send().await.unwrap().json().await.unwrap();
+    sandbox.sandbox.fail_next(&[Fault::InternalError; 8]);
+    let connection = look().await;
     assert!(connection.connected);
+    // Let the background look fail, then look again.
+    tokio::time::sleep(std::time::Duration::from_millis(800)).await;
+    let connection = look().await;
     assert_eq!(connection.utility.as_deref(), Some("Pacific Gas and Electric"), "the name was forgotten");
     assert_eq!(connection.credentials_valid, Some(false), "a failed look is not a login confirmed");
+}
+
+/// Whether `test` holds within five seconds.
+async fn eventually<F: std::future::Future<Output = bool>>(test: impl Fn() -> F) -> bool {
+    let started = std::time::Instant::now();
+    while started.elapsed() < std::time::Duration::from_secs(5) {
+        if test().await {
+            return true;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    false
 }
 
 /// The longest range is the model's, the same number the app asks with:
