@@ -576,14 +576,15 @@ impl Store {
                 .execute(&mut *tx)
                 .await?;
         }
-        for (account, json) in accounts.iter().zip(json) {
+        for (position, (account, json)) in accounts.iter().zip(json).enumerate() {
             sqlx::query(
-                "INSERT INTO connection_accounts (connection_id, account_id, account) VALUES ($1, $2, $3) \
+                "INSERT INTO connection_accounts (connection_id, account_id, account, position) VALUES ($1, $2, $3, $4) \
                  ON CONFLICT DO NOTHING",
             )
             .bind(connection_id)
             .bind(&account.id)
             .bind(json)
+            .bind(position as i32)
             .execute(&mut *tx)
             .await?;
             for meter in &account.meters {
@@ -603,11 +604,12 @@ impl Store {
 
     /// The accounts a connection last answered with.
     pub async fn remembered_accounts(&self, connection_id: &str) -> Result<Vec<Account>, sqlx::Error> {
-        let rows: Vec<String> =
-            sqlx::query_scalar("SELECT account FROM connection_accounts WHERE connection_id = $1 ORDER BY account_id")
-                .bind(connection_id)
-                .fetch_all(&self.pool)
-                .await?;
+        let rows: Vec<String> = sqlx::query_scalar(
+            "SELECT account FROM connection_accounts WHERE connection_id = $1 ORDER BY position, account_id",
+        )
+        .bind(connection_id)
+        .fetch_all(&self.pool)
+        .await?;
         Ok(rows.iter().filter_map(|json| serde_json::from_str(json).ok()).collect())
     }
 

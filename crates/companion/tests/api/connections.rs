@@ -397,15 +397,13 @@ async fn a_returning_users_first_answer_brings_connections_and_accounts_without_
     let first: Connection = app.get("connection").await.json().await.unwrap();
     assert_eq!(app.sandbox.sandbox.rest_calls(), calls, "a look at the connection asked Pelm");
     assert!(!first.refreshing, "looked at a moment ago: nothing to ask");
-    assert_eq!(first.connections.as_deref(), Some(&listed(&app).await[..]));
-    let shown = first.accounts.expect("the accounts, as last answered");
-    let mut expected = accounts(&app).await;
-    let ids = |accounts: &mut Vec<Account>| {
-        accounts.sort_by(|a, b| a.id.cmp(&b.id));
+    assert_eq!(first.connections.map(|c| c.read().unwrap()), Some(listed(&app).await));
+    let shown = first.accounts.expect("the accounts, as last answered").read().unwrap();
+    let expected = accounts(&app).await;
+    let ids = |accounts: &[Account]| {
         accounts.iter().map(|a| (a.id.clone(), a.connection_id.clone(), a.utility.clone())).collect::<Vec<_>>()
     };
-    let mut shown = shown;
-    assert_eq!(ids(&mut shown), ids(&mut expected));
+    assert_eq!(ids(&shown), ids(&expected), "the same accounts, in Pelm's order");
     assert!(shown.iter().any(|a| a.connection_id.as_deref() == Some(electric.id.as_str())));
     assert!(shown.iter().any(|a| a.connection_id.as_deref() == Some(gas.id.as_str())));
 }
@@ -416,10 +414,10 @@ async fn a_returning_users_first_answer_brings_connections_and_accounts_without_
 async fn a_new_connection_is_answered_with_its_accounts() {
     let app = spawn_app().await;
     let answer = link(&app, None, PGE, "user@pelm.com").await;
-    let connections = answer.connections.expect("the connections");
+    let connections = answer.connections.expect("the connections").read().unwrap();
     assert_eq!(connections.len(), 1);
     assert_eq!(connections[0].utility.as_ref().map(|u| u.name.as_str()), Some("Pacific Gas and Electric"));
-    let accounts = answer.accounts.expect("its accounts");
+    let accounts = answer.accounts.expect("its accounts").read().unwrap();
     assert_eq!(accounts.len(), 2, "the seed login's two accounts");
     assert!(accounts.iter().all(|a| a.connection_id == answer.linked && a.utility.is_some()));
 }
