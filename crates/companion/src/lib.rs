@@ -30,7 +30,8 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::extract::DefaultBodyLimit;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::HeaderValue;
 use axum::{middleware, Router};
 use tokio::net::TcpListener;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
@@ -368,7 +369,9 @@ pub fn app(state: AppState) -> Router {
         router = router.nest_service("/example", static_files::service(example, policy, &report_path, &preload));
     }
     if let Some(dist) = &state.config().dist {
-        let app = static_files::service(dist, policy, &report_path, &preload);
+        let parts = static_files::connected_parts(dist, &state.config().app_path);
+        let app = static_files::service(dist, policy, &report_path, &preload)
+            .layer(middleware::from_fn_with_state((state.clone(), parts), preload_connected_part));
         match state.config().app_path.trim_end_matches('/') {
             "" => router = router.fallback_service(app),
             // Under a sub-path the app's own router sees the rest of the path.
@@ -385,6 +388,27 @@ pub fn app(state: AppState) -> Router {
         .layer(TraceLayer::new_for_http().make_span_with(telemetry::request_span))
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
         .layer(middleware::from_fn(error::sanitize_request_id))
+}
+
+/// The page, for a user who is connected, with a `Link` that starts fetching
+/// the connected pages' wasm with it: the app would otherwise ask for it only
+/// once its first call has answered that the user is connected.
+async fn preload_connected_part(
+    State((state, parts)): State<(AppState, Option<HeaderValue>)>,
+    request: axum::extract::Request,
+    next: middleware::Next,
+) -> axum::response::Response {
+    let Some(parts) = parts else { return next.run(request).await };
+    let connected = session::holds_a_connection(&state, request.headers()).await;
+    let mut response = next.run(request).await;
+    let html = response
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .is_some_and(|t| t.as_bytes().starts_with(b"text/html"));
+    if html && connected {
+        response.headers_mut().append(axum::http::header::LINK, parts);
+    }
+    response
 }
 
 /// Serves `sandbox` on a listener of its own, the origin its framed Connect

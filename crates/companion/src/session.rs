@@ -158,6 +158,22 @@ async fn session_from_cookies(
     Ok(anonymous)
 }
 
+/// Whether the request's cookie names a stored session whose user holds a
+/// connection: a look, for the page's headers, that mints nothing and
+/// counts against no limit. An identity-header deployment is not looked at.
+pub async fn holds_a_connection(state: &AppState, headers: &HeaderMap) -> bool {
+    if state.config().identity_header.is_some() {
+        return false;
+    }
+    let secure = secure_cookie(state, headers);
+    match session_from_cookies(state, headers, secure).await {
+        Ok(Some(session)) if session.may_hold_a_connection() => {
+            state.inner.store.connections_recently(&session.identity).await.is_ok_and(|held| !held.is_empty())
+        }
+        _ => false,
+    }
+}
+
 /// The user a trusted proxy names. The proxy must prove itself, by the
 /// shared secret or by its address, and must name exactly one user: a proxy
 /// that appends rather than replaces would otherwise let the client's own

@@ -41,6 +41,26 @@ pub fn service(dist: &Path, policy: impl FnOnce(&str) -> String, report_path: &s
         .layer(CompressionLayer::new())
 }
 
+/// A `Link` that preloads the wasm parts of a connected user's pages (the
+/// `connected` part and the chunk it shares), as the parts' loader fetches
+/// them, so the browser's cache answers the loader; `None` for a build in
+/// one part.
+pub fn connected_parts(dist: &Path, app_path: &str) -> Option<HeaderValue> {
+    let base = app_path.trim_end_matches('/');
+    let mut links: Vec<String> = std::fs::read_dir(dist)
+        .ok()?
+        .filter_map(|entry| entry.ok()?.file_name().into_string().ok())
+        .filter(|name| {
+            name.ends_with(".wasm")
+                && (name.starts_with("pelm-energy-connected-") || name.starts_with("pelm-energy-chunk-"))
+        })
+        .map(|name| format!("<{base}/{name}>; rel=preload; as=fetch; crossorigin; type=\"application/wasm\""))
+        .collect();
+    links.sort();
+    let connected = links.iter().any(|l| l.contains("pelm-energy-connected-"));
+    connected.then(|| HeaderValue::from_str(&links.join(", ")).ok()).flatten()
+}
+
 async fn headers(
     request: Request,
     next: Next,

@@ -155,3 +155,42 @@ async fn the_policy_takes_extra_sources_and_reports_come_back() {
     let err = crate::helpers::run(config).await.err().expect("started with a malformed PELM_CSP_EXTRA");
     assert!(err.to_string().contains("PELM_CSP_EXTRA"), "{err}");
 }
+
+/// A connected user's page starts fetching the connected pages' wasm with
+/// it; a stranger's, or a forged cookie's, does not.
+#[tokio::test]
+async fn a_connected_users_page_preloads_the_connected_part_and_no_one_elses_does() {
+    let dist = tempfile::tempdir().unwrap();
+    std::fs::write(dist.path().join("index.html"), INDEX).unwrap();
+    for part in ["pelm-energy-connected-0123456789abcdef.wasm", "pelm-energy-chunk-3-0123456789abcdef.wasm"] {
+        std::fs::write(dist.path().join(part), b"\0asm\x01\0\0\0").unwrap();
+    }
+    let sandbox = pelm_sandbox::spawn(Sandbox::new(pelm_sandbox::Config::random())).await.unwrap();
+    let db = tempfile::tempdir().unwrap();
+    let dist_dir = dist.path().to_owned();
+    let url = start_companion(&db.path().join("c.db"), upstream_of(&sandbox), &hex_key(), move |config| {
+        config.dist = Some(dist_dir);
+    })
+    .await;
+    let links = |response: &reqwest::Response| {
+        response.headers().get_all("link").iter().map(|v| v.to_str().unwrap().to_owned()).collect::<Vec<_>>().join(", ")
+    };
+    let user = crate::helpers::browser();
+    let stranger = links(&user.get(&url).send().await.unwrap());
+    assert!(!stranger.contains("connected"), "{stranger}");
+    let token = crate::helpers::connect_token_at(&user, &url).await;
+    let code = crate::helpers::sign_in_at(&sandbox, &token, "user@pelm.com").await;
+    let body = serde_json::json!({ "authorization_code": code });
+    let linked = user.post(format!("{url}/api/authorization")).header("Origin", &url).json(&body).send().await.unwrap();
+    assert_eq!(linked.status(), 200);
+    let connected = links(&user.get(format!("{url}/accounts/a/usage")).send().await.unwrap());
+    assert!(
+        connected.contains("</pelm-energy-connected-0123456789abcdef.wasm>; rel=preload; as=fetch; crossorigin"),
+        "{connected}"
+    );
+    assert!(connected.contains("</pelm-energy-chunk-3-0123456789abcdef.wasm>; rel=preload"), "{connected}");
+    let part = reqwest::get(format!("{url}/pelm-energy-connected-0123456789abcdef.wasm")).await.unwrap();
+    assert!(!links(&part).contains("connected"), "only the page preloads");
+    let forged = reqwest::Client::new().get(&url).header("cookie", format!("pelm_session={}", "ab".repeat(32)));
+    assert!(!links(&forged.send().await.unwrap()).contains("connected"), "a made-up session is a stranger");
+}
