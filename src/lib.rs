@@ -50,6 +50,14 @@ pub fn mount() {
 /// when they are wrong, a message there that names them.
 pub fn mount_into(element: web_sys::HtmlElement) {
     element.class_list().add_1("pelm-energy").ok();
+    // The outline the page painted while the wasm loaded gives way to the app.
+    if let Ok(outlines) = element.query_selector_all("[data-pelm-outline]") {
+        for i in 0..outlines.length() {
+            if let Some(outline) = outlines.item(i).and_then(|n| n.dyn_into::<web_sys::Element>().ok()) {
+                outline.remove();
+            }
+        }
+    }
     // The app lives as long as the page, so its reactive owner is never unmounted.
     match host::read_config(&element).and_then(|config| Ok((host::take_seat(&config)?, config))) {
         Ok((seat, config)) => {

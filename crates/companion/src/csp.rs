@@ -95,10 +95,13 @@ pub fn content_security_policy(index_html: &str, connect_script_url: &str) -> St
 }
 
 fn base_policy(index_html: &str, connect_script_url: &str) -> Policy {
-    let mut script_src = vec!["'self'".to_owned(), "'wasm-unsafe-eval'".to_owned()];
-    script_src.extend(inline_scripts(index_html).map(|body| {
+    let hash = |body: &str| {
         format!("'sha256-{}'", base64::engine::general_purpose::STANDARD.encode(Sha256::digest(body.as_bytes())))
-    }));
+    };
+    let mut script_src = vec!["'self'".to_owned(), "'wasm-unsafe-eval'".to_owned()];
+    script_src.extend(inline_elements(index_html, "script").map(hash));
+    let mut style_src = vec!["'self'".to_owned()];
+    style_src.extend(inline_elements(index_html, "style").map(hash));
     let mut connect_src = vec!["'self'".to_owned()];
     let mut frame_src = vec!["'self'".to_owned()];
     if let Some(origin) = origin_of(connect_script_url) {
@@ -110,7 +113,7 @@ fn base_policy(index_html: &str, connect_script_url: &str) -> Policy {
     Policy(vec![
         ("default-src".to_owned(), list(&["'self'"])),
         ("script-src".to_owned(), script_src),
-        ("style-src".to_owned(), list(&["'self'"])),
+        ("style-src".to_owned(), style_src),
         ("connect-src".to_owned(), connect_src),
         ("frame-src".to_owned(), frame_src),
         ("img-src".to_owned(), list(&["'self'", "data:"])),
@@ -134,15 +137,23 @@ pub fn served_policy(index_html: &str, connect_script_url: &str, extra: &CspExtr
     policy.render()
 }
 
-/// The bodies of `<script>` elements without a `src`.
-fn inline_scripts(html: &str) -> impl Iterator<Item = &str> {
-    html.split("<script").skip(1).filter_map(|rest| {
-        let (attrs, after) = rest.split_once('>')?;
-        if attrs.contains("src=") {
-            return None;
-        }
-        after.split_once("</script>").map(|(body, _)| body)
-    })
+/// The bodies of `<script>` (or `<style>`) elements without a `src`: the
+/// inline loader Trunk writes, and the stylesheet inlined for the first paint.
+fn inline_elements<'a>(html: &'a str, tag: &str) -> impl Iterator<Item = &'a str> {
+    let (open, close) = (format!("<{tag}"), format!("</{tag}>"));
+    let bodies: Vec<&'a str> = html
+        .split(open.as_str())
+        .skip(1)
+        .filter_map(|rest| {
+            let (attrs, after) = rest.split_once('>')?;
+            // `<scripts` or `<styles`, not the element.
+            if attrs.contains("src=") || attrs.starts_with(|c: char| c.is_alphanumeric()) {
+                return None;
+            }
+            after.split_once(close.as_str()).map(|(body, _)| body)
+        })
+        .collect();
+    bodies.into_iter()
 }
 
 fn origin_of(url: &str) -> Option<String> {
@@ -232,6 +243,16 @@ mod tests {
         assert!(csp.contains(&format!("'sha256-{expected}'")), "{csp}");
         assert_eq!(csp.matches("'sha256-").count(), 1, "{csp}");
         assert!(csp.contains("style-src 'self';"));
+        assert!(!csp.contains("unsafe-inline"));
+    }
+
+    #[test]
+    fn hashes_the_inlined_stylesheet_for_style_src() {
+        let html = r#"<head><style>.pelm-energy{color:red}</style><link rel="stylesheet" href="/a.css"></head>"#;
+        let csp = content_security_policy(html, "/x.js");
+        let expected = base64::engine::general_purpose::STANDARD.encode(Sha256::digest(b".pelm-energy{color:red}"));
+        assert!(csp.contains(&format!("style-src 'self' 'sha256-{expected}';")), "{csp}");
+        assert!(!csp.contains("script-src 'self' 'wasm-unsafe-eval' 'sha256"), "a style is not a script: {csp}");
         assert!(!csp.contains("unsafe-inline"));
     }
 

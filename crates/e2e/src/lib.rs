@@ -421,7 +421,12 @@ pub async fn link_with(browser: &Browser, button: &str, artifact: &str, username
 
 /// A demo whose user has connected through the modal and sees both accounts.
 pub async fn connected_demo(artifact: &str) -> (Demo, Browser) {
-    let demo = spawn_demo(|_| {}).await;
+    connected_demo_with(artifact, |_| {}).await
+}
+
+/// As [`connected_demo`], with the companion's configuration changed by `configure`.
+pub async fn connected_demo_with(artifact: &str, configure: impl FnOnce(&mut Config)) -> (Demo, Browser) {
+    let demo = spawn_demo(configure).await;
     let browser = start_browser().await;
     open_app(&browser, &demo.url).await;
     connect_through_the_modal(&browser, artifact).await;
@@ -440,7 +445,8 @@ pub async fn serve_host_page(
     use axum::http::header;
     let dist = dist_dir();
     let index = std::fs::read_to_string(dist.join("index.html")).expect("index.html");
-    let page = index.replace(r#"<main id="pelm-energy">"#, &host(r#"<main id="pelm-energy">"#));
+    let tag = r#"<main id="pelm-energy" class="pelm-energy">"#;
+    let page = index.replace(tag, &host(tag));
     assert_ne!(page, index, "the host element was not found in index.html");
     let policy = csp(&page);
     let url = format!("http://{}/", listener.local_addr().unwrap());

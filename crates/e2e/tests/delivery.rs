@@ -11,15 +11,19 @@ async fn every_file_of_the_build_goes_out_as_its_best_compressed_copy() {
     let demo = spawn_demo(|_| {}).await;
     let client = reqwest::Client::builder().no_gzip().no_brotli().build().unwrap();
     let files = app_files(&dist);
-    // The first part's wasm and glue, the loader of the later parts, the
+    // The first part's wasm and glue, the loader of the later parts, and the
     // later parts themselves (a connected user's pages, the exports'
-    // writers, and a chunk of what those two share), and one stylesheet.
+    // writers, and a chunk of what those two share). The stylesheet is in
+    // the page, so its outline paints with the first answer.
     let later: Vec<String> = files
         .iter()
         .filter(|f| is_later_part(f))
         .map(|f| f.file_name().unwrap().to_string_lossy().into_owned())
         .collect();
-    assert_eq!(files.len(), 4 + later.len(), "{files:?}");
+    assert_eq!(files.len(), 3 + later.len(), "{files:?}");
+    let page = std::fs::read_to_string(dist.join("index.html")).unwrap();
+    assert!(page.contains("<style") && page.contains(".pelm-energy"), "the stylesheet is not in the page");
+    assert!(page.contains("data-pelm-outline"), "the page has no outline to paint before the wasm");
     assert!(later.iter().any(|f| f.starts_with("pelm-energy-connected-")), "{later:?}");
     assert!(later.iter().any(|f| f.starts_with("pelm-energy-exports-")), "{later:?}");
     let others = later.iter().filter(|f| !f.contains("-connected-") && !f.contains("-exports-"));
