@@ -15,7 +15,9 @@ use pelm_model::bills::{decode_bills, BillRow};
 use pelm_model::companion::{
     AuthorizationRequest, ConnectTokenGrant, ConnectTokenRequest, Connection, LinkedConnection,
 };
-use pelm_model::pelm::{Account, Intervals, MeterType};
+use pelm_model::pelm::{Account, MeterType};
+use pelm_usage::wire::{ColumnsAnswer, MEDIA_TYPE};
+use pelm_usage::{Columns, Level, TypicalDay, Viewport, ZoneOffsets};
 use serde::de::DeserializeOwned;
 use web_sys::{AbortController, AbortSignal};
 
@@ -287,6 +289,29 @@ fn encode(text: &str) -> String {
     String::from(js_sys::encode_uri_component(text))
 }
 
+/// Whose usage is asked for: one account's meter.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Asked {
+    pub account_id: String,
+    pub meter: MeterType,
+}
+
+impl Asked {
+    /// `route?account_id=…&type=…&start_date=…&end_date=…&zone=…`, the zone
+    /// the page counts days in, as the offsets it keeps over `span`.
+    fn query(&self, route: &str, span: Viewport) -> String {
+        let zone = ZoneOffsets::learn(&crate::locale::local_zone(), span.from, span.to);
+        format!(
+            "{route}?account_id={}&type={}&start_date={}&end_date={}&zone={}",
+            encode(&self.account_id),
+            self.meter.as_str(),
+            span.from,
+            span.to,
+            encode(&zone.to_string())
+        )
+    }
+}
+
 /// The data requests of one view, or of one resource in it. They are
 /// cancelled when the view goes away; retried with backoff and jitter while
 /// the fault may pass; repeated while Pelm collects the data; and said in
@@ -388,13 +413,29 @@ impl Calls {
         self.run(|signal| get(endpoint.clone(), "accounts".to_owned(), signal)).await
     }
 
-    /// Intervals of one account's meter between two instants (Unix seconds).
-    pub async fn intervals(self, account_id: &str, meter: MeterType, from: i64, to: i64) -> Result<Intervals, Problem> {
-        let path = format!(
-            "intervals?account_id={}&type={}&start_date={from}&end_date={to}",
-            encode(account_id),
-            meter.as_str()
-        );
+    /// One account's meter over `span` as columns: its intervals, or at a
+    /// coarser `level` the local periods summed from them in `zone` (the
+    /// companion sums as `pelm_usage::aggregate` does).
+    pub async fn columns(self, asked: &Asked, level: Level, span: Viewport) -> Result<Columns, Problem> {
+        let path = format!("{}&level={}", asked.query("intervals", span), level.name());
+        let endpoint = self.endpoint.get_value();
+        self.run(|signal| {
+            let (path, endpoint) = (path.clone(), endpoint.clone());
+            async move {
+                let request = endpoint.request(Request::get, &path, signal.as_ref()).header("accept", MEDIA_TYPE);
+                let path = endpoint.url(&path);
+                let reply = read(send(request.build(), &path).await?, &path).await?;
+                // Columns that do not add up are an answer not understood, like any other.
+                reply.decode(&path, |body| serde_json::from_str::<ColumnsAnswer>(body).ok()?.into_columns().ok())
+            }
+        })
+        .await
+    }
+
+    /// The typical day over `span`, from the companion (48 numbers, not the
+    /// intervals); `None` when no interval is short enough to tell hours apart.
+    pub async fn typical_day(self, asked: &Asked, span: Viewport) -> Result<Option<TypicalDay>, Problem> {
+        let path = asked.query("typical-day", span);
         let endpoint = self.endpoint.get_value();
         self.run(|signal| get(endpoint.clone(), path.clone(), signal)).await
     }

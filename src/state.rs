@@ -31,14 +31,17 @@ pub struct Linked {
 }
 
 impl Linked {
-    /// The list, asked for at once: made by the pages that show it.
-    pub fn load() -> Self {
+    /// The list the companion's first answer brought, or else asked for at
+    /// once: made by the pages that show it.
+    pub fn load(known: Option<Vec<LinkedConnection>>) -> Self {
         let this = Self {
-            list: RwSignal::new(Vec::new()),
+            list: RwSignal::new(known.clone().unwrap_or_default()),
             endpoint: StoredValue::new(use_endpoint()),
             asked: StoredValue::new(0),
         };
-        this.refresh();
+        if known.is_none() {
+            this.refresh();
+        }
         this
     }
 
@@ -77,11 +80,18 @@ pub struct AccountsContext {
 }
 
 impl AccountsContext {
-    pub fn new(data: DataContext, linked: Linked) -> Self {
+    /// The accounts the companion's first answer brought, when it brought
+    /// them; asked of Pelm otherwise, and after every reconnect.
+    pub fn new(data: DataContext, linked: Linked, known: Option<Vec<Account>>) -> Self {
         let calls = use_calls();
+        let known = StoredValue::new(known);
         let accounts = LocalResource::new(move || {
             data.version.track();
+            let known = known.try_update_value(Option::take).flatten();
             async move {
+                if let Some(known) = known {
+                    return Ok(known);
+                }
                 let answer = calls.accounts().await;
                 // Asking for the accounts asked Pelm about every connection.
                 linked.refresh();

@@ -2,15 +2,15 @@
 //! and what a user does (keys, wheel, drag, hover, table, CSV, comparing) against it.
 #![cfg(target_arch = "wasm32")]
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use leptos::prelude::*;
+use pelm_energy::api::Asked;
 use pelm_energy::chart::period_label;
 use pelm_energy::locale::local_zone;
-use pelm_energy::pages::UsagePanel;
+use pelm_energy::pages::{MeterData, UsagePanel};
 use pelm_energy::timer::sleep;
-use pelm_model::pelm::Interval;
+use pelm_model::pelm::{Interval, MeterType};
 use pelm_usage::civil::{days_from_civil, DAY, HOUR};
 use pelm_usage::{aggregate, Columns, Compare, CsvExport, Level, Viewport};
 use wasm_bindgen::JsCast;
@@ -58,10 +58,13 @@ fn mount_with(bounds: Viewport, compare: Compare) -> Mounted {
     let host: HtmlElement = document.create_element("div").unwrap().unchecked_into();
     document.body().unwrap().append_child(&host).unwrap();
     let level = RwSignal::new(None::<Level>);
-    let columns = Arc::new(known_columns());
+    let columns = known_columns();
     let handle = leptos::mount::mount_to(host.clone(), move || {
-        view! { <UsagePanel columns=columns.clone() bounds unit="kWh".to_owned() level_choice=level.into() compare /> }
-            .into_any()
+        // The intervals held already, as the page holds what the companion sent.
+        let asked = Asked { account_id: "known".to_owned(), meter: MeterType::Electric };
+        let span = Viewport::new(bounds.from - 2 * DAY, bounds.to);
+        let held = MeterData::holding(asked, &columns, span, &local_zone());
+        view! { <UsagePanel held bounds unit="kWh".to_owned() level_choice=level.into() compare /> }.into_any()
     });
     Mounted { host, level, _handle: handle }
 }

@@ -9,6 +9,7 @@ use pelm_energy::chart::{Chart, ChartData, Compared, Theme};
 use std::sync::Arc;
 
 use pelm_model::pelm::Intervals;
+use pelm_usage::wire::ColumnsAnswer;
 use pelm_usage::{Alignment, Columns, Compare, Level, Viewport};
 use serde_json::{json, Value};
 use wasm_bindgen::prelude::*;
@@ -40,7 +41,15 @@ fn settle(canvas: &HtmlCanvasElement) {
     let _ = context.get_image_data(0.0, 0.0, 1.0, 1.0);
 }
 
-fn decode(text: &str) -> Columns {
+/// The intervals as the app reads them: the companion's columns.
+fn decode(columns: &str) -> Columns {
+    let answer: ColumnsAnswer = serde_json::from_str(columns).expect("the benchmark's columns decode");
+    answer.into_columns().expect("the benchmark's columns add up")
+}
+
+/// The intervals read from Pelm's own JSON, as the app did before the
+/// companion sent columns: for comparison.
+fn decode_pelm(text: &str) -> Columns {
     let intervals: Intervals = serde_json::from_str(text).expect("the benchmark's data decodes");
     Columns::from_intervals(intervals.intervals)
 }
@@ -56,7 +65,7 @@ fn fresh_chart(host: &Element) -> (Chart, HtmlCanvasElement) {
 
 /// A new chart drawn whole at the full range, finished with a pixel read.
 fn draw_cold(columns: &Arc<Columns>, host: &Element, theme: &Theme) -> (ChartData, Chart, HtmlCanvasElement, Viewport) {
-    let data = ChartData::new(columns, Level::Raw, "kWh", Default::default());
+    let data = ChartData::new(columns, Level::Raw, Level::Raw, "kWh", Default::default());
     let (chart, base) = fresh_chart(host);
     let bounds = data.usage.extent().expect("data");
     chart.render(&data, None, bounds, false, theme).expect("drawn");
@@ -78,17 +87,25 @@ fn pan_view(i: u32, bounds: Viewport) -> Viewport {
     bounds.zoom(0.5, 0.5, bounds).pan(if i.is_multiple_of(2) { 0.1 } else { -0.1 }, bounds)
 }
 
-/// The same steps peers.js takes, for our chart.
-fn ours(text: &str, host: &Element, runs: u32) -> Value {
-    let decode_ms = median(
+/// Median ms of `runs` runs of `step`.
+fn timed<T>(runs: u32, mut step: impl FnMut() -> T) -> f64 {
+    median(
         (0..runs)
             .map(|_| {
                 let started = now();
-                std::hint::black_box(decode(text));
+                std::hint::black_box(step());
                 now() - started
             })
             .collect(),
-    );
+    )
+}
+
+/// The same steps peers.js takes, for our chart; `pelm` is Pelm's JSON of
+/// the same intervals, which the peers read.
+fn ours(text: &str, pelm: &str, host: &Element, runs: u32) -> Value {
+    let decode_ms = timed(runs, || decode(text));
+    let decode_pelm_ms = timed(runs, || decode_pelm(pelm));
+    let parse_columns_ms = timed(runs, || js_sys::JSON::parse(text));
     let columns = Arc::new(decode(text));
     let theme = Theme::default();
     let mut kept = None;
@@ -109,8 +126,7 @@ fn ours(text: &str, host: &Element, runs: u32) -> Value {
     let started = now();
     data.warm();
     let index_ms = now() - started;
-    let raw = &columns;
-    let memory = (raw.start.capacity() + raw.end.capacity() + raw.usage.capacity()) * 8 + data.retained_bytes();
+    let memory = data.retained_bytes();
     // Each redraw's time with the raster finished, and to the last draw call.
     let redraw = |views: &mut dyn Iterator<Item = Viewport>| {
         let (mut issued, mut total) = (Vec::new(), Vec::new());
@@ -141,7 +157,7 @@ fn ours(text: &str, host: &Element, runs: u32) -> Value {
             .collect(),
     );
     let compare = compare_figures(&columns, &data, host, &theme, bounds, runs);
-    json!({ "decode": decode_ms, "index": index_ms, "cold": cold_ms, "zoom": zoom_ms, "zoom_issued": zoom_issued, "pan": pan_ms, "hover": hover_ms, "memory": memory, "compare": compare })
+    json!({ "decode": decode_ms, "decode_pelm": decode_pelm_ms, "parse_columns": parse_columns_ms, "index": index_ms, "cold": cold_ms, "zoom": zoom_ms, "zoom_issued": zoom_issued, "pan": pan_ms, "hover": hover_ms, "memory": memory, "compare": compare })
 }
 
 /// Drawing with last year behind the usage against drawing without, on one
@@ -201,7 +217,7 @@ fn compare_figures(
 /// makes them: in slices, yielding to the page between them.
 async fn export_figures(text: &str) -> Value {
     let columns = Arc::new(decode(text));
-    let data = ChartData::new(&columns, Level::Raw, "kWh", Default::default());
+    let data = ChartData::new(&columns, Level::Raw, Level::Raw, "kWh", Default::default());
     let bounds = data.usage.extent().expect("data");
     let started = now();
     let csv = pelm_energy::pages::export::csv(&data, None, bounds, |_| ()).await;
@@ -216,9 +232,19 @@ async fn export_figures(text: &str) -> Value {
     })
 }
 
+/// The `points` intervals as the companion sends the app columns.
 async fn fetch_text(window: &web_sys::Window, points: usize) -> Result<String, JsValue> {
+    fetch_file(window, &format!("{points}.columns.json")).await
+}
+
+/// The same intervals as Pelm's JSON, which the peers read.
+async fn fetch_pelm(window: &web_sys::Window, points: usize) -> Result<String, JsValue> {
+    fetch_file(window, &format!("{points}.json")).await
+}
+
+async fn fetch_file(window: &web_sys::Window, file: &str) -> Result<String, JsValue> {
     let response: web_sys::Response =
-        JsFuture::from(window.fetch_with_str(&format!("/data/{points}.json"))).await?.unchecked_into();
+        JsFuture::from(window.fetch_with_str(&format!("/data/{file}"))).await?.unchecked_into();
     Ok(JsFuture::from(response.text()?).await?.as_string().ok_or("no text")?)
 }
 
@@ -233,19 +259,17 @@ async fn run() -> Result<Value, JsValue> {
     // One untimed round first, so every library's code is compiled and warm
     // before anything is timed; otherwise the first size pays for it.
     if let Some(&n) = sizes.first() {
-        let text = fetch_text(&window, n).await?;
-        ours(&text, &host, 2);
-        JsFuture::from(peer_run("uplot", &text, &host, 2)).await?;
-        JsFuture::from(peer_run("chartjs", &text, &host, 2)).await?;
+        let (text, pelm) = (fetch_text(&window, n).await?, fetch_pelm(&window, n).await?);
+        ours(&text, &pelm, &host, 2);
+        JsFuture::from(peer_run("uplot", &pelm, &host, 2)).await?;
+        JsFuture::from(peer_run("chartjs", &pelm, &host, 2)).await?;
     }
     for n in sizes {
-        let response: web_sys::Response =
-            JsFuture::from(window.fetch_with_str(&format!("/data/{n}.json"))).await?.unchecked_into();
-        let text = JsFuture::from(response.text()?).await?.as_string().ok_or("no text")?;
-        let mut ours = ours(&text, &host, runs);
+        let (text, pelm) = (fetch_text(&window, n).await?, fetch_pelm(&window, n).await?);
+        let mut ours = ours(&text, &pelm, &host, runs);
         ours["export"] = export_figures(&text).await;
-        let uplot = JsFuture::from(peer_run("uplot", &text, &host, runs)).await?;
-        let chartjs = JsFuture::from(peer_run("chartjs", &text, &host, runs)).await?;
+        let uplot = JsFuture::from(peer_run("uplot", &pelm, &host, runs)).await?;
+        let chartjs = JsFuture::from(peer_run("chartjs", &pelm, &host, runs)).await?;
         host.set_inner_html("");
         results.push(json!({
             "points": n,

@@ -31,8 +31,8 @@ pub use widget::UsageChart;
 #[derive(Debug, Default)]
 pub struct ChartData {
     pub level: Level,
-    /// The periods at this level; at `Raw`, the intervals themselves, shared
-    /// with the page rather than copied.
+    /// The periods at this level; at the level they were asked at, the
+    /// page's own, shared rather than copied.
     pub usage: Series,
     pub emissions: Option<Series>,
     pub unit: String,
@@ -46,10 +46,18 @@ pub struct ChartData {
 }
 
 impl ChartData {
-    pub fn new(raw: &Arc<Columns>, level: Level, unit: &str, rates: Arc<Vec<BillRate>>) -> Self {
-        let columns = match level {
-            Level::Raw => raw.clone(),
-            _ => Arc::new(Columns::from_bins(&aggregate(raw, level, &local_zone()))),
+    /// `source` (intervals, or periods of `source_level`) shown at `level`:
+    /// as they are when the levels agree, else summed.
+    pub fn new(
+        source: &Arc<Columns>,
+        source_level: Level,
+        level: Level,
+        unit: &str,
+        rates: Arc<Vec<BillRate>>,
+    ) -> Self {
+        let columns = match level == source_level {
+            true => source.clone(),
+            false => Arc::new(Columns::from_bins(&aggregate(source, level, &local_zone()))),
         };
         let emissions = Series::emissions_of(&columns);
         Self {
@@ -94,7 +102,7 @@ impl ChartData {
         range.map(|i| self.bin(i)).collect()
     }
 
-    /// Bytes this level holds beyond the raw intervals it may share.
+    /// Bytes this level holds, with the periods it may share with the page.
     pub fn retained_bytes(&self) -> usize {
         let columns = |c: &Columns| {
             c.start.capacity() * 8
@@ -102,7 +110,7 @@ impl ChartData {
                 + c.usage.capacity() * 8
                 + c.emissions.as_ref().map_or(0, |e| e.capacity() * 8)
         };
-        let own = if self.level == Level::Raw { 0 } else { columns(&self.usage.columns) };
+        let own = columns(&self.usage.columns);
         let emissions = self.emissions.as_ref().map_or(0, |e| columns(&e.columns) + e.index_bytes());
         let sums = self.usage.columns.sums.as_ref().map_or(0, |s| s.count.capacity() * 4 + s.peak.capacity() * 16);
         own + self.usage.index_bytes() + emissions + sums

@@ -9,6 +9,7 @@ use std::sync::Arc;
 use leptos::html::{Canvas, Div};
 use leptos::prelude::*;
 use pelm_usage::Viewport;
+use web_sys::HtmlCanvasElement;
 
 use super::gestures::{use_chart_gestures, DragMode, UseChartGesturesOptions};
 use super::{Chart, ChartData, Compared, Readout, Theme};
@@ -99,26 +100,50 @@ fn draw_on_each_frame(drawing: Drawing, base: NodeRef<Canvas>) {
         drawing.view.track();
         drawing.show_emissions.track();
         size.track();
-        if base.get().is_none() || pending.replace(true) {
+        let Some(canvas) = base.get() else { return };
+        if pending.replace(true) {
             return;
         }
-        let (drawing, pending) = (drawing.clone(), pending.clone());
-        request_animation_frame(move || {
-            pending.set(false);
-            drawing.draw();
-        });
+        draw_once_laid_out(drawing.clone(), pending.clone(), canvas, LAYOUT_FRAMES);
+    });
+}
+
+/// Frames to wait for a canvas that has no width yet (its page still being
+/// put in place) before drawing it at the smallest size.
+const LAYOUT_FRAMES: u32 = 30;
+
+/// Draws on the next frame, or a later one while the canvas is not laid
+/// out: drawn at no width, it would stay blurred at its final one.
+fn draw_once_laid_out(drawing: Rc<Drawing>, pending: Rc<Cell<bool>>, canvas: HtmlCanvasElement, frames_left: u32) {
+    request_animation_frame(move || {
+        // Gone meanwhile (a new range replaced the chart): nothing to draw.
+        if drawing.view.try_get_untracked().is_none() {
+            return;
+        }
+        if canvas.client_width() == 0 && frames_left > 0 {
+            return draw_once_laid_out(drawing, pending, canvas, frames_left - 1);
+        }
+        pending.set(false);
+        drawing.draw();
     });
 }
 
 impl Drawing {
     fn draw(&self) {
         let Some(chart) = (self.chart)() else { return };
-        let data = self.data.get_untracked();
-        let theme = self.frame.get_untracked().map(|f| Theme::of(&f)).unwrap_or_default();
-        let compared = self.compared.get_untracked();
-        let (view, emissions) = (self.view.get_untracked(), self.show_emissions.get_untracked());
+        // A frame may come after the chart's owner has gone.
+        let (Some(data), Some(compared), Some(view), Some(emissions)) = (
+            self.data.try_get_untracked(),
+            self.compared.try_get_untracked(),
+            self.view.try_get_untracked(),
+            self.show_emissions.try_get_untracked(),
+        ) else {
+            return;
+        };
+        let frame = self.frame.try_get_untracked().flatten();
+        let theme = frame.as_ref().map(|f| Theme::of(f)).unwrap_or_default();
         let result = chart.render(&data, compared.as_deref(), view, emissions, &theme);
-        self.readout.set(None);
+        self.readout.try_set(None);
         // The pyramid for zoom and pan, once the first drawing is on screen.
         set_timeout(
             move || {
@@ -133,7 +158,7 @@ impl Drawing {
             web_sys::console::warn_1(&format!("the usage chart could not be drawn: {err}").into());
         }
         // What is on screen, for the page around it and for tests.
-        if let (Some(el), Some((left, width, shown))) = (self.frame.get_untracked(), chart.plot()) {
+        if let (Some(el), Some((left, width, shown))) = (frame, chart.plot()) {
             for (name, value) in [
                 ("data-from", shown.from.to_string()),
                 ("data-to", shown.to.to_string()),

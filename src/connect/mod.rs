@@ -261,6 +261,11 @@ pub fn use_pelm_connect(options: UsePelmConnectOptions) -> UsePelmConnectReturn 
         if status.get_untracked() != ConnectStatus::Ready {
             return;
         }
+        // Its token was used or is about to expire: start over with a fresh one.
+        if hooks.stale.get_untracked() {
+            attempt.update(|n| *n += 1);
+            return;
+        }
         let opened = session.with_value(|s| s.as_ref().map(Session::open));
         match opened {
             Some(Ok(())) => status.set(ConnectStatus::Open),
@@ -275,6 +280,9 @@ pub fn use_pelm_connect(options: UsePelmConnectOptions) -> UsePelmConnectReturn 
     let retry = Callback::new(move |()| attempt.update(|n| *n += 1));
     UsePelmConnectReturn { status: status.into(), open, retry }
 }
+
+/// How long after a success the hook waits before getting a fresh token.
+const RENEW_AFTER_SUCCESS: Duration = Duration::from_secs(2);
 
 /// The hook's reactive handles, which Connect's callbacks reach into.
 #[derive(Clone, Copy)]
@@ -375,8 +383,19 @@ impl Callbacks {
                 ConnectSuccess { code: code.as_string().unwrap_or_default(), connection_id: connection_id.clone() };
             // Outside the JS callback, so the page may unmount this hook freely.
             spawn_local(async move { on_success.run(success) });
-            // A used token is not reused: the next open gets a fresh session.
-            hooks.closed(true);
+            // A used token is not reused; but a page that connected most often
+            // moves on at once, so the fresh one is asked for only if this
+            // hook is still here a moment later, or when it is opened again.
+            hooks.stale.try_set(true);
+            hooks.status.try_set(ConnectStatus::Ready);
+            set_timeout(
+                move || {
+                    if hooks.stale.try_get_untracked() == Some(true) {
+                        hooks.attempt.try_update(|n| *n += 1);
+                    }
+                },
+                RENEW_AFTER_SUCCESS,
+            );
         });
         let on_exit = Closure::<dyn FnMut(JsValue, JsValue)>::new(move |exit_status: JsValue, metadata: JsValue| {
             if closing.get() {

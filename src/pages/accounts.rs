@@ -7,9 +7,9 @@ use pelm_app_logic::problem::Problem;
 use pelm_model::companion::{ConnectionStatus, LinkedConnection};
 use pelm_model::pelm::Account;
 
-use pelm_usage::{aggregate, whole_days_before, Columns, Level};
+use pelm_usage::{whole_days_before, Level};
 
-use crate::api::{use_calls, Calls};
+use crate::api::{use_calls, Asked, Calls};
 use crate::chart::Sparkline;
 use crate::host::{use_id, use_views};
 use crate::locale::local_zone;
@@ -24,18 +24,27 @@ async fn last_month(calls: Calls, account: &Account) -> Result<Vec<f64>, Problem
     let zone = local_zone();
     let now = (js_sys::Date::now() / 1000.0) as i64;
     let range = whole_days_before(now, 30, &zone);
-    let meter = account.meter_types()[0];
-    let intervals = calls.intervals(&account.id, meter, range.from, range.to).await?;
-    let days = aggregate(&Columns::from_intervals(intervals.intervals), Level::Daily, &zone);
-    Ok(days.iter().map(|d| d.usage).collect())
+    let asked = Asked { account_id: account.id.clone(), meter: account.meter_types()[0] };
+    let days = calls.columns(&asked, Level::Daily, range).await?;
+    Ok(days.usage)
 }
 
 fn account_card(account: Account, first_view: fn(String) -> Page, nav: Nav) -> impl IntoView {
     let utility = account.utility.as_ref().map(|u| u.name.clone());
-    // Pelm could not be asked for this one just now: it is as last seen, and says why.
-    let as_last_seen = account
-        .connection_status
-        .map(|status| format!("{}: shown as last seen.", pelm_app_logic::health::status_words(status)));
+    // Pelm could not be asked for this one just now, or its login or utility
+    // is failing as the list of connections says since: it is as last seen,
+    // and says why.
+    let linked = use_context::<Linked>();
+    let (marked, connection_id) = (account.connection_status, account.connection_id.clone());
+    let as_last_seen = move || {
+        let listed = linked.zip(connection_id.as_deref()).and_then(|(l, id)| l.find(id)).map(|c| c.status);
+        let failing =
+            listed.filter(|s| matches!(s, ConnectionStatus::LoginNeeded | ConnectionStatus::UtilityUnsupported));
+        marked.or(failing).map(|status| {
+            let text = format!("{}: shown as last seen.", pelm_app_logic::health::status_words(status));
+            view! { <span class="pe-card-meta pe-card-marked">{text}</span> }
+        })
+    };
     let address = account.address.clone().unwrap_or_else(|| MISSING.to_owned());
     let masked = account.masked_number().unwrap_or_else(|| MISSING.to_owned());
     let full = account.account_number.clone().unwrap_or_else(|| MISSING.to_owned());
@@ -81,7 +90,7 @@ fn account_card(account: Account, first_view: fn(String) -> Page, nav: Nav) -> i
                     <span class="pe-account-number">{move || if revealed.get() { full.clone() } else { masked.clone() }}</span>
                 </span>
                 <span class="pe-card-meta">{meters}" · "{meter_count}</span>
-                {as_last_seen.map(|text| view! { <span class="pe-card-meta pe-card-marked">{text}</span> })}
+                {as_last_seen}
                 {sparkline}
             </a>
             <button type="button" class="pe-chip pe-reveal" data-action="reveal-number" aria-pressed=move || revealed.get().to_string()

@@ -9,10 +9,10 @@ use pelm_app_logic::problem::Problem;
 use pelm_model::bills::BillRow;
 use pelm_model::civil::DAY;
 use pelm_model::pelm::{Account, MeterType};
-use pelm_usage::Columns;
+use pelm_usage::{Columns, Level, Viewport};
 
 use crate::api;
-use crate::api::{use_calls, Calls};
+use crate::api::{use_calls, Asked, Calls};
 use crate::chart::{BillBar, BillsChart};
 use crate::format::Formats;
 use crate::host::{use_host, use_id};
@@ -96,11 +96,13 @@ async fn load(calls: Calls, account_id: String, meter: MeterType, unit: String) 
     let bills = calls.bills(&account_id).await?;
     let from = bills.iter().filter_map(|b| b.start).min();
     let to = bills.iter().filter_map(|b| b.end).max();
-    // Usage per bill is a nicety: without intervals the table still stands.
+    // Usage per bill is a nicety: without it the table still stands. Hours,
+    // not every reading: a bill runs from one whole hour to another.
     let intervals = match (from, to) {
         (Some(from), Some(to)) if to > from => {
-            let from = from.max(to - pelm_model::companion::LONGEST_RANGE_SECS);
-            calls.intervals(&account_id, meter, from, to).await.map(|i| Columns::from_intervals(i.intervals)).ok()
+            let span = pelm_usage::askable(Viewport::new(from, to), &crate::locale::local_zone());
+            let asked = Asked { account_id, meter };
+            calls.columns(&asked, Level::Hourly, span).await.ok()
         }
         _ => None,
     };

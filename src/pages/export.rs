@@ -1,8 +1,10 @@
-//! The usage shown as a CSV or a Green Button file, made in the browser (no
-//! companion call) a slice at a time: each slice stops after
-//! [`SLICE_MS`], the page gets the next frame, and a progress bar says how far
-//! it is. The text goes to a `Blob` slice by slice, so a million intervals
-//! never sit in wasm memory as one string.
+//! The usage shown as a CSV or a Green Button file, made in the browser a
+//! slice at a time: each slice stops after [`SLICE_MS`], the page gets the
+//! next frame, and a progress bar says how far it is. The text goes to a
+//! `Blob` slice by slice, so a million intervals never sit in wasm memory as
+//! one string. The CSV holds the periods shown; the Green Button file every
+//! interval in view, which the page asks the companion for first, a year at
+//! a time, saying how far it has come.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -14,6 +16,8 @@ use pelm_model::pelm::MeterType;
 use pelm_usage::{file_name, local_day, Columns, CsvExport, EspiExport, EspiMeter, Viewport};
 
 use super::later::NotLoaded;
+use super::usage::MeterData;
+use crate::api::use_calls;
 use crate::chart::{ChartData, Compared};
 use crate::locale::local_zone;
 
@@ -188,16 +192,42 @@ impl Kind {
 #[derive(Debug, Clone, PartialEq)]
 enum State {
     Idle,
+    /// Asking the companion for the intervals, this share of them come.
+    Fetching(Kind, f64),
     Making(Kind, f64),
-    Made { kind: Kind, url: String, name: String, longest_ms: f64 },
+    Made {
+        kind: Kind,
+        url: String,
+        name: String,
+        longest_ms: f64,
+    },
     Failed(Kind),
+}
+
+/// The intervals of `view`, asked of the companion a year at a time (what
+/// the page holds already is not asked again), `progress` told the share come.
+async fn intervals_in(
+    held: MeterData,
+    calls: crate::api::Calls,
+    view: Viewport,
+    progress: impl Fn(f64),
+) -> Result<Arc<Columns>, pelm_app_logic::problem::Problem> {
+    const YEAR: i64 = 365 * 86_400;
+    let pieces = ((view.span() + YEAR - 1) / YEAR).max(1);
+    for i in 0..pieces {
+        let from = view.from + i * YEAR;
+        let piece = Viewport::new(from, (from + YEAR).min(view.to));
+        held.ensure(calls, pelm_usage::Level::Raw, piece).await?;
+        progress((i + 1) as f64 / pieces as f64);
+    }
+    Ok(held.detail.with_untracked(|d| d.held(pelm_usage::Level::Raw).columns.clone()))
 }
 
 /// The two download buttons and what they are doing.
 #[component]
 pub fn Exports(
-    /// The raw intervals, for the Green Button file.
-    columns: Arc<Columns>,
+    /// The meter's data, whose intervals the Green Button file holds.
+    held: MeterData,
     /// The periods at the level shown, for the CSV.
     data: Signal<Arc<ChartData>>,
     compared: Signal<Option<Arc<Compared>>>,
@@ -206,16 +236,35 @@ pub fn Exports(
     unit: String,
 ) -> impl IntoView {
     let state = RwSignal::new(State::Idle);
-    let busy = move || matches!(state.get(), State::Making(..));
+    let calls = use_calls();
+    let busy = move || matches!(state.get(), State::Making(..) | State::Fetching(..));
     let start = move |kind: Kind| {
         if busy() {
             return;
         }
-        let (columns, data, compared, view) =
-            (columns.clone(), data.get_untracked(), compared.get_untracked(), view.get_untracked());
+        let (data, compared, view) = (data.get_untracked(), compared.get_untracked(), view.get_untracked());
         let (source, unit) = (source.clone(), unit.clone());
-        state.set(State::Making(kind, 0.0));
+        state.set(match kind {
+            Kind::Espi => State::Fetching(kind, 0.0),
+            Kind::Csv => State::Making(kind, 0.0),
+        });
         leptos::task::spawn_local(async move {
+            let columns = match kind {
+                Kind::Csv => Arc::default(),
+                Kind::Espi => {
+                    let fetched = intervals_in(held, calls, view, move |share| {
+                        state.try_set(State::Fetching(kind, share));
+                    });
+                    match fetched.await {
+                        Ok(columns) => columns,
+                        Err(_) => {
+                            state.try_set(State::Failed(kind));
+                            return;
+                        }
+                    }
+                }
+            };
+            state.try_set(State::Making(kind, 0.0));
             let progress = Box::new(move |share: f64| {
                 state.try_set(State::Making(kind, share));
             });
@@ -258,6 +307,11 @@ pub fn Exports(
 fn status_view(state: State) -> Option<AnyView> {
     let view = match state {
         State::Idle => return None,
+        State::Fetching(kind, share) => view! {
+            <span>{format!("Fetching your readings for the {}…", kind.name())}</span>
+            <progress max="100" value=format!("{:.0}", share * 100.0) aria-label="Fetching your readings"></progress>
+        }
+        .into_any(),
         State::Making(kind, share) => view! {
             <span>{format!("Making the {}…", kind.name())}</span>
             <progress max="100" value=format!("{:.0}", share * 100.0) aria-label=format!("Making the {}", kind.name())></progress>

@@ -16,7 +16,7 @@
 use leptos::prelude::*;
 use pelm_app_logic::place::Page;
 use pelm_app_logic::problem::{Kind, Problem};
-use pelm_model::companion::Connection;
+use pelm_model::companion::{Connection, ConnectionStatus};
 
 use crate::nav::use_nav;
 use crate::pages::connection::ConnectionsHeader;
@@ -71,15 +71,36 @@ pub fn Connected(data: DataContext, reconnected: Callback<Connection>) -> impl I
 }
 
 fn pages_view(Shell { data, reconnected }: Shell) -> AnyView {
-    let (connection, linked) = (data.connection, Linked::load());
+    let connection = data.connection;
+    // What the companion's first answer brought for the first view.
+    let (known, accounts, refreshing) = connection
+        .try_update_untracked(|c| (c.connections.take(), c.accounts.take(), c.refreshing))
+        .unwrap_or_default();
+    // Read here, in the connected part; one that cannot be read is asked for again.
+    let (known, accounts) = (known.and_then(|c| c.read().ok()), accounts.and_then(|a| a.read().ok()));
+    let linked = Linked::load(known);
     provide_context(linked);
+    // A later answer (a reconnect, another copy's change) brings the list
+    // as it is now: the prompts below follow it at once.
+    Effect::new(move |_| {
+        if let Some(now) = connection.with(|c| c.connections.as_ref().and_then(|l| l.read().ok())) {
+            linked.list.set(now);
+        }
+    });
+    // The companion is asking Pelm about the connections now: what it learns
+    // (a login that needs confirming) is read once it has had a moment.
+    if refreshing {
+        set_timeout(move || linked.refresh(), std::time::Duration::from_secs(3));
+    }
     // With one utility the prompt is the page's (once the list says which
     // one it is, so Connect opens for it); with several, each row asks for
     // its own (see `ConnectionsHeader`), once the list read again says which.
     let single = Memo::new(move |_| linked.list.with(|l| l.len() == 1));
-    let needs_reconnect = Memo::new(move |_| {
-        single.get() && (data.reconnect_needed.get() || connection.with(|c| c.credentials_valid == Some(false)))
+    let login_needed = Memo::new(move |_| {
+        let listed = linked.list.with(|l| l.first().is_some_and(|c| c.status == ConnectionStatus::LoginNeeded));
+        listed || connection.with(|c| c.credentials_valid == Some(false))
     });
+    let needs_reconnect = Memo::new(move |_| single.get() && (data.reconnect_needed.get() || login_needed.get()));
     Effect::new(move |_| {
         if data.reconnect_needed.get() && linked.list.with_untracked(|l| l.len() > 1) {
             linked.refresh();
@@ -94,15 +115,15 @@ fn pages_view(Shell { data, reconnected }: Shell) -> AnyView {
                 <ConnectButton label="Reconnect" action="reconnect" on_connected=reconnected connection=to_confirm() />
             </div>
         })}
-        {pages(data, linked)}
+        {pages(data, linked, accounts)}
     }
     .into_any()
 }
 
 /// The page the address names. The accounts they share are fetched from
 /// here, so only once connected, and dropped on disconnecting.
-fn pages(data: DataContext, linked: Linked) -> impl IntoView {
-    provide_context(AccountsContext::new(data, linked));
+fn pages(data: DataContext, linked: Linked, accounts: Option<Vec<pelm_model::pelm::Account>>) -> impl IntoView {
+    provide_context(AccountsContext::new(data, linked, accounts));
     let nav = use_nav();
     // Only a new page redraws; a new query is the page's own business.
     let page = nav.page();

@@ -18,7 +18,7 @@ pub use bills::{sort_lines, with_usage, BillLine, Bills, BillsTable, Column};
 pub use connect_button::ConnectButton;
 pub use problem::{problem_fallback, ProblemView};
 pub use start::Start;
-pub use usage::{Usage, UsagePanel};
+pub use usage::{MeterData, Usage, UsagePanel};
 
 pub use crate::state::{AccountsContext, DataContext};
 

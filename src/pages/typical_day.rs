@@ -1,11 +1,16 @@
 //! The typical day under the chart: average use in each local hour, for
 //! weekdays and weekends, over the range in view. An SVG that scales to any
 //! width, with the figures in words beside it for screen readers.
+//!
+//! Worked out here from the intervals when the page holds them for the view
+//! (zoomed in to a day or two); otherwise the companion works it out from
+//! the intervals it read, and sends 48 numbers rather than the readings.
 
 use leptos::prelude::*;
-use pelm_usage::{typical_day, Columns, TypicalDay, Viewport};
-use std::sync::Arc;
+use pelm_usage::{typical_day, Level, TypicalDay, Viewport};
 
+use super::usage::MeterData;
+use crate::api::use_calls;
 use crate::locale::local_zone;
 
 const WIDTH: f64 = 240.0;
@@ -14,14 +19,29 @@ const HEIGHT: f64 = 72.0;
 const LABELS: f64 = 12.0;
 
 #[component]
-pub fn TypicalDayPanel(columns: Arc<Columns>, view: RwSignal<Viewport>, unit: String) -> impl IntoView {
-    let settled = settled(view);
-    let day = Memo::new(move |_| {
-        let v = settled.get();
-        typical_day(&columns, v.from, v.to, &local_zone())
+pub fn TypicalDayPanel(
+    held: MeterData,
+    /// The view, once it has settled.
+    view: Signal<Viewport>,
+    unit: String,
+) -> impl IntoView {
+    let calls = use_calls();
+    let day = LocalResource::new(move || {
+        let v = view.get();
+        let here = held.detail.with_untracked(|d| {
+            let intervals = d.held(Level::Raw);
+            intervals.covers(v).then(|| typical_day(&intervals.columns, v.from, v.to, &local_zone()))
+        });
+        async move {
+            match here {
+                Some(day) => day,
+                // Without it the rest of the page stands: the panel is left out.
+                None => calls.typical_day(&held.asked(), v).await.ok().flatten(),
+            }
+        }
     });
     move || {
-        let day = day.get()?;
+        let day = day.get().flatten()?;
         let (low, high) = extent(&day);
         let lines = |hours: &[Option<f64>; 24], class: &'static str| {
             runs(hours, low, high)
@@ -49,28 +69,6 @@ pub fn TypicalDayPanel(columns: Arc<Columns>, view: RwSignal<Viewport>, unit: St
             </figure>
         })
     }
-}
-
-/// The view once it has stayed put for a moment. The profile reads every
-/// interval in view, which a drag or a pinch would otherwise make it do on
-/// every frame; it only needs the range the user stops at.
-fn settled(view: RwSignal<Viewport>) -> ReadSignal<Viewport> {
-    let (settled, set_settled) = signal(view.get_untracked());
-    let changes = StoredValue::new(0u64);
-    Effect::new(move |_| {
-        let v = view.get();
-        changes.update_value(|n| *n += 1);
-        let this = changes.get_value();
-        set_timeout(
-            move || {
-                if changes.try_get_value() == Some(this) {
-                    set_settled.try_set(v);
-                }
-            },
-            std::time::Duration::from_millis(150),
-        );
-    });
-    settled
 }
 
 fn extent(day: &TypicalDay) -> (f64, f64) {

@@ -15,8 +15,8 @@ use axum::Extension;
 use axum::Json;
 use futures_util::future::join_all;
 use pelm_model::companion::{
-    AuthorizationRequest, ConnectTokenGrant, ConnectTokenRequest, Connection, ConnectionStatus, LinkedConnection,
-    Utility, MOST_CONNECTIONS,
+    AuthorizationRequest, ConnectTokenGrant, ConnectTokenRequest, Connection, ConnectionStatus, Later,
+    LinkedConnection, Utility, MOST_CONNECTIONS,
 };
 use std::time::Duration;
 
@@ -270,8 +270,8 @@ pub async fn authorization(
         answer.linked = Some(just.id.clone());
     }
     if answer.connected {
-        answer.connections = Some(held.iter().map(StoredConnection::public).collect());
-        answer.accounts = remembered_accounts(&state, &held).await?;
+        answer.connections = Some(later(&held.iter().map(StoredConnection::public).collect())?);
+        answer.accounts = remembered_accounts(&state, &held).await?.map(|a| later(&a)).transpose()?;
     }
     let mut response = Json(answer).into_response();
     if let Some(value) = new_session {
@@ -411,10 +411,14 @@ async fn first_view(state: &AppState, identity: &str, held: Arc<[StoredConnectio
     let refreshing = refresh_in_background(state, identity, &held);
     let accounts = remembered_accounts(state, &held).await?;
     let mut answer = summary(state, identity, held.clone(), false).await;
-    answer.connections = Some(held.iter().map(StoredConnection::public).collect());
-    answer.accounts = accounts;
+    answer.connections = Some(later(&held.iter().map(StoredConnection::public).collect())?);
+    answer.accounts = accounts.map(|a| later(&a)).transpose()?;
     answer.refreshing = refreshing;
     Ok(answer)
+}
+
+fn later<T: serde::Serialize>(value: &T) -> Result<Later<T>, ApiError> {
+    Later::new(value).map_err(|err| ApiError::Internal(format!("writing an answer: {err}")))
 }
 
 /// Asks Pelm again, on a task of its own, about each connection last asked

@@ -4,8 +4,8 @@
 use fantoccini::Locator;
 use pelm_companion::config::SandboxScript;
 use pelm_e2e::{
-    assert_no_csp_violations, connect_as, connect_at, connect_through_the_modal, connected_demo, open_app, spawn_demo,
-    start_browser, watch_csp, Browser,
+    assert_no_csp_violations, connect_as, connect_at, connect_through_the_modal, connected_demo, connected_demo_with,
+    open_app, spawn_demo, start_browser, watch_csp, Browser,
 };
 
 const SEED_ADDRESSES: [&str; 2] = ["1 WARRIORS WAY SAN FRANCISCO CA 94158", "1 FERRY BUILDING SAN FRANCISCO CA 94105"];
@@ -235,7 +235,9 @@ async fn escape_closes_quietly_and_an_unsupported_utility_is_named() {
 
 #[tokio::test]
 async fn a_revoked_token_offers_reconnect_in_update_mode_and_returns_to_the_data() {
-    let (demo, browser) = connected_demo("reconnect-first").await;
+    // Every look asks Pelm about the login again, in the background (ten
+    // minutes apart by default): the page hears what it learns a moment later.
+    let (demo, browser) = connected_demo_with("reconnect-first", |c| c.refresh_after_secs = 0).await;
 
     assert!(demo.sandbox().revoke_all_tokens() > 0);
     browser.client.refresh().await.unwrap();
@@ -261,7 +263,7 @@ async fn a_revoked_token_offers_reconnect_in_update_mode_and_returns_to_the_data
 
 #[tokio::test]
 async fn changed_utility_credentials_ask_to_reconnect() {
-    let (demo, browser) = connected_demo("credentials-first").await;
+    let (demo, browser) = connected_demo_with("credentials-first", |c| c.refresh_after_secs = 0).await;
     demo.sandbox().set_all_credentials_valid(false);
     browser.client.refresh().await.unwrap();
     browser.find("button[data-action=reconnect]").await;

@@ -33,7 +33,13 @@ async fn both_groups(browser: &Browser) {
 }
 
 async fn two_utilities_side_by_side(script: SandboxScript, artifact: &str) {
-    let demo = spawn_demo(|config| config.sandbox_connect_script = script).await;
+    // Every look asks Pelm about each login again, in the background (ten
+    // minutes apart by default): the page hears what it learns a moment later.
+    let demo = spawn_demo(|config| {
+        config.sandbox_connect_script = script;
+        config.refresh_after_secs = 0;
+    })
+    .await;
     let browser = start_browser().await;
     open_app(&browser, &demo.url).await;
     connect_at(&browser, artifact, "user@pelm.com", "1").await;

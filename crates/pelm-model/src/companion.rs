@@ -155,16 +155,55 @@ pub struct Connection {
     /// When connected: the connections, as `GET /api/connections` lists
     /// them, so the app's first call brings what its first view needs.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub connections: Option<Vec<LinkedConnection>>,
+    pub connections: Option<Later<Vec<LinkedConnection>>>,
     /// When connected: every connection's accounts as Pelm last answered
     /// them (as `GET /api/accounts` would), when the companion knows them
     /// all; left out otherwise, and the app asks `GET /api/accounts`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub accounts: Option<Vec<crate::pelm::Account>>,
+    pub accounts: Option<Later<Vec<crate::pelm::Account>>>,
     /// The companion is asking Pelm about the connections in the background
     /// now; `GET /api/connections` says what it learns in a moment.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub refreshing: bool,
+}
+
+/// A `T` kept as the JSON it came as, and read only when asked: the part
+/// of the app that reads whether a user is connected carries no reader for
+/// what only the connected pages show.
+#[derive(Debug, Clone)]
+pub struct Later<T> {
+    json: Box<serde_json::value::RawValue>,
+    of: std::marker::PhantomData<fn() -> T>,
+}
+
+impl<T: Serialize> Later<T> {
+    pub fn new(value: &T) -> Result<Self, serde_json::Error> {
+        Ok(Self { json: serde_json::value::to_raw_value(value)?, of: std::marker::PhantomData })
+    }
+}
+
+impl<T: serde::de::DeserializeOwned> Later<T> {
+    pub fn read(&self) -> Result<T, serde_json::Error> {
+        serde_json::from_str(self.json.get())
+    }
+}
+
+impl<T> PartialEq for Later<T> {
+    fn eq(&self, other: &Self) -> bool {
+        self.json.get() == other.json.get()
+    }
+}
+
+impl<T> Serialize for Later<T> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.json.serialize(serializer)
+    }
+}
+
+impl<'de, T> Deserialize<'de> for Later<T> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        Ok(Self { json: Box::deserialize(deserializer)?, of: std::marker::PhantomData })
+    }
 }
 
 impl Connection {

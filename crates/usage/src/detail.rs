@@ -55,6 +55,13 @@ pub fn range_need(bounds: Viewport, zone: &impl Zone) -> Viewport {
     with_days_before(bounds, zone)
 }
 
+/// What drawing `view` needs held: the view and the days before it, for the
+/// change, no further back than the range itself was asked.
+pub fn view_need(view: Viewport, bounds: Viewport, zone: &impl Zone) -> Viewport {
+    let wanted = with_days_before(view, zone);
+    Viewport::new(wanted.from.max(range_need(bounds, zone).from).min(view.from), view.to)
+}
+
 /// The detail worth asking for `view`: whole local days around it, widened
 /// by its own width on each side so that a pan does not ask again at once,
 /// inside `bounds`; with the days before, for the change.
@@ -163,6 +170,14 @@ impl Detail {
         self.levels[Self::index(level)].insert(span, columns);
     }
 
+    /// The usage over `[start, end)` (a bill's period) from the finest level
+    /// held for all of it (see [`crate::usage_over`]); `None` when none is.
+    pub fn usage_over(&self, start: i64, end: i64) -> Option<f64> {
+        let span = Viewport::new(start, end);
+        let level = FETCH_LEVELS.into_iter().find(|&l| self.held(l).covers(span))?;
+        crate::usage_over(&self.held(level).columns, start, end)
+    }
+
     /// The finest level at or above `level`'s fetch level whose data covers
     /// `span`: what can be drawn now, while finer detail is on its way.
     pub fn best(&self, level: Level, span: Viewport) -> Option<Level> {
@@ -194,6 +209,22 @@ mod tests {
         assert_eq!(PACIFIC.local(asked.from).rem_euclid(DAY), 0, "whole local days");
         let year = needs(bounds, bounds, Level::Weekly, Compare::Year, &PACIFIC);
         assert_eq!(year, [range_need(bounds, &PACIFIC), days((2023, 7, 2), (2023, 10, 31))]);
+    }
+
+    #[test]
+    fn every_view_of_the_range_is_covered_by_what_the_range_asked() {
+        let now = PACIFIC.midnight_utc(days_from_civil(2026, 12, 3)) + 12 * 3600;
+        for bounds in [Preset::TwoMonths.range(now, &PACIFIC).unwrap(), all_history(now, &PACIFIC)] {
+            let asked = range_need(bounds, &PACIFIC);
+            for (a, b) in [(0.0, 1.0), (0.0, 0.3), (0.4, 0.6), (0.9, 1.0)] {
+                let view = Viewport::new(bounds.at(a), bounds.at(b));
+                let need = view_need(view, bounds, &PACIFIC);
+                assert!(asked.from <= need.from && need.to <= asked.to, "{view:?} needs {need:?} beyond {asked:?}");
+                // And a window's detail holds its own view's need.
+                let window = window_need(view, bounds, &PACIFIC);
+                assert!(window.from <= need.from && need.to <= window.to || window.span() > LONGEST_RANGE_SECS / 2);
+            }
+        }
     }
 
     #[test]

@@ -23,10 +23,12 @@ pub mod wire;
 pub use aggregate::{aggregate, Bin, DailyZone, FixedOffset, Level, Zone};
 pub use columns::{Columns, Sums};
 pub use compare::{compare_totals, utc_of_local, Alignment, Compare, Comparison};
-pub use detail::{askable, fetch_level, needs, range_need, window_need, year_need, Detail, Held, FETCH_LEVELS};
+pub use detail::{
+    askable, fetch_level, needs, range_need, view_need, window_need, year_need, Detail, Held, FETCH_LEVELS,
+};
 pub use export::{file_name, CsvExport, EspiExport, EspiMeter};
 pub use offsets::{ZoneError, ZoneOffsets};
-pub use plot::{bill_rates, estimated_cost, usage_over, BillRate, Plan, Series};
+pub use plot::{bill_rates, bill_rates_by, estimated_cost, usage_over, BillRate, Plan, Series};
 pub use profile::{typical_day, TypicalDay};
 pub use pyramid::{decimate, decimate_scan, Bucket, Pyramid};
 pub use summary::{auto_level, summarize, Summary};

@@ -222,10 +222,15 @@ pub fn usage_over(columns: &Columns, start: i64, end: i64) -> Option<f64> {
 /// Each bill `(start, end, amount)` with its price per unit, from the raw
 /// intervals inside its period (see [`usage_over`]).
 pub fn bill_rates(columns: &Columns, bills: &[(i64, i64, f64)]) -> Vec<BillRate> {
+    bill_rates_by(bills, |start, end| usage_over(columns, start, end))
+}
+
+/// Each bill with its price per unit, its usage told by `usage_over`.
+pub fn bill_rates_by(bills: &[(i64, i64, f64)], usage_over: impl Fn(i64, i64) -> Option<f64>) -> Vec<BillRate> {
     let mut rates: Vec<BillRate> = bills
         .iter()
         .map(|&(start, end, amount)| {
-            let usage = usage_over(columns, start, end).filter(|usage| *usage > 0.0);
+            let usage = usage_over(start, end).filter(|usage| *usage > 0.0);
             BillRate { start, end, amount, per_unit: usage.map(|usage| amount / usage) }
         })
         .collect();

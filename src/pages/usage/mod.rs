@@ -1,6 +1,13 @@
 //! One account's usage: meter, range, level and comparison pickers, the
 //! chart, the figures that matter, a table, the exports and the typical
 //! day, all of the range in view.
+//!
+//! The companion is asked for the level the chart shows ([`MeterData`]): a
+//! long range costs a few hundred days, not every reading. Zooming in asks
+//! for the window's hours or intervals, and until they come the chart shows
+//! the coarser level it holds.
+
+mod held;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -10,15 +17,17 @@ use pelm_app_logic::problem::{normalize_code, Problem};
 use pelm_model::bills::BillRow;
 use pelm_model::pelm::{Account, MeterType};
 use pelm_usage::{
-    all_history, auto_level, bill_rates, compare_totals, custom_range, date_label, format_date, format_day_range,
-    local_day, parse_date, parse_day_range, summarize, time_label, Alignment, BillRate, Bin, Columns, Compare,
-    Comparison, Level, Preset, Summary, Viewport,
+    all_history, auto_level, bill_rates_by, compare_totals, custom_range, date_label, fetch_level, format_date,
+    format_day_range, local_day, needs, parse_date, parse_day_range, range_need, summarize, time_label, view_need,
+    year_need, Alignment, BillRate, Bin, Columns, Compare, Comparison, Level, Preset, Summary, Viewport,
 };
+
+pub use held::MeterData;
 
 use super::export::{Exports, Source};
 use super::typical_day::TypicalDayPanel;
-use crate::api::{use_calls, Calls};
-use crate::chart::{level_name, ChartData, Compared, DragMode, UsageChart};
+use crate::api::{use_calls, Asked};
+use crate::chart::{ChartData, Compared, DragMode, UsageChart};
 use crate::host::use_id;
 use crate::locale::local_zone;
 use crate::nav::use_nav;
@@ -61,13 +70,6 @@ fn bill_span(bill: &BillRow) -> Option<(i64, i64, f64)> {
     Some((bill.start?, bill.end?, bill.amount?))
 }
 
-#[derive(Clone)]
-struct Loaded {
-    columns: Arc<Columns>,
-    bounds: Viewport,
-    rates: Arc<Vec<BillRate>>,
-}
-
 #[component]
 pub fn Usage(account: Account) -> impl IntoView {
     let meters = account.meter_types();
@@ -89,16 +91,30 @@ pub fn Usage(account: Account) -> impl IntoView {
     let range = Signal::derive(move || {
         range_param.get().as_deref().and_then(Range::from_slug).unwrap_or(Range::Preset(Preset::TwoMonths))
     });
-    let level_choice = Signal::derive(move || level_param.get().as_deref().and_then(level_from));
+    let level_choice = Signal::derive(move || level_param.get().as_deref().and_then(Level::from_name));
     let set_meter =
         Callback::new(move |m: MeterType| nav.set_query("meter", (m != first_meter).then(|| m.as_str().to_owned())));
     let set_range = Callback::new(move |r: Range| {
         nav.set_query("range", (r != Range::Preset(Preset::TwoMonths)).then(|| r.slug()))
     });
-    // The intervals' calls, whose status (a retry, say) the page shows.
+    // The range's calls, whose status (a retry, say) the page shows.
     let calls = use_calls();
-    let data = load_usage(calls, account.id.clone(), meters.len() == 1, meter, range);
-    let year = load_year(account.id.clone(), meter, range, compare);
+    // Each meter's data, held for as long as the page is open.
+    let held: Vec<(MeterType, MeterData)> =
+        meters.iter().map(|&m| (m, MeterData::new(Asked { account_id: account.id.clone(), meter: m }))).collect();
+    let held_for =
+        move |m: MeterType| held.iter().find(|(k, _)| *k == m).map(|(_, d)| *d).expect("a meter of the account");
+    let data = LocalResource::new(move || {
+        let (meter, range, choice) = (meter.get(), range.get(), level_choice.get_untracked());
+        let held = held_for(meter);
+        async move {
+            let bounds = range.bounds();
+            let level = choice.unwrap_or_else(|| auto_level(bounds.from, bounds.to));
+            held.ensure(calls, fetch_level(level), range_need(bounds, &local_zone())).await?;
+            Ok::<_, Problem>((held, bounds))
+        }
+    });
+    let bills = load_bills(account.id.clone(), meters.len() == 1);
     let source = Source {
         utility: account.utility.as_ref().map_or_else(|| "utility".to_owned(), |u| u.name.clone()),
         account_number: account.account_number.clone().unwrap_or_default(),
@@ -131,22 +147,17 @@ pub fn Usage(account: Account) -> impl IntoView {
                     {move || {
                         let (units, source) = (units.clone(), source.clone());
                         Suspend::new(async move {
-                            let loaded = data.await?;
+                            let (held, bounds) = data.await?;
                             let meter = meter.get_untracked();
                             let unit = units.get(&meter).cloned().unwrap_or_default();
                             let source = Source { meter: Some(meter), ..source };
-                            let Loaded { columns, bounds, rates } = loaded;
-                            Ok::<_, Problem>(view! { <UsagePanel columns bounds unit level_choice rates compare year source /> })
+                            Ok::<_, Problem>(view! { <UsagePanel held bounds unit level_choice bills compare source /> })
                         })
                     }}
                 </ErrorBoundary>
             </Transition>
         </section>
     }
-}
-
-fn level_from(value: &str) -> Option<Level> {
-    Level::ALL.into_iter().find(|l| level_name(*l) == value)
 }
 
 fn level_title(level: Level) -> &'static str {
@@ -301,76 +312,23 @@ fn ComparePicker(compare: Signal<Compare>) -> impl IntoView {
     }
 }
 
-/// Last year's usage for the range, asked only while it is compared with;
-/// `None` until then or while it loads. Its own calls, so choosing it never
-/// cancels the range's own. While a new meter's or range's year loads, the
-/// last one is not passed on: a gas chart is never compared with last
-/// year's electricity, even for a moment.
-fn load_year(
-    id: String,
-    meter: Signal<MeterType>,
-    range: Signal<Range>,
-    compare: Signal<Compare>,
-) -> Signal<Option<Result<Arc<Columns>, Problem>>> {
-    let calls = use_calls();
-    let wanted = Memo::new(move |_| compare.get() == Compare::Year);
-    let year = LocalResource::new(move || {
-        let (id, meter, range, wanted) = (id.clone(), meter.get(), range.get(), wanted.get());
-        async move {
-            let bounds = range.bounds();
-            let zone = local_zone();
-            let earlier = Alignment::new(Compare::Year, bounds, &zone).filter(|_| wanted)?.earlier_range(bounds, &zone);
-            // Ten years a year ago can be a day longer than ten years now; the companion takes ten.
-            let from = earlier.from.max(earlier.to - pelm_model::companion::LONGEST_RANGE_SECS);
-            let asked = calls.intervals(&id, meter, from, earlier.to).await;
-            Some((meter, range, asked.map(|i| Arc::new(Columns::from_intervals(i.intervals)))))
-        }
-    });
-    Signal::derive(move || {
-        let (of_meter, of_range, year) = year.get().flatten()?;
-        (of_meter == meter.get() && of_range == range.get()).then_some(year)
-    })
-}
-
-/// The usage of `meter` over `range`, with the days of the same number
-/// before it for the change, and the bills' prices when they tell them.
-fn load_usage(
-    calls: Calls,
-    id: String,
-    single_meter: bool,
-    meter: Signal<MeterType>,
-    range: Signal<Range>,
-) -> LocalResource<Result<Loaded, Problem>> {
-    // Calls of their own: a new range must not cancel the bills.
+/// The account's bills as `(start, end, amount)`, for the cost in the
+/// hover readout; none while they load or when they cannot be had. A bill
+/// covers every meter of the account, so with more than one the price of a
+/// unit of one meter's usage is unknown: no bills then. Its own calls, so a
+/// new range never cancels them.
+fn load_bills(id: String, single_meter: bool) -> Signal<Arc<Vec<(i64, i64, f64)>>> {
     let bill_calls = use_calls();
-    let bills_id = id.clone();
     let bills = LocalResource::new(move || {
-        let id = bills_id.clone();
-        async move { bill_calls.bills(&id).await }
-    });
-    LocalResource::new(move || {
-        let (id, meter, range) = (id.clone(), meter.get(), range.get());
-        let bounds = range.bounds();
+        let id = id.clone();
         async move {
-            // The companion takes at most ten years at a time.
-            let earliest = bounds.to - pelm_model::companion::LONGEST_RANGE_SECS;
-            let zone = local_zone();
-            let before = Alignment::new(Compare::Previous, bounds, &zone).map(|a| a.earlier_range(bounds, &zone).from);
-            let earlier = before.unwrap_or(bounds.from).max(earliest).min(bounds.from);
-            let intervals = calls.intervals(&id, meter, earlier, bounds.to).await?;
-            let columns = Columns::from_intervals(intervals.intervals);
-            // Without bills there is no cost to show, and nothing else is lost.
-            // A bill covers every meter of the account, so with more than one
-            // the price of a unit of this meter's usage is unknown: no cost then.
-            let bills: Vec<(i64, i64, f64)> = match single_meter {
-                true => bills.await.map(|rows| rows.iter().filter_map(bill_span).collect()),
+            match single_meter {
+                true => bill_calls.bills(&id).await.map(|rows| rows.iter().filter_map(bill_span).collect()),
                 false => Ok(Vec::new()),
             }
-            .unwrap_or_default();
-            let rates = Arc::new(bill_rates(&columns, &bills));
-            Ok::<_, Problem>(Loaded { columns: Arc::new(columns), bounds, rates })
         }
-    })
+    });
+    Signal::derive(move || Arc::new(bills.get().and_then(Result::ok).unwrap_or_default()))
 }
 
 /// How finely usage is summed: Auto, or a level the user picked; kept in the URL.
@@ -379,13 +337,13 @@ fn LevelPicker(level_choice: Signal<Option<Level>>) -> impl IntoView {
     let nav = use_nav();
     let options = Level::ALL
         .into_iter()
-        .map(|l| view! { <option value=level_name(l) selected=move || level_choice.get() == Some(l)>{level_title(l)}</option> })
+        .map(|l| view! { <option value=l.name() selected=move || level_choice.get() == Some(l)>{level_title(l)}</option> })
         .collect_view();
     view! {
         <label class="pe-field">"Detail "
             <select data-control="level" on:change=move |ev| {
                 let value = event_target_value(&ev);
-                nav.set_query("level", level_from(&value).map(|_| value));
+                nav.set_query("level", Level::from_name(&value).map(|_| value));
             }>
                 <option value="auto" selected=move || level_choice.get().is_none()>"Auto"</option>
                 {options}
@@ -407,25 +365,44 @@ impl PartialEq for Comparing {
     }
 }
 
+/// The data drawn: the level it was asked at and the periods held there.
+#[derive(Debug, Clone)]
+struct Drawn {
+    source: Level,
+    columns: Arc<Columns>,
+}
+
+impl PartialEq for Drawn {
+    fn eq(&self, other: &Self) -> bool {
+        self.source == other.source && Arc::ptr_eq(&self.columns, &other.columns)
+    }
+}
+
 /// The range's usage: summary, chart, exports, table and typical day.
-/// `columns` may reach before `bounds` (the period before it, for the
-/// change and the comparison); only `bounds` is shown.
+/// `held` holds (or is asked for) what the view needs; only `bounds` is shown.
 #[component]
 pub fn UsagePanel(
-    columns: Arc<Columns>,
+    held: MeterData,
     bounds: Viewport,
     unit: String,
     /// `None` is Auto.
     level_choice: Signal<Option<Level>>,
-    #[prop(optional)] rates: Arc<Vec<BillRate>>,
-    #[prop(optional, into)] compare: Signal<Compare>,
-    /// Last year's data, once asked for and loaded.
+    /// Bills' periods and amounts, for the cost in the readout.
     #[prop(optional, into)]
-    year: Signal<Option<Result<Arc<Columns>, Problem>>>,
+    bills: Signal<Arc<Vec<(i64, i64, f64)>>>,
+    #[prop(optional, into)] compare: Signal<Compare>,
     #[prop(optional)] source: Source,
 ) -> impl IntoView {
     let zone = local_zone();
-    if columns.index_at(bounds.from) == columns.index_at(bounds.to) {
+    let range_held =
+        held.detail.with_untracked(|d| d.best(Level::Daily, bounds).is_some() || d.best(Level::Raw, bounds).is_some());
+    let empty = held.detail.with_untracked(|d| {
+        pelm_usage::FETCH_LEVELS.iter().all(|&l| {
+            let columns = &d.held(l).columns;
+            columns.index_at(bounds.from) == columns.index_at(bounds.to)
+        })
+    });
+    if range_held && empty {
         let (from, to) = (date_label(bounds.from, &zone), date_label(bounds.to - 1, &zone));
         return view! { <p class="pe-empty">{format!("No usage recorded between {from} and {to}.")}</p> }.into_any();
     }
@@ -434,30 +411,55 @@ pub fn UsagePanel(
         let v = view.get();
         level_choice.get().unwrap_or_else(|| auto_level(v.from, v.to))
     });
-    let data = chart_data(columns.clone(), unit.clone(), rates, level);
-    let summary_columns = columns.clone();
+    let settled = settled(view);
+    ask_for_what_is_shown(held, settled, bounds, level_choice, compare);
+    // The finest data held for the view: the level shown, or a coarser one
+    // while its detail is on its way.
+    let drawn = Memo::new(move |last: Option<&Option<Drawn>>| {
+        let need = view_need(view.get(), bounds, &local_zone());
+        let found = held.detail.with(|d| {
+            d.best(level.get(), need).map(|source| Drawn { source, columns: d.held(source).columns.clone() })
+        });
+        found.or_else(|| last.cloned().flatten())
+    });
+    let shown_level = Memo::new(move |_| match drawn.get() {
+        Some(d) if d.source != fetch_level(level.get()) => d.source,
+        _ => level.get(),
+    });
+    let rates = Memo::new(move |_| {
+        let bills = bills.get();
+        Arc::new(held.detail.with(|d| bill_rates_by(&bills, |start, end| d.usage_over(start, end))))
+    });
+    let data = chart_data(drawn, shown_level, unit.clone(), rates);
     let summary = Memo::new(move |_| {
         let v = view.get();
-        summarize(&summary_columns, v.from, v.to)
+        drawn.with(|d| d.as_ref().map(|d| summarize(&d.columns, v.from, v.to))).unwrap_or(Summary {
+            total: 0.0,
+            average_per_day: 0.0,
+            peak: None,
+        })
     });
-    let own = columns.clone();
     let comparing = Memo::new(move |_| {
         let alignment = Alignment::new(compare.get(), bounds, &local_zone())?;
+        let source = drawn.get()?.source;
         let earlier = match alignment.compare() {
-            Compare::Year => year.get()?.ok()?,
-            _ => own.clone(),
+            Compare::Year => held.detail.with(|d| {
+                let wanted = year_need(view_need(view.get(), bounds, &local_zone()), &local_zone())?;
+                d.held(source).covers(wanted).then(|| d.held(source).columns.clone())
+            })?,
+            _ => drawn.get()?.columns,
         };
         Some(Comparing { alignment, earlier })
     });
-    let compared = compared_data(comparing, bounds, level);
-    let comparison = comparison(columns.clone(), comparing, summary, view);
+    let compared = compared_data(comparing, bounds, shown_level);
+    let comparison = comparison(drawn, comparing, summary, view);
     let described_unit = unit.clone();
     let described = Signal::derive(move || {
         let v = view.get();
         let zone = local_zone();
         let said = format!(
             "Usage per {} from {} to {}: {:.1} {described_unit} in all.",
-            level_name(level.get()),
+            shown_level.get().name(),
             date_label(v.from, &zone),
             date_label(v.to - 1, &zone),
             summary.get().total
@@ -469,7 +471,9 @@ pub fn UsagePanel(
         }
     });
     let (show_emissions, drag_mode) = (RwSignal::new(true), RwSignal::new(DragMode::Select));
-    let has_emissions = columns.emissions.is_some();
+    // A utility reports emissions for a meter or does not, at every level.
+    let has_emissions =
+        held.detail.with_untracked(|d| pelm_usage::FETCH_LEVELS.iter().any(|&l| d.held(l).columns.emissions.is_some()));
     let in_view = Signal::derive(move || {
         let (data, v) = (data.get(), view.get());
         let range = data.usage.visible(v);
@@ -483,36 +487,95 @@ pub fn UsagePanel(
             })
             .collect::<Vec<_>>()
     });
+    let year_loading = Signal::derive(move || compare.get() == Compare::Year && comparing.with(Option::is_none));
+    let detail_coming = move || {
+        (shown_level.get() != level.get())
+            .then(|| format!("Loading {} detail…", level_title(level.get()).to_lowercase()))
+    };
     view! {
         <Figures summary comparison compare unit=unit.clone() />
         <ChartTools view bounds drag_mode show_emissions=has_emissions.then_some(show_emissions) />
-        <Legend compare year />
+        <Legend compare year_loading />
+        <p class="pe-status pe-detail-status" role="status">{detail_coming}</p>
         <UsageChart data compared view bounds=Signal::stored(bounds) show_emissions=show_emissions.into() drag_mode=drag_mode.into() described />
-        <TypicalDayPanel columns=columns.clone() view unit=unit.clone() />
-        <Exports columns data compared view source unit=unit.clone() />
-        <UsageTable in_view compared_in_view compare level unit has_emissions described />
+        <TypicalDayPanel held view=settled unit=unit.clone() />
+        <Exports held data compared view source unit=unit.clone() />
+        <UsageTable in_view compared_in_view compare level=shown_level unit has_emissions described />
     }
     .into_any()
 }
 
-/// The chart's data at each level, summed the first time that level is
-/// shown; then zoom and pan only look it up.
+/// The view once it has stayed put for a moment: what is asked for, and
+/// what reads every period in view, follows it there rather than on every
+/// frame of a drag or a pinch.
+pub(crate) fn settled(view: RwSignal<Viewport>) -> Signal<Viewport> {
+    let (settled, set_settled) = signal(view.get_untracked());
+    // Only a view that moved is news: what follows it asks the companion.
+    let settled = Memo::new(move |_| settled.get());
+    let changes = StoredValue::new(0u64);
+    Effect::new(move |_| {
+        let v = view.get();
+        changes.update_value(|n| *n += 1);
+        let this = changes.get_value();
+        set_timeout(
+            move || {
+                if changes.try_get_value() == Some(this) {
+                    set_settled.try_set(v);
+                }
+            },
+            std::time::Duration::from_millis(150),
+        );
+    });
+    settled.into()
+}
+
+/// Asks for what the settled view needs at its level: the window's detail
+/// when zoomed in, last year's while compared with it. Calls of their own,
+/// so detail never cuts the range's own retries short.
+fn ask_for_what_is_shown(
+    held: MeterData,
+    settled: Signal<Viewport>,
+    bounds: Viewport,
+    level_choice: Signal<Option<Level>>,
+    compare: Signal<Compare>,
+) {
+    let calls = use_calls();
+    Effect::new(move |_| {
+        // The level of the settled view, not of the view on its way there.
+        let view = settled.get();
+        let level = level_choice.get().unwrap_or_else(|| auto_level(view.from, view.to));
+        let compare = compare.get();
+        for span in needs(view, bounds, level, compare, &local_zone()) {
+            // A failure leaves the coarser level drawn, and the next look asks again.
+            leptos::task::spawn_local(async move {
+                let _ = held.ensure(calls, fetch_level(level), span).await;
+            });
+        }
+    });
+}
+
+/// The chart's data at the level shown, made the first time that level is
+/// shown from the data drawn; then zoom and pan only look it up.
 fn chart_data(
-    columns: Arc<Columns>,
-    unit: String,
-    rates: Arc<Vec<BillRate>>,
+    drawn: Memo<Option<Drawn>>,
     level: Memo<Level>,
+    unit: String,
+    rates: Memo<Arc<Vec<BillRate>>>,
 ) -> Signal<Arc<ChartData>> {
-    let built = StoredValue::new(HashMap::<Level, Arc<ChartData>>::new());
+    let built = StoredValue::new((None::<(Drawn, Arc<Vec<BillRate>>)>, HashMap::<Level, Arc<ChartData>>::new()));
     let money = crate::format::MoneyStyle::of_host();
     Signal::derive(move || {
-        let level = level.get();
+        let (Some(drawn), level, rates) = (drawn.get(), level.get(), rates.get()) else { return Arc::default() };
         built
-            .try_update_value(|cache| {
+            .try_update_value(|(of, cache)| {
+                if of.as_ref().is_none_or(|(d, r)| *d != drawn || !Arc::ptr_eq(r, &rates)) {
+                    *of = Some((drawn.clone(), rates.clone()));
+                    cache.clear();
+                }
                 cache
                     .entry(level)
                     .or_insert_with(|| {
-                        let data = ChartData::new(&columns, level, &unit, rates.clone());
+                        let data = ChartData::new(&drawn.columns, drawn.source, level, &unit, rates.clone());
                         Arc::new(data.with_money(money.clone()))
                     })
                     .clone()
@@ -547,7 +610,7 @@ fn compared_data(
 /// The total of what the view is compared with, and the change. With
 /// nothing chosen, the change is still against the days just before the view.
 fn comparison(
-    columns: Arc<Columns>,
+    drawn: Memo<Option<Drawn>>,
     comparing: Memo<Option<Comparing>>,
     summary: Memo<Summary>,
     view: RwSignal<Viewport>,
@@ -556,25 +619,24 @@ fn comparison(
         let (v, total, zone) = (view.get(), summary.get().total, local_zone());
         match comparing.get() {
             Some(c) => compare_totals(&c.alignment, &c.earlier, v, Some(total), &zone),
-            None => compare_totals(&Alignment::new(Compare::Previous, v, &zone)?, &columns, v, Some(total), &zone),
+            None => {
+                let own = drawn.get()?.columns;
+                compare_totals(&Alignment::new(Compare::Previous, v, &zone)?, &own, v, Some(total), &zone)
+            }
         }
     })
 }
 
 /// What the chart's two series are, while something is compared; and
-/// whether last year is still on its way or could not be had.
+/// whether last year is still on its way.
 #[component]
-fn Legend(compare: Signal<Compare>, year: Signal<Option<Result<Arc<Columns>, Problem>>>) -> impl IntoView {
+fn Legend(compare: Signal<Compare>, year_loading: Signal<bool>) -> impl IntoView {
     move || {
         let compare = compare.get();
         if compare == Compare::None {
             return None;
         }
-        let note = match (compare, year.get()) {
-            (Compare::Year, None) => Some("Loading last year…".to_owned()),
-            (Compare::Year, Some(Err(problem))) => Some(format!("Last year could not be loaded. {}", problem.message)),
-            _ => None,
-        };
+        let note = year_loading.get().then_some("Loading last year…");
         Some(view! {
             <p class="pe-legend" data-legend=compare.slug()>
                 <span class="pe-legend-item"><span class="pe-swatch pe-swatch-used"></span>"This period"</span>

@@ -1,0 +1,88 @@
+//! One meter's usage as the usage page holds it: at each level the companion
+//! was asked for, the spans that came, and the requests still on their way,
+//! so that no span is asked for twice, however many parts of the page want it.
+
+use std::future::Future;
+
+use futures::future::{FutureExt, LocalBoxFuture, Shared};
+use leptos::prelude::*;
+use pelm_app_logic::problem::Problem;
+use pelm_usage::{aggregate, Columns, Detail, Level, Viewport, Zone};
+
+use crate::api::{Asked, Calls};
+
+type Flight = Shared<LocalBoxFuture<'static, Result<(), Problem>>>;
+
+#[derive(Clone, Copy)]
+pub struct MeterData {
+    pub detail: RwSignal<Detail>,
+    asked: StoredValue<Asked>,
+    flying: StoredValue<Vec<(Level, Viewport, Flight)>, LocalStorage>,
+}
+
+impl MeterData {
+    pub fn new(asked: Asked) -> Self {
+        Self {
+            detail: RwSignal::new(Detail::default()),
+            asked: StoredValue::new(asked),
+            flying: StoredValue::new_local(Vec::new()),
+        }
+    }
+
+    /// Data held already over `span`: the intervals, and the hours and days
+    /// summed from them in `zone`, as the companion would answer them. For
+    /// a page that has the intervals at hand (the chart's tests).
+    pub fn holding(asked: Asked, intervals: &Columns, span: Viewport, zone: &impl Zone) -> Self {
+        let this = Self::new(asked);
+        this.detail.update(|detail| {
+            detail.insert(Level::Raw, span, intervals);
+            for level in [Level::Hourly, Level::Daily] {
+                detail.insert(level, span, &Columns::from_bins(&aggregate(intervals, level, zone)));
+            }
+        });
+        this
+    }
+
+    pub fn asked(&self) -> Asked {
+        self.asked.get_value()
+    }
+
+    /// Asks `calls` for the parts of `span` at `level` that are neither held
+    /// nor on their way, and resolves once all of `span` has come, or with
+    /// the first failure.
+    pub fn ensure(self, calls: Calls, level: Level, span: Viewport) -> impl Future<Output = Result<(), Problem>> {
+        let missing = self.detail.with_untracked(|d| d.held(level).missing(span));
+        let flights: Vec<Flight> = missing.into_iter().map(|part| self.flight(calls, level, part)).collect();
+        async move {
+            for flight in flights {
+                flight.await?;
+            }
+            Ok(())
+        }
+    }
+
+    /// The request for `part` at `level`: one on its way that covers it, or a new one.
+    fn flight(self, calls: Calls, level: Level, part: Viewport) -> Flight {
+        let covering = self.flying.with_value(|flying| {
+            flying
+                .iter()
+                .find(|(l, s, _)| *l == level && s.from <= part.from && part.to <= s.to)
+                .map(|(.., f)| f.clone())
+        });
+        if let Some(flight) = covering {
+            return flight;
+        }
+        let asked = self.asked.get_value();
+        let flight = async move {
+            let answer = calls.columns(&asked, level, part).await;
+            self.flying.try_update_value(|flying| flying.retain(|(l, s, _)| !(*l == level && *s == part)));
+            let columns = answer?;
+            self.detail.try_update(|detail| detail.insert(level, part, &columns));
+            Ok(())
+        }
+        .boxed_local()
+        .shared();
+        self.flying.update_value(|flying| flying.push((level, part, flight.clone())));
+        flight
+    }
+}
