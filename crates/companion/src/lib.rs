@@ -324,11 +324,13 @@ impl AppState {
 /// answers from this preload) and the Connect script. A site serving the
 /// page itself can send the same header.
 fn first_requests(state: &AppState) -> String {
+    format!("{}, <{}>; rel=preload; as=script", connection_request(state), state.inner.connect_script_url)
+}
+
+/// The app's first call, preloaded.
+fn connection_request(state: &AppState) -> String {
     let api = state.config().api_prefix.trim_end_matches('/');
-    format!(
-        "<{api}/connection>; rel=preload; as=fetch; crossorigin, <{}>; rel=preload; as=script",
-        state.inner.connect_script_url
-    )
+    format!("<{api}/connection>; rel=preload; as=fetch; crossorigin")
 }
 
 /// The companion's routes: the API under its prefix, `/healthz`, the mounted
@@ -369,7 +371,8 @@ pub fn app(state: AppState) -> Router {
         router = router.nest_service("/example", static_files::service(example, policy, &report_path, &preload));
     }
     if let Some(dist) = &state.config().dist {
-        let parts = static_files::connected_parts(dist, &state.config().app_path);
+        let parts = static_files::connected_parts(dist, &state.config().app_path)
+            .and_then(|parts| HeaderValue::from_str(&format!("{}, {parts}", connection_request(&state))).ok());
         let app = static_files::service(dist, policy, &report_path, &preload)
             .layer(middleware::from_fn_with_state((state.clone(), parts), preload_connected_part));
         match state.config().app_path.trim_end_matches('/') {
@@ -391,8 +394,9 @@ pub fn app(state: AppState) -> Router {
 }
 
 /// The page, for a user who is connected, with a `Link` that starts fetching
-/// the connected pages' wasm with it: the app would otherwise ask for it only
-/// once its first call has answered that the user is connected.
+/// the connected pages' wasm with it (the app would otherwise ask for it only
+/// once its first call has answered that the user is connected) in place of
+/// the Connect script, which a connected user's page does not load.
 async fn preload_connected_part(
     State((state, parts)): State<(AppState, Option<HeaderValue>)>,
     request: axum::extract::Request,
@@ -406,7 +410,7 @@ async fn preload_connected_part(
         .get(axum::http::header::CONTENT_TYPE)
         .is_some_and(|t| t.as_bytes().starts_with(b"text/html"));
     if html && connected {
-        response.headers_mut().append(axum::http::header::LINK, parts);
+        response.headers_mut().insert(axum::http::header::LINK, parts);
     }
     response
 }

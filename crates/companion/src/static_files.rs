@@ -41,11 +41,11 @@ pub fn service(dist: &Path, policy: impl FnOnce(&str) -> String, report_path: &s
         .layer(CompressionLayer::new())
 }
 
-/// A `Link` that preloads the wasm parts of a connected user's pages (the
-/// `connected` part and the chunk it shares), as the parts' loader fetches
-/// them, so the browser's cache answers the loader; `None` for a build in
-/// one part.
-pub fn connected_parts(dist: &Path, app_path: &str) -> Option<HeaderValue> {
+/// `Link` values that preload the wasm parts of a connected user's pages
+/// (the `connected` part and the chunk it shares), as the parts' loader
+/// fetches them, so the browser's cache answers the loader; `None` for a
+/// build in one part.
+pub fn connected_parts(dist: &Path, app_path: &str) -> Option<String> {
     let base = app_path.trim_end_matches('/');
     let mut links: Vec<String> = std::fs::read_dir(dist)
         .ok()?
@@ -58,7 +58,7 @@ pub fn connected_parts(dist: &Path, app_path: &str) -> Option<HeaderValue> {
         .collect();
     links.sort();
     let connected = links.iter().any(|l| l.contains("pelm-energy-connected-"));
-    connected.then(|| HeaderValue::from_str(&links.join(", ")).ok()).flatten()
+    connected.then(|| links.join(", "))
 }
 
 async fn headers(

@@ -177,7 +177,7 @@ async fn a_connected_users_page_preloads_the_connected_part_and_no_one_elses_doe
     };
     let user = crate::helpers::browser();
     let stranger = links(&user.get(&url).send().await.unwrap());
-    assert!(!stranger.contains("connected"), "{stranger}");
+    assert!(!stranger.contains("connected-") && stranger.contains("as=script"), "{stranger}");
     let token = crate::helpers::connect_token_at(&user, &url).await;
     let code = crate::helpers::sign_in_at(&sandbox, &token, "user@pelm.com").await;
     let body = serde_json::json!({ "authorization_code": code });
