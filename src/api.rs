@@ -289,6 +289,20 @@ fn encode(text: &str) -> String {
     String::from(js_sys::encode_uri_component(text))
 }
 
+async fn get_columns(endpoint: Endpoint, path: String, signal: Option<AbortSignal>) -> Result<Columns, Problem> {
+    let request = endpoint.request(Request::get, &path, signal.as_ref()).header("accept", MEDIA_TYPE);
+    let path = endpoint.url(&path);
+    let reply = read(send(request.build(), &path).await?, &path).await?;
+    // Columns that do not add up are an answer not understood, like any other.
+    reply.decode(&path, |body| serde_json::from_str::<ColumnsAnswer>(body).ok()?.into_columns().ok())
+}
+
+/// As [`Calls::columns`], tried once: for asking early for what a page will
+/// ask for anyway, which then asks again, with retries, if this failed.
+pub async fn columns_once(endpoint: Endpoint, asked: &Asked, level: Level, span: Viewport) -> Result<Columns, Problem> {
+    get_columns(endpoint, asked.columns_path(level, span), None).await
+}
+
 /// Whose usage is asked for: one account's meter.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Asked {
@@ -297,6 +311,10 @@ pub struct Asked {
 }
 
 impl Asked {
+    fn columns_path(&self, level: Level, span: Viewport) -> String {
+        format!("{}&level={}", self.query("intervals", span), level.name())
+    }
+
     /// `route?account_id=…&type=…&start_date=…&end_date=…&zone=…`, the zone
     /// the page counts days in, as the offsets it keeps over `span`.
     fn query(&self, route: &str, span: Viewport) -> String {
@@ -417,19 +435,9 @@ impl Calls {
     /// coarser `level` the local periods summed from them in `zone` (the
     /// companion sums as `pelm_usage::aggregate` does).
     pub async fn columns(self, asked: &Asked, level: Level, span: Viewport) -> Result<Columns, Problem> {
-        let path = format!("{}&level={}", asked.query("intervals", span), level.name());
+        let path = asked.columns_path(level, span);
         let endpoint = self.endpoint.get_value();
-        self.run(|signal| {
-            let (path, endpoint) = (path.clone(), endpoint.clone());
-            async move {
-                let request = endpoint.request(Request::get, &path, signal.as_ref()).header("accept", MEDIA_TYPE);
-                let path = endpoint.url(&path);
-                let reply = read(send(request.build(), &path).await?, &path).await?;
-                // Columns that do not add up are an answer not understood, like any other.
-                reply.decode(&path, |body| serde_json::from_str::<ColumnsAnswer>(body).ok()?.into_columns().ok())
-            }
-        })
-        .await
+        self.run(|signal| get_columns(endpoint.clone(), path.clone(), signal)).await
     }
 
     /// The typical day over `span`, from the companion (48 numbers, not the

@@ -16,6 +16,7 @@ use crate::locale::local_zone;
 use crate::nav::{use_nav, Nav};
 use crate::pages::{loading as loading_view, problem_fallback, AccountsContext, Skeleton};
 use crate::state::Linked;
+use pelm_app_logic::embed::Views;
 
 const MISSING: &str = "—";
 
@@ -109,6 +110,31 @@ struct Group {
     accounts: Vec<Account>,
 }
 
+/// The account the list gives way to: one account of one utility goes
+/// straight to its view (Back then leaves the app); so does the first,
+/// when the host shows no list of accounts.
+fn straight_to(groups: &[Group], views: Views) -> Option<&Account> {
+    let accounts = groups.iter().map(|g| g.accounts.len()).sum::<usize>();
+    let straight = match views.accounts {
+        true => groups.len() == 1 && accounts == 1,
+        false => accounts > 0,
+    };
+    groups.iter().flat_map(|g| g.accounts.first()).next().filter(|_| straight)
+}
+
+/// The account whose usage the accounts page `page` opens at once, if it
+/// opens one: what the first view asks for before it is built.
+pub(crate) fn first_usage(page: &Page, list: &[Account], linked: &[LinkedConnection], views: Views) -> Option<Account> {
+    if !views.usage {
+        return None;
+    }
+    match page {
+        Page::Usage(id) => list.iter().find(|a| a.id == *id).cloned(),
+        Page::Accounts => straight_to(&groups(list.to_vec(), linked), views).cloned(),
+        _ => None,
+    }
+}
+
 /// The accounts by the utility they came through, in the order the
 /// utilities were linked; a linked utility with no accounts yet has a group
 /// too. The accounts name their connection and utility themselves, so an
@@ -198,17 +224,10 @@ pub fn Accounts() -> impl IntoView {
                     {move || {
                         Suspend::new(async move {
                             let list: Vec<Account> = accounts.await?;
-                            // One account of one utility goes straight to its usage; Back then leaves the app.
-                            // So does the first, when the host shows no list of accounts.
                             let utilities = linked.map(|l| l.list.get_untracked()).unwrap_or_default();
                             let groups = groups(list, &utilities);
-                            let accounts = groups.iter().map(|g| g.accounts.len()).sum::<usize>();
-                            let straight = match views.accounts {
-                                true => groups.len() == 1 && accounts == 1,
-                                false => accounts > 0,
-                            };
                             let first_view = if views.usage { Page::Usage } else { Page::Bills };
-                            if let Some(first) = groups.iter().flat_map(|g| g.accounts.first()).next().filter(|_| straight) {
+                            if let Some(first) = straight_to(&groups, views) {
                                 nav.go(&first_view(first.id.clone()).path(), true);
                             }
                             Ok::<_, Problem>(account_groups(groups, first_view, nav))

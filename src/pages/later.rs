@@ -18,8 +18,11 @@ use pelm_app_logic::place::Page;
 use pelm_app_logic::problem::{Kind, Problem};
 use pelm_model::companion::{Connection, ConnectionStatus};
 
+use crate::host::use_views;
 use crate::nav::use_nav;
+use crate::pages::accounts::first_usage;
 use crate::pages::connection::ConnectionsHeader;
+use crate::pages::usage::{first_request, FirstData};
 use crate::pages::{
     loading, problem_fallback, AccountPage, Accounts, AccountsContext, ConnectButton, DataContext, Skeleton, Tab,
 };
@@ -123,8 +126,17 @@ fn pages_view(Shell { data, reconnected }: Shell) -> AnyView {
 /// The page the address names. The accounts they share are fetched from
 /// here, so only once connected, and dropped on disconnecting.
 fn pages(data: DataContext, linked: Linked, accounts: Option<Vec<pelm_model::pelm::Account>>) -> impl IntoView {
-    provide_context(AccountsContext::new(data, linked, accounts));
     let nav = use_nav();
+    // The first view's usage is asked for now, before its page is built.
+    let first = accounts.as_ref().and_then(|list| {
+        let page = nav.page().get_untracked();
+        first_usage(&page, list, &linked.list.get_untracked(), use_views())
+    });
+    if let Some(account) = first {
+        let (asked, level, span) = first_request(&account, nav);
+        provide_context(FirstData::start(crate::api::use_endpoint(), asked, level, span));
+    }
+    provide_context(AccountsContext::new(data, linked, accounts));
     // Only a new page redraws; a new query is the page's own business.
     let page = nav.page();
     move || match page.get() {

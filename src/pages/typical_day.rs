@@ -26,22 +26,27 @@ pub fn TypicalDayPanel(
     unit: String,
 ) -> impl IntoView {
     let calls = use_calls();
-    let day = LocalResource::new(move || {
+    // A signal, not a resource: the chart above must not wait for it.
+    let day = RwSignal::new(None::<TypicalDay>);
+    Effect::new(move |_| {
         let v = view.get();
         let here = held.detail.with_untracked(|d| {
             let intervals = d.held(Level::Raw);
             intervals.covers(v).then(|| typical_day(&intervals.columns, v.from, v.to, &local_zone()))
         });
-        async move {
-            match here {
-                Some(day) => day,
+        match here {
+            Some(found) => day.set(found),
+            None => leptos::task::spawn_local(async move {
                 // Without it the rest of the page stands: the panel is left out.
-                None => calls.typical_day(&held.asked(), v).await.ok().flatten(),
-            }
+                let found = calls.typical_day(&held.asked(), v).await;
+                if view.try_get_untracked() == Some(v) {
+                    day.try_set(found.ok().flatten());
+                }
+            }),
         }
     });
     move || {
-        let day = day.get().flatten()?;
+        let day = day.get()?;
         let (low, high) = extent(&day);
         let lines = |hours: &[Option<f64>; 24], class: &'static str| {
             runs(hours, low, high)

@@ -74,6 +74,14 @@ pub fn window_need(view: Viewport, bounds: Viewport, zone: &impl Zone) -> Viewpo
     )
 }
 
+/// What a usage view of `bounds` asks for first: the level its data is
+/// asked at (the level chosen, or the one that reads best), and the span.
+/// The page and whoever starts its first request early ask alike.
+pub fn first_need(bounds: Viewport, chosen: Option<Level>, zone: &impl Zone) -> (Level, Viewport) {
+    let level = chosen.unwrap_or_else(|| crate::auto_level(bounds.from, bounds.to));
+    (fetch_level(level), range_need(bounds, zone))
+}
+
 /// The same days a year earlier than `span`, for comparing with last year.
 pub fn year_need(span: Viewport, zone: &impl Zone) -> Option<Viewport> {
     let alignment = Alignment::new(Compare::Year, span, zone)?;

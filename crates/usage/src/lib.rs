@@ -24,7 +24,7 @@ pub use aggregate::{aggregate, Bin, DailyZone, FixedOffset, Level, Zone};
 pub use columns::{Columns, Sums};
 pub use compare::{compare_totals, utc_of_local, Alignment, Compare, Comparison};
 pub use detail::{
-    askable, fetch_level, needs, range_need, view_need, window_need, year_need, Detail, Held, FETCH_LEVELS,
+    askable, fetch_level, first_need, needs, range_need, view_need, window_need, year_need, Detail, Held, FETCH_LEVELS,
 };
 pub use export::{file_name, CsvExport, EspiExport, EspiMeter};
 pub use offsets::{ZoneError, ZoneOffsets};
@@ -35,5 +35,5 @@ pub use summary::{auto_level, summarize, Summary};
 pub use ticks::{date_label, fitting_ticks, overlapping, tick_label, ticks, time_label, FittedTicks, TickStep, MONTHS};
 pub use view::{
     all_history, custom_range, format_date, format_day_range, local_day, parse_date, parse_day_range,
-    whole_days_before, Preset, Viewport, MIN_SPAN,
+    whole_days_before, Preset, RangeChoice, Viewport, MIN_SPAN,
 };

@@ -122,6 +122,48 @@ impl Preset {
     }
 }
 
+/// The range a usage view shows, as its address says it: a preset, or two
+/// local days (both inclusive).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RangeChoice {
+    Preset(Preset),
+    Custom(i64, i64),
+}
+
+impl Default for RangeChoice {
+    /// Pelm's own default, and the app's.
+    fn default() -> Self {
+        RangeChoice::Preset(Preset::TwoMonths)
+    }
+}
+
+impl RangeChoice {
+    /// How the range is written in a URL: `12m`, `2024-01-01..2024-02-29`.
+    pub fn slug(self) -> String {
+        match self {
+            RangeChoice::Preset(p) => p.slug().to_owned(),
+            RangeChoice::Custom(first, last) => format_day_range(first, last),
+        }
+    }
+
+    pub fn from_slug(slug: &str) -> Option<Self> {
+        Preset::from_slug(slug)
+            .map(RangeChoice::Preset)
+            .or_else(|| parse_day_range(slug).map(|(a, b)| RangeChoice::Custom(a, b)))
+    }
+
+    /// The whole local days it covers, as UTC instants, at `now`.
+    pub fn bounds(self, now: i64, zone: &impl Zone) -> Viewport {
+        match self {
+            RangeChoice::Preset(Preset::All) => all_history(now, zone),
+            RangeChoice::Preset(preset) => preset.range(now, zone).expect("presets other than All have bounds"),
+            RangeChoice::Custom(first, last) => {
+                custom_range(first.min(last), first.max(last), zone).expect("first is on or before last")
+            }
+        }
+    }
+}
+
 /// The same day of the month `months` earlier, or that month's last day.
 fn months_before(day: i64, months: i64) -> i64 {
     let (year, month, dom) = civil_from_days(day);

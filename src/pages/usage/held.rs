@@ -3,21 +3,55 @@
 //! so that no span is asked for twice, however many parts of the page want it.
 
 use std::future::Future;
+use std::sync::Arc;
 
 use futures::future::{FutureExt, LocalBoxFuture, Shared};
 use leptos::prelude::*;
 use pelm_app_logic::problem::Problem;
 use pelm_usage::{aggregate, Columns, Detail, Level, Viewport, Zone};
 
-use crate::api::{Asked, Calls};
+use crate::api::{columns_once, Asked, Calls, Endpoint};
 
 type Flight = Shared<LocalBoxFuture<'static, Result<(), Problem>>>;
+type Answer = Shared<LocalBoxFuture<'static, Result<Arc<Columns>, Problem>>>;
+
+/// The first view's data, asked for the moment the connected pages start,
+/// before the page that shows it is built: building it takes a while, and
+/// the request need not wait. The page's own request for the same takes it.
+#[derive(Clone, Copy)]
+pub struct FirstData(StoredValue<Option<(Asked, Level, Viewport, Answer)>, LocalStorage>);
+
+impl FirstData {
+    pub fn start(endpoint: Endpoint, asked: Asked, level: Level, span: Viewport) -> Self {
+        let sent = asked.clone();
+        let answer =
+            async move { columns_once(endpoint, &sent, level, span).await.map(Arc::new) }.boxed_local().shared();
+        // Polled once here, so the request leaves now rather than after the
+        // pages being built meanwhile; then driven to its end, whoever awaits it.
+        let _ = answer.clone().now_or_never();
+        leptos::task::spawn_local(answer.clone().map(drop));
+        Self(StoredValue::new_local(Some((asked, level, span, answer))))
+    }
+
+    /// The answer for exactly this request, once.
+    fn take(&self, asked: &Asked, level: Level, span: Viewport) -> Option<Answer> {
+        self.0
+            .try_update_value(|first| match first {
+                Some((a, l, s, _)) if a == asked && *l == level && *s == span => {
+                    first.take().map(|(.., answer)| answer)
+                }
+                _ => None,
+            })
+            .flatten()
+    }
+}
 
 #[derive(Clone, Copy)]
 pub struct MeterData {
     pub detail: RwSignal<Detail>,
     asked: StoredValue<Asked>,
     flying: StoredValue<Vec<(Level, Viewport, Flight)>, LocalStorage>,
+    first: Option<FirstData>,
 }
 
 impl MeterData {
@@ -26,6 +60,7 @@ impl MeterData {
             detail: RwSignal::new(Detail::default()),
             asked: StoredValue::new(asked),
             flying: StoredValue::new_local(Vec::new()),
+            first: use_context::<FirstData>(),
         }
     }
 
@@ -73,8 +108,17 @@ impl MeterData {
             return flight;
         }
         let asked = self.asked.get_value();
+        let early = self.first.and_then(|first| first.take(&asked, level, part));
         let flight = async move {
-            let answer = calls.columns(&asked, level, part).await;
+            // An early answer that failed is asked again, with the page's retries and words.
+            let early = match early {
+                Some(early) => early.await.ok(),
+                None => None,
+            };
+            let answer = match early {
+                Some(columns) => Ok(Arc::unwrap_or_clone(columns)),
+                None => calls.columns(&asked, level, part).await,
+            };
             self.flying.try_update_value(|flying| flying.retain(|(l, s, _)| !(*l == level && *s == part)));
             let columns = answer?;
             self.detail.try_update(|detail| detail.insert(level, part, &columns));

@@ -17,12 +17,12 @@ use pelm_app_logic::problem::{normalize_code, Problem};
 use pelm_model::bills::BillRow;
 use pelm_model::pelm::{Account, MeterType};
 use pelm_usage::{
-    all_history, auto_level, bill_rates_by, compare_totals, custom_range, date_label, fetch_level, format_date,
-    format_day_range, local_day, needs, parse_date, parse_day_range, range_need, summarize, time_label, view_need,
-    year_need, Alignment, BillRate, Bin, Columns, Compare, Comparison, Level, Preset, Summary, Viewport,
+    auto_level, bill_rates_by, compare_totals, date_label, fetch_level, first_need, format_date, local_day, needs,
+    parse_date, summarize, time_label, view_need, year_need, Alignment, BillRate, Bin, Columns, Compare, Comparison,
+    Level, Preset, RangeChoice, Summary, Viewport,
 };
 
-pub use held::MeterData;
+pub use held::{FirstData, MeterData};
 
 use super::export::{Exports, Source};
 use super::typical_day::TypicalDayPanel;
@@ -36,34 +36,29 @@ use crate::pages::{loading, problem_fallback, Skeleton};
 /// Rows in the table before it asks for the CSV instead.
 const TABLE_ROWS: usize = 1000;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Range {
-    Preset(Preset),
-    /// Local days, both inclusive.
-    Custom(i64, i64),
+/// The range a URL's `range` names, or the default.
+fn range_of(slug: Option<&str>) -> RangeChoice {
+    slug.and_then(RangeChoice::from_slug).unwrap_or_default()
 }
 
-impl Range {
-    fn slug(self) -> String {
-        match self {
-            Range::Preset(p) => p.slug().to_owned(),
-            Range::Custom(first, last) => format_day_range(first, last),
-        }
-    }
+/// The meter a URL's `meter` names among the account's, or its first.
+fn meter_of(meters: &[MeterType], asked: Option<&str>) -> MeterType {
+    asked.and_then(|m| meters.iter().copied().find(|k| k.as_str().eq_ignore_ascii_case(m))).unwrap_or(meters[0])
+}
 
-    fn from_slug(slug: &str) -> Option<Self> {
-        Preset::from_slug(slug).map(Range::Preset).or_else(|| parse_day_range(slug).map(|(a, b)| Range::Custom(a, b)))
-    }
+fn now() -> i64 {
+    (js_sys::Date::now() / 1000.0) as i64
+}
 
-    fn bounds(self) -> Viewport {
-        let zone = local_zone();
-        let now = (js_sys::Date::now() / 1000.0) as i64;
-        match self {
-            Range::Preset(Preset::All) => all_history(now, &zone),
-            Range::Preset(preset) => preset.range(now, &zone).expect("presets other than All have bounds"),
-            Range::Custom(first, last) => custom_range(first, last, &zone).expect("checked when chosen"),
-        }
-    }
+/// What the usage page of `account` at the current address asks for first:
+/// for starting that request before the page is built (see [`FirstData`]).
+pub(crate) fn first_request(account: &Account, nav: crate::nav::Nav) -> (Asked, Level, Viewport) {
+    let meter = meter_of(&account.meter_types(), nav.query("meter").get_untracked().as_deref());
+    let range = range_of(nav.query("range").get_untracked().as_deref());
+    let chosen = nav.query("level").get_untracked().as_deref().and_then(Level::from_name);
+    let zone = local_zone();
+    let (level, span) = first_need(range.bounds(now(), &zone), chosen, &zone);
+    (Asked { account_id: account.id.clone(), meter }, level, span)
 }
 
 fn bill_span(bill: &BillRow) -> Option<(i64, i64, f64)> {
@@ -82,21 +77,13 @@ pub fn Usage(account: Account) -> impl IntoView {
         Signal::derive(move || compare_param.get().as_deref().and_then(Compare::from_slug).unwrap_or_default());
     let first_meter = meters[0];
     let known = meters.clone();
-    let meter = Signal::derive(move || {
-        meter_param
-            .get()
-            .and_then(|m| known.iter().copied().find(|k| k.as_str().eq_ignore_ascii_case(&m)))
-            .unwrap_or(first_meter)
-    });
-    let range = Signal::derive(move || {
-        range_param.get().as_deref().and_then(Range::from_slug).unwrap_or(Range::Preset(Preset::TwoMonths))
-    });
+    let meter = Signal::derive(move || meter_of(&known, meter_param.get().as_deref()));
+    let range = Signal::derive(move || range_of(range_param.get().as_deref()));
     let level_choice = Signal::derive(move || level_param.get().as_deref().and_then(Level::from_name));
     let set_meter =
         Callback::new(move |m: MeterType| nav.set_query("meter", (m != first_meter).then(|| m.as_str().to_owned())));
-    let set_range = Callback::new(move |r: Range| {
-        nav.set_query("range", (r != Range::Preset(Preset::TwoMonths)).then(|| r.slug()))
-    });
+    let set_range =
+        Callback::new(move |r: RangeChoice| nav.set_query("range", (r != RangeChoice::default()).then(|| r.slug())));
     // The range's calls, whose status (a retry, say) the page shows.
     let calls = use_calls();
     // Each meter's data, held for as long as the page is open.
@@ -108,9 +95,10 @@ pub fn Usage(account: Account) -> impl IntoView {
         let (meter, range, choice) = (meter.get(), range.get(), level_choice.get_untracked());
         let held = held_for(meter);
         async move {
-            let bounds = range.bounds();
-            let level = choice.unwrap_or_else(|| auto_level(bounds.from, bounds.to));
-            held.ensure(calls, fetch_level(level), range_need(bounds, &local_zone())).await?;
+            let zone = local_zone();
+            let bounds = range.bounds(now(), &zone);
+            let (level, span) = first_need(bounds, choice, &zone);
+            held.ensure(calls, level, span).await?;
             Ok::<_, Problem>((held, bounds))
         }
     });
@@ -217,14 +205,18 @@ impl RangeFault {
 }
 
 #[component]
-fn RangePicker(range: Signal<Range>, set_range: Callback<Range>, fault: Signal<Option<RangeFault>>) -> impl IntoView {
+fn RangePicker(
+    range: Signal<RangeChoice>,
+    set_range: Callback<RangeChoice>,
+    fault: Signal<Option<RangeFault>>,
+) -> impl IntoView {
     let presets = Preset::ALL
         .into_iter()
         .map(|p| {
             view! {
                 <button type="button" class="pe-chip" data-range=p.label()
-                    aria-pressed=move || (range.get() == Range::Preset(p)).to_string()
-                    on:click=move |_| set_range.run(Range::Preset(p))>{p.label()}</button>
+                    aria-pressed=move || (range.get() == RangeChoice::Preset(p)).to_string()
+                    on:click=move |_| set_range.run(RangeChoice::Preset(p))>{p.label()}</button>
             }
         })
         .collect_view();
@@ -232,7 +224,8 @@ fn RangePicker(range: Signal<Range>, set_range: Callback<Range>, fault: Signal<O
     let last = RwSignal::new(String::new());
     // The inputs show the range in force, whichever way it was chosen.
     Effect::new(move |_| {
-        let (bounds, zone) = (range.get().bounds(), local_zone());
+        let zone = local_zone();
+        let bounds = range.get().bounds(now(), &zone);
         first.set(format_date(local_day(bounds.from, &zone)));
         last.set(format_date(local_day(bounds.to - 1, &zone)));
     });
@@ -243,7 +236,7 @@ fn RangePicker(range: Signal<Range>, set_range: Callback<Range>, fault: Signal<O
         match (parse_date(&first.get_untracked()), parse_date(&last.get_untracked())) {
             (Some(a), Some(b)) if a <= b => {
                 problem.set(None);
-                set_range.run(Range::Custom(a, b));
+                set_range.run(RangeChoice::Custom(a, b));
             }
             (Some(_), Some(_)) => problem.set(Some("The start date must be on or before the end date.")),
             _ => problem.set(Some("Enter both dates.")),
@@ -253,12 +246,12 @@ fn RangePicker(range: Signal<Range>, set_range: Callback<Range>, fault: Signal<O
     // of the chips when the app is narrow.
     let options = Preset::ALL
         .into_iter()
-        .map(|p| view! { <option value=p.slug() selected=move || range.get() == Range::Preset(p)>{p.label()}</option> })
+        .map(|p| view! { <option value=p.slug() selected=move || range.get() == RangeChoice::Preset(p)>{p.label()}</option> })
         .collect_view();
     // Narrow, the date inputs wait behind the select's "Custom dates…"
     // (the stylesheet hides them while this is false); wide, they always show.
     let asked_custom = RwSignal::new(false);
-    let custom = move || matches!(range.get(), Range::Custom(..));
+    let custom = move || matches!(range.get(), RangeChoice::Custom(..));
     // A fault the server pins on the dates unfolds them too, to be read.
     let dates_shown = move || asked_custom.get() || custom() || fault.with(Option::is_some);
     view! {
@@ -268,7 +261,7 @@ fn RangePicker(range: Signal<Range>, set_range: Callback<Range>, fault: Signal<O
                 let value = event_target_value(&ev);
                 asked_custom.set(value == "custom");
                 if let Some(preset) = Preset::from_slug(&value) {
-                    set_range.run(Range::Preset(preset));
+                    set_range.run(RangeChoice::Preset(preset));
                 }
             }>
                 {options}
@@ -318,17 +311,17 @@ fn ComparePicker(compare: Signal<Compare>) -> impl IntoView {
 /// unit of one meter's usage is unknown: no bills then. Its own calls, so a
 /// new range never cancels them.
 fn load_bills(id: String, single_meter: bool) -> Signal<Arc<Vec<(i64, i64, f64)>>> {
-    let bill_calls = use_calls();
-    let bills = LocalResource::new(move || {
-        let id = id.clone();
-        async move {
-            match single_meter {
-                true => bill_calls.bills(&id).await.map(|rows| rows.iter().filter_map(bill_span).collect()),
-                false => Ok(Vec::new()),
+    // A signal, not a resource: the chart must not wait for the bills.
+    let bills = RwSignal::new(Arc::new(Vec::new()));
+    if single_meter {
+        let bill_calls = use_calls();
+        leptos::task::spawn_local(async move {
+            if let Ok(rows) = bill_calls.bills(&id).await {
+                bills.try_set(Arc::new(rows.iter().filter_map(bill_span).collect()));
             }
-        }
-    });
-    Signal::derive(move || Arc::new(bills.get().and_then(Result::ok).unwrap_or_default()))
+        });
+    }
+    bills.into()
 }
 
 /// How finely usage is summed: Auto, or a level the user picked; kept in the URL.
