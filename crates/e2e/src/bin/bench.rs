@@ -27,10 +27,11 @@ use pelm_sandbox::data::{seed_of, MeterSpec};
 use serde_json::Value;
 use tower_http::services::ServeDir;
 
-type Cache = Arc<Mutex<HashMap<usize, Arc<String>>>>;
+type Cache = Arc<Mutex<HashMap<(usize, bool), Arc<String>>>>;
 
-/// `points` 15-minute intervals (with the sandbox's gaps) ending 2026-01-01, as Pelm's JSON.
-fn seeded(points: usize) -> String {
+/// `points` 15-minute intervals (with the sandbox's gaps) ending 2026-01-01,
+/// as Pelm's JSON, or as the columns the companion sends the app.
+fn seeded(points: usize, columns: bool) -> String {
     let spec = MeterSpec {
         seed: seed_of("bench"),
         meter_type: MeterType::Electric,
@@ -56,17 +57,28 @@ fn seeded(points: usize) -> String {
         meters: Vec::new(),
         ..Account::default()
     };
+    if columns {
+        let tidy = pelm_usage::Columns::from_intervals(intervals);
+        let span = pelm_usage::Viewport::new(tidy.start[0], end);
+        let answer = pelm_usage::wire::ColumnsAnswer::new(&tidy, pelm_usage::Level::Raw, span);
+        return serde_json::to_string(&answer).expect("serialisable");
+    }
     let body =
         Intervals { utility: "PG&E".to_owned(), meter_type: Some(MeterType::Electric), account, intervals, skipped: 0 };
     serde_json::to_string(&body).expect("serialisable")
 }
 
 async fn data(State(cache): State<Cache>, Path(file): Path<String>) -> impl IntoResponse {
-    let Some(points) = file.strip_suffix(".json").and_then(|n| n.parse::<usize>().ok()).filter(|n| *n <= 5_000_000)
-    else {
+    let stem = file.strip_suffix(".json").unwrap_or_default();
+    let (stem, columns) = match stem.strip_suffix(".columns") {
+        Some(stem) => (stem, true),
+        None => (stem, false),
+    };
+    let Some(points) = stem.parse::<usize>().ok().filter(|n| *n <= 5_000_000) else {
         return Err(StatusCode::NOT_FOUND);
     };
-    let body = cache.lock().unwrap().entry(points).or_insert_with(|| Arc::new(seeded(points))).clone();
+    let body =
+        cache.lock().unwrap().entry((points, columns)).or_insert_with(|| Arc::new(seeded(points, columns))).clone();
     Ok(([(header::CONTENT_TYPE, "application/json")], body.as_ref().clone()))
 }
 
@@ -80,7 +92,7 @@ fn figure(v: &Value, key: &str) -> f64 {
 
 fn print(results: &[Value]) {
     let metrics = [
-        ("decode", "decode JSON (ms)"),
+        ("decode", "decode (ms)"),
         ("cold", "cold render (ms)"),
         ("index", "zoom index (ms)"),
         ("zoom", "zoom redraw (ms)"),
@@ -119,6 +131,27 @@ fn print(results: &[Value]) {
                 cell(ours / chartjs, 13, 2)
             );
         }
+    }
+}
+
+/// How ours reads its data: the companion's columns (what the app now
+/// asks for) against Pelm's JSON (what it read before), and against the
+/// browser's own JSON.parse of the same columns.
+fn print_decoding(results: &[Value]) {
+    println!("\nOurs reading the intervals: medians, ms (the peers read Pelm's JSON with JSON.parse, above)");
+    println!(
+        "{:>9}  {:>16} {:>20} {:>26}",
+        "points", "columns (ours)", "Pelm's JSON (ours)", "JSON.parse of the columns"
+    );
+    for result in results {
+        let ours = &result["ours"];
+        println!(
+            "{:>9}  {:>16.3} {:>20.3} {:>26.3}",
+            result["points"].as_u64().unwrap_or(0),
+            figure(ours, "decode"),
+            figure(ours, "decode_pelm"),
+            figure(ours, "parse_columns")
+        );
     }
 }
 
@@ -194,6 +227,7 @@ async fn main() {
         };
         println!("Device pixel ratio {ratio}:");
         print(&results);
+        print_decoding(&results);
         print_compare_and_exports(&results);
         println!();
         if args.iter().any(|a| a == "--profile") {
