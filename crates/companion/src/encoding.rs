@@ -15,6 +15,7 @@ use std::io::Write;
 
 use axum::body::Bytes;
 use axum::http::{header, HeaderMap, HeaderValue};
+use tokio::sync::Semaphore;
 use tower_http::compression::predicate::{NotForContentType, Predicate, SizeAbove};
 use tower_http::compression::CompressionLayer;
 
@@ -109,6 +110,10 @@ impl Encoding {
         if bytes.len() < 64 * 1024 {
             return self.compress_now(&bytes);
         }
+        // As many at once as there are cores: more would not finish sooner,
+        // and each holds its encoder's buffers (and, under glibc, may claim
+        // an arena of its own that is never given back).
+        let _turn = LARGE_AT_ONCE.get_or_init(|| Semaphore::new(cores())).acquire().await;
         tokio::task::spawn_blocking(move || self.compress_now(&bytes)).await.unwrap_or_default()
     }
 
@@ -132,6 +137,12 @@ impl Encoding {
         }
         Bytes::from(out)
     }
+}
+
+static LARGE_AT_ONCE: std::sync::OnceLock<Semaphore> = std::sync::OnceLock::new();
+
+fn cores() -> usize {
+    std::thread::available_parallelism().map_or(2, |n| n.get())
 }
 
 #[cfg(test)]
