@@ -190,6 +190,12 @@ pub struct Config {
     #[arg(long, env = "PELM_ALLOWED_HOSTS", value_delimiter = ',')]
     pub allowed_hosts: Vec<String>,
 
+    /// Where to serve Prometheus metrics (`GET /metrics`), such as
+    /// 127.0.0.1:9464: a listener of their own, never the public port. Off
+    /// when unset.
+    #[arg(long, env = "PELM_METRICS_LISTEN")]
+    pub metrics_listen: Option<SocketAddr>,
+
     /// API requests one user may make per minute; more get 429 with Retry-After.
     #[arg(long, env = "PELM_RATE_LIMIT", default_value_t = 300)]
     pub rate_limit_per_minute: u32,
@@ -311,6 +317,7 @@ impl Config {
             trusted_proxies: Vec::new(),
             public_origin: None,
             allowed_hosts: Vec::new(),
+            metrics_listen: None,
             rate_limit_per_minute: 10_000,
             address_rate_limit_per_minute: 10_000,
             pelm_calls_per_minute: 100_000,

@@ -206,7 +206,8 @@ pub fn violations(body: &[u8]) -> Result<Vec<Violation>, String> {
 /// a size cap and the body timeout, and answers 204.
 pub async fn report(State(state): State<AppState>, request: Request) -> Response {
     let address = crate::session::client_address(&state, &request);
-    if let Err(retry_after) = state.inner.limits.csp_reports.check(&address.to_string()) {
+    if let Err(retry_after) = state.inner.limits.csp_reports.check_here(&address.to_string()) {
+        crate::metrics::refused("csp_reports");
         return ApiError::RateLimited { retry_after }.into_response();
     }
     let body = match crate::routes::read_body(request.into_body(), REPORT_LIMIT, &state).await {

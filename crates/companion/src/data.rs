@@ -112,12 +112,15 @@ pub async fn cached_get(
     encoding: Encoding,
 ) -> Result<Response, ApiError> {
     let user_id = &connection.pelm_user_id;
-    let key = |encoding: Encoding| format!("{}|{}", encoding.tag(), fetch.path);
+    let key = |encoding: Encoding| format!("{}|{}|{}", connection.generation, encoding.tag(), fetch.path);
     let json = "application/json";
     if let Some(body) = state.inner.cache.get(user_id, &key(encoding)) {
+        crate::metrics::cache("answer", true);
         return Ok(encoded_response(body, json, encoding));
     }
-    let plain = match state.inner.cache.get(user_id, &key(Encoding::Identity)) {
+    let kept = state.inner.cache.get(user_id, &key(Encoding::Identity));
+    crate::metrics::cache("answer", kept.is_some());
+    let plain = match kept {
         Some(body) => body,
         None => {
             let answer = ask_pelm(state, &session.identity, connection, fetch.what, fetch.path).await;

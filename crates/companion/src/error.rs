@@ -78,6 +78,10 @@ pub enum ApiError {
     RateLimited { retry_after: std::time::Duration },
     #[error("forbidden: {0}")]
     Forbidden(String),
+    /// The store that keeps the limits shared by every instance did not
+    /// answer, and this request is one the limits must not let through unchecked.
+    #[error("the shared limits did not answer")]
+    LimitsUnavailable,
     #[error("database: {0}")]
     Database(#[from] sqlx::Error),
     #[error("internal: {0}")]
@@ -106,6 +110,12 @@ impl ApiError {
     /// table; that is why this runs past eighty lines.
     fn public(&self) -> (StatusCode, String, String, Option<&'static str>) {
         match self {
+            // Pelm still collecting a new connection's data is the normal
+            // first minutes, not a failure: 202 ("not yet"), whatever status
+            // Pelm sent it with, so no browser logs an error for it.
+            ApiError::Pelm { body, .. } if body.error_code == error_code::DATA_UNAVAILABLE => {
+                (StatusCode::ACCEPTED, body.error_code.clone(), body.message.clone(), None)
+            }
             ApiError::Pelm { status, body, .. } => (*status, body.error_code.clone(), body.message.clone(), None),
             ApiError::Transport { .. }
             | ApiError::Malformed { .. }
@@ -182,6 +192,12 @@ impl ApiError {
                 "This site is asking the utility data service for a lot right now. Try again in a minute.".to_owned(),
                 None,
             ),
+            ApiError::LimitsUnavailable => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                error_code::INTERNAL_ERROR.to_owned(),
+                "This service is busy. Try again in a moment.".to_owned(),
+                None,
+            ),
             ApiError::Timeout => (
                 StatusCode::SERVICE_UNAVAILABLE,
                 error_code::INTERNAL_ERROR.to_owned(),
@@ -211,16 +227,24 @@ impl ApiError {
     }
 }
 
+/// When to ask again while Pelm collects, unless Pelm said.
+const COLLECTING_RETRY_AFTER: std::time::Duration = std::time::Duration::from_secs(5);
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let (status, code, message, field) = self.public();
         if status.is_server_error() {
             tracing::error!(error = %Chain(&self), %status, "request failed");
+        } else if status == StatusCode::ACCEPTED {
+            tracing::info!("Pelm is still collecting this connection's data");
         }
         let body = ErrorBody { error_code: code, message, request_id: None, field: field.map(str::to_owned) };
         let mut response = status.into_response();
         let retry_after = match &self {
             ApiError::RateLimited { retry_after } | ApiError::PelmBusy { retry_after } => Some(*retry_after),
+            ApiError::Pelm { retry_after, .. } if status == StatusCode::ACCEPTED => {
+                Some(retry_after.unwrap_or(COLLECTING_RETRY_AFTER))
+            }
             ApiError::Pelm { retry_after, .. } => *retry_after,
             _ => None,
         };

@@ -110,14 +110,14 @@ impl HostPolicy {
 }
 
 /// Answers 421 to a request for a host the companion does not serve.
-/// `/healthz` is left open for load balancers, which often ask by address.
+/// `/healthz` and `/readyz` are left open for load balancers, which often ask by address.
 pub async fn require_allowed_host(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let host = request
         .headers()
         .get(header::HOST)
         .and_then(|v| v.to_str().ok())
         .or(request.uri().authority().map(|a| a.as_str()));
-    if request.uri().path() == "/healthz" || host.is_some_and(|h| state.inner.hosts.allows(h)) {
+    if matches!(request.uri().path(), "/healthz" | "/readyz") || host.is_some_and(|h| state.inner.hosts.allows(h)) {
         return next.run(request).await;
     }
     tracing::warn!(host = host.unwrap_or("-"), "refused a request for a host this companion does not serve");

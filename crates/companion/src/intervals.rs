@@ -184,8 +184,17 @@ async fn columns(
     encoding: Encoding,
 ) -> Result<Response, ApiError> {
     let user = &connection.pelm_user_id;
-    let key = format!("columns|{}|{}|{}|{}", encoding.tag(), summing.level.name(), summing.zone, asked.pelm);
-    if let Some(body) = state.inner.cache.get(user, &key) {
+    let key = format!(
+        "{}|columns|{}|{}|{}|{}",
+        connection.generation,
+        encoding.tag(),
+        summing.level.name(),
+        summing.zone,
+        asked.pelm
+    );
+    let kept = state.inner.cache.get(user, &key);
+    crate::metrics::cache("answer", kept.is_some());
+    if let Some(body) = kept {
         return Ok(encoded_response(body, MEDIA_TYPE, encoding));
     }
     let series = series(state, session, connection, asked).await?;
@@ -217,7 +226,10 @@ async fn series(
     asked: &Asked<'_>,
 ) -> Result<Arc<Series>, ApiError> {
     let user = &connection.pelm_user_id;
-    if let Some(kept) = state.inner.cache.series(user, &asked.series, asked.span.from, asked.span.to) {
+    let key = format!("{}|{}", connection.generation, asked.series);
+    let kept = state.inner.cache.series(user, &key, asked.span.from, asked.span.to);
+    crate::metrics::cache("intervals", kept.is_some());
+    if let Some(kept) = kept {
         return Ok(kept);
     }
     let path = format!("/intervals?{}", asked.pelm);
@@ -245,7 +257,7 @@ async fn series(
     let series = Arc::new(read.map_err(|source| ApiError::Malformed { what: "intervals".to_owned(), source })?);
     let newest = series.columns.end.last().copied();
     note_health(state, &session.identity, connection, &Ok::<(), ApiError>(()), newest).await;
-    state.inner.cache.put_series(user, &asked.series, asked.span.from, asked.span.to, series.clone());
+    state.inner.cache.put_series(user, &key, asked.span.from, asked.span.to, series.clone());
     Ok(series)
 }
 

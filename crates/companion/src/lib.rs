@@ -17,6 +17,7 @@ pub mod faults;
 pub mod hosts;
 mod intervals;
 pub mod limits;
+pub mod metrics;
 pub mod pelm;
 mod routes;
 pub mod server;
@@ -45,8 +46,11 @@ use store::Store;
 
 /// Largest request body the API accepts; its bodies are a few short fields.
 pub(crate) const API_BODY_LIMIT: usize = 16 * 1024;
-/// CSP violation reports taken per client address per minute.
+/// CSP violation reports taken per client address per minute. Kept per
+/// instance even with a shared store: they guard this instance's log.
 const CSP_REPORTS_PER_MINUTE: u32 = 30;
+/// Beyond the calls' own timeouts, for the waits between retries.
+const SLOT_LEASE_SLACK: Duration = Duration::from_secs(30);
 
 #[derive(Clone)]
 pub struct AppState {
@@ -71,6 +75,8 @@ struct Inner {
     csp_reports: std::sync::atomic::AtomicU64,
     /// Answers compressed to be kept in the cache so far.
     compressed: std::sync::atomic::AtomicU64,
+    /// Sweeps of the store made by this instance.
+    sweeps: std::sync::atomic::AtomicU64,
     /// Connections being asked about in the background now.
     refreshing: std::sync::Mutex<std::collections::HashSet<String>>,
     trusted_proxies: limits::TrustedProxies,
@@ -128,7 +134,7 @@ struct Limits {
     per_user: limits::RateLimiter,
     per_address: limits::RateLimiter,
     /// CSP reports per client address: a page in a loop of violations must
-    /// not flood the logs.
+    /// not flood this instance's log.
     csp_reports: limits::RateLimiter,
 }
 
@@ -157,7 +163,8 @@ impl AppState {
         let Guards { cipher, trusted_proxies, hosts } = Guards::of(&config, mounted_sandbox.is_some())?;
         let store = Store::open(&config.database_url, cipher).await?;
         let retry = pelm::RetryPolicy { attempts: config.upstream_attempts.max(1), ..pelm::RetryPolicy::default() };
-        let budget = limits::PelmBudget::new(config.pelm_calls_per_minute);
+        let shared = store.shared_pool();
+        let budget = limits::PelmBudget::new(config.pelm_calls_per_minute, shared.clone());
         let pelm = PelmClient::new(
             upstream,
             config.connect_timeout(),
@@ -168,10 +175,12 @@ impl AppState {
         )?;
         let cache = cache::ResponseCache::new(Duration::from_secs(config.cache_ttl), config.cache_max_bytes);
         let limits = Limits {
-            per_user: limits::RateLimiter::new(config.rate_limit_per_minute),
-            per_address: limits::RateLimiter::new(config.address_rate_limit_per_minute),
+            per_user: limits::RateLimiter::shared("user", config.rate_limit_per_minute, shared.clone()),
+            per_address: limits::RateLimiter::shared("address", config.address_rate_limit_per_minute, shared.clone()),
             csp_reports: limits::RateLimiter::new(CSP_REPORTS_PER_MINUTE),
         };
+        // A lease outlasts the longest call to Pelm, each try timing out.
+        let lease = (config.timeout() + config.connect_timeout()) * config.upstream_attempts.max(1) + SLOT_LEASE_SLACK;
         let csp_extra = match &config.csp_extra {
             Some(text) => text.parse().map_err(|err| StartError::Config(format!("PELM_CSP_EXTRA: {err}")))?,
             None => csp::CspExtra::default(),
@@ -183,7 +192,7 @@ impl AppState {
         let app_faults = mounted_sandbox.is_some().then(faults::AppFaults::default);
         let state = Self {
             inner: Arc::new(Inner {
-                user_slots: limits::UserSlots::new(config.user_concurrency),
+                user_slots: limits::UserSlots::new(config.user_concurrency, shared, lease),
                 config,
                 store,
                 pelm,
@@ -195,6 +204,7 @@ impl AppState {
                 csp_extra,
                 csp_reports: Default::default(),
                 compressed: Default::default(),
+                sweeps: Default::default(),
                 refreshing: Default::default(),
                 trusted_proxies,
                 hosts,
@@ -206,7 +216,8 @@ impl AppState {
     }
 
     /// Removes expired sessions (and what they leave unreachable) now and
-    /// then, for as long as the state lives.
+    /// then, for as long as the state lives; of instances sharing a store,
+    /// one a period.
     fn start_sweeping(&self) {
         let weak = Arc::downgrade(&self.inner);
         let every = Duration::from_secs((self.inner.session_rules.idle_secs as u64 / 4).clamp(1, 600));
@@ -214,13 +225,27 @@ impl AppState {
             loop {
                 tokio::time::sleep(every).await;
                 let Some(inner) = weak.upgrade() else { return };
-                match inner.store.sweep(&inner.session_rules).await {
-                    Ok(swept) if swept != store::Swept::default() => tracing::info!(?swept, "expired sessions swept"),
-                    Ok(_) => {}
+                match inner.store.sweep_if_due(&inner.session_rules, every).await {
+                    Ok(Some(swept)) => {
+                        inner.sweeps.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        metrics::sweep("ran", swept.sessions + swept.users + swept.code_claims + swept.limits);
+                        if swept != store::Swept::default() {
+                            tracing::info!(?swept, "expired sessions swept");
+                        }
+                    }
+                    Ok(None) => {
+                        metrics::sweep("skipped", 0);
+                        tracing::debug!("another instance swept this period");
+                    }
                     Err(err) => tracing::warn!(%err, "sweeping expired sessions failed"),
                 }
             }
         });
+    }
+
+    /// Sweeps this instance has made.
+    pub fn sweeps(&self) -> u64 {
+        self.inner.sweeps.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// State as the command line describes it, for a companion that will serve on `local_addr`.
@@ -333,11 +358,34 @@ fn connection_request(state: &AppState) -> String {
     format!("<{api}/connection>; rel=preload; as=fetch; crossorigin")
 }
 
-/// The companion's routes: the API under its prefix, `/healthz`, the mounted
+/// `GET /readyz`: whether this instance can serve, for a balancer deciding
+/// where to send requests: the store answers (and with it, where several
+/// instances share one, the limits kept there). `/healthz` says only that
+/// the process is up.
+async fn ready(State(state): State<AppState>) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    match tokio::time::timeout(READY_WITHIN, state.inner.store.ping()).await {
+        Ok(Ok(())) => "ready".into_response(),
+        Ok(Err(err)) => {
+            tracing::warn!(%err, "not ready: the store does not answer");
+            (axum::http::StatusCode::SERVICE_UNAVAILABLE, "the store does not answer").into_response()
+        }
+        Err(_) => {
+            tracing::warn!("not ready: the store took too long to answer");
+            (axum::http::StatusCode::SERVICE_UNAVAILABLE, "the store does not answer").into_response()
+        }
+    }
+}
+
+/// How long readiness waits for the store.
+const READY_WITHIN: Duration = Duration::from_secs(2);
+
+/// The companion's routes: the API under its prefix, `/healthz`, `/readyz`, the mounted
 /// sandbox in sandbox mode, and the built app when a dist directory is set.
 pub fn app(state: AppState) -> Router {
     let request_timeout = Duration::from_secs(state.config().request_timeout_secs.max(1));
     let api = routes::api()
+        .route_layer(middleware::from_fn(metrics::note_route))
         .layer(middleware::from_fn_with_state(state.clone(), session::require_allowed_origin))
         .layer(middleware::from_fn_with_state(state.clone(), session::with_session))
         .layer(DefaultBodyLimit::max(API_BODY_LIMIT))
@@ -346,6 +394,7 @@ pub fn app(state: AppState) -> Router {
         .layer(middleware::from_fn_with_state(state.clone(), faults::inject))
         .layer(cors(state.config()))
         .layer(encoding::layer())
+        .layer(middleware::from_fn(metrics::requests))
         .with_state(state.clone());
     // Reports come without cookies or a useful Origin: outside the session
     // and origin checks, with their own limit.
@@ -355,8 +404,10 @@ pub fn app(state: AppState) -> Router {
             .layer(middleware::from_fn(error::api_contract))
             .with_state(state.clone()),
     );
-    let mut router =
-        Router::new().nest(&state.config().api_prefix, api).route("/healthz", axum::routing::get(|| async { "ok" }));
+    let mut router = Router::new()
+        .nest(&state.config().api_prefix, api)
+        .route("/healthz", axum::routing::get(|| async { "ok" }))
+        .route("/readyz", axum::routing::get(ready).with_state(state.clone()));
     if let Some(sandbox) = &state.inner.mounted_sandbox {
         router = router.nest("/sandbox", pelm_sandbox::app(sandbox.clone())).route(
             "/_sandbox/app-faults",
@@ -403,7 +454,7 @@ async fn preload_connected_part(
     next: middleware::Next,
 ) -> axum::response::Response {
     let Some(parts) = parts else { return next.run(request).await };
-    let connected = session::holds_a_connection(&state, request.headers()).await;
+    let connected = session::holds_a_connection(&state, request.headers(), session::peer_address(&request)).await;
     let mut response = next.run(request).await;
     let html = response
         .headers()

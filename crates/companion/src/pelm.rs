@@ -20,7 +20,7 @@ use serde::de::{DeserializeOwned, IgnoredAny};
 
 use crate::config::Secret;
 use crate::error::ApiError;
-use crate::limits::{Caller, PelmBudget};
+use crate::limits::{Caller, PelmBudget, Refusal};
 
 /// Where Pelm is and how to sign in to it. `Debug` leaves the secret out.
 #[derive(Clone)]
@@ -124,11 +124,26 @@ impl PelmClient {
     /// no URL (and reqwest's never hold a header), so no identifier in a
     /// query reaches a log line.
     async fn start(&self, what: &str, caller: Caller, request: RequestBuilder) -> Result<reqwest::Response, ApiError> {
-        if let Err(retry_after) = self.budget.spend(caller) {
-            tracing::warn!(what, ?caller, "the ceiling on calls to Pelm was reached");
-            return Err(ApiError::PelmBusy { retry_after });
+        match self.budget.spend(caller).await {
+            Ok(()) => {}
+            Err(Refusal::Wait(retry_after)) => {
+                tracing::warn!(what, ?caller, "the ceiling on calls to Pelm was reached");
+                crate::metrics::refused("pelm_ceiling");
+                return Err(ApiError::PelmBusy { retry_after });
+            }
+            // The site's quota is guarded for strangers even then; a
+            // connected user's call goes ahead (the failure is logged).
+            Err(Refusal::Unreachable) if caller == Caller::Newcomer => {
+                crate::metrics::refused("unreachable");
+                return Err(ApiError::LimitsUnavailable);
+            }
+            Err(Refusal::Unreachable) => {}
         }
-        self.signed(request).send().await.map_err(|err| transport(what, err))
+        let began = std::time::Instant::now();
+        let sent = self.signed(request).send().await;
+        let outcome = sent.as_ref().map_or_else(|_| "transport".to_owned(), |r| r.status().as_u16().to_string());
+        crate::metrics::pelm_call(what, outcome, began);
+        sent.map_err(|err| transport(what, err))
     }
 
     /// Sends once and reads the whole answer, up to the size limit.

@@ -17,6 +17,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 use crate::error::ApiError;
+use crate::limits::Refusal;
 use crate::store::{now, sha256_hex};
 use crate::AppState;
 
@@ -71,10 +72,15 @@ impl<S: Send + Sync> FromRequestParts<S> for Session {
 pub struct NewSession(pub String);
 
 /// Whether this request's cookie is `Secure`, which decides its name.
-fn secure_cookie(state: &AppState, headers: &HeaderMap) -> bool {
+/// `X-Forwarded-Proto` is believed from a trusted proxy only, as
+/// `X-Forwarded-For` is: anyone else could name a cookie at will.
+fn secure_cookie(state: &AppState, headers: &HeaderMap, peer: IpAddr) -> bool {
     let config = state.config();
-    let forwarded_https =
-        headers.get("x-forwarded-proto").and_then(|v| v.to_str().ok()).is_some_and(|v| v.eq_ignore_ascii_case("https"));
+    let forwarded_https = state.inner.trusted_proxies.trusts(peer)
+        && headers
+            .get("x-forwarded-proto")
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.eq_ignore_ascii_case("https"));
     config.cross_site_cookies
         || config.secure_cookies
         || config.public_origin.as_deref().is_some_and(|o| o.starts_with("https://"))
@@ -161,11 +167,11 @@ async fn session_from_cookies(
 /// Whether the request's cookie names a stored session whose user holds a
 /// connection: a look, for the page's headers, that mints nothing and
 /// counts against no limit. An identity-header deployment is not looked at.
-pub async fn holds_a_connection(state: &AppState, headers: &HeaderMap) -> bool {
+pub async fn holds_a_connection(state: &AppState, headers: &HeaderMap, peer: IpAddr) -> bool {
     if state.config().identity_header.is_some() {
         return false;
     }
-    let secure = secure_cookie(state, headers);
+    let secure = secure_cookie(state, headers, peer);
     match session_from_cookies(state, headers, secure).await {
         Ok(Some(session)) if session.may_hold_a_connection() => {
             state.inner.store.connections_recently(&session.identity).await.is_ok_and(|held| !held.is_empty())
@@ -217,7 +223,7 @@ pub fn client_address(state: &AppState, request: &Request) -> IpAddr {
 }
 
 /// The address of the connection's other end, whoever that is.
-fn peer_address(request: &Request) -> IpAddr {
+pub(crate) fn peer_address(request: &Request) -> IpAddr {
     request
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
@@ -235,7 +241,7 @@ fn changes_state(method: &Method) -> bool {
 pub async fn with_session(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
     let address = client_address(&state, &request);
     let changes_state = changes_state(request.method());
-    let secure = secure_cookie(&state, request.headers());
+    let secure = secure_cookie(&state, request.headers(), peer_address(&request));
     let found = match &state.config().identity_header {
         Some(name) => session_from_proxy(&state, request.headers(), name, peer_address(&request)).map(Some),
         None => session_from_cookies(&state, request.headers(), secure).await,
@@ -253,14 +259,33 @@ pub async fn with_session(State(state): State<AppState>, mut request: Request, n
         }
     };
     let limits = &state.inner.limits;
-    if changes_state || !session.may_hold_a_connection() {
-        if let Err(retry_after) = limits.per_address.check(&address.to_string()) {
-            tracing::warn!(%address, "a client address went over its limit");
-            return ApiError::RateLimited { retry_after }.into_response();
+    // Fail closed where the limits guard against strangers and changes.
+    let guarded = changes_state || !session.may_hold_a_connection();
+    if guarded {
+        match limits.per_address.check(&address.to_string()).await {
+            Ok(()) => {}
+            Err(Refusal::Wait(retry_after)) => {
+                tracing::warn!(%address, "a client address went over its limit");
+                crate::metrics::refused("address");
+                return ApiError::RateLimited { retry_after }.into_response();
+            }
+            Err(Refusal::Unreachable) => {
+                crate::metrics::refused("unreachable");
+                return ApiError::LimitsUnavailable.into_response();
+            }
         }
     }
-    if let Err(retry_after) = limits.per_user.check(&session.identity) {
-        return ApiError::RateLimited { retry_after }.into_response();
+    match limits.per_user.check(&session.identity).await {
+        Ok(()) => {}
+        Err(Refusal::Wait(retry_after)) => {
+            crate::metrics::refused("user");
+            return ApiError::RateLimited { retry_after }.into_response();
+        }
+        Err(Refusal::Unreachable) if guarded => {
+            crate::metrics::refused("unreachable");
+            return ApiError::LimitsUnavailable.into_response();
+        }
+        Err(Refusal::Unreachable) => {}
     }
     request.extensions_mut().insert(session);
     let mut response = next.run(request).await;

@@ -12,6 +12,8 @@ use crate::{app, server, AppState, Config, StartError};
 
 pub struct Application {
     listener: TcpListener,
+    /// Where metrics are served, when they are.
+    metrics: Option<SocketAddr>,
     state: AppState,
     stop: Arc<watch::Sender<bool>>,
 }
@@ -33,8 +35,25 @@ impl Application {
     /// URL, or in sandbox mode a sandbox mounted at `/sandbox`.
     pub async fn build(config: Config) -> Result<Self, StartError> {
         let listener = TcpListener::bind(config.listen).await?;
+        let metrics_listener = match config.metrics_listen {
+            Some(addr) => Some(TcpListener::bind(addr).await?),
+            None => None,
+        };
         let state = AppState::from_config(config, listener.local_addr()?).await?;
-        Ok(Self { listener, state, stop: Arc::new(watch::channel(false).0) })
+        let metrics = match metrics_listener {
+            Some(metrics_listener) => {
+                let addr = metrics_listener.local_addr()?;
+                crate::metrics::serve(metrics_listener, state.clone());
+                Some(addr)
+            }
+            None => None,
+        };
+        Ok(Self { listener, metrics, state, stop: Arc::new(watch::channel(false).0) })
+    }
+
+    /// Where `GET /metrics` answers, when metrics are on.
+    pub fn metrics_url(&self) -> Option<String> {
+        self.metrics.map(|addr| format!("http://{}/metrics", server::reachable(addr)))
     }
 
     /// The address bound, with its real port when the configuration said 0.

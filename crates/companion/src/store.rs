@@ -38,11 +38,16 @@ pub enum CodeClaim {
 /// A claim older than this was left by an instance that died mid-exchange.
 const STALE_CLAIM_SECS: i64 = 60;
 
-/// How long a connected user's id and token are remembered between requests.
-/// Every data request needs them, and asking SQLite costs a hand-off to its
-/// worker thread and back, which dominates a cached answer. This instance
-/// forgets at once on connect and disconnect; another instance sharing the
-/// store sees a disconnect within this long.
+/// How long a connected user's id and token are remembered between requests,
+/// with SQLite. Every data request needs them, and asking SQLite costs a
+/// hand-off to its worker thread and back, which dominates a cached answer;
+/// the instance forgets at once on connect and disconnect, and is the only
+/// one. Instances sharing a PostgreSQL store remember nothing between
+/// requests: a disconnect, a renewal or a rotated session on one must hold
+/// on every other the moment it is answered, and only reading the store
+/// promises that. (LISTEN/NOTIFY would still leave the time a notice takes
+/// to arrive; a generation number checked per request costs the same round
+/// trip as the read itself.)
 const REMEMBERED: Duration = Duration::from_secs(2);
 const REMEMBERED_USERS: usize = 10_000;
 
@@ -76,6 +81,9 @@ impl<V: Clone> Remembered<V> {
 
     /// Remembers `value`, unless the map is full of recent reads.
     fn put(&self, key: &str, value: V) {
+        if self.lasts.is_zero() {
+            return;
+        }
         let mut map = self.map();
         if map.len() >= REMEMBERED_USERS {
             map.retain(|_, (_, at)| at.elapsed() < self.lasts);
@@ -127,6 +135,8 @@ pub struct Swept {
     pub sessions: u64,
     pub users: u64,
     pub code_claims: u64,
+    /// Shared limits' buckets full again and slots whose lease ran out.
+    pub limits: u64,
 }
 
 /// Code claims are kept a day: Pelm's codes live ten minutes, and a claim
@@ -136,6 +146,8 @@ const CODE_CLAIM_KEPT_SECS: i64 = 24 * 3600;
 #[derive(Clone)]
 pub struct Store {
     pool: AnyPool,
+    /// PostgreSQL, which several instances may share.
+    shared: bool,
     cipher: TokenCipher,
     /// identity → their connections.
     recent: Arc<Remembered<Arc<[StoredConnection]>>>,
@@ -162,7 +174,7 @@ impl Store {
         if postgres {
             let pool = AnyPoolOptions::new().max_connections(16).connect(url).await?;
             sqlx::migrate!("./migrations/postgres").run(&pool).await?;
-            return Ok(Self::with(pool, cipher));
+            return Ok(Self::with(pool, cipher, true));
         }
         let url = if url.contains('?') { url.to_owned() } else { format!("{url}?mode=rwc") };
         let pool = AnyPoolOptions::new()
@@ -178,17 +190,30 @@ impl Store {
         // WAL lets readers go on while a token is written; it sticks to the file.
         pool.execute("PRAGMA journal_mode = WAL").await?;
         sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
-        Ok(Self::with(pool, cipher))
+        Ok(Self::with(pool, cipher, false))
     }
 
-    fn with(pool: AnyPool, cipher: TokenCipher) -> Self {
+    fn with(pool: AnyPool, cipher: TokenCipher, shared: bool) -> Self {
+        let lasting = |lasts| if shared { Duration::ZERO } else { lasts };
         Self {
             pool,
+            shared,
             cipher,
-            recent: Arc::default(),
-            sessions: Arc::default(),
-            saved_accounts: Arc::new(Remembered::lasting(ACCOUNTS_REMEMBERED)),
+            recent: Arc::new(Remembered::lasting(lasting(REMEMBERED))),
+            sessions: Arc::new(Remembered::lasting(lasting(REMEMBERED))),
+            saved_accounts: Arc::new(Remembered::lasting(lasting(ACCOUNTS_REMEMBERED))),
         }
+    }
+
+    /// The pool of a store several instances may share (PostgreSQL), where
+    /// the limits are kept too; `None` for SQLite.
+    pub fn shared_pool(&self) -> Option<AnyPool> {
+        self.shared.then(|| self.pool.clone())
+    }
+
+    /// Whether the store answers, for readiness.
+    pub async fn ping(&self) -> Result<(), sqlx::Error> {
+        sqlx::query_scalar::<_, i32>("SELECT 1").fetch_one(&self.pool).await.map(drop)
     }
 
     pub fn cipher(&self) -> &TokenCipher {
@@ -262,6 +287,8 @@ impl Store {
     fn opened(&self, row: ConnectionRow) -> Option<StoredConnection> {
         let (id, pelm_user_id, sealed, connected_at, utility_id, utility_name, status, checked_at, data_through) = row;
         let access_token = Secret::new(self.unseal(&pelm_user_id, &sealed)?);
+        // Sealing draws a new nonce, so a renewed token is a new generation.
+        let generation = sha256_hex(&sealed)[..16].to_owned();
         let utility = utility_id.zip(utility_name).map(|(id, name)| Utility { id, name });
         let status = ConnectionStatus::parse(&status);
         Some(StoredConnection {
@@ -273,6 +300,7 @@ impl Store {
             status,
             checked_at,
             data_through,
+            generation,
         })
     }
 
@@ -430,8 +458,31 @@ impl Store {
         Ok(Some(identity))
     }
 
+    /// Sweeps, unless an instance sharing the store swept less than `every`
+    /// ago: `None` then. The claim is one conditional write, so of instances
+    /// sweeping together exactly one wins.
+    pub async fn sweep_if_due(&self, rules: &SessionRules, every: Duration) -> Result<Option<Swept>, sqlx::Error> {
+        let now = now();
+        // A second's slack, so that an instance's own timer, a shade early, still finds it due.
+        let due_before = now - (every.as_secs() as i64 - 1).max(0);
+        let claimed: Option<String> = sqlx::query_scalar(
+            "INSERT INTO sweeps (name, swept_at) VALUES ('store', $1) \
+             ON CONFLICT (name) DO UPDATE SET swept_at = excluded.swept_at WHERE sweeps.swept_at <= $2 \
+             RETURNING name",
+        )
+        .bind(now)
+        .bind(due_before)
+        .fetch_optional(&self.pool)
+        .await?;
+        match claimed {
+            Some(_) => self.sweep(rules).await.map(Some),
+            None => Ok(None),
+        }
+    }
+
     /// Removes expired sessions, the cookie users they leave with no session
-    /// (their tokens go with them), and old code claims.
+    /// (their tokens go with them), and old code claims; in a shared store,
+    /// also the limits' full buckets and run-out leases.
     pub async fn sweep(&self, rules: &SessionRules) -> Result<Swept, sqlx::Error> {
         let now = now();
         let sessions = sqlx::query("DELETE FROM sessions WHERE seen_at < $1 OR created_at < $2")
@@ -452,10 +503,20 @@ impl Store {
             .execute(&self.pool)
             .await?
             .rows_affected();
+        let mut limits = 0;
+        if self.shared {
+            // A bucket untouched for a minute is full again: the same as none.
+            for sql in [
+                "DELETE FROM rate_buckets WHERE at < extract(epoch FROM clock_timestamp()) - 120",
+                "DELETE FROM user_slots WHERE until < extract(epoch FROM clock_timestamp())",
+            ] {
+                limits += sqlx::query(sql).execute(&self.pool).await?.rows_affected();
+            }
+        }
         if users > 0 {
             self.recent.forget_where(|_| true);
         }
-        Ok(Swept { sessions, users, code_claims })
+        Ok(Swept { sessions, users, code_claims, limits })
     }
 
     /// Rows in `table`, for tests and the benchmark's tally.
@@ -683,6 +744,10 @@ pub struct StoredConnection {
     pub status: ConnectionStatus,
     pub checked_at: Option<i64>,
     pub data_through: Option<i64>,
+    /// Which token this is: what the cache files this connection's answers
+    /// under, so an instance that did not see a renewal still never serves
+    /// the old token's data.
+    pub generation: String,
 }
 
 impl StoredConnection {

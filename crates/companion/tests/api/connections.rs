@@ -208,6 +208,7 @@ async fn a_login_still_collecting_is_listed_as_collecting() {
     let app = spawn_app().await;
     link(&app, None, PGE, "slow@pelm.com").await;
     let answer = app.get("accounts").await;
+    assert_eq!(answer.status(), StatusCode::ACCEPTED);
     assert_eq!(error_body(answer).await["error_code"], "data_unavailable");
     assert_eq!(listed(&app).await[0].status, ConnectionStatus::Collecting);
 }

@@ -7,6 +7,7 @@ use pelm_companion::crypto::TokenCipher;
 use pelm_companion::store::Store;
 use pelm_model::companion::Connection;
 use pelm_model::pelm::Account;
+use pelm_sandbox::Sandbox;
 use reqwest::StatusCode;
 use serde_json::json;
 
@@ -51,10 +52,29 @@ async fn a_visitor_gets_a_locked_down_session_cookie_that_is_stored_only_once_co
 
 #[tokio::test]
 async fn cookies_are_secure_and_host_prefixed_behind_an_https_proxy() {
-    let app = spawn_app().await;
-    let response = app.post("connect-token").header("X-Forwarded-Proto", "https").send().await.unwrap();
-    let cookie = header(&response, "set-cookie");
+    let sandbox = pelm_sandbox::spawn(Sandbox::new(pelm_sandbox::Config::random())).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let proxied = start_companion(&dir.path().join("a.db"), upstream_of(&sandbox), &hex_key(), |config| {
+        config.trusted_proxies = vec!["127.0.0.1".to_owned()];
+    })
+    .await;
+    let cookie_through = |base: String| async move {
+        let response = browser()
+            .post(format!("{base}/api/connect-token"))
+            .header("Origin", &base)
+            .header("X-Forwarded-Proto", "https")
+            .send()
+            .await
+            .unwrap();
+        header(&response, "set-cookie")
+    };
+    let cookie = cookie_through(proxied).await;
     assert!(cookie.starts_with("__Host-pelm_session=") && cookie.contains("; Secure"), "{cookie}");
+
+    // Anyone else's word on the scheme is not taken.
+    let direct = start_companion(&dir.path().join("b.db"), upstream_of(&sandbox), &hex_key(), |_| {}).await;
+    let cookie = cookie_through(direct).await;
+    assert!(cookie.starts_with("pelm_session=") && !cookie.contains("; Secure"), "{cookie}");
 }
 
 #[tokio::test]
@@ -305,4 +325,38 @@ async fn a_look_from_another_site_brings_no_token_and_costs_no_pelm_call() {
         assert_eq!(connection, not_connected(), "{site} {origin:?}");
     }
     assert_eq!(app.sandbox.sandbox.rest_calls(), before);
+}
+
+#[tokio::test]
+async fn metrics_are_served_on_their_own_listener_and_never_on_the_public_port() {
+    let sandbox = pelm_sandbox::spawn(Sandbox::new(pelm_sandbox::Config::random())).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let database = format!("sqlite://{}", dir.path().join("m.db").display());
+    let running = crate::helpers::start_companion_running(database, upstream_of(&sandbox), &hex_key(), |config| {
+        config.metrics_listen = Some("127.0.0.1:0".parse().unwrap());
+        config.address_rate_limit_per_minute = 1;
+    })
+    .await;
+    let base = &running.url;
+    let user = browser();
+    let post = || user.post(format!("{base}/api/connect-token")).header("Origin", base).send();
+    assert_eq!(post().await.unwrap().status(), StatusCode::OK);
+    assert_eq!(post().await.unwrap().status(), StatusCode::TOO_MANY_REQUESTS);
+
+    let text = reqwest::get(running.metrics.clone().expect("metrics on")).await.unwrap().text().await.unwrap();
+    let line = |name: &str, labels: &[&str]| {
+        text.lines().any(|l| l.starts_with(&format!("{name}{{")) && labels.iter().all(|label| l.contains(label)))
+    };
+    assert!(line("pelm_companion_requests_total", &[r#"route="/api/connect-token""#, r#"status="200""#]), "{text}");
+    assert!(line("pelm_companion_request_seconds_count", &[r#"route="/api/connect-token""#]), "{text}");
+    assert!(line("pelm_companion_pelm_calls_total", &[r#"endpoint="connect token""#, r#"outcome="200""#]), "{text}");
+    assert!(line("pelm_companion_limit_refusals_total", &[r#"kind="address""#]), "{text}");
+    assert!(text.lines().any(|l| l.starts_with("pelm_companion_sessions ")), "{text}");
+
+    // The public port has no such route.
+    let public = reqwest::get(format!("{base}/metrics")).await.unwrap();
+    assert_eq!(public.status(), StatusCode::NOT_FOUND);
+    // And metrics are off unless asked for.
+    let off = start_companion(&dir.path().join("n.db"), upstream_of(&sandbox), &hex_key(), |_| {}).await;
+    assert_eq!(reqwest::get(format!("{off}/metrics")).await.unwrap().status(), StatusCode::NOT_FOUND);
 }

@@ -349,15 +349,18 @@ async fn connected_to_with(
 }
 
 #[tokio::test]
-async fn data_unavailable_passes_through_after_one_call() {
+async fn data_unavailable_is_a_202_after_one_call() {
     // A Pelm that answers data_unavailable as a 500, which looks transient;
-    // this login's data is not ready for two minutes.
+    // this login's data is not ready for two minutes. Collecting is normal
+    // after connecting, so the app gets "not yet" (202) with when to ask
+    // again, not a 5xx its browser would log.
     let config = pelm_sandbox::Config { data_unavailable_as_500: true, ..pelm_sandbox::Config::random() };
     let (sandbox, url, user, connected, _dir) = connected_to(config, "slow@pelm.com").await;
     assert!(connected.connected);
     let before = sandbox.sandbox.rest_calls();
     let answer = user.get(format!("{url}/api/accounts")).send().await.unwrap();
-    assert_eq!(answer.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    assert_eq!(answer.status(), StatusCode::ACCEPTED);
+    assert_eq!(header(&answer, "retry-after"), "5");
     assert_eq!(error_body(answer).await["error_code"], "data_unavailable");
     assert_eq!(sandbox.sandbox.rest_calls() - before, 1, "data_unavailable was retried upstream");
 }

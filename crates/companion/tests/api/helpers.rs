@@ -128,6 +128,8 @@ pub fn not_connected() -> Connection {
 pub struct Running {
     pub url: String,
     pub state: AppState,
+    /// `GET /metrics`, when the configuration turned metrics on.
+    pub metrics: Option<String>,
 }
 
 impl Running {
@@ -141,7 +143,8 @@ impl Running {
 pub async fn run(config: Config) -> Result<Running, StartError> {
     log_if_asked();
     let application = Application::build(config).await?;
-    let running = Running { url: application.url(), state: application.state().clone() };
+    let running =
+        Running { url: application.url(), state: application.state().clone(), metrics: application.metrics_url() };
     tokio::spawn(application.run_until_stopped());
     Ok(running)
 }

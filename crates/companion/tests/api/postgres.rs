@@ -10,6 +10,8 @@ use pelm_sandbox::Sandbox;
 use reqwest::StatusCode;
 use serde_json::json;
 
+mod instances;
+
 const NEEDS: &str = "needs PostgreSQL: ./dev test starts one and sets PELM_TEST_POSTGRES_URL";
 
 /// A fresh database on the test server, for one test.
