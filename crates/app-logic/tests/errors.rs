@@ -260,6 +260,10 @@ fn retries_back_off_with_jitter_honour_retry_after_and_stop() {
     assert!(policy.progress(&fault, Duration::from_millis(1500), 1).ends_with("Trying again in 2 s (attempt 2 of 4)…"));
     let waiting = failure(400, &[], r#"{"error_code":"data_unavailable"}"#);
     assert_eq!(policy.progress(&waiting, Duration::from_secs(2), 3), waiting.message);
+    // The companion's "not yet": 202, the same body, when to ask again.
+    let not_yet = failure(202, &[("retry-after", "5")], r#"{"error_code":"data_unavailable","message":"later"}"#);
+    assert_eq!(not_yet.kind, Kind::WaitForData);
+    assert_eq!(policy.pause(1, &not_yet, 0.5), Some(Duration::from_secs(5)));
     assert_eq!(policy.pause(50, &waiting, 1.0), Some(policy.longest_poll), "polling goes on, at most this slow");
 }
 

@@ -74,6 +74,20 @@ async fn a_returning_users_first_view_asks_for_nothing_twice_and_logs_no_error()
 }
 
 #[tokio::test]
+async fn a_first_connection_while_pelm_collects_fails_no_request_and_logs_no_error() {
+    let demo = spawn_demo(|config| config.sandbox_data_delay = 3).await;
+    let browser = watched_browser().await;
+    open_app(&browser, &demo.url).await;
+    connect_as(&browser, "network-collecting", "user@pelm.com").await;
+    browser.texts(".pe-card", 2).await;
+    // A status of 400 or more is what the browser's console shows as an error.
+    let requests = api_requests(&browser).await;
+    assert!(requests.iter().any(|(_, status)| *status == 202), "Pelm was never collecting: {requests:?}");
+    assert!(requests.iter().all(|(_, status)| *status < 400), "{requests:?}");
+    assert_eq!(errors(&browser).await, json!([]), "collecting logged errors");
+}
+
+#[tokio::test]
 async fn zooming_into_a_long_view_asks_for_the_windows_detail_only() {
     let demo = spawn_demo(|_| {}).await;
     let browser = watched_browser().await;
