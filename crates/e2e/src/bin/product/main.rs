@@ -325,6 +325,11 @@ async fn sandbox(args: &Args, faults: &[String]) -> Process {
 }
 
 async fn companion(args: &Args, sandbox: &Process, db: &Path, extra: &[&str]) -> Process {
+    companion_at(args, sandbox, &format!("sqlite://{}", db.display()), extra).await
+}
+
+/// As [`companion`], on any store: an SQLite file or PostgreSQL.
+async fn companion_at(args: &Args, sandbox: &Process, database_url: &str, extra: &[&str]) -> Process {
     let mut all: Vec<String> = [
         "--pelm-api-url",
         &sandbox.url,
@@ -335,7 +340,7 @@ async fn companion(args: &Args, sandbox: &Process, db: &Path, extra: &[&str]) ->
         "--token-key",
         TOKEN_KEY,
         "--database-url",
-        &format!("sqlite://{}", db.display()),
+        database_url,
         "--allowed-hosts",
         "127.0.0.1",
         // One user drives all the load; the per-user limit would answer 429s.
@@ -740,6 +745,7 @@ async fn load(args: &Args, summary: &mut Vec<(String, String, bool)>) -> String 
     }
     out.push_str("\nThe companion does not cache the accounts: the app reads them from the first answer, from the store, and `GET /api/accounts` asks Pelm each time. Their two companion rows differ only in the cache setting, not in what they do.\n\n");
     out.push_str(&cached_answers(args, &http, &cached, &targets[1], end, summary).await);
+    out.push_str(&shared_store(args, &http, &upstream, &targets[1], end, summary).await);
     summary.push((
         "companion adds < 1 ms at p99, cached, 16 connections".to_owned(),
         format!("{worst:+.2} ms (worst cached request)"),
@@ -750,6 +756,90 @@ async fn load(args: &Args, summary: &mut Vec<(String, String, bool)>) -> String 
         format!("{:.1} MB", cached_rss.1.max(uncached_rss.1) as f64 / 1024.0),
         true,
     ));
+    out
+}
+
+/// What a request costs when the companion shares its store with other
+/// instances: a cached answer on PostgreSQL, where the session and the
+/// connections are read on every request and the per-user limit is taken
+/// there, against the same on SQLite, where they are kept in memory.
+async fn shared_store(
+    args: &Args,
+    http: &reqwest::Client,
+    upstream: &Process,
+    (_, sqlite_base, sqlite_headers, sqlite_account): &(&str, String, Vec<(&'static str, String)>, String),
+    end: i64,
+    summary: &mut Vec<(String, String, bool)>,
+) -> String {
+    let Ok(postgres) = std::env::var("PELM_BENCH_POSTGRES_URL") else {
+        return "### The shared limits\n\nNot measured: `./dev bench-product` starts a PostgreSQL for this.\n\n"
+            .to_owned();
+    };
+    let unbounded = ["--pelm-calls-per-minute", "100000000"];
+    let shared = companion_at(args, upstream, &postgres, &unbounded).await;
+    let cookie = connect_user(http, &shared.url, &upstream.url, "solar@pelm.com").await.expect("connect");
+    let headers = vec![("Cookie", cookie)];
+    let base = format!("{}/api", shared.url);
+    let account =
+        get(http, &format!("{base}/accounts"), &headers).await[0]["id"].as_str().expect("an account").to_owned();
+    let zone = pelm_usage::ZoneOffsets::learn(&pelm_usage::civil::PACIFIC, end - 122 * DAY, end).to_string();
+    let columns = |base: &str, account: &str| {
+        format!(
+            "{base}/intervals?account_id={account}&type=ELECTRIC&start_date={}&end_date={end}&level=day&zone={zone}",
+            end - 122 * DAY
+        )
+    };
+    let app_headers = |headers: &[(&'static str, String)]| {
+        let mut all = headers.to_vec();
+        all.push(("Accept", pelm_usage::wire::MEDIA_TYPE.to_owned()));
+        all.push(("Accept-Encoding", "br".to_owned()));
+        all
+    };
+    let targets = [
+        (
+            "SQLite, one instance (limits and sessions in memory)",
+            columns(sqlite_base, sqlite_account),
+            app_headers(sqlite_headers),
+        ),
+        ("PostgreSQL, shared (limits and sessions in the store)", columns(&base, &account), app_headers(&headers)),
+    ];
+    let mut out = format!(
+        "### The shared limits\n\nThe app's cached intervals answer (columns of days, brotli), wrk on loopback, {} s per cell, from a companion on SQLite and from one on PostgreSQL (a throwaway server on loopback, `fsync` off), in the same run. On PostgreSQL every request reads its session and the user's connections from the store and takes the per-user limit there, as instances sharing a store must; on SQLite they come from memory.\n\n| store | connections | requests/s | p50 | p99 |\n| --- | ---: | ---: | ---: | ---: |\n",
+        args.load_secs
+    );
+    let mut cells = Vec::new();
+    for connections in [1, 16] {
+        for (name, url, headers) in &targets {
+            get(http, url, headers).await;
+            let result = wrk(url, headers, connections, args.load_secs).await;
+            let rate = result["requests"].as_f64().unwrap_or(0.0) / result["seconds"].as_f64().unwrap_or(1.0);
+            let (p50, p99) = (ms(&result["p50"]), ms(&result["p99"]));
+            writeln!(out, "| {name} | {connections} | {rate:.0} | {p50:.2} ms | {p99:.2} ms |").unwrap();
+            cells.push((connections, rate, p50, p99));
+        }
+    }
+    out.push_str("\nWhat sharing adds, per request:\n\n| connections | p50 added | p99 added | throughput |\n| --- | ---: | ---: | ---: |\n");
+    for pair in cells.chunks(2) {
+        let [(connections, rate_one, p50_one, p99_one), (_, rate_shared, p50_shared, p99_shared)] = pair else {
+            continue;
+        };
+        writeln!(
+            out,
+            "| {connections} | {:+.2} ms | {:+.2} ms | {:.2}× |",
+            p50_shared - p50_one,
+            p99_shared - p99_one,
+            rate_shared / rate_one.max(1.0)
+        )
+        .unwrap();
+    }
+    out.push('\n');
+    if let [_, _, (_, _, p50_one, _), (_, _, p50_shared, _)] = cells[..] {
+        summary.push((
+            "(no budget) a shared store adds to a cached answer at p50, 16 connections".to_owned(),
+            format!("{:+.2} ms", p50_shared - p50_one),
+            true,
+        ));
+    }
     out
 }
 
