@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
-use crate::{median, slow_4g, start, Args};
+use crate::{demo_in_browser, median, slow_4g, Args};
 
 /// Watches a page: the first contentful paint, the frame after the chart is
 /// first drawn with the requests made by then, and any error the console
@@ -202,25 +202,7 @@ pub async fn journeys(args: &Args, summary: &mut Vec<(String, String, bool)>) ->
     let db = tempfile::tempdir().unwrap();
     // The companion forgets Pelm's answers within a second, as it has between
     // a person's visits; each visit's data is asked of the sandbox again.
-    let demo = start(
-        &args.bin_dir.join("pelm-companion"),
-        &[
-            "--sandbox".to_owned(),
-            "--dist".to_owned(),
-            args.dist.display().to_string(),
-            "--database-url".to_owned(),
-            format!("sqlite://{}", db.path().join("c.db").display()),
-            "--sandbox-data-delay".to_owned(),
-            "0".to_owned(),
-            "--cache-ttl".to_owned(),
-            "1".to_owned(),
-        ],
-    )
-    .await;
-    let browser = pelm_e2e::start_browser().await;
-    browser.cdp("Network.enable", json!({})).await;
-    browser.cdp("Network.setCacheDisabled", json!({ "cacheDisabled": false })).await;
-    browser.cdp("Page.addScriptToEvaluateOnNewDocument", json!({ "source": WATCH })).await;
+    let (demo, browser) = demo_in_browser(args, db.path(), &["--cache-ttl", "1"], true, WATCH).await;
     let mut rows = Vec::new();
 
     // A new user: a first visit (nothing cached), Connect, and their chart.

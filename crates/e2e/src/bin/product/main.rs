@@ -499,29 +499,41 @@ fn median(values: &mut [f64]) -> f64 {
     }
 }
 
+/// The companion in sandbox mode serving the built app (its store in `db`,
+/// `extra` flags after the rest), and a headless Chromium that runs
+/// `script` on every document, with its HTTP cache on or off.
+async fn demo_in_browser(
+    args: &Args,
+    db: &Path,
+    extra: &[&str],
+    cache: bool,
+    script: &str,
+) -> (Process, pelm_e2e::Browser) {
+    let mut flags = vec![
+        "--sandbox".to_owned(),
+        "--dist".to_owned(),
+        args.dist.display().to_string(),
+        "--database-url".to_owned(),
+        format!("sqlite://{}", db.join("c.db").display()),
+        "--sandbox-data-delay".to_owned(),
+        "0".to_owned(),
+    ];
+    flags.extend(extra.iter().map(|f| f.to_string()));
+    let demo = start(&args.bin_dir.join("pelm-companion"), &flags).await;
+    let browser = pelm_e2e::start_browser().await;
+    browser.cdp("Network.enable", json!({})).await;
+    browser.cdp("Network.setCacheDisabled", json!({ "cacheDisabled": !cache })).await;
+    browser.cdp("Page.addScriptToEvaluateOnNewDocument", json!({ "source": script })).await;
+    (demo, browser)
+}
+
 // Each section of the benchmark is one script, read top to bottom: start
 // what it measures, drive it, print its table. Cut into parts it would only
 // pass its locals around, which is why it runs past eighty lines.
 async fn browser(args: &Args, summary: &mut Vec<(String, String, bool)>) -> String {
     println!("==> loads in headless Chromium");
     let db = tempfile::tempdir().unwrap();
-    let demo = start(
-        &args.bin_dir.join("pelm-companion"),
-        &[
-            "--sandbox".to_owned(),
-            "--dist".to_owned(),
-            args.dist.display().to_string(),
-            "--database-url".to_owned(),
-            format!("sqlite://{}", db.path().join("c.db").display()),
-            "--sandbox-data-delay".to_owned(),
-            "0".to_owned(),
-        ],
-    )
-    .await;
-    let browser = pelm_e2e::start_browser().await;
-    browser.cdp("Network.enable", json!({})).await;
-    browser.cdp("Network.setCacheDisabled", json!({ "cacheDisabled": true })).await;
-    browser.cdp("Page.addScriptToEvaluateOnNewDocument", json!({ "source": MILESTONES })).await;
+    let (demo, browser) = demo_in_browser(args, db.path(), &[], false, MILESTONES).await;
     let mut out = format!(
         "## Loading in the browser\n\nHeadless Chromium against the companion in sandbox mode on loopback, HTTP cache off, {} cold loads each; medians. Times are from navigation start to the frame after the milestone appears: the app's first paint (`.pe-app`), a usable Connect button, and, for a connected user (solar@pelm.com, one account with 15-minute data), the usage chart drawn for the default 2 months (5,760 intervals). Requests before Connect counts the page and every resource the browser had asked for by the frame the button became usable (Resource Timing). Memory is weighed after a garbage collection.\n\n",
         args.runs
