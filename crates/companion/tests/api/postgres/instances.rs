@@ -155,10 +155,17 @@ async fn accounts_status(client: &reqwest::Client, base: &str, cookie: Option<&s
     (status, if status == StatusCode::OK { response.json().await.unwrap() } else { Vec::new() })
 }
 
+/// What a bucket of `per_minute` can have given since `started`, beyond its
+/// first minute's worth: the bounds hold however slow the machine is.
+fn refilled(started: Instant, per_minute: u32) -> usize {
+    (started.elapsed().as_secs_f64() * f64::from(per_minute) / 60.0).ceil() as usize + 1
+}
+
 #[tokio::test]
 #[ignore = "needs PostgreSQL: ./dev test starts one and sets PELM_TEST_POSTGRES_URL"]
 async fn one_addresss_limit_holds_for_the_deployment() {
     let deployment = deployment(3, pelm_sandbox::Config::random(), |c| c.address_rate_limit_per_minute = 20).await;
+    let started = Instant::now();
     let posts = (0..60).map(|_| {
         // No cookie: each post is a stranger's, from one address.
         reqwest::Client::new()
@@ -169,7 +176,8 @@ async fn one_addresss_limit_holds_for_the_deployment() {
     });
     let answered = join_all(posts).await.into_iter().filter(|r| r.as_ref().unwrap().status() == StatusCode::OK).count();
     // A minute's allowance, and what refills while the posts run.
-    assert!((20..=21).contains(&answered), "{answered} of 60 answered across three instances");
+    let refilled = refilled(started, 20);
+    assert!((20..=20 + refilled).contains(&answered), "{answered} of 60 answered across three instances");
     // Another address has its own allowance.
     let other = reqwest::Client::new()
         .post(format!("{}/api/connect-token", deployment.url))
@@ -187,6 +195,7 @@ async fn the_sites_pelm_ceiling_for_strangers_holds_for_the_deployment() {
     let deployment = deployment(2, pelm_sandbox::Config::random(), |c| c.pelm_calls_per_minute = 60).await;
     let before = deployment.sandbox.sandbox.rest_calls();
     // 120 strangers, each from an address of their own, ask for a Connect token.
+    let started = Instant::now();
     let posts = (0..120).map(|i| {
         reqwest::Client::new()
             .post(format!("{}/api/connect-token", deployment.url))
@@ -197,7 +206,8 @@ async fn the_sites_pelm_ceiling_for_strangers_holds_for_the_deployment() {
     join_all(posts).await;
     let calls = deployment.sandbox.sandbox.rest_calls() - before;
     // Half of 60 a minute is theirs, and a little refills meanwhile.
-    assert!((30..=32).contains(&calls), "{calls} calls to Pelm for 120 strangers on two instances");
+    let refilled = refilled(started, 30) as u64;
+    assert!((30..=30 + refilled).contains(&calls), "{calls} calls to Pelm for 120 strangers on two instances");
 }
 
 #[tokio::test]
@@ -206,10 +216,12 @@ async fn one_users_limit_holds_for_the_deployment() {
     let deployment = deployment(2, pelm_sandbox::Config::random(), |c| c.rate_limit_per_minute = 30).await;
     let user = browser();
     connect(&deployment, &user, &deployment.url, "user@pelm.com").await;
+    let started = Instant::now();
     let reads = (0..80).map(|_| user.get(format!("{}/api/connections", deployment.url)).send());
     let answered = join_all(reads).await.into_iter().filter(|r| r.as_ref().unwrap().status() == StatusCode::OK).count();
     // Connecting spent two of the thirty.
-    assert!((28..=29).contains(&answered), "{answered} of 80 reads answered on two instances");
+    let refilled = refilled(started, 30);
+    assert!((28..=28 + refilled).contains(&answered), "{answered} of 80 reads answered on two instances");
 }
 
 #[tokio::test]
