@@ -141,7 +141,7 @@ impl PelmClient {
         }
         let began = std::time::Instant::now();
         let sent = self.signed(request).send().await;
-        let outcome = sent.as_ref().map_or_else(|_| "transport".to_owned(), |r| r.status().as_u16().to_string());
+        let outcome = || sent.as_ref().map_or_else(|_| "transport".to_owned(), |r| r.status().as_u16().to_string());
         crate::metrics::pelm_call(what, outcome, began);
         sent.map_err(|err| transport(what, err))
     }
