@@ -9,6 +9,12 @@ const INDEX: &str = r#"<!DOCTYPE html><html><head><script type="module">import i
 /// A companion in front of a fresh sandbox, serving `dist`; the database's
 /// directory lives as long as the returned guard.
 async fn serve(dist: &tempfile::TempDir) -> (String, tempfile::TempDir) {
+    let (url, db, _) = serve_beside_sandbox(dist).await;
+    (url, db)
+}
+
+/// As [`serve`], answering the sandbox too, for a test that signs in.
+async fn serve_beside_sandbox(dist: &tempfile::TempDir) -> (String, tempfile::TempDir, pelm_sandbox::Spawned) {
     let sandbox = pelm_sandbox::spawn(Sandbox::new(pelm_sandbox::Config::random())).await.unwrap();
     let db = tempfile::tempdir().unwrap();
     let dist_dir = dist.path().to_owned();
@@ -16,7 +22,7 @@ async fn serve(dist: &tempfile::TempDir) -> (String, tempfile::TempDir) {
         config.dist = Some(dist_dir);
     })
     .await;
-    (url, db)
+    (url, db, sandbox)
 }
 
 #[tokio::test]
@@ -165,13 +171,7 @@ async fn a_connected_users_page_preloads_the_connected_part_and_no_one_elses_doe
     for part in ["pelm-energy-connected-0123456789abcdef.wasm", "pelm-energy-chunk-3-0123456789abcdef.wasm"] {
         std::fs::write(dist.path().join(part), b"\0asm\x01\0\0\0").unwrap();
     }
-    let sandbox = pelm_sandbox::spawn(Sandbox::new(pelm_sandbox::Config::random())).await.unwrap();
-    let db = tempfile::tempdir().unwrap();
-    let dist_dir = dist.path().to_owned();
-    let url = start_companion(&db.path().join("c.db"), upstream_of(&sandbox), &hex_key(), move |config| {
-        config.dist = Some(dist_dir);
-    })
-    .await;
+    let (url, _db, sandbox) = serve_beside_sandbox(&dist).await;
     let links = |response: &reqwest::Response| {
         response.headers().get_all("link").iter().map(|v| v.to_str().unwrap().to_owned()).collect::<Vec<_>>().join(", ")
     };
