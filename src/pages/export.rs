@@ -16,7 +16,7 @@ use pelm_model::pelm::MeterType;
 use pelm_usage::{file_name, local_day, Columns, CsvExport, EspiExport, EspiMeter, Viewport};
 
 use super::later::NotLoaded;
-use super::usage::MeterData;
+use super::usage::held::MeterData;
 use crate::api::use_calls;
 use crate::chart::{ChartData, Compared};
 use crate::locale::local_zone;

@@ -22,7 +22,7 @@ use crate::host::use_views;
 use crate::nav::use_nav;
 use crate::pages::accounts::first_usage;
 use crate::pages::connection::ConnectionsHeader;
-use crate::pages::usage::{first_request, FirstData};
+use crate::pages::usage::held::{first_request, FirstData};
 use crate::pages::{
     loading, problem_fallback, AccountPage, Accounts, AccountsContext, ConnectButton, DataContext, Skeleton, Tab,
 };

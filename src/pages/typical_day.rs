@@ -9,7 +9,7 @@
 use leptos::prelude::*;
 use pelm_usage::{typical_day, Level, TypicalDay, Viewport};
 
-use super::usage::MeterData;
+use super::usage::held::MeterData;
 use crate::api::use_calls;
 use crate::locale::local_zone;
 

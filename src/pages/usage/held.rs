@@ -8,9 +8,37 @@ use std::sync::Arc;
 use futures::future::{FutureExt, LocalBoxFuture, Shared};
 use leptos::prelude::*;
 use pelm_app_logic::problem::Problem;
-use pelm_usage::{aggregate, Columns, Detail, Level, Viewport, Zone};
+use pelm_model::pelm::{Account, MeterType};
+use pelm_usage::{aggregate, first_need, Columns, Detail, Level, RangeChoice, Viewport, Zone};
 
 use crate::api::{columns_once, Asked, Calls, Endpoint};
+use crate::locale::local_zone;
+use crate::nav::Nav;
+
+/// The range a URL's `range` names, or the default.
+pub(super) fn range_of(slug: Option<&str>) -> RangeChoice {
+    slug.and_then(RangeChoice::from_slug).unwrap_or_default()
+}
+
+/// The meter a URL's `meter` names among the account's, or its first.
+pub(super) fn meter_of(meters: &[MeterType], asked: Option<&str>) -> MeterType {
+    asked.and_then(|m| meters.iter().copied().find(|k| k.as_str().eq_ignore_ascii_case(m))).unwrap_or(meters[0])
+}
+
+pub(super) fn now() -> i64 {
+    (js_sys::Date::now() / 1000.0) as i64
+}
+
+/// What the usage page of `account` at the current address asks for first:
+/// for starting that request before the page is built (see [`FirstData`]).
+pub(crate) fn first_request(account: &Account, nav: Nav) -> (Asked, Level, Viewport) {
+    let meter = meter_of(&account.meter_types(), nav.query("meter").get_untracked().as_deref());
+    let range = range_of(nav.query("range").get_untracked().as_deref());
+    let chosen = nav.query("level").get_untracked().as_deref().and_then(Level::from_name);
+    let zone = local_zone();
+    let (level, span) = first_need(range.bounds(now(), &zone), chosen, &zone);
+    (Asked { account_id: account.id.clone(), meter }, level, span)
+}
 
 type Flight = Shared<LocalBoxFuture<'static, Result<(), Problem>>>;
 type Answer = Shared<LocalBoxFuture<'static, Result<Arc<Columns>, Problem>>>;

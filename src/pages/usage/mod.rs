@@ -7,7 +7,7 @@
 //! for the window's hours or intervals, and until they come the chart shows
 //! the coarser level it holds.
 
-mod held;
+pub(crate) mod held;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -22,7 +22,8 @@ use pelm_usage::{
     Level, Preset, RangeChoice, Summary, Viewport,
 };
 
-pub use held::{FirstData, MeterData};
+pub use held::MeterData;
+use held::{meter_of, now, range_of};
 
 use super::export::{Exports, Source};
 use super::typical_day::TypicalDayPanel;
@@ -35,31 +36,6 @@ use crate::pages::{loading, problem_fallback, Skeleton};
 
 /// Rows in the table before it asks for the CSV instead.
 const TABLE_ROWS: usize = 1000;
-
-/// The range a URL's `range` names, or the default.
-fn range_of(slug: Option<&str>) -> RangeChoice {
-    slug.and_then(RangeChoice::from_slug).unwrap_or_default()
-}
-
-/// The meter a URL's `meter` names among the account's, or its first.
-fn meter_of(meters: &[MeterType], asked: Option<&str>) -> MeterType {
-    asked.and_then(|m| meters.iter().copied().find(|k| k.as_str().eq_ignore_ascii_case(m))).unwrap_or(meters[0])
-}
-
-fn now() -> i64 {
-    (js_sys::Date::now() / 1000.0) as i64
-}
-
-/// What the usage page of `account` at the current address asks for first:
-/// for starting that request before the page is built (see [`FirstData`]).
-pub(crate) fn first_request(account: &Account, nav: crate::nav::Nav) -> (Asked, Level, Viewport) {
-    let meter = meter_of(&account.meter_types(), nav.query("meter").get_untracked().as_deref());
-    let range = range_of(nav.query("range").get_untracked().as_deref());
-    let chosen = nav.query("level").get_untracked().as_deref().and_then(Level::from_name);
-    let zone = local_zone();
-    let (level, span) = first_need(range.bounds(now(), &zone), chosen, &zone);
-    (Asked { account_id: account.id.clone(), meter }, level, span)
-}
 
 fn bill_span(bill: &BillRow) -> Option<(i64, i64, f64)> {
     Some((bill.start?, bill.end?, bill.amount?))
