@@ -53,8 +53,9 @@ pub struct Chart {
     base: HtmlCanvasElement,
     overlay: HtmlCanvasElement,
     frame: Cell<Option<Frame>>,
-    /// Whether the overlay holds a crosshair: clearing a clean one is a wasted pass.
-    hovered: Cell<bool>,
+    /// Where the overlay's crosshair is, if it holds one: clearing a clean
+    /// overlay is a wasted pass, and a new drawing puts the crosshair back.
+    hovered: Cell<Option<f64>>,
     /// Whether the overlay's backing store matches the last drawing's size.
     /// Checking reads layout, which a hover must not force on every move.
     overlay_fitted: Cell<bool>,
@@ -84,7 +85,7 @@ impl Chart {
             base,
             overlay,
             frame: Cell::new(None),
-            hovered: Cell::new(false),
+            hovered: Cell::new(None),
             overlay_fitted: Cell::new(false),
             x_labels: RefCell::default(),
         }
@@ -209,12 +210,17 @@ impl Chart {
     }
 
     pub fn clear_hover(&self) {
-        if !self.hovered.replace(false) {
+        if self.hovered.take().is_none() {
             return;
         }
         if let Some(ctx) = context_2d(&self.overlay) {
             ctx.clear_rect(0.0, 0.0, self.overlay.width() as f64, self.overlay.height() as f64);
         }
+    }
+
+    /// Where the crosshair stands, while the pointer is over the plot.
+    pub fn hovered_at(&self) -> Option<f64> {
+        self.hovered.get()
     }
 
     /// Draws the crosshair at `x` and says what is under it; `None` outside the plot.
@@ -228,7 +234,7 @@ impl Chart {
             fit(&self.overlay, frame.ratio);
         }
         let ctx = context_2d(&self.overlay)?;
-        self.hovered.set(true);
+        self.hovered.set(Some(x));
         let r = frame.ratio;
         let t = frame.view.at((x - frame.left) / frame.width);
         // A thin bar or line is hard to hit exactly: take the nearest within 4 px.

@@ -143,7 +143,10 @@ impl Drawing {
         let frame = self.frame.try_get_untracked().flatten();
         let theme = frame.as_ref().map(|f| Theme::of(f)).unwrap_or_default();
         let result = chart.render(&data, compared.as_deref(), view, emissions, &theme);
-        self.readout.try_set(None);
+        // A pointer still over the plot reads what is under it now: the bills
+        // behind the cost, say, may have come since it moved.
+        let readout = chart.hovered_at().and_then(|x| chart.hover(&data, compared.as_deref(), x, &theme));
+        self.readout.try_set(readout);
         // The pyramid for zoom and pan, once the first drawing is on screen.
         set_timeout(
             move || {
