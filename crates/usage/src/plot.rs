@@ -204,7 +204,10 @@ pub struct BillRate {
     pub start: i64,
     pub end: i64,
     pub amount: f64,
-    /// `None` when the period has no usage to share the amount over.
+    /// `None` when the period has no usage to share the amount over, or
+    /// when the amount and the usage differ in sign (a solar home's bill
+    /// with net export but a charge, the daily minimum): no price per unit
+    /// reads sensibly from those.
     pub per_unit: Option<f64>,
 }
 
@@ -230,8 +233,10 @@ pub fn bill_rates_by(bills: &[(i64, i64, f64)], usage_over: impl Fn(i64, i64) ->
     let mut rates: Vec<BillRate> = bills
         .iter()
         .map(|&(start, end, amount)| {
-            let usage = usage_over(start, end).filter(|usage| *usage > 0.0);
-            BillRate { start, end, amount, per_unit: usage.map(|usage| amount / usage) }
+            // A credit for net export prices its days as well as a charge
+            // for net use does: both are amount over usage, above zero.
+            let per_unit = usage_over(start, end).map(|usage| amount / usage).filter(|p| p.is_finite() && *p > 0.0);
+            BillRate { start, end, amount, per_unit }
         })
         .collect();
     rates.sort_by_key(|r| r.start);
@@ -239,14 +244,23 @@ pub fn bill_rates_by(bills: &[(i64, i64, f64)], usage_over: impl Fn(i64, i64) ->
 }
 
 /// The estimated cost of `usage` over `[start, end)`: each bill's price for
-/// the part of the period it covers. `None` unless bills cover all of it.
+/// the part of the period it covers, and the newest bill's price after it,
+/// as the cycle not billed yet is charged at the price in force. `None`
+/// unless bills cover all of it up to the newest, or a bill there has no price.
 pub fn estimated_cost(rates: &[BillRate], start: i64, end: i64, usage: f64) -> Option<f64> {
+    let newest = rates.iter().max_by_key(|r| r.end)?;
     let mut covered = 0;
     let mut cost = 0.0;
+    let share = |from: i64, to: i64| (to - from) as f64 / (end - start) as f64;
     for rate in rates.iter().filter(|r| r.start < end && r.end > start) {
-        let overlap = rate.end.min(end) - rate.start.max(start);
-        covered += overlap;
-        cost += usage * rate.per_unit? * overlap as f64 / (end - start) as f64;
+        let (from, to) = (rate.start.max(start), rate.end.min(end));
+        covered += to - from;
+        cost += usage * rate.per_unit? * share(from, to);
+    }
+    if end > newest.end {
+        let from = newest.end.max(start);
+        covered += end - from;
+        cost += usage * newest.per_unit? * share(from, end);
     }
     (covered >= end - start).then_some(cost)
 }
@@ -381,7 +395,18 @@ mod tests {
         assert_eq!(estimated_cost(&rates, 900, 1800, 1.0), Some(0.5));
         // Half in each bill.
         assert_eq!(estimated_cost(&rates, 1800, 5400, 4.0), Some(4.0 * 0.5 * 0.5 + 4.0 * 2.0 * 0.5));
-        assert_eq!(estimated_cost(&rates, 6300, 8100, 1.0), None, "the bills end at 7200");
+        assert_eq!(estimated_cost(&rates, 7200, 8100, 1.0), Some(2.0), "after the newest bill, its price");
+        assert_eq!(estimated_cost(&rates, -900, 900, 1.0), None, "before the first bill, no price");
+    }
+
+    #[test]
+    fn a_credit_prices_its_days_but_a_charge_for_net_export_does_not() {
+        let exported = series(&(0..4).map(|i| (i * 900, -1.0)).collect::<Vec<_>>()).columns;
+        let credit = bill_rates(&exported, &[(0, 3600, -2.0)]);
+        assert_eq!(credit[0].per_unit, Some(0.5));
+        assert_eq!(estimated_cost(&credit, 0, 900, -1.0), Some(-0.5), "an exporting hour earns");
+        let minimum = bill_rates(&exported, &[(0, 3600, 9.0)]);
+        assert_eq!(minimum[0].per_unit, None, "a charge over net export is the daily minimum, not a price");
     }
 
     #[test]
