@@ -15,7 +15,7 @@ use serde::Deserialize;
 
 use crate::bills::{self, PdfHeader, Statement};
 use crate::civil::{rfc1123, DAY, HOUR};
-use crate::data::{seed_of, MeterSpec};
+use crate::data::MeterSpec;
 use crate::error::PelmError;
 use crate::scenarios::{self, UtilityInfo};
 use crate::store::{AccountRecord, CodeRejected, Connection, CONNECT_TOKEN_LIFETIME};
@@ -184,18 +184,7 @@ fn data_window(sandbox: &Sandbox, connection: &Connection) -> (i64, i64) {
 }
 
 fn meter_spec(record: &AccountRecord, meter_type: MeterType, utility: &UtilityInfo) -> MeterSpec {
-    MeterSpec {
-        seed: seed_of(&format!("{}/{}", record.account.id, meter_type.as_str())),
-        meter_type,
-        step: match meter_type {
-            MeterType::Electric => record.seed.electric_step,
-            MeterType::Gas => 3600,
-        },
-        zone: utility.zone,
-        solar: record.seed.solar && meter_type == MeterType::Electric,
-        emissions: utility.emissions,
-        gaps: true,
-    }
+    scenarios::meter_spec(&record.account.id, &record.seed, meter_type, utility)
 }
 
 /// The account `account_id` of this user's connection; another user's

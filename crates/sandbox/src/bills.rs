@@ -161,31 +161,39 @@ pub struct Statement {
     pub usage: Vec<MeterUsage>,
 }
 
-/// Where the account's billing cycles are counted from: its cycle day of
-/// January 2015, local time.
-fn first_cycle_start(zone: &UsZone, seed: u64) -> i64 {
-    zone.midnight_utc(days_from_civil(2015, 1, 1 + (seed % 28) as u32))
+/// The account's meter-reading day of the month: its bills end there.
+fn read_day(seed: u64) -> u32 {
+    1 + (seed % 28) as u32
 }
 
-/// Days in the account's `index`th billing period: 27 to 33, as meter
-/// reading days move with weekends and holidays.
-pub fn period_days(seed: u64, index: u64) -> i64 {
-    27 + (mix(seed, index) % 7) as i64
+/// The local day its `index`th period (counted from January 2015) ends:
+/// the reading day of that month, or the Monday after when it falls on a
+/// weekend, as meters are read on workdays; never less than 27 days after
+/// the period before.
+fn period_end_day(seed: u64, index: i64, previous_end: Option<i64>) -> i64 {
+    let (year, month) = (2015 + index.div_euclid(12), 1 + index.rem_euclid(12) as u32);
+    let scheduled = days_from_civil(year, month, read_day(seed));
+    let day = previous_end.map_or(scheduled, |previous| scheduled.max(previous + 27));
+    day + match pelm_model::civil::weekday(day) {
+        6 => 2,
+        0 => 1,
+        _ => 0,
+    }
 }
 
-/// The account's billing periods that end by `data_end`, oldest first.
+/// The account's billing periods that end by `data_end`, oldest first:
+/// 27 to 33 days each, as reading days move with weekends.
 fn periods(zone: &UsZone, seed: u64, data_end: i64) -> Vec<(i64, i64)> {
     let mut out = Vec::new();
-    let (mut start, mut local_day) = (first_cycle_start(zone, seed), 0);
-    let first_day = zone.local(start).div_euclid(DAY);
-    for index in 0.. {
-        local_day += period_days(seed, index);
-        let end = zone.midnight_utc(first_day + local_day);
+    let mut previous = period_end_day(seed, 0, None);
+    for index in 1.. {
+        let day = period_end_day(seed, index, Some(previous));
+        let (start, end) = (zone.midnight_utc(previous), zone.midnight_utc(day));
         if end > data_end {
             break;
         }
         out.push((start, end));
-        start = end;
+        previous = day;
     }
     out
 }
@@ -386,7 +394,10 @@ mod tests {
         assert!(all.windows(2).all(|w| w[0].1 == w[1].0));
         let days: Vec<i64> = all.iter().map(|(a, b)| ((b - a) as f64 / DAY as f64).round() as i64).collect();
         assert!(days.iter().all(|d| (27..=33).contains(d)), "{days:?}");
-        assert!(days.iter().collect::<std::collections::BTreeSet<_>>().len() >= 5);
+        assert!(days.iter().collect::<std::collections::BTreeSet<_>>().len() >= 4, "{days:?}");
+        // Read on workdays: no period ends on a Saturday or a Sunday.
+        let ends_on = |end: i64| pelm_model::civil::weekday(PACIFIC.local(end).div_euclid(DAY));
+        assert!(all.iter().all(|&(_, end)| !matches!(ends_on(end), 0 | 6)));
         // A later day adds periods and moves none.
         let later = periods(&PACIFIC, seed, data_end + 90 * DAY);
         assert_eq!(&later[..all.len()], &all[..]);

@@ -7,6 +7,7 @@
 use pelm_model::pelm::MeterType;
 
 use crate::civil::{UsZone, EASTERN, PACIFIC};
+use crate::data::{seed_of, MeterSpec};
 
 /// A utility in Connect's selection screen.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -195,6 +196,23 @@ pub const SCENARIOS: &[Scenario] = &[
         purpose: "The utility has sent no data for the last 4 days",
     },
 ];
+
+/// What decides the data of one meter of the account `account_id`: its
+/// ids seed it, its utility gives the zone.
+pub fn meter_spec(account_id: &str, seed: &AccountSeed, meter_type: MeterType, utility: &UtilityInfo) -> MeterSpec {
+    MeterSpec {
+        seed: seed_of(&format!("{account_id}/{}", meter_type.as_str())),
+        meter_type,
+        step: match meter_type {
+            MeterType::Electric => seed.electric_step,
+            MeterType::Gas => 3600,
+        },
+        zone: utility.zone,
+        solar: seed.solar && meter_type == MeterType::Electric,
+        emissions: utility.emissions,
+        gaps: true,
+    }
+}
 
 /// Failed logins allowed in one Connect session before it locks.
 pub const MAX_LOGIN_ATTEMPTS: u32 = 3;
