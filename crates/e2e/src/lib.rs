@@ -460,3 +460,4 @@ pub async fn serve_host_page(
     tokio::spawn(async move { axum::serve(listener, app).await });
     url
 }
+pub mod backtest;

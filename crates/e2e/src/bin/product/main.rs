@@ -95,6 +95,13 @@ async fn main() {
     if let Some(parent) = args.out.parent() {
         std::fs::create_dir_all(parent).expect("report folder");
     }
+    // The backtest (./dev backtest) writes its own section; it is kept.
+    let old = std::fs::read_to_string(&args.out).unwrap_or_default();
+    let kept = match (old.find("<!-- backtest -->"), old.find("<!-- /backtest -->")) {
+        (Some(a), Some(b)) if a < b => format!("\n{}\n", &old[a..b + "<!-- /backtest -->".len()]),
+        _ => String::new(),
+    };
+    let report = format!("{}{kept}", report.trim_end_matches('\n').to_owned() + "\n");
     std::fs::write(&args.out, &report).expect("write the report");
     println!("{report}");
     println!("report written to {}", args.out.display());
