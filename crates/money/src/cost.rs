@@ -105,13 +105,25 @@ fn weight(bill: &BillFacts, at: i64) -> f64 {
     0.5f64.powf(age / 0.5) * (0.2 + (-(apart / 40.0).powi(2)).exp())
 }
 
-/// Weighted least squares of `amounts` on each bill's days and usage, with
-/// a touch of ridge so that bills much alike do not make it swing.
+/// Weighted least squares of `amounts` on each bill's days and usage, the
+/// share a day kept at zero or above: a fixed charge is never negative,
+/// and a fit that makes it so (tiers bend the line) is refitted without it.
 fn solve(bills: &[&BillFacts], amounts: &[f64], weights: &[f64]) -> Option<Vec<f64>> {
-    let p = bills[0].features().len();
+    let theta = least_squares(bills, amounts, weights, 0)?;
+    if theta[0] >= 0.0 {
+        return Some(theta);
+    }
+    let rest = least_squares(bills, amounts, weights, 1)?;
+    Some(std::iter::once(0.0).chain(rest).collect())
+}
+
+/// Least squares on the features from `skip` on, with a touch of ridge so
+/// that bills much alike do not make it swing.
+fn least_squares(bills: &[&BillFacts], amounts: &[f64], weights: &[f64], skip: usize) -> Option<Vec<f64>> {
+    let p = bills[0].features().len() - skip;
     let mut a = vec![vec![0.0; p + 1]; p];
     for ((bill, amount), w) in bills.iter().zip(amounts).zip(weights) {
-        let x = bill.features();
+        let x = &bill.features()[skip..];
         for i in 0..p {
             for j in 0..p {
                 a[i][j] += w * x[i] * x[j];

@@ -60,15 +60,20 @@ pub enum Caveat {
     NetNearZero,
     /// The usage of a bill is not known: only days and the rest.
     NoUsage,
+    /// The bill charges another meter too (gas beside electricity), whose
+    /// usage the explainer does not read: its cost moves the price per unit.
+    OtherMeters,
 }
 
 /// Where in the day the usage changed most: local hours `[from, to)` (may
-/// wrap past midnight) and their share of the change a day.
+/// wrap past midnight), their change a day, and the whole day's. The window
+/// can move more than the day does, when other hours moved the other way.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Hours {
     pub from: usize,
     pub to: usize,
-    pub share: f64,
+    pub window: f64,
+    pub total: f64,
     /// Each hour's change a day, for the small chart.
     pub change: [f64; 24],
 }
@@ -78,7 +83,8 @@ pub struct Explanation {
     pub change_cents: i64,
     pub parts: Vec<Part>,
     pub hours: Option<Hours>,
-    /// The later bill's days that moved most the way the usage did, and by how much.
+    /// The later bill's three days that moved most the way the usage did,
+    /// and by how much, in date order.
     pub days: Vec<(i64, f64)>,
     pub caveats: Vec<Caveat>,
 }
@@ -152,7 +158,7 @@ fn where_in_the_day(before: &Side, after: &Side) -> Option<Hours> {
     let (from, sum) = (0..24)
         .map(|from| (from, (0..WINDOW).map(|i| change[(from + i) % 24]).sum::<f64>() * sign))
         .max_by(|a, b| a.1.total_cmp(&b.1))?;
-    Some(Hours { from, to: (from + WINDOW) % 24, share: (sum / total.abs()).min(1.0), change })
+    Some(Hours { from, to: (from + WINDOW) % 24, window: sum * sign, total, change })
 }
 
 fn which_days(before: &Side, after: &Side) -> Vec<(i64, f64)> {
@@ -163,6 +169,7 @@ fn which_days(before: &Side, after: &Side) -> Vec<(i64, f64)> {
         after.days.iter().map(|&(d, u)| (d, u - usual)).filter(|(_, x)| x * sign > 0.0).collect();
     days.sort_by(|a, b| (b.1 * sign).total_cmp(&(a.1 * sign)));
     days.truncate(3);
+    days.sort_by_key(|(day, _)| *day);
     days
 }
 
@@ -213,6 +220,6 @@ mod tests {
         after.hours = Some(evening);
         let hours = explain(&before, &after).hours.expect("both read");
         assert_eq!((hours.from, hours.to), (17, 21));
-        assert!((hours.share - 1.0).abs() < 1e-9);
+        assert!((hours.window - 1.0).abs() < 1e-9 && (hours.total - 1.0).abs() < 1e-9, "{hours:?}");
     }
 }
