@@ -16,6 +16,7 @@ use crate::api::{use_calls, Asked, Calls};
 use crate::chart::{BillBar, BillsChart};
 use crate::format::Formats;
 use crate::host::{use_host, use_id};
+use crate::pages::money::{money_views, prefetch_money, MoneyInput};
 use crate::pages::{loading, problem_fallback, Skeleton};
 
 const MISSING: &str = "—";
@@ -90,33 +91,52 @@ pub fn with_usage(bills: Vec<BillRow>, intervals: &Columns) -> Vec<BillLine> {
 struct Loaded {
     lines: Vec<BillLine>,
     unit: String,
+    money: MoneyInput,
 }
 
-async fn load(calls: Calls, account_id: String, meter: MeterType, unit: String) -> Result<Loaded, Problem> {
+async fn load(calls: Calls, account_id: String, meters: Vec<MeterType>, unit: String) -> Result<Loaded, Problem> {
+    prefetch_money();
     let bills = calls.bills(&account_id).await?;
     let from = bills.iter().filter_map(|b| b.start).min();
-    let to = bills.iter().filter_map(|b| b.end).max();
+    // To now: the cycle under way is projected from its days so far.
+    let to = bills.iter().filter_map(|b| b.end).max().map(|end| end.max(crate::pages::usage::held::now()));
     // Usage per bill is a nicety: without it the table still stands. Hours,
-    // not every reading: a bill runs from one whole hour to another.
-    let intervals = match (from, to) {
-        (Some(from), Some(to)) if to > from => {
+    // not every reading: a bill runs from one whole hour to another. Every
+    // meter's: the bill charges them all.
+    let mut usage = Vec::new();
+    if let (Some(from), Some(to)) = (from, to) {
+        if to > from {
             let span = pelm_usage::askable(Viewport::new(from, to), &crate::locale::local_zone());
-            let asked = Asked { account_id, meter };
-            calls.columns(&asked, Level::Hourly, span).await.ok()
+            for (i, meter) in meters.iter().enumerate() {
+                let asked = Asked { account_id: account_id.clone(), meter: *meter };
+                match calls.columns(&asked, Level::Hourly, span).await {
+                    Ok(columns) => usage.push(columns),
+                    // Without the main meter's usage, neither the table's nor the projection's.
+                    Err(_) if i == 0 => break,
+                    Err(_) => {}
+                }
+            }
         }
-        _ => None,
+    }
+    let main = usage.first().cloned().unwrap_or_default();
+    let money = MoneyInput {
+        account_id,
+        bills: Arc::new(bills.clone()),
+        meters: Arc::new(usage),
+        unit: unit.clone(),
+        now: crate::pages::usage::held::now(),
     };
-    Ok(Loaded { lines: with_usage(bills, &intervals.unwrap_or_default()), unit })
+    Ok(Loaded { lines: with_usage(bills, &main), unit, money })
 }
 
 #[component]
 pub fn Bills(account: Account) -> impl IntoView {
     // The same meter and unit the usage tab shows, from the one place that says them.
-    let meter = account.meter_types()[0];
-    let unit = account.unit(meter);
+    let meters = account.meter_types();
+    let unit = account.unit(meters[0]);
     let id = account.id.clone();
     let calls = use_calls();
-    let data = LocalResource::new(move || load(calls, id.clone(), meter, unit.clone()));
+    let data = LocalResource::new(move || load(calls, id.clone(), meters.clone(), unit.clone()));
     let title = use_id("bills-title");
     let heading = title.clone();
     view! {
@@ -126,7 +146,20 @@ pub fn Bills(account: Account) -> impl IntoView {
                 <ErrorBoundary fallback=problem_fallback(Some(Callback::new(move |_| data.refetch())))>
                     {move || Suspend::new(async move {
                         let loaded = data.await?;
-                        Ok::<_, Problem>(view! { <BillsTable lines=loaded.lines unit=loaded.unit /> })
+                        // The bills stand without the money part, if it cannot be fetched.
+                        let (projected, explainer) = match money_views(loaded.money).await {
+                            Ok(views) => (Some(views.projected), Some(views.explainer)),
+                            Err(_) => (None, None),
+                        };
+                        let missing = projected.is_none().then(|| view! {
+                            <p class="pe-row-note" role="status">"The projected bill could not be loaded just now. It comes back when this page is opened again."</p>
+                        });
+                        Ok::<_, Problem>(view! {
+                            {projected}
+                            {missing}
+                            {explainer}
+                            <BillsTable lines=loaded.lines unit=loaded.unit />
+                        })
                     })}
                 </ErrorBoundary>
             </Transition>

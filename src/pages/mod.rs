@@ -7,6 +7,7 @@ mod connect_button;
 mod connection;
 pub mod export;
 pub(crate) mod later;
+mod money;
 mod problem;
 mod start;
 mod typical_day;

@@ -70,6 +70,26 @@ pub struct EmbedConfig {
     /// How many days old a connection's newest data may be before the app
     /// says the utility has not sent newer data yet.
     pub stale_after_days: u32,
+    /// A monthly budget in cents of `currency`, for users who have not set their own.
+    pub budget: Option<u64>,
+}
+
+/// The largest budget taken, in cents: more is a typo, not a household's bill.
+pub const MAX_BUDGET_CENTS: u64 = 100_000_000;
+
+/// A budget as a person or a host writes it, in cents: a positive amount
+/// with at most two decimals after a point or a comma. Read by hand: the
+/// host's settings are read in the app's first part, and a float parser
+/// would add 10 KB to it.
+pub fn parse_budget(text: &str) -> Option<u64> {
+    let text = text.trim();
+    let (whole, fraction) = text.split_once(['.', ',']).unwrap_or((text, ""));
+    let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+    if whole.is_empty() || whole.len() > 7 || fraction.len() > 2 || !digits(whole) || !digits(fraction) {
+        return None;
+    }
+    let cents = whole.parse::<u64>().ok()? * 100 + format!("{fraction:0<2}").parse::<u64>().ok()?;
+    (cents > 0 && cents <= MAX_BUDGET_CENTS).then_some(cents)
 }
 
 impl Default for EmbedConfig {
@@ -85,6 +105,7 @@ impl Default for EmbedConfig {
             theme: Theme::Auto,
             routing: None,
             stale_after_days: crate::health::STALE_AFTER_DAYS,
+            budget: None,
         }
     }
 }
@@ -166,7 +187,7 @@ impl std::fmt::Display for ConfigError {
 
 /// The settings, by attribute name; in the JSON block each is the same name
 /// without `data-` (`"api"`, `"time-zone"`).
-pub const ATTRIBUTES: [&str; 10] = [
+pub const ATTRIBUTES: [&str; 11] = [
     "data-api",
     "data-connect-script",
     "data-utility-id",
@@ -177,6 +198,7 @@ pub const ATTRIBUTES: [&str; 10] = [
     "data-theme",
     "data-routing",
     "data-stale-after-days",
+    "data-budget",
 ];
 
 /// Where a URL may point: a path on this origin, or an http(s) origin.
@@ -268,6 +290,12 @@ fn set(config: &mut EmbedConfig, name: &str, value: &str) -> Result<(), String> 
             config.stale_after_days = value.parse().ok().filter(|days| (1..=60).contains(days)).ok_or_else(|| {
                 format!("the days before data counts as late are a whole number from 1 to 60, not \"{value}\"")
             })?
+        }
+        "data-budget" => {
+            config.budget =
+                Some(parse_budget(value).ok_or_else(|| {
+                    format!("a budget is an amount a month above zero, such as \"150\", not \"{value}\"")
+                })?)
         }
         _ => return Err("is not a setting of the app".to_owned()),
     }
@@ -436,6 +464,19 @@ mod tests {
         assert_eq!(block.stale_after_days, 2);
         for bad in ["0", "61", "two", "-1", "1.5"] {
             assert!(EmbedConfig::read(&attrs(&[("data-stale-after-days", bad)]), None).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_host_may_set_a_default_budget_and_a_wrong_one_is_named() {
+        assert_eq!(EmbedConfig::default().budget, None);
+        assert_eq!(EmbedConfig::read(&attrs(&[("data-budget", "150")]), None).unwrap().budget, Some(15_000));
+        assert_eq!(EmbedConfig::read(&[], Some(r#"{"budget": 99.5}"#)).unwrap().budget, Some(9_950));
+        assert_eq!(parse_budget(" 120,50 "), Some(12_050));
+        assert_eq!(parse_budget("1000000"), Some(100_000_000));
+        for bad in ["0", "-5", "lots", "1e9", "NaN", "inf", "1.234", "1000001", ".5", "1 000"] {
+            let errors = EmbedConfig::read(&attrs(&[("data-budget", bad)]), None).unwrap_err();
+            assert!(errors[0].message.contains("a budget is an amount"), "{bad}");
         }
     }
 

@@ -461,3 +461,19 @@ pub async fn serve_host_page(
     url
 }
 pub mod backtest;
+
+/// A demo companion, and a page on another origin it allows, under the
+/// README's policy, whose host element `host` rewrites given the API's URL.
+pub async fn cross_origin_page(host: impl Fn(&str, &str) -> String) -> (Demo, String) {
+    let page_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let allowed = format!("http://{}", page_listener.local_addr().unwrap());
+    let demo = spawn_demo(move |config| config.allowed_origins = vec![allowed]).await;
+    let (api, script) = (format!("{}/api", demo.url), format!("{}/sandbox/connect/pelm-connect.js", demo.url));
+    let page = serve_host_page(
+        page_listener,
+        |main| host(main, &api),
+        |html| pelm_companion::static_files::content_security_policy(html, &script),
+    )
+    .await;
+    (demo, page)
+}

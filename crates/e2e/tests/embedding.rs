@@ -2,7 +2,8 @@
 //! the page's strict policy, and the events the page hears.
 
 use pelm_e2e::{
-    assert_no_csp_violations, connect_through_the_modal, open_app, serve_host_page, spawn_demo, start_browser,
+    assert_no_csp_violations, connect_through_the_modal, cross_origin_page, open_app, serve_host_page, spawn_demo,
+    start_browser,
 };
 
 #[tokio::test]
@@ -183,22 +184,6 @@ async fn a_hostile_host_stylesheet_does_not_break_the_layout() {
     assert_eq!(boxes["chipCursor"], "pointer", "{boxes}");
     assert!((boxes["chart"].as_i64().unwrap() - boxes["frame"].as_i64().unwrap()).abs() <= 2, "{boxes}");
     assert_no_csp_violations(&browser).await;
-}
-
-/// A demo companion, and a page on another origin it allows, under the
-/// README's policy, whose host element `host` rewrites given the API's URL.
-async fn cross_origin_page(host: impl Fn(&str, &str) -> String) -> (pelm_e2e::Demo, String) {
-    let page_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let allowed = format!("http://{}", page_listener.local_addr().unwrap());
-    let demo = spawn_demo(move |config| config.allowed_origins = vec![allowed]).await;
-    let (api, script) = (format!("{}/api", demo.url), format!("{}/sandbox/connect/pelm-connect.js", demo.url));
-    let page = serve_host_page(
-        page_listener,
-        |main| host(main, &api),
-        |html| pelm_companion::static_files::content_security_policy(html, &script),
-    )
-    .await;
-    (demo, page)
 }
 
 #[tokio::test]

@@ -25,7 +25,7 @@ pub(super) fn meter_of(meters: &[MeterType], asked: Option<&str>) -> MeterType {
     asked.and_then(|m| meters.iter().copied().find(|k| k.as_str().eq_ignore_ascii_case(m))).unwrap_or(meters[0])
 }
 
-pub(super) fn now() -> i64 {
+pub(crate) fn now() -> i64 {
     (js_sys::Date::now() / 1000.0) as i64
 }
 

@@ -1,0 +1,625 @@
+//! The bills page's money: what the bill of the cycle under way will be,
+//! the user's budget against it, and why a bill changed. The rules are
+//! `pelm_money`'s, tested natively; this module gathers what they need from
+//! the bills and the hourly usage, and words and draws their answers.
+
+use std::sync::Arc;
+
+use leptos::prelude::*;
+use pelm_model::bills::BillRow;
+use pelm_model::civil::{DAY, HOUR};
+use pelm_money::explain::{Cause, Caveat, Explanation, Side};
+use pelm_money::projection::{facts, PastBill};
+use pelm_money::{explain, project, CostModel, Days, Forecast, Projection, Short};
+use pelm_usage::{Columns, Zone};
+use wasm_bindgen::JsValue;
+
+use crate::format::{Formats, MoneyStyle};
+use crate::host::{use_host, use_id};
+use crate::locale::local_zone;
+use crate::pages::later::NotLoaded;
+
+/// What the money views are made from: the bills and each meter's hourly
+/// usage, main meter first, as the bills page loaded them.
+#[derive(Clone)]
+pub struct MoneyInput {
+    pub account_id: String,
+    pub bills: Arc<Vec<BillRow>>,
+    pub meters: Arc<Vec<Columns>>,
+    pub unit: String,
+    pub now: i64,
+}
+
+/// The projection (with the budget) for above the bills, the explainer for below.
+pub struct MoneyViews {
+    pub projected: AnyView,
+    pub explainer: AnyView,
+}
+
+fn views(input: MoneyInput) -> MoneyViews {
+    let money = Arc::new(Money::new(input.account_id, &input.bills, &input.meters, input.unit, input.now));
+    MoneyViews {
+        projected: view! { <Projected money=money.clone() /> }.into_any(),
+        explainer: view! { <Explainer money /> }.into_any(),
+    }
+}
+
+/// The money views. In a release build they and `pelm_money` are a wasm part
+/// of their own, fetched when a bills page opens (see [`prefetch_money`]):
+/// the usage pages, which most visits are, do not carry them.
+#[cfg(pelm_split)]
+#[leptos::wasm_split::wasm_split(money, wasm_split_path = ::leptos::wasm_split, fallible, preload(preload_money))]
+pub fn money_views(input: MoneyInput) -> Result<MoneyViews, NotLoaded> {
+    Ok(views(input))
+}
+
+#[cfg(not(pelm_split))]
+pub async fn money_views(input: MoneyInput) -> Result<MoneyViews, NotLoaded> {
+    Ok(views(input))
+}
+
+#[cfg(not(pelm_split))]
+async fn preload_money() -> Result<(), NotLoaded> {
+    Ok(())
+}
+
+/// Starts fetching the money part while the bills load; a failure is left
+/// for [`money_views`] to meet.
+pub fn prefetch_money() {
+    leptos::task::spawn_local(async {
+        let _ = preload_money().await;
+    });
+}
+
+/// What the money views need of one account, worked out once.
+struct Money {
+    account_id: String,
+    /// Its bills in local days, oldest first, with their ids.
+    bills: Vec<(PastBill, String)>,
+    /// Each meter's days, a solar meter as imports and exports.
+    channels: Vec<Days>,
+    /// The main meter's channels among them.
+    main: std::ops::Range<usize>,
+    /// The main meter's hourly usage, for where in the day a change was.
+    hours: Columns,
+    unit: String,
+    today: i64,
+}
+
+impl Money {
+    /// From the bills and each meter's hourly usage, main meter first.
+    fn new(account_id: String, bills: &[BillRow], meters: &[Columns], unit: String, now: i64) -> Self {
+        let zone = local_zone();
+        let day = |t: i64| pelm_money::days::local_day(t, &zone);
+        let mut dated: Vec<(PastBill, String)> = bills
+            .iter()
+            .filter_map(|b| {
+                let bill = PastBill { start: day(b.start?), end: day(b.end?), amount: b.amount? };
+                (bill.end > bill.start).then(|| (bill, b.id.clone()))
+            })
+            .collect();
+        dated.sort_by_key(|(b, _)| b.start);
+        let mut channels = Vec::new();
+        let mut main = 0..0;
+        for (i, columns) in meters.iter().enumerate() {
+            let from = channels.len();
+            match Days::imports_and_exports(columns, &zone) {
+                Some(both) => channels.extend(both),
+                None => channels.push(Days::from_columns(columns, &zone)),
+            }
+            if i == 0 {
+                main = from..channels.len();
+            }
+        }
+        let hours = meters.first().cloned().unwrap_or_default();
+        Money { account_id, bills: dated, channels, main, hours, unit, today: day(now) }
+    }
+
+    fn past(&self) -> Vec<PastBill> {
+        self.bills.iter().map(|(b, _)| *b).collect()
+    }
+
+    fn projection(&self) -> Projection {
+        project(&self.past(), &self.channels, self.today)
+    }
+
+    /// The main meter's usage: the sum of its channels.
+    fn main_usage(&self, per_channel: &[f64]) -> f64 {
+        per_channel[self.main.clone()].iter().sum()
+    }
+
+    /// Bill `i` as the explainer reads it, at the prices `model` gives it.
+    fn side(&self, i: usize, model: Option<&CostModel>) -> Side {
+        let bill = self.bills[i].0;
+        let (per_day, per_unit) = model.map_or((0.0, 0.0), |m| {
+            let before_change = m.rate_change.is_some_and(|c| bill.start < c);
+            let scale = if before_change { 1.0 / m.change_factor } else { 1.0 };
+            (m.per_day * scale, m.per_unit.get(self.main.start).copied().unwrap_or(0.0) * scale)
+        });
+        let main = &self.channels[self.main.clone()];
+        let read: Vec<(i64, f64)> = (bill.start..bill.end)
+            .filter_map(|d| main.iter().map(|c| c.get(d)).sum::<Option<f64>>().map(|u| (d, u)))
+            .collect();
+        let days = (bill.end - bill.start) as usize;
+        let unread = 1.0 - read.len() as f64 / days as f64;
+        let usage = (unread <= 0.1).then(|| read.iter().map(|(_, u)| u).sum::<f64>() * days as f64 / read.len() as f64);
+        Side {
+            start: bill.start,
+            end: bill.end,
+            amount: bill.amount,
+            usage,
+            per_day,
+            per_unit,
+            hours: hours_of_day(&self.hours, midnight(bill.start), midnight(bill.end)),
+            days: read,
+            unread,
+        }
+    }
+
+    /// Bill `i` against `before`, with the model fitted for bill `i`.
+    fn explain(&self, i: usize, before: usize) -> Explanation {
+        let known: Vec<_> = self.bills.iter().filter_map(|(b, _)| facts(b, &self.channels)).collect();
+        // The explainer reads one usage: the main meter's, priced by its first channel.
+        let model = CostModel::fit(&known, self.bills[i].0.start);
+        let mut explained = explain(&self.side(before, model.as_ref()), &self.side(i, model.as_ref()));
+        if self.main.len() < self.channels.len() {
+            explained.caveats.push(Caveat::OtherMeters);
+        }
+        explained
+    }
+
+    /// The bill of the same cycle a year before bill `i`, if there is one.
+    fn year_before(&self, i: usize) -> Option<usize> {
+        let target = self.bills[i].0.start - 365;
+        (0..i).find(|&k| (self.bills[k].0.start - target).abs() <= 16)
+    }
+}
+
+/// UTC of local midnight starting local day `day`.
+fn midnight(day: i64) -> i64 {
+    let zone = local_zone();
+    let guess = day * DAY - zone.offset_at(day * DAY);
+    day * DAY - zone.offset_at(guess)
+}
+
+/// Mean usage at each local hour over `[from, to)`, when most hours are read.
+fn hours_of_day(hourly: &Columns, from: i64, to: i64) -> Option<[f64; 24]> {
+    let zone = local_zone();
+    let (lo, hi) = (hourly.index_at(from), hourly.index_at(to));
+    let (mut sum, mut count) = ([0.0; 24], [0u32; 24]);
+    for i in lo..hi {
+        let hour = ((hourly.start[i] + zone.offset_at(hourly.start[i])).rem_euclid(DAY) / HOUR) as usize;
+        sum[hour] += hourly.usage[i];
+        count[hour] += 1;
+    }
+    let days = ((to - from) / DAY).max(1) as u32;
+    count.iter().all(|&n| n * 10 >= days * 9).then(|| std::array::from_fn(|h| sum[h] / f64::from(count[h])))
+}
+
+fn formats() -> (Formats, MoneyStyle) {
+    let style = MoneyStyle::of_host();
+    (Formats::of(&style), style)
+}
+
+/// A local day as the locale writes a date.
+fn date(f: &Formats, day: i64) -> String {
+    f.date(midnight(day) + 12 * HOUR)
+}
+
+/// Why there is no projection, in words.
+fn short_words(short: Short) -> String {
+    match short {
+        Short::FewBills { bills } => format!(
+            "it takes 3 bills to learn how this account is charged, and there {} {bills} so far.",
+            if bills == 1 { "is" } else { "are" }
+        ),
+        Short::FewReadings { share } => format!(
+            "readings cover only {:.0}% of this cycle's days so far; a projection needs 75%.",
+            (share * 100.0).floor()
+        ),
+        Short::Late { days } => {
+            format!("the utility's newest readings are {days} days old. The projection comes back with newer data.")
+        }
+        Short::NoCycle => "the bills so far do not say when this cycle ends.".to_owned(),
+        Short::Unsure { .. } => {
+            "at this point of the cycle, past projections for this account missed by too much to show one.".to_owned()
+        }
+    }
+}
+
+/// The projected bill for the cycle under way, and the budget against it.
+#[component]
+fn Projected(money: Arc<Money>) -> impl IntoView {
+    let (f, style) = formats();
+    let title = use_id("projection-title");
+    let heading = title.clone();
+    let projection = money.projection();
+    let figures = match &projection {
+        Projection::Ready(forecast) => forecast_view(forecast, &money, &f).into_any(),
+        Projection::Short(short) => view! {
+            <p class="pe-projection-short">
+                {format!("Not enough yet to project this bill: {}", short_words(*short))}
+            </p>
+        }
+        .into_any(),
+    };
+    let forecast = match projection {
+        Projection::Ready(forecast) => Some(forecast),
+        Projection::Short(_) => None,
+    };
+    let state = if forecast.is_some() { "ready" } else { "short" };
+    view! {
+        <section class="pe-projection" aria-labelledby=title data-projection=state>
+            <h3 id=heading class="pe-subtitle">"This cycle"</h3>
+            {figures}
+            <Budget money=money.clone() forecast style />
+        </section>
+    }
+}
+
+fn forecast_view(forecast: &Forecast, money: &Money, f: &Formats) -> impl IntoView {
+    let days = forecast.end - forecast.start;
+    let day_of = (money.today - forecast.start + 1).clamp(1, days);
+    let unit = &money.unit;
+    let range = match forecast.range {
+        Some((low, high)) => format!("Likely between {} and {}.", f.money(low), f.money(high)),
+        None => format!(
+            "A likely range comes once {} more bills show how far projections miss.",
+            pelm_money::projection::FEWEST_REPLAYS.saturating_sub(forecast.replays).max(1)
+        ),
+    };
+    let calibration = forecast.error.map(|error| {
+        format!(
+            "Learned from {} of your bills. Projected this way at this point of past cycles, they were off by {:.1}% (median of {}).",
+            money.bills.len(),
+            error * 100.0,
+            forecast.replays
+        )
+    });
+    let rate_change = forecast.rate_change.map(|day| {
+        format!("Prices changed with the bill from {}: earlier bills count at the new prices.", date(f, day))
+    });
+    let credit = (forecast.amount < 0.0).then_some("A credit: exports are expected to outweigh use and charges.");
+    view! {
+        <p class="pe-projection-figure">
+            "Projected bill "
+            <strong data-figure="projection-amount">{f.money(forecast.amount)}</strong>
+        </p>
+        <p class="pe-projection-range" data-figure="projection-range">{range}</p>
+        {credit.map(|c| view! { <p class="pe-row-note">{c}</p> })}
+        <dl class="pe-summary pe-projection-facts">
+            <div><dt>"Cycle"</dt><dd data-figure="projection-cycle">
+                {format!("{} – {} (day {day_of} of {days})", date(f, forecast.start), date(f, forecast.end - 1))}
+            </dd></div>
+            <div><dt>"Usage so far"</dt><dd data-figure="projection-so-far">{format!("{:.1} {unit}", money.main_usage(&forecast.so_far))}</dd></div>
+            <div><dt>"Expected by the cycle's end"</dt><dd data-figure="projection-expected">{format!("{:.1} {unit}", money.main_usage(&forecast.expected))}</dd></div>
+        </dl>
+        {calibration.map(|c| view! { <p class="pe-projection-method" data-figure="projection-error">{c}</p> })}
+        {rate_change.map(|c| view! { <p class="pe-projection-method">{c}</p> })}
+    }
+}
+
+const BUDGET_KEY: &str = "pelm-energy:budget:";
+const TOLD_KEY: &str = "pelm-energy:budget-told:";
+
+fn storage() -> Option<web_sys::Storage> {
+    web_sys::window()?.local_storage().ok().flatten()
+}
+
+/// The user's budget for `account`, in cents: their own, else the host's.
+fn saved_budget(account: &str) -> Option<u64> {
+    storage()
+        .and_then(|s| s.get_item(&format!("{BUDGET_KEY}{account}")).ok().flatten())
+        .and_then(|text| text.parse().ok())
+}
+
+/// A monthly budget the user sets, kept in this browser, against the projection.
+#[component]
+fn Budget(money: Arc<Money>, forecast: Option<Forecast>, style: MoneyStyle) -> impl IntoView {
+    let account = money.account_id.clone();
+    let host_budget = use_host().and_then(|h| h.config.get_value().budget);
+    let own = RwSignal::new(saved_budget(&account));
+    let budget = Signal::derive(move || own.get().or(host_budget));
+    let draft = RwSignal::new(String::new());
+    let problem = RwSignal::new(None::<&'static str>);
+    let f = Formats::of(&style);
+    let input_id = use_id("budget");
+    let label_for = input_id.clone();
+    let key = format!("{BUDGET_KEY}{account}");
+    let (save_key, clear_key) = (key.clone(), key);
+    let save = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        match pelm_app_logic::embed::parse_budget(&draft.get_untracked()) {
+            Some(cents) => {
+                if let Some(s) = storage() {
+                    let _ = s.set_item(&save_key, &cents.to_string());
+                }
+                own.set(Some(cents));
+                problem.set(None);
+                draft.set(String::new());
+            }
+            None => problem.set(Some("Enter an amount above zero, such as 150.")),
+        }
+    };
+    let clear = move |_| {
+        if let Some(s) = storage() {
+            let _ = s.remove_item(&clear_key);
+        }
+        own.set(None);
+    };
+    // Told to the host once a cycle: the cycle's first day marks it.
+    let crossing = forecast.clone();
+    let told_key = format!("{TOLD_KEY}{account}");
+    let currency = style.currency.clone();
+    let account_id = money.account_id.clone();
+    Effect::new(move |_| {
+        let (Some(budget), Some(forecast)) = (budget.get(), crossing.as_ref()) else { return };
+        if pelm_money::cents(forecast.amount) <= budget as i64 {
+            return;
+        }
+        let cycle = forecast.start.to_string();
+        let store = storage();
+        if store.as_ref().and_then(|s| s.get_item(&told_key).ok().flatten()).as_deref() == Some(cycle.as_str()) {
+            return;
+        }
+        if let Some(s) = store {
+            let _ = s.set_item(&told_key, &cycle);
+        }
+        if let Some(host) = use_host() {
+            let iso = |day: i64| {
+                let (y, m, d) = pelm_model::civil::civil_from_days(day);
+                format!("{y:04}-{m:02}-{d:02}")
+            };
+            host.emit(
+                "budget-exceeded",
+                &[
+                    ("account_id", Some(JsValue::from_str(&account_id))),
+                    ("cycle_start", Some(JsValue::from_str(&iso(forecast.start)))),
+                    ("cycle_end", Some(JsValue::from_str(&iso(forecast.end)))),
+                    ("projected", Some(JsValue::from_f64(pelm_money::cents(forecast.amount) as f64 / 100.0))),
+                    ("budget", Some(JsValue::from_f64(budget as f64 / 100.0))),
+                    ("currency", Some(JsValue::from_str(&currency))),
+                ],
+            );
+        }
+    });
+    let verdict_f = f.clone();
+    let verdict = move || {
+        let budget = budget.get()?;
+        let amount = budget as f64 / 100.0;
+        let forecast = forecast.as_ref()?;
+        let f = &verdict_f;
+        let (text, state) = if pelm_money::cents(forecast.amount) > budget as i64 {
+            let left = (forecast.end - money.today).max(0);
+            (
+                format!(
+                    "At this pace this bill may come to {}, above your {} budget, with {left} days of the cycle to go.",
+                    f.money(forecast.amount),
+                    f.money(amount)
+                ),
+                "over",
+            )
+        } else if forecast.range.is_some_and(|(_, high)| pelm_money::cents(high) > budget as i64) {
+            (format!("Within your {} budget so far, though it could go over.", f.money(amount)), "near")
+        } else {
+            (format!("Within your {} budget.", f.money(amount)), "within")
+        };
+        Some(view! { <p class="pe-budget-verdict" role="status" data-budget=state>{text}</p> })
+    };
+    let shown_f = f.clone();
+    let shown = move || {
+        budget.get().map(|b| {
+            let whose = if own.get().is_some() { "Your monthly budget" } else { "Monthly budget, set by this site" };
+            format!("{whose}: {}", shown_f.money(b as f64 / 100.0))
+        })
+    };
+    view! {
+        <div class="pe-budget">
+            {verdict}
+            <p class="pe-budget-current" data-figure="budget">{shown}</p>
+            <form class="pe-field pe-budget-form" on:submit=save>
+                <label for=label_for>{format!("Monthly budget ({})", f.currency())}</label>
+                <input id=input_id type="text" inputmode="decimal" autocomplete="off" size="8" data-control="budget"
+                    prop:value=move || draft.get() on:input=move |ev| draft.set(event_target_value(&ev)) />
+                <button type="submit" class="pe-chip" data-action="save-budget">"Set budget"</button>
+                {move || own.get().is_some().then(|| view! {
+                    <button type="button" class="pe-chip" data-action="clear-budget" on:click=clear.clone()>"Clear"</button>
+                })}
+            </form>
+            {move || problem.get().map(|p| view! { <p class="pe-row-note" role="alert">{p}</p> })}
+        </div>
+    }
+}
+
+/// Why a bill changed, against the previous one or the same cycle a year before.
+#[component]
+fn Explainer(money: Arc<Money>) -> impl IntoView {
+    if money.bills.len() < 2 {
+        return ().into_any();
+    }
+    let (f, _) = formats();
+    let newest = money.bills.len() - 1;
+    let chosen = RwSignal::new(newest);
+    let against_year = RwSignal::new(false);
+    let title = use_id("explainer-title");
+    let heading = title.clone();
+    let select_id = use_id("explain-bill");
+    let label_for = select_id.clone();
+    let options = (1..money.bills.len())
+        .rev()
+        .map(|i| {
+            let b = money.bills[i].0;
+            let label = format!("{} – {}", date(&f, b.start), date(&f, b.end - 1));
+            view! { <option value=i.to_string() selected=move || chosen.get() == i>{label}</option> }
+        })
+        .collect_view();
+    let m = money.clone();
+    let has_year = Signal::derive(move || m.year_before(chosen.get()).is_some());
+    let m = money.clone();
+    let body = move || {
+        let i = chosen.get();
+        let before = match against_year.get() {
+            true => m.year_before(i),
+            false => Some(i - 1),
+        };
+        let Some(before) = before else {
+            return view! { <p class="pe-empty">"There is no bill for the same cycle a year before this one."</p> }
+                .into_any();
+        };
+        explanation_view(&m, i, before, against_year.get(), &f).into_any()
+    };
+    view! {
+        <section class="pe-explainer" aria-labelledby=title>
+            <h3 id=heading class="pe-subtitle">"Why a bill changed"</h3>
+            <div class="pe-explainer-controls">
+                <p class="pe-field">
+                    <label for=label_for>"Bill "</label>
+                    <select id=select_id data-control="explain-bill" on:change=move |ev| {
+                        if let Ok(i) = event_target_value(&ev).parse::<usize>() { chosen.set(i); }
+                    }>{options}</select>
+                </p>
+                <fieldset class="pe-field pe-explainer-against">
+                    <legend>"Against"</legend>
+                    <label><input type="radio" name=use_id("against") data-against="previous" prop:checked=move || !against_year.get()
+                        on:change=move |_| against_year.set(false) />" the bill before"</label>
+                    <label><input type="radio" name=use_id("against") data-against="year" prop:checked=move || against_year.get()
+                        disabled=move || !has_year.get() on:change=move |_| against_year.set(true) />" the same cycle last year"</label>
+                </fieldset>
+            </div>
+            {body}
+        </section>
+    }
+    .into_any()
+}
+
+fn cause_words(cause: Cause) -> &'static str {
+    match cause {
+        Cause::Days => "Days in the period",
+        Cause::UsagePerDay => "Usage per day",
+        Cause::Price => "Price per unit",
+        Cause::FixedAndOther => "Fixed and other charges",
+    }
+}
+
+fn cause_key(cause: Cause) -> &'static str {
+    match cause {
+        Cause::Days => "days",
+        Cause::UsagePerDay => "usage-per-day",
+        Cause::Price => "price",
+        Cause::FixedAndOther => "fixed-and-other",
+    }
+}
+
+fn signed(f: &Formats, cents: i64) -> String {
+    let amount = f.money(cents.abs() as f64 / 100.0);
+    match cents {
+        c if c > 0 => format!("+{amount}"),
+        c if c < 0 => format!("−{amount}"),
+        _ => amount,
+    }
+}
+
+fn explanation_view(money: &Money, i: usize, before: usize, year: bool, f: &Formats) -> impl IntoView {
+    let e = money.explain(i, before);
+    let (now, then) = (money.bills[i].0, money.bills[before].0);
+    let against = if year { "the same cycle last year" } else { "the bill before" };
+    let headline =
+        format!("{} against {against} ({}): {}.", f.money(now.amount), f.money(then.amount), signed(f, e.change_cents));
+    let largest = e.parts.iter().map(|p| p.cents.abs()).max().unwrap_or(0).max(1);
+    let parts = e
+        .parts
+        .iter()
+        .map(|p| {
+            // Through the CSSOM (a style: directive): a strict policy refuses style attributes.
+            let width = format!("{:.0}%", 100.0 * p.cents.abs() as f64 / largest as f64);
+            view! {
+                <li data-part=cause_key(p.cause) data-cents=p.cents.to_string()>
+                    <span class="pe-part-name">{cause_words(p.cause)}</span>
+                    <span class="pe-part-bar" class:pe-part-down=p.cents < 0><span style:width=width></span></span>
+                    <span class="pe-number">{signed(f, p.cents)}</span>
+                </li>
+            }
+        })
+        .collect_view();
+    let sum = format!("Together: {}, the change to the cent.", signed(f, e.parts.iter().map(|p| p.cents).sum()));
+    let where_words = where_words(&e, f, &money.unit);
+    let chart = e.hours.map(|h| hour_chart(&h.change, &money.unit));
+    let caveats = e.caveats.iter().map(|c| view! { <li>{caveat_words(*c)}</li> }).collect_view();
+    view! {
+        <p class="pe-explainer-headline" data-figure="explainer-change">{headline}</p>
+        <ul class="pe-explainer-parts">{parts}</ul>
+        <p class="pe-explainer-sum" data-figure="explainer-sum">{sum}</p>
+        {where_words.map(|w| view! { <p class="pe-explainer-where" data-figure="explainer-where">{w}</p> })}
+        {chart}
+        <ul class="pe-caveats" data-figure="explainer-caveats">{caveats}</ul>
+    }
+}
+
+fn where_words(e: &Explanation, f: &Formats, unit: &str) -> Option<String> {
+    let hours = e.hours?;
+    let direction = if hours.total > 0.0 { "rise" } else { "fall" };
+    let mut words = format!(
+        "The largest {direction} in usage a day was between {:02}:00 and {:02}:00: {:+.2} {unit} a day, of {:+.2} {unit} a day in all",
+        hours.from, hours.to, hours.window, hours.total
+    );
+    if !e.days.is_empty() {
+        let days: Vec<String> = e.days.iter().map(|(d, _)| date(f, *d)).collect();
+        words.push_str(&format!(
+            ". The days furthest {} the earlier bill's usual day: {}",
+            if hours.total > 0.0 { "above" } else { "below" },
+            days.join("; ")
+        ));
+    }
+    words.push('.');
+    Some(words)
+}
+
+/// Each local hour's change in usage a day: bars up for more, down for less.
+fn hour_chart(change: &[f64; 24], unit: &str) -> impl IntoView {
+    const W: f64 = 240.0;
+    const PLOT: f64 = 48.0;
+    const H: f64 = PLOT + 12.0;
+    let top = change.iter().map(|c| c.abs()).fold(0.0, f64::max).max(1e-9);
+    let mid = PLOT / 2.0;
+    let bars = change
+        .iter()
+        .enumerate()
+        .map(|(h, c)| {
+            let height = (c.abs() / top * (mid - 2.0)).max(0.5);
+            let y = if *c >= 0.0 { mid - height } else { mid };
+            let class = if *c >= 0.0 { "pe-hour-up" } else { "pe-hour-down" };
+            view! {
+                <rect x=format!("{:.1}", h as f64 * W / 24.0 + 1.0) y=format!("{y:.1}") width=format!("{:.1}", W / 24.0 - 2.0)
+                    height=format!("{height:.1}") class=class />
+            }
+        })
+        .collect_view();
+    let words: Vec<String> = change.iter().enumerate().map(|(h, c)| format!("{h:02}:00 {c:+.2} {unit}")).collect();
+    view! {
+        <svg class="pe-explainer-hours" viewBox=format!("0 0 {W} {H}") role="img"
+            aria-label=format!("Change in usage a day at each hour: {}", words.join(", "))>
+            <line x1="0" x2=W.to_string() y1=mid.to_string() y2=mid.to_string() class="pe-typical-zero" />
+            {bars}
+            {[0, 6, 12, 18].map(|h| view! {
+                <text x=format!("{:.1}", h as f64 * W / 24.0 + 1.0) y=format!("{}", H - 2.0) class="pe-typical-label">{format!("{h}:00")}</text>
+            })}
+        </svg>
+    }
+}
+
+fn caveat_words(caveat: Caveat) -> String {
+    match caveat {
+        Caveat::Weather => "The weather is not known here: heating and cooling follow it, so a cold or hot spell shows as usage.".to_owned(),
+        Caveat::Unread(share) => format!(
+            "{:.0}% of these bills' days have no readings: their usage is estimated from the days that do.",
+            (share * 100.0).ceil()
+        ),
+        Caveat::NetNearZero => {
+            "Net usage near zero (with solar export) has no price per unit to read: a change of price is counted with the fixed and other charges.".to_owned()
+        }
+        Caveat::NoUsage => "The usage of one of these bills is not known, so only its days can be told apart.".to_owned(),
+        Caveat::OtherMeters => {
+            "These bills charge another meter too: its cost is counted in the price per unit of this one.".to_owned()
+        }
+    }
+}
