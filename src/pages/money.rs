@@ -177,9 +177,7 @@ impl Money {
 
 /// UTC of local midnight starting local day `day`.
 fn midnight(day: i64) -> i64 {
-    let zone = local_zone();
-    let guess = day * DAY - zone.offset_at(day * DAY);
-    day * DAY - zone.offset_at(guess)
+    pelm_usage::midnight(&local_zone(), day)
 }
 
 /// Mean usage at each local hour over `[from, to)`, when most hours are read.

@@ -21,6 +21,8 @@ use pelm_usage::Columns;
 /// The day the replays stand on, fixed so that the report is the same on every run.
 const NOW: i64 = 1_796_299_200; // 2026-12-03 12:00 UTC
 const CUTS: [i64; 3] = [7, 14, 21];
+/// Replayed too, for the report only: the day after a cycle begins.
+const FIRST_DAY: i64 = 1;
 pub const BEGIN: &str = "<!-- backtest -->";
 pub const END: &str = "<!-- /backtest -->";
 
@@ -114,7 +116,7 @@ fn replays(home: &Home) -> Vec<Replay> {
     let mut out = Vec::new();
     for k in 1..home.bills.len() {
         let bill = home.bills[k];
-        for cut in CUTS {
+        for cut in std::iter::once(FIRST_DAY).chain(CUTS) {
             let today = bill.start + cut;
             // Readings to the day before yesterday, as a utility sends them, and later when it lags.
             let read_to = today - 1 - home.lag_days;
@@ -240,7 +242,7 @@ pub struct Backtest {
 /// Replays every home and writes the report.
 pub fn run() -> Backtest {
     let homes = homes();
-    let all: Vec<Replay> = homes.iter().flat_map(replays).collect();
+    let (all, first_day): (Vec<Replay>, Vec<Replay>) = homes.iter().flat_map(replays).partition(|r| r.cut != FIRST_DAY);
     let mut report = String::new();
     report.push_str(&format!("{BEGIN}\n## The projected bill, replayed (`./dev backtest`)\n\n"));
     report.push_str(
@@ -287,6 +289,8 @@ pub fn run() -> Backtest {
     }
     let f = figures(all.iter());
     report.push_str(&row("all homes, every cut", &f));
+    let f = figures(first_day.iter());
+    report.push_str(&row("all homes, day 1 (not one of the figures)", &f));
     let f = figures(all.iter().filter(|r| r.after_change));
     report.push_str(&row("cycles in the 100 days after the rate change", &f));
     let credits: Vec<&Replay> = all.iter().filter(|r| r.credit).collect();

@@ -61,6 +61,15 @@ async fn ready(browser: &Browser) {
     assert_eq!(state.as_deref(), Some("ready"), "{}", browser.text(".pe-projection").await);
 }
 
+/// The projection and the explainer, each scrolled into view, as money-`device`-*.png.
+async fn screenshots(browser: &Browser, device: &str) {
+    for part in ["projection", "explainer"] {
+        let script = "document.querySelector(arguments[0]).scrollIntoView();";
+        browser.client.execute(script, vec![format!(".pe-{part}").into()]).await.unwrap();
+        browser.screenshot(&format!("money-{device}-{part}")).await;
+    }
+}
+
 /// Nothing in `css` is wider than the page lets it be.
 async fn fits(browser: &Browser, css: &str) {
     let overflow = browser
@@ -147,14 +156,7 @@ async fn the_bills_page_projects_this_cycle_warns_over_budget_once_and_explains_
     assert_ne!(before, after);
     parts_add_up(&browser, '.').await;
     assert_no_csp_violations(&browser).await;
-    for (part, name) in [(".pe-projection", "money-desktop-projection"), (".pe-explainer", "money-desktop-explainer")] {
-        browser
-            .client
-            .execute("document.querySelector(arguments[0]).scrollIntoView();", vec![part.into()])
-            .await
-            .unwrap();
-        browser.screenshot(name).await;
-    }
+    screenshots(&browser, "desktop").await;
 }
 
 #[tokio::test]
@@ -183,14 +185,7 @@ async fn on_a_phone_in_euros_the_hosts_budget_is_crossed_and_the_explainer_fits(
     for part in [".pe-projection", ".pe-explainer", ".pe-budget-form"] {
         fits(&browser, part).await;
     }
-    for (part, name) in [(".pe-projection", "money-phone-projection"), (".pe-explainer", "money-phone-explainer")] {
-        browser
-            .client
-            .execute("document.querySelector(arguments[0]).scrollIntoView();", vec![part.into()])
-            .await
-            .unwrap();
-        browser.screenshot(name).await;
-    }
+    screenshots(&browser, "phone").await;
 }
 
 #[tokio::test]

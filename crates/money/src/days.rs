@@ -4,7 +4,7 @@
 
 use pelm_usage::{Columns, Zone};
 
-use pelm_model::civil::{weekday, DAY};
+use pelm_model::civil::weekday;
 
 /// Share of a day's hours that must be read for the day to count.
 const COVERED: f64 = 0.95;
@@ -35,7 +35,7 @@ impl Days {
     }
 
     fn summed(columns: &Columns, zone: &impl Zone, part: impl Fn(f64) -> f64) -> Days {
-        let local_day = |utc: i64| (utc + zone.offset_at(utc)).div_euclid(DAY);
+        let local_day = |utc: i64| local_day(utc, zone);
         let (Some(&first), Some(&last)) = (columns.start.first(), columns.start.last()) else {
             return Days::default();
         };
@@ -48,10 +48,7 @@ impl Days {
             covered[day] += columns.end[i] - columns.start[i];
         }
         // A day's length is 23, 24 or 25 hours: what its midnights say.
-        let midnight = |day: i64| {
-            let guess = day * DAY - zone.offset_at(day * DAY);
-            day * DAY - zone.offset_at(guess)
-        };
+        let midnight = |day: i64| pelm_usage::midnight(zone, day);
         let usage = (0..span)
             .map(|i| {
                 let day = first + i as i64;
@@ -93,10 +90,7 @@ pub fn weekend(day: i64) -> bool {
     matches!(weekday(day), 0 | 6)
 }
 
-/// The local day an instant falls on.
-pub fn local_day(utc: i64, zone: &impl Zone) -> i64 {
-    (utc + zone.offset_at(utc)).div_euclid(DAY)
-}
+pub use pelm_usage::local_day;
 
 #[cfg(test)]
 mod tests {

@@ -93,7 +93,8 @@ pub fn project(bills: &[PastBill], meters: &[Days], today: i64) -> Projection {
     // or so late, and a later one is the late check's to say.
     let readable = (read_to - start).max(0);
     let known = meters.first().map_or(0, |m| m.sum(start, read_to).1);
-    let readings = if readable == 0 { 0.0 } else { known as f64 / readable as f64 };
+    // A cycle begun today or yesterday has no day to read yet, and none missing.
+    let readings = if readable == 0 { 1.0 } else { known as f64 / readable as f64 };
     if readings < ENOUGH_READINGS {
         return Projection::Short(Short::FewReadings { share: readings });
     }
@@ -271,6 +272,18 @@ mod tests {
         let (low, high) = f.range.expect("seven replays");
         assert!(low <= actual && actual <= high);
         assert_eq!(f.replays, 12 - FEWEST_BILLS);
+    }
+
+    #[test]
+    fn a_cycle_begun_yesterday_is_projected_from_the_weeks_before() {
+        let (bills, days) = home(12);
+        let start = FIRST + 30 * 12;
+        let Projection::Ready(f) = project(&bills, &[days.before(start)], start + 1) else {
+            panic!("no reading is due yet, so none is missing")
+        };
+        assert_eq!(f.so_far, vec![0.0]);
+        let actual = 0.4 * 30.0 + 0.3 * days.sum(start, start + 30).0;
+        assert!((f.amount - actual).abs() / actual < 0.02, "{} against {actual}", f.amount);
     }
 
     #[test]

@@ -117,7 +117,7 @@ pub struct Bin {
 
 /// The UTC instant of local midnight starting local day `day`. Zones change
 /// offset away from midnight, so the offset a little after it is its own.
-pub(crate) fn midnight(zone: &impl Zone, day: i64) -> i64 {
+pub fn midnight(zone: &impl Zone, day: i64) -> i64 {
     let guess = day * DAY - zone.offset_at(day * DAY);
     day * DAY - zone.offset_at(guess)
 }

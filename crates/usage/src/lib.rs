@@ -20,7 +20,7 @@ mod ticks;
 mod view;
 pub mod wire;
 
-pub use aggregate::{aggregate, Bin, DailyZone, FixedOffset, Level, Zone};
+pub use aggregate::{aggregate, midnight, Bin, DailyZone, FixedOffset, Level, Zone};
 pub use columns::{Columns, Sums};
 pub use compare::{compare_totals, utc_of_local, Alignment, Compare, Comparison};
 pub use detail::{

@@ -171,10 +171,12 @@ fn sizes(args: &Args, summary: &mut Vec<(String, String, bool)>) -> String {
         "## Transfer size of the app\n\nThe gzip and brotli columns are the release build's own copies (gzip -9 \
          and brotli quality 11, made by Trunk's post-build hook), which the companion sends byte for byte to a \
          browser that takes them. The first load is what the browser fetches before the Connect button works \
-         (the page, its stylesheet, the first wasm part, its glue and the parts' loader). Two parts load later: \
+         (the page, its stylesheet, the first wasm part, its glue and the parts' loader). Three parts load later: \
          `connected`, a connected user's pages, fetched once the user opens Connect or is already connected \
-         (`src/pages/later.rs`), and `exports`, the CSV and Green Button writers, fetched the first time a \
-         user downloads a file (`src/pages/export.rs`).\n\n| file | loads | raw | gzip | brotli |\n| --- | --- | ---: | ---: | ---: |\n",
+         (`src/pages/later.rs`); `exports`, the CSV and Green Button writers, fetched the first time a \
+         user downloads a file (`src/pages/export.rs`); and `money`, the bills page's projection, budget and \
+         explainer, fetched when a bills page opens (`src/pages/money.rs`). The `chunk` files hold code two or \
+         three of them share, fetched with the first that needs it.\n\n| file | loads | raw | gzip | brotli |\n| --- | --- | ---: | ---: | ---: |\n",
     );
     let mut files = pelm_e2e::app_files(&args.dist);
     files.insert(0, args.dist.join("index.html"));
