@@ -16,7 +16,7 @@ use crate::api::{use_calls, Asked, Calls};
 use crate::chart::{BillBar, BillsChart};
 use crate::format::Formats;
 use crate::host::{use_host, use_id};
-use crate::pages::money::{money_views, prefetch_money, MoneyInput};
+use crate::pages::money::{money_views, MakeViews, MoneyInput};
 use crate::pages::{loading, problem_fallback, Skeleton};
 
 const MISSING: &str = "—";
@@ -92,10 +92,17 @@ struct Loaded {
     lines: Vec<BillLine>,
     unit: String,
     money: MoneyInput,
+    /// `None` when the money part could not be fetched: the bills stand without it.
+    make_money: Option<MakeViews>,
 }
 
 async fn load(calls: Calls, account_id: String, meters: Vec<MeterType>, unit: String) -> Result<Loaded, Problem> {
-    prefetch_money();
+    // The money part comes while the data does.
+    let (loaded, make_money) = futures::join!(load_data(calls, account_id, meters, unit), money_views());
+    Ok(Loaded { make_money: make_money.ok(), ..loaded? })
+}
+
+async fn load_data(calls: Calls, account_id: String, meters: Vec<MeterType>, unit: String) -> Result<Loaded, Problem> {
     let bills = calls.bills(&account_id).await?;
     let from = bills.iter().filter_map(|b| b.start).min();
     // To now: the cycle under way is projected from its days so far.
@@ -126,7 +133,7 @@ async fn load(calls: Calls, account_id: String, meters: Vec<MeterType>, unit: St
         unit: unit.clone(),
         now: crate::pages::usage::held::now(),
     };
-    Ok(Loaded { lines: with_usage(bills, &main), unit, money })
+    Ok(Loaded { lines: with_usage(bills, &main), unit, money, make_money: None })
 }
 
 #[component]
@@ -146,10 +153,12 @@ pub fn Bills(account: Account) -> impl IntoView {
                 <ErrorBoundary fallback=problem_fallback(Some(Callback::new(move |_| data.refetch())))>
                     {move || Suspend::new(async move {
                         let loaded = data.await?;
-                        // The bills stand without the money part, if it cannot be fetched.
-                        let (projected, explainer) = match money_views(loaded.money).await {
-                            Ok(views) => (Some(views.projected), Some(views.explainer)),
-                            Err(_) => (None, None),
+                        let (projected, explainer) = match loaded.make_money {
+                            Some(make) => {
+                                let views = make(loaded.money);
+                                (Some(views.projected), Some(views.explainer))
+                            }
+                            None => (None, None),
                         };
                         let missing = projected.is_none().then(|| view! {
                             <p class="pe-row-note" role="status">"The projected bill could not be loaded just now. It comes back when this page is opened again."</p>

@@ -36,7 +36,26 @@ pub struct MoneyViews {
     pub explainer: AnyView,
 }
 
+/// Adds the money views' stylesheet to the document, once.
+fn bring_styles() {
+    thread_local! {
+        static BROUGHT: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    }
+    if BROUGHT.replace(true) {
+        return;
+    }
+    let Some(document) = web_sys::window().and_then(|w| w.document()) else { return };
+    let Ok(sheet) = web_sys::CssStyleSheet::new() else { return };
+    // Without it the views are plain, not broken.
+    if sheet.replace_sync(include_str!("../../style/money.css")).is_ok() {
+        let sheets = document.adopted_style_sheets();
+        sheets.push(&sheet);
+        document.set_adopted_style_sheets(&sheets);
+    }
+}
+
 fn views(input: MoneyInput) -> MoneyViews {
+    bring_styles();
     let money = Arc::new(Money::new(input.account_id, &input.bills, &input.meters, input.unit, input.now));
     MoneyViews {
         projected: view! { <Projected money=money.clone() /> }.into_any(),
@@ -44,31 +63,21 @@ fn views(input: MoneyInput) -> MoneyViews {
     }
 }
 
-/// The money views. In a release build they and `pelm_money` are a wasm part
-/// of their own, fetched when a bills page opens (see [`prefetch_money`]):
+/// Makes the money views once their part is loaded.
+pub type MakeViews = fn(MoneyInput) -> MoneyViews;
+
+/// The maker of the money views. In a release build they and `pelm_money`
+/// are a wasm part of their own, fetched while a bills page loads its data:
 /// the usage pages, which most visits are, do not carry them.
 #[cfg(pelm_split)]
-#[leptos::wasm_split::wasm_split(money, wasm_split_path = ::leptos::wasm_split, fallible, preload(preload_money))]
-pub fn money_views(input: MoneyInput) -> Result<MoneyViews, NotLoaded> {
-    Ok(views(input))
+#[leptos::wasm_split::wasm_split(money, wasm_split_path = ::leptos::wasm_split, fallible)]
+pub fn money_views() -> Result<MakeViews, NotLoaded> {
+    Ok(views)
 }
 
 #[cfg(not(pelm_split))]
-pub async fn money_views(input: MoneyInput) -> Result<MoneyViews, NotLoaded> {
-    Ok(views(input))
-}
-
-#[cfg(not(pelm_split))]
-async fn preload_money() -> Result<(), NotLoaded> {
-    Ok(())
-}
-
-/// Starts fetching the money part while the bills load; a failure is left
-/// for [`money_views`] to meet.
-pub fn prefetch_money() {
-    leptos::task::spawn_local(async {
-        let _ = preload_money().await;
-    });
+pub async fn money_views() -> Result<MakeViews, NotLoaded> {
+    Ok(views)
 }
 
 /// What the money views need of one account, worked out once.
@@ -315,7 +324,12 @@ fn saved_budget(account: &str) -> Option<u64> {
 #[component]
 fn Budget(money: Arc<Money>, forecast: Option<Forecast>, style: MoneyStyle) -> impl IntoView {
     let account = money.account_id.clone();
-    let host_budget = use_host().and_then(|h| h.config.get_value().budget);
+    let host_written = use_host().and_then(|h| h.config.get_value().budget);
+    let host_budget = host_written.as_deref().and_then(pelm_app_logic::embed::parse_budget);
+    // The host's setting is read here, not with the others: said here when wrong.
+    let host_wrong = host_written
+        .filter(|_| host_budget.is_none())
+        .map(|written| format!("This site's default budget, \"{written}\", is not an amount, so none is set."));
     let own = RwSignal::new(saved_budget(&account));
     let budget = Signal::derive(move || own.get().or(host_budget));
     let draft = RwSignal::new(String::new());
@@ -413,6 +427,7 @@ fn Budget(money: Arc<Money>, forecast: Option<Forecast>, style: MoneyStyle) -> i
     };
     view! {
         <div class="pe-budget">
+            {host_wrong.map(|w| view! { <p class="pe-row-note" data-budget-setting="wrong">{w}</p> })}
             {verdict}
             <p class="pe-budget-current" data-figure="budget">{shown}</p>
             <form class="pe-field pe-budget-form" on:submit=save>
@@ -594,7 +609,7 @@ fn hour_chart(change: &[f64; 24], unit: &str) -> impl IntoView {
         .collect_view();
     let words: Vec<String> = change.iter().enumerate().map(|(h, c)| format!("{h:02}:00 {c:+.2} {unit}")).collect();
     view! {
-        <svg class="pe-explainer-hours" viewBox=format!("0 0 {W} {H}") role="img"
+        <svg class="pe-typical-plot pe-explainer-hours" viewBox=format!("0 0 {W} {H}") role="img"
             aria-label=format!("Change in usage a day at each hour: {}", words.join(", "))>
             <line x1="0" x2=W.to_string() y1=mid.to_string() y2=mid.to_string() class="pe-typical-zero" />
             {bars}
