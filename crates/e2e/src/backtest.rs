@@ -326,18 +326,21 @@ pub fn run() -> Backtest {
         n
     });
     report.push_str(&format!(
-        "\nNot shown, and why: fewer than 3 bills {}, readings under 75% of the cycle so far {}, data late {}, no cycle to read {}, a range wider than half a usual bill {}.\n",
+        "\nNot shown, and why: fewer than 3 bills {}, readings under 75% of the cycle so far {}, data late {}, no cycle to read {}, a range wider than half the figure {}.\n",
         shorts[0], shorts[1], shorts[2], shorts[3], shorts[4]
     ));
-    report.push_str(
-        "\nAfter the rate change the projection misses more, and its range holds fewer bills: the cost \
-         model sees a change only once two bills at the new prices stand apart from the ones before \
-         (one bill 8% off is within what the seasons do to a fit without a tariff), so the first two \
-         cycles after it are projected at the old prices, and the range, measured on cycles the change \
-         had not touched, does not widen for it. A projection the range would have to stretch for the \
-         solar home is shown, as a credit or a charge, with its range; its misses are in money, as a \
-         share of a bill near zero says nothing.\n",
-    );
+    let after = figures(all.iter().filter(|r| r.after_change));
+    report.push_str(&format!(
+        "\nAcross the rate change, the cycles starting in the 100 days after it miss by {} (median) against {} \
+         over all, and {} of their ranges hold the bill. The cost model finds a change once two bills at the new \
+         prices stand apart from those before (one bill 8% off is within what the seasons do to a fit without a \
+         tariff), so the first two cycles after it are projected at the old prices, with a range measured on \
+         cycles the change had not touched. The solar home's misses are also given in money: a share of a bill \
+         near zero says nothing.\n",
+        pct(after.median_error),
+        pct(every.median_error),
+        pct(after.contains)
+    ));
     report.push_str(&format!(
         "\nThe bill explainer: {exact} of {pairs} bill pairs (each bill against the one before and the one a year before) have parts that add up to the change to the cent.\n{END}\n"
     ));

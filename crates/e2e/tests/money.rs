@@ -2,7 +2,7 @@
 //! under way, the budget and the host's event when the projection crosses
 //! it, and why a bill changed, on a desktop in dollars and on a phone in
 //! euros written the German way; and the honest "not enough yet" when the
-//! utility is late.
+//! utility is late, on a site whose default budget is not an amount.
 
 use pelm_e2e::{
     assert_no_csp_violations, connect_as, cross_origin_page, open_app, spawn_demo, start_browser, start_phone,
@@ -190,15 +190,19 @@ async fn on_a_phone_in_euros_the_hosts_budget_is_crossed_and_the_explainer_fits(
 
 #[tokio::test]
 async fn a_late_utility_gets_not_enough_yet_instead_of_a_figure() {
-    let demo = spawn_demo(|_| {}).await;
+    // On a site whose default budget is not an amount: said where the budget is.
+    let (_demo, page) =
+        cross_origin_page(|main, api| main.replace('>', &format!(r#" data-api="{api}" data-budget="lots">"#))).await;
     let browser = start_browser().await;
-    open_app(&browser, &demo.url).await;
+    open_app(&browser, &page).await;
     connect_as(&browser, "money-late", "lagging@pelm.com").await;
     browser.click(".pe-card:first-child a.pe-card-button").await;
     browser.click("a[data-tab=bills]").await;
     let said = browser.text_containing(".pe-projection[data-projection=short]", "Not enough yet").await;
     assert!(said.contains("days old"), "{said}");
     assert!(browser.client.find(pelm_e2e::Locator::Css("[data-figure=projection-amount]")).await.is_err());
+    browser.text_containing("[data-budget-setting=wrong]", "\"lots\", is not an amount").await;
+    assert!(browser.text("[data-figure=budget]").await.is_empty(), "no budget is set from it");
     // The bills themselves stand, and can still be explained.
     browser.find(".pe-explainer-parts li").await;
 }

@@ -24,7 +24,7 @@ addEventListener('unhandledrejection', (e) => j.errors.push('rejection: ' + e.re
 const entry = (r) => ({ name: r.name, start: r.startTime, headers: r.responseStart, end: r.responseEnd,
   transfer: r.transferSize, body: r.encodedBodySize, status: r.responseStatus || 0 });
 new MutationObserver(() => {
-  if (!('chart' in j) && document.querySelector('.pe-chart-frame[data-plot-width]')) {
+  if (!('chart' in j) && document.querySelector('.pe-chart-frame[data-plot-width], .pe-projection')) {
     j.chart = null;
     requestAnimationFrame(() => {
       j.chart = performance.now();
@@ -236,17 +236,19 @@ pub async fn journeys(args: &Args, summary: &mut Vec<(String, String, bool)>) ->
     browser.find(".pe-chart-frame[data-plot-width]").await;
     let usage = browser.client.current_url().await.unwrap();
     let usage = format!("{}{}", demo.url, usage.path());
-    let visits: [(&'static str, String, bool); 4] = [
+    let bills = usage.replace("/usage", "/bills");
+    let visits: [(&'static str, String, bool); 5] = [
         ("returning user, 2 months", demo.url.clone(), false),
         ("returning user, 2 months, cache cleared", demo.url.clone(), true),
         ("returning user, 12 months", format!("{usage}?range=12m"), false),
         ("returning user, All (six years)", format!("{usage}?range=all"), false),
+        ("returning user, bills with this cycle's projection", bills, false),
     ];
     for (name, url, cleared) in visits {
         // The visit before, which filled the cache.
         throttle(&browser, false).await;
         browser.client.goto(&url).await.unwrap();
-        browser.find(".pe-chart-frame[data-plot-width]").await;
+        browser.find(".pe-chart-frame[data-plot-width], .pe-projection").await;
         throttle(&browser, true).await;
         let mut row = Row { name, visits: Vec::new() };
         for run in 0..args.runs {
@@ -299,7 +301,7 @@ pub async fn journeys(args: &Args, summary: &mut Vec<(String, String, bool)>) ->
     drop(demo);
 
     let mut out = format!(
-        "## Journeys on a slow phone network\n\nHeadless Chromium on DevTools' Slow 4G preset (562.5 ms a round trip, 1.44 Mbps down), **HTTP cache on**, against the companion in sandbox mode; {} visits each, medians. A returning user is solar@pelm.com (one account, 15-minute data for six years), connected before, opening the site again: its wasm, stylesheet and scripts come from the cache, as the visit before left them; the companion's own cache has let go of Pelm's answers between visits. The new user's visit starts with nothing cached; their time runs from Connect's success (the app posting the authorization code) to their chart. The chart counts as drawn in the frame after the chart first draws with its data. Round trips are the longest chain of requests before the chart in which each began after the answer before it began (Resource Timing; answers from the cache move nothing and do not count). Data is every `/api` answer the view asked for after the first call, on the wire (compressed, headers included). Errors are what the console and the page reported, and answers of 400 or more.\n\n| journey | chart drawn | round trips | requests | data on the wire | all on the wire | errors |\n| --- | ---: | ---: | ---: | ---: | ---: | ---: |\n",
+        "## Journeys on a slow phone network\n\nHeadless Chromium on DevTools' Slow 4G preset (562.5 ms a round trip, 1.44 Mbps down), **HTTP cache on**, against the companion in sandbox mode; {} visits each, medians. A returning user is solar@pelm.com (one account, 15-minute data for six years), connected before, opening the site again: its wasm, stylesheet and scripts come from the cache, as the visit before left them; the companion's own cache has let go of Pelm's answers between visits. The new user's visit starts with nothing cached; their time runs from Connect's success (the app posting the authorization code) to their chart. The chart counts as drawn in the frame after the chart first draws with its data; on the bills page, in the frame after the projection is shown (with the bills, their chart and the explainer, which come with it). Round trips are the longest chain of requests before the chart in which each began after the answer before it began (Resource Timing; answers from the cache move nothing and do not count). Data is every `/api` answer the view asked for after the first call, on the wire (compressed, headers included). Errors are what the console and the page reported, and answers of 400 or more.\n\n| journey | chart drawn | round trips | requests | data on the wire | all on the wire | errors |\n| --- | ---: | ---: | ---: | ---: | ---: | ---: |\n",
         args.runs
     );
     for row in &rows {
