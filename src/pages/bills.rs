@@ -114,13 +114,13 @@ async fn load_data(calls: Calls, account_id: String, meters: Vec<MeterType>, uni
     if let (Some(from), Some(to)) = (from, to) {
         if to > from {
             let span = pelm_usage::askable(Viewport::new(from, to), &crate::locale::local_zone());
-            for (i, meter) in meters.iter().enumerate() {
+            for meter in &meters {
                 let asked = Asked { account_id: account_id.clone(), meter: *meter };
                 match calls.columns(&asked, Level::Hourly, span).await {
                     Ok(columns) => usage.push(columns),
-                    // Without the main meter's usage, neither the table's nor the projection's.
-                    Err(_) if i == 0 => break,
-                    Err(_) => {}
+                    // A bill charges every meter: one missing, and the
+                    // projection says so rather than price the others alone.
+                    Err(_) => usage.push(Columns::default()),
                 }
             }
         }

@@ -227,6 +227,10 @@ fn short_words(short: Short) -> String {
         Short::Late { days } => {
             format!("the utility's newest readings are {days} days old. The projection comes back with newer data.")
         }
+        Short::NoReadings => {
+            "the usage of this account is not here yet (still being collected, or it could not be loaded just now)."
+                .to_owned()
+        }
         Short::NoCycle => "the bills so far do not say when this cycle ends.".to_owned(),
         Short::Unsure { .. } => {
             "at this point of the cycle, past projections for this account missed by too much to show one.".to_owned()

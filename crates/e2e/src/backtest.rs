@@ -315,19 +315,20 @@ pub fn run() -> Backtest {
             report.push_str(&row(&format!("{}, day {cut}", home.name), &f));
         }
     }
-    let shorts = all.iter().filter_map(|r| r.short).fold([0usize; 5], |mut n, s| {
+    let shorts = all.iter().filter_map(|r| r.short).fold([0usize; 6], |mut n, s| {
         n[match s {
             Short::FewBills { .. } => 0,
             Short::FewReadings { .. } => 1,
             Short::Late { .. } => 2,
             Short::NoCycle => 3,
             Short::Unsure { .. } => 4,
+            Short::NoReadings => 5,
         }] += 1;
         n
     });
     report.push_str(&format!(
-        "\nNot shown, and why: fewer than 3 bills {}, readings under 75% of the cycle so far {}, data late {}, no cycle to read {}, a range wider than half the figure {}.\n",
-        shorts[0], shorts[1], shorts[2], shorts[3], shorts[4]
+        "\nNot shown, and why: fewer than 3 bills {}, readings under 75% of the cycle so far {}, data late {}, no cycle to read {}, a range wider than half the figure {}, no usage {}.\n",
+        shorts[0], shorts[1], shorts[2], shorts[3], shorts[4], shorts[5]
     ));
     let after = figures(all.iter().filter(|r| r.after_change));
     report.push_str(&format!(

@@ -25,6 +25,9 @@ pub enum Short {
     FewReadings { share: f64 },
     /// The newest reading is `days` old: the utility is late.
     Late { days: i64 },
+    /// No usage at all: the connection is still collecting, or the usage
+    /// could not be read.
+    NoReadings,
     /// The bills' periods do not say when this one ends.
     NoCycle,
     /// The method's own past misses at this day of the cycle make a range
@@ -83,10 +86,16 @@ pub fn project(bills: &[PastBill], meters: &[Days], today: i64) -> Projection {
     if bills.len() < FEWEST_BILLS {
         return Projection::Short(Short::FewBills { bills: bills.len() });
     }
-    let read_to = meters.iter().filter_map(Days::end).min().unwrap_or(i64::MIN).min(today);
+    // Every meter's usage is needed: the bill charges them all.
+    let Some(read_to) =
+        meters.iter().map(Days::end).collect::<Option<Vec<i64>>>().and_then(|ends| ends.into_iter().min())
+    else {
+        return Projection::Short(Short::NoReadings);
+    };
+    let read_to = read_to.min(today);
     let start = bills.last().map_or(0, |b| b.end);
     let elapsed = (today - start).max(1);
-    if read_to > i64::MIN && today - read_to > LATE_AFTER_DAYS {
+    if today - read_to > LATE_AFTER_DAYS {
         return Projection::Short(Short::Late { days: today - read_to });
     }
     // The days a reading could be in by now: a utility sends each day a day
@@ -296,6 +305,10 @@ mod tests {
         );
         // The newest reading five days old: late.
         assert_eq!(project(&bills, &[days.before(start + 5)], start + 10), Projection::Short(Short::Late { days: 5 }));
+        // No usage, or a meter without any: collecting, or not loaded.
+        assert_eq!(project(&bills, &[], start + 10), Projection::Short(Short::NoReadings));
+        let empty = Days::from_daily(FIRST, Vec::new());
+        assert_eq!(project(&bills, &[days.clone(), empty], start + 10), Projection::Short(Short::NoReadings));
         // Half the cycle's days so far unread.
         let mut gappy: Vec<Option<f64>> = (FIRST..start + 10).map(|d| Some(d as f64)).collect();
         let len = gappy.len();
