@@ -8,6 +8,8 @@ use std::collections::HashMap;
 
 use serde::Deserialize;
 
+use pelm_model::companion::error_code as own;
+
 use crate::problem::{normalize_code, Kind};
 
 /// One entry: what happened, and what the user can do about it.
@@ -174,25 +176,48 @@ const CODES: &[(&str, Kind, &str, &str)] = &[
         "Try again later, or contact your utility.",
     ),
     ("job_does_not_exist", Kind::NotFound, "That service change couldn't be found.", "Start the change again."),
-    // The companion's own.
+    // The companion's own (`pelm_model::companion::error_code`).
     (
-        "unauthenticated",
+        own::UNAUTHENTICATED,
         Kind::SignIn,
         "You need to be signed in to this site to see your energy data.",
         "Sign in, then come back to this page.",
     ),
     (
-        "rate_limited",
+        own::RATE_LIMITED,
         Kind::RateLimited,
         "Too many requests were made in a short time.",
         "Wait a moment, then try again.",
     ),
-    ("not_found", Kind::NotFound, "We couldn't find what was asked for.", "Go back to your accounts and choose again."),
     (
-        "too_many_connections",
+        own::NOT_FOUND,
+        Kind::NotFound,
+        "We couldn't find what was asked for.",
+        "Go back to your accounts and choose again.",
+    ),
+    (
+        own::TOO_MANY_CONNECTIONS,
         Kind::Connect,
         "You've linked as many utility logins as this site allows.",
         "Disconnect one you no longer need, then add the new one.",
+    ),
+    (
+        own::RESPONSE_TOO_LARGE,
+        Kind::Invalid,
+        "There is more utility data here than this site takes at once.",
+        "Choose a shorter range, then try again.",
+    ),
+    (
+        own::MISDIRECTED_REQUEST,
+        Kind::Other,
+        "This page reached a server that doesn't answer for it.",
+        "Reload the page; if it keeps happening, contact this site's support.",
+    ),
+    (
+        own::METHOD_NOT_ALLOWED,
+        Kind::Other,
+        "This page asked the server for something in a way it doesn't take.",
+        "Reload the page; if it keeps happening, contact this site's support.",
     ),
     // The app's own.
     (
@@ -443,5 +468,23 @@ impl Messages {
             self.codes.insert(code, (kind, words));
         }
         Ok(self)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every code the companion or Pelm answers with has words of its own:
+    /// a code added to either list without them fails here.
+    #[test]
+    fn every_code_pelm_or_the_companion_answers_with_has_words() {
+        let messages = Messages::default();
+        let missing: Vec<&&str> = pelm_model::companion::error_code::ANSWERED
+            .iter()
+            .chain(pelm_model::pelm::error_code::ALL)
+            .filter(|code| messages.code(code).is_none())
+            .collect();
+        assert!(missing.is_empty(), "no words for {missing:?}");
     }
 }

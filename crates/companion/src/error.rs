@@ -6,6 +6,7 @@ use axum::extract::Request;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use pelm_model::companion::error_code as own;
 use pelm_model::companion::ErrorBody;
 use pelm_model::pelm::{self, error_code};
 
@@ -142,32 +143,32 @@ impl ApiError {
                 None,
             ),
             ApiError::Unauthenticated => {
-                (StatusCode::UNAUTHORIZED, "unauthenticated".to_owned(), "Sign in to the site first.".to_owned(), None)
+                (StatusCode::UNAUTHORIZED, own::UNAUTHENTICATED.to_owned(), "Sign in to the site first.".to_owned(), None)
             }
             ApiError::RateLimited { .. } => (
                 StatusCode::TOO_MANY_REQUESTS,
-                "rate_limited".to_owned(),
+                own::RATE_LIMITED.to_owned(),
                 "Too many requests. Wait a moment and try again.".to_owned(),
                 None,
             ),
             ApiError::NotFound => {
-                (StatusCode::NOT_FOUND, "not_found".to_owned(), "There is no such API route.".to_owned(), None)
+                (StatusCode::NOT_FOUND, own::NOT_FOUND.to_owned(), "There is no such API route.".to_owned(), None)
             }
             ApiError::UnknownConnection => (
                 StatusCode::NOT_FOUND,
-                "not_found".to_owned(),
+                own::NOT_FOUND.to_owned(),
                 "There is no such connection.".to_owned(),
                 Some("connection_id"),
             ),
             ApiError::UnknownAccount { field } => (
                 StatusCode::NOT_FOUND,
-                "not_found".to_owned(),
+                own::NOT_FOUND.to_owned(),
                 "This account is not one of those linked here.".to_owned(),
                 Some(*field),
             ),
             ApiError::TooManyConnections => (
                 StatusCode::CONFLICT,
-                "too_many_connections".to_owned(),
+                own::TOO_MANY_CONNECTIONS.to_owned(),
                 format!(
                     "At most {} utility logins can be linked. Disconnect one to link another.",
                     pelm_model::companion::MOST_CONNECTIONS
@@ -179,7 +180,7 @@ impl ApiError {
             }
             ApiError::UpstreamTooLarge { limit } => (
                 StatusCode::BAD_GATEWAY,
-                "response_too_large".to_owned(),
+                own::RESPONSE_TOO_LARGE.to_owned(),
                 format!(
                     "The utility data for this request is larger than this site accepts ({} MB). Ask for a shorter range.",
                     limit / (1024 * 1024)
@@ -188,7 +189,7 @@ impl ApiError {
             ),
             ApiError::PelmBusy { .. } => (
                 StatusCode::TOO_MANY_REQUESTS,
-                "rate_limited".to_owned(),
+                own::RATE_LIMITED.to_owned(),
                 "This site is asking the utility data service for a lot right now. Try again in a minute.".to_owned(),
                 None,
             ),
@@ -212,7 +213,7 @@ impl ApiError {
             ),
             ApiError::MisdirectedHost => (
                 StatusCode::MISDIRECTED_REQUEST,
-                "misdirected_request".to_owned(),
+                own::MISDIRECTED_REQUEST.to_owned(),
                 "This server does not answer for that host name.".to_owned(),
                 None,
             ),
@@ -276,8 +277,8 @@ impl std::fmt::Display for Chain<'_> {
 /// The error body for a status the framework answered on its own.
 fn refused(status: StatusCode) -> (StatusCode, String, String, Option<&'static str>) {
     let (code, message, field) = match status {
-        StatusCode::NOT_FOUND => ("not_found", "There is no such API route.", None),
-        StatusCode::METHOD_NOT_ALLOWED => ("method_not_allowed", "This API route does not take that method.", None),
+        StatusCode::NOT_FOUND => (own::NOT_FOUND, "There is no such API route.", None),
+        StatusCode::METHOD_NOT_ALLOWED => (own::METHOD_NOT_ALLOWED, "This API route does not take that method.", None),
         StatusCode::PAYLOAD_TOO_LARGE => {
             (error_code::PARAMETER_INVALID, "The request body is too large.", Some("body"))
         }

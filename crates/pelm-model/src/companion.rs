@@ -234,6 +234,38 @@ pub struct ErrorBody {
     pub field: Option<String>,
 }
 
+/// The error codes the companion answers with besides Pelm's own
+/// ([`crate::pelm::error_code`]): written here once, used by the companion,
+/// and the app's message table is tested to have words for every one.
+pub mod error_code {
+    use crate::pelm::error_code as pelm;
+
+    pub const UNAUTHENTICATED: &str = "unauthenticated";
+    pub const RATE_LIMITED: &str = "rate_limited";
+    pub const NOT_FOUND: &str = "not_found";
+    pub const TOO_MANY_CONNECTIONS: &str = "too_many_connections";
+    pub const RESPONSE_TOO_LARGE: &str = "response_too_large";
+    pub const MISDIRECTED_REQUEST: &str = "misdirected_request";
+    pub const METHOD_NOT_ALLOWED: &str = "method_not_allowed";
+
+    /// Every code an answer of the companion's own can carry: its codes and
+    /// the Pelm codes it reuses. Pelm's answers pass through with theirs.
+    pub const ANSWERED: &[&str] = &[
+        UNAUTHENTICATED,
+        RATE_LIMITED,
+        NOT_FOUND,
+        TOO_MANY_CONNECTIONS,
+        RESPONSE_TOO_LARGE,
+        MISDIRECTED_REQUEST,
+        METHOD_NOT_ALLOWED,
+        pelm::PARAMETER_INVALID,
+        pelm::TOKEN_INVALID,
+        pelm::PERMISSION_DENIED,
+        pelm::INTERNAL_ERROR,
+        pelm::DATA_UNAVAILABLE,
+    ];
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -277,6 +277,23 @@ pub mod error_code {
     pub const MFA_REQUIRED: &str = "mfa_required";
     pub const MFA_FAILED: &str = "mfa_failed";
     pub const CONNECT_MAX_ATTEMPTED_LOGINS: &str = "connect_max_attempted_logins";
+
+    /// Every code above, for the tests that hold other tables to them.
+    pub const ALL: &[&str] = &[
+        PARAMETER_MISSING,
+        PARAMETER_INVALID,
+        TOKEN_INVALID,
+        CREDENTIALS_INVALID,
+        PERMISSION_DENIED,
+        DATA_UNAVAILABLE,
+        QUOTA_REACHED,
+        UTILITY_UNAVAILABLE,
+        FEATURE_UNAVAILABLE,
+        INTERNAL_ERROR,
+        MFA_REQUIRED,
+        MFA_FAILED,
+        CONNECT_MAX_ATTEMPTED_LOGINS,
+    ];
 }
 
 #[cfg(test)]
