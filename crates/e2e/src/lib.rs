@@ -463,7 +463,8 @@ pub async fn serve_host_page(
 pub mod backtest;
 
 /// A demo companion, and a page on another origin it allows, under the
-/// README's policy, whose host element `host` rewrites given the API's URL.
+/// policy docs/embedding.md gives, whose host element `host` rewrites given
+/// the API's URL.
 pub async fn cross_origin_page(host: impl Fn(&str, &str) -> String) -> (Demo, String) {
     let page_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let allowed = format!("http://{}", page_listener.local_addr().unwrap());

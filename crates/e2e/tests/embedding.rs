@@ -18,7 +18,7 @@ async fn with_the_companion_on_another_origin_the_app_connects_at_the_chosen_uti
     .await;
     let api = format!("{}/api", demo.url);
     let script = format!("{}/sandbox/connect/pelm-connect.js", demo.url);
-    // The policy the README gives for this setup: the companion's origin for
+    // The policy docs/embedding.md gives for this setup: the companion's origin for
     // the API and the Connect script, nothing else.
     let page = serve_host_page(
         page_listener,

@@ -4,8 +4,8 @@
 //! runs standalone (`pelm-sandbox --help`), nested inside the companion in
 //! sandbox mode, or in-process on `127.0.0.1:0` through [`spawn`].
 //!
-//! Test logins for Connect are listed in [`scenarios::SCENARIOS`] and in the
-//! README.
+//! Test logins for Connect are listed in [`scenarios::SCENARIOS`] and in
+//! docs/sandbox.md.
 
 mod api;
 pub mod bills;

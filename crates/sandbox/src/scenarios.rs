@@ -1,7 +1,7 @@
 //! Test logins for the sandbox's Connect, and the utilities it lists.
 //!
 //! Pelm's own sandbox has one login and cannot force MFA or errors; this table
-//! is how a developer reaches each state on purpose. The README repeats it, and
+//! is how a developer reaches each state on purpose. docs/sandbox.md repeats it, and
 //! the Connect modal shows it.
 
 use pelm_model::pelm::MeterType;
@@ -74,7 +74,7 @@ pub struct Scenario {
     /// Seconds the newest data lags behind the usual day: a utility that
     /// has not sent newer readings yet.
     pub data_lag: i64,
-    /// What the scenario is for, shown in the modal and the README.
+    /// What the scenario is for, shown in the modal and in docs/sandbox.md.
     pub purpose: &'static str,
 }
 
