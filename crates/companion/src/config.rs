@@ -339,3 +339,49 @@ impl Config {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::Config;
+
+    const DOCS: &str = include_str!("../../../docs/configuration.md");
+
+    /// docs/configuration.md cannot drift from the companion: every flag is
+    /// in its table with its variable, on a row that gives its default (a
+    /// switch's is "off").
+    #[test]
+    fn every_flag_is_documented_with_its_variable_and_default() {
+        let mut wrong = Vec::new();
+        for arg in Config::command().get_arguments() {
+            let Some(long) = arg.get_long() else { continue };
+            if long == "help" || long == "version" {
+                continue;
+            }
+            let flag = format!("`--{long}`");
+            let Some(row) = DOCS.lines().find(|l| l.starts_with('|') && l.contains(&flag)) else {
+                wrong.push(format!("--{long} is not in the table"));
+                continue;
+            };
+            if let Some(env) = arg.get_env() {
+                let env = format!("`{}`", env.to_string_lossy());
+                if !row.contains(&env) {
+                    wrong.push(format!("--{long}: its variable {env} is not on its row"));
+                }
+            }
+            let default = match arg.get_action() {
+                clap::ArgAction::SetTrue => Some("off".to_owned()),
+                _ => arg.get_default_values().first().map(|d| format!("`{}`", d.to_string_lossy())),
+            };
+            // The default column is the third.
+            let cells: Vec<&str> = row.split('|').map(str::trim).collect();
+            if let Some(default) = default {
+                if !cells.get(3).is_some_and(|cell| cell.contains(&default)) {
+                    wrong.push(format!("--{long}: the default {default} is not in its row's default column"));
+                }
+            }
+        }
+        assert!(wrong.is_empty(), "docs/configuration.md has drifted:\n{}", wrong.join("\n"));
+    }
+}
