@@ -130,12 +130,8 @@ impl ApiError {
             ApiError::Invalid { field, message } => {
                 (StatusCode::BAD_REQUEST, error_code::PARAMETER_INVALID.to_owned(), message.clone(), Some(*field))
             }
-            ApiError::TooLarge => (
-                StatusCode::PAYLOAD_TOO_LARGE,
-                error_code::PARAMETER_INVALID.to_owned(),
-                "The request body is too large.".to_owned(),
-                Some("body"),
-            ),
+            // The same words as the framework's own refusals: one table, `refused`.
+            ApiError::TooLarge => refused(StatusCode::PAYLOAD_TOO_LARGE),
             ApiError::NotConnected => (
                 StatusCode::UNAUTHORIZED,
                 error_code::TOKEN_INVALID.to_owned(),
@@ -151,9 +147,7 @@ impl ApiError {
                 "Too many requests. Wait a moment and try again.".to_owned(),
                 None,
             ),
-            ApiError::NotFound => {
-                (StatusCode::NOT_FOUND, own::NOT_FOUND.to_owned(), "There is no such API route.".to_owned(), None)
-            }
+            ApiError::NotFound => refused(StatusCode::NOT_FOUND),
             ApiError::UnknownConnection => (
                 StatusCode::NOT_FOUND,
                 own::NOT_FOUND.to_owned(),
@@ -218,12 +212,7 @@ impl ApiError {
                 None,
             ),
             ApiError::Refused { status } => refused(*status),
-            ApiError::Database(_) | ApiError::Internal(_) => (
-                StatusCode::INTERNAL_SERVER_ERROR,
-                error_code::INTERNAL_ERROR.to_owned(),
-                "Something went wrong on our side. Try again in a moment.".to_owned(),
-                None,
-            ),
+            ApiError::Database(_) | ApiError::Internal(_) => refused(StatusCode::INTERNAL_SERVER_ERROR),
         }
     }
 }
