@@ -10,7 +10,7 @@ use pelm_model::bills::BillRow;
 use pelm_model::civil::{DAY, HOUR};
 use pelm_money::explain::{Cause, Caveat, Explanation, Side};
 use pelm_money::projection::{facts, PastBill};
-use pelm_money::{explain, project, CostModel, Days, Forecast, Projection, Short};
+use pelm_money::{explain, project, BillFacts, CostModel, Days, Forecast, Projection, Short};
 use pelm_usage::{Columns, Zone};
 use wasm_bindgen::JsValue;
 
@@ -83,8 +83,12 @@ pub async fn money_views() -> Result<MakeViews, NotLoaded> {
 /// What the money views need of one account, worked out once.
 struct Money {
     account_id: String,
-    /// Its bills in local days, oldest first, with their ids.
-    bills: Vec<(PastBill, String)>,
+    /// Its bills in local days, oldest first.
+    bills: Vec<PastBill>,
+    /// Their starts, for finding the same cycle a year before.
+    starts: Vec<i64>,
+    /// The bills whose usage is read, as the cost model takes them.
+    known: Vec<BillFacts>,
     /// Each meter's days, a solar meter as imports and exports.
     channels: Vec<Days>,
     /// The main meter's channels among them.
@@ -100,14 +104,12 @@ impl Money {
     fn new(account_id: String, bills: &[BillRow], meters: &[Columns], unit: String, now: i64) -> Self {
         let zone = local_zone();
         let day = |t: i64| pelm_money::days::local_day(t, &zone);
-        let mut dated: Vec<(PastBill, String)> = bills
+        let mut dated: Vec<PastBill> = bills
             .iter()
-            .filter_map(|b| {
-                let bill = PastBill { start: day(b.start?), end: day(b.end?), amount: b.amount? };
-                (bill.end > bill.start).then(|| (bill, b.id.clone()))
-            })
+            .filter_map(|b| Some(PastBill { start: day(b.start?), end: day(b.end?), amount: b.amount? }))
+            .filter(|bill| bill.end > bill.start)
             .collect();
-        dated.sort_by_key(|(b, _)| b.start);
+        dated.sort_by_key(|b| b.start);
         let mut channels = Vec::new();
         let mut main = 0..0;
         for (i, columns) in meters.iter().enumerate() {
@@ -121,15 +123,13 @@ impl Money {
             }
         }
         let hours = meters.first().cloned().unwrap_or_default();
-        Money { account_id, bills: dated, channels, main, hours, unit, today: day(now) }
-    }
-
-    fn past(&self) -> Vec<PastBill> {
-        self.bills.iter().map(|(b, _)| *b).collect()
+        let starts = dated.iter().map(|b| b.start).collect();
+        let known = dated.iter().filter_map(|b| facts(b, &channels)).collect();
+        Money { account_id, bills: dated, starts, known, channels, main, hours, unit, today: day(now) }
     }
 
     fn projection(&self) -> Projection {
-        project(&self.past(), &self.channels, self.today)
+        project(&self.bills, &self.channels, self.today)
     }
 
     /// The main meter's usage: the sum of its channels.
@@ -139,12 +139,8 @@ impl Money {
 
     /// Bill `i` as the explainer reads it, at the prices `model` gives it.
     fn side(&self, i: usize, model: Option<&CostModel>) -> Side {
-        let bill = self.bills[i].0;
-        let (per_day, per_unit) = model.map_or((0.0, 0.0), |m| {
-            let before_change = m.rate_change.is_some_and(|c| bill.start < c);
-            let scale = if before_change { 1.0 / m.change_factor } else { 1.0 };
-            (m.per_day * scale, m.per_unit.get(self.main.start).copied().unwrap_or(0.0) * scale)
-        });
+        let bill = self.bills[i];
+        let (per_day, per_unit) = model.map_or((0.0, 0.0), |m| m.prices_for(bill.start, self.main.start));
         let main = &self.channels[self.main.clone()];
         let read: Vec<(i64, f64)> = (bill.start..bill.end)
             .filter_map(|d| main.iter().map(|c| c.get(d)).sum::<Option<f64>>().map(|u| (d, u)))
@@ -167,9 +163,8 @@ impl Money {
 
     /// Bill `i` against `before`, with the model fitted for bill `i`.
     fn explain(&self, i: usize, before: usize) -> Explanation {
-        let known: Vec<_> = self.bills.iter().filter_map(|(b, _)| facts(b, &self.channels)).collect();
         // The explainer reads one usage: the main meter's, priced by its first channel.
-        let model = CostModel::fit(&known, self.bills[i].0.start);
+        let model = CostModel::fit(&self.known, self.bills[i].start);
         let mut explained = explain(&self.side(before, model.as_ref()), &self.side(i, model.as_ref()));
         if self.main.len() < self.channels.len() {
             explained.caveats.push(Caveat::OtherMeters);
@@ -179,8 +174,7 @@ impl Money {
 
     /// The bill of the same cycle a year before bill `i`, if there is one.
     fn year_before(&self, i: usize) -> Option<usize> {
-        let target = self.bills[i].0.start - 365;
-        (0..i).find(|&k| (self.bills[k].0.start - target).abs() <= 16)
+        pelm_money::explain::year_before(&self.starts, i)
     }
 }
 
@@ -317,7 +311,7 @@ fn storage() -> Option<web_sys::Storage> {
     web_sys::window()?.local_storage().ok().flatten()
 }
 
-/// The user's budget for `account`, in cents: their own, else the host's.
+/// The budget the user set for `account` in this browser, in cents.
 fn saved_budget(account: &str) -> Option<u64> {
     storage()
         .and_then(|s| s.get_item(&format!("{BUDGET_KEY}{account}")).ok().flatten())
@@ -465,7 +459,7 @@ fn Explainer(money: Arc<Money>) -> impl IntoView {
     let options = (1..money.bills.len())
         .rev()
         .map(|i| {
-            let b = money.bills[i].0;
+            let b = money.bills[i];
             let label = format!("{} – {}", date(&f, b.start), date(&f, b.end - 1));
             view! { <option value=i.to_string() selected=move || chosen.get() == i>{label}</option> }
         })
@@ -538,7 +532,7 @@ fn signed(f: &Formats, cents: i64) -> String {
 
 fn explanation_view(money: &Money, i: usize, before: usize, year: bool, f: &Formats) -> impl IntoView {
     let e = money.explain(i, before);
-    let (now, then) = (money.bills[i].0, money.bills[before].0);
+    let (now, then) = (money.bills[i], money.bills[before]);
     let against = if year { "the same cycle last year" } else { "the bill before" };
     let headline =
         format!("{} against {against} ({}): {}.", f.money(now.amount), f.money(then.amount), signed(f, e.change_cents));

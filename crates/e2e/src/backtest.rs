@@ -143,14 +143,12 @@ fn replays(home: &Home) -> Vec<Replay> {
 fn explanations(home: &Home) -> (usize, usize) {
     let (mut exact, mut all) = (0, 0);
     let facts_of: Vec<_> = home.bills.iter().map(|b| facts(b, &home.days)).collect();
+    let starts: Vec<i64> = home.bills.iter().map(|b| b.start).collect();
     for k in 1..home.bills.len() {
         let model = CostModel::fit(&facts_of[..k].iter().flatten().cloned().collect::<Vec<_>>(), home.bills[k].start);
         let side = |i: usize| {
             let b = home.bills[i];
-            let (per_day, per_unit) = model.as_ref().map_or((0.0, 0.0), |m| {
-                let scale = if m.rate_change.is_some_and(|c| b.start < c) { 1.0 / m.change_factor } else { 1.0 };
-                (m.per_day * scale, m.per_unit[0] * scale)
-            });
+            let (per_day, per_unit) = model.as_ref().map_or((0.0, 0.0), |m| m.prices_for(b.start, 0));
             pelm_money::explain::Side {
                 start: b.start,
                 end: b.end,
@@ -163,7 +161,7 @@ fn explanations(home: &Home) -> (usize, usize) {
                 unread: 0.0,
             }
         };
-        let year_ago = (0..k).find(|&i| (home.bills[i].start - (home.bills[k].start - 365)).abs() <= 16);
+        let year_ago = pelm_money::explain::year_before(&starts, k);
         for before in std::iter::once(k - 1).chain(year_ago) {
             let e = explain(&side(before), &side(k));
             all += 1;

@@ -46,6 +46,15 @@ pub const FEWEST_BILLS: usize = 3;
 const YEAR: f64 = 365.2425;
 
 impl CostModel {
+    /// The charge a day and the price a unit of channel `channel` in force
+    /// for a bill starting on local day `start`: before a rate change found,
+    /// the fit's prices undone by the change's factor.
+    pub fn prices_for(&self, start: i64, channel: usize) -> (f64, f64) {
+        let before_change = self.rate_change.is_some_and(|change| start < change);
+        let scale = if before_change { 1.0 / self.change_factor } else { 1.0 };
+        (self.per_day * scale, self.per_unit.get(channel).copied().unwrap_or(0.0) * scale)
+    }
+
     pub fn amount(&self, days: f64, usage: &[f64]) -> f64 {
         self.per_day * days + self.per_unit.iter().zip(usage).map(|(p, u)| p * u).sum::<f64>()
     }
@@ -247,6 +256,8 @@ mod tests {
         }
         let model = CostModel::fit(&bills, 20_400).expect("twelve bills");
         assert_eq!(model.rate_change, Some(bills[8].start));
+        let (old, new) = (model.prices_for(bills[7].start, 0), model.prices_for(bills[8].start, 0));
+        assert!((new.1 / old.1 - 1.08).abs() < 0.002, "{old:?} then {new:?}");
         let next = model.amount(30.0, &[340.0]);
         assert!((next / ((12.0 + 0.3 * 340.0) * 1.08) - 1.0).abs() < 0.002, "{next}");
     }

@@ -89,6 +89,13 @@ pub struct Explanation {
     pub caveats: Vec<Caveat>,
 }
 
+/// Of bills sorted by start (local days), the one for the same cycle a
+/// year before bill `i`: starting within 16 days of a year earlier.
+pub fn year_before(starts: &[i64], i: usize) -> Option<usize> {
+    let target = starts[i] - 365;
+    (0..i).find(|&k| (starts[k] - target).abs() <= 16)
+}
+
 /// Usage a day below this (in the meter's unit) is too near zero to read
 /// a price from.
 const NEAR_ZERO_A_DAY: f64 = 0.5;
@@ -206,6 +213,14 @@ mod tests {
         let longer = Side { end: 63, amount: 0.40 * 33.0 + 0.30 * 330.0, usage: Some(330.0), ..before.clone() };
         let e = explain(&before, &Side { start: 30, ..longer });
         assert_eq!(e.parts[0].cents, e.change_cents);
+    }
+
+    #[test]
+    fn the_same_cycle_a_year_before_is_the_bill_that_started_near_a_year_earlier() {
+        let starts = [100, 130, 161, 465, 496];
+        assert_eq!(year_before(&starts, 4), Some(1), "496 − 365 = 131");
+        assert_eq!(year_before(&starts, 3), Some(0));
+        assert_eq!(year_before(&starts, 2), None, "no bill a year before");
     }
 
     #[test]
