@@ -8,8 +8,9 @@ use std::future::Future;
 use gloo_net::http::{Request, RequestBuilder};
 use leptos::prelude::*;
 use pelm_app_logic::embed::EmbedConfig;
+use pelm_app_logic::kind::{Kind, Recovery};
 use pelm_app_logic::messages::Messages;
-use pelm_app_logic::problem::{Answer, Decoder, Kind, Problem, Recovery};
+use pelm_app_logic::problem::{Answer, Decoder, Problem};
 use pelm_app_logic::retry::RetryPolicy;
 use pelm_model::bills::{decode_bills, BillRow};
 use pelm_model::companion::{
@@ -21,7 +22,6 @@ use pelm_usage::{Columns, Level, TypicalDay, Viewport, ZoneOffsets};
 use serde::de::DeserializeOwned;
 use web_sys::{AbortController, AbortSignal};
 
-use crate::state::DataContext;
 use crate::timer::sleep;
 
 /// A request without an answer by then is given up, and may be retried.
@@ -331,6 +331,12 @@ impl Asked {
     }
 }
 
+/// The app's "connect again" prompt, which a call raises when only
+/// reconnecting can mend its fault. The shell provides it for a connected
+/// user; the pages read it from their `DataContext`.
+#[derive(Clone, Copy)]
+pub struct ReconnectPrompt(pub RwSignal<bool>);
+
 /// The data requests of one view, or of one resource in it. They are
 /// cancelled when the view goes away; retried with backoff and jitter while
 /// the fault may pass; repeated while Pelm collects the data; and said in
@@ -352,7 +358,7 @@ pub fn use_calls() -> Calls {
         controller: StoredValue::new_local(AbortController::new().ok()),
         latest: StoredValue::new(0),
         status: RwSignal::new(None),
-        reconnect: use_context::<DataContext>().map(|data| data.reconnect_needed),
+        reconnect: use_context::<ReconnectPrompt>().map(|prompt| prompt.0),
         endpoint: StoredValue::new(use_endpoint()),
     };
     on_cleanup(move || {

@@ -7,7 +7,7 @@ use pelm_app_logic::problem::Problem;
 use pelm_model::companion::Connection;
 
 use crate::api;
-use crate::host::{text, use_host, Host};
+use crate::host::{announce, announce_linked, use_host, Host};
 use crate::nav::provide_nav;
 use crate::pages::later::Connected;
 use crate::pages::{problem_fallback, DataContext, Start};
@@ -45,6 +45,7 @@ fn Home(mut initial: Connection) -> impl IntoView {
     let connection = RwSignal::new(initial);
     let data = DataContext { reconnect_needed: RwSignal::new(false), version: RwSignal::new(0), connection };
     provide_context(data);
+    provide_context(api::ReconnectPrompt(data.reconnect_needed));
     // Taken now: the callbacks below run outside the reactive owner.
     let (host, endpoint) = (use_host(), api::use_endpoint());
     connection.with_untracked(|c| announce(host, "ready", c.connected, c.utility.as_deref(), None));
@@ -72,33 +73,6 @@ fn Home(mut initial: Connection) -> impl IntoView {
             view! { <Start on_connected /> }.into_any()
         }
         true => view! { <Connected data reconnected /> }.into_any(),
-    }
-}
-
-/// Tells the host page that Connect linked (or renewed) the connection
-/// `now.linked`, whose utility `now.utility` then names.
-pub(crate) fn announce_linked(host: Option<Host>, now: &Connection) {
-    announce(host, "connected", now.connected, now.utility.as_deref(), now.linked.as_deref());
-}
-
-/// Tells the host page of a change of connection (`pelm-energy:<name>`):
-/// whether any is connected now, and which one changed, with its utility.
-pub(crate) fn announce(
-    host: Option<Host>,
-    name: &str,
-    connected: bool,
-    utility: Option<&str>,
-    connection_id: Option<&str>,
-) {
-    if let Some(host) = host {
-        host.emit(
-            name,
-            &[
-                ("connected", Some(connected.into())),
-                ("utility", utility.and_then(text)),
-                ("connection_id", connection_id.and_then(text)),
-            ],
-        );
     }
 }
 

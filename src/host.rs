@@ -5,6 +5,7 @@
 use js_sys::{Array, Object, Reflect};
 use leptos::prelude::*;
 use pelm_app_logic::embed::{ConfigError, EmbedConfig, Seat, Seats, Views};
+use pelm_model::companion::Connection;
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::HtmlElement;
 
@@ -152,5 +153,26 @@ pub fn ConfigProblem(errors: Vec<ConfigError>) -> impl IntoView {
             <p class="pe-problem-message">"The energy app can't start: its settings on this page need fixing."</p>
             <ul>{items}</ul>
         </div>
+    }
+}
+
+/// Tells the host page that Connect linked (or renewed) the connection
+/// `now.linked`, whose utility `now.utility` then names.
+pub fn announce_linked(host: Option<Host>, now: &Connection) {
+    announce(host, "connected", now.connected, now.utility.as_deref(), now.linked.as_deref());
+}
+
+/// Tells the host page of a change of connection (`pelm-energy:<name>`):
+/// whether any is connected now, and which one changed, with its utility.
+pub fn announce(host: Option<Host>, name: &str, connected: bool, utility: Option<&str>, connection_id: Option<&str>) {
+    if let Some(host) = host {
+        host.emit(
+            name,
+            &[
+                ("connected", Some(connected.into())),
+                ("utility", utility.and_then(text)),
+                ("connection_id", connection_id.and_then(text)),
+            ],
+        );
     }
 }

@@ -2,7 +2,7 @@
 //! Connect's exits included. Its own wasm instance: the words are read once.
 #![cfg(target_arch = "wasm32")]
 
-use pelm_app_logic::problem::Kind;
+use pelm_app_logic::kind::Kind;
 use pelm_energy::api::problem_from_code;
 use pelm_energy::connect::ConnectExit;
 use wasm_bindgen_test::*;

@@ -12,8 +12,9 @@ use plotters::prelude::*;
 
 use super::backend::Canvas;
 use super::draw::{fit, label_measure, LABEL_GAP};
+use super::layout;
 use super::theme::context_2d;
-use super::Theme;
+use super::theme::Theme;
 
 /// One bar: its label under the axis, amount, usage, and the readout's words.
 #[derive(Debug, Clone, PartialEq)]
@@ -84,7 +85,7 @@ fn draw(
     let ratio = web_sys::window().map(|w| w.device_pixel_ratio()).unwrap_or(1.0).max(1.0);
     let (width, _) = fit(&canvas, ratio);
     let ctx = context_2d(&canvas).ok_or("no 2D context")?;
-    let labels = month_labels(bars, super::plot_width(width, 2), label_measure(&ctx, ratio));
+    let labels = month_labels(bars, layout::plot_width(width, 2), label_measure(&ctx, ratio));
     let key_points: Vec<i64> = labels.iter().map(|&(i, _)| i as i64 * SLOT).collect();
     let px = |v: f64| (v * ratio).round() as u32;
     let root = Canvas::new(canvas).ok_or("no 2D canvas")?.into_drawing_area();
@@ -97,10 +98,10 @@ fn draw(
     let font = ("sans-serif", px(12.0)).into_font().color(&theme.text);
     let x_range = -SLOT / 2..n as i64 * SLOT - SLOT / 2;
     let mut chart = ChartBuilder::on(&root)
-        .margin(px(super::MARGIN))
-        .x_label_area_size(px(super::TIME_AXIS))
-        .y_label_area_size(px(super::VALUE_AXIS))
-        .right_y_label_area_size(px(super::VALUE_AXIS))
+        .margin(px(layout::MARGIN))
+        .x_label_area_size(px(layout::TIME_AXIS))
+        .y_label_area_size(px(layout::VALUE_AXIS))
+        .right_y_label_area_size(px(layout::VALUE_AXIS))
         .build_cartesian_2d(x_range.clone().with_key_points(key_points), 0.0..top_amount)
         .map_err(|e| e.to_string())?
         .set_secondary_coord(x_range, low_usage..top_usage);
@@ -171,7 +172,7 @@ pub fn BillsChart(
                         Ok(drawn) => {
                             plot.set(Some(drawn.plot));
                             if let Some(frame) = node.parent_element() {
-                                let _ = frame.set_attribute("data-x-labels", &super::label_boxes(&drawn.labels));
+                                let _ = frame.set_attribute("data-x-labels", &layout::label_boxes(&drawn.labels));
                             }
                         }
                         Err(err) => {
@@ -211,7 +212,7 @@ pub fn BillsChart(
             }>
             <canvas node_ref=canvas class="pe-chart pe-chart-short" role="img" aria-label=described.clone()>{described.clone()}</canvas>
             {move || text().map(|(i, x, flip, words)| {
-                let (left, right) = super::readout_sides(x, flip);
+                let (left, right) = layout::readout_sides(x, flip);
                 view! { <div class="pe-readout" style:left=left style:right=right data-index=i.to_string()>{words}</div> }
             })}
         </div>

@@ -9,9 +9,11 @@ use plotters::prelude::*;
 use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement};
 
 use super::backend::Canvas;
+use super::data::{ChartData, Compared};
+use super::layout;
 use super::modes::{self, Pass};
+use super::theme::Theme;
 use super::theme::{context_2d, css};
-use super::{ChartData, Compared, Theme};
 use crate::locale::local_zone;
 
 /// Where the plot sits on the canvas (CSS pixels) and what it shows.
@@ -130,7 +132,7 @@ impl Chart {
         }
         let zone = local_zone();
         let ctx = context_2d(&self.base).ok_or("no 2D context")?;
-        let plot_width = super::plot_width(width, if emissions.is_some() { 2 } else { 1 });
+        let plot_width = layout::plot_width(width, if emissions.is_some() { 2 } else { 1 });
         let fitted = fit_time_labels(&ctx, view, &zone, plot_width, ratio);
         let step = fitted.step;
         let font = ("sans-serif", px(12.0)).into_font().color(&theme.text);
@@ -138,10 +140,10 @@ impl Chart {
         // put the usage labels on the right too.
         let emissions_high = emissions.map(|e| e.value_range(view).1).filter(|h| *h > 0.0).unwrap_or(1.0) * 1.08;
         let mut chart = ChartBuilder::on(&root)
-            .margin(px(super::MARGIN))
-            .x_label_area_size(px(super::TIME_AXIS))
-            .y_label_area_size(px(super::VALUE_AXIS))
-            .right_y_label_area_size(if emissions.is_some() { px(super::VALUE_AXIS) } else { 0 })
+            .margin(px(layout::MARGIN))
+            .x_label_area_size(px(layout::TIME_AXIS))
+            .y_label_area_size(px(layout::VALUE_AXIS))
+            .right_y_label_area_size(if emissions.is_some() { px(layout::VALUE_AXIS) } else { 0 })
             .build_cartesian_2d((view.from..view.to).with_key_points(fitted.at.clone()), low..high)
             .map_err(err)?
             .set_secondary_coord(view.from..view.to, 0.0..emissions_high);

@@ -18,7 +18,7 @@ use pelm_usage::Viewport;
 use wasm_bindgen::JsCast;
 use web_sys::{Event, KeyboardEvent, PointerEvent, WheelEvent};
 
-use super::Chart;
+use super::draw::Chart;
 use crate::listen::listen;
 
 /// What dragging across the chart does; Shift swaps it for a moment.

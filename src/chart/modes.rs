@@ -14,7 +14,8 @@ use plotters::prelude::*;
 use web_sys::CanvasRenderingContext2d;
 
 use super::backend::{Batcher, Canvas};
-use super::{ChartData, Theme};
+use super::data::ChartData;
+use super::theme::Theme;
 
 /// Usage on the left axis, emissions on the right, one time axis.
 pub(super) type Plot<'a> = DualCoordChartContext<

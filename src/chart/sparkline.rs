@@ -6,8 +6,8 @@ use leptos::html::Canvas as CanvasNode;
 use leptos::prelude::*;
 
 use super::draw::fit;
+use super::theme::Theme;
 use super::theme::{context_2d, css};
-use super::Theme;
 
 fn draw(canvas: web_sys::HtmlCanvasElement, values: &[f64], theme: &Theme) -> Result<(), String> {
     let ratio = web_sys::window().map(|w| w.device_pixel_ratio()).unwrap_or(1.0).max(1.0);

@@ -11,8 +11,10 @@ use leptos::prelude::*;
 use pelm_usage::Viewport;
 use web_sys::HtmlCanvasElement;
 
+use super::data::{ChartData, Compared};
+use super::draw::{Chart, Readout};
 use super::gestures::{use_chart_gestures, DragMode, UseChartGesturesOptions};
-use super::{Chart, ChartData, Compared, Readout, Theme};
+use super::theme::Theme;
 
 #[component]
 pub fn UsageChart(
@@ -167,7 +169,7 @@ impl Drawing {
                 ("data-to", shown.to.to_string()),
                 ("data-plot-left", left.to_string()),
                 ("data-plot-width", width.to_string()),
-                ("data-x-labels", super::label_boxes(&chart.x_labels())),
+                ("data-x-labels", super::layout::label_boxes(&chart.x_labels())),
             ] {
                 let _ = el.set_attribute(name, &value);
             }
@@ -177,7 +179,7 @@ impl Drawing {
 
 /// The hover readout, beside the pointer on whichever side has room.
 fn readout_view(r: Readout) -> impl IntoView {
-    let (left, right) = super::readout_sides(r.x, r.flip);
+    let (left, right) = super::layout::readout_sides(r.x, r.flip);
     view! {
         <div class="pe-readout" style:left=left style:right=right data-index=r.index.map(|i| i.to_string())>
             <div class="pe-readout-period">{r.period}</div>

@@ -21,7 +21,8 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 
-use pelm_app_logic::problem::{Kind, Problem};
+use pelm_app_logic::kind::Kind;
+use pelm_app_logic::problem::Problem;
 use pelm_model::companion::ConnectTokenGrant;
 
 use crate::api;

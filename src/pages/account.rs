@@ -8,8 +8,12 @@ use pelm_model::pelm::Account;
 
 use crate::host::use_views;
 use crate::nav::use_nav;
+use crate::pages::bills::Bills;
 use crate::pages::connection::HealthLine;
-use crate::pages::{loading as loading_view, problem_fallback, AccountsContext, Bills, Skeleton, Usage};
+use crate::pages::loading::{loading as loading_view, Skeleton};
+use crate::pages::problem::problem_fallback;
+use crate::pages::usage::Usage;
+use crate::state::AccountsContext;
 use crate::state::Linked;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

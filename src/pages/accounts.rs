@@ -14,7 +14,9 @@ use crate::chart::Sparkline;
 use crate::host::{use_id, use_views};
 use crate::locale::local_zone;
 use crate::nav::{use_nav, Nav};
-use crate::pages::{loading as loading_view, problem_fallback, AccountsContext, Skeleton};
+use crate::pages::loading::{loading as loading_view, Skeleton};
+use crate::pages::problem::problem_fallback;
+use crate::state::AccountsContext;
 use crate::state::Linked;
 use pelm_app_logic::embed::Views;
 

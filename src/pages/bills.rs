@@ -16,8 +16,9 @@ use crate::api::{use_calls, Asked, Calls};
 use crate::chart::{BillBar, BillsChart};
 use crate::format::Formats;
 use crate::host::{use_host, use_id};
+use crate::pages::loading::{loading, Skeleton};
 use crate::pages::money::{money_views, MakeViews, MoneyInput};
-use crate::pages::{loading, problem_fallback, Skeleton};
+use crate::pages::problem::problem_fallback;
 
 const MISSING: &str = "—";
 
@@ -106,7 +107,7 @@ async fn load_data(calls: Calls, account_id: String, meters: Vec<MeterType>, uni
     let bills = calls.bills(&account_id).await?;
     let from = bills.iter().filter_map(|b| b.start).min();
     // To now: the cycle under way is projected from its days so far.
-    let to = bills.iter().filter_map(|b| b.end).max().map(|end| end.max(crate::pages::usage::held::now()));
+    let to = bills.iter().filter_map(|b| b.end).max().map(|end| end.max(crate::pages::held::now()));
     // Usage per bill is a nicety: without it the table still stands. Hours,
     // not every reading: a bill runs from one whole hour to another. Every
     // meter's: the bill charges them all.
@@ -131,7 +132,7 @@ async fn load_data(calls: Calls, account_id: String, meters: Vec<MeterType>, uni
         bills: Arc::new(bills.clone()),
         meters: Arc::new(usage),
         unit: unit.clone(),
-        now: crate::pages::usage::held::now(),
+        now: crate::pages::held::now(),
     };
     Ok(Loaded { lines: with_usage(bills, &main), unit, money, make_money: None })
 }

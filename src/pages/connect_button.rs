@@ -19,6 +19,10 @@ pub fn ConnectButton(
     /// The connection to confirm again; none links a new one.
     #[prop(default = None)]
     connection: Option<String>,
+    /// Called as Connect opens: the start screen fetches the connected
+    /// pages then, while the user reads Pelm's.
+    #[prop(optional)]
+    on_open: Option<Callback<()>>,
 ) -> impl IntoView {
     let notice = RwSignal::new(None::<String>);
     let host = use_host();
@@ -80,9 +84,9 @@ pub fn ConnectButton(
             <button class="pe-button pe-button-primary" type="button" data-action=action
                 disabled=disabled on:click=move |_| {
                     open.run(());
-                    // The user reads Pelm's pages for a while: time enough to
-                    // fetch the pages they will see once connected.
-                    crate::pages::later::prefetch_connected();
+                    if let Some(on_open) = on_open {
+                        on_open.run(());
+                    }
                 }>
                 {label}
             </button>

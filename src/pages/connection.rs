@@ -7,10 +7,12 @@ use pelm_app_logic::health::{ago, is_stale, next_look, status_words};
 use pelm_model::companion::{Connection, ConnectionStatus, LinkedConnection, MOST_CONNECTIONS};
 
 use crate::api;
-use crate::app::{announce, announce_linked};
 use crate::format::Formats;
+use crate::host::{announce, announce_linked};
 use crate::host::{use_host, use_id};
-use crate::pages::{ConnectButton, DataContext, ProblemView};
+use crate::pages::connect_button::ConnectButton;
+use crate::pages::problem::ProblemView;
+use crate::state::DataContext;
 use crate::state::Linked;
 
 fn now() -> i64 {

@@ -15,11 +15,11 @@ use leptos::prelude::*;
 use pelm_model::pelm::MeterType;
 use pelm_usage::{file_name, local_day, Columns, CsvExport, EspiExport, EspiMeter, Viewport};
 
-use super::later::NotLoaded;
-use super::usage::held::MeterData;
 use crate::api::use_calls;
 use crate::chart::{ChartData, Compared};
 use crate::locale::local_zone;
+use crate::pages::held::MeterData;
+use crate::pages::part::NotLoaded;
 
 /// Work per slice before the page gets a turn: well under the 200 ms a
 /// user feels as a freeze, with room for a slow phone's slower slice.

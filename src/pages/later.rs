@@ -15,36 +15,22 @@
 
 use leptos::prelude::*;
 use pelm_app_logic::place::Page;
-use pelm_app_logic::problem::{Kind, Problem};
+use pelm_app_logic::problem::Problem;
 use pelm_model::companion::{Connection, ConnectionStatus};
 
 use crate::host::use_views;
 use crate::nav::use_nav;
+use crate::pages::account::{AccountPage, Tab};
 use crate::pages::accounts::first_usage;
+use crate::pages::accounts::Accounts;
+use crate::pages::connect_button::ConnectButton;
 use crate::pages::connection::ConnectionsHeader;
-use crate::pages::usage::held::{first_request, FirstData};
-use crate::pages::{
-    loading, problem_fallback, AccountPage, Accounts, AccountsContext, ConnectButton, DataContext, Skeleton, Tab,
-};
+use crate::pages::held::{first_request, FirstData};
+use crate::pages::loading::{loading, Skeleton};
+use crate::pages::part::NotLoaded;
+use crate::pages::problem::problem_fallback;
 use crate::state::Linked;
-
-/// A later part could not be fetched (offline, blocked, a deploy that
-/// removed it). Nothing is remembered: the next call tries again.
-#[derive(Debug)]
-pub struct NotLoaded;
-
-#[cfg(pelm_split)]
-impl From<leptos::wasm_split::SplitLoaderError> for NotLoaded {
-    fn from(_: leptos::wasm_split::SplitLoaderError) -> Self {
-        NotLoaded
-    }
-}
-
-impl From<NotLoaded> for Problem {
-    fn from(_: NotLoaded) -> Self {
-        crate::api::problem_from_code("app_part_unavailable", None, Kind::Network)
-    }
-}
+use crate::state::{AccountsContext, DataContext};
 
 /// What a connected user's pages need from the shell.
 #[derive(Clone, Copy)]

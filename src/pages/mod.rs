@@ -6,8 +6,11 @@ mod bills;
 mod connect_button;
 mod connection;
 pub mod export;
+pub(crate) mod held;
 pub(crate) mod later;
+pub mod loading;
 mod money;
+pub mod part;
 mod problem;
 mod start;
 mod typical_day;
@@ -17,54 +20,9 @@ pub use account::{AccountPage, Tab};
 pub use accounts::Accounts;
 pub use bills::{sort_lines, with_usage, BillLine, Bills, BillsTable, Column};
 pub use connect_button::ConnectButton;
+pub use loading::{loading, Skeleton};
 pub use problem::{problem_fallback, ProblemView};
 pub use start::Start;
 pub use usage::{MeterData, Usage, UsagePanel};
 
 pub use crate::state::{AccountsContext, DataContext};
-
-use leptos::prelude::*;
-
-/// The shape of what is loading, so the placeholder looks like what comes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Skeleton {
-    Cards,
-    Chart,
-    Table,
-}
-
-impl Skeleton {
-    fn name(self) -> &'static str {
-        match self {
-            Skeleton::Cards => "cards",
-            Skeleton::Chart => "chart",
-            Skeleton::Table => "table",
-        }
-    }
-}
-
-/// A loading state: the words (read out once), placeholders in the shape of
-/// what is coming, and a progress bar that shows only if it takes over half
-/// a second (a CSS delay, so quick answers never flash it).
-pub fn loading(message: impl IntoView + 'static, shape: Skeleton) -> impl IntoView {
-    let blocks = match shape {
-        Skeleton::Cards => view! {
-            <div class="pe-skeleton-cards"><span class="pe-skeleton"></span><span class="pe-skeleton"></span></div>
-        }
-        .into_any(),
-        Skeleton::Chart => view! { <span class="pe-skeleton pe-skeleton-chart"></span> }.into_any(),
-        Skeleton::Table => view! {
-            <div class="pe-skeleton-rows">
-                <span class="pe-skeleton"></span><span class="pe-skeleton"></span><span class="pe-skeleton"></span>
-            </div>
-        }
-        .into_any(),
-    };
-    view! {
-        <div class="pe-loading" aria-busy="true" data-loading=shape.name()>
-            <p class="pe-status" role="status" aria-live="polite">{message}</p>
-            <div class="pe-progress" aria-hidden="true"><span></span></div>
-            <div aria-hidden="true">{blocks}</div>
-        </div>
-    }
-}

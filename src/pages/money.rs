@@ -17,7 +17,7 @@ use wasm_bindgen::JsValue;
 use crate::format::{Formats, MoneyStyle};
 use crate::host::{use_host, use_id};
 use crate::locale::local_zone;
-use crate::pages::later::NotLoaded;
+use crate::pages::part::NotLoaded;
 
 /// What the money views are made from: the bills and each meter's hourly
 /// usage, main meter first, as the bills page loaded them.

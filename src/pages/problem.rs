@@ -3,7 +3,8 @@
 //! details support needs, with a button that copies them.
 
 use leptos::prelude::*;
-use pelm_app_logic::problem::{Kind, Problem};
+use pelm_app_logic::kind::Kind;
+use pelm_app_logic::problem::Problem;
 use wasm_bindgen_futures::JsFuture;
 
 use crate::host::{text, use_host};

@@ -9,9 +9,9 @@
 use leptos::prelude::*;
 use pelm_usage::{typical_day, Level, TypicalDay, Viewport};
 
-use super::usage::held::MeterData;
 use crate::api::use_calls;
 use crate::locale::local_zone;
+use crate::pages::held::MeterData;
 
 const WIDTH: f64 = 240.0;
 const HEIGHT: f64 = 72.0;

@@ -10,7 +10,7 @@ use serde::Deserialize;
 
 use pelm_model::companion::error_code as own;
 
-use crate::problem::{normalize_code, Kind};
+use crate::kind::{normalize_code, Kind};
 
 /// One entry: what happened, and what the user can do about it.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]

@@ -4,7 +4,8 @@
 
 use std::time::Duration;
 
-use crate::problem::{Problem, Recovery};
+use crate::kind::Recovery;
+use crate::problem::Problem;
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct RetryPolicy {

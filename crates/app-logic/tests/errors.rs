@@ -4,8 +4,9 @@
 
 use std::time::Duration;
 
+use pelm_app_logic::kind::{Kind, Recovery};
 use pelm_app_logic::messages::{Messages, OverrideError};
-use pelm_app_logic::problem::{parse_retry_after, Answer, Decoder, Kind, Problem, Recovery, Shape};
+use pelm_app_logic::problem::{parse_retry_after, Answer, Decoder, Problem, Shape};
 use pelm_app_logic::retry::RetryPolicy;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};

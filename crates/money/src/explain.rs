@@ -6,7 +6,10 @@
 //! factors could change in), which needs no sign and leaves no remainder
 //! but cents' rounding, which the fixed and other charges carry.
 
-use crate::cents;
+/// Money in whole cents, so parts that must add up do, exactly.
+pub fn cents(amount: f64) -> i64 {
+    (amount * 100.0).round() as i64
+}
 
 /// One bill as the explainer reads it.
 #[derive(Debug, Clone, PartialEq)]

@@ -20,10 +20,5 @@ pub mod projection;
 pub use cost::{BillFacts, CostModel};
 pub use cycle::next_end;
 pub use days::Days;
-pub use explain::{explain, Explanation, Part};
+pub use explain::{cents, explain, Explanation, Part};
 pub use projection::{project, Forecast, Projection, Short};
-
-/// Money in whole cents, so parts that must add up do, exactly.
-pub fn cents(amount: f64) -> i64 {
-    (amount * 100.0).round() as i64
-}

@@ -5,10 +5,27 @@
 
 use serde::{Deserialize, Serialize};
 
+pub use crate::codes::companion as error_code;
+pub use crate::utility::{ConnectionStatus, Utility};
+
 /// The longest span one `GET /api/intervals` may cover, in seconds: ten
 /// years of days. The companion refuses more, and the app never asks for
 /// more; this is the one place the figure is written.
 pub const LONGEST_RANGE_SECS: i64 = 3650 * 86_400;
+
+/// The one shape of an id the companion takes or gives back (accounts,
+/// bills, connections, request ids): 1 to 64 letters, digits, `-`, `_` or
+/// `.`, not starting with a dot, so that `.` and `..`, which a URL reads as
+/// steps, are never ids. Pelm's ids are of this shape; anything else is
+/// refused before it reaches Pelm, a URL or a log line. `openapi.json`
+/// states the same rule as this pattern, and a test holds them together.
+pub const ID_PATTERN: &str = "^[A-Za-z0-9_-][A-Za-z0-9._-]{0,63}$";
+
+/// Whether `text` is an id ([`ID_PATTERN`]).
+pub fn is_id(text: &str) -> bool {
+    let plain = |b: &u8| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.');
+    (1..=64).contains(&text.len()) && !text.starts_with('.') && text.as_bytes().iter().all(plain)
+}
 
 /// `POST /api/connect-token`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -53,60 +70,6 @@ pub struct AuthorizationRequest {
 /// How many connections one person may hold: enough for every utility a
 /// household deals with, few enough that a script cannot fill the store.
 pub const MOST_CONNECTIONS: usize = 8;
-
-/// A utility, as Pelm names it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Utility {
-    pub id: String,
-    pub name: String,
-}
-
-/// What the companion last learned of a connection's health.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ConnectionStatus {
-    Connected,
-    /// Pelm is still fetching this login's data (`data_unavailable`).
-    Collecting,
-    /// The utility no longer takes the stored login (`credentials_valid:
-    /// false`, `token_invalid`): Connect must be opened for it again.
-    LoginNeeded,
-    /// Pelm cannot fetch from this utility (`utility_unavailable`).
-    UtilityUnsupported,
-    /// A status a newer companion sends.
-    #[serde(other)]
-    Unknown,
-}
-
-impl ConnectionStatus {
-    /// The status Pelm's error code means, if it says anything of the
-    /// connection's health (a quota or an outage does not).
-    pub fn from_error_code(code: &str) -> Option<Self> {
-        match code {
-            crate::pelm::error_code::DATA_UNAVAILABLE => Some(Self::Collecting),
-            crate::pelm::error_code::TOKEN_INVALID => Some(Self::LoginNeeded),
-            crate::pelm::error_code::UTILITY_UNAVAILABLE => Some(Self::UtilityUnsupported),
-            _ => None,
-        }
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Connected => "connected",
-            Self::Collecting => "collecting",
-            Self::LoginNeeded => "login_needed",
-            Self::UtilityUnsupported => "utility_unsupported",
-            Self::Unknown => "unknown",
-        }
-    }
-
-    pub fn parse(text: &str) -> Self {
-        [Self::Connected, Self::Collecting, Self::LoginNeeded, Self::UtilityUnsupported]
-            .into_iter()
-            .find(|s| s.as_str() == text)
-            .unwrap_or(Self::Unknown)
-    }
-}
 
 /// One utility login a person linked: `GET /api/connections`. Times are
 /// Unix seconds.
@@ -234,69 +197,17 @@ pub struct ErrorBody {
     pub field: Option<String>,
 }
 
-/// The error codes the companion answers with besides Pelm's own
-/// ([`crate::pelm::error_code`]): written here once, used by the companion,
-/// and the app's message table is tested to have words for every one.
-pub mod error_code {
-    use crate::pelm::error_code as pelm;
-
-    pub const UNAUTHENTICATED: &str = "unauthenticated";
-    pub const RATE_LIMITED: &str = "rate_limited";
-    pub const NOT_FOUND: &str = "not_found";
-    pub const TOO_MANY_CONNECTIONS: &str = "too_many_connections";
-    pub const RESPONSE_TOO_LARGE: &str = "response_too_large";
-    pub const MISDIRECTED_REQUEST: &str = "misdirected_request";
-    pub const METHOD_NOT_ALLOWED: &str = "method_not_allowed";
-
-    /// Every code an answer of the companion's own can carry: its codes and
-    /// the Pelm codes it reuses. Pelm's answers pass through with theirs.
-    pub const ANSWERED: &[&str] = &[
-        UNAUTHENTICATED,
-        RATE_LIMITED,
-        NOT_FOUND,
-        TOO_MANY_CONNECTIONS,
-        RESPONSE_TOO_LARGE,
-        MISDIRECTED_REQUEST,
-        METHOD_NOT_ALLOWED,
-        pelm::PARAMETER_INVALID,
-        pelm::TOKEN_INVALID,
-        pelm::PERMISSION_DENIED,
-        pelm::INTERNAL_ERROR,
-        pelm::DATA_UNAVAILABLE,
-    ];
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn pelms_error_codes_name_the_health_they_mean_and_only_those() {
-        assert_eq!(ConnectionStatus::from_error_code("data_unavailable"), Some(ConnectionStatus::Collecting));
-        assert_eq!(ConnectionStatus::from_error_code("token_invalid"), Some(ConnectionStatus::LoginNeeded));
-        assert_eq!(
-            ConnectionStatus::from_error_code("utility_unavailable"),
-            Some(ConnectionStatus::UtilityUnsupported)
-        );
-        for says_nothing in ["quota_reached", "internal_error", "parameter_invalid", "rate_limited"] {
-            assert_eq!(ConnectionStatus::from_error_code(says_nothing), None, "{says_nothing}");
+    fn an_id_is_short_plain_and_never_a_step_in_a_path() {
+        for id in ["a", "0", "acct_1-2.3", "f14f6482-5a70-42ff-9157-21d41dd25f08", &"x".repeat(64), "-", "_x."] {
+            assert!(is_id(id), "{id:?}");
         }
-    }
-
-    #[test]
-    fn statuses_read_back_as_written_and_a_newer_one_is_unknown() {
-        for status in [
-            ConnectionStatus::Connected,
-            ConnectionStatus::Collecting,
-            ConnectionStatus::LoginNeeded,
-            ConnectionStatus::UtilityUnsupported,
-        ] {
-            assert_eq!(ConnectionStatus::parse(status.as_str()), status);
-            let json = serde_json::to_string(&status).unwrap();
-            assert_eq!(json, format!("\"{}\"", status.as_str()), "the store's words are the API's");
+        for not in ["", ".", "..", ".hidden", " a", "a ", "a/b", "a%2F", "é", "a\n", &"x".repeat(65)] {
+            assert!(!is_id(not), "{not:?}");
         }
-        assert_eq!(ConnectionStatus::parse("paused"), ConnectionStatus::Unknown);
-        let newer: ConnectionStatus = serde_json::from_str("\"paused\"").unwrap();
-        assert_eq!(newer, ConnectionStatus::Unknown, "an app reads a newer companion's status");
     }
 }

@@ -3,6 +3,9 @@
 
 use serde::{Deserialize, Serialize};
 
+pub use crate::codes::pelm as error_code;
+pub use crate::interval::Interval;
+
 /// `POST /auth/connect-token`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ConnectToken {
@@ -82,11 +85,11 @@ pub struct Account {
     pub connection_id: Option<String>,
     /// ...its utility...
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub utility: Option<crate::companion::Utility>,
+    pub utility: Option<crate::utility::Utility>,
     /// ...and, when Pelm could not be asked for it just now, why: the account
     /// is then as the companion last saw it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub connection_status: Option<crate::companion::ConnectionStatus>,
+    pub connection_status: Option<crate::utility::ConnectionStatus>,
 }
 
 /// What of an account number may be shown: its last four characters, and
@@ -139,31 +142,9 @@ impl Account {
     }
 }
 
-/// One interval of `GET /intervals`. Times are Unix seconds; `usage` is in the
-/// account's unit for the meter type and is below zero when rooftop solar
-/// exported more than the home used.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-pub struct Interval {
-    #[serde(deserialize_with = "crate::lenient::seconds")]
-    pub start: i64,
-    #[serde(deserialize_with = "crate::lenient::seconds")]
-    pub end: i64,
-    #[serde(deserialize_with = "crate::lenient::number")]
-    pub usage: f64,
-    /// Only some utilities (PG&E, SCE) report emissions. The seed's prose
-    /// calls it `ghg_emission`, its JSON `ghg_emissions`; both are read.
-    #[serde(
-        default,
-        alias = "ghg_emission",
-        deserialize_with = "crate::lenient::maybe_number",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub ghg_emissions: Option<f64>,
-}
-
 /// `GET /intervals`. Read liberally: rows that cannot be read are left out
 /// and counted in `skipped`; rows come out in order, one per start, none
-/// overlapping (see [`crate::lenient::tidy`]).
+/// overlapping (see [`crate::interval::tidy`]).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(from = "WireIntervals")]
 pub struct Intervals {
@@ -184,7 +165,7 @@ struct WireIntervals {
     #[serde(default, rename = "type")]
     meter_type: Option<MeterType>,
     account: Account,
-    intervals: crate::lenient::Rows,
+    intervals: crate::interval::Rows,
 }
 
 impl From<WireIntervals> for Intervals {
@@ -258,42 +239,6 @@ pub struct Utility {
 pub struct ErrorBody {
     pub error_code: String,
     pub message: String,
-}
-
-/// Pelm's documented error codes (`seeds/000`), with the HTTP status Pelm
-/// pairs them with. Kept as one list so the sandbox, the companion and the
-/// tests agree on them.
-pub mod error_code {
-    pub const PARAMETER_MISSING: &str = "parameter_missing";
-    pub const PARAMETER_INVALID: &str = "parameter_invalid";
-    pub const TOKEN_INVALID: &str = "token_invalid";
-    pub const CREDENTIALS_INVALID: &str = "credentials_invalid";
-    pub const PERMISSION_DENIED: &str = "permission_denied";
-    pub const DATA_UNAVAILABLE: &str = "data_unavailable";
-    pub const QUOTA_REACHED: &str = "quota_reached";
-    pub const UTILITY_UNAVAILABLE: &str = "utility_unavailable";
-    pub const FEATURE_UNAVAILABLE: &str = "feature_unavailable";
-    pub const INTERNAL_ERROR: &str = "internal_error";
-    pub const MFA_REQUIRED: &str = "mfa_required";
-    pub const MFA_FAILED: &str = "mfa_failed";
-    pub const CONNECT_MAX_ATTEMPTED_LOGINS: &str = "connect_max_attempted_logins";
-
-    /// Every code above, for the tests that hold other tables to them.
-    pub const ALL: &[&str] = &[
-        PARAMETER_MISSING,
-        PARAMETER_INVALID,
-        TOKEN_INVALID,
-        CREDENTIALS_INVALID,
-        PERMISSION_DENIED,
-        DATA_UNAVAILABLE,
-        QUOTA_REACHED,
-        UTILITY_UNAVAILABLE,
-        FEATURE_UNAVAILABLE,
-        INTERNAL_ERROR,
-        MFA_REQUIRED,
-        MFA_FAILED,
-        CONNECT_MAX_ATTEMPTED_LOGINS,
-    ];
 }
 
 #[cfg(test)]

@@ -14,12 +14,12 @@ use pelm_model::pelm::{
 use serde::Deserialize;
 
 use crate::bills::{self, PdfHeader, Statement};
-use crate::civil::{rfc1123, DAY, HOUR};
 use crate::data::MeterSpec;
 use crate::error::PelmError;
 use crate::scenarios::{self, UtilityInfo};
+use crate::state::Sandbox;
 use crate::store::{AccountRecord, CodeRejected, Connection, CONNECT_TOKEN_LIFETIME};
-use crate::Sandbox;
+use pelm_model::civil::{rfc1123, DAY, HOUR};
 
 /// How far back every account's data goes.
 pub const HISTORY: i64 = 6 * 365 * DAY;

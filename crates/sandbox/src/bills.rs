@@ -9,8 +9,8 @@
 use pdf_writer::{Content, Name, Pdf, Rect, Ref, Str};
 use pelm_model::pelm::{Bill, Interval, MeterType};
 
-use crate::civil::{civil_from_days, days_from_civil, UsZone, DAY};
 use crate::data::{mix, MeterSpec};
+use pelm_model::civil::{civil_from_days, days_from_civil, UsZone, DAY};
 
 /// An electricity tariff, prices in dollars.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -307,7 +307,7 @@ pub fn pdf(header: &PdfHeader<'_>, statement: &Statement) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::civil::PACIFIC;
+    use pelm_model::civil::PACIFIC;
 
     /// Local noon (or `hour`) of a day, UTC, in the Pacific zone.
     fn at(year: i64, month: u32, day: u32, hour: i64) -> i64 {

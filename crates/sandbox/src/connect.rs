@@ -23,8 +23,8 @@ use tower_http::cors::{Any, CorsLayer};
 
 use crate::error::PelmError;
 use crate::scenarios::{self, Outcome, MAX_LOGIN_ATTEMPTS};
+use crate::state::Sandbox;
 use crate::store::ConnectSession;
-use crate::Sandbox;
 
 const SCRIPT: &str = include_str!("../assets/connect.js");
 

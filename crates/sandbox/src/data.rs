@@ -9,7 +9,7 @@ use std::f64::consts::TAU;
 
 use pelm_model::pelm::{Interval, MeterType};
 
-use crate::civil::{weekday, UsZone, DAY};
+use pelm_model::civil::{weekday, UsZone, DAY};
 
 /// Everything that decides a meter's data.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -146,7 +146,7 @@ impl MeterSpec {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::civil::{days_from_civil, EASTERN, PACIFIC};
+    use pelm_model::civil::{days_from_civil, EASTERN, PACIFIC};
 
     fn meter(meter_type: MeterType, step: i64, zone: UsZone) -> MeterSpec {
         MeterSpec { seed: seed_of("acct-1"), meter_type, step, zone, solar: false, emissions: true, gaps: false }

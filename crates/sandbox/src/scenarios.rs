@@ -6,8 +6,8 @@
 
 use pelm_model::pelm::MeterType;
 
-use crate::civil::{UsZone, EASTERN, PACIFIC};
 use crate::data::{seed_of, MeterSpec};
+use pelm_model::civil::{UsZone, EASTERN, PACIFIC};
 
 /// A utility in Connect's selection screen.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -4,8 +4,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::civil::{civil_from_days, days_from_civil, next_month_start, UsZone, DAY, HOUR};
-use crate::Columns;
+use crate::columns::{Columns, Sums};
+use pelm_model::civil::{civil_from_days, days_from_civil, next_month_start, UsZone, DAY, HOUR};
 
 /// Local time: seconds to add to a UTC instant to get wall-clock time. The
 /// browser answers from `Date`; tests and the sandbox use [`UsZone`].
@@ -115,6 +115,25 @@ pub struct Bin {
     pub peak: (i64, f64),
 }
 
+impl Columns {
+    /// Aggregated periods as columns of their own, so they are drawn,
+    /// decimated and hovered exactly like raw intervals.
+    pub fn from_bins(bins: &[Bin]) -> Self {
+        let any_emissions = bins.iter().any(|b| b.emissions.is_some());
+        Columns {
+            start: bins.iter().map(|b| b.start).collect(),
+            end: bins.iter().map(|b| b.end).collect(),
+            usage: bins.iter().map(|b| b.usage).collect(),
+            emissions: any_emissions.then(|| bins.iter().map(|b| b.emissions.unwrap_or(f64::NAN)).collect()),
+            sums: Some(Sums {
+                count: bins.iter().map(|b| b.intervals as u32).collect(),
+                peak: bins.iter().map(|b| b.peak.1).collect(),
+                peak_start: bins.iter().map(|b| b.peak.0).collect(),
+            }),
+        }
+    }
+}
+
 /// The UTC instant of local midnight starting local day `day`. Zones change
 /// offset away from midnight, so the offset a little after it is its own.
 pub fn midnight(zone: &impl Zone, day: i64) -> i64 {
@@ -183,7 +202,7 @@ mod tests {
     use rand::{Rng, SeedableRng};
 
     use super::*;
-    use crate::civil::{EASTERN, PACIFIC};
+    use pelm_model::civil::{EASTERN, PACIFIC};
 
     fn steady(from: i64, to: i64, step: i64) -> Columns {
         let intervals = (0..)
@@ -227,7 +246,12 @@ mod tests {
         let columns = steady(from, from + 120 * DAY, 3600);
         for bin in aggregate(&columns, Level::Weekly, &PACIFIC).iter().skip(1) {
             let day = PACIFIC.local(bin.start).div_euclid(DAY);
-            assert_eq!(crate::civil::weekday(day), 1, "a week started on weekday {}", crate::civil::weekday(day));
+            assert_eq!(
+                pelm_model::civil::weekday(day),
+                1,
+                "a week started on weekday {}",
+                pelm_model::civil::weekday(day)
+            );
             assert_eq!(PACIFIC.local(bin.start).rem_euclid(DAY), 0);
         }
         let months = aggregate(&columns, Level::Monthly, &PACIFIC);
@@ -320,11 +344,24 @@ mod tests {
     #[test]
     fn a_daily_zone_answers_as_the_zone_it_wraps() {
         let zone = DailyZone::new(EASTERN);
-        let start = crate::civil::days_from_civil(2023, 1, 1) * DAY;
+        let start = pelm_model::civil::days_from_civil(2023, 1, 1) * DAY;
         // Every quarter hour of two years, both changes included, in order and back.
         let instants: Vec<i64> = (0..2 * 365 * 96).map(|i| start + i * 900).collect();
         for &t in instants.iter().chain(instants.iter().rev().step_by(97)) {
             assert_eq!(zone.offset_at(t), EASTERN.offset_at(t), "at {t}");
         }
+    }
+
+    #[test]
+    fn a_row_counts_and_peaks_as_itself_until_summed() {
+        let columns = Columns::from_intervals(vec![
+            Interval { start: 0, end: 900, usage: 2.0, ghg_emissions: None },
+            Interval { start: 900, end: 1800, usage: 3.0, ghg_emissions: None },
+        ]);
+        assert_eq!((columns.count(1), columns.peak(1)), (1, (900, 3.0)));
+        let bins = aggregate(&columns, Level::Hourly, &FixedOffset(0));
+        let summed = Columns::from_bins(&bins);
+        assert_eq!((summed.count(0), summed.peak(0), summed.usage[0]), (2, (900, 3.0), 5.0));
+        assert_eq!(summed.between(0, 1).sums, summed.sums, "slices keep the sums");
     }
 }

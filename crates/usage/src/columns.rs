@@ -37,10 +37,10 @@ impl Sums {
 
 impl Columns {
     /// Columns of what an API answered, tidied by the model's one rule
-    /// ([`pelm_model::lenient::tidy`]): invalid rows dropped, sorted, and
+    /// ([`pelm_model::interval::tidy`]): invalid rows dropped, sorted, and
     /// no period counted twice.
     pub fn from_intervals(intervals: Vec<Interval>) -> Self {
-        let intervals = pelm_model::lenient::tidy(intervals);
+        let intervals = pelm_model::interval::tidy(intervals);
         let any_emissions = intervals.iter().any(|i| i.ghg_emissions.is_some());
         // Sized once: a million intervals should not leave twice that in spare capacity.
         let n = intervals.len();
@@ -60,23 +60,6 @@ impl Columns {
             }
         }
         columns
-    }
-
-    /// Aggregated periods as columns of their own, so they are drawn,
-    /// decimated and hovered exactly like raw intervals.
-    pub fn from_bins(bins: &[crate::Bin]) -> Self {
-        let any_emissions = bins.iter().any(|b| b.emissions.is_some());
-        Columns {
-            start: bins.iter().map(|b| b.start).collect(),
-            end: bins.iter().map(|b| b.end).collect(),
-            usage: bins.iter().map(|b| b.usage).collect(),
-            emissions: any_emissions.then(|| bins.iter().map(|b| b.emissions.unwrap_or(f64::NAN)).collect()),
-            sums: Some(Sums {
-                count: bins.iter().map(|b| b.intervals as u32).collect(),
-                peak: bins.iter().map(|b| b.peak.1).collect(),
-                peak_start: bins.iter().map(|b| b.peak.0).collect(),
-            }),
-        }
     }
 
     /// A copy of the intervals starting in `[from, to)`.
@@ -226,16 +209,6 @@ mod tests {
         // An empty window removes what it covers: the companion said nothing is there.
         let emptied = held.splice(3600, 7200, &Columns::default());
         assert_eq!(emptied.start, [0, 7200, 10800, 14400, 18000]);
-    }
-
-    #[test]
-    fn a_row_counts_and_peaks_as_itself_until_summed() {
-        let columns = Columns::from_intervals(vec![interval(0, 900, 2.0), interval(900, 1800, 3.0)]);
-        assert_eq!((columns.count(1), columns.peak(1)), (1, (900, 3.0)));
-        let bins = crate::aggregate(&columns, crate::Level::Hourly, &crate::FixedOffset(0));
-        let summed = Columns::from_bins(&bins);
-        assert_eq!((summed.count(0), summed.peak(0), summed.usage[0]), (2, (900, 3.0), 5.0));
-        assert_eq!(summed.between(0, 1).sums, summed.sums, "slices keep the sums");
     }
 
     #[test]

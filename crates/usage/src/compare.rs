@@ -4,9 +4,9 @@
 //! only its own day and never shifts the rest.
 
 use crate::aggregate::{aggregate, midnight, Level, Zone};
-use crate::civil::{civil_from_days, days_from_civil, DAY};
+use crate::columns::Columns;
 use crate::view::{local_day, Viewport};
-use crate::Columns;
+use pelm_model::civil::{civil_from_days, days_from_civil, DAY};
 
 /// How one earlier day's intervals move onto their later day.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -282,8 +282,8 @@ mod tests {
     use pelm_model::pelm::Interval;
 
     use super::*;
-    use crate::civil::{EASTERN, HOUR, PACIFIC};
-    use crate::FixedOffset;
+    use crate::aggregate::FixedOffset;
+    use pelm_model::civil::{EASTERN, HOUR, PACIFIC};
 
     /// Every `step` seconds from `from` to `to`, usage = the local hour of day + 1.
     fn by_hour(from: i64, to: i64, step: i64, zone: &impl Zone) -> Columns {

@@ -12,9 +12,9 @@ use std::sync::Arc;
 use pelm_model::companion::LONGEST_RANGE_SECS;
 
 use crate::aggregate::{midnight, Level, Zone};
+use crate::columns::Columns;
 use crate::compare::{Alignment, Compare};
 use crate::view::{local_day, Viewport};
-use crate::Columns;
 
 /// The level asked of the companion to show `level`.
 pub fn fetch_level(level: Level) -> Level {
@@ -78,7 +78,7 @@ pub fn window_need(view: Viewport, bounds: Viewport, zone: &impl Zone) -> Viewpo
 /// asked at (the level chosen, or the one that reads best), and the span.
 /// The page and whoever starts its first request early ask alike.
 pub fn first_need(bounds: Viewport, chosen: Option<Level>, zone: &impl Zone) -> (Level, Viewport) {
-    let level = chosen.unwrap_or_else(|| crate::auto_level(bounds.from, bounds.to));
+    let level = chosen.unwrap_or_else(|| crate::summary::auto_level(bounds.from, bounds.to));
     (fetch_level(level), range_need(bounds, zone))
 }
 
@@ -183,7 +183,7 @@ impl Detail {
     pub fn usage_over(&self, start: i64, end: i64) -> Option<f64> {
         let span = Viewport::new(start, end);
         let level = FETCH_LEVELS.into_iter().find(|&l| self.held(l).covers(span))?;
-        crate::usage_over(&self.held(level).columns, start, end)
+        crate::plot::usage_over(&self.held(level).columns, start, end)
     }
 
     /// The finest level at or above `level`'s fetch level whose data covers
@@ -198,8 +198,8 @@ mod tests {
     use pelm_model::pelm::Interval;
 
     use super::*;
-    use crate::civil::{days_from_civil, DAY, PACIFIC};
     use crate::view::{all_history, Preset};
+    use pelm_model::civil::{days_from_civil, DAY, PACIFIC};
 
     fn days(first: (i64, u32, u32), last: (i64, u32, u32)) -> Viewport {
         let (a, b) = (days_from_civil(first.0, first.1, first.2), days_from_civil(last.0, last.1, last.2));

@@ -11,7 +11,7 @@
 use std::fmt;
 
 use crate::aggregate::Zone;
-use crate::civil::{DAY, HOUR};
+use pelm_model::civil::{DAY, HOUR};
 
 /// The most changes one span may carry: ten years of twice-yearly daylight
 /// saving is 20; this leaves room for zones that changed their rules.
@@ -137,8 +137,8 @@ impl Zone for ZoneOffsets {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::civil::{days_from_civil, EASTERN, PACIFIC};
-    use crate::FixedOffset;
+    use crate::aggregate::FixedOffset;
+    use pelm_model::civil::{days_from_civil, EASTERN, PACIFIC};
 
     #[test]
     fn learns_a_zone_to_the_second_and_answers_as_it_does() {

@@ -5,9 +5,9 @@
 use std::ops::Range;
 use std::sync::{Arc, OnceLock};
 
+use crate::columns::Columns;
 use crate::pyramid::{buckets, decimate, decimate_scan, scan_min_max, Bucket, Pyramid};
 use crate::view::Viewport;
-use crate::Columns;
 
 /// One line of the chart: its periods and the pyramid that decimates them.
 /// The pyramid is built on demand ([`Series::warm`]); until then drawing

@@ -5,8 +5,8 @@
 //! two hours' use over two hours: the average stays a true hourly rate.
 
 use crate::aggregate::Zone;
-use crate::civil::{weekday, DAY, HOUR};
-use crate::Columns;
+use crate::columns::Columns;
+use pelm_model::civil::{weekday, DAY, HOUR};
 
 /// Average use per hour in each local hour, 0 to 23; `None` where no data
 /// fell. The companion's `GET /api/typical-day` answers it as JSON.
@@ -44,7 +44,7 @@ mod tests {
     use pelm_model::pelm::Interval;
 
     use super::*;
-    use crate::civil::{days_from_civil, EASTERN, PACIFIC};
+    use pelm_model::civil::{days_from_civil, EASTERN, PACIFIC};
 
     /// Every 15 minutes: a quarter of (hour + 1) on weekdays, of 2 × (hour + 1) at weekends.
     fn quarter_hours(zone: &impl Zone, from: i64, to: i64) -> Columns {
@@ -93,11 +93,11 @@ mod tests {
                 })
                 .collect(),
         );
-        let day = typical_day(&columns, from, from + DAY, &crate::FixedOffset(0)).unwrap();
+        let day = typical_day(&columns, from, from + DAY, &crate::aggregate::FixedOffset(0)).unwrap();
         assert_eq!((day.weekdays[4], day.weekdays[5]), (Some(1.0), None));
         assert!(day.weekends.iter().all(Option::is_none));
         let daily =
             Columns::from_intervals(vec![Interval { start: from, end: from + DAY, usage: 9.0, ghg_emissions: None }]);
-        assert_eq!(typical_day(&daily, from, from + DAY, &crate::FixedOffset(0)), None);
+        assert_eq!(typical_day(&daily, from, from + DAY, &crate::aggregate::FixedOffset(0)), None);
     }
 }

@@ -6,7 +6,7 @@
 //! covered by O(log n) blocks, so drawing W pixel columns costs O(W log n)
 //! whatever the zoom, and never more than 4 W points.
 
-use crate::Columns;
+use crate::columns::Columns;
 
 #[derive(Debug, Clone, Default)]
 pub struct Pyramid {

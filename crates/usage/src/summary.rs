@@ -2,8 +2,8 @@
 //! level "Auto" picks. The change against an earlier range is `compare`'s.
 
 use crate::aggregate::Level;
-use crate::civil::DAY;
-use crate::Columns;
+use crate::columns::Columns;
+use pelm_model::civil::DAY;
 
 /// The figures shown beside the chart for one range.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -68,7 +68,8 @@ mod tests {
         assert_eq!(summary.average_per_day, summary.total / 2.0);
         assert_eq!(summary.peak, Some((60 * 3600, 9.0)));
         // Summed into days, the peak is still the hour's, not the day's.
-        let days = Columns::from_bins(&crate::aggregate(&columns, Level::Daily, &crate::FixedOffset(0)));
+        let days =
+            Columns::from_bins(&crate::aggregate::aggregate(&columns, Level::Daily, &crate::aggregate::FixedOffset(0)));
         assert_eq!(summarize(&days, 2 * DAY, 4 * DAY), summary);
         // An empty range has no peak.
         assert_eq!(summarize(&columns, 10 * DAY, 11 * DAY).peak, None);

@@ -2,8 +2,8 @@
 //! or years, whichever step keeps them apart, and the words under them.
 
 use crate::aggregate::{midnight, Zone};
-use crate::civil::{civil_from_days, days_from_civil, DAY, HOUR};
 use crate::view::{local_day, Viewport};
+use pelm_model::civil::{civil_from_days, days_from_civil, DAY, HOUR};
 
 pub const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
 
@@ -175,7 +175,7 @@ pub fn overlapping(boxes: &[(f64, f64)], gap: f64) -> bool {
 mod tests {
     use super::*;
     use crate::aggregate::FixedOffset;
-    use crate::civil::PACIFIC;
+    use pelm_model::civil::PACIFIC;
 
     fn day(y: i64, m: u32, d: u32) -> i64 {
         days_from_civil(y, m, d)
@@ -199,7 +199,7 @@ mod tests {
         let view = Viewport::new(day(2024, 1, 1) * DAY, day(2024, 3, 1) * DAY);
         let (step, ticks) = ticks(view, &utc, 10);
         assert_eq!(step, TickStep::Days(7));
-        assert!(ticks.iter().all(|t| crate::civil::weekday(t / DAY) == 1), "weeks start on Monday");
+        assert!(ticks.iter().all(|t| pelm_model::civil::weekday(t / DAY) == 1), "weeks start on Monday");
         let year = Viewport::new(day(2023, 2, 10) * DAY, day(2024, 2, 10) * DAY);
         let (step, ticks) = super::ticks(year, &utc, 6);
         assert_eq!(step, TickStep::Months(3));

@@ -2,7 +2,7 @@
 //! inputs ask for, and the zoom and pan inside it.
 
 use crate::aggregate::{midnight, Zone};
-use crate::civil::{civil_from_days, days_from_civil, next_month_start, DAY};
+use pelm_model::civil::{civil_from_days, days_from_civil, next_month_start, DAY};
 
 /// A half-open span of UTC seconds, `[from, to)`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -238,7 +238,7 @@ pub fn local_day(utc: i64, zone: &impl Zone) -> i64 {
 mod tests {
     use super::*;
     use crate::aggregate::FixedOffset;
-    use crate::civil::{EASTERN, HOUR, PACIFIC};
+    use pelm_model::civil::{EASTERN, HOUR, PACIFIC};
 
     #[test]
     fn whole_days_end_at_todays_local_midnight() {

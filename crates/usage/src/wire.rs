@@ -20,9 +20,9 @@ use pelm_model::pelm::MeterType;
 use serde::{Deserialize, Serialize};
 
 use crate::aggregate::Level;
+use crate::columns::Columns;
 use crate::columns::Sums;
 use crate::view::Viewport;
-use crate::Columns;
 
 /// What the app sends in `Accept` for this answer.
 pub const MEDIA_TYPE: &str = "application/vnd.pelm-energy.columns+json";
@@ -153,7 +153,7 @@ mod tests {
 
     use super::*;
     use crate::aggregate;
-    use crate::civil::{days_from_civil, DAY, PACIFIC};
+    use pelm_model::civil::{days_from_civil, DAY, PACIFIC};
 
     fn through_the_wire(answer: &ColumnsAnswer) -> Columns {
         let text = serde_json::to_string(answer).unwrap();

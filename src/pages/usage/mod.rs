@@ -7,13 +7,12 @@
 //! for the window's hours or intervals, and until they come the chart shows
 //! the coarser level it holds.
 
-pub(crate) mod held;
-
 use std::collections::HashMap;
 use std::sync::Arc;
 
 use leptos::prelude::*;
-use pelm_app_logic::problem::{normalize_code, Problem};
+use pelm_app_logic::kind::normalize_code;
+use pelm_app_logic::problem::Problem;
 use pelm_model::bills::BillRow;
 use pelm_model::pelm::{Account, MeterType};
 use pelm_usage::{
@@ -22,8 +21,8 @@ use pelm_usage::{
     Level, Preset, RangeChoice, Summary, Viewport,
 };
 
-pub use held::MeterData;
-use held::{meter_of, now, range_of};
+pub use crate::pages::held::MeterData;
+use crate::pages::held::{meter_of, now, range_of};
 
 use super::export::{Exports, Source};
 use super::typical_day::TypicalDayPanel;
@@ -32,7 +31,8 @@ use crate::chart::{ChartData, Compared, DragMode, UsageChart};
 use crate::host::use_id;
 use crate::locale::local_zone;
 use crate::nav::use_nav;
-use crate::pages::{loading, problem_fallback, Skeleton};
+use crate::pages::loading::{loading, Skeleton};
+use crate::pages::problem::problem_fallback;
 
 /// Rows in the table before it asks for the CSV instead.
 const TABLE_ROWS: usize = 1000;

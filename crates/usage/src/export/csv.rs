@@ -5,9 +5,9 @@
 
 use std::fmt::Write;
 
-use super::{iso_local, iso_utc, Slot, Slots};
+use super::slots::{iso_local, iso_utc, Slot, Slots};
 use crate::aggregate::{Level, Zone};
-use crate::Columns;
+use crate::columns::Columns;
 
 pub struct CsvExport<'a, Z> {
     slots: Slots<'a, Z>,
@@ -119,9 +119,9 @@ impl<'a, Z: Zone> CsvExport<'a, Z> {
 mod tests {
     use pelm_model::pelm::Interval;
 
-    use super::super::tests::intervals;
+    use super::super::slots::tests::intervals;
     use super::*;
-    use crate::civil::{days_from_civil, UsZone, DAY, EASTERN, HOUR, PACIFIC};
+    use pelm_model::civil::{days_from_civil, UsZone, DAY, EASTERN, HOUR, PACIFIC};
 
     /// Hourly data over the local day `day` in `zone`, one hour left out.
     fn day_of_hours(zone: &UsZone, day: i64, left_out: i64) -> (Columns, i64, i64) {
@@ -175,7 +175,7 @@ mod tests {
             Interval { start: 0, end: 3600, usage: 1.5, ghg_emissions: None },
             Interval { start: 7200, end: 10800, usage: 2.5, ghg_emissions: None },
         ]);
-        let text = CsvExport::new(&columns, Level::Raw, 0, DAY, "kWh", &crate::FixedOffset(0))
+        let text = CsvExport::new(&columns, Level::Raw, 0, DAY, "kWh", &crate::aggregate::FixedOffset(0))
             .with_comparison(&earlier, "last_year")
             .to_text();
         assert_eq!(

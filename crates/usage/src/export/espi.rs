@@ -11,11 +11,11 @@
 use quick_xml::events::{BytesDecl, BytesEnd, BytesStart, BytesText, Event};
 use quick_xml::Writer;
 
-use super::{iso_utc, Slots};
+use super::slots::{iso_utc, Slots};
 use crate::aggregate::{midnight, Level, Zone};
-use crate::civil::{civil_from_days, weekday, DAY};
+use crate::columns::Columns;
 use crate::view::local_day;
-use crate::Columns;
+use pelm_model::civil::{civil_from_days, weekday, DAY};
 
 const ATOM: &str = "http://www.w3.org/2005/Atom";
 const ESPI: &str = "http://naesb.org/espi";
@@ -69,8 +69,8 @@ const NO_RULE: u32 = 0xFFFF_FFFF;
 /// (17-19, Monday 1 to Sunday 7), the hour (12-16) and the seconds into it
 /// (0-11), in the local time in force before the change.
 pub fn local_time_parameters(zone: &impl Zone, year: i64) -> LocalTimeParameters {
-    let first = crate::civil::days_from_civil(year, 1, 1);
-    let last = crate::civil::days_from_civil(year + 1, 1, 1);
+    let first = pelm_model::civil::days_from_civil(year, 1, 1);
+    let last = pelm_model::civil::days_from_civil(year + 1, 1, 1);
     let offsets: Vec<i64> = (first..last).step_by(7).map(|d| zone.offset_at(d * DAY)).collect();
     let (standard, daylight) = (*offsets.iter().min().unwrap_or(&0), *offsets.iter().max().unwrap_or(&0));
     let mut params =
@@ -109,7 +109,7 @@ pub fn local_time_parameters(zone: &impl Zone, year: i64) -> LocalTimeParameters
 fn dst_rule(local: i64) -> u32 {
     let day = local.div_euclid(DAY);
     let (y, m, d) = civil_from_days(day);
-    let days_in_month = crate::civil::next_month_start(y, m) - crate::civil::days_from_civil(y, m, 1);
+    let days_in_month = pelm_model::civil::next_month_start(y, m) - pelm_model::civil::days_from_civil(y, m, 1);
     let how = if i64::from(d) + 7 > days_in_month { 7 } else { (d - 1) / 7 + 2 };
     let dow = match weekday(day) {
         0 => 7,
@@ -328,8 +328,8 @@ mod tests {
     use pelm_model::pelm::Interval;
 
     use super::*;
-    use crate::civil::{days_from_civil, EASTERN, HOUR, PACIFIC};
-    use crate::FixedOffset;
+    use crate::aggregate::FixedOffset;
+    use pelm_model::civil::{days_from_civil, EASTERN, HOUR, PACIFIC};
 
     #[test]
     fn us_rules_are_the_ones_green_button_files_carry() {
@@ -355,7 +355,7 @@ mod tests {
         fn offset_at(&self, utc: i64) -> i64 {
             let year = civil_from_days(utc.div_euclid(DAY)).0;
             let last_sunday = |month: u32| {
-                let end = crate::civil::next_month_start(year, month) - 1;
+                let end = pelm_model::civil::next_month_start(year, month) - 1;
                 end - i64::from(weekday(end))
             };
             let (start, end) = (last_sunday(3) * DAY + HOUR, last_sunday(10) * DAY + HOUR);

@@ -10,7 +10,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
-use crate::{demo_in_browser, median, slow_4g, Args};
+use crate::args::Args;
+use crate::browser::{demo_in_browser, median, slow_4g};
 
 /// Watches a page: the first contentful paint, the frame after the chart is
 /// first drawn with the requests made by then, and any error the console
