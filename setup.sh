@@ -12,13 +12,15 @@
 #           which knows the wasm32 target, plus std built from source (build-std).
 #           PELM_WASM_ROUTE=debian forces this route, to test it where rustup works.
 # Everything else comes from package registries: trunk and wasm-bindgen-cli from
-# crates.io, wasm-opt from npm's binaryen, Chromium, chromedriver and PostgreSQL from Debian.
+# crates.io, wasm-opt from npm's binaryen, Schemathesis from PyPI, Chromium, chromedriver and
+# PostgreSQL from Debian.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 TOOLS="$ROOT/.tools"
 TRUNK_VERSION=0.21.14
 BINARYEN_VERSION=132
+SCHEMATHESIS_VERSION=4.32.5
 # wasm_split_cli_support: it must read what leptos's wasm_split_helpers (Cargo.lock) writes.
 WASM_SPLIT_VERSION=0.2.4
 WASM_TARGET=wasm32-unknown-unknown
@@ -163,6 +165,17 @@ install_wasm_opt() {
     && [[ $("$bin" --version) == *"version $BINARYEN_VERSION"* ]]
 }
 
+# ./dev test holds openapi.json to the server with Schemathesis (PyPI), in a
+# virtualenv of its own so the machine's Python is left as it is.
+install_schemathesis() {
+  local bin="$TOOLS/venv/bin/schemathesis"
+  if [[ -x "$bin" && $("$bin" --version 2>/dev/null) == *"version $SCHEMATHESIS_VERSION" ]]; then return 0; fi
+  command -v python3 >/dev/null || apt_install python3 python3-venv || return 1
+  python3 -m venv "$TOOLS/venv" || { apt_install python3-venv && python3 -m venv "$TOOLS/venv"; } || return 1
+  "$TOOLS/venv/bin/pip" install --quiet --disable-pip-version-check "schemathesis==$SCHEMATHESIS_VERSION" \
+    && [[ $("$bin" --version) == *"version $SCHEMATHESIS_VERSION" ]]
+}
+
 # The companion's shared-store tests run against a real PostgreSQL server,
 # which ./dev test starts and stops itself.
 install_postgres() {
@@ -184,6 +197,7 @@ write_env() {
     echo "export PATH=\"$TOOLS/node_modules/.bin:$HOME/.cargo/bin:\$PATH\""
     echo "export CHROMEDRIVER=/usr/bin/chromedriver"
     echo "export PELM_CHROMIUM=/usr/bin/chromium"
+    echo "export PELM_SCHEMATHESIS=$TOOLS/venv/bin/schemathesis"
   } >"$TOOLS/env.sh"
 }
 
@@ -195,5 +209,6 @@ step "wasm-split-cli $WASM_SPLIT_VERSION" install_wasm_split
 step "wasm-opt from binaryen $BINARYEN_VERSION (npm)" install_wasm_opt
 step "Chromium and chromedriver" install_browser
 step "PostgreSQL" install_postgres
+step "Schemathesis $SCHEMATHESIS_VERSION (PyPI)" install_schemathesis
 step "write .tools/env.sh" write_env
 say "ready"

@@ -11,8 +11,9 @@ use std::sync::Arc;
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
+use axum::routing::{delete, get, post};
 use axum::Extension;
-use axum::Json;
+use axum::{Json, Router};
 use futures_util::future::join_all;
 use pelm_model::companion::{
     AuthorizationRequest, ConnectTokenGrant, ConnectTokenRequest, Connection, ConnectionStatus, Later,
@@ -23,11 +24,21 @@ use std::time::Duration;
 use crate::data::{pelm_accounts, remembered_accounts};
 use crate::encoding::Uncompressed;
 use crate::error::ApiError;
+use crate::extract::{valid_id, JsonBody, OptionalJsonBody};
 use crate::limits::Caller;
-use crate::routes::{valid_id, JsonBody, OptionalJsonBody};
+use crate::linked::{health_of_failure, record, stored};
 use crate::session::{NewSession, Session, SessionKind};
+use crate::state::AppState;
 use crate::store::{CodeClaim, Health, Link, StoredConnection};
-use crate::AppState;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/connect-token", post(connect_token))
+        .route("/authorization", post(authorization))
+        .route("/connection", get(connection).delete(disconnect_all))
+        .route("/connections", get(connections))
+        .route("/connections/{connection_id}", delete(disconnect_one))
+}
 
 /// How far back a new connection's id is still taken: the ids of the last
 /// this many connections begun, so a Connect left open in another tab while
@@ -45,15 +56,6 @@ fn nth_connection_id(state: &AppState, identity: &str, n: i64) -> String {
 fn pelm_user_id(state: &AppState, identity: &str, connection_id: &str) -> String {
     let mac = state.inner.store.cipher().sign(&["pelm user id", identity, connection_id]);
     format!("user-{}", hex::encode(&mac[..12]))
-}
-
-/// This session's connections; an anonymous session holds none and costs
-/// no query. Data requests may use what was read a moment ago.
-pub async fn stored(state: &AppState, session: &Session) -> Result<Arc<[StoredConnection]>, ApiError> {
-    if !session.may_hold_a_connection() {
-        return Ok(Arc::from([]));
-    }
-    Ok(state.inner.store.connections_recently(&session.identity).await?)
 }
 
 /// Which connection a Connect token or a code is for: `asked`, when it is
@@ -146,7 +148,6 @@ async fn grant(
 /// Codes are opaque to us, but a sane one is short and printable; anything
 /// else is refused before it costs an upstream call.
 fn validate_code(code: &str) -> Result<&str, ApiError> {
-    let code = code.trim();
     if code.is_empty() {
         return Err(ApiError::invalid("authorization_code", "The authorization code is missing."));
     }
@@ -319,34 +320,6 @@ async fn check(state: &AppState, identity: &str, held: &[StoredConnection]) {
     }))
     .await;
 }
-
-/// What a failed call to Pelm says of the connection's health, if anything:
-/// an outage or a quota says nothing of it.
-pub fn health_of_failure(err: &ApiError) -> Option<Health> {
-    match err {
-        ApiError::Pelm { body, .. } => ConnectionStatus::from_error_code(&body.error_code)
-            .map(|status| Health { status: Some(status), data_through: None }),
-        _ => None,
-    }
-}
-
-/// Records a connection's health: only when it changes something, or the
-/// last check is a minute old, so a chart's many requests and every page's
-/// look cost no writes. Logs rather than fails: the answer the user waits
-/// for matters more than the record.
-pub async fn record(state: &AppState, identity: &str, connection: &StoredConnection, health: Health) {
-    let changed = health.status.is_some_and(|s| s != connection.status) || health.data_through.is_some();
-    let stale = connection.checked_at.is_none_or(|at| crate::store::now() - at >= HEALTH_WRITE_SECS);
-    if !(changed || stale) {
-        return;
-    }
-    if let Err(err) = state.inner.store.save_health(identity, &connection.id, health).await {
-        tracing::warn!(%err, "could not record a connection's health");
-    }
-}
-
-/// How often an unchanged connection's `checked_at` is written.
-const HEALTH_WRITE_SECS: i64 = 60;
 
 /// The answer to `GET /api/connection`: any connected, and the first one's
 /// utility and login. With `ask`, Pelm is asked about each first, so the

@@ -3,20 +3,14 @@
 //! come back to, so a site deployed against the real Pelm sees in its logs
 //! what the browser blocked.
 
-use axum::extract::{Request, State};
-use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
 use base64::Engine;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-use crate::error::ApiError;
-use crate::AppState;
-
 /// The name the policy's `report-to` gives its endpoint in `Reporting-Endpoints`.
 pub const REPORT_GROUP: &str = "csp-endpoint";
 /// The largest report read; a browser's are a few hundred bytes.
-const REPORT_LIMIT: usize = 16 * 1024;
+pub(crate) const REPORT_LIMIT: usize = 16 * 1024;
 
 /// Sources a site adds to directives of the served policy:
 /// `frame-src https://connect.example.com; img-src https://cdn.example.com`.
@@ -198,32 +192,6 @@ pub fn violations(body: &[u8]) -> Result<Vec<Violation>, String> {
             directive: text(r, &["effective-directive", "effectiveDirective", "violated-directive"]),
         })
         .collect())
-}
-
-/// `POST /api/csp-report`: logs each violation at warn level. Browsers send
-/// these without cookies or a useful `Origin`, so the route stands outside
-/// the session and origin checks; it has its own limit per client address,
-/// a size cap and the body timeout, and answers 204.
-pub async fn report(State(state): State<AppState>, request: Request) -> Response {
-    let address = crate::session::client_address(&state, &request);
-    if let Err(retry_after) = state.inner.limits.csp_reports.check_here(&address.to_string()) {
-        crate::metrics::refused("csp_reports");
-        return ApiError::RateLimited { retry_after }.into_response();
-    }
-    let body = match crate::routes::read_body(request.into_body(), REPORT_LIMIT, &state).await {
-        Ok(body) => body,
-        Err(err) => return err.into_response(),
-    };
-    match violations(&body) {
-        Ok(found) => {
-            state.inner.csp_reports.fetch_add(found.len() as u64, std::sync::atomic::Ordering::Relaxed);
-            for v in found {
-                tracing::warn!(blocked = %v.blocked, directive = %v.directive, document = %v.document, %address, "the browser blocked something under the Content-Security-Policy");
-            }
-            StatusCode::NO_CONTENT.into_response()
-        }
-        Err(why) => ApiError::invalid("body", format!("Not a CSP report: {why}.")).into_response(),
-    }
 }
 
 /// The `Reporting-Endpoints` header value that names the report route.

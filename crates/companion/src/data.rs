@@ -8,12 +8,12 @@ use axum::response::{IntoResponse, Response};
 use pelm_model::companion::ConnectionStatus;
 use pelm_model::pelm::Account;
 
-use crate::connections;
 use crate::encoding::Encoding;
 use crate::error::ApiError;
+use crate::linked;
 use crate::session::Session;
+use crate::state::AppState;
 use crate::store::{Health, Owned, StoredConnection};
-use crate::AppState;
 
 /// An answer of `content_type` whose body is already in `encoding`.
 pub fn encoded_response(body: Bytes, content_type: &'static str, encoding: Encoding) -> Response {
@@ -35,7 +35,7 @@ pub async fn owner(
     session: &Session,
     owned: Option<Owned<'_>>,
 ) -> Result<StoredConnection, ApiError> {
-    let held = connections::stored(state, session).await?;
+    let held = linked::stored(state, session).await?;
     match (&held[..], owned) {
         ([], _) => Err(ApiError::NotConnected),
         ([only], _) => Ok(only.clone()),
@@ -70,13 +70,13 @@ pub async fn note_health<T>(
         },
         Err(err) => return note_failure(state, identity, connection, err).await,
     };
-    connections::record(state, identity, connection, health).await;
+    linked::record(state, identity, connection, health).await;
 }
 
 /// Records what a failed data call says of its connection, if anything.
 pub async fn note_failure(state: &AppState, identity: &str, connection: &StoredConnection, err: &ApiError) {
-    if let Some(health) = connections::health_of_failure(err) {
-        connections::record(state, identity, connection, health).await;
+    if let Some(health) = linked::health_of_failure(err) {
+        linked::record(state, identity, connection, health).await;
     }
 }
 

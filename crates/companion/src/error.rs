@@ -321,11 +321,7 @@ pub async fn time_limit(limit: std::time::Duration, request: Request, next: Next
 /// it can neither flood the logs nor forge a line in them; otherwise the
 /// request gets a new one.
 pub async fn sanitize_request_id(mut request: Request, next: Next) -> Response {
-    let acceptable = |value: &HeaderValue| {
-        let bytes = value.as_bytes();
-        (1..=64).contains(&bytes.len())
-            && bytes.iter().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
-    };
+    let acceptable = |value: &HeaderValue| value.to_str().is_ok_and(pelm_model::companion::is_id);
     let ids = request.headers().get_all("x-request-id");
     let mut ids = ids.iter();
     let keep = matches!((ids.next(), ids.next()), (Some(value), None) if acceptable(value));

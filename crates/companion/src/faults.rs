@@ -18,7 +18,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::{Deserialize, Serialize};
 
-use crate::AppState;
+use std::sync::Arc;
 
 /// One answer to give instead of the real one.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -139,8 +139,8 @@ impl AppFaults {
 
 /// Records API requests and answers the scripted ones. The path it sees is
 /// the one under the API prefix.
-pub async fn inject(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    let Some(faults) = state.app_faults() else {
+pub async fn inject(State(faults): State<Option<Arc<AppFaults>>>, request: Request, next: Next) -> Response {
+    let Some(faults) = faults else {
         return next.run(request).await;
     };
     let path = request.uri().path().to_owned();
@@ -157,20 +157,14 @@ pub async fn inject(State(state): State<AppState>, request: Request, next: Next)
     }
 }
 
-pub async fn queue(State(state): State<AppState>, Json(answer): Json<ScriptedAnswer>) -> impl IntoResponse {
-    match state.app_faults() {
-        Some(faults) if faults.push(answer) => StatusCode::NO_CONTENT,
-        Some(_) => StatusCode::TOO_MANY_REQUESTS,
-        None => StatusCode::NOT_FOUND,
+pub async fn queue(State(faults): State<Arc<AppFaults>>, Json(answer): Json<ScriptedAnswer>) -> impl IntoResponse {
+    match faults.push(answer) {
+        true => StatusCode::NO_CONTENT,
+        false => StatusCode::TOO_MANY_REQUESTS,
     }
 }
 
-pub async fn clear(State(state): State<AppState>) -> impl IntoResponse {
-    match state.app_faults() {
-        Some(faults) => {
-            faults.clear();
-            StatusCode::NO_CONTENT
-        }
-        None => StatusCode::NOT_FOUND,
-    }
+pub async fn clear(State(faults): State<Arc<AppFaults>>) -> impl IntoResponse {
+    faults.clear();
+    StatusCode::NO_CONTENT
 }

@@ -12,7 +12,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 use crate::error::ApiError;
-use crate::AppState;
+use std::sync::Arc;
 
 #[derive(Clone, Debug)]
 pub struct HostPolicy {
@@ -109,19 +109,27 @@ impl HostPolicy {
     }
 }
 
+/// What the host check needs: the policy, and where the API starts (its
+/// refusals are JSON there).
+#[derive(Clone)]
+pub struct HostCheck {
+    pub policy: Arc<HostPolicy>,
+    pub api_prefix: Arc<str>,
+}
+
 /// Answers 421 to a request for a host the companion does not serve.
 /// `/healthz` and `/readyz` are left open for load balancers, which often ask by address.
-pub async fn require_allowed_host(State(state): State<AppState>, request: Request, next: Next) -> Response {
+pub async fn require_allowed_host(State(check): State<HostCheck>, request: Request, next: Next) -> Response {
     let host = request
         .headers()
         .get(header::HOST)
         .and_then(|v| v.to_str().ok())
         .or(request.uri().authority().map(|a| a.as_str()));
-    if matches!(request.uri().path(), "/healthz" | "/readyz") || host.is_some_and(|h| state.inner.hosts.allows(h)) {
+    if matches!(request.uri().path(), "/healthz" | "/readyz") || host.is_some_and(|h| check.policy.allows(h)) {
         return next.run(request).await;
     }
     tracing::warn!(host = host.unwrap_or("-"), "refused a request for a host this companion does not serve");
-    if request.uri().path().starts_with(&state.config().api_prefix) {
+    if request.uri().path().starts_with(&*check.api_prefix) {
         return ApiError::MisdirectedHost.into_response();
     }
     (StatusCode::MISDIRECTED_REQUEST, "This server does not answer for that host name.\n").into_response()

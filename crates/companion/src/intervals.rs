@@ -19,7 +19,8 @@ use axum::body::Bytes;
 use axum::extract::{Query, State};
 use axum::http::{header, HeaderMap, HeaderValue};
 use axum::response::Response;
-use axum::Json;
+use axum::routing::get;
+use axum::{Json, Router};
 use pelm_model::pelm::Intervals;
 use pelm_usage::wire::{ColumnsAnswer, MEDIA_TYPE};
 use pelm_usage::{aggregate, typical_day, Columns, Level, TypicalDay, Viewport, ZoneOffsets};
@@ -28,10 +29,14 @@ use crate::cache::Series;
 use crate::data::{ask_pelm, cached_get, encoded_response, note_failure, note_health, owner, Fetch};
 use crate::encoding::Encoding;
 use crate::error::ApiError;
-use crate::routes::valid_id;
+use crate::extract::valid_id;
 use crate::session::Session;
+use crate::state::AppState;
 use crate::store::{Owned, StoredConnection};
-use crate::AppState;
+
+pub fn routes() -> Router<AppState> {
+    Router::new().route("/intervals", get(intervals)).route("/typical-day", get(typical))
+}
 
 /// Pelm's default range when a query names no dates: the past two months.
 const DEFAULT_RANGE_SECS: i64 = 61 * 24 * 3600;
@@ -40,8 +45,10 @@ const FURTHEST_END_SECS: i64 = 366 * 24 * 3600;
 /// Answers of Pelm's this large are read off the async threads.
 const LARGE: usize = 256 * 1024;
 
+/// A parameter given is read as it is documented (`openapi.json`): an
+/// empty or padded value is refused, not taken for a missing one.
 fn unix_seconds(field: &'static str, value: Option<&String>) -> Result<Option<i64>, ApiError> {
-    match value.map(|v| v.trim()).filter(|v| !v.is_empty()) {
+    match value {
         None => Ok(None),
         Some(v) => v
             .parse::<i64>()
@@ -73,8 +80,7 @@ fn asked(query: &BTreeMap<String, String>) -> Result<Asked<'_>, ApiError> {
         (Some(account), None) => {
             let account = valid_id("account_id", account)?;
             upstream.insert("account_id", account.to_owned());
-            let kind =
-                query.get("type").map(|t| t.trim().to_ascii_uppercase()).unwrap_or_else(|| "ELECTRIC".to_owned());
+            let kind = query.get("type").cloned().unwrap_or_else(|| "ELECTRIC".to_owned());
             if kind != "ELECTRIC" && kind != "GAS" {
                 return Err(ApiError::invalid("type", "type must be ELECTRIC or GAS."));
             }
@@ -118,12 +124,12 @@ struct Summing {
 }
 
 fn summing(query: &BTreeMap<String, String>, needs_zone: bool) -> Result<Summing, ApiError> {
-    let level = match query.get("level").map(|l| l.trim()) {
-        None | Some("") => Level::Raw,
+    let level = match query.get("level").map(String::as_str) {
+        None => Level::Raw,
         Some(name) => Level::from_name(name)
             .ok_or_else(|| ApiError::invalid("level", "level must be interval, hour, day, week or month."))?,
     };
-    let zone = match query.get("zone").map(|z| z.trim()).filter(|z| !z.is_empty()) {
+    let zone = match query.get("zone") {
         Some(text) => ZoneOffsets::parse(text)
             .map_err(|err| ApiError::invalid("zone", format!("zone is not a list of offsets: {err}.")))?,
         None if level != Level::Raw || needs_zone => {

@@ -18,7 +18,7 @@ use axum::Router;
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 use tokio::net::TcpListener;
 
-use crate::AppState;
+use crate::store::Store;
 
 /// Whether a recorder is installed, so that anything is worth recording.
 static ON: AtomicBool = AtomicBool::new(false);
@@ -125,9 +125,9 @@ fn handle() -> Option<&'static PrometheusHandle> {
 }
 
 /// Serves `GET /metrics` on `listener` for as long as the process runs.
-pub fn serve(listener: TcpListener, state: AppState) {
+pub fn serve(listener: TcpListener, store: Store) {
     let Some(handle) = handle() else { return };
-    let app = Router::new().route("/metrics", axum::routing::get(scrape)).with_state((state, handle));
+    let app = Router::new().route("/metrics", axum::routing::get(scrape)).with_state((store, handle));
     tokio::spawn(async move {
         if let Err(err) = axum::serve(listener, app).await {
             tracing::error!(%err, "the metrics listener stopped");
@@ -137,9 +137,9 @@ pub fn serve(listener: TcpListener, state: AppState) {
 
 /// The metrics, with the store's sessions and connections counted now (for
 /// the whole deployment, when the store is shared).
-async fn scrape(State((state, handle)): State<(AppState, &'static PrometheusHandle)>) -> Response {
+async fn scrape(State((store, handle)): State<(Store, &'static PrometheusHandle)>) -> Response {
     for (table, name) in [("sessions", "pelm_companion_sessions"), ("connections", "pelm_companion_connections")] {
-        match state.inner.store.count(table).await {
+        match store.count(table).await {
             Ok(rows) => metrics::gauge!(name).set(rows as f64),
             Err(err) => tracing::warn!(%err, table, "could not count for the metrics"),
         }

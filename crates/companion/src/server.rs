@@ -19,7 +19,7 @@ use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 use tower::ServiceExt;
 
-use crate::Config;
+use crate::config::Config;
 
 #[derive(Clone, Copy, Debug)]
 pub struct ServeLimits {

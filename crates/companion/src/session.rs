@@ -18,8 +18,8 @@ use axum::response::{IntoResponse, Response};
 
 use crate::error::ApiError;
 use crate::limits::Refusal;
+use crate::state::AppState;
 use crate::store::{now, sha256_hex};
-use crate::AppState;
 
 /// The cookie's name over plain http, where the `__Host-` prefix cannot be had.
 pub const COOKIE: &str = "pelm_session";

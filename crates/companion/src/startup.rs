@@ -8,7 +8,10 @@ use std::sync::Arc;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
-use crate::{app, server, AppState, Config, StartError};
+use crate::config::Config;
+use crate::router::app;
+use crate::server;
+use crate::state::{AppState, StartError};
 
 pub struct Application {
     listener: TcpListener,
@@ -43,7 +46,7 @@ impl Application {
         let metrics = match metrics_listener {
             Some(metrics_listener) => {
                 let addr = metrics_listener.local_addr()?;
-                crate::metrics::serve(metrics_listener, state.clone());
+                crate::metrics::serve(metrics_listener, state.inner.store.clone());
                 Some(addr)
             }
             None => None,

@@ -78,7 +78,7 @@ async fn data_answers_are_cached_per_user_and_forgotten_on_disconnect() {
     let app = spawn_app().await;
     app.connect().await;
     let account = first_account(&app).await;
-    let query = format!("intervals?account_id={}&type=electric&start_date=1700000000&end_date=1700500000", account.id);
+    let query = format!("intervals?account_id={}&type=ELECTRIC&start_date=1700000000&end_date=1700500000", account.id);
     let first = app.get(&query).await.bytes().await.unwrap();
     let calls = upstream_calls(&app);
     // The same question, spelled differently, comes from the cache.
