@@ -166,7 +166,7 @@ impl Reply {
     /// The data `parse` finds in a 2xx, or the problem this answer is.
     fn decode<T>(self, path: &str, parse: impl FnOnce(&str) -> Option<T>) -> Result<T, Problem> {
         let headers: Vec<(&str, &str)> = self.headers.iter().map(|(k, v)| (*k, v.as_str())).collect();
-        let now = (js_sys::Date::now() / 1000.0) as i64;
+        let now = crate::timer::now();
         let answer = Answer { status: self.status, headers: &headers, body: &self.body, now };
         // 202 is the companion's "not yet": Pelm still collecting, said in an error body.
         if !(200..300).contains(&self.status) || self.status == 202 {
@@ -317,9 +317,13 @@ impl Asked {
     }
 
     /// `route?account_id=…&type=…&start_date=…&end_date=…&zone=…`, the zone
-    /// the page counts days in, as the offsets it keeps over `span`.
+    /// the page counts days in, as the offsets it keeps over `span`; a span
+    /// longer than one request may ask is cut to its newest ten years here,
+    /// the one place every request for intervals passes.
     fn query(&self, route: &str, span: Viewport) -> String {
-        let zone = ZoneOffsets::learn(&crate::locale::local_zone(), span.from, span.to);
+        let local = crate::locale::local_zone();
+        let span = pelm_usage::askable(span, &local);
+        let zone = ZoneOffsets::learn(&local, span.from, span.to);
         format!(
             "{route}?account_id={}&type={}&start_date={}&end_date={}&zone={}",
             encode(&self.account_id),

@@ -1,10 +1,16 @@
-//! Waiting in the browser without holding a closure: the Promise's resolve
-//! function is itself the timeout callback.
+//! The browser's clock: now, in the Unix seconds every model type counts
+//! in, and waiting without holding a closure (the Promise's resolve function
+//! is itself the timeout callback).
 
 use std::time::Duration;
 
 use js_sys::Promise;
 use wasm_bindgen_futures::JsFuture;
+
+/// Now, in whole Unix seconds.
+pub fn now() -> i64 {
+    (js_sys::Date::now() / 1000.0) as i64
+}
 
 pub async fn sleep(duration: Duration) {
     let millis = i32::try_from(duration.as_millis()).unwrap_or(i32::MAX);

@@ -14,7 +14,7 @@ use web_sys::{Element, HtmlElement};
 
 wasm_bindgen_test_configure!(run_in_browser);
 
-const DAY: i64 = 86_400;
+use pelm_model::civil::DAY;
 /// 2024-01-15 and 2024-02-15 12:00 UTC: the same date in every American and European zone.
 const JAN: i64 = 1_705_320_000;
 const FEB: i64 = JAN + 31 * DAY;

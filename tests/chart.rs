@@ -11,6 +11,7 @@ use pelm_energy::locale::local_zone;
 use pelm_energy::pages::{MeterData, UsagePanel};
 use pelm_energy::timer::sleep;
 use pelm_model::pelm::{Interval, MeterType};
+use pelm_model::unit::MeterUnits;
 use pelm_usage::civil::{days_from_civil, DAY, HOUR};
 use pelm_usage::{aggregate, Columns, Compare, CsvExport, Level, Viewport};
 use wasm_bindgen::JsCast;
@@ -64,7 +65,8 @@ fn mount_with(bounds: Viewport, compare: Compare) -> Mounted {
         let asked = Asked { account_id: "known".to_owned(), meter: MeterType::Electric };
         let span = Viewport::new(bounds.from - 2 * DAY, bounds.to);
         let held = MeterData::holding(asked, &columns, span, &local_zone());
-        view! { <UsagePanel held bounds unit="kWh".to_owned() level_choice=level.into() compare /> }.into_any()
+        let units = MeterUnits { usage: "kWh".to_owned(), emissions: "kg CO₂e".to_owned() };
+        view! { <UsagePanel held bounds units level_choice=level.into() compare /> }.into_any()
     });
     Mounted { host, level, _handle: handle }
 }

@@ -7,7 +7,7 @@ use std::rc::Rc;
 use leptos::ev;
 use leptos::html::Canvas as CanvasNode;
 use leptos::prelude::*;
-use pelm_usage::MONTHS;
+use pelm_model::civil::MONTHS;
 use plotters::prelude::*;
 
 use super::backend::Canvas;

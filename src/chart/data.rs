@@ -45,10 +45,16 @@ impl ChartData {
             usage: Series::new(columns),
             emissions,
             unit: unit.to_owned(),
-            emissions_unit: "kg CO₂e".to_owned(),
+            emissions_unit: pelm_model::unit::Unit::KgCo2e.label().to_owned(),
             rates,
             money: None,
         }
+    }
+
+    /// The same data, its emissions in `unit` (the account's own).
+    pub fn with_emissions_unit(mut self, unit: &str) -> Self {
+        self.emissions_unit = unit.to_owned();
+        self
     }
 
     /// The same data, with costs written in `money`'s style.

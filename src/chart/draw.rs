@@ -4,7 +4,7 @@
 
 use std::cell::{Cell, RefCell};
 
-use pelm_usage::{estimated_cost, fitting_ticks, tick_label, time_label, FittedTicks, Level, Plan, Viewport, Zone};
+use pelm_usage::{estimated_cost, fitting_ticks, tick_label, time_label, FittedTicks, Level, Viewport, Zone};
 use plotters::prelude::*;
 use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement};
 
@@ -155,23 +155,10 @@ impl Chart {
         let (xs, ys) = chart.plotting_area().get_pixel_range();
         let (left, top) = (xs.start as f64, ys.start as f64);
         let area = [left, top, (xs.end - xs.start).max(1) as f64, (ys.end - ys.start).max(1) as f64];
-        let pass = Pass { ctx: &ctx, batch: &batch, area, ratio };
-        if let Some(compared) = compared {
-            let width = area[2] as usize;
-            match compared.series.bars(view, width) {
-                Some(range) => modes::compare_bars(&mut chart, &pass, &compared.series, range, theme)?,
-                // A point every other pixel: quieter still, and half the line to dash.
-                None => {
-                    modes::compare_line(&mut chart, &pass, &compared.series.mean_runs(view, (width / 2).max(1)), theme)?
-                }
-            }
-        }
-        match data.usage.plan(view, area[2] as usize) {
-            Plan::Bars(range) => modes::bars(&mut chart, &pass, data, range, theme)?,
-            Plan::Lines(runs) => modes::area(&mut chart, &pass, &runs, low, theme)?,
-        }
-        if let Some(series) = emissions {
-            modes::emissions(&mut chart, &pass, series, view, &data.emissions_unit, &font, theme)?;
+        let pass =
+            Pass { ctx: &ctx, batch: &batch, area, ratio, data, compared, emissions, view, low, font: &font, theme };
+        for layer in modes::LAYERS {
+            layer(&mut chart, &pass)?;
         }
         root.present().map_err(err)?;
         let plot_left = left / ratio;

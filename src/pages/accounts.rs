@@ -25,7 +25,7 @@ const MISSING: &str = "—";
 /// The last 30 whole local days of usage, one figure per day, oldest first.
 async fn last_month(calls: Calls, account: &Account) -> Result<Vec<f64>, Problem> {
     let zone = local_zone();
-    let now = (js_sys::Date::now() / 1000.0) as i64;
+    let now = crate::timer::now();
     let range = whole_days_before(now, 30, &zone);
     let asked = Asked { account_id: account.id.clone(), meter: account.meter_types()[0] };
     let days = calls.columns(&asked, Level::Daily, range).await?;

@@ -107,14 +107,14 @@ async fn load_data(calls: Calls, account_id: String, meters: Vec<MeterType>, uni
     let bills = calls.bills(&account_id).await?;
     let from = bills.iter().filter_map(|b| b.start).min();
     // To now: the cycle under way is projected from its days so far.
-    let to = bills.iter().filter_map(|b| b.end).max().map(|end| end.max(crate::pages::held::now()));
+    let to = bills.iter().filter_map(|b| b.end).max().map(|end| end.max(crate::timer::now()));
     // Usage per bill is a nicety: without it the table still stands. Hours,
     // not every reading: a bill runs from one whole hour to another. Every
     // meter's: the bill charges them all.
     let mut usage = Vec::new();
     if let (Some(from), Some(to)) = (from, to) {
         if to > from {
-            let span = pelm_usage::askable(Viewport::new(from, to), &crate::locale::local_zone());
+            let span = Viewport::new(from, to);
             for meter in &meters {
                 let asked = Asked { account_id: account_id.clone(), meter: *meter };
                 match calls.columns(&asked, Level::Hourly, span).await {
@@ -132,7 +132,7 @@ async fn load_data(calls: Calls, account_id: String, meters: Vec<MeterType>, uni
         bills: Arc::new(bills.clone()),
         meters: Arc::new(usage),
         unit: unit.clone(),
-        now: crate::pages::held::now(),
+        now: crate::timer::now(),
     };
     Ok(Loaded { lines: with_usage(bills, &main), unit, money, make_money: None })
 }

@@ -14,10 +14,7 @@ use crate::pages::connect_button::ConnectButton;
 use crate::pages::problem::ProblemView;
 use crate::state::DataContext;
 use crate::state::Linked;
-
-fn now() -> i64 {
-    (js_sys::Date::now() / 1000.0) as i64
-}
+use crate::timer::now;
 
 fn utility_name(linked: &LinkedConnection) -> String {
     pelm_app_logic::health::utility_name(linked.utility.as_ref())

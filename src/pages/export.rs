@@ -76,7 +76,8 @@ pub async fn in_slices(
 /// The CSV of the periods of `data` in `view`, with the comparison's columns.
 pub async fn csv(data: &ChartData, compared: Option<&Compared>, view: Viewport, progress: impl Fn(f64)) -> Made {
     let zone = local_zone();
-    let mut export = CsvExport::new(&data.usage.columns, data.level, view.from, view.to, &data.unit, &zone);
+    let mut export = CsvExport::new(&data.usage.columns, data.level, view.from, view.to, &data.unit, &zone)
+        .with_emissions_unit(&data.emissions_unit);
     if let Some(compared) = compared {
         export = export.with_comparison(&compared.series.columns, compared.compare().column());
     }
@@ -125,7 +126,7 @@ impl Job {
                         Some(shown) => format!("{} usage, account ending {shown}", source.utility),
                         None => format!("{} usage", source.utility),
                     },
-                    updated: (js_sys::Date::now() / 1000.0) as i64,
+                    updated: crate::timer::now(),
                 };
                 espi(&columns, view, meter, progress).await
             }

@@ -14,6 +14,7 @@ use pelm_usage::{aggregate, first_need, Columns, Detail, Level, RangeChoice, Vie
 use crate::api::{columns_once, Asked, Calls, Endpoint};
 use crate::locale::local_zone;
 use crate::nav::Nav;
+use crate::timer::now;
 
 /// The range a URL's `range` names, or the default.
 pub(super) fn range_of(slug: Option<&str>) -> RangeChoice {
@@ -23,10 +24,6 @@ pub(super) fn range_of(slug: Option<&str>) -> RangeChoice {
 /// The meter a URL's `meter` names among the account's, or its first.
 pub(super) fn meter_of(meters: &[MeterType], asked: Option<&str>) -> MeterType {
     asked.and_then(|m| meters.iter().copied().find(|k| k.as_str().eq_ignore_ascii_case(m))).unwrap_or(meters[0])
-}
-
-pub(crate) fn now() -> i64 {
-    (js_sys::Date::now() / 1000.0) as i64
 }
 
 /// What the usage page of `account` at the current address asks for first:

@@ -2,6 +2,7 @@
 //! long ago it was checked, whether its newest data is old enough to say so,
 //! and when the app looks again.
 
+use pelm_model::civil::DAY;
 use pelm_model::companion::{ConnectionStatus, Utility};
 
 /// How many days old the newest data may be before the app says so, unless
@@ -10,8 +11,6 @@ pub const STALE_AFTER_DAYS: u32 = 3;
 
 /// How long after the last check an open page looks again.
 pub const LOOK_AGAIN_SECS: i64 = 3600;
-
-const DAY: i64 = 86_400;
 
 /// A utility as the user reads it: its name, or a plain stand-in until Pelm
 /// has named it.

@@ -102,12 +102,6 @@ const CODES: &[(&str, Kind, &str, &str)] = &[
         "Wait a while before trying again, or reset your password on the utility's website.",
     ),
     (
-        "token_invalid",
-        Kind::Reconnect,
-        "Your utility account needs to be connected again.",
-        "Press Reconnect and sign in to your utility; you'll come back to this page.",
-    ),
-    (
         "credentials_invalid",
         Kind::Reconnect,
         "Your utility login needs to be confirmed again.",
@@ -131,31 +125,12 @@ const CODES: &[(&str, Kind, &str, &str)] = &[
         "We can't connect to this utility yet.",
         "Nothing is wrong with your account; support for this utility is still being built.",
     ),
-    (
-        "quota_reached",
-        Kind::Quota,
-        "The energy data service has reached its usage limit for now. This is not something you did.",
-        "Try again later. If it lasts, contact this site's support.",
-    ),
     ("card_invalid", Kind::Invalid, "The card wasn't accepted.", "Check the card's details, or use another card."),
     (
         "feature_unavailable",
         Kind::Unsupported,
         "Your utility doesn't provide this yet.",
         "Nothing is wrong with your account; the rest of your data is still here.",
-    ),
-    (
-        "data_unavailable",
-        Kind::WaitForData,
-        "Your utility is still sending your data. This usually takes up to 15 minutes.",
-        "This page checks again by itself; you can leave it open.",
-    ),
-    ("internal_error", Kind::Transient, "Something went wrong on the server.", "Try again in a moment."),
-    (
-        "permission_denied",
-        Kind::Forbidden,
-        "You don't have permission to see this.",
-        "If you think you should, contact this site's support with the details below.",
     ),
     (
         "add_payment_failed",
@@ -177,24 +152,6 @@ const CODES: &[(&str, Kind, &str, &str)] = &[
     ),
     ("job_does_not_exist", Kind::NotFound, "That service change couldn't be found.", "Start the change again."),
     // The companion's own (`pelm_model::companion::error_code`).
-    (
-        own::UNAUTHENTICATED,
-        Kind::SignIn,
-        "You need to be signed in to this site to see your energy data.",
-        "Sign in, then come back to this page.",
-    ),
-    (
-        own::RATE_LIMITED,
-        Kind::RateLimited,
-        "Too many requests were made in a short time.",
-        "Wait a moment, then try again.",
-    ),
-    (
-        own::NOT_FOUND,
-        Kind::NotFound,
-        "We couldn't find what was asked for.",
-        "Go back to your accounts and choose again.",
-    ),
     (
         own::TOO_MANY_CONNECTIONS,
         Kind::Connect,
@@ -227,12 +184,6 @@ const CODES: &[(&str, Kind, &str, &str)] = &[
         "Check your internet connection, then try again.",
     ),
     // Generic codes of the ResponseStatus API.
-    (
-        "forbidden",
-        Kind::Forbidden,
-        "You don't have permission to see this.",
-        "If you think you should, contact this site's support with the details below.",
-    ),
     (
         "parameter_required",
         Kind::Invalid,
@@ -302,12 +253,6 @@ const CODES: &[(&str, Kind, &str, &str)] = &[
         "Contact this site's support with the details below.",
     ),
     (
-        "record_not_found",
-        Kind::NotFound,
-        "We couldn't find what was asked for.",
-        "Go back to your accounts and choose again.",
-    ),
-    (
         "account_not_found",
         Kind::NotFound,
         "We couldn't find that account.",
@@ -347,12 +292,27 @@ const CODES: &[(&str, Kind, &str, &str)] = &[
     ("invalid_email_format", Kind::Invalid, "That email address doesn't look right.", "Check it, then try again."),
     // Billwerk+Optimize: its numeric codes for request limits, and its
     // transaction error from the seed's example.
-    ("122", Kind::RateLimited, "Too many requests were made in a short time.", "Wait a moment, then try again."),
     ("123", Kind::RateLimited, "Too many requests were made at once.", "Wait a moment, then try again."),
     ("credit_card_expired", Kind::Invalid, "The card has expired.", "Use another card."),
 ];
 
 /// Codes with no entry of their own are still recognised by their family.
+/// Codes whose words are their kind's: the kind they are is all they add,
+/// and a site's words for the kind (`kind:<name>`) are theirs too.
+const KIND_WORDS: &[(&str, Kind)] = &[
+    ("token_invalid", Kind::Reconnect),
+    ("quota_reached", Kind::Quota),
+    ("data_unavailable", Kind::WaitForData),
+    ("internal_error", Kind::Transient),
+    ("permission_denied", Kind::Forbidden),
+    (own::UNAUTHENTICATED, Kind::SignIn),
+    (own::RATE_LIMITED, Kind::RateLimited),
+    (own::NOT_FOUND, Kind::NotFound),
+    ("forbidden", Kind::Forbidden),
+    ("record_not_found", Kind::NotFound),
+    ("122", Kind::RateLimited),
+];
+
 const FAMILIES: &[(&str, &str, Kind)] = &[
     ("", "_not_found", Kind::NotFound),
     ("", "_was_deleted", Kind::NotFound),
@@ -376,7 +336,8 @@ const FAMILIES: &[(&str, &str, Kind)] = &[
 /// The table the app reads its words from.
 #[derive(Debug, Clone)]
 pub struct Messages {
-    codes: HashMap<String, (Kind, Message)>,
+    /// Each code's kind, and its own words unless they are its kind's.
+    codes: HashMap<String, (Kind, Option<Message>)>,
     kinds: HashMap<Kind, Message>,
 }
 
@@ -384,7 +345,11 @@ impl Default for Messages {
     fn default() -> Self {
         let entry = |message: &str, next: &str| Message { message: message.to_owned(), next_step: next.to_owned() };
         Self {
-            codes: CODES.iter().map(|(code, kind, m, n)| ((*code).to_owned(), (*kind, entry(m, n)))).collect(),
+            codes: CODES
+                .iter()
+                .map(|(code, kind, m, n)| ((*code).to_owned(), (*kind, Some(entry(m, n)))))
+                .chain(KIND_WORDS.iter().map(|(code, kind)| ((*code).to_owned(), (*kind, None))))
+                .collect(),
             kinds: KINDS.iter().map(|(kind, m, n)| (*kind, entry(m, n))).collect(),
         }
     }
@@ -426,7 +391,8 @@ struct Override {
 impl Messages {
     /// The entry for a code, matched whatever its case or separators.
     pub fn code(&self, code: &str) -> Option<(Kind, &Message)> {
-        self.codes.get(&normalize_code(code)).map(|(kind, message)| (*kind, message))
+        let (kind, own) = self.codes.get(&normalize_code(code))?;
+        Some((*kind, own.as_ref().unwrap_or_else(|| self.kind(*kind))))
     }
 
     /// The kind a code belongs to: its own entry's, or its family's.
@@ -465,7 +431,7 @@ impl Messages {
                 Some(name) => Kind::from_name(name).ok_or_else(|| OverrideError::UnknownKey(key.clone()))?,
                 None => self.kind_of(&code).ok_or_else(|| OverrideError::UnknownKey(key.clone()))?,
             };
-            self.codes.insert(code, (kind, words));
+            self.codes.insert(code, (kind, Some(words)));
         }
         Ok(self)
     }
@@ -474,6 +440,18 @@ impl Messages {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_codes_own_words_are_never_its_kinds_copied() {
+        for (code, kind, message, next) in CODES {
+            let words = KINDS.iter().find(|(k, _, _)| k == kind).expect("every kind has words");
+            assert!((words.1, words.2) != (*message, *next), "{code}: list it in KIND_WORDS instead");
+        }
+        let table = Messages::default();
+        for (code, kind) in KIND_WORDS {
+            assert_eq!(table.code(code), Some((*kind, table.kind(*kind))), "{code}");
+        }
+    }
 
     /// Every code the companion or Pelm answers with has words of its own:
     /// a code added to either list without them fails here.

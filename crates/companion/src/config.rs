@@ -80,17 +80,8 @@ pub struct Config {
     #[arg(long, env = "PELM_SANDBOX_CONNECT_LISTEN", default_value = "127.0.0.1:0")]
     pub sandbox_connect_listen: SocketAddr,
 
-    /// Sandbox fault: milliseconds added before every answer of its REST API.
-    #[arg(long, env = "PELM_SANDBOX_LATENCY_MS", default_value_t = 0)]
-    pub sandbox_latency_ms: u64,
-
-    /// Sandbox fault: share (0 to 1) of its REST calls answered 500 internal_error.
-    #[arg(long, env = "PELM_SANDBOX_ERROR_RATE", default_value_t = 0.0)]
-    pub sandbox_error_rate: f64,
-
-    /// Sandbox fault: share (0 to 1) of its REST calls whose connection drops mid-answer.
-    #[arg(long, env = "PELM_SANDBOX_DROP_RATE", default_value_t = 0.0)]
-    pub sandbox_drop_rate: f64,
+    #[command(flatten)]
+    pub sandbox_faults: pelm_sandbox::FaultArgs,
 
     /// Base URL of Pelm's API (ignored with --sandbox).
     #[arg(long, env = "PELM_API_URL", default_value = PELM_API_URL)]
@@ -285,58 +276,23 @@ impl Config {
         Duration::from_secs(self.upstream_timeout)
     }
 
-    /// Sandbox mode on 127.0.0.1:0, nothing served but the API. Built field by
-    /// field rather than parsed, so no environment variable can change a test.
+    /// Sandbox mode on 127.0.0.1:0, nothing served but the API, with limits
+    /// no test meets by accident. Every other setting is its flag's default,
+    /// read from the flags themselves (each default is written once, in its
+    /// `#[arg]`), with the environment ignored so no variable can change a test.
     pub fn for_tests(database_url: String) -> Self {
-        Config {
-            listen: "127.0.0.1:0".parse().expect("literal address"),
-            database_url,
-            sandbox: true,
-            sandbox_data_delay: 0,
-            sandbox_connect_script: SandboxScript::Legacy,
-            sandbox_connect_listen: "127.0.0.1:0".parse().expect("literal address"),
-            sandbox_latency_ms: 0,
-            sandbox_error_rate: 0.0,
-            sandbox_drop_rate: 0.0,
-            pelm_api_url: PELM_API_URL.to_owned(),
-            pelm_client_id: None,
-            pelm_secret: None,
-            connect_script_url: None,
-            csp_extra: None,
-            utility_id: None,
-            dist: None,
-            api_prefix: "/api".to_owned(),
-            app_path: "/".to_owned(),
-            example_dist: None,
-            allowed_origins: Vec::new(),
-            secure_cookies: false,
-            cross_site_cookies: false,
-            token_key: Some(Secret::new(hex::encode(rand::random::<[u8; 32]>()))),
-            identity_header: None,
-            identity_header_secret: None,
-            trusted_proxies: Vec::new(),
-            public_origin: None,
-            allowed_hosts: Vec::new(),
-            metrics_listen: None,
-            rate_limit_per_minute: 10_000,
-            address_rate_limit_per_minute: 10_000,
-            pelm_calls_per_minute: 100_000,
-            user_concurrency: 4,
-            upstream_max_bytes: 32 * 1024 * 1024,
-            cache_ttl: 60,
-            cache_max_bytes: 64 * 1024 * 1024,
-            refresh_after_secs: 600,
-            session_idle_secs: 90 * 24 * 3600,
-            session_lifetime_secs: 400 * 24 * 3600,
-            header_read_timeout_secs: 10,
-            body_timeout_secs: 10,
-            request_timeout_secs: 60,
-            max_connections: 1024,
-            shutdown_grace_secs: 10,
-            upstream_attempts: 4,
-            upstream_connect_timeout: 5,
-            upstream_timeout: 30,
-        }
+        use clap::{CommandFactory, FromArgMatches};
+        let command = Config::command().mut_args(|arg| arg.env(None));
+        let matches = command.try_get_matches_from(["pelm-companion"]).expect("every flag has a default");
+        let mut config = Config::from_arg_matches(&matches).expect("the defaults make a configuration");
+        config.listen = "127.0.0.1:0".parse().expect("literal address");
+        config.database_url = database_url;
+        config.sandbox = true;
+        config.token_key = Some(Secret::new(hex::encode(rand::random::<[u8; 32]>())));
+        config.rate_limit_per_minute = 10_000;
+        config.address_rate_limit_per_minute = 10_000;
+        config.pelm_calls_per_minute = 100_000;
+        config
     }
 }
 

@@ -222,12 +222,7 @@ impl AppState {
         if config.sandbox {
             let mut sandbox_config = pelm_sandbox::Config::random();
             sandbox_config.data_delay = Duration::from_secs(config.sandbox_data_delay);
-            sandbox_config.faults = pelm_sandbox::Faults {
-                latency: Duration::from_millis(config.sandbox_latency_ms),
-                error_rate: config.sandbox_error_rate,
-                drop_rate: config.sandbox_drop_rate,
-                ..pelm_sandbox::Faults::default()
-            };
+            sandbox_config.faults = config.sandbox_faults.faults();
             let sandbox = Sandbox::new(sandbox_config.clone());
             // The companion calls its own /sandbox over loopback, as it would call Pelm.
             let own = server::reachable(local_addr);

@@ -51,7 +51,7 @@ async fn connects_through_the_current_script_in_a_frame_from_another_origin_and_
 #[tokio::test]
 async fn the_connect_script_loads_while_the_token_is_still_coming() {
     // Pelm answers slowly, so the Connect token takes seconds to come.
-    let demo = spawn_demo(|config| config.sandbox_latency_ms = 3000).await;
+    let demo = spawn_demo(|config| config.sandbox_faults.latency_ms = 3000).await;
     let browser = start_browser().await;
     open_app(&browser, &demo.url).await;
     // Once the token comes the button works, with the script loaded once...

@@ -11,7 +11,7 @@
 
 use serde_json::{Map, Value};
 
-use crate::civil::days_from_civil;
+use crate::civil::{days_from_civil, MONTHS};
 
 /// One bill, whatever shape it came in.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -45,8 +45,6 @@ impl std::fmt::Display for BillsError {
     }
 }
 
-const MONTHS: [&str; 12] = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"];
-
 /// `"Wed, 15 Dec 2021 08:00:00 GMT"` (RFC 1123, as HTTP dates are written) in Unix seconds.
 /// The weekday is not checked: it adds nothing the date does not say.
 pub fn parse_rfc1123(text: &str) -> Option<i64> {
@@ -54,8 +52,8 @@ pub fn parse_rfc1123(text: &str) -> Option<i64> {
     let rest = rest.split_once(',').map_or(rest, |(_, after)| after).trim();
     let mut parts = rest.split_whitespace();
     let day: u32 = parts.next()?.parse().ok()?;
-    let month = parts.next()?.to_ascii_lowercase();
-    let month = MONTHS.iter().position(|m| *m == month)? as u32 + 1;
+    let month = parts.next()?;
+    let month = MONTHS.iter().position(|m| m.eq_ignore_ascii_case(month))? as u32 + 1;
     let year: i64 = parts.next()?.parse().ok()?;
     let mut clock = parts.next()?.split(':').map(|p| p.parse::<i64>().ok());
     let (h, m, s) = (clock.next()??, clock.next()??, clock.next().flatten().unwrap_or(0));

@@ -42,10 +42,13 @@ pub fn civil_from_days(days: i64) -> (i64, u32, u32) {
     (year, month, day)
 }
 
+/// The months' short English names, as HTTP dates, bills and axis labels
+/// write them.
+pub const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+
 /// An HTTP date (RFC 1123), as the seed's bills carry: `Wed, 15 Dec 2021 08:00:00 GMT`.
 pub fn rfc1123(utc: i64) -> String {
     const DAYS: [&str; 7] = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
-    const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
     let days = utc.div_euclid(DAY);
     let secs = utc.rem_euclid(DAY);
     let (y, m, d) = civil_from_days(days);

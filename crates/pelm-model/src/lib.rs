@@ -4,7 +4,7 @@
 //! consumes it, [`interval`] a meter's readings and how a list of them is
 //! tidied, and [`lenient`] how a field is read when it is missing or odd.
 //! [`codes`] holds every error code on the wire, and [`utility`] a utility
-//! and its connection's health. [`companion`] is the contract between the browser app and its
+//! and its connection's health; [`unit`] reads units whatever their spelling. [`companion`] is the contract between the browser app and its
 //! companion backend. Optional fields are `Option` and lists default to empty,
 //! because Pelm's responses have grown fields over time and a site's companion
 //! may pass through older shapes. [`bills`] reads both bill shapes Pelm has
@@ -20,4 +20,5 @@ pub mod companion;
 pub mod interval;
 pub mod lenient;
 pub mod pelm;
+pub mod unit;
 pub mod utility;

@@ -116,16 +116,7 @@ impl Account {
     /// `CCF`): the account's own when Pelm names it. Every page that shows
     /// usage asks here, so one account never shows two units for one meter.
     pub fn unit(&self, meter: MeterType) -> String {
-        let given = match meter {
-            MeterType::Electric => self.usage_unit.as_deref().unwrap_or("kWh"),
-            MeterType::Gas => self.gas_usage_unit.as_deref().unwrap_or("therm"),
-        };
-        match given.trim().to_ascii_lowercase().as_str() {
-            "kwh" => "kWh".to_owned(),
-            "therm" | "therms" => "therms".to_owned(),
-            "ccf" => "CCF".to_owned(),
-            _ => given.trim().to_owned(),
-        }
+        self.units(meter).usage
     }
 
     /// The meter types the account has: as listed; when Pelm leaves the list

@@ -17,7 +17,7 @@ use pelm_sandbox::{Config, Sandbox};
 use serde_json::Value;
 
 const RUNS: usize = 7;
-const DAY: i64 = 86_400;
+use pelm_model::civil::DAY;
 
 fn median(mut samples: Vec<Duration>) -> Duration {
     samples.sort();

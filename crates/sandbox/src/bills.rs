@@ -10,7 +10,8 @@ use pdf_writer::{Content, Name, Pdf, Rect, Ref, Str};
 use pelm_model::pelm::{Bill, Interval, MeterType};
 
 use crate::data::{mix, MeterSpec};
-use pelm_model::civil::{civil_from_days, days_from_civil, UsZone, DAY};
+use pelm_model::civil::{civil_from_days, days_from_civil, UsZone, DAY, MONTHS};
+use pelm_model::unit::Unit;
 
 /// An electricity tariff, prices in dollars.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -234,8 +235,6 @@ pub fn statements(
     out
 }
 
-const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
-
 fn date(zone: &UsZone, utc: i64) -> String {
     let (y, m, d) = civil_from_days(zone.local(utc).div_euclid(DAY));
     format!("{} {d}, {y}", MONTHS[m as usize - 1])
@@ -267,8 +266,8 @@ pub fn pdf(header: &PdfHeader<'_>, statement: &Statement) -> Vec<u8> {
     ];
     for usage in &statement.usage {
         let (what, unit, energy, above) = match usage.meter_type {
-            MeterType::Electric => ("Electric", "kWh", "Energy, peak and off-peak", "Above baseline"),
-            MeterType::Gas => ("Gas", "therms", "Gas, first tier", "Gas, second tier"),
+            MeterType::Electric => ("Electric", Unit::Kwh.label(), "Energy, peak and off-peak", "Above baseline"),
+            MeterType::Gas => ("Gas", Unit::Therm.label(), "Gas, first tier", "Gas, second tier"),
         };
         let c = &usage.charge;
         lines.push((12.0, format!("{what}: {:.1} {unit}, ${:.2}", c.usage, c.total())));

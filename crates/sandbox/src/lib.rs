@@ -28,7 +28,7 @@ use axum::Router;
 use tokio::net::TcpListener;
 
 pub use error::PelmError;
-pub use faults::{Fault, Faults};
+pub use faults::{Fault, FaultArgs, Faults};
 pub use state::{Config, Sandbox, MAX_SCRIPTED};
 pub use store::Clock;
 

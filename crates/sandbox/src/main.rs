@@ -2,7 +2,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use clap::Parser;
-use pelm_sandbox::{Config, Faults, Sandbox};
+use pelm_sandbox::{Config, FaultArgs, Sandbox};
 
 /// A local simulator of Pelm's API and of Connect, for development and tests.
 ///
@@ -35,21 +35,8 @@ struct Args {
     /// hour's row beside the quarter hours it holds.
     #[arg(long, env = "PELM_SANDBOX_MESSY_INTERVALS")]
     messy_intervals: bool,
-    /// Fault: milliseconds added before every REST answer.
-    #[arg(long, env = "PELM_SANDBOX_LATENCY_MS", default_value_t = 0)]
-    latency_ms: u64,
-    /// Fault: share of REST calls (0 to 1) answered 500 internal_error.
-    #[arg(long, env = "PELM_SANDBOX_ERROR_RATE", default_value_t = 0.0)]
-    error_rate: f64,
-    /// Fault: share of REST calls whose connection drops mid-answer.
-    #[arg(long, env = "PELM_SANDBOX_DROP_RATE", default_value_t = 0.0)]
-    drop_rate: f64,
-    /// Fault: REST calls allowed in all; later ones get 402 quota_reached.
-    #[arg(long, env = "PELM_SANDBOX_QUOTA")]
-    quota: Option<u64>,
-    /// Fault: share of successful REST answers whose JSON is cut short.
-    #[arg(long, env = "PELM_SANDBOX_MALFORMED_RATE", default_value_t = 0.0)]
-    malformed_rate: f64,
+    #[command(flatten)]
+    faults: FaultArgs,
 }
 
 #[tokio::main]
@@ -66,13 +53,7 @@ async fn main() -> std::io::Result<()> {
         users_need_bearer: args.users_need_bearer,
         data_unavailable_as_500: false,
         messy_intervals: args.messy_intervals,
-        faults: Faults {
-            latency: Duration::from_millis(args.latency_ms),
-            error_rate: args.error_rate,
-            drop_rate: args.drop_rate,
-            quota: args.quota,
-            malformed_rate: args.malformed_rate,
-        },
+        faults: args.faults.faults(),
     };
     let listener = tokio::net::TcpListener::bind(args.listen).await?;
     tracing::info!(addr = %listener.local_addr()?, "Pelm sandbox listening");

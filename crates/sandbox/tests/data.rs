@@ -13,7 +13,7 @@ use pelm_sandbox::Faults;
 use reqwest::{Response, StatusCode};
 use serde_json::{json, Value};
 
-const DAY: i64 = 86_400;
+use pelm_model::civil::DAY;
 
 /// Connects `user_id` as `username` at `utility_id` and returns an access token.
 async fn connected(pelm: &Pelm, user_id: &str, username: &str, utility_id: &str) -> String {

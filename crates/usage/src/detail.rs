@@ -9,12 +9,10 @@
 
 use std::sync::Arc;
 
-use pelm_model::companion::LONGEST_RANGE_SECS;
-
 use crate::aggregate::{midnight, Level, Zone};
 use crate::columns::Columns;
 use crate::compare::{Alignment, Compare};
-use crate::view::{local_day, Viewport};
+use crate::view::{askable, local_day, Viewport};
 
 /// The level asked of the companion to show `level`.
 pub fn fetch_level(level: Level) -> Level {
@@ -27,22 +25,6 @@ pub fn fetch_level(level: Level) -> Level {
 
 /// The levels the companion is asked for, finest first.
 pub const FETCH_LEVELS: [Level; 3] = [Level::Raw, Level::Hourly, Level::Daily];
-
-/// `span` cut to what one request may ask: at most ten years of whole local
-/// days ending where it ends. The one place the limit is applied.
-pub fn askable(span: Viewport, zone: &impl Zone) -> Viewport {
-    if span.span() <= LONGEST_RANGE_SECS {
-        return span;
-    }
-    let mut first = local_day(span.to - LONGEST_RANGE_SECS, zone);
-    loop {
-        let from = midnight(zone, first);
-        if span.to - from <= LONGEST_RANGE_SECS {
-            return Viewport::new(from, span.to);
-        }
-        first += 1;
-    }
-}
 
 /// `span` with the same number of local days just before it, for the change.
 fn with_days_before(span: Viewport, zone: &impl Zone) -> Viewport {
@@ -195,6 +177,7 @@ impl Detail {
 
 #[cfg(test)]
 mod tests {
+    use pelm_model::companion::LONGEST_RANGE_SECS;
     use pelm_model::pelm::Interval;
 
     use super::*;

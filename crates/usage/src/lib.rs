@@ -24,7 +24,7 @@ pub use aggregate::{aggregate, midnight, Bin, DailyZone, FixedOffset, Level, Zon
 pub use columns::{Columns, Sums};
 pub use compare::{compare_totals, utc_of_local, Alignment, Compare, Comparison};
 pub use detail::{
-    askable, fetch_level, first_need, needs, range_need, view_need, window_need, year_need, Detail, Held, FETCH_LEVELS,
+    fetch_level, first_need, needs, range_need, view_need, window_need, year_need, Detail, Held, FETCH_LEVELS,
 };
 pub use export::{file_name, CsvExport, EspiExport, EspiMeter};
 pub use offsets::{ZoneError, ZoneOffsets};
@@ -32,8 +32,8 @@ pub use plot::{bill_rates, bill_rates_by, estimated_cost, usage_over, BillRate, 
 pub use profile::{typical_day, TypicalDay};
 pub use pyramid::{decimate, decimate_scan, Bucket, Pyramid};
 pub use summary::{auto_level, summarize, Summary};
-pub use ticks::{date_label, fitting_ticks, overlapping, tick_label, ticks, time_label, FittedTicks, TickStep, MONTHS};
+pub use ticks::{date_label, fitting_ticks, overlapping, tick_label, ticks, time_label, FittedTicks, TickStep};
 pub use view::{
-    all_history, custom_range, format_date, format_day_range, local_day, parse_date, parse_day_range,
+    all_history, askable, custom_range, format_date, format_day_range, local_day, parse_date, parse_day_range,
     whole_days_before, Preset, RangeChoice, Viewport, MIN_SPAN,
 };

@@ -3,9 +3,7 @@
 
 use crate::aggregate::{midnight, Zone};
 use crate::view::{local_day, Viewport};
-use pelm_model::civil::{civil_from_days, days_from_civil, DAY, HOUR};
-
-pub const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+use pelm_model::civil::{civil_from_days, days_from_civil, DAY, HOUR, MONTHS};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TickStep {

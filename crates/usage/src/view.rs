@@ -3,6 +3,7 @@
 
 use crate::aggregate::{midnight, Zone};
 use pelm_model::civil::{civil_from_days, days_from_civil, next_month_start, DAY};
+use pelm_model::companion::LONGEST_RANGE_SECS;
 
 /// A half-open span of UTC seconds, `[from, to)`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -215,15 +216,27 @@ pub fn format_day_range(first: i64, last: i64) -> String {
 }
 
 /// "All history": the most whole local days, ending today, that one request
-/// may ask for. Local midnights ten years apart can be an hour more than ten
-/// times 365 days, so days are taken away until the span fits.
+/// may ask for.
 pub fn all_history(now: i64, zone: &impl Zone) -> Viewport {
     let today = local_day(now, zone);
-    let mut first = today - pelm_model::companion::LONGEST_RANGE_SECS / DAY + 1;
+    let range = custom_range(today - LONGEST_RANGE_SECS / DAY - 1, today, zone).expect("first is before today");
+    askable(range, zone)
+}
+
+/// `span` cut to what one request may ask: at most ten years of whole local
+/// days ending where it ends. Local midnights ten years apart can be an hour
+/// more than ten times 365 days, so days are taken away until the span fits.
+/// The one place the limit is applied: by the app's `api` to every request
+/// for intervals, and by the needs that decide what is held.
+pub fn askable(span: Viewport, zone: &impl Zone) -> Viewport {
+    if span.span() <= LONGEST_RANGE_SECS {
+        return span;
+    }
+    let mut first = local_day(span.to - LONGEST_RANGE_SECS, zone);
     loop {
-        let range = custom_range(first, today, zone).expect("first is before today");
-        if range.span() <= pelm_model::companion::LONGEST_RANGE_SECS {
-            return range;
+        let from = midnight(zone, first);
+        if span.to - from <= LONGEST_RANGE_SECS {
+            return Viewport::new(from, span.to);
         }
         first += 1;
     }

@@ -9,7 +9,7 @@ use reqwest::StatusCode;
 
 use crate::helpers::{error_body, header, spawn_app, spawn_app_with, TestApp};
 
-const DAY: i64 = 86_400;
+use pelm_model::civil::DAY;
 
 async fn account(app: &TestApp) -> Account {
     app.get("accounts").await.json::<Vec<Account>>().await.unwrap().remove(0)

@@ -14,6 +14,7 @@ pub struct CsvExport<'a, Z> {
     columns: &'a Columns,
     zone: &'a Z,
     unit: String,
+    emissions_unit: String,
     /// The comparison at the same level, aligned to these periods, with a
     /// cursor into it, and the name of its column.
     compare: Option<(&'a Columns, usize, String)>,
@@ -32,9 +33,18 @@ impl<'a, Z: Zone> CsvExport<'a, Z> {
             columns,
             zone,
             unit: unit.to_owned(),
+            emissions_unit: "kg CO2e".to_owned(),
             compare: None,
             header_written: false,
         }
+    }
+
+    /// Emissions in the account's own unit (`kg CO2e` unless it says
+    /// otherwise), written in ASCII so a spreadsheet that guesses the file's
+    /// encoding reads it.
+    pub fn with_emissions_unit(mut self, unit: &str) -> Self {
+        self.emissions_unit = unit.replace('₂', "2");
+        self
     }
 
     /// Adds the comparison's usage (aligned at the same level) as a column
@@ -87,7 +97,7 @@ impl<'a, Z: Zone> CsvExport<'a, Z> {
         if let Some(emissions) = &self.columns.emissions {
             match slot.index.map(|i| emissions[i]).filter(|e| e.is_finite()) {
                 Some(e) => {
-                    let _ = write!(out, ",{},kg CO2e", number(e));
+                    let _ = write!(out, ",{},{}", number(e), self.emissions_unit);
                 }
                 None => out.push_str(",,"),
             }
@@ -165,6 +175,18 @@ mod tests {
             assert!(local_times.clone().all(|t| !t.contains("T02:00:00")), "02:00 never happened");
             assert!(lines.iter().all(|l| l.ends_with(",false")));
         }
+    }
+
+    #[test]
+    fn emissions_are_in_the_accounts_own_unit_written_in_ascii() {
+        let mut columns = intervals(&[(0, 3600)], 2.0);
+        columns.emissions = Some(vec![0.25]);
+        let zone = crate::aggregate::FixedOffset(0);
+        let written = |unit: &str| {
+            CsvExport::new(&columns, Level::Raw, 0, 3600, "kWh", &zone).with_emissions_unit(unit).to_text()
+        };
+        assert!(written("kg CO₂e").contains(",0.25,kg CO2e,"), "{}", written("kg CO₂e"));
+        assert!(written("lb CO2e").contains(",0.25,lb CO2e,"), "{}", written("lb CO2e"));
     }
 
     #[test]

@@ -16,6 +16,7 @@ use crate::aggregate::{midnight, Level, Zone};
 use crate::columns::Columns;
 use crate::view::local_day;
 use pelm_model::civil::{civil_from_days, weekday, DAY};
+use pelm_model::unit::Unit;
 
 const ATOM: &str = "http://www.w3.org/2005/Atom";
 const ESPI: &str = "http://naesb.org/espi";
@@ -39,12 +40,12 @@ pub struct EspiMeter {
 /// integer value is multiplied by, and how many of `unit` one of that uom is.
 /// A reading of 0.0625 kWh is 62500 × 10⁻³ Wh.
 fn scale(unit: &str) -> (u32, i32, f64) {
-    match unit.to_ascii_lowercase().as_str() {
-        "kwh" => (72, -3, 1e-3),
-        "wh" => (72, -3, 1.0),
-        "therm" | "therms" => (169, -3, 1.0),
-        "ccf" => (119, -1, 0.01),
-        _ => (0, -3, 1.0),
+    match Unit::parse(unit) {
+        Unit::Kwh => (72, -3, 1e-3),
+        Unit::Wh => (72, -3, 1.0),
+        Unit::Therm => (169, -3, 1.0),
+        Unit::Ccf => (119, -1, 0.01),
+        Unit::KgCo2e | Unit::Other(_) => (0, -3, 1.0),
     }
 }
 

@@ -10,7 +10,7 @@ pub(crate) const TOKEN_KEY: &str = "00112233445566778899aabbccddeeff001122334455
 /// Connect button works, and everything the app can fetch.
 pub(crate) const BUDGET_FIRST_LOAD: usize = 150 * 1024;
 pub(crate) const BUDGET_ALL: usize = 300 * 1024;
-pub(crate) const DAY: i64 = 86_400;
+pub(crate) use pelm_model::civil::DAY;
 
 pub(crate) struct Args {
     pub(crate) dist: PathBuf,
