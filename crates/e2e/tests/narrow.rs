@@ -90,6 +90,14 @@ async fn views_fit_at(browser: Browser, width: u32) {
     assert_eq!(over, Value::Array(vec![]), "at {width} px");
     assert_nothing_overflows(&browser, width).await;
     browser.screenshot(&format!("narrow-{width}-compare")).await;
+    if width == 1200 {
+        // The README's picture: the usage view from its heading down, taken
+        // here so it shows the app as its tests see it (docs/screenshot.png).
+        browser.client.set_window_size(1200, 1250).await.unwrap();
+        let script = "document.querySelector('.pe-usage h2').scrollIntoView({block: 'start'});";
+        browser.client.execute(script, vec![]).await.unwrap();
+        browser.screenshot("readme-usage").await;
+    }
     if width < 600 {
         the_chart_comes_first_and_the_dates_unfold(&browser).await;
     }
