@@ -22,6 +22,7 @@ use pelm_usage::{Columns, Level, TypicalDay, Viewport, ZoneOffsets};
 use serde::de::DeserializeOwned;
 use web_sys::{AbortController, AbortSignal};
 
+use crate::state::DataContext;
 use crate::timer::sleep;
 
 /// A request without an answer by then is given up, and may be retried.
@@ -335,12 +336,6 @@ impl Asked {
     }
 }
 
-/// The app's "connect again" prompt, which a call raises when only
-/// reconnecting can mend its fault. The shell provides it for a connected
-/// user; the pages read it from their `DataContext`.
-#[derive(Clone, Copy)]
-pub struct ReconnectPrompt(pub RwSignal<bool>);
-
 /// The data requests of one view, or of one resource in it. They are
 /// cancelled when the view goes away; retried with backoff and jitter while
 /// the fault may pass; repeated while Pelm collects the data; and said in
@@ -362,7 +357,7 @@ pub fn use_calls() -> Calls {
         controller: StoredValue::new_local(AbortController::new().ok()),
         latest: StoredValue::new(0),
         status: RwSignal::new(None),
-        reconnect: use_context::<ReconnectPrompt>().map(|prompt| prompt.0),
+        reconnect: use_context::<DataContext>().map(|data| data.reconnect_needed),
         endpoint: StoredValue::new(use_endpoint()),
     };
     on_cleanup(move || {

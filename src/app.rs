@@ -45,7 +45,6 @@ fn Home(mut initial: Connection) -> impl IntoView {
     let connection = RwSignal::new(initial);
     let data = DataContext { reconnect_needed: RwSignal::new(false), version: RwSignal::new(0), connection };
     provide_context(data);
-    provide_context(api::ReconnectPrompt(data.reconnect_needed));
     // Taken now: the callbacks below run outside the reactive owner.
     let (host, endpoint) = (use_host(), api::use_endpoint());
     connection.with_untracked(|c| announce(host, "ready", c.connected, c.utility.as_deref(), None));

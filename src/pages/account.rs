@@ -12,9 +12,9 @@ use crate::pages::bills::Bills;
 use crate::pages::connection::HealthLine;
 use crate::pages::loading::{loading as loading_view, Skeleton};
 use crate::pages::problem::problem_fallback;
+use crate::pages::shared::AccountsContext;
+use crate::pages::shared::Linked;
 use crate::pages::usage::Usage;
-use crate::state::AccountsContext;
-use crate::state::Linked;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Tab {

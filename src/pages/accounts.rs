@@ -16,8 +16,8 @@ use crate::locale::local_zone;
 use crate::nav::{use_nav, Nav};
 use crate::pages::loading::{loading as loading_view, Skeleton};
 use crate::pages::problem::problem_fallback;
-use crate::state::AccountsContext;
-use crate::state::Linked;
+use crate::pages::shared::AccountsContext;
+use crate::pages::shared::Linked;
 use pelm_app_logic::embed::Views;
 
 const MISSING: &str = "—";

@@ -12,8 +12,8 @@ use crate::host::{announce, announce_linked};
 use crate::host::{use_host, use_id};
 use crate::pages::connect_button::ConnectButton;
 use crate::pages::problem::ProblemView;
+use crate::pages::shared::Linked;
 use crate::state::DataContext;
-use crate::state::Linked;
 use crate::timer::now;
 
 fn utility_name(linked: &LinkedConnection) -> String {

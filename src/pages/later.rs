@@ -29,8 +29,9 @@ use crate::pages::held::{first_request, FirstData};
 use crate::pages::loading::{loading, Skeleton};
 use crate::pages::part::NotLoaded;
 use crate::pages::problem::problem_fallback;
-use crate::state::Linked;
-use crate::state::{AccountsContext, DataContext};
+use crate::pages::shared::AccountsContext;
+use crate::pages::shared::Linked;
+use crate::state::DataContext;
 
 /// What a connected user's pages need from the shell.
 #[derive(Clone, Copy)]

@@ -12,6 +12,7 @@ pub mod loading;
 mod money;
 pub mod part;
 mod problem;
+pub mod shared;
 mod start;
 mod typical_day;
 pub(crate) mod usage;
@@ -25,4 +26,5 @@ pub use problem::{problem_fallback, ProblemView};
 pub use start::Start;
 pub use usage::{MeterData, Usage, UsagePanel};
 
-pub use crate::state::{AccountsContext, DataContext};
+pub use crate::pages::shared::AccountsContext;
+pub use crate::state::DataContext;

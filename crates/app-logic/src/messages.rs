@@ -336,8 +336,9 @@ const FAMILIES: &[(&str, &str, Kind)] = &[
 /// The table the app reads its words from.
 #[derive(Debug, Clone)]
 pub struct Messages {
-    /// Each code's kind, and its own words unless they are its kind's.
-    codes: HashMap<String, (Kind, Option<Message>)>,
+    /// Each code with words of its own, and its kind; the codes of
+    /// [`KIND_WORDS`] are read from that list.
+    codes: HashMap<String, (Kind, Message)>,
     kinds: HashMap<Kind, Message>,
 }
 
@@ -345,14 +346,15 @@ impl Default for Messages {
     fn default() -> Self {
         let entry = |message: &str, next: &str| Message { message: message.to_owned(), next_step: next.to_owned() };
         Self {
-            codes: CODES
-                .iter()
-                .map(|(code, kind, m, n)| ((*code).to_owned(), (*kind, Some(entry(m, n)))))
-                .chain(KIND_WORDS.iter().map(|(code, kind)| ((*code).to_owned(), (*kind, None))))
-                .collect(),
+            codes: CODES.iter().map(|(code, kind, m, n)| ((*code).to_owned(), (*kind, entry(m, n)))).collect(),
             kinds: KINDS.iter().map(|(kind, m, n)| (*kind, entry(m, n))).collect(),
         }
     }
+}
+
+/// The kind of a code of [`KIND_WORDS`], already normalized.
+fn kind_words(code: &str) -> Option<Kind> {
+    KIND_WORDS.iter().find(|(listed, _)| *listed == code).map(|(_, kind)| *kind)
 }
 
 /// Why a site's overrides were refused. Nothing of them is applied then, so
@@ -391,8 +393,11 @@ struct Override {
 impl Messages {
     /// The entry for a code, matched whatever its case or separators.
     pub fn code(&self, code: &str) -> Option<(Kind, &Message)> {
-        let (kind, own) = self.codes.get(&normalize_code(code))?;
-        Some((*kind, own.as_ref().unwrap_or_else(|| self.kind(*kind))))
+        let code = normalize_code(code);
+        match self.codes.get(&code) {
+            Some((kind, own)) => Some((*kind, own)),
+            None => kind_words(&code).map(|kind| (kind, self.kind(kind))),
+        }
     }
 
     /// The kind a code belongs to: its own entry's, or its family's.
@@ -400,6 +405,9 @@ impl Messages {
         let code = normalize_code(code);
         if let Some((kind, _)) = self.codes.get(&code) {
             return Some(*kind);
+        }
+        if let Some(kind) = kind_words(&code) {
+            return Some(kind);
         }
         FAMILIES
             .iter()
@@ -431,7 +439,7 @@ impl Messages {
                 Some(name) => Kind::from_name(name).ok_or_else(|| OverrideError::UnknownKey(key.clone()))?,
                 None => self.kind_of(&code).ok_or_else(|| OverrideError::UnknownKey(key.clone()))?,
             };
-            self.codes.insert(code, (kind, Some(words)));
+            self.codes.insert(code, (kind, words));
         }
         Ok(self)
     }
