@@ -99,12 +99,15 @@ async fn headers(
     response
 }
 
-/// Trunk names its outputs `name-<16 hex>.ext`; those never change content.
+/// Trunk names its outputs `name-<hash>.ext`, the hash a 64-bit number in
+/// hex without its leading zeros (so one build in sixteen has 15 digits);
+/// those files never change content.
 fn is_hashed(path: &str) -> bool {
     let file = path.rsplit('/').next().unwrap_or(path);
     let stem = file.rsplit_once('.').map_or(file, |(stem, _)| stem);
     let stem = stem.strip_suffix("_bg").unwrap_or(stem);
-    stem.rsplit_once('-').is_some_and(|(_, hash)| hash.len() == 16 && hash.bytes().all(|b| b.is_ascii_hexdigit()))
+    stem.rsplit_once('-')
+        .is_some_and(|(_, hash)| (12..=16).contains(&hash.len()) && hash.bytes().all(|b| b.is_ascii_hexdigit()))
 }
 
 #[cfg(test)]
@@ -115,6 +118,8 @@ mod tests {
     fn recognises_trunk_hashed_names() {
         assert!(is_hashed("/pelm-energy-3f2a9c0d1e4b5a67_bg.wasm"));
         assert!(is_hashed("/app-0123456789abcdef.css"));
+        assert!(is_hashed("/pelm-energy-5acedf7c92f56b7.js"), "a hash with a leading zero left out");
+        assert!(!is_hashed("/report-2026.css"));
         assert!(!is_hashed("/index.html"));
         assert!(!is_hashed("/favicon.ico"));
     }

@@ -62,19 +62,33 @@ pub struct MeterUnits {
 }
 
 impl Account {
-    /// The units of `meter`'s figures, as the account names them
-    /// (`usage_unit` and `emissions_unit` for electricity, `gas_usage_unit`
-    /// and `ghg_emissions_unit` for gas), or Pelm's defaults.
+    /// The units of `meter`'s figures, as the account names them, or Pelm's
+    /// defaults. Usage: `usage_unit` for electricity, `gas_usage_unit` for
+    /// gas. Emissions: the intervals' own unit, `ghg_emissions_unit`
+    /// (`kg_co2e`), for either meter; else `emissions_unit`, which Pelm's
+    /// accounts give as an intensity (`kg_co2e_per_kwh`), read as what an
+    /// interval's emissions are counted in (`kg_co2e`).
     pub fn units(&self, meter: MeterType) -> MeterUnits {
-        let (usage, emissions) = match meter {
-            MeterType::Electric => (&self.usage_unit, &self.emissions_unit),
-            MeterType::Gas => (&self.gas_usage_unit, &self.ghg_emissions_unit),
+        let usage = match meter {
+            MeterType::Electric => given(&self.usage_unit),
+            MeterType::Gas => given(&self.gas_usage_unit),
         };
-        let read = |given: &Option<String>, default: Unit| {
-            given.as_deref().filter(|g| !g.trim().is_empty()).map_or(default, Unit::parse).label().to_owned()
-        };
-        MeterUnits { usage: read(usage, Unit::usage_default(meter)), emissions: read(emissions, Unit::KgCo2e) }
+        let emissions = given(&self.ghg_emissions_unit).or_else(|| given(&self.emissions_unit).map(amount_of));
+        MeterUnits {
+            usage: usage.map_or(Unit::usage_default(meter), Unit::parse).label().to_owned(),
+            emissions: emissions.map_or(Unit::KgCo2e, Unit::parse).label().to_owned(),
+        }
     }
+}
+
+fn given(unit: &Option<String>) -> Option<&str> {
+    unit.as_deref().map(str::trim).filter(|u| !u.is_empty())
+}
+
+/// What an intensity counts: `kg_co2e_per_kwh`, `kg CO2e/kWh` → `kg_co2e`, `kg CO2e`.
+fn amount_of(intensity: &str) -> &str {
+    let cut = ["_per_", " per ", "/"].iter().filter_map(|sep| intensity.find(sep)).min();
+    cut.map_or(intensity, |at| intensity[..at].trim())
 }
 
 #[cfg(test)]
@@ -104,10 +118,15 @@ mod tests {
         let mut account = Account { id: "a".to_owned(), ..Account::default() };
         assert_eq!(account.units(MeterType::Electric), MeterUnits { usage: "kWh".into(), emissions: "kg CO₂e".into() });
         assert_eq!(account.units(MeterType::Gas).usage, "therms");
-        account.emissions_unit = Some("lb CO2e".to_owned());
-        account.gas_usage_unit = Some("ccf".to_owned());
-        account.ghg_emissions_unit = Some("kgco2e".to_owned());
+        // As Pelm's accounts give it: an intensity, whose amount is what intervals count.
+        account.emissions_unit = Some("kg_co2e_per_kwh".to_owned());
+        assert_eq!(account.units(MeterType::Electric).emissions, "kg CO₂e");
+        account.emissions_unit = Some("lb CO2e/kWh".to_owned());
         assert_eq!(account.units(MeterType::Electric).emissions, "lb CO2e", "the account's own unit is honoured");
-        assert_eq!(account.units(MeterType::Gas), MeterUnits { usage: "CCF".into(), emissions: "kg CO₂e".into() });
+        // The intervals' own unit wins, for either meter.
+        account.gas_usage_unit = Some("ccf".to_owned());
+        account.ghg_emissions_unit = Some("t_co2e".to_owned());
+        assert_eq!(account.units(MeterType::Gas), MeterUnits { usage: "CCF".into(), emissions: "t_co2e".into() });
+        assert_eq!(account.units(MeterType::Electric).emissions, "t_co2e");
     }
 }
