@@ -15,7 +15,7 @@ use crate::processes::{start, Process};
 /// page and every resource); and the wasm instance, for its memory.
 pub(crate) const MILESTONES: &str = r#"
 window.__pelmBench = {};
-pub(crate) const mark = (name) => { if (!(name in window.__pelmBench)) { window.__pelmBench[name] = null; requestAnimationFrame(() => { window.__pelmBench[name] = performance.now(); window.__pelmBench[name + 'Requests'] = performance.getEntriesByType('resource').length + 1; }); } };
+const mark = (name) => { if (!(name in window.__pelmBench)) { window.__pelmBench[name] = null; requestAnimationFrame(() => { window.__pelmBench[name] = performance.now(); window.__pelmBench[name + 'Requests'] = performance.getEntriesByType('resource').length + 1; }); } };
 addEventListener('TrunkApplicationStarted', (e) => { window.__pelmWasm = e.detail && e.detail.wasm; });
 new MutationObserver(() => {
   if (document.querySelector('.pe-app')) mark('paint');
