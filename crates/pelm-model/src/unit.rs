@@ -55,7 +55,7 @@ impl Unit {
 }
 
 /// What one meter's figures are in: its usage, and its emissions.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct MeterUnits {
     pub usage: String,
     pub emissions: String,

@@ -20,7 +20,7 @@ use leptos::prelude::*;
 use pelm_app_logic::problem::Problem;
 use pelm_model::bills::BillRow;
 use pelm_model::pelm::{Account, MeterType};
-use pelm_model::unit::{MeterUnits, Unit};
+use pelm_model::unit::MeterUnits;
 use pelm_usage::{first_need, Compare, Level, RangeChoice};
 
 pub use crate::pages::held::MeterData;
@@ -112,10 +112,8 @@ pub fn Usage(account: Account) -> impl IntoView {
                         Suspend::new(async move {
                             let (held, bounds) = data.await?;
                             let meter = meter.get_untracked();
-                            let units = units.get(&meter).cloned().unwrap_or_else(|| MeterUnits {
-                                usage: String::new(),
-                                emissions: Unit::KgCo2e.label().to_owned(),
-                            });
+                            // meter_of picks one of the account's meters, each in the map.
+                            let units = units.get(&meter).cloned().unwrap_or_default();
                             let source = Source { meter: Some(meter), ..source };
                             Ok::<_, Problem>(view! { <UsagePanel held bounds units level_choice bills compare source /> })
                         })
