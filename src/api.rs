@@ -31,25 +31,31 @@ const TIMEOUT_MS: u32 = 30_000;
 const SITE_MESSAGES_ID: &str = "pelm-messages";
 
 thread_local! {
-    static DECODER: Decoder = Decoder::new(site_messages());
+    static DECODER: std::cell::RefCell<Option<Decoder>> = const { std::cell::RefCell::new(None) };
 }
 
-/// The standard messages, with the site's over them when its page has
-/// `<script type="application/json" id="pelm-messages">{...}</script>`.
+/// The messages in the language spoken, with the site's over them when its
+/// page has `<script type="application/json" id="pelm-messages">{...}</script>`.
 fn site_messages() -> Messages {
+    let spoken = crate::language::messages();
     let overrides = web_sys::window()
         .and_then(|w| w.document())
         .and_then(|d| d.get_element_by_id(SITE_MESSAGES_ID))
         .and_then(|e| e.text_content());
-    let Some(json) = overrides else { return Messages::default() };
-    Messages::default().with_overrides(&json).unwrap_or_else(|err| {
+    let Some(json) = overrides else { return spoken };
+    spoken.clone().with_overrides(&json).unwrap_or_else(|err| {
         web_sys::console::warn_1(&format!("#{SITE_MESSAGES_ID} ignored: {err}").into());
-        Messages::default()
+        spoken
     })
 }
 
 fn decoder<R>(read: impl FnOnce(&Decoder) -> R) -> R {
-    DECODER.with(read)
+    DECODER.with_borrow_mut(|decoder| read(decoder.get_or_insert_with(|| Decoder::new(site_messages()))))
+}
+
+/// The language's words arrived: errors are told in them from now on.
+pub fn words_changed() {
+    DECODER.with_borrow_mut(|decoder| *decoder = None);
 }
 
 /// A failure with no answer and no code (an error that is not a `Problem`),
@@ -417,7 +423,7 @@ impl Calls {
                 return Err(problem);
             };
             // A disposed signal means the view is gone: stop here.
-            if self.status.try_set(Some(policy.progress(&problem, pause, failures))).is_some() {
+            if self.status.try_set(Some(crate::language::progress(&policy, &problem, pause, failures))).is_some() {
                 return Err(cancelled());
             }
             sleep(pause).await;

@@ -19,7 +19,7 @@ impl MoneyStyle {
     /// The host's, or the defaults outside a mounted app.
     pub fn of_host() -> Self {
         let settings = crate::host::use_host().map(|h| h.config.get_value()).unwrap_or_default();
-        Self { locale: settings.locale, currency: settings.currency }
+        Self { locale: settings.locale.or_else(crate::language::format_locale), currency: settings.currency }
     }
 }
 
@@ -120,4 +120,50 @@ impl Formats {
         let date = Date::new(&JsValue::from_f64(unix as f64 * 1000.0));
         format.call1(&JsValue::NULL, &date).ok().and_then(|s| s.as_string()).unwrap_or_default()
     }
+}
+
+/// A local date as the reader's language writes it ("Nov 3, 2024", "3 nov 2024").
+pub fn day(unix: i64) -> String {
+    Formats::of(&MoneyStyle::of_host()).date(unix)
+}
+
+/// A local date and time of day, in the reader's language.
+pub fn day_time(unix: i64) -> String {
+    let formats = Formats::of(&MoneyStyle::of_host());
+    format!("{} {}", formats.date(unix), formats.time(unix))
+}
+
+/// How the reader's language writes short dates under the chart's ticks,
+/// read once from `Intl`: its months' short names, and the day's place.
+pub fn calendar() -> pelm_usage::Calendar {
+    thread_local! {
+        static MADE: std::cell::RefCell<Option<(Option<String>, pelm_usage::Calendar)>> = const { std::cell::RefCell::new(None) };
+    }
+    let locale = MoneyStyle::of_host().locale;
+    MADE.with_borrow_mut(|made| {
+        if let Some((for_locale, calendar)) = made.as_ref().filter(|(l, _)| *l == locale) {
+            let _ = for_locale;
+            return calendar.clone();
+        }
+        let locales = Array::new();
+        if let Some(locale) = &locale {
+            locales.push(&locale.into());
+        }
+        let month = Intl::DateTimeFormat::new(&locales, &options(&[("month", "short"), ("timeZone", "UTC")])).format();
+        let month_day =
+            Intl::DateTimeFormat::new(&locales, &options(&[("month", "short"), ("day", "numeric"), ("timeZone", "UTC")]))
+                .format();
+        let at = |m: u32, d: u32| Date::new(&JsValue::from_f64(Date::utc(2024.0, f64::from(m)) + f64::from(d - 1) * 86_400_000.0));
+        let text = |f: &Function, date: &Date| f.call1(&JsValue::NULL, date).ok().and_then(|s| s.as_string());
+        let mut calendar = pelm_usage::Calendar::default();
+        for (m, name) in calendar.months.iter_mut().enumerate() {
+            if let Some(written) = text(&month, &at(m as u32, 15)) {
+                // "sept." and "Sep": the point adds width and nothing else.
+                *name = written.trim_end_matches('.').to_owned();
+            }
+        }
+        calendar.day_first = text(&month_day, &at(0, 2)).is_some_and(|s| s.trim_start().starts_with('2'));
+        *made = Some((locale, calendar.clone()));
+        calendar
+    })
 }

@@ -150,7 +150,7 @@ pub fn ConfigProblem(errors: Vec<ConfigError>) -> impl IntoView {
         errors.into_iter().map(|e| view! { <li><code>{e.attribute}</code>" — "{e.message}</li> }).collect_view();
     view! {
         <div class="pe-notice pe-config-problem" role="alert">
-            <p class="pe-problem-message">"The energy app can't start: its settings on this page need fixing."</p>
+            <p class="pe-problem-message">{crate::language::t(pelm_app_logic::words::app::CONFIG_PROBLEM)}</p>
             <ul>{items}</ul>
         </div>
     }

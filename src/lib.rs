@@ -11,8 +11,10 @@ pub mod chart;
 pub mod connect;
 pub mod format;
 pub mod host;
+pub mod language;
 pub mod listen;
 pub mod locale;
+pub mod names;
 pub mod nav;
 pub mod pages;
 pub mod state;
@@ -35,6 +37,10 @@ pub fn mount() {
     let hosts: Vec<web_sys::HtmlElement> = (0..hosts.as_ref().map_or(0, web_sys::NodeList::length))
         .filter_map(|i| hosts.as_ref()?.item(i)?.dyn_into().ok())
         .collect();
+    // One language for the page, as the first copy's settings choose it.
+    let first = hosts.first().cloned();
+    let config = first.as_ref().and_then(|h| host::read_config(h).ok()).unwrap_or_default();
+    language::start(first.as_ref(), &config);
     if hosts.is_empty() {
         match document.body() {
             Some(body) => mount_into(body),

@@ -7,7 +7,6 @@ use std::rc::Rc;
 use leptos::ev;
 use leptos::html::Canvas as CanvasNode;
 use leptos::prelude::*;
-use pelm_model::civil::MONTHS;
 use plotters::prelude::*;
 
 use super::backend::Canvas;
@@ -25,9 +24,9 @@ pub struct BillBar {
     pub readout: String,
 }
 
-fn month_label(unix: i64) -> String {
+fn month_label(unix: i64, calendar: &pelm_usage::Calendar) -> String {
     let (year, month, _) = pelm_usage::civil::civil_from_days(unix.div_euclid(86_400));
-    format!("{} {:02}", MONTHS[month as usize - 1], year.rem_euclid(100))
+    format!("{} {:02}", calendar.months[month as usize - 1], year.rem_euclid(100))
 }
 
 /// The usage line's unbroken runs, one point per bill: it breaks where a
@@ -56,12 +55,13 @@ const BAR: i64 = 7;
 fn month_labels(bars: &[BillBar], plot_width: f64, measure: impl Fn(&str) -> f64) -> Vec<(usize, (f64, f64))> {
     let n = bars.len().max(1);
     let spacing = plot_width / n as f64;
-    let widest = bars.iter().map(|b| measure(&month_label(b.start))).fold(0.0, f64::max);
+    let calendar = crate::format::calendar();
+    let widest = bars.iter().map(|b| measure(&month_label(b.start, &calendar))).fold(0.0, f64::max);
     let stride = ((widest + LABEL_GAP) / spacing).ceil().max(1.0) as usize;
     (0..bars.len())
         .filter(|i| (bars.len() - 1 - i).is_multiple_of(stride))
         .map(|i| {
-            let width = measure(&month_label(bars[i].start));
+            let width = measure(&month_label(bars[i].start, &calendar));
             (i, ((i as f64 + 0.5) * spacing - width / 2.0, width))
         })
         .collect()
@@ -105,13 +105,14 @@ fn draw(
         .build_cartesian_2d(x_range.clone().with_key_points(key_points), 0.0..top_amount)
         .map_err(|e| e.to_string())?
         .set_secondary_coord(x_range, low_usage..top_usage);
+    let calendar = crate::format::calendar();
     let label = |x: &i64| match x.rem_euclid(SLOT) {
-        0 => bars.get((x / SLOT) as usize).map(|b| month_label(b.start)).unwrap_or_default(),
+        0 => bars.get((x / SLOT) as usize).map(|b| month_label(b.start, &calendar)).unwrap_or_default(),
         _ => String::new(),
     };
     let amount_label = |v: &f64| money.money_whole(*v);
     let mut mesh = chart.configure_mesh();
-    mesh.disable_x_mesh().x_label_formatter(&label).y_labels(5).y_label_formatter(&amount_label).y_desc("Amount");
+    mesh.disable_x_mesh().x_label_formatter(&label).y_labels(5).y_label_formatter(&amount_label).y_desc(crate::language::t(pelm_app_logic::words::chart::AMOUNT));
     theme.style_mesh(&mut mesh, &font, px(1.0)).draw().map_err(|e| e.to_string())?;
     chart
         .configure_secondary_axes()

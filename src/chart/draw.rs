@@ -2,9 +2,12 @@
 //! crosshair on a second canvas laid over it, so hovering never redraws the
 //! chart underneath.
 
+use crate::language::tf;
+use crate::names::compare_label;
+use pelm_app_logic::words::chart;
 use std::cell::{Cell, RefCell};
 
-use pelm_usage::{estimated_cost, fitting_ticks, tick_label, time_label, FittedTicks, Level, Viewport, Zone};
+use pelm_usage::{estimated_cost, fitting_ticks, tick_label, FittedTicks, Level, Viewport, Zone};
 use plotters::prelude::*;
 use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement};
 
@@ -147,7 +150,8 @@ impl Chart {
             .build_cartesian_2d((view.from..view.to).with_key_points(fitted.at.clone()), low..high)
             .map_err(err)?
             .set_secondary_coord(view.from..view.to, 0.0..emissions_high);
-        let x_label = |t: &i64| tick_label(*t, step, &zone);
+        let calendar = crate::format::calendar();
+        let x_label = |t: &i64| tick_label(*t, step, &zone, &calendar);
         let mut mesh = chart.configure_mesh();
         mesh.x_label_formatter(&x_label).y_labels(6).y_desc(data.unit.as_str());
         theme.style_mesh(&mut mesh, &font, px(1.0)).draw().map_err(err)?;
@@ -231,12 +235,11 @@ impl Chart {
         let index = data.usage.near(t, slack);
         let x_at = |t: i64| frame.left + frame.view.fraction(t) * frame.width;
         let y_at = |v: f64| frame.top + (frame.high - v) / (frame.high - frame.low) * frame.height;
-        let zone = local_zone();
         let Some(i) = index else {
             crosshair(&ctx, x, &frame, theme);
             let (compared, _) = compared.map(|c| compared_at(c, data, t, None)).unwrap_or_default();
             return Some(Readout {
-                period: time_label(t, &zone),
+                period: crate::format::day_time(t),
                 usage: None,
                 emissions: None,
                 cost: None,
@@ -283,13 +286,17 @@ impl Chart {
 /// What the comparison has at `t`, in words, and how `usage` differs from it.
 fn compared_at(compared: &Compared, data: &ChartData, t: i64, usage: Option<f64>) -> (Option<String>, Option<String>) {
     let Some(j) = compared.series.at(t) else {
-        return (Some(format!("{}: no data", compared.compare().label())), None);
+        return (Some(tf(chart::NO_DATA, &[("compared", &compare_label(compared.compare()))])), None);
     };
     let c = &compared.series.columns;
     let (from, to) = compared.earlier_period(c.start[j], c.end[j]);
     let earlier = c.usage[j];
-    let said =
-        format!("{}, {}: {earlier:.3} {}", compared.compare().label(), period_label(from, to, data.level), data.unit);
+    let said = format!(
+        "{}, {}: {earlier:.3} {}",
+        compare_label(compared.compare()),
+        period_label(from, to, data.level),
+        data.unit
+    );
     let difference = usage.map(|now| {
         let change = (earlier != 0.0).then(|| format!(" ({:+.0}%)", (now - earlier) / earlier.abs() * 100.0));
         format!("{:+.3} {}{}", now - earlier, data.unit, change.unwrap_or_default())
@@ -315,7 +322,7 @@ fn fit_time_labels(
     ratio: f64,
 ) -> FittedTicks {
     // A label may hang past the plot's ends into the margin and label areas.
-    fitting_ticks(view, zone, width, LABEL_GAP, 20.0, label_measure(ctx, ratio))
+    fitting_ticks(view, zone, width, LABEL_GAP, 20.0, &crate::format::calendar(), label_measure(ctx, ratio))
 }
 
 fn crosshair(ctx: &CanvasRenderingContext2d, x: f64, frame: &Frame, theme: &Theme) {
@@ -332,19 +339,18 @@ fn crosshair(ctx: &CanvasRenderingContext2d, x: f64, frame: &Frame, theme: &Them
 
 /// A period's local start and end, in the words its level reads best in.
 pub fn period_label(start: i64, end: i64, level: Level) -> String {
-    let zone = local_zone();
+    use crate::format::{day, Formats, MoneyStyle};
     match level {
         Level::Raw | Level::Hourly => {
-            let (from, to) = (time_label(start, &zone), time_label(end, &zone));
-            // "Nov 3, 2024 01:00 – 01:15" when both are on one day.
-            match (from.rsplit_once(' '), to.rsplit_once(' ')) {
-                (Some((day_a, _)), Some((day_b, clock))) if day_a == day_b => format!("{from} – {clock}"),
-                _ => format!("{from} – {to}"),
+            let formats = Formats::of(&MoneyStyle::of_host());
+            let (day_a, day_b) = (formats.date(start), formats.date(end));
+            // "Nov 3, 2024 1:00 AM – 1:15 AM" when both are on one day.
+            match day_a == day_b {
+                true => format!("{day_a} {} – {}", formats.time(start), formats.time(end)),
+                false => format!("{day_a} {} – {day_b} {}", formats.time(start), formats.time(end)),
             }
         }
-        Level::Daily => pelm_usage::date_label(start, &zone),
-        Level::Weekly | Level::Monthly => {
-            format!("{} – {}", pelm_usage::date_label(start, &zone), pelm_usage::date_label(end - 1, &zone))
-        }
+        Level::Daily => day(start),
+        Level::Weekly | Level::Monthly => format!("{} – {}", day(start), day(end - 1)),
     }
 }

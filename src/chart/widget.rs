@@ -70,7 +70,7 @@ pub fn UsageChart(
     let selection_width = move || selection.get().map(|(a, b)| format!("{}px", (a - b).abs())).unwrap_or_default();
     view! {
         <div node_ref=frame class="pe-chart-frame" tabindex="0"
-            aria-label="Usage chart. Arrow keys pan, plus and minus zoom, Home resets.">
+            aria-label=crate::language::t(pelm_app_logic::words::chart::LABEL)>
             <canvas node_ref=base class="pe-chart" role="img" aria-label=described>{described}</canvas>
             <canvas node_ref=overlay class="pe-chart-overlay" aria-hidden="true"></canvas>
             <div class="pe-selection" style:left=selection_left style:width=selection_width hidden=move || selection.get().is_none()></div>
@@ -185,7 +185,7 @@ fn readout_view(r: Readout) -> impl IntoView {
             <div class="pe-readout-period">{r.period}</div>
             {match r.usage {
                 Some(usage) => view! { <div class="pe-readout-usage">{usage}</div> }.into_any(),
-                None => view! { <div class="pe-readout-gap">"No data recorded here"</div> }.into_any(),
+                None => view! { <div class="pe-readout-gap">{crate::language::t(pelm_app_logic::words::chart::NO_DATA_HERE)}</div> }.into_any(),
             }}
             {r.emissions.map(|e| view! { <div class="pe-readout-emissions">{e}</div> })}
             {r.cost.map(|c| view! { <div class="pe-readout-cost">{c}</div> })}

@@ -1,6 +1,8 @@
 //! Typed bindings to both generations of Pelm's Connect script. Private to the
 //! `connect` module: the hook is the public face.
 
+use crate::language::t;
+use pelm_app_logic::words::connect;
 use js_sys::{Function, Object, Promise, Reflect};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -43,14 +45,14 @@ pub(super) fn detect() -> Result<Generation, String> {
     let global = js_sys::global();
     let connect = Reflect::get(&global, &JsValue::from_str("PelmConnect")).unwrap_or(JsValue::UNDEFINED);
     if connect.is_undefined() || connect.is_null() {
-        return Err("The Connect script loaded but did not define PelmConnect.".to_owned());
+        return Err(t(connect::NO_GLOBAL));
     }
     if has_function(&connect, "initialize") && has_function(&connect, "open") {
         Ok(Generation::Current(connect.unchecked_into()))
     } else if has_function(&connect, "create") {
         Ok(Generation::Legacy(connect.unchecked_into()))
     } else {
-        Err("The Connect script offers neither PelmConnect.create nor PelmConnect.initialize.".to_owned())
+        Err(t(connect::NO_API))
     }
 }
 

@@ -8,6 +8,8 @@
 mod bindings;
 mod script;
 
+use crate::language::{t, tf};
+use pelm_app_logic::words::{connect, Text};
 use std::cell::Cell;
 use std::future::Future;
 use std::pin::Pin;
@@ -31,7 +33,7 @@ use bindings::{Generation, LegacyHandle};
 /// How long the current script may take to call `onReady` before the hook
 /// says so instead of leaving the button disabled for ever.
 const READY_TIMEOUT: Duration = Duration::from_secs(20);
-const WAITING_FOR_READY: ConnectStatus = ConnectStatus::Preparing("Waiting for Pelm Connect…");
+const WAITING_FOR_READY: ConnectStatus = ConnectStatus::Preparing(connect::WAITING);
 
 /// Where Connect tokens come from: the companion by default.
 pub type TokenSource = Rc<dyn Fn() -> Pin<Box<dyn Future<Output = Result<ConnectTokenGrant, Problem>>>>>;
@@ -108,11 +110,11 @@ impl ConnectExit {
         match self.status.as_str() {
             "user_initiated_exit" => None,
             _ if self.error_code.as_deref() == Some("token_invalid") => {
-                Some("Your Connect session expired. Press the button to start again.".to_owned())
+                Some(t(connect::EXPIRED))
             }
             "unavailable_utility_credentials_submitted" => Some(match &self.utility_name {
-                Some(name) => format!("We can't connect to {name} yet."),
-                None => "We can't connect to that utility yet.".to_owned(),
+                Some(name) => tf(connect::UNAVAILABLE_NAMED, &[("utility", name)]),
+                None => t(connect::UNAVAILABLE),
             }),
             _ => Some(match (&self.error_code, &self.message) {
                 // Connect's codes (mfa_failed, connect_max_attempted_logins...)
@@ -121,8 +123,8 @@ impl ConnectExit {
                     let problem = api::problem_from_code(code, said.as_deref(), Kind::Connect);
                     format!("{} {}", problem.message, problem.next_step)
                 }
-                (None, Some(message)) if !message.is_empty() => format!("Connect closed: {message}"),
-                _ => "Connect closed before your account was linked. You can try again.".to_owned(),
+                (None, Some(message)) if !message.is_empty() => tf(connect::CLOSED_SAYING, &[("message", message)]),
+                _ => t(connect::CLOSED),
             }),
         }
     }
@@ -131,7 +133,7 @@ impl ConnectExit {
 #[derive(Clone, Debug, PartialEq)]
 pub enum ConnectStatus {
     /// Not ready yet; the text says why, for the disabled button.
-    Preparing(&'static str),
+    Preparing(Text),
     Ready,
     Open,
     /// It cannot be opened; the text says why. `retry` starts over.
@@ -205,7 +207,7 @@ fn exit_from_js(status: &JsValue, metadata: &JsValue) -> ConnectExit {
 
 pub fn use_pelm_connect(options: UsePelmConnectOptions) -> UsePelmConnectReturn {
     let UsePelmConnectOptions { on_success, on_exit, connect_token } = options;
-    let status = RwSignal::new(ConnectStatus::Preparing("Getting Connect ready…"));
+    let status = RwSignal::new(ConnectStatus::Preparing(connect::GETTING_READY));
     let session = StoredValue::new_local(None::<Session>);
     let attempt = RwSignal::new(0u32);
     let refresh = StoredValue::new_local(None::<TimeoutHandle>);
@@ -327,9 +329,9 @@ async fn prepare(
     connect_token: TokenSource,
 ) -> Result<u64, String> {
     let status = hooks.status;
-    status.set(ConnectStatus::Preparing("Getting a secure Connect session…"));
+    status.set(ConnectStatus::Preparing(connect::GETTING_SESSION));
     let grant = connect_token().await.map_err(|problem| problem.message)?;
-    status.set(ConnectStatus::Preparing("Loading Pelm Connect…"));
+    status.set(ConnectStatus::Preparing(connect::LOADING_SCRIPT));
     script::load(&grant.connect_script_url).await?;
     let generation = bindings::detect()?;
 
@@ -360,7 +362,7 @@ async fn prepare(
         set_timeout(
             move || {
                 if status.try_get_untracked() == Some(WAITING_FOR_READY) {
-                    status.try_set(ConnectStatus::Failed("Pelm Connect did not become ready.".to_owned()));
+                    status.try_set(ConnectStatus::Failed(t(connect::NOT_READY)));
                 }
             },
             READY_TIMEOUT,

@@ -1,5 +1,7 @@
 //! Injects a script once per page, however many components ask for it.
 
+use crate::language::{t, tf};
+use pelm_app_logic::words::connect;
 use std::cell::RefCell;
 use std::collections::HashMap;
 
@@ -42,7 +44,7 @@ fn settle(url: &str, loaded: bool) {
 fn inject(url: &str) -> Result<Entry, String> {
     let document = web_sys::window().and_then(|w| w.document()).ok_or("no document")?;
     let element: web_sys::HtmlScriptElement =
-        document.create_element("script").map_err(|_| "cannot create a script element")?.unchecked_into();
+        document.create_element("script").map_err(|_| t(connect::NOT_ATTACHED))?.unchecked_into();
     let on_load = {
         let url = url.to_owned();
         Closure::<dyn FnMut()>::new(move || settle(&url, true))
@@ -58,7 +60,7 @@ fn inject(url: &str) -> Result<Entry, String> {
     element.set_attribute("data-pelm-connect-loader", "").ok();
     let parent =
         document.head().map(|h| h.unchecked_into::<web_sys::Element>()).or_else(|| document.document_element());
-    parent.ok_or("no element to attach a script to")?.append_child(&element).map_err(|_| "cannot attach the script")?;
+    parent.ok_or_else(|| t(connect::NOT_ATTACHED))?.append_child(&element).map_err(|_| t(connect::NOT_ATTACHED))?;
     Ok(Entry { state: State::Loading, element, waiters: Vec::new(), _on_load: on_load, _on_error: on_error })
 }
 
@@ -86,7 +88,7 @@ pub(super) async fn load(url: &str) -> Result<(), String> {
         None => Ok(()),
         Some(rx) => match rx.await {
             Ok(true) => Ok(()),
-            _ => Err(format!("The Connect script could not be loaded from {url}.")),
+            _ => Err(tf(connect::NOT_LOADED, &[("url", url)])),
         },
     }
 }

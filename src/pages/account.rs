@@ -1,6 +1,8 @@
 //! One account's page: its usage or its bills, chosen by the URL, with a way
 //! back to all accounts. A shared or reloaded link opens the same view.
 
+use crate::language::t;
+use pelm_app_logic::words::{account, common};
 use leptos::prelude::*;
 use pelm_app_logic::place::Page;
 use pelm_app_logic::problem::Problem;
@@ -42,15 +44,15 @@ pub fn AccountPage(
         (nav.href(&Page::Usage(id.clone()).path()), nav.href(&Page::Bills(id.clone()).path()));
     let id = StoredValue::new(id);
     let current = move |this: Tab| if this == tab { "page" } else { "false" };
-    let loading = move || calls.status().get().unwrap_or_else(|| "Loading your account…".to_owned());
+    let loading = move || calls.status().get().unwrap_or_else(|| t(account::LOADING));
     view! {
-        <nav class="pe-tabs" aria-label="Account">
-            {views.accounts.then(|| view! { <a class="pe-back" href=nav.href("/")>"All accounts"</a> })}
+        <nav class="pe-tabs" aria-label=t(account::NAV)>
+            {views.accounts.then(|| view! { <a class="pe-back" href=nav.href("/")>{t(account::ALL)}</a> })}
             {views.usage.then(|| view! {
-                <a class="pe-tab" href=usage_link aria-current=current(Tab::Usage) data-tab="usage">"Usage"</a>
+                <a class="pe-tab" href=usage_link aria-current=current(Tab::Usage) data-tab="usage">{t(account::USAGE)}</a>
             })}
             {views.bills.then(|| view! {
-                <a class="pe-tab" href=bills_link aria-current=current(Tab::Bills) data-tab="bills">"Bills"</a>
+                <a class="pe-tab" href=bills_link aria-current=current(Tab::Bills) data-tab="bills">{t(account::BILLS)}</a>
             })}
         </nav>
         <Transition fallback=move || loading_view(loading, Skeleton::Chart)>
@@ -66,8 +68,8 @@ pub fn AccountPage(
                         Some(account) if tab == Tab::Usage => view! { {health} <Usage account /> }.into_any(),
                         Some(account) => view! { {health} <Bills account /> }.into_any(),
                         None => view! {
-                            <p class="pe-empty">"This account is not one of those linked to this site. "
-                                <a href=nav.href("/")>"See your accounts"</a></p>
+                            <p class="pe-empty">{t(account::NOT_LINKED)}" "
+                                <a href=nav.href("/")>{t(common::SEE_ACCOUNTS)}</a></p>
                         }.into_any(),
                     };
                     Ok::<_, Problem>(view)

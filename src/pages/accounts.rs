@@ -1,7 +1,10 @@
 //! The accounts overview: one card per utility account.
 
+use crate::language::{t, tf, tn};
+use crate::names::meter_name;
+use pelm_app_logic::words::accounts;
 use leptos::prelude::*;
-use pelm_app_logic::health::utility_name;
+use crate::names::utility_name;
 use pelm_app_logic::place::Page;
 use pelm_app_logic::problem::Problem;
 use pelm_model::companion::{ConnectionStatus, LinkedConnection};
@@ -44,7 +47,7 @@ fn account_card(account: Account, first_view: fn(String) -> Page, nav: Nav) -> i
         let failing =
             listed.filter(|s| matches!(s, ConnectionStatus::LoginNeeded | ConnectionStatus::UtilityUnsupported));
         marked.or(failing).map(|status| {
-            let text = format!("{}: shown as last seen.", pelm_app_logic::health::status_words(status));
+            let text = tf(accounts::AS_LAST_SEEN, &[("status", &t(pelm_app_logic::health::status_words(status)))]);
             view! { <span class="pe-card-meta pe-card-marked">{text}</span> }
         })
     };
@@ -55,13 +58,12 @@ fn account_card(account: Account, first_view: fn(String) -> Page, nav: Nav) -> i
     let meters = account
         .meter_types()
         .into_iter()
-        .map(|m| format!("{} ({})", m.name(), account.unit(m)))
+        .map(|m| format!("{} ({})", meter_name(m), account.unit(m)))
         .collect::<Vec<_>>()
         .join(" · ");
     let meter_count = match account.meters.len() {
-        0 => format!("{MISSING} meters"),
-        1 => "1 meter".to_owned(),
-        n => format!("{n} meters"),
+        0 => tf(accounts::NO_METERS, &[("missing", MISSING)]),
+        n => tn(accounts::METERS, n as f64, &[]),
     };
     let unit = account.unit(account.meter_types()[0]);
     let spark_account = account.clone();
@@ -75,11 +77,11 @@ fn account_card(account: Account, first_view: fn(String) -> Page, nav: Nav) -> i
         recent.get().map(|result| match result {
             Ok(values) if !values.is_empty() => {
                 let total: f64 = values.iter().sum();
-                let label = format!("Daily usage over the last 30 days: {total:.0} {unit} in all.");
+                let label = tf(accounts::SPARKLINE, &[("total", &format!("{total:.0}")), ("unit", &unit)]);
                 view! { <Sparkline values label /> }.into_any()
             }
             // The card is still the way in without its sparkline.
-            _ => view! { <span class="pe-card-meta">"No recent usage to show."</span> }.into_any(),
+            _ => view! { <span class="pe-card-meta">{t(accounts::NO_RECENT)}</span> }.into_any(),
         })
     };
     let card_id = account.id.clone();
@@ -89,7 +91,7 @@ fn account_card(account: Account, first_view: fn(String) -> Page, nav: Nav) -> i
             <a class="pe-card-button" href=link>
                 <span class="pe-card-title">{address}</span>
                 <span class="pe-card-meta">{utility.unwrap_or_else(|| MISSING.to_owned())}</span>
-                <span class="pe-card-meta">"Account "
+                <span class="pe-card-meta">{t(accounts::ACCOUNT)}" "
                     <span class="pe-account-number">{move || if revealed.get() { full.clone() } else { masked.clone() }}</span>
                 </span>
                 <span class="pe-card-meta">{meters}" · "{meter_count}</span>
@@ -98,7 +100,7 @@ fn account_card(account: Account, first_view: fn(String) -> Page, nav: Nav) -> i
             </a>
             <button type="button" class="pe-chip pe-reveal" data-action="reveal-number" aria-pressed=move || revealed.get().to_string()
                 on:click=move |_| revealed.update(|r| *r = !*r)>
-                {move || if revealed.get() { "Hide account number" } else { "Show account number" }}
+                {move || t(if revealed.get() { accounts::HIDE_NUMBER } else { accounts::SHOW_NUMBER })}
             </button>
         </li>
     }
@@ -181,7 +183,7 @@ fn account_groups(groups: Vec<Group>, first_view: fn(String) -> Page, nav: Nav) 
     if groups.len() <= 1 {
         let accounts = groups.into_iter().flat_map(|g| g.accounts).collect::<Vec<_>>();
         if accounts.is_empty() {
-            return view! { <p class="pe-empty">"No accounts were found for this utility login."</p> }.into_any();
+            return view! { <p class="pe-empty">{t(accounts::NONE_FOUND)}</p> }.into_any();
         }
         return cards_view(accounts, first_view, nav);
     }
@@ -193,10 +195,10 @@ fn account_groups(groups: Vec<Group>, first_view: fn(String) -> Page, nav: Nav) 
             let body = match (group.accounts.is_empty(), group.status) {
                 (false, _) => cards_view(group.accounts, first_view, nav),
                 (true, ConnectionStatus::Collecting) => view! {
-                    <p class="pe-empty">"Your utility's data is still being collected; its accounts will show here."</p>
+                    <p class="pe-empty">{t(accounts::COLLECTING)}</p>
                 }
                 .into_any(),
-                (true, _) => view! { <p class="pe-empty">"No accounts to show for this utility login."</p> }.into_any(),
+                (true, _) => view! { <p class="pe-empty">{t(accounts::NONE_TO_SHOW)}</p> }.into_any(),
             };
             view! {
                 <section class="pe-group" data-connection-id=group.connection_id aria-labelledby=labelled_by>
@@ -217,10 +219,10 @@ pub fn Accounts() -> impl IntoView {
     let title = use_id("accounts-title");
     let heading = title.clone();
     let views = use_views();
-    let loading = move || calls.status().get().unwrap_or_else(|| "Loading your accounts…".to_owned());
+    let loading = move || calls.status().get().unwrap_or_else(|| t(accounts::LOADING));
     view! {
         <section class="pe-accounts" aria-labelledby=title>
-            <h2 id=heading class="pe-subtitle">"Your accounts"</h2>
+            <h2 id=heading class="pe-subtitle">{t(accounts::TITLE)}</h2>
             <Transition fallback=move || loading_view(loading, Skeleton::Cards)>
                 <ErrorBoundary fallback=problem_fallback(Some(Callback::new(move |_| accounts.refetch())))>
                     {move || {

@@ -2,6 +2,8 @@
 //! with amounts and dates in the user's locale, the usage each bill covers,
 //! totals, and each bill's PDF fetched first so a failure reads as a message.
 
+use crate::language::{t, tf, tn};
+use pelm_app_logic::words::{bills, common};
 use std::sync::Arc;
 
 use leptos::prelude::*;
@@ -34,14 +36,26 @@ pub enum Column {
 impl Column {
     const ALL: [Column; 5] = [Column::Period, Column::Statement, Column::Due, Column::Amount, Column::Usage];
 
-    fn title(self) -> &'static str {
+    /// The column's name in `data-sort`, whatever the language.
+    fn slug(self) -> &'static str {
         match self {
-            Column::Period => "Billing period",
-            Column::Statement => "Statement date",
-            Column::Due => "Due date",
-            Column::Amount => "Amount due",
-            Column::Usage => "Usage",
+            Column::Period => "period",
+            Column::Statement => "statement",
+            Column::Due => "due",
+            Column::Amount => "amount",
+            Column::Usage => "usage",
         }
+    }
+
+    /// The column's heading, in the reader's language.
+    fn words(self) -> String {
+        t(match self {
+            Column::Period => bills::PERIOD,
+            Column::Statement => bills::STATEMENT,
+            Column::Due => bills::DUE_DATE,
+            Column::Amount => bills::AMOUNT,
+            Column::Usage => bills::USAGE,
+        })
     }
 }
 
@@ -149,8 +163,8 @@ pub fn Bills(account: Account) -> impl IntoView {
     let heading = title.clone();
     view! {
         <section class="pe-bills" aria-labelledby=title>
-            <h2 id=heading class="pe-subtitle">"Bills"</h2>
-            <Transition fallback=move || loading(move || calls.status().get().unwrap_or_else(|| "Loading your bills…".to_owned()), Skeleton::Table)>
+            <h2 id=heading class="pe-subtitle">{t(bills::TITLE)}</h2>
+            <Transition fallback=move || loading(move || calls.status().get().unwrap_or_else(|| t(bills::LOADING)), Skeleton::Table)>
                 <ErrorBoundary fallback=problem_fallback(Some(Callback::new(move |_| data.refetch())))>
                     {move || Suspend::new(async move {
                         let loaded = data.await?;
@@ -162,7 +176,7 @@ pub fn Bills(account: Account) -> impl IntoView {
                             None => (None, None),
                         };
                         let missing = projected.is_none().then(|| view! {
-                            <p class="pe-row-note" role="status">"The projected bill could not be loaded just now. It comes back when this page is opened again."</p>
+                            <p class="pe-row-note" role="status">{t(bills::PROJECTION_MISSING)}</p>
                         });
                         Ok::<_, Problem>(view! {
                             {projected}
@@ -182,7 +196,7 @@ pub fn Bills(account: Account) -> impl IntoView {
 #[component]
 pub fn BillsTable(lines: Vec<BillLine>, unit: String, #[prop(optional, into)] locale: Option<String>) -> impl IntoView {
     if lines.is_empty() {
-        return view! { <p class="pe-empty">"No bills yet. They appear here once the utility issues one."</p> }
+        return view! { <p class="pe-empty">{t(bills::NONE)}</p> }
             .into_any();
     }
     // The host's locale and currency, unless the caller names a locale.
@@ -204,23 +218,19 @@ pub fn BillsTable(lines: Vec<BillLine>, unit: String, #[prop(optional, into)] lo
         sorted.into_iter().map(|line| bill_row(line, &f, &row_unit)).collect_view()
     };
     let bars = bill_bars(&chart_lines, &formats, &unit);
-    let described = format!(
-        "Bar chart of the amount of each of {} bills, {} in all, with the usage of each as a line.",
-        bars.len(),
-        formats.money(total)
-    );
+    let described = tn(bills::DESCRIBED, bars.len() as f64, &[("total", &formats.money(total))]);
     let chart_unit = unit.clone();
     view! {
         {(!bars.is_empty()).then(|| view! { <BillsChart bars unit=chart_unit described money=money_style.clone() /> })}
         <dl class="pe-summary">
-            <div><dt>"Total billed"</dt><dd data-figure="bills-total">{formats.money(total)}</dd></div>
-            <div><dt>"Per month"</dt><dd data-figure="bills-per-month">{per_month.unwrap_or_else(|| MISSING.to_owned())}</dd></div>
+            <div><dt>{t(bills::TOTAL)}</dt><dd data-figure="bills-total">{formats.money(total)}</dd></div>
+            <div><dt>{t(bills::PER_MONTH)}</dt><dd data-figure="bills-per-month">{per_month.unwrap_or_else(|| MISSING.to_owned())}</dd></div>
         </dl>
         <SortSelect sort />
         <div class="pe-table-scroll">
             <table class="pe-table pe-bills-table">
-                <caption>{format!("Bills, newest first unless sorted otherwise. Amounts in {}.", formats.currency())}</caption>
-                <thead><tr>{headers}<th scope="col">"PDF"</th></tr></thead>
+                <caption>{tf(bills::CAPTION, &[("currency", formats.currency())])}</caption>
+                <thead><tr>{headers}<th scope="col">{t(bills::PDF)}</th></tr></thead>
                 <tbody>{rows}</tbody>
             </table>
         </div>
@@ -233,26 +243,26 @@ pub fn BillsTable(lines: Vec<BillLine>, unit: String, #[prop(optional, into)] lo
 #[component]
 fn SortSelect(sort: RwSignal<(Column, bool)>) -> impl IntoView {
     let choices = [
-        (Column::Period, true, "Newest first"),
-        (Column::Period, false, "Oldest first"),
-        (Column::Amount, true, "Highest amount"),
-        (Column::Amount, false, "Lowest amount"),
-        (Column::Usage, true, "Most usage"),
-        (Column::Usage, false, "Least usage"),
-        (Column::Due, false, "Due soonest"),
+        (Column::Period, true, bills::NEWEST),
+        (Column::Period, false, bills::OLDEST),
+        (Column::Amount, true, bills::HIGHEST),
+        (Column::Amount, false, bills::LOWEST),
+        (Column::Usage, true, bills::MOST_USAGE),
+        (Column::Usage, false, bills::LEAST_USAGE),
+        (Column::Due, false, bills::DUE_SOONEST),
     ];
     let options = choices
         .into_iter()
         .enumerate()
         .map(|(i, (column, descending, name))| {
-            view! { <option value=i.to_string() selected=move || sort.get() == (column, descending)>{name}</option> }
+            view! { <option value=i.to_string() selected=move || sort.get() == (column, descending)>{t(name)}</option> }
         })
         .collect_view();
     let sort_id = crate::host::use_id("bills-sort");
     let label_for = sort_id.clone();
     view! {
         <p class="pe-field pe-bills-sort">
-            <label for=label_for>"Sort bills "</label>
+            <label for=label_for>{t(bills::SORT)}" "</label>
             <select id=sort_id data-control="bills-sort" on:change=move |ev| {
                 if let Some(&(column, descending, _)) = event_target_value(&ev).parse::<usize>().ok().and_then(|i| choices.get(i)) {
                     sort.set((column, descending));
@@ -281,10 +291,10 @@ fn sort_headers(sort: RwSignal<(Column, bool)>, unit: &str) -> impl IntoView {
                 (c, false) if c == column => "ascending",
                 _ => "none",
             };
-            let title = if column == Column::Usage { format!("Usage ({unit})") } else { column.title().to_owned() };
+            let title = if column == Column::Usage { tf(bills::USAGE_IN, &[("unit", unit)]) } else { column.words() };
             view! {
                 <th scope="col" aria-sort=aria>
-                    <button type="button" class="pe-sort" data-sort=column.title()
+                    <button type="button" class="pe-sort" data-sort=column.slug()
                         on:click=move |_| sort.update(|(c, d)| if *c == column { *d = !*d } else { *c = column; *d = true })>
                         {title}
                     </button>
@@ -338,11 +348,11 @@ fn bill_row(line: BillLine, f: &Formats, unit: &str) -> impl IntoView {
     let id = bill.id.clone();
     view! {
         <tr class:pe-bill-problem=marked data-bill-id=id>
-            <td class="pe-bill-period" data-label="Billing period">{period}{problems.map(|p| view! { <span class="pe-row-note">{format!("Part of this bill could not be read. {p}")}</span> })}</td>
-            <td class="pe-bill-statement" data-label="Statement date">{date(bill.statement)}</td>
-            <td data-label="Due">{date(bill.due)}</td>
-            <td class="pe-number pe-bill-amount" data-label="Amount due">{amount}</td>
-            <td class="pe-number" data-label=format!("Usage ({unit})")>{usage}</td>
+            <td class="pe-bill-period" data-label=t(bills::PERIOD)>{period}{problems.map(|p| view! { <span class="pe-row-note">{format!("{} {p}", t(bills::UNREADABLE))}</span> })}</td>
+            <td class="pe-bill-statement" data-label=t(bills::STATEMENT)>{date(bill.statement)}</td>
+            <td data-label=t(bills::DUE)>{date(bill.due)}</td>
+            <td class="pe-number pe-bill-amount" data-label=t(bills::AMOUNT)>{amount}</td>
+            <td class="pe-number" data-label=tf(bills::USAGE_IN, &[("unit", unit)])>{usage}</td>
             <td class="pe-bill-pdf"><PdfButton bill_id=bill.id account_id=bill.account_id /></td>
         </tr>
     }
@@ -370,18 +380,18 @@ fn PdfButton(
     view! {
         {move || match result.get() {
             Some(Ok(url)) => view! {
-                <a class="pe-link" href=url target="_blank" rel="noopener" download=name.clone() data-action="open-pdf">"Open PDF"</a>
+                <a class="pe-link" href=url target="_blank" rel="noopener" download=name.clone() data-action="open-pdf">{t(bills::OPEN_PDF)}</a>
             }.into_any(),
             Some(Err(problem)) => view! {
                 <span class="pe-row-note" role="alert" data-pdf-error=problem.code.clone()>{format!("{} {}", problem.message, problem.next_step)}</span>
                 <button type="button" class="pe-chip" data-action="retry-pdf" on:click=move |_| { fetch.dispatch(()); }>
-                    "Try again"
+                    {t(common::TRY_AGAIN)}
                 </button>
             }.into_any(),
             None => view! {
                 <button type="button" class="pe-chip" data-action="get-pdf" disabled=move || fetch.pending().get()
                     on:click=move |_| { fetch.dispatch(()); }>
-                    {move || if fetch.pending().get() { "Getting PDF…" } else { "Get PDF" }}
+                    {move || t(if fetch.pending().get() { bills::GETTING_PDF } else { bills::GET_PDF })}
                 </button>
             }.into_any(),
         }}

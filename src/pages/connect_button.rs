@@ -2,6 +2,8 @@
 //! the companion, and says what is happening at each step. The start screen
 //! and the reconnect prompt both use it.
 
+use crate::language::t;
+use pelm_app_logic::words::{common, connect, Text};
 use leptos::prelude::*;
 use pelm_model::companion::Connection;
 
@@ -12,7 +14,7 @@ use crate::host::{text, use_host};
 #[component]
 pub fn ConnectButton(
     /// The button's text.
-    label: &'static str,
+    label: Text,
     /// Its `data-action`, for tests and analytics.
     action: &'static str,
     on_connected: Callback<Connection>,
@@ -66,11 +68,11 @@ pub fn ConnectButton(
     let disabled = move || exchanging.get() || status.get() != ConnectStatus::Ready;
     let status_text = move || {
         if exchanging.get() {
-            return Some("Linking your account…".to_owned());
+            return Some(t(connect::LINKING));
         }
         match status.get() {
-            ConnectStatus::Preparing(why) => Some(why.to_owned()),
-            ConnectStatus::Open => Some("Connect is open.".to_owned()),
+            ConnectStatus::Preparing(why) => Some(t(why)),
+            ConnectStatus::Open => Some(t(connect::OPEN)),
             ConnectStatus::Failed(why) => Some(why),
             ConnectStatus::Ready => None,
         }
@@ -88,12 +90,12 @@ pub fn ConnectButton(
                         on_open.run(());
                     }
                 }>
-                {label}
+                {t(label)}
             </button>
             <p class="pe-status" role="status" aria-live="polite">{status_text}</p>
             <button class="pe-button" type="button" data-action="retry" hidden=move || !failed()
                 on:click=move |_| retry.run(())>
-                "Try again"
+                {t(common::TRY_AGAIN)}
             </button>
             {move || notice.get().map(|text| view! { <p class="pe-notice" role="alert">{text}</p> })}
         </div>

@@ -3,7 +3,10 @@
 //! what loads later (`later.rs`).
 
 use leptos::prelude::*;
-use pelm_app_logic::health::{ago, is_stale, next_look, status_words};
+use pelm_app_logic::health::{ago, is_stale, next_look, status_words, Ago};
+use pelm_app_logic::words::{connection as words, health};
+
+use crate::language::{t, tf, tn};
 use pelm_model::companion::{Connection, ConnectionStatus, LinkedConnection, MOST_CONNECTIONS};
 
 use crate::api;
@@ -17,7 +20,7 @@ use crate::state::DataContext;
 use crate::timer::now;
 
 fn utility_name(linked: &LinkedConnection) -> String {
-    pelm_app_logic::health::utility_name(linked.utility.as_ref())
+    crate::names::utility_name(linked.utility.as_ref())
 }
 
 /// How many days old data may be before the notice, as the host set it.
@@ -43,7 +46,7 @@ pub fn ConnectionsHeader(data: DataContext, linked: Linked, reconnected: Callbac
     look_again_when_stale(data, linked);
     view! {
         <header class="pe-header pe-connections">
-            <ul class="pe-connection-list" aria-label="Your utilities">
+            <ul class="pe-connection-list" aria-label=t(words::UTILITIES)>
                 {move || ids.get().into_iter().map(|id| view! { <ConnectionRow id data linked several reconnected /> }).collect_view()}
             </ul>
             {move || room.get().then(|| view! { <AddUtility added /> })}
@@ -67,12 +70,12 @@ fn AddUtility(added: Callback<Connection>) -> impl IntoView {
         <div class="pe-add-utility">
             <button class="pe-button" type="button" data-action="add-utility" aria-expanded=move || open.get().to_string()
                 aria-controls=controls on:click=move |_| open.update(|o| *o = !*o)>
-                "Add another utility"
+                {t(words::ADD)}
             </button>
             {move || open.get().then(|| view! {
                 <div class="pe-add-panel" id=panel.clone()>
-                    <p>"Link the login of another company you buy electricity or gas from. It shows here beside this one."</p>
-                    <ConnectButton label="Connect another utility" action="connect-another" on_connected=linked />
+                    <p>{t(words::ADD_LEAD)}</p>
+                    <ConnectButton label=words::CONNECT_ANOTHER action="connect-another" on_connected=linked />
                 </div>
             })}
         </div>
@@ -143,11 +146,11 @@ fn ConnectionRow(
                 aria-expanded=move || asking.get().to_string()
                 disabled=move || disconnect.pending().get()
                 on:click=move |_| asking.set(true)>
-                "Disconnect"
+                {t(words::DISCONNECT)}
             </button>
             {move || login_needed().then(|| view! {
                 <div class="pe-reconnect-one">
-                    <ConnectButton label="Reconnect" action="reconnect" on_connected=reconnected connection=Some(id.clone()) />
+                    <ConnectButton label=words::RECONNECT action="reconnect" on_connected=reconnected connection=Some(id.clone()) />
                 </div>
             })}
             {move || asking.get().then(|| view! { <DisconnectQuestion key=key.clone() utility=name() confirm cancel /> })}
@@ -164,12 +167,15 @@ pub fn HealthLine(linked: Signal<Option<LinkedConnection>>) -> impl IntoView {
     let formats = Formats::of(&crate::format::MoneyStyle::of_host());
     move || {
         linked.get().map(|linked| {
-            let mut parts = vec![status_words(linked.status).to_owned()];
+            let mut parts = vec![t(status_words(linked.status))];
             if let Some(through) = linked.data_through {
-                parts.push(format!("data through {}", formats.date(through)));
+                parts.push(tf(health::DATA_THROUGH, &[("date", &formats.date(through))]));
             }
             if let Some(at) = linked.checked_at {
-                parts.push(format!("checked {}", ago(at, now())));
+                parts.push(match ago(at, now()) {
+                    Ago::JustNow => t(health::CHECKED_JUST_NOW),
+                    Ago::Count(n, words) => tn(words, n as f64, &[]),
+                });
             }
             view! { <p class="pe-health" data-status=linked.status.as_str()>{parts.join(" · ")}</p> }
         })
@@ -189,11 +195,11 @@ fn StaleNotice(linked: Signal<Option<LinkedConnection>>) -> impl IntoView {
         let again = formats.time(next_look(linked.checked_at, now()));
         Some(view! {
             <p class="pe-notice pe-stale" role="status">
-                {format!(
-                    "{} hasn't sent data after {} yet. Utilities often send it a few days late; we'll look again at {again}.",
-                    utility_name(&linked),
-                    formats.date(through),
-                )}
+                {tf(health::STALE, &[
+                    ("utility", &utility_name(&linked)),
+                    ("date", &formats.date(through)),
+                    ("time", &again),
+                ])}
             </p>
         })
     }
@@ -262,15 +268,15 @@ fn DisconnectQuestion(
                 }
             }>
             <p id=question_id>
-                {format!("Disconnect {utility} from this site? You can connect it again at any time.")}
+                {tf(words::QUESTION, &[("utility", &utility)])}
             </p>
             <button class="pe-button pe-button-danger" type="button" data-action="confirm-disconnect"
                 on:click=move |_| confirm.run(())>
-                "Disconnect"
+                {t(words::DISCONNECT)}
             </button>
             <button class="pe-button" type="button" data-action="cancel-disconnect"
                 on:click=move |_| cancel.run(())>
-                "Keep it connected"
+                {t(words::KEEP)}
             </button>
         </div>
     }

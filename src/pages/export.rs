@@ -6,6 +6,8 @@
 //! interval in view, which the page asks the companion for first, a year at
 //! a time, saying how far it has come.
 
+use crate::language::{t, tf};
+use pelm_app_logic::words::export;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -123,8 +125,8 @@ impl Job {
                     gas: source.meter == Some(MeterType::Gas),
                     unit,
                     title: match pelm_model::pelm::last_four(&source.account_number) {
-                        Some(shown) => format!("{} usage, account ending {shown}", source.utility),
-                        None => format!("{} usage", source.utility),
+                        Some(shown) => tf(export::TITLE_ENDING, &[("utility", &source.utility), ("last_four", &shown)]),
+                        None => tf(export::TITLE, &[("utility", &source.utility)]),
                     },
                     updated: crate::timer::now(),
                 };
@@ -181,11 +183,11 @@ impl Kind {
         }
     }
 
-    fn name(self) -> &'static str {
-        match self {
-            Kind::Csv => "CSV",
-            Kind::Espi => "Green Button file",
-        }
+    fn name(self) -> String {
+        t(match self {
+            Kind::Csv => export::CSV,
+            Kind::Espi => export::ESPI,
+        })
     }
 }
 
@@ -295,10 +297,10 @@ pub fn Exports(
     view! {
         <div class="pe-actions pe-exports">
             <button type="button" class="pe-button" data-action="export-csv" disabled=busy
-                on:click=move |_| start_csv(Kind::Csv)>"Download CSV"</button>
+                on:click=move |_| start_csv(Kind::Csv)>{t(export::DOWNLOAD_CSV)}</button>
             <button type="button" class="pe-button" data-action="export-espi" disabled=busy
-                title="Green Button (ESPI) XML: the standard format utilities' \"Download My Data\" gives"
-                on:click=move |_| start(Kind::Espi)>"Download Green Button XML"</button>
+                title=t(export::ESPI_HINT)
+                on:click=move |_| start(Kind::Espi)>{t(export::DOWNLOAD_ESPI)}</button>
             <p class="pe-status pe-export-status" role="status">{status}</p>
         </div>
     }
@@ -309,22 +311,22 @@ fn status_view(state: State) -> Option<AnyView> {
     let view = match state {
         State::Idle => return None,
         State::Fetching(kind, share) => view! {
-            <span>{format!("Fetching your readings for the {}…", kind.name())}</span>
-            <progress max="100" value=format!("{:.0}", share * 100.0) aria-label="Fetching your readings"></progress>
+            <span>{tf(export::FETCHING, &[("file", &kind.name())])}</span>
+            <progress max="100" value=format!("{:.0}", share * 100.0) aria-label=t(export::FETCHING_LABEL)></progress>
         }
         .into_any(),
         State::Making(kind, share) => view! {
-            <span>{format!("Making the {}…", kind.name())}</span>
-            <progress max="100" value=format!("{:.0}", share * 100.0) aria-label=format!("Making the {}", kind.name())></progress>
+            <span>{tf(export::MAKING, &[("file", &kind.name())])}</span>
+            <progress max="100" value=format!("{:.0}", share * 100.0) aria-label=tf(export::MAKING_LABEL, &[("file", &kind.name())])></progress>
         }
         .into_any(),
         State::Made { kind, url, name, longest_ms } => view! {
-            <span>{format!("Your {} is ready: ", kind.name())}</span>
+            <span>{tf(export::READY, &[("file", &kind.name())])}" "</span>
             <a href=url download=name.clone() data-export=kind.ext() data-longest-slice-ms=format!("{longest_ms:.0}")>{name.clone()}</a>
         }
         .into_any(),
         State::Failed(kind) => {
-            let said = format!("The {} could not be made. Check your connection and try again.", kind.name());
+            let said = tf(export::FAILED, &[("file", &kind.name())]);
             view! { <span>{said}</span> }.into_any()
         }
     };

@@ -13,6 +13,8 @@
 //! One part, not one per page: each cut costs the code that crosses it, and
 //! a user who connects goes on to the accounts and their usage anyway.
 
+use crate::language::t;
+use pelm_app_logic::words::{accounts, app, common, connection};
 use leptos::prelude::*;
 use pelm_app_logic::place::Page;
 use pelm_app_logic::problem::Problem;
@@ -49,7 +51,7 @@ pub fn Connected(data: DataContext, reconnected: Callback<Connection>) -> impl I
     let attempt = RwSignal::new(0u32);
     let again = Callback::new(move |_| attempt.update(|n| *n += 1));
     view! {
-        <Transition fallback=|| loading("Loading your accounts…", Skeleton::Cards)>
+        <Transition fallback=|| loading(t(accounts::LOADING), Skeleton::Cards)>
             <ErrorBoundary fallback=problem_fallback(Some(again))>
                 {move || {
                     attempt.track();
@@ -101,8 +103,8 @@ fn pages_view(Shell { data, reconnected }: Shell) -> AnyView {
         <ConnectionsHeader data linked reconnected />
         {move || needs_reconnect.get().then(|| view! {
             <div class="pe-reconnect" role="alert">
-                <p>"Your utility login needs to be confirmed again before we can show your data."</p>
-                <ConnectButton label="Reconnect" action="reconnect" on_connected=reconnected connection=to_confirm() />
+                <p>{t(connection::CONFIRM_AGAIN)}</p>
+                <ConnectButton label=connection::RECONNECT action="reconnect" on_connected=reconnected connection=to_confirm() />
             </div>
         })}
         {pages(data, linked, accounts)}
@@ -131,7 +133,7 @@ fn pages(data: DataContext, linked: Linked, accounts: Option<Vec<pelm_model::pel
         Page::Usage(id) => view! { <AccountPage id tab=Tab::Usage /> }.into_any(),
         Page::Bills(id) => view! { <AccountPage id tab=Tab::Bills /> }.into_any(),
         Page::Missing => view! {
-            <p class="pe-empty">"There is nothing at this address. " <a href=nav.href("/")>"See your accounts"</a></p>
+            <p class="pe-empty">{t(app::NOTHING_HERE)}" "<a href=nav.href("/")>{t(common::SEE_ACCOUNTS)}</a></p>
         }
         .into_any(),
     }

@@ -3,6 +3,8 @@
 //! `pelm_money`'s, tested natively; this module gathers what they need from
 //! the bills and the hourly usage, and words and draws their answers.
 
+use crate::language::{t, tf, tn};
+use pelm_app_logic::words::money;
 use std::sync::Arc;
 
 use leptos::prelude::*;
@@ -210,25 +212,14 @@ fn date(f: &Formats, day: i64) -> String {
 /// Why there is no projection, in words.
 fn short_words(short: Short) -> String {
     match short {
-        Short::FewBills { bills } => format!(
-            "it takes 3 bills to learn how this account is charged, and there {} {bills} so far.",
-            if bills == 1 { "is" } else { "are" }
-        ),
-        Short::FewReadings { share } => format!(
-            "readings cover only {:.0}% of this cycle's days so far; a projection needs 75%.",
-            (share * 100.0).floor()
-        ),
-        Short::Late { days } => {
-            format!("the utility's newest readings are {days} days old. The projection comes back with newer data.")
+        Short::FewBills { bills } => tn(money::FEW_BILLS, bills as f64, &[]),
+        Short::FewReadings { share } => {
+            tf(money::FEW_READINGS, &[("share", &format!("{:.0}", (share * 100.0).floor()))])
         }
-        Short::NoReadings => {
-            "the usage of this account is not here yet (still being collected, or it could not be loaded just now)."
-                .to_owned()
-        }
-        Short::NoCycle => "the bills so far do not say when this cycle ends.".to_owned(),
-        Short::Unsure { .. } => {
-            "at this point of the cycle, past projections for this account missed by too much to show one.".to_owned()
-        }
+        Short::Late { days } => tn(money::LATE, days as f64, &[]),
+        Short::NoReadings => t(money::NO_READINGS),
+        Short::NoCycle => t(money::NO_CYCLE),
+        Short::Unsure { .. } => t(money::UNSURE),
     }
 }
 
@@ -243,7 +234,7 @@ fn Projected(money: Arc<Money>) -> impl IntoView {
         Projection::Ready(forecast) => forecast_view(forecast, &money, &f).into_any(),
         Projection::Short(short) => view! {
             <p class="pe-projection-short">
-                {format!("Not enough yet to project this bill: {}", short_words(*short))}
+                {tf(money::SHORT, &[("why", &short_words(*short))])}
             </p>
         }
         .into_any(),
@@ -255,7 +246,7 @@ fn Projected(money: Arc<Money>) -> impl IntoView {
     let state = if forecast.is_some() { "ready" } else { "short" };
     view! {
         <section class="pe-projection" aria-labelledby=title data-projection=state>
-            <h3 id=heading class="pe-subtitle">"This cycle"</h3>
+            <h3 id=heading class="pe-subtitle">{t(money::THIS_CYCLE)}</h3>
             {figures}
             <Budget money=money.clone() forecast style />
         </section>
@@ -267,37 +258,42 @@ fn forecast_view(forecast: &Forecast, money: &Money, f: &Formats) -> impl IntoVi
     let day_of = (money.today - forecast.start + 1).clamp(1, days);
     let unit = &money.unit;
     let range = match forecast.range {
-        Some((low, high)) => format!("Likely between {} and {}.", f.money(low), f.money(high)),
-        None => format!(
-            "A likely range comes once {} more bills show how far projections miss.",
-            pelm_money::projection::FEWEST_REPLAYS.saturating_sub(forecast.replays).max(1)
+        Some((low, high)) => tf(money::LIKELY, &[("low", &f.money(low)), ("high", &f.money(high))]),
+        None => tn(
+            money::RANGE_LATER,
+            pelm_money::projection::FEWEST_REPLAYS.saturating_sub(forecast.replays).max(1) as f64,
+            &[],
         ),
     };
     let calibration = forecast.error.map(|error| {
-        format!(
-            "Learned from {} of your bills. Projected this way at this point of past cycles, they were off by {:.1}% (median of {}).",
-            money.bills.len(),
-            error * 100.0,
-            forecast.replays
+        tn(
+            money::CALIBRATION,
+            money.bills.len() as f64,
+            &[("error", &format!("{:.1}", error * 100.0)), ("replays", &forecast.replays.to_string())],
         )
     });
     let rate_change = forecast.rate_change.map(|day| {
-        format!("Prices changed with the bill from {}: earlier bills count at the new prices.", date(f, day))
+        tf(money::RATE_CHANGE, &[("date", &date(f, day))])
     });
-    let credit = (forecast.amount < 0.0).then_some("A credit: exports are expected to outweigh use and charges.");
+    let credit = (forecast.amount < 0.0).then(|| t(money::CREDIT));
     view! {
         <p class="pe-projection-figure">
-            "Projected bill "
+            {t(money::PROJECTED)}" "
             <strong data-figure="projection-amount">{f.money(forecast.amount)}</strong>
         </p>
         <p class="pe-projection-range" data-figure="projection-range">{range}</p>
         {credit.map(|c| view! { <p class="pe-row-note">{c}</p> })}
         <dl class="pe-summary pe-projection-facts">
-            <div><dt>"Cycle"</dt><dd data-figure="projection-cycle">
-                {format!("{} – {} (day {day_of} of {days})", date(f, forecast.start), date(f, forecast.end - 1))}
+            <div><dt>{t(money::CYCLE)}</dt><dd data-figure="projection-cycle">
+                {tf(money::CYCLE_DAYS, &[
+                    ("from", &date(f, forecast.start)),
+                    ("to", &date(f, forecast.end - 1)),
+                    ("day", &day_of.to_string()),
+                    ("days", &days.to_string()),
+                ])}
             </dd></div>
-            <div><dt>"Usage so far"</dt><dd data-figure="projection-so-far">{format!("{:.1} {unit}", money.main_usage(&forecast.so_far))}</dd></div>
-            <div><dt>"Expected by the cycle's end"</dt><dd data-figure="projection-expected">{format!("{:.1} {unit}", money.main_usage(&forecast.expected))}</dd></div>
+            <div><dt>{t(money::SO_FAR)}</dt><dd data-figure="projection-so-far">{format!("{:.1} {unit}", money.main_usage(&forecast.so_far))}</dd></div>
+            <div><dt>{t(money::EXPECTED)}</dt><dd data-figure="projection-expected">{format!("{:.1} {unit}", money.main_usage(&forecast.expected))}</dd></div>
         </dl>
         {calibration.map(|c| view! { <p class="pe-projection-method" data-figure="projection-error">{c}</p> })}
         {rate_change.map(|c| view! { <p class="pe-projection-method">{c}</p> })}
@@ -327,11 +323,11 @@ fn Budget(money: Arc<Money>, forecast: Option<Forecast>, style: MoneyStyle) -> i
     // The host's setting is read here, not with the others: said here when wrong.
     let host_wrong = host_written
         .filter(|_| host_budget.is_none())
-        .map(|written| format!("This site's default budget, \"{written}\", is not an amount, so none is set."));
+        .map(|written| tf(money::HOST_BUDGET_WRONG, &[("written", &written)]));
     let own = RwSignal::new(saved_budget(&account));
     let budget = Signal::derive(move || own.get().or(host_budget));
     let draft = RwSignal::new(String::new());
-    let problem = RwSignal::new(None::<&'static str>);
+    let problem = RwSignal::new(None::<String>);
     let f = Formats::of(&style);
     let input_id = use_id("budget");
     let label_for = input_id.clone();
@@ -348,7 +344,7 @@ fn Budget(money: Arc<Money>, forecast: Option<Forecast>, style: MoneyStyle) -> i
                 problem.set(None);
                 draft.set(String::new());
             }
-            None => problem.set(Some("Enter an amount above zero, such as 150.")),
+            None => problem.set(Some(t(money::BUDGET_INVALID))),
         }
     };
     let clear = move |_| {
@@ -402,25 +398,21 @@ fn Budget(money: Arc<Money>, forecast: Option<Forecast>, style: MoneyStyle) -> i
         let (text, state) = if pelm_money::cents(forecast.amount) > budget as i64 {
             let left = (forecast.end - money.today).max(0);
             (
-                format!(
-                    "At this pace this bill may come to {}, above your {} budget, with {left} days of the cycle to go.",
-                    f.money(forecast.amount),
-                    f.money(amount)
-                ),
+                tn(money::OVER_BUDGET, left as f64, &[("projected", &f.money(forecast.amount)), ("budget", &f.money(amount))]),
                 "over",
             )
         } else if forecast.range.is_some_and(|(_, high)| pelm_money::cents(high) > budget as i64) {
-            (format!("Within your {} budget so far, though it could go over.", f.money(amount)), "near")
+            (tf(money::NEAR_BUDGET, &[("budget", &f.money(amount))]), "near")
         } else {
-            (format!("Within your {} budget.", f.money(amount)), "within")
+            (tf(money::WITHIN_BUDGET, &[("budget", &f.money(amount))]), "within")
         };
         Some(view! { <p class="pe-budget-verdict" role="status" data-budget=state>{text}</p> })
     };
     let shown_f = f.clone();
     let shown = move || {
         budget.get().map(|b| {
-            let whose = if own.get().is_some() { "Your monthly budget" } else { "Monthly budget, set by this site" };
-            format!("{whose}: {}", shown_f.money(b as f64 / 100.0))
+            let whose = if own.get().is_some() { money::OWN_BUDGET } else { money::SITE_BUDGET };
+            tf(whose, &[("budget", &shown_f.money(b as f64 / 100.0))])
         })
     };
     view! {
@@ -429,12 +421,12 @@ fn Budget(money: Arc<Money>, forecast: Option<Forecast>, style: MoneyStyle) -> i
             {verdict}
             <p class="pe-budget-current" data-figure="budget">{shown}</p>
             <form class="pe-field pe-budget-form" on:submit=save>
-                <label for=label_for>{format!("Monthly budget ({})", f.currency())}</label>
+                <label for=label_for>{tf(money::BUDGET_LABEL, &[("currency", f.currency())])}</label>
                 <input id=input_id type="text" inputmode="decimal" autocomplete="off" size="8" data-control="budget"
                     prop:value=move || draft.get() on:input=move |ev| draft.set(event_target_value(&ev)) />
-                <button type="submit" class="pe-chip" data-action="save-budget">"Set budget"</button>
+                <button type="submit" class="pe-chip" data-action="save-budget">{t(money::SET_BUDGET)}</button>
                 {move || own.get().is_some().then(|| view! {
-                    <button type="button" class="pe-chip" data-action="clear-budget" on:click=clear.clone()>"Clear"</button>
+                    <button type="button" class="pe-chip" data-action="clear-budget" on:click=clear.clone()>{t(money::CLEAR)}</button>
                 })}
             </form>
             {move || problem.get().map(|p| view! { <p class="pe-row-note" role="alert">{p}</p> })}
@@ -474,27 +466,27 @@ fn Explainer(money: Arc<Money>) -> impl IntoView {
             false => Some(i - 1),
         };
         let Some(before) = before else {
-            return view! { <p class="pe-empty">"There is no bill for the same cycle a year before this one."</p> }
+            return view! { <p class="pe-empty">{t(money::NO_YEAR_BILL)}</p> }
                 .into_any();
         };
         explanation_view(&m, i, before, against_year.get(), &f).into_any()
     };
     view! {
         <section class="pe-explainer" aria-labelledby=title>
-            <h3 id=heading class="pe-subtitle">"Why a bill changed"</h3>
+            <h3 id=heading class="pe-subtitle">{t(money::WHY_CHANGED)}</h3>
             <div class="pe-explainer-controls">
                 <p class="pe-field">
-                    <label for=label_for>"Bill "</label>
+                    <label for=label_for>{t(money::BILL)}" "</label>
                     <select id=select_id data-control="explain-bill" on:change=move |ev| {
                         if let Ok(i) = event_target_value(&ev).parse::<usize>() { chosen.set(i); }
                     }>{options}</select>
                 </p>
                 <fieldset class="pe-field pe-explainer-against">
-                    <legend>"Against"</legend>
+                    <legend>{t(money::AGAINST)}</legend>
                     <label><input type="radio" name=use_id("against") data-against="previous" prop:checked=move || !against_year.get()
-                        on:change=move |_| against_year.set(false) />" the bill before"</label>
+                        on:change=move |_| against_year.set(false) />" "{t(money::BILL_BEFORE)}</label>
                     <label><input type="radio" name=use_id("against") data-against="year" prop:checked=move || against_year.get()
-                        disabled=move || !has_year.get() on:change=move |_| against_year.set(true) />" the same cycle last year"</label>
+                        disabled=move || !has_year.get() on:change=move |_| against_year.set(true) />" "{t(money::CYCLE_YEAR_BEFORE)}</label>
                 </fieldset>
             </div>
             {body}
@@ -503,13 +495,13 @@ fn Explainer(money: Arc<Money>) -> impl IntoView {
     .into_any()
 }
 
-fn cause_words(cause: Cause) -> &'static str {
-    match cause {
-        Cause::Days => "Days in the period",
-        Cause::UsagePerDay => "Usage per day",
-        Cause::Price => "Price per unit",
-        Cause::FixedAndOther => "Fixed and other charges",
-    }
+fn cause_words(cause: Cause) -> String {
+    t(match cause {
+        Cause::Days => money::CAUSE_DAYS,
+        Cause::UsagePerDay => money::CAUSE_USAGE,
+        Cause::Price => money::CAUSE_PRICE,
+        Cause::FixedAndOther => money::CAUSE_FIXED,
+    })
 }
 
 fn cause_key(cause: Cause) -> &'static str {
@@ -533,9 +525,16 @@ fn signed(f: &Formats, cents: i64) -> String {
 fn explanation_view(money: &Money, i: usize, before: usize, year: bool, f: &Formats) -> impl IntoView {
     let e = money.explain(i, before);
     let (now, then) = (money.bills[i], money.bills[before]);
-    let against = if year { "the same cycle last year" } else { "the bill before" };
-    let headline =
-        format!("{} against {against} ({}): {}.", f.money(now.amount), f.money(then.amount), signed(f, e.change_cents));
+    let against = t(if year { money::CYCLE_YEAR_BEFORE } else { money::BILL_BEFORE });
+    let headline = tf(
+        money::HEADLINE,
+        &[
+            ("now", &f.money(now.amount)),
+            ("earlier", &against),
+            ("then", &f.money(then.amount)),
+            ("change", &signed(f, e.change_cents)),
+        ],
+    );
     let largest = e.parts.iter().map(|p| p.cents.abs()).max().unwrap_or(0).max(1);
     let parts = e
         .parts
@@ -552,7 +551,7 @@ fn explanation_view(money: &Money, i: usize, before: usize, year: bool, f: &Form
             }
         })
         .collect_view();
-    let sum = format!("Together: {}, the change to the cent.", signed(f, e.parts.iter().map(|p| p.cents).sum()));
+    let sum = tf(money::TOGETHER, &[("change", &signed(f, e.parts.iter().map(|p| p.cents).sum()))]);
     let where_words = where_words(&e, f, &money.unit);
     let chart = e.hours.map(|h| hour_chart(&h.change, &money.unit));
     let caveats = e.caveats.iter().map(|c| view! { <li>{caveat_words(*c)}</li> }).collect_view();
@@ -568,20 +567,22 @@ fn explanation_view(money: &Money, i: usize, before: usize, year: bool, f: &Form
 
 fn where_words(e: &Explanation, f: &Formats, unit: &str) -> Option<String> {
     let hours = e.hours?;
-    let direction = if hours.total > 0.0 { "rise" } else { "fall" };
-    let mut words = format!(
-        "The largest {direction} in usage a day was between {:02}:00 and {:02}:00: {:+.2} {unit} a day, of {:+.2} {unit} a day in all",
-        hours.from, hours.to, hours.window, hours.total
+    let rise = hours.total > 0.0;
+    let mut words = tf(
+        if rise { money::WHERE_RISE } else { money::WHERE_FALL },
+        &[
+            ("from", &format!("{:02}:00", hours.from)),
+            ("to", &format!("{:02}:00", hours.to)),
+            ("window", &format!("{:+.2}", hours.window)),
+            ("total", &format!("{:+.2}", hours.total)),
+            ("unit", unit),
+        ],
     );
     if !e.days.is_empty() {
         let days: Vec<String> = e.days.iter().map(|(d, _)| date(f, *d)).collect();
-        words.push_str(&format!(
-            ". The days furthest {} the earlier bill's usual day: {}",
-            if hours.total > 0.0 { "above" } else { "below" },
-            days.join("; ")
-        ));
+        words.push(' ');
+        words.push_str(&tf(if rise { money::DAYS_ABOVE } else { money::DAYS_BELOW }, &[("days", &days.join("; "))]));
     }
-    words.push('.');
     Some(words)
 }
 
@@ -608,7 +609,7 @@ fn hour_chart(change: &[f64; 24], unit: &str) -> impl IntoView {
     let words: Vec<String> = change.iter().enumerate().map(|(h, c)| format!("{h:02}:00 {c:+.2} {unit}")).collect();
     view! {
         <svg class="pe-typical-plot pe-explainer-hours" viewBox=format!("0 0 {W} {H}") role="img"
-            aria-label=format!("Change in usage a day at each hour: {}", words.join(", "))>
+            aria-label=tf(money::HOURS_LABEL, &[("hours", &words.join(", "))])>
             <line x1="0" x2=W.to_string() y1=mid.to_string() y2=mid.to_string() class="pe-typical-zero" />
             {bars}
             {[0, 6, 12, 18].map(|h| view! {
@@ -620,17 +621,10 @@ fn hour_chart(change: &[f64; 24], unit: &str) -> impl IntoView {
 
 fn caveat_words(caveat: Caveat) -> String {
     match caveat {
-        Caveat::Weather => "The weather is not known here: heating and cooling follow it, so a cold or hot spell shows as usage.".to_owned(),
-        Caveat::Unread(share) => format!(
-            "{:.0}% of these bills' days have no readings: their usage is estimated from the days that do.",
-            (share * 100.0).ceil()
-        ),
-        Caveat::NetNearZero => {
-            "Net usage near zero (with solar export) has no price per unit to read: a change of price is counted with the fixed and other charges.".to_owned()
-        }
-        Caveat::NoUsage => "The usage of one of these bills is not known, so only its days can be told apart.".to_owned(),
-        Caveat::OtherMeters => {
-            "These bills charge another meter too: its cost is counted in the price per unit of this one.".to_owned()
-        }
+        Caveat::Weather => t(money::CAVEAT_WEATHER),
+        Caveat::Unread(share) => tf(money::CAVEAT_UNREAD, &[("share", &format!("{:.0}", (share * 100.0).ceil()))]),
+        Caveat::NetNearZero => t(money::CAVEAT_NET),
+        Caveat::NoUsage => t(money::CAVEAT_NO_USAGE),
+        Caveat::OtherMeters => t(money::CAVEAT_OTHER_METERS),
     }
 }

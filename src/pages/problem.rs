@@ -2,6 +2,8 @@
 //! way forward (try again, or back to the accounts); and, folded away, the
 //! details support needs, with a button that copies them.
 
+use crate::language::{t, tf, tn};
+use pelm_app_logic::words::{common, problem as pw};
 use leptos::prelude::*;
 use pelm_app_logic::kind::Kind;
 use pelm_app_logic::problem::Problem;
@@ -32,12 +34,12 @@ pub fn ProblemView(
     }
     // The server's own words, when ours are only those of the kind.
     let said = problem.said.clone().filter(|_| !problem.specific);
-    let tries = (problem.attempts > 1).then(|| format!(" We tried {} times.", problem.attempts));
+    let tries = (problem.attempts > 1).then(|| format!(" {}", tn(pw::TRIES, f64::from(problem.attempts), &[])));
     let retry = retry.filter(|_| kind.can_try_again());
     let text = problem.details_text();
     let rows =
-        problem.details().into_iter().map(|(label, value)| view! { <dt>{label}</dt><dd>{value}</dd> }).collect_view();
-    let copied = RwSignal::new(None::<&'static str>);
+        problem.details(t).into_iter().map(|(label, value)| view! { <dt>{label}</dt><dd>{value}</dd> }).collect_view();
+    let copied = RwSignal::new(None::<String>);
     let copy = move |_| {
         let text = text.clone();
         leptos::task::spawn_local(async move {
@@ -45,24 +47,24 @@ pub fn ProblemView(
                 Some(window) => JsFuture::from(window.navigator().clipboard().write_text(&text)).await.is_ok(),
                 None => false,
             };
-            copied.try_set(Some(if done { "Copied." } else { "Couldn't copy; select the details above instead." }));
+            copied.try_set(Some(t(if done { pw::COPIED } else { pw::NOT_COPIED })));
         });
     };
     view! {
         <div class="pe-notice pe-problem" role="alert" data-kind=kind.name() data-code=problem.code.clone()>
             <p class="pe-problem-message">{problem.message.clone()}</p>
-            {said.map(|s| view! { <p class="pe-problem-said">"The server said: “"{s}"”"</p> })}
+            {said.map(|s| view! { <p class="pe-problem-said">{tf(pw::SAID, &[("said", &s)])}</p> })}
             <p class="pe-problem-next">{problem.next_step.clone()}{tries}</p>
             {retry.map(|retry| view! {
                 <button class="pe-button" type="button" data-action="try-again" on:click=move |_| retry.run(())>
-                    "Try again"
+                    {t(common::TRY_AGAIN)}
                 </button>
             })}
-            {(kind == Kind::NotFound).then(|| view! { <a class="pe-link" href=accounts>"See your accounts"</a> })}
+            {(kind == Kind::NotFound).then(|| view! { <a class="pe-link" href=accounts>{t(common::SEE_ACCOUNTS)}</a> })}
             <details class="pe-problem-details">
-                <summary>"Details for support"</summary>
+                <summary>{t(pw::DETAILS)}</summary>
                 <dl>{rows}</dl>
-                <button class="pe-chip" type="button" data-action="copy-details" on:click=copy>"Copy details"</button>
+                <button class="pe-chip" type="button" data-action="copy-details" on:click=copy>{t(pw::COPY)}</button>
                 <span class="pe-status" role="status">{move || copied.get()}</span>
             </details>
         </div>

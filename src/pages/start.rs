@@ -1,5 +1,7 @@
 //! The start screen: not connected yet.
 
+use crate::language::t;
+use pelm_app_logic::words::start;
 use leptos::prelude::*;
 use pelm_model::companion::Connection;
 
@@ -13,13 +15,11 @@ pub fn Start(on_connected: Callback<Connection>) -> impl IntoView {
     let heading = title.clone();
     view! {
         <section class="pe-start" aria-labelledby=title>
-            <h1 id=heading class="pe-title">"See your energy use"</h1>
-            <p class="pe-lead">
-                "Link your utility account to see your usage and bills. Your utility login goes to Pelm, not to this site."
-            </p>
+            <h1 id=heading class="pe-title">{t(start::TITLE)}</h1>
+            <p class="pe-lead">{t(start::LEAD)}</p>
             // The user reads Pelm's pages for a while: time enough to fetch
             // the pages they will see once connected.
-            <ConnectButton label="Connect your utility" action="connect" on_connected
+            <ConnectButton label=start::CONNECT action="connect" on_connected
                 on_open=Callback::new(|_| prefetch_connected()) />
         </section>
     }

@@ -6,6 +6,8 @@
 //! (zoomed in to a day or two); otherwise the companion works it out from
 //! the intervals it read, and sends 48 numbers rather than the readings.
 
+use crate::language::{t, tf};
+use pelm_app_logic::words::typical;
 use leptos::prelude::*;
 use pelm_usage::{typical_day, Level, TypicalDay, Viewport};
 
@@ -60,9 +62,9 @@ pub fn TypicalDayPanel(
         let unit = unit.clone();
         Some(view! {
             <figure class="pe-typical" data-typical-day>
-                <figcaption>"Typical day in this range"
-                    <span class="pe-legend-item"><span class="pe-swatch pe-swatch-weekday"></span>"Weekdays"</span>
-                    <span class="pe-legend-item"><span class="pe-swatch pe-swatch-weekend"></span>"Weekends"</span>
+                <figcaption>{t(typical::TITLE)}
+                    <span class="pe-legend-item"><span class="pe-swatch pe-swatch-weekday"></span>{t(typical::WEEKDAYS)}</span>
+                    <span class="pe-legend-item"><span class="pe-swatch pe-swatch-weekend"></span>{t(typical::WEEKENDS)}</span>
                 </figcaption>
                 <svg viewBox=format!("0 0 {WIDTH} {HEIGHT}") class="pe-typical-plot" role="img"
                     aria-label=words(&day, &unit)>
@@ -106,11 +108,13 @@ fn runs(hours: &[Option<f64>; 24], low: f64, high: f64) -> Vec<String> {
 
 /// The panel in a sentence: when each kind of day peaks, and how much.
 fn words(day: &TypicalDay, unit: &str) -> String {
-    let peak = |hours: &[Option<f64>; 24], name: &str| {
+    let peak = |hours: &[Option<f64>; 24], words| {
         let best = hours.iter().enumerate().filter_map(|(h, v)| v.map(|v| (h, v))).max_by(|a, b| a.1.total_cmp(&b.1));
-        best.map(|(h, v)| format!("{name} peak at {h}:00 with {v:.2} {unit} an hour on average."))
+        best.map(|(h, v)| tf(words, &[("hour", &format!("{h}:00")), ("value", &format!("{v:.2}")), ("unit", unit)]))
     };
-    let said: Vec<String> =
-        [peak(&day.weekdays, "Weekdays"), peak(&day.weekends, "Weekends")].into_iter().flatten().collect();
-    format!("Average use in each hour of the day. {}", said.join(" "))
+    let said: Vec<String> = [peak(&day.weekdays, typical::WEEKDAYS_PEAK), peak(&day.weekends, typical::WEEKENDS_PEAK)]
+        .into_iter()
+        .flatten()
+        .collect();
+    format!("{} {}", t(typical::DESCRIBED), said.join(" "))
 }

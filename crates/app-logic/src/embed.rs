@@ -57,8 +57,15 @@ pub struct EmbedConfig {
     pub connect_script: Option<String>,
     /// The utility Connect opens at, by Pelm's id.
     pub utility_id: Option<String>,
-    /// A BCP 47 tag for numbers, money and dates; the browser's when absent.
+    /// A BCP 47 tag for numbers, money and dates; the language's when absent.
     pub locale: Option<String>,
+    /// A BCP 47 tag for the words; else the page's `lang`, else the browser's.
+    pub language: Option<String>,
+    /// A catalogue of words (`locales/en.json`'s keys) the site adds or
+    /// changes, fetched from this URL.
+    pub catalogue: Option<String>,
+    /// The language `catalogue` is in; `language`'s when absent.
+    pub catalogue_language: Option<String>,
     /// An IANA zone for days and hours; the browser's when absent.
     pub time_zone: Option<String>,
     /// ISO 4217, upper case.
@@ -102,6 +109,9 @@ impl Default for EmbedConfig {
             connect_script: None,
             utility_id: None,
             locale: None,
+            language: None,
+            catalogue: None,
+            catalogue_language: None,
             time_zone: None,
             currency: "USD".to_owned(),
             views: Views::default(),
@@ -190,11 +200,14 @@ impl std::fmt::Display for ConfigError {
 
 /// The settings, by attribute name; in the JSON block each is the same name
 /// without `data-` (`"api"`, `"time-zone"`).
-pub const ATTRIBUTES: [&str; 11] = [
+pub const ATTRIBUTES: [&str; 14] = [
     "data-api",
     "data-connect-script",
     "data-utility-id",
     "data-locale",
+    "data-language",
+    "data-catalogue",
+    "data-catalogue-language",
     "data-time-zone",
     "data-currency",
     "data-views",
@@ -222,6 +235,19 @@ fn url(value: &str, what: &str) -> Result<String, String> {
     }
 }
 
+/// A BCP 47 language tag, as far as its shape goes; the browser judges the rest.
+fn tag(value: &str, what: &str) -> Result<String, String> {
+    let mut subtags = value.split('-');
+    let language = subtags.next().unwrap_or_default();
+    let fine = (2..=3).contains(&language.len())
+        && language.bytes().all(|b| b.is_ascii_alphabetic())
+        && subtags.all(|s| (1..=8).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_alphanumeric()));
+    match fine {
+        true => Ok(value.to_owned()),
+        false => Err(format!("{what} is a language tag such as \"en-US\" or \"es\", not \"{value}\"")),
+    }
+}
+
 fn set(config: &mut EmbedConfig, name: &str, value: &str) -> Result<(), String> {
     let value = value.trim();
     match name {
@@ -233,17 +259,10 @@ fn set(config: &mut EmbedConfig, name: &str, value: &str) -> Result<(), String> 
             }
             config.utility_id = Some(value.to_owned());
         }
-        "data-locale" => {
-            let mut subtags = value.split('-');
-            let language = subtags.next().unwrap_or_default();
-            let fine = (2..=3).contains(&language.len())
-                && language.bytes().all(|b| b.is_ascii_alphabetic())
-                && subtags.all(|s| (1..=8).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_alphanumeric()));
-            if !fine {
-                return Err(format!("a locale is a language tag such as \"en-US\" or \"de\", not \"{value}\""));
-            }
-            config.locale = Some(value.to_owned());
-        }
+        "data-locale" => config.locale = Some(tag(value, "a locale")?),
+        "data-language" => config.language = Some(tag(value, "a language")?),
+        "data-catalogue-language" => config.catalogue_language = Some(crate::words::primary(&tag(value, "a language")?)),
+        "data-catalogue" => config.catalogue = Some(url(value, "the catalogue")?),
         "data-time-zone" => {
             let fine = !value.is_empty()
                 && value.len() <= 64

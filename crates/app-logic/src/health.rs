@@ -2,8 +2,9 @@
 //! long ago it was checked, whether its newest data is old enough to say so,
 //! and when the app looks again.
 
+use crate::words::{health, Plural, Text};
 use pelm_model::civil::DAY;
-use pelm_model::companion::{ConnectionStatus, Utility};
+use pelm_model::companion::ConnectionStatus;
 
 /// How many days old the newest data may be before the app says so, unless
 /// the host sets `data-stale-after-days`: utilities often send a day or two late.
@@ -12,20 +13,14 @@ pub const STALE_AFTER_DAYS: u32 = 3;
 /// How long after the last check an open page looks again.
 pub const LOOK_AGAIN_SECS: i64 = 3600;
 
-/// A utility as the user reads it: its name, or a plain stand-in until Pelm
-/// has named it.
-pub fn utility_name(utility: Option<&Utility>) -> String {
-    utility.map_or_else(|| "Your utility".to_owned(), |u| u.name.clone())
-}
-
 /// The status as the user reads it.
-pub fn status_words(status: ConnectionStatus) -> &'static str {
+pub fn status_words(status: ConnectionStatus) -> Text {
     match status {
-        ConnectionStatus::Connected => "Connected",
-        ConnectionStatus::Collecting => "Collecting your data",
-        ConnectionStatus::LoginNeeded => "Login needs confirming",
-        ConnectionStatus::UtilityUnsupported => "Utility not supported",
-        ConnectionStatus::Unknown => "Couldn't be checked just now",
+        ConnectionStatus::Connected => health::CONNECTED,
+        ConnectionStatus::Collecting => health::COLLECTING,
+        ConnectionStatus::LoginNeeded => health::LOGIN_NEEDED,
+        ConnectionStatus::UtilityUnsupported => health::UNSUPPORTED,
+        ConnectionStatus::Unknown => health::UNKNOWN,
     }
 }
 
@@ -40,16 +35,23 @@ pub fn next_look(checked_at: Option<i64>, now: i64) -> i64 {
     checked_at.map_or(now, |at| at + LOOK_AGAIN_SECS).max(now + 60)
 }
 
-/// "just now", "5 minutes ago", "3 hours ago", "2 days ago": how long since `at`.
-pub fn ago(at: i64, now: i64) -> String {
+/// How long since `at`, to be said: "just now", or a count of minutes,
+/// hours or days, with the words that say it.
+pub fn ago(at: i64, now: i64) -> Ago {
     let secs = (now - at).max(0);
-    let (count, unit) = match secs {
-        0..60 => return "just now".to_owned(),
-        60..3600 => (secs / 60, "minute"),
-        3600..86_400 => (secs / 3600, "hour"),
-        _ => (secs / DAY, "day"),
-    };
-    format!("{count} {unit}{} ago", if count == 1 { "" } else { "s" })
+    match secs {
+        0..60 => Ago::JustNow,
+        60..3600 => Ago::Count(secs / 60, health::MINUTES_AGO),
+        3600..86_400 => Ago::Count(secs / 3600, health::HOURS_AGO),
+        _ => Ago::Count(secs / DAY, health::DAYS_AGO),
+    }
+}
+
+/// How long ago, in words of the catalogue.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ago {
+    JustNow,
+    Count(i64, Plural),
 }
 
 #[cfg(test)]
@@ -76,12 +78,12 @@ mod tests {
 
     #[test]
     fn ago_reads_as_people_say_it() {
-        assert_eq!(ago(NOW - 5, NOW), "just now");
-        assert_eq!(ago(NOW + 30, NOW), "just now", "a clock a little ahead");
-        assert_eq!(ago(NOW - 60, NOW), "1 minute ago");
-        assert_eq!(ago(NOW - 5 * 60, NOW), "5 minutes ago");
-        assert_eq!(ago(NOW - 3 * 3600, NOW), "3 hours ago");
-        assert_eq!(ago(NOW - 2 * DAY, NOW), "2 days ago");
+        assert_eq!(ago(NOW - 5, NOW), Ago::JustNow);
+        assert_eq!(ago(NOW + 30, NOW), Ago::JustNow, "a clock a little ahead");
+        assert_eq!(ago(NOW - 60, NOW), Ago::Count(1, health::MINUTES_AGO));
+        assert_eq!(ago(NOW - 5 * 60, NOW), Ago::Count(5, health::MINUTES_AGO));
+        assert_eq!(ago(NOW - 3 * 3600, NOW), Ago::Count(3, health::HOURS_AGO));
+        assert_eq!(ago(NOW - 2 * DAY, NOW), Ago::Count(2, health::DAYS_AGO));
     }
 
     #[test]
@@ -93,8 +95,8 @@ mod tests {
             ConnectionStatus::UtilityUnsupported,
             ConnectionStatus::Unknown,
         ] {
-            assert!(!status_words(status).is_empty());
+            assert!(!status_words(status).en.is_empty());
         }
-        assert_eq!(status_words(ConnectionStatus::LoginNeeded), "Login needs confirming");
+        assert_eq!(status_words(ConnectionStatus::LoginNeeded).en, "Login needs confirming");
     }
 }

@@ -14,3 +14,4 @@ pub mod messages;
 pub mod place;
 pub mod problem;
 pub mod retry;
+pub mod words;

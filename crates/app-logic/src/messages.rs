@@ -1,8 +1,10 @@
 //! What the user reads about each error: one table of plain-language
 //! messages and next steps, keyed by error code and by kind of error.
 //!
-//! A site can replace any entry, to reword or translate it, with a JSON
-//! object of the same keys ([`Messages::with_overrides`]).
+//! The words are the catalogue's (`error.*`, `kind.*`, `next.*` in
+//! `locales/en.json`), in the language the app speaks. A site can also
+//! replace any code's entry with a JSON object keyed by code
+//! ([`Messages::with_overrides`]).
 
 use std::collections::HashMap;
 
@@ -11,6 +13,7 @@ use serde::Deserialize;
 use pelm_model::companion::error_code as own;
 
 use crate::kind::{normalize_code, Kind};
+use crate::words::{error, kind, next, Catalogue, Text};
 
 /// One entry: what happened, and what the user can do about it.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -22,278 +25,98 @@ pub struct Message {
 }
 
 /// What a kind of error says when its code has no entry of its own.
-const KINDS: &[(Kind, &str, &str)] = &[
-    (
-        Kind::Reconnect,
-        "Your utility account needs to be connected again.",
-        "Press Reconnect and sign in to your utility; you'll come back to this page.",
-    ),
-    (
-        Kind::WaitForData,
-        "Your utility is still sending your data. This usually takes up to 15 minutes.",
-        "This page checks again by itself; you can leave it open.",
-    ),
-    (Kind::Transient, "Something went wrong on the server.", "Try again in a moment."),
-    (Kind::RateLimited, "Too many requests were made in a short time.", "Wait a moment, then try again."),
-    (
-        Kind::Quota,
-        "The energy data service has reached its usage limit for now. This is not something you did.",
-        "Try again later. If it lasts, contact this site's support.",
-    ),
-    (
-        Kind::Forbidden,
-        "You don't have permission to see this.",
-        "If you think you should, contact this site's support with the details below.",
-    ),
-    (
-        Kind::Unsupported,
-        "Your utility doesn't support this yet.",
-        "Nothing is wrong with your account; the rest of your data is still here.",
-    ),
-    (Kind::Invalid, "Part of the request wasn't valid.", "Check what you entered, then try again."),
-    (Kind::NotFound, "We couldn't find what was asked for.", "Go back to your accounts and choose again."),
-    (
-        Kind::Connect,
-        "Your utility account couldn't be linked.",
-        "Connect again; if it keeps failing, check your login on the utility's website.",
-    ),
-    (
-        Kind::SignIn,
-        "You need to be signed in to this site to see your energy data.",
-        "Sign in, then come back to this page.",
-    ),
-    (Kind::Network, "We couldn't reach the server.", "Check your internet connection, then try again."),
-    (Kind::Timeout, "The server took too long to answer.", "Try again in a moment."),
-    (
-        Kind::Unreadable,
-        "The server sent an answer we couldn't read.",
-        "Try again in a moment; if it keeps happening, contact this site's support.",
-    ),
-    (Kind::Cancelled, "The request was cancelled.", "Try again when you're ready."),
-    (
-        Kind::Other,
-        "Something went wrong.",
-        "Try again; if it keeps happening, contact this site's support with the details below.",
-    ),
+const KINDS: &[(Kind, Text, Text)] = &[
+    (Kind::Reconnect, kind::RECONNECT, next::RECONNECT),
+    (Kind::WaitForData, kind::WAIT_FOR_DATA, next::WAIT_FOR_DATA),
+    (Kind::Transient, kind::TRANSIENT, next::MOMENT),
+    (Kind::RateLimited, kind::RATE_LIMITED, next::WAIT),
+    (Kind::Quota, kind::QUOTA, next::LATER),
+    (Kind::Forbidden, kind::FORBIDDEN, next::FORBIDDEN),
+    (Kind::Unsupported, kind::UNSUPPORTED, next::UNSUPPORTED),
+    (Kind::Invalid, kind::INVALID, next::CHECK_ENTERED),
+    (Kind::NotFound, kind::NOT_FOUND, next::ACCOUNTS),
+    (Kind::Connect, kind::CONNECT, next::CONNECT),
+    (Kind::SignIn, kind::SIGN_IN, next::SIGN_IN),
+    (Kind::Network, kind::NETWORK, next::NETWORK),
+    (Kind::Timeout, kind::TIMEOUT, next::MOMENT),
+    (Kind::Unreadable, kind::UNREADABLE, next::UNREADABLE),
+    (Kind::Cancelled, kind::CANCELLED, next::WHEN_READY),
+    (Kind::Other, kind::OTHER, next::OTHER),
 ];
 
 /// Codes with words of their own, and the kind each one is. Pelm's every
 /// code (`seeds/000`), the companion's own, the generic codes of the
 /// `ResponseStatus` API (`seeds/001`) that a companion could relay, and the
 /// Billwerk+Optimize codes (`seeds/003`) that are not about billing itself.
-const CODES: &[(&str, Kind, &str, &str)] = &[
+/// Codes that mean the same share their words, so a translator writes them once.
+const CODES: &[(&str, Kind, Text, Text)] = &[
     // Pelm.
-    (
-        "parameter_missing",
-        Kind::Invalid,
-        "Something the request needs was missing.",
-        "Check the highlighted field, then try again.",
-    ),
-    (
-        "parameter_invalid",
-        Kind::Invalid,
-        "One of the values asked for isn't valid.",
-        "Check the highlighted field, then try again.",
-    ),
+    ("parameter_missing", Kind::Invalid, error::PARAMETER_MISSING, next::CHECK_FIELD),
+    ("parameter_invalid", Kind::Invalid, error::PARAMETER_INVALID, next::CHECK_FIELD),
     (
         "connect_max_attempted_logins",
         Kind::Connect,
-        "There have been too many login attempts for this utility account.",
-        "Wait a while before trying again, or reset your password on the utility's website.",
+        error::CONNECT_MAX_ATTEMPTED_LOGINS,
+        next::CONNECT_MAX_ATTEMPTED_LOGINS,
     ),
-    (
-        "credentials_invalid",
-        Kind::Reconnect,
-        "Your utility login needs to be confirmed again.",
-        "Press Reconnect and sign in to your utility; you'll come back to this page.",
-    ),
-    (
-        "mfa_required",
-        Kind::Connect,
-        "Your utility asked for a verification code.",
-        "Connect again and enter the code your utility sends you.",
-    ),
-    (
-        "mfa_failed",
-        Kind::Connect,
-        "The verification code wasn't accepted.",
-        "Connect again and enter the newest code your utility sent.",
-    ),
-    (
-        "utility_unavailable",
-        Kind::Unsupported,
-        "We can't connect to this utility yet.",
-        "Nothing is wrong with your account; support for this utility is still being built.",
-    ),
-    ("card_invalid", Kind::Invalid, "The card wasn't accepted.", "Check the card's details, or use another card."),
-    (
-        "feature_unavailable",
-        Kind::Unsupported,
-        "Your utility doesn't provide this yet.",
-        "Nothing is wrong with your account; the rest of your data is still here.",
-    ),
-    (
-        "add_payment_failed",
-        Kind::Other,
-        "The payment method couldn't be added to your utility account.",
-        "Check its details, or try another payment method.",
-    ),
-    (
-        "address_invalid",
-        Kind::Invalid,
-        "That address can't be used; service may already exist there.",
-        "Check the address with your utility.",
-    ),
-    (
-        "job_failed",
-        Kind::Other,
-        "Your utility couldn't make the service change.",
-        "Try again later, or contact your utility.",
-    ),
-    ("job_does_not_exist", Kind::NotFound, "That service change couldn't be found.", "Start the change again."),
+    ("credentials_invalid", Kind::Reconnect, error::CREDENTIALS_INVALID, next::RECONNECT),
+    ("mfa_required", Kind::Connect, error::MFA_REQUIRED, next::MFA_REQUIRED),
+    ("mfa_failed", Kind::Connect, error::MFA_FAILED, next::MFA_FAILED),
+    ("utility_unavailable", Kind::Unsupported, error::UTILITY_UNAVAILABLE, next::UTILITY_UNAVAILABLE),
+    ("card_invalid", Kind::Invalid, error::CARD_INVALID, next::CARD_INVALID),
+    ("feature_unavailable", Kind::Unsupported, error::FEATURE_UNAVAILABLE, next::UNSUPPORTED),
+    ("add_payment_failed", Kind::Other, error::ADD_PAYMENT_FAILED, next::ADD_PAYMENT_FAILED),
+    ("address_invalid", Kind::Invalid, error::ADDRESS_INVALID, next::ADDRESS_INVALID),
+    ("job_failed", Kind::Other, error::JOB_FAILED, next::JOB_FAILED),
+    ("job_does_not_exist", Kind::NotFound, error::JOB_DOES_NOT_EXIST, next::JOB_DOES_NOT_EXIST),
     // The companion's own (`pelm_model::companion::error_code`).
-    (
-        own::TOO_MANY_CONNECTIONS,
-        Kind::Connect,
-        "You've linked as many utility logins as this site allows.",
-        "Disconnect one you no longer need, then add the new one.",
-    ),
-    (
-        own::RESPONSE_TOO_LARGE,
-        Kind::Invalid,
-        "There is more utility data here than this site takes at once.",
-        "Choose a shorter range, then try again.",
-    ),
-    (
-        own::MISDIRECTED_REQUEST,
-        Kind::Other,
-        "This page reached a server that doesn't answer for it.",
-        "Reload the page; if it keeps happening, contact this site's support.",
-    ),
-    (
-        own::METHOD_NOT_ALLOWED,
-        Kind::Other,
-        "This page asked the server for something in a way it doesn't take.",
-        "Reload the page; if it keeps happening, contact this site's support.",
-    ),
+    (own::TOO_MANY_CONNECTIONS, Kind::Connect, error::TOO_MANY_CONNECTIONS, next::TOO_MANY_CONNECTIONS),
+    (own::RESPONSE_TOO_LARGE, Kind::Invalid, error::RESPONSE_TOO_LARGE, next::RESPONSE_TOO_LARGE),
+    (own::MISDIRECTED_REQUEST, Kind::Other, error::MISDIRECTED_REQUEST, next::RELOAD),
+    (own::METHOD_NOT_ALLOWED, Kind::Other, error::METHOD_NOT_ALLOWED, next::RELOAD),
     // The app's own.
-    (
-        "app_part_unavailable",
-        Kind::Network,
-        "This part of the page couldn't be downloaded.",
-        "Check your internet connection, then try again.",
-    ),
+    ("app_part_unavailable", Kind::Network, error::APP_PART_UNAVAILABLE, next::NETWORK),
     // Generic codes of the ResponseStatus API.
-    (
-        "parameter_required",
-        Kind::Invalid,
-        "Something the request needs was missing.",
-        "Check the highlighted field, then try again.",
-    ),
-    (
-        "parameter_too_long",
-        Kind::Invalid,
-        "One of the values entered is too long.",
-        "Shorten the highlighted field, then try again.",
-    ),
-    (
-        "parameter_too_short",
-        Kind::Invalid,
-        "One of the values entered is too short.",
-        "Check the highlighted field, then try again.",
-    ),
+    ("parameter_required", Kind::Invalid, error::PARAMETER_MISSING, next::CHECK_FIELD),
+    ("parameter_too_long", Kind::Invalid, error::PARAMETER_TOO_LONG, next::PARAMETER_TOO_LONG),
+    ("parameter_too_short", Kind::Invalid, error::PARAMETER_TOO_SHORT, next::CHECK_FIELD),
     (
         "one_of_several_parameters_required",
         Kind::Invalid,
-        "One of several values is needed, and none was given.",
-        "Fill in one of the highlighted fields, then try again.",
+        error::ONE_OF_SEVERAL_PARAMETERS_REQUIRED,
+        next::ONE_OF_SEVERAL_PARAMETERS_REQUIRED,
     ),
-    (
-        "conflicting_parameters",
-        Kind::Invalid,
-        "Some of the values asked for contradict each other.",
-        "Check the highlighted fields, then try again.",
-    ),
-    (
-        "invalid_date_range",
-        Kind::Invalid,
-        "That date range isn't valid.",
-        "Choose a start date on or before the end date, within the dates your utility keeps.",
-    ),
-    ("invalid_model_state", Kind::Invalid, "The request wasn't valid.", "Reload the page, then try again."),
-    ("invalid_patch_payload", Kind::Invalid, "The change asked for wasn't valid.", "Reload the page, then try again."),
-    (
-        "invalid_http_method",
-        Kind::Other,
-        "This page and its server don't match.",
-        "Reload the page; if it keeps happening, contact this site's support.",
-    ),
-    (
-        "invalid_http_uri_format",
-        Kind::Other,
-        "This page and its server don't match.",
-        "Reload the page; if it keeps happening, contact this site's support.",
-    ),
-    (
-        "invalid_permissions",
-        Kind::Forbidden,
-        "You don't have permission to see this.",
-        "Contact this site's support with the details below.",
-    ),
-    (
-        "invalid_permission_value",
-        Kind::Forbidden,
-        "You don't have permission to see this.",
-        "Contact this site's support with the details below.",
-    ),
+    ("conflicting_parameters", Kind::Invalid, error::CONFLICTING_PARAMETERS, next::CHECK_FIELDS),
+    ("invalid_date_range", Kind::Invalid, error::INVALID_DATE_RANGE, next::INVALID_DATE_RANGE),
+    ("invalid_model_state", Kind::Invalid, error::INVALID_MODEL_STATE, next::RELOAD_TRY),
+    ("invalid_patch_payload", Kind::Invalid, error::INVALID_PATCH_PAYLOAD, next::RELOAD_TRY),
+    ("invalid_http_method", Kind::Other, error::INVALID_HTTP_METHOD, next::RELOAD),
+    ("invalid_http_uri_format", Kind::Other, error::INVALID_HTTP_METHOD, next::RELOAD),
+    ("invalid_permissions", Kind::Forbidden, kind::FORBIDDEN, next::SUPPORT_DETAILS),
+    ("invalid_permission_value", Kind::Forbidden, kind::FORBIDDEN, next::SUPPORT_DETAILS),
     (
         "permission_exceeds_access_boundary",
         Kind::Forbidden,
-        "This asks for more access than you have.",
-        "Contact this site's support with the details below.",
+        error::PERMISSION_EXCEEDS_ACCESS_BOUNDARY,
+        next::SUPPORT_DETAILS,
     ),
-    (
-        "account_not_found",
-        Kind::NotFound,
-        "We couldn't find that account.",
-        "Go back to your accounts and choose again.",
-    ),
-    (
-        "address_not_found",
-        Kind::NotFound,
-        "We couldn't find that address.",
-        "Go back to your accounts and choose again.",
-    ),
-    (
-        "property_not_found",
-        Kind::NotFound,
-        "We couldn't find that property.",
-        "Go back to your accounts and choose again.",
-    ),
-    ("location_not_found", Kind::NotFound, "We couldn't find that place.", "Check the location, then try again."),
-    (
-        "unknown_time_zone",
-        Kind::Invalid,
-        "The time zone asked for isn't known.",
-        "Check your device's time zone, then reload the page.",
-    ),
+    ("account_not_found", Kind::NotFound, error::ACCOUNT_NOT_FOUND, next::ACCOUNTS),
+    ("address_not_found", Kind::NotFound, error::ADDRESS_NOT_FOUND, next::ACCOUNTS),
+    ("property_not_found", Kind::NotFound, error::PROPERTY_NOT_FOUND, next::ACCOUNTS),
+    ("location_not_found", Kind::NotFound, error::LOCATION_NOT_FOUND, next::LOCATION_NOT_FOUND),
+    ("unknown_time_zone", Kind::Invalid, error::UNKNOWN_TIME_ZONE, next::UNKNOWN_TIME_ZONE),
     (
         "scheduled_time_out_of_range",
         Kind::Invalid,
-        "That date or time is out of range.",
-        "Choose another date, then try again.",
+        error::SCHEDULED_TIME_OUT_OF_RANGE,
+        next::SCHEDULED_TIME_OUT_OF_RANGE,
     ),
-    (
-        "project_limit_reached",
-        Kind::Quota,
-        "A limit of this site's plan has been reached. This is not something you did.",
-        "Contact this site's support.",
-    ),
-    ("invalid_email_format", Kind::Invalid, "That email address doesn't look right.", "Check it, then try again."),
+    ("project_limit_reached", Kind::Quota, error::PROJECT_LIMIT_REACHED, next::SUPPORT),
+    ("invalid_email_format", Kind::Invalid, error::INVALID_EMAIL_FORMAT, next::INVALID_EMAIL_FORMAT),
     // Billwerk+Optimize: its numeric codes for request limits, and its
     // transaction error from the seed's example.
-    ("123", Kind::RateLimited, "Too many requests were made at once.", "Wait a moment, then try again."),
-    ("credit_card_expired", Kind::Invalid, "The card has expired.", "Use another card."),
+    ("123", Kind::RateLimited, error::CODE_123, next::WAIT),
+    ("credit_card_expired", Kind::Invalid, error::CREDIT_CARD_EXPIRED, next::CREDIT_CARD_EXPIRED),
 ];
 
 /// Codes with no entry of their own are still recognised by their family.
@@ -344,11 +167,7 @@ pub struct Messages {
 
 impl Default for Messages {
     fn default() -> Self {
-        let entry = |message: &str, next: &str| Message { message: message.to_owned(), next_step: next.to_owned() };
-        Self {
-            codes: CODES.iter().map(|(code, kind, m, n)| ((*code).to_owned(), (*kind, entry(m, n)))).collect(),
-            kinds: KINDS.iter().map(|(kind, m, n)| (*kind, entry(m, n))).collect(),
-        }
+        Self::in_words(&Catalogue::default())
     }
 }
 
@@ -391,6 +210,18 @@ struct Override {
 }
 
 impl Messages {
+    /// The table in one language's words (English where it has none).
+    pub fn in_words(words: &Catalogue) -> Self {
+        let entry = |message: Text, next: Text| Message {
+            message: words.text(message).to_owned(),
+            next_step: words.text(next).to_owned(),
+        };
+        Self {
+            codes: CODES.iter().map(|(code, kind, m, n)| ((*code).to_owned(), (*kind, entry(*m, *n)))).collect(),
+            kinds: KINDS.iter().map(|(kind, m, n)| (*kind, entry(*m, *n))).collect(),
+        }
+    }
+
     /// The entry for a code, matched whatever its case or separators.
     pub fn code(&self, code: &str) -> Option<(Kind, &Message)> {
         let code = normalize_code(code);

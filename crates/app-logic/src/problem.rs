@@ -4,6 +4,7 @@
 //! HTML pages, empty bodies, broken JSON and transport failures. Pure, so
 //! it is tested natively and fuzzed.
 
+use crate::words::{details, shape, Text};
 use std::fmt;
 use std::sync::OnceLock;
 use std::time::Duration;
@@ -38,19 +39,19 @@ pub enum Shape {
 }
 
 impl Shape {
-    pub fn describe(self) -> &'static str {
+    pub fn describe(self) -> Text {
         match self {
-            Shape::Pelm => "Pelm error",
-            Shape::ResponseStatus => "ResponseStatus error",
-            Shape::Billwerk => "error object with a numeric code",
-            Shape::ProblemDetails => "problem details (RFC 9457)",
-            Shape::Json => "JSON error",
-            Shape::Text => "plain text",
-            Shape::Html => "a web page (HTML)",
-            Shape::Empty => "empty",
-            Shape::InvalidJson => "broken JSON",
-            Shape::WrongShape => "JSON of an unexpected form",
-            Shape::NoAnswer => "none",
+            Shape::Pelm => shape::PELM,
+            Shape::ResponseStatus => shape::RESPONSE_STATUS,
+            Shape::Billwerk => shape::BILLWERK,
+            Shape::ProblemDetails => shape::PROBLEM_DETAILS,
+            Shape::Json => shape::JSON,
+            Shape::Text => shape::TEXT,
+            Shape::Html => shape::HTML,
+            Shape::Empty => shape::EMPTY,
+            Shape::InvalidJson => shape::INVALID_JSON,
+            Shape::WrongShape => shape::WRONG_SHAPE,
+            Shape::NoAnswer => shape::NO_ANSWER,
         }
     }
 }
@@ -387,33 +388,36 @@ impl Problem {
         self.fields.iter().find(|f| names.contains(&normalize_code(&f.field)))
     }
 
-    /// What support needs, as label and value, for the details section.
-    pub fn details(&self) -> Vec<(&'static str, String)> {
+    /// What support needs, as label and value, for the details section,
+    /// in `words` (the language's, or English for the text support reads).
+    pub fn details(&self, words: impl Fn(Text) -> String) -> Vec<(String, String)> {
         let mut rows = Vec::new();
-        let mut add = |label, value: Option<String>| rows.extend(value.map(|v| (label, v)));
-        add("Code", self.code.clone());
-        add("HTTP status", self.status.map(|s| s.to_string()));
-        add("Request id", self.request_id.clone());
-        add("Path", self.path.clone());
-        add("Time", self.time.clone());
+        let mut add = |label: Text, value: Option<String>| rows.extend(value.map(|v| (words(label), v)));
+        add(details::CODE, self.code.clone());
+        add(details::STATUS, self.status.map(|s| s.to_string()));
+        add(details::REQUEST_ID, self.request_id.clone());
+        add(details::PATH, self.path.clone());
+        add(details::TIME, self.time.clone());
         for field in &self.fields {
             let about = [field.code.as_deref(), field.message.as_deref()].into_iter().flatten().collect::<Vec<_>>();
             let value = match about.is_empty() {
                 true => field.field.clone(),
                 false => format!("{} ({})", field.field, about.join(": ")),
             };
-            add("Field", Some(value));
+            add(details::FIELD, Some(value));
         }
-        add("Server said", self.said.clone());
-        add("Answer", (self.shape != Shape::NoAnswer).then(|| self.shape.describe().to_owned()));
-        add("Attempts", (self.attempts > 1).then(|| self.attempts.to_string()));
+        add(details::SAID, self.said.clone());
+        let answer = (self.shape != Shape::NoAnswer).then(|| self.shape.describe());
+        add(details::ANSWER, answer.map(|shape| words(shape)));
+        add(details::ATTEMPTS, (self.attempts > 1).then(|| self.attempts.to_string()));
         rows
     }
 
-    /// The details as text to paste into a support message.
+    /// The details as text to paste into a support message, in English,
+    /// which support reads whatever the page's language.
     pub fn details_text(&self) -> String {
         let mut text = format!("{}\n", self.message);
-        for (label, value) in self.details() {
+        for (label, value) in self.details(|text| text.en.to_owned()) {
             text.push_str(&format!("{label}: {value}\n"));
         }
         text

@@ -2,6 +2,7 @@
 //! faults that pass, a slower poll while Pelm collects data, and a wait of
 //! at least what `Retry-After` asks.
 
+use crate::words::{fill, retry, Catalogue};
 use std::time::Duration;
 
 use crate::kind::Recovery;
@@ -62,17 +63,22 @@ impl RetryPolicy {
 }
 
 impl RetryPolicy {
-    /// What to say while waiting to ask again; `failures` requests failed so far.
-    pub fn progress(&self, problem: &Problem, pause: Duration, failures: u32) -> String {
+    /// What to say while waiting to ask again, in `words`; `failures`
+    /// requests failed so far.
+    pub fn progress(&self, problem: &Problem, pause: Duration, failures: u32, words: &Catalogue) -> String {
         match problem.recovery() {
             Recovery::WaitForData => problem.message.clone(),
-            _ => format!(
-                "{} Trying again in {} s (attempt {} of {})…",
-                problem.message,
-                pause.as_secs_f64().ceil().max(1.0),
-                failures + 1,
-                self.attempts
-            ),
+            _ => {
+                let again = fill(
+                    words.text(retry::AGAIN),
+                    &[
+                        ("seconds", &pause.as_secs_f64().ceil().max(1.0).to_string()),
+                        ("attempt", &(failures + 1).to_string()),
+                        ("attempts", &self.attempts.to_string()),
+                    ],
+                );
+                format!("{} {again}", problem.message)
+            }
         }
     }
 }

@@ -463,7 +463,7 @@ async fn bills_are_tabled_sortable_and_their_pdfs_open_or_say_why_not() {
         }
     };
     let newest = first_ids(&browser).await;
-    browser.click("button[data-sort='Billing period']").await;
+    browser.click("button[data-sort='period']").await;
     browser.find("th[aria-sort=ascending]").await;
     let oldest = first_ids(&browser).await;
     let (newest, oldest) = (newest.as_array().unwrap().clone(), oldest.as_array().unwrap().clone());
@@ -651,8 +651,8 @@ async fn the_keyboard_alone_reaches_an_account_zooms_its_chart_and_sorts_its_bil
     tab_to(&browser, "a[data-tab=bills]", 20).await;
     browser.client.active_element().await.unwrap().send_keys("\u{E007}").await.unwrap();
     browser.find(".pe-bills-table tbody tr").await;
-    tab_to(&browser, "button[data-sort='Amount due']", 20).await;
+    tab_to(&browser, "button[data-sort='amount']", 20).await;
     browser.client.active_element().await.unwrap().send_keys("\u{E007}").await.unwrap();
-    browser.find("th[aria-sort=descending] button[data-sort='Amount due']").await;
+    browser.find("th[aria-sort=descending] button[data-sort='amount']").await;
     assert_no_csp_violations(&browser).await;
 }

@@ -87,13 +87,29 @@ pub fn ticks(view: Viewport, zone: &impl Zone, max: usize) -> (TickStep, Vec<i64
     (step, out)
 }
 
+/// How a language writes short dates under ticks: its months' short names,
+/// and whether the day comes before the month ("3 nov") or after ("Nov 3").
+/// The app reads both from the browser's `Intl`; the default is English.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Calendar {
+    pub months: [String; 12],
+    pub day_first: bool,
+}
+
+impl Default for Calendar {
+    fn default() -> Self {
+        Self { months: MONTHS.map(str::to_owned), day_first: false }
+    }
+}
+
 /// The words under a tick: the time of day, or the date where a day starts.
-pub fn tick_label(t: i64, step: TickStep, zone: &impl Zone) -> String {
+pub fn tick_label(t: i64, step: TickStep, zone: &impl Zone, calendar: &Calendar) -> String {
     let local = t + zone.offset_at(t);
     let (year, month, day) = civil_from_days(local.div_euclid(DAY));
-    let name = MONTHS[month as usize - 1];
+    let name = &calendar.months[month as usize - 1];
     match step {
         TickStep::Hours(_) if local.rem_euclid(DAY) != 0 => clock(local),
+        TickStep::Hours(_) | TickStep::Days(_) if calendar.day_first => format!("{day} {name}"),
         TickStep::Hours(_) | TickStep::Days(_) => format!("{name} {day}"),
         TickStep::Months(_) if month == 1 => format!("{name} {year}"),
         TickStep::Months(_) => name.to_owned(),
@@ -140,6 +156,7 @@ pub fn fitting_ticks(
     width: f64,
     gap: f64,
     overhang: f64,
+    calendar: &Calendar,
     measure: impl Fn(&str) -> f64,
 ) -> FittedTicks {
     let most = (width / MIN_TICK_SPACING).max(1.0) as usize;
@@ -149,7 +166,7 @@ pub fn fitting_ticks(
         let boxes: Vec<(f64, f64)> = at
             .iter()
             .map(|&t| {
-                let label_width = measure(&tick_label(t, step, zone));
+                let label_width = measure(&tick_label(t, step, zone, calendar));
                 (view.fraction(t) * width - label_width / 2.0, label_width)
             })
             .collect();
@@ -186,7 +203,7 @@ mod tests {
         let view = Viewport::new(from, from + 25 * HOUR);
         let (step, ticks) = ticks(view, &PACIFIC, 12);
         assert_eq!(step, TickStep::Hours(3));
-        let labels: Vec<String> = ticks.iter().map(|&t| tick_label(t, step, &PACIFIC)).collect();
+        let labels: Vec<String> = ticks.iter().map(|&t| tick_label(t, step, &PACIFIC, &Calendar::default())).collect();
         assert_eq!(labels, ["Nov 3", "03:00", "06:00", "09:00", "12:00", "15:00", "18:00", "21:00", "Nov 4"]);
         assert_eq!(ticks[1] - ticks[0], 4 * HOUR, "midnight to 03:00 is four hours that day");
     }
@@ -201,12 +218,16 @@ mod tests {
         let year = Viewport::new(day(2023, 2, 10) * DAY, day(2024, 2, 10) * DAY);
         let (step, ticks) = super::ticks(year, &utc, 6);
         assert_eq!(step, TickStep::Months(3));
-        let labels: Vec<String> = ticks.iter().map(|&t| tick_label(t, step, &utc)).collect();
+        let labels: Vec<String> = ticks.iter().map(|&t| tick_label(t, step, &utc, &Calendar::default())).collect();
         assert_eq!(labels, ["Apr", "Jul", "Oct", "Jan 2024"]);
         let decades = Viewport::new(day(1995, 6, 1) * DAY, day(2025, 6, 1) * DAY);
         let (step, ticks) = super::ticks(decades, &utc, 8);
         assert_eq!(step, TickStep::Years(5));
-        assert_eq!(tick_label(ticks[0], step, &utc), "2000");
+        assert_eq!(tick_label(ticks[0], step, &utc, &Calendar::default()), "2000");
+        let spanish = Calendar { months: MONTHS.map(|m| m.to_lowercase()), day_first: true };
+        let day = days_from_civil(2024, 11, 3) * DAY;
+        assert_eq!(tick_label(day, TickStep::Days(1), &utc, &spanish), "3 nov");
+        assert_eq!(tick_label(day, TickStep::Days(1), &utc, &Calendar::default()), "Nov 3");
     }
 
     #[test]
@@ -232,7 +253,7 @@ mod tests {
         for span in [6 * HOUR, 3 * DAY, 60 * DAY, 400 * DAY, 3650 * DAY] {
             let view = Viewport::new(day(2023, 5, 17) * DAY, day(2023, 5, 17) * DAY + span);
             for width in [200.0, 240.0, 320.0, 700.0, 1100.0] {
-                let fitted = fitting_ticks(view, &utc, width, 8.0, 24.0, measure);
+                let fitted = fitting_ticks(view, &utc, width, 8.0, 24.0, &Calendar::default(), measure);
                 assert!(!fitted.at.is_empty(), "{span} s at {width} px: no tick");
                 assert!(fitted.at.len() == 1 || !overlapping(&fitted.boxes, 8.0), "{span} s at {width}: {fitted:?}");
             }
@@ -243,8 +264,8 @@ mod tests {
     fn a_wide_plot_gets_more_ticks_than_a_narrow_one() {
         let utc = FixedOffset(0);
         let view = Viewport::new(day(2024, 1, 1) * DAY, day(2024, 3, 1) * DAY);
-        let narrow = fitting_ticks(view, &utc, 240.0, 8.0, 24.0, measure);
-        let wide = fitting_ticks(view, &utc, 1100.0, 8.0, 24.0, measure);
+        let narrow = fitting_ticks(view, &utc, 240.0, 8.0, 24.0, &Calendar::default(), measure);
+        let wide = fitting_ticks(view, &utc, 1100.0, 8.0, 24.0, &Calendar::default(), measure);
         assert!(wide.at.len() > narrow.at.len(), "{} against {}", wide.at.len(), narrow.at.len());
         assert!(narrow.at.len() >= 2, "two months at 240 px still shows two dates: {narrow:?}");
     }

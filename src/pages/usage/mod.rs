@@ -13,6 +13,8 @@ mod table;
 
 pub use panel::UsagePanel;
 
+use crate::language::{t, tf};
+use pelm_app_logic::words::usage;
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -85,7 +87,7 @@ pub fn Usage(account: Account) -> impl IntoView {
     };
     // A fault the server pins on the dates is shown at the date inputs.
     let range_fault = Signal::derive(move || data.get().and_then(Result::err).and_then(|p| RangeFault::of(&p)));
-    let address = account.address.clone().unwrap_or_else(|| "this account".to_owned());
+    let address = account.address.clone().unwrap_or_else(|| t(usage::THIS_ACCOUNT));
     let updating = RwSignal::new(false);
     let units: HashMap<MeterType, MeterUnits> = meters.iter().map(|&m| (m, account.units(m))).collect();
     let units = Arc::new(units);
@@ -93,8 +95,8 @@ pub fn Usage(account: Account) -> impl IntoView {
     let heading = title.clone();
     view! {
         <section class="pe-usage" aria-labelledby=title>
-            <h2 id=heading class="pe-subtitle">"Usage at " {address}</h2>
-            <div class="pe-toolbar" role="group" aria-label="What to show">
+            <h2 id=heading class="pe-subtitle">{tf(usage::TITLE, &[("address", &address)])}</h2>
+            <div class="pe-toolbar" role="group" aria-label=t(usage::WHAT_TO_SHOW)>
                 <MeterPicker meters meter set_meter units=units.clone() />
                 <RangePicker range set_range fault=range_fault />
                 <LevelPicker level_choice />
@@ -102,9 +104,9 @@ pub fn Usage(account: Account) -> impl IntoView {
             </div>
             // A new range or meter keeps the chart up while it loads, and says so.
             <p class="pe-status pe-updating" role="status" hidden=move || !updating.get()>
-                {move || calls.status().get().unwrap_or_else(|| "Updating…".to_owned())}
+                {move || calls.status().get().unwrap_or_else(|| t(usage::UPDATING))}
             </p>
-            <Transition fallback=move || loading(move || calls.status().get().unwrap_or_else(|| "Loading your usage…".to_owned()), Skeleton::Chart)
+            <Transition fallback=move || loading(move || calls.status().get().unwrap_or_else(|| t(usage::LOADING)), Skeleton::Chart)
                 set_pending=updating.write_only()>
                 <ErrorBoundary fallback=problem_fallback(Some(Callback::new(move |_| data.refetch())))>
                     {move || {

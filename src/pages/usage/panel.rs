@@ -1,19 +1,22 @@
 //! The range's usage: figures, chart with its tools and legend, the
 //! detail asked for as the view moves, exports, typical day and table.
 
+use crate::names::{against, compare_label, level_noun, level_title};
+use crate::format::{day, day_time};
+use crate::language::{t, tf};
+use pelm_app_logic::words::usage;
 use std::collections::HashMap;
 use std::sync::Arc;
 
 use leptos::prelude::*;
 use pelm_model::unit::MeterUnits;
 use pelm_usage::{
-    auto_level, bill_rates_by, compare_totals, date_label, fetch_level, needs, summarize, time_label, view_need,
+    auto_level, bill_rates_by, compare_totals, fetch_level, needs, summarize, view_need,
     year_need, Alignment, BillRate, Columns, Compare, Comparison, Level, Summary, Viewport,
 };
 
 pub use crate::pages::held::MeterData;
 
-use super::pickers::level_title;
 use super::table::UsageTable;
 use crate::api::use_calls;
 use crate::chart::{ChartData, Compared, DragMode, UsageChart};
@@ -74,8 +77,9 @@ pub fn UsagePanel(
         })
     });
     if range_held && empty {
-        let (from, to) = (date_label(bounds.from, &zone), date_label(bounds.to - 1, &zone));
-        return view! { <p class="pe-empty">{format!("No usage recorded between {from} and {to}.")}</p> }.into_any();
+        let _ = zone;
+        let (from, to) = (day(bounds.from), day(bounds.to - 1));
+        return view! { <p class="pe-empty">{tf(usage::NOTHING_RECORDED, &[("from", &from), ("to", &to)])}</p> }.into_any();
     }
     let view = RwSignal::new(bounds);
     let level = Memo::new(move |_| {
@@ -127,18 +131,24 @@ pub fn UsagePanel(
     let described_unit = unit.clone();
     let described = Signal::derive(move || {
         let v = view.get();
-        let zone = local_zone();
-        let said = format!(
-            "Usage per {} from {} to {}: {:.1} {described_unit} in all.",
-            shown_level.get().name(),
-            date_label(v.from, &zone),
-            date_label(v.to - 1, &zone),
-            summary.get().total
+        let said = tf(
+            usage::DESCRIBED,
+            &[
+                ("level", &level_noun(shown_level.get())),
+                ("from", &day(v.from)),
+                ("to", &day(v.to - 1)),
+                ("total", &format!("{:.1}", summary.get().total)),
+                ("unit", &described_unit),
+            ],
         );
         // What the outlines or the dashed line behind it say, for those who cannot see them.
         match (compare.get(), comparison.get()) {
             (Compare::None, _) | (_, None) => said,
-            (compare, Some(c)) => format!("{said} {:.1} {described_unit} in {}.", c.earlier_total, compare.against()),
+            (compare, Some(c)) => {
+                let earlier = format!("{:.1}", c.earlier_total);
+                let against = tf(usage::DESCRIBED_EARLIER, &[("total", &earlier), ("unit", &described_unit), ("earlier", &against(compare))]);
+                format!("{said} {against}")
+            }
         }
     });
     let (show_emissions, drag_mode) = (RwSignal::new(true), RwSignal::new(DragMode::Select));
@@ -161,7 +171,7 @@ pub fn UsagePanel(
     let year_loading = Signal::derive(move || compare.get() == Compare::Year && comparing.with(Option::is_none));
     let detail_coming = move || {
         (shown_level.get() != level.get())
-            .then(|| format!("Loading {} detail…", level_title(level.get()).to_lowercase()))
+            .then(|| tf(usage::LOADING_DETAIL, &[("level", &level_title(level.get()).to_lowercase())]))
     };
     view! {
         <Figures summary comparison compare unit=unit.clone() />
@@ -307,11 +317,11 @@ pub(super) fn Legend(compare: Signal<Compare>, year_loading: Signal<bool>) -> im
         if compare == Compare::None {
             return None;
         }
-        let note = year_loading.get().then_some("Loading last year…");
+        let note = year_loading.get().then(|| t(usage::LOADING_YEAR));
         Some(view! {
             <p class="pe-legend" data-legend=compare.slug()>
-                <span class="pe-legend-item"><span class="pe-swatch pe-swatch-used"></span>"This period"</span>
-                <span class="pe-legend-item"><span class="pe-swatch pe-swatch-compare"></span>{compare.label()}</span>
+                <span class="pe-legend-item"><span class="pe-swatch pe-swatch-used"></span>{t(usage::THIS_PERIOD)}</span>
+                <span class="pe-legend-item"><span class="pe-swatch pe-swatch-compare"></span>{compare_label(compare)}</span>
                 {note.map(|n| view! { <span class="pe-status" role="status">{n}</span> })}
             </p>
         })
@@ -333,8 +343,8 @@ pub(super) fn Figures(
         let compare = compare.get();
         (compare != Compare::None)
             .then(|| match comparison.get() {
-                Some(c) => format!("{:.1} {u} in {}", c.earlier_total, compare.against()),
-                None => format!("No data for {}", compare.against()),
+                Some(c) => tf(usage::EARLIER_TOTAL, &[("total", &format!("{:.1}", c.earlier_total)), ("unit", &u), ("earlier", &against(compare))]),
+                None => tf(usage::NO_EARLIER, &[("earlier", &against(compare))]),
             })
             .map(|said| view! { <span class="pe-figure-compared" data-figure="compared-total">{said}</span> })
     };
@@ -344,22 +354,22 @@ pub(super) fn Figures(
         summary
             .get()
             .peak
-            .map(|(at, value)| format!("{value:.2} {unit} at {}", time_label(at, &local_zone())))
+            .map(|(at, value)| tf(usage::PEAK_AT, &[("value", &format!("{value:.2}")), ("unit", &unit), ("time", &day_time(at))]))
             .unwrap_or_else(|| "—".to_owned())
     };
     let change = move || {
         comparison
             .get()
             .and_then(|c| c.change)
-            .map(|c| format!("{:+.0}% against {}", c * 100.0, compare.get().against()))
+            .map(|c| tf(usage::CHANGE_AGAINST, &[("change", &format!("{:+.0}", c * 100.0)), ("earlier", &against(compare.get()))]))
             .unwrap_or_else(|| "—".to_owned())
     };
     view! {
         <dl class="pe-summary">
-            <div><dt>"Total"</dt><dd><span data-figure="total">{total}</span>{earlier_total}</dd></div>
-            <div><dt>"Per day"</dt><dd data-figure="per-day">{per_day}</dd></div>
-            <div><dt>"Peak"</dt><dd data-figure="peak">{peak}</dd></div>
-            <div><dt>"Change"</dt><dd data-figure="change">{change}</dd></div>
+            <div><dt>{t(usage::TOTAL)}</dt><dd><span data-figure="total">{total}</span>{earlier_total}</dd></div>
+            <div><dt>{t(usage::PER_DAY)}</dt><dd data-figure="per-day">{per_day}</dd></div>
+            <div><dt>{t(usage::PEAK)}</dt><dd data-figure="peak">{peak}</dd></div>
+            <div><dt>{t(usage::CHANGE)}</dt><dd data-figure="change">{change}</dd></div>
         </dl>
     }
 }
@@ -376,16 +386,16 @@ pub(super) fn ChartTools(
     let swap_drag =
         move |_| drag_mode.update(|m| *m = if *m == DragMode::Pan { DragMode::Select } else { DragMode::Pan });
     view! {
-        <div class="pe-toolbar pe-chart-tools" role="group" aria-label="Chart">
-            <button type="button" class="pe-chip" data-action="zoom-in" on:click=move |_| view.update(|v| *v = v.zoom(0.5, 0.5, bounds))>"Zoom in"</button>
-            <button type="button" class="pe-chip" data-action="zoom-out" on:click=move |_| view.update(|v| *v = v.zoom(2.0, 0.5, bounds))>"Zoom out"</button>
-            <button type="button" class="pe-chip" data-action="reset-zoom" disabled=move || !zoomed() on:click=move |_| view.set(bounds)>"Reset"</button>
+        <div class="pe-toolbar pe-chart-tools" role="group" aria-label=t(usage::CHART)>
+            <button type="button" class="pe-chip" data-action="zoom-in" on:click=move |_| view.update(|v| *v = v.zoom(0.5, 0.5, bounds))>{t(usage::ZOOM_IN)}</button>
+            <button type="button" class="pe-chip" data-action="zoom-out" on:click=move |_| view.update(|v| *v = v.zoom(2.0, 0.5, bounds))>{t(usage::ZOOM_OUT)}</button>
+            <button type="button" class="pe-chip" data-action="reset-zoom" disabled=move || !zoomed() on:click=move |_| view.set(bounds)>{t(usage::RESET)}</button>
             <button type="button" class="pe-chip" data-action="drag-mode" aria-pressed=move || (drag_mode.get() == DragMode::Pan).to_string()
-                title="Dragging selects a span to zoom to; with this on, it pans. Shift swaps the two."
-                on:click=swap_drag>"Drag to pan"</button>
+                title=t(usage::DRAG_HINT)
+                on:click=swap_drag>{t(usage::DRAG_TO_PAN)}</button>
             {show_emissions.map(|shown| view! {
                 <label class="pe-field"><input type="checkbox" data-control="emissions" prop:checked=shown
-                    on:change=move |ev| shown.set(event_target_checked(&ev)) />" Emissions"</label>
+                    on:change=move |ev| shown.set(event_target_checked(&ev)) />" "{t(usage::EMISSIONS)}</label>
             })}
         </div>
     }

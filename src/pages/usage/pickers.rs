@@ -2,6 +2,9 @@
 //! dates, with the server's word on them), level and comparison, each kept
 //! in the address.
 
+use crate::language::t;
+use crate::names::{compare_label, level_title, meter_name, preset_label};
+use pelm_app_logic::words::{usage, Text};
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -18,16 +21,6 @@ use crate::host::use_id;
 use crate::locale::local_zone;
 use crate::nav::use_nav;
 
-pub(super) fn level_title(level: Level) -> &'static str {
-    match level {
-        Level::Raw => "Each interval",
-        Level::Hourly => "Hourly",
-        Level::Daily => "Daily",
-        Level::Weekly => "Weekly",
-        Level::Monthly => "Monthly",
-    }
-}
-
 #[component]
 pub(super) fn MeterPicker(
     meters: Vec<MeterType>,
@@ -38,14 +31,14 @@ pub(super) fn MeterPicker(
     let buttons = meters
         .into_iter()
         .map(|m| {
-            let label = format!("{} ({})", m.name(), units.get(&m).map_or("", |u| u.usage.as_str()));
+            let label = format!("{} ({})", meter_name(m), units.get(&m).map_or("", |u| u.usage.as_str()));
             view! {
                 <button type="button" class="pe-chip" data-meter=m.as_str() aria-pressed=move || (meter.get() == m).to_string()
                     on:click=move |_| set_meter.run(m)>{label}</button>
             }
         })
         .collect_view();
-    view! { <div class="pe-chips" role="group" aria-label="Meter">{buttons}</div> }
+    view! { <div class="pe-chips" role="group" aria-label=t(usage::METER)>{buttons}</div> }
 }
 
 /// A request the server refused for its dates: which input is at fault,
@@ -86,7 +79,7 @@ pub(super) fn RangePicker(
             view! {
                 <button type="button" class="pe-chip" data-range=p.label()
                     aria-pressed=move || (range.get() == RangeChoice::Preset(p)).to_string()
-                    on:click=move |_| set_range.run(RangeChoice::Preset(p))>{p.label()}</button>
+                    on:click=move |_| set_range.run(RangeChoice::Preset(p))>{preset_label(p)}</button>
             }
         })
         .collect_view();
@@ -99,7 +92,7 @@ pub(super) fn RangePicker(
         first.set(format_date(local_day(bounds.from, &zone)));
         last.set(format_date(local_day(bounds.to - 1, &zone)));
     });
-    let problem = RwSignal::new(None::<&'static str>);
+    let problem = RwSignal::new(None::<Text>);
     let error_id = use_id("range-error");
     let apply = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
@@ -108,15 +101,15 @@ pub(super) fn RangePicker(
                 problem.set(None);
                 set_range.run(RangeChoice::Custom(a, b));
             }
-            (Some(_), Some(_)) => problem.set(Some("The start date must be on or before the end date.")),
-            _ => problem.set(Some("Enter both dates.")),
+            (Some(_), Some(_)) => problem.set(Some(usage::START_AFTER_END)),
+            _ => problem.set(Some(usage::BOTH_DATES)),
         }
     };
     // The same presets as one select, which the stylesheet shows in place
     // of the chips when the app is narrow.
     let options = Preset::ALL
         .into_iter()
-        .map(|p| view! { <option value=p.slug() selected=move || range.get() == RangeChoice::Preset(p)>{p.label()}</option> })
+        .map(|p| view! { <option value=p.slug() selected=move || range.get() == RangeChoice::Preset(p)>{preset_label(p)}</option> })
         .collect_view();
     // Narrow, the date inputs wait behind the select's "Custom dates…"
     // (the stylesheet hides them while this is false); wide, they always show.
@@ -125,8 +118,8 @@ pub(super) fn RangePicker(
     // A fault the server pins on the dates unfolds them too, to be read.
     let dates_shown = move || asked_custom.get() || custom() || fault.with(Option::is_some);
     view! {
-        <div class="pe-chips pe-range-chips" role="group" aria-label="Range">{presets}</div>
-        <label class="pe-field pe-range-select">"Range "
+        <div class="pe-chips pe-range-chips" role="group" aria-label=t(usage::RANGE)>{presets}</div>
+        <label class="pe-field pe-range-select">{t(usage::RANGE)}" "
             <select data-control="range" on:change=move |ev| {
                 let value = event_target_value(&ev);
                 asked_custom.set(value == "custom");
@@ -135,23 +128,23 @@ pub(super) fn RangePicker(
                 }
             }>
                 {options}
-                <option value="custom" selected=custom>"Custom dates…"</option>
+                <option value="custom" selected=custom>{t(usage::CUSTOM)}</option>
             </select>
         </label>
         <form class="pe-custom-range" class:pe-dates-folded=move || !dates_shown() on:submit=apply>
-            <label class="pe-field">"From "
+            <label class="pe-field">{t(usage::FROM)}" "
                 <input type="date" data-control="from" prop:value=first on:change=move |ev| first.set(event_target_value(&ev))
                     aria-invalid=move || (problem.get().is_some() || fault.with(|f| f.as_ref().is_some_and(|f| f.from))).to_string()
                     aria-describedby=error_id.clone() />
             </label>
-            <label class="pe-field">"to "
+            <label class="pe-field">{t(usage::TO)}" "
                 <input type="date" data-control="to" prop:value=last on:change=move |ev| last.set(event_target_value(&ev))
                     aria-invalid=move || (problem.get().is_some() || fault.with(|f| f.as_ref().is_some_and(|f| f.to))).to_string()
                     aria-describedby=error_id.clone() />
             </label>
-            <button type="submit" class="pe-chip" data-action="apply-range">"Show"</button>
+            <button type="submit" class="pe-chip" data-action="apply-range">{t(usage::SHOW)}</button>
             <span id=error_id class="pe-field-error" role="alert">
-                {move || problem.get().map(str::to_owned).or_else(|| fault.get().map(|f| f.message))}
+                {move || problem.get().map(t).or_else(|| fault.get().map(|f| f.message))}
             </span>
         </form>
     }
@@ -163,10 +156,10 @@ pub(super) fn ComparePicker(compare: Signal<Compare>) -> impl IntoView {
     let nav = use_nav();
     let options = Compare::ALL
         .into_iter()
-        .map(|c| view! { <option value=c.slug() selected=move || compare.get() == c>{c.label()}</option> })
+        .map(|c| view! { <option value=c.slug() selected=move || compare.get() == c>{compare_label(c)}</option> })
         .collect_view();
     view! {
-        <label class="pe-field">"Compare with "
+        <label class="pe-field">{t(usage::COMPARE_WITH)}" "
             <select data-control="compare" on:change=move |ev| {
                 let chosen = Compare::from_slug(&event_target_value(&ev)).unwrap_or_default();
                 nav.set_query("compare", (chosen != Compare::None).then(|| chosen.slug().to_owned()));
@@ -184,12 +177,12 @@ pub(super) fn LevelPicker(level_choice: Signal<Option<Level>>) -> impl IntoView 
         .map(|l| view! { <option value=l.name() selected=move || level_choice.get() == Some(l)>{level_title(l)}</option> })
         .collect_view();
     view! {
-        <label class="pe-field">"Detail "
+        <label class="pe-field">{t(usage::DETAIL)}" "
             <select data-control="level" on:change=move |ev| {
                 let value = event_target_value(&ev);
                 nav.set_query("level", Level::from_name(&value).map(|_| value));
             }>
-                <option value="auto" selected=move || level_choice.get().is_none()>"Auto"</option>
+                <option value="auto" selected=move || level_choice.get().is_none()>{t(usage::LEVEL_AUTO)}</option>
                 {options}
             </select>
         </label>

@@ -1,6 +1,9 @@
 //! The usage as a table, for reading figures and for screen readers: one
 //! row per period in view, with the comparison's beside it.
 
+use crate::names::compare_label;
+use crate::language::{t, tf, tn};
+use pelm_app_logic::words::table;
 use leptos::prelude::*;
 use pelm_usage::{Bin, Compare, Level};
 
@@ -38,27 +41,27 @@ pub(super) fn UsageTable(
             .collect_view();
         Some(view! {
             <tbody>{rows}</tbody>
-            {(more > 0).then(|| view! { <tfoot><tr><td colspan="5">{format!("{more} more rows: download the CSV for all of them.")}</td></tr></tfoot> })}
+            {(more > 0).then(|| view! { <tfoot><tr><td colspan="5">{tn(table::MORE_ROWS, more as f64, &[])}</td></tr></tfoot> })}
         })
     };
     let u = unit.clone();
     let compare_heads = move || {
         comparing().then(|| {
             view! {
-                <th scope="col">{format!("{} ({u})", compare.get().label())}</th>
-                <th scope="col">"Difference"</th>
+                <th scope="col">{format!("{} ({u})", compare_label(compare.get()))}</th>
+                <th scope="col">{t(table::DIFFERENCE)}</th>
             }
         })
     };
     view! {
         <details class="pe-table-view" on:toggle=move |ev| table_open.set(event_target::<web_sys::HtmlDetailsElement>(&ev).open())>
-            <summary>"Show as a table"</summary>
+            <summary>{t(table::SHOW)}</summary>
             <table class="pe-table">
                 <caption>{described}</caption>
                 <thead><tr>
-                    <th scope="col">"Period"</th>
-                    <th scope="col">{format!("Usage ({unit})")}</th>
-                    {has_emissions.then(|| view! { <th scope="col">{format!("Emissions ({emissions_unit})")}</th> })}
+                    <th scope="col">{t(table::PERIOD)}</th>
+                    <th scope="col">{tf(table::USAGE, &[("unit", &unit)])}</th>
+                    {has_emissions.then(|| view! { <th scope="col">{tf(table::EMISSIONS, &[("unit", &emissions_unit)])}</th> })}
                     {compare_heads}
                 </tr></thead>
                 {rows}
