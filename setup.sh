@@ -20,6 +20,7 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 TOOLS="$ROOT/.tools"
 TRUNK_VERSION=0.21.14
 BINARYEN_VERSION=132
+AXE_VERSION=4.14.1
 SCHEMATHESIS_VERSION=4.32.5
 # wasm_split_cli_support: it must read what leptos's wasm_split_helpers (Cargo.lock) writes.
 WASM_SPLIT_VERSION=0.2.4
@@ -165,6 +166,15 @@ install_wasm_opt() {
     && [[ $("$bin" --version) == *"version $BINARYEN_VERSION"* ]]
 }
 
+# The end-to-end tests run axe-core (npm) over every view, in both languages and themes.
+install_axe() {
+  local file="$TOOLS/node_modules/axe-core/axe.min.js"
+  if [[ -f $file ]] && grep -q "\"version\": \"$AXE_VERSION\"" "$TOOLS/node_modules/axe-core/package.json"; then return 0; fi
+  command -v npm >/dev/null || apt_install nodejs npm || return 1
+  mkdir -p "$TOOLS"
+  npm install --silent --no-audit --no-fund --prefix "$TOOLS" "axe-core@$AXE_VERSION" && [[ -f $file ]]
+}
+
 # ./dev test holds openapi.json to the server with Schemathesis (PyPI), in a
 # virtualenv of its own so the machine's Python is left as it is.
 install_schemathesis() {
@@ -198,6 +208,7 @@ write_env() {
     echo "export CHROMEDRIVER=/usr/bin/chromedriver"
     echo "export PELM_CHROMIUM=/usr/bin/chromium"
     echo "export PELM_SCHEMATHESIS=$TOOLS/venv/bin/schemathesis"
+    echo "export PELM_AXE=$TOOLS/node_modules/axe-core/axe.min.js"
   } >"$TOOLS/env.sh"
 }
 
@@ -207,6 +218,7 @@ step "trunk $TRUNK_VERSION" install_trunk
 step "wasm-bindgen-cli (Cargo.lock's version)" install_wasm_bindgen
 step "wasm-split-cli $WASM_SPLIT_VERSION" install_wasm_split
 step "wasm-opt from binaryen $BINARYEN_VERSION (npm)" install_wasm_opt
+step "axe-core $AXE_VERSION (npm)" install_axe
 step "Chromium and chromedriver" install_browser
 step "PostgreSQL" install_postgres
 step "Schemathesis $SCHEMATHESIS_VERSION (PyPI)" install_schemathesis

@@ -37,15 +37,14 @@ thread_local! {
 /// The messages in the language spoken, with the site's over them when its
 /// page has `<script type="application/json" id="pelm-messages">{...}</script>`.
 fn site_messages() -> Messages {
-    let spoken = crate::language::messages();
     let overrides = web_sys::window()
         .and_then(|w| w.document())
         .and_then(|d| d.get_element_by_id(SITE_MESSAGES_ID))
         .and_then(|e| e.text_content());
-    let Some(json) = overrides else { return spoken };
-    spoken.clone().with_overrides(&json).unwrap_or_else(|err| {
+    let Some(json) = overrides else { return crate::language::messages() };
+    crate::language::messages().with_overrides(&json).unwrap_or_else(|err| {
         web_sys::console::warn_1(&format!("#{SITE_MESSAGES_ID} ignored: {err}").into());
-        spoken
+        crate::language::messages()
     })
 }
 

@@ -7,12 +7,12 @@ use pelm_app_logic::problem::Problem;
 use pelm_model::companion::Connection;
 
 use crate::api;
-use crate::language::{self, t};
-use pelm_app_logic::words;
 use crate::host::{announce, announce_linked, use_host, Host};
+use crate::language::{self, t};
 use crate::nav::provide_nav;
 use crate::pages::later::Connected;
 use crate::pages::{problem_fallback, DataContext, Start};
+use pelm_app_logic::words;
 
 #[component]
 pub fn App(
@@ -25,28 +25,16 @@ pub fn App(
     provide_context(api::Endpoint::new(&host.config.read_value()));
     let nav = provide_nav(host.seat.url);
     let calls = api::use_calls();
-    // The words, when they must be fetched, come while the companion answers.
-    let words_ready = RwSignal::new(false);
+    // The words, when they must be fetched, come while the companion answers;
+    // until they do, the status says nothing rather than say it in English.
     let initial = LocalResource::new(move || async move {
         let (connection, ()) = futures::join!(calls.connection(), language::ready());
-        words_ready.set(true);
         connection
     });
-    leptos::task::spawn_local(async move {
-        language::ready().await;
-        words_ready.try_set(true);
-    });
-    let checking = move || {
-        words_ready.get().then(|| calls.status().get().unwrap_or_else(|| t(words::app::CHECKING)))
-    };
-    let trouble = move || {
-        words_ready.get().then(language::trouble).flatten().map(|notice| {
-            view! { <p class="pe-notice pe-language-trouble" role="status">{notice}</p> }
-        })
-    };
+    let checking =
+        move || calls.status().get().or_else(|| language::settled().then(|| t(words::app::CHECKING).to_owned()));
     view! {
         <div class="pe-app" lang=language::language() on:click=move |ev| nav.follow(&ev)>
-            {trouble}
             <Transition fallback=move || view! { <p class="pe-status" role="status">{checking}</p> }>
                 <ErrorBoundary fallback=problem_fallback(Some(Callback::new(move |_| initial.refetch())))>
                     {move || Suspend::new(async move {

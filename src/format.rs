@@ -150,10 +150,14 @@ pub fn calendar() -> pelm_usage::Calendar {
             locales.push(&locale.into());
         }
         let month = Intl::DateTimeFormat::new(&locales, &options(&[("month", "short"), ("timeZone", "UTC")])).format();
-        let month_day =
-            Intl::DateTimeFormat::new(&locales, &options(&[("month", "short"), ("day", "numeric"), ("timeZone", "UTC")]))
-                .format();
-        let at = |m: u32, d: u32| Date::new(&JsValue::from_f64(Date::utc(2024.0, f64::from(m)) + f64::from(d - 1) * 86_400_000.0));
+        let month_day = Intl::DateTimeFormat::new(
+            &locales,
+            &options(&[("month", "short"), ("day", "numeric"), ("timeZone", "UTC")]),
+        )
+        .format();
+        let at = |m: u32, d: u32| {
+            Date::new(&JsValue::from_f64(Date::utc(2024.0, f64::from(m)) + f64::from(d - 1) * 86_400_000.0))
+        };
         let text = |f: &Function, date: &Date| f.call1(&JsValue::NULL, date).ok().and_then(|s| s.as_string());
         let mut calendar = pelm_usage::Calendar::default();
         for (m, name) in calendar.months.iter_mut().enumerate() {

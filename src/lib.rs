@@ -37,10 +37,6 @@ pub fn mount() {
     let hosts: Vec<web_sys::HtmlElement> = (0..hosts.as_ref().map_or(0, web_sys::NodeList::length))
         .filter_map(|i| hosts.as_ref()?.item(i)?.dyn_into().ok())
         .collect();
-    // One language for the page, as the first copy's settings choose it.
-    let first = hosts.first().cloned();
-    let config = first.as_ref().and_then(|h| host::read_config(h).ok()).unwrap_or_default();
-    language::start(first.as_ref(), &config);
     if hosts.is_empty() {
         match document.body() {
             Some(body) => mount_into(body),
@@ -67,6 +63,10 @@ pub fn mount_into(element: web_sys::HtmlElement) {
     // The app lives as long as the page, so its reactive owner is never unmounted.
     match host::read_config(&element).and_then(|config| Ok((host::take_seat(&config)?, config))) {
         Ok((seat, config)) => {
+            // One language for the page, as its first copy's settings choose it.
+            if seat.copy == 0 {
+                language::start(Some(&element), &config);
+            }
             if let Some(zone) = &config.time_zone {
                 locale::set_time_zone(zone);
             }

@@ -10,18 +10,18 @@ use crate::language::t;
 /// A utility as the user reads it: its name, or a plain stand-in until Pelm
 /// has named it.
 pub fn utility_name(utility: Option<&pelm_model::companion::Utility>) -> String {
-    utility.map_or_else(|| t(words::health::YOUR_UTILITY), |u| u.name.clone())
+    utility.map_or_else(|| t(words::health::YOUR_UTILITY).to_owned(), |u| u.name.clone())
 }
 
 /// A meter's kind, as the user reads it.
-pub fn meter_name(meter: MeterType) -> String {
+pub fn meter_name(meter: MeterType) -> &'static str {
     t(match meter {
         MeterType::Electric => words::meter::ELECTRIC,
         MeterType::Gas => words::meter::GAS,
     })
 }
 
-pub fn level_title(level: Level) -> String {
+pub fn level_title(level: Level) -> &'static str {
     t(match level {
         Level::Raw => usage::LEVEL_RAW,
         Level::Hourly => usage::LEVEL_HOURLY,
@@ -31,7 +31,7 @@ pub fn level_title(level: Level) -> String {
     })
 }
 
-pub fn preset_label(preset: Preset) -> String {
+pub fn preset_label(preset: Preset) -> &'static str {
     t(match preset {
         Preset::Week => usage::RANGE_WEEK,
         Preset::Month => usage::RANGE_MONTH,
@@ -42,7 +42,7 @@ pub fn preset_label(preset: Preset) -> String {
 }
 
 /// A level as the unit of a sentence: "Usage per day from …".
-pub fn level_noun(level: Level) -> String {
+pub fn level_noun(level: Level) -> &'static str {
     t(match level {
         Level::Raw => usage::PER_INTERVAL,
         Level::Hourly => usage::PER_HOUR,
@@ -53,7 +53,7 @@ pub fn level_noun(level: Level) -> String {
 }
 
 /// How the earlier range is named in a sentence: "the period before".
-pub fn against(compare: Compare) -> String {
+pub fn against(compare: Compare) -> &'static str {
     t(match compare {
         Compare::None | Compare::Previous => usage::AGAINST_PREVIOUS,
         Compare::Year => usage::AGAINST_YEAR,
@@ -61,7 +61,7 @@ pub fn against(compare: Compare) -> String {
 }
 
 /// What a comparison is called in its picker.
-pub fn compare_label(compare: Compare) -> String {
+pub fn compare_label(compare: Compare) -> &'static str {
     t(match compare {
         Compare::None => usage::COMPARE_NONE,
         Compare::Previous => usage::COMPARE_PREVIOUS,

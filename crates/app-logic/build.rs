@@ -57,7 +57,8 @@ fn main() {
     }
     let mut out = String::new();
     for (module, body) in &modules {
-        writeln!(out, "pub mod {module} {{\n    #[allow(unused_imports)]\n    use super::{{Plural, Text}};\n{body}}}").unwrap();
+        writeln!(out, "pub mod {module} {{\n    #[allow(unused_imports)]\n    use super::{{Plural, Text}};\n{body}}}")
+            .unwrap();
     }
     let n = entries.len();
     writeln!(out, "/// Every key, by id.\npub static KEYS: [&str; {n}] = [{keys}];").unwrap();

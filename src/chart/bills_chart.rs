@@ -112,7 +112,11 @@ fn draw(
     };
     let amount_label = |v: &f64| money.money_whole(*v);
     let mut mesh = chart.configure_mesh();
-    mesh.disable_x_mesh().x_label_formatter(&label).y_labels(5).y_label_formatter(&amount_label).y_desc(crate::language::t(pelm_app_logic::words::chart::AMOUNT));
+    mesh.disable_x_mesh()
+        .x_label_formatter(&label)
+        .y_labels(5)
+        .y_label_formatter(&amount_label)
+        .y_desc(crate::language::t(pelm_app_logic::words::chart::AMOUNT));
     theme.style_mesh(&mut mesh, &font, px(1.0)).draw().map_err(|e| e.to_string())?;
     chart
         .configure_secondary_axes()

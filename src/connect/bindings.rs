@@ -2,8 +2,8 @@
 //! `connect` module: the hook is the public face.
 
 use crate::language::t;
-use pelm_app_logic::words::connect;
 use js_sys::{Function, Object, Promise, Reflect};
+use pelm_app_logic::words::connect;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
@@ -45,14 +45,14 @@ pub(super) fn detect() -> Result<Generation, String> {
     let global = js_sys::global();
     let connect = Reflect::get(&global, &JsValue::from_str("PelmConnect")).unwrap_or(JsValue::UNDEFINED);
     if connect.is_undefined() || connect.is_null() {
-        return Err(t(connect::NO_GLOBAL));
+        return Err(t(connect::NO_GLOBAL).to_owned());
     }
     if has_function(&connect, "initialize") && has_function(&connect, "open") {
         Ok(Generation::Current(connect.unchecked_into()))
     } else if has_function(&connect, "create") {
         Ok(Generation::Legacy(connect.unchecked_into()))
     } else {
-        Err(t(connect::NO_API))
+        Err(t(connect::NO_API).to_owned())
     }
 }
 

@@ -109,12 +109,10 @@ impl ConnectExit {
     pub fn notice(&self) -> Option<String> {
         match self.status.as_str() {
             "user_initiated_exit" => None,
-            _ if self.error_code.as_deref() == Some("token_invalid") => {
-                Some(t(connect::EXPIRED))
-            }
+            _ if self.error_code.as_deref() == Some("token_invalid") => Some(t(connect::EXPIRED).to_owned()),
             "unavailable_utility_credentials_submitted" => Some(match &self.utility_name {
                 Some(name) => tf(connect::UNAVAILABLE_NAMED, &[("utility", name)]),
-                None => t(connect::UNAVAILABLE),
+                None => t(connect::UNAVAILABLE).to_owned(),
             }),
             _ => Some(match (&self.error_code, &self.message) {
                 // Connect's codes (mfa_failed, connect_max_attempted_logins...)
@@ -124,7 +122,7 @@ impl ConnectExit {
                     format!("{} {}", problem.message, problem.next_step)
                 }
                 (None, Some(message)) if !message.is_empty() => tf(connect::CLOSED_SAYING, &[("message", message)]),
-                _ => t(connect::CLOSED),
+                _ => t(connect::CLOSED).to_owned(),
             }),
         }
     }
@@ -362,7 +360,7 @@ async fn prepare(
         set_timeout(
             move || {
                 if status.try_get_untracked() == Some(WAITING_FOR_READY) {
-                    status.try_set(ConnectStatus::Failed(t(connect::NOT_READY)));
+                    status.try_set(ConnectStatus::Failed(t(connect::NOT_READY).to_owned()));
                 }
             },
             READY_TIMEOUT,

@@ -2,10 +2,10 @@
 //! back to all accounts. A shared or reloaded link opens the same view.
 
 use crate::language::t;
-use pelm_app_logic::words::{account, common};
 use leptos::prelude::*;
 use pelm_app_logic::place::Page;
 use pelm_app_logic::problem::Problem;
+use pelm_app_logic::words::{account, common};
 use pelm_model::pelm::Account;
 
 use crate::host::use_views;
@@ -44,7 +44,7 @@ pub fn AccountPage(
         (nav.href(&Page::Usage(id.clone()).path()), nav.href(&Page::Bills(id.clone()).path()));
     let id = StoredValue::new(id);
     let current = move |this: Tab| if this == tab { "page" } else { "false" };
-    let loading = move || calls.status().get().unwrap_or_else(|| t(account::LOADING));
+    let loading = move || calls.status().get().unwrap_or_else(|| t(account::LOADING).to_owned());
     view! {
         <nav class="pe-tabs" aria-label=t(account::NAV)>
             {views.accounts.then(|| view! { <a class="pe-back" href=nav.href("/")>{t(account::ALL)}</a> })}

@@ -2,11 +2,11 @@
 
 use crate::language::{t, tf, tn};
 use crate::names::meter_name;
-use pelm_app_logic::words::accounts;
-use leptos::prelude::*;
 use crate::names::utility_name;
+use leptos::prelude::*;
 use pelm_app_logic::place::Page;
 use pelm_app_logic::problem::Problem;
+use pelm_app_logic::words::accounts;
 use pelm_model::companion::{ConnectionStatus, LinkedConnection};
 use pelm_model::pelm::Account;
 
@@ -219,7 +219,7 @@ pub fn Accounts() -> impl IntoView {
     let title = use_id("accounts-title");
     let heading = title.clone();
     let views = use_views();
-    let loading = move || calls.status().get().unwrap_or_else(|| t(accounts::LOADING));
+    let loading = move || calls.status().get().unwrap_or_else(|| t(accounts::LOADING).to_owned());
     view! {
         <section class="pe-accounts" aria-labelledby=title>
             <h2 id=heading class="pe-subtitle">{t(accounts::TITLE)}</h2>

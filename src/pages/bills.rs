@@ -48,7 +48,7 @@ impl Column {
     }
 
     /// The column's heading, in the reader's language.
-    fn words(self) -> String {
+    fn words(self) -> &'static str {
         t(match self {
             Column::Period => bills::PERIOD,
             Column::Statement => bills::STATEMENT,
@@ -164,7 +164,7 @@ pub fn Bills(account: Account) -> impl IntoView {
     view! {
         <section class="pe-bills" aria-labelledby=title>
             <h2 id=heading class="pe-subtitle">{t(bills::TITLE)}</h2>
-            <Transition fallback=move || loading(move || calls.status().get().unwrap_or_else(|| t(bills::LOADING)), Skeleton::Table)>
+            <Transition fallback=move || loading(move || calls.status().get().unwrap_or_else(|| t(bills::LOADING).to_owned()), Skeleton::Table)>
                 <ErrorBoundary fallback=problem_fallback(Some(Callback::new(move |_| data.refetch())))>
                     {move || Suspend::new(async move {
                         let loaded = data.await?;
@@ -196,8 +196,7 @@ pub fn Bills(account: Account) -> impl IntoView {
 #[component]
 pub fn BillsTable(lines: Vec<BillLine>, unit: String, #[prop(optional, into)] locale: Option<String>) -> impl IntoView {
     if lines.is_empty() {
-        return view! { <p class="pe-empty">{t(bills::NONE)}</p> }
-            .into_any();
+        return view! { <p class="pe-empty">{t(bills::NONE)}</p> }.into_any();
     }
     // The host's locale and currency, unless the caller names a locale.
     let settings = use_host().map(|h| h.config.get_value()).unwrap_or_default();
@@ -291,7 +290,7 @@ fn sort_headers(sort: RwSignal<(Column, bool)>, unit: &str) -> impl IntoView {
                 (c, false) if c == column => "ascending",
                 _ => "none",
             };
-            let title = if column == Column::Usage { tf(bills::USAGE_IN, &[("unit", unit)]) } else { column.words() };
+            let title = if column == Column::Usage { tf(bills::USAGE_IN, &[("unit", unit)]) } else { column.words().to_owned() };
             view! {
                 <th scope="col" aria-sort=aria>
                     <button type="button" class="pe-sort" data-sort=column.slug()

@@ -3,8 +3,8 @@
 //! and the reconnect prompt both use it.
 
 use crate::language::t;
-use pelm_app_logic::words::{common, connect, Text};
 use leptos::prelude::*;
+use pelm_app_logic::words::{common, connect, Text};
 use pelm_model::companion::Connection;
 
 use crate::api;
@@ -68,11 +68,11 @@ pub fn ConnectButton(
     let disabled = move || exchanging.get() || status.get() != ConnectStatus::Ready;
     let status_text = move || {
         if exchanging.get() {
-            return Some(t(connect::LINKING));
+            return Some(t(connect::LINKING).to_owned());
         }
         match status.get() {
-            ConnectStatus::Preparing(why) => Some(t(why)),
-            ConnectStatus::Open => Some(t(connect::OPEN)),
+            ConnectStatus::Preparing(why) => Some(t(why).to_owned()),
+            ConnectStatus::Open => Some(t(connect::OPEN).to_owned()),
             ConnectStatus::Failed(why) => Some(why),
             ConnectStatus::Ready => None,
         }

@@ -167,13 +167,13 @@ pub fn HealthLine(linked: Signal<Option<LinkedConnection>>) -> impl IntoView {
     let formats = Formats::of(&crate::format::MoneyStyle::of_host());
     move || {
         linked.get().map(|linked| {
-            let mut parts = vec![t(status_words(linked.status))];
+            let mut parts = vec![t(status_words(linked.status)).to_owned()];
             if let Some(through) = linked.data_through {
                 parts.push(tf(health::DATA_THROUGH, &[("date", &formats.date(through))]));
             }
             if let Some(at) = linked.checked_at {
                 parts.push(match ago(at, now()) {
-                    Ago::JustNow => t(health::CHECKED_JUST_NOW),
+                    Ago::JustNow => t(health::CHECKED_JUST_NOW).to_owned(),
                     Ago::Count(n, words) => tn(words, n as f64, &[]),
                 });
             }

@@ -183,7 +183,7 @@ impl Kind {
         }
     }
 
-    fn name(self) -> String {
+    fn name(self) -> &'static str {
         t(match self {
             Kind::Csv => export::CSV,
             Kind::Espi => export::ESPI,

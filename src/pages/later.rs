@@ -14,10 +14,10 @@
 //! a user who connects goes on to the accounts and their usage anyway.
 
 use crate::language::t;
-use pelm_app_logic::words::{accounts, app, common, connection};
 use leptos::prelude::*;
 use pelm_app_logic::place::Page;
 use pelm_app_logic::problem::Problem;
+use pelm_app_logic::words::{accounts, app, common, connection};
 use pelm_model::companion::{Connection, ConnectionStatus};
 
 use crate::host::use_views;

@@ -217,9 +217,9 @@ fn short_words(short: Short) -> String {
             tf(money::FEW_READINGS, &[("share", &format!("{:.0}", (share * 100.0).floor()))])
         }
         Short::Late { days } => tn(money::LATE, days as f64, &[]),
-        Short::NoReadings => t(money::NO_READINGS),
-        Short::NoCycle => t(money::NO_CYCLE),
-        Short::Unsure { .. } => t(money::UNSURE),
+        Short::NoReadings => t(money::NO_READINGS).to_owned(),
+        Short::NoCycle => t(money::NO_CYCLE).to_owned(),
+        Short::Unsure { .. } => t(money::UNSURE).to_owned(),
     }
 }
 
@@ -272,9 +272,7 @@ fn forecast_view(forecast: &Forecast, money: &Money, f: &Formats) -> impl IntoVi
             &[("error", &format!("{:.1}", error * 100.0)), ("replays", &forecast.replays.to_string())],
         )
     });
-    let rate_change = forecast.rate_change.map(|day| {
-        tf(money::RATE_CHANGE, &[("date", &date(f, day))])
-    });
+    let rate_change = forecast.rate_change.map(|day| tf(money::RATE_CHANGE, &[("date", &date(f, day))]));
     let credit = (forecast.amount < 0.0).then(|| t(money::CREDIT));
     view! {
         <p class="pe-projection-figure">
@@ -344,7 +342,7 @@ fn Budget(money: Arc<Money>, forecast: Option<Forecast>, style: MoneyStyle) -> i
                 problem.set(None);
                 draft.set(String::new());
             }
-            None => problem.set(Some(t(money::BUDGET_INVALID))),
+            None => problem.set(Some(t(money::BUDGET_INVALID).to_owned())),
         }
     };
     let clear = move |_| {
@@ -398,7 +396,11 @@ fn Budget(money: Arc<Money>, forecast: Option<Forecast>, style: MoneyStyle) -> i
         let (text, state) = if pelm_money::cents(forecast.amount) > budget as i64 {
             let left = (forecast.end - money.today).max(0);
             (
-                tn(money::OVER_BUDGET, left as f64, &[("projected", &f.money(forecast.amount)), ("budget", &f.money(amount))]),
+                tn(
+                    money::OVER_BUDGET,
+                    left as f64,
+                    &[("projected", &f.money(forecast.amount)), ("budget", &f.money(amount))],
+                ),
                 "over",
             )
         } else if forecast.range.is_some_and(|(_, high)| pelm_money::cents(high) > budget as i64) {
@@ -466,8 +468,7 @@ fn Explainer(money: Arc<Money>) -> impl IntoView {
             false => Some(i - 1),
         };
         let Some(before) = before else {
-            return view! { <p class="pe-empty">{t(money::NO_YEAR_BILL)}</p> }
-                .into_any();
+            return view! { <p class="pe-empty">{t(money::NO_YEAR_BILL)}</p> }.into_any();
         };
         explanation_view(&m, i, before, against_year.get(), &f).into_any()
     };
@@ -495,7 +496,7 @@ fn Explainer(money: Arc<Money>) -> impl IntoView {
     .into_any()
 }
 
-fn cause_words(cause: Cause) -> String {
+fn cause_words(cause: Cause) -> &'static str {
     t(match cause {
         Cause::Days => money::CAUSE_DAYS,
         Cause::UsagePerDay => money::CAUSE_USAGE,
@@ -621,10 +622,10 @@ fn hour_chart(change: &[f64; 24], unit: &str) -> impl IntoView {
 
 fn caveat_words(caveat: Caveat) -> String {
     match caveat {
-        Caveat::Weather => t(money::CAVEAT_WEATHER),
+        Caveat::Weather => t(money::CAVEAT_WEATHER).to_owned(),
         Caveat::Unread(share) => tf(money::CAVEAT_UNREAD, &[("share", &format!("{:.0}", (share * 100.0).ceil()))]),
-        Caveat::NetNearZero => t(money::CAVEAT_NET),
-        Caveat::NoUsage => t(money::CAVEAT_NO_USAGE),
-        Caveat::OtherMeters => t(money::CAVEAT_OTHER_METERS),
+        Caveat::NetNearZero => t(money::CAVEAT_NET).to_owned(),
+        Caveat::NoUsage => t(money::CAVEAT_NO_USAGE).to_owned(),
+        Caveat::OtherMeters => t(money::CAVEAT_OTHER_METERS).to_owned(),
     }
 }

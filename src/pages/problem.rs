@@ -2,11 +2,11 @@
 //! way forward (try again, or back to the accounts); and, folded away, the
 //! details support needs, with a button that copies them.
 
-use crate::language::{t, tf, tn};
-use pelm_app_logic::words::{common, problem as pw};
+use crate::language::{t, tf};
 use leptos::prelude::*;
 use pelm_app_logic::kind::Kind;
 use pelm_app_logic::problem::Problem;
+use pelm_app_logic::words::{common, problem as pw};
 use wasm_bindgen_futures::JsFuture;
 
 use crate::host::{text, use_host};
@@ -34,11 +34,15 @@ pub fn ProblemView(
     }
     // The server's own words, when ours are only those of the kind.
     let said = problem.said.clone().filter(|_| !problem.specific);
-    let tries = (problem.attempts > 1).then(|| format!(" {}", tn(pw::TRIES, f64::from(problem.attempts), &[])));
+    let tries =
+        (problem.attempts > 1).then(|| format!(" {}", tf(pw::TRIES, &[("count", &problem.attempts.to_string())])));
     let retry = retry.filter(|_| kind.can_try_again());
     let text = problem.details_text();
-    let rows =
-        problem.details(t).into_iter().map(|(label, value)| view! { <dt>{label}</dt><dd>{value}</dd> }).collect_view();
+    let rows = problem
+        .details(|text| t(text).to_owned())
+        .into_iter()
+        .map(|(label, value)| view! { <dt>{label}</dt><dd>{value}</dd> })
+        .collect_view();
     let copied = RwSignal::new(None::<String>);
     let copy = move |_| {
         let text = text.clone();
@@ -47,7 +51,7 @@ pub fn ProblemView(
                 Some(window) => JsFuture::from(window.navigator().clipboard().write_text(&text)).await.is_ok(),
                 None => false,
             };
-            copied.try_set(Some(t(if done { pw::COPIED } else { pw::NOT_COPIED })));
+            copied.try_set(Some(t(if done { pw::COPIED } else { pw::NOT_COPIED }).to_owned()));
         });
     };
     view! {

@@ -1,8 +1,8 @@
 //! The start screen: not connected yet.
 
 use crate::language::t;
-use pelm_app_logic::words::start;
 use leptos::prelude::*;
+use pelm_app_logic::words::start;
 use pelm_model::companion::Connection;
 
 use crate::host::use_id;

@@ -7,8 +7,8 @@
 //! the intervals it read, and sends 48 numbers rather than the readings.
 
 use crate::language::{t, tf};
-use pelm_app_logic::words::typical;
 use leptos::prelude::*;
+use pelm_app_logic::words::typical;
 use pelm_usage::{typical_day, Level, TypicalDay, Viewport};
 
 use crate::api::use_calls;

@@ -261,7 +261,9 @@ fn set(config: &mut EmbedConfig, name: &str, value: &str) -> Result<(), String> 
         }
         "data-locale" => config.locale = Some(tag(value, "a locale")?),
         "data-language" => config.language = Some(tag(value, "a language")?),
-        "data-catalogue-language" => config.catalogue_language = Some(crate::words::primary(&tag(value, "a language")?)),
+        "data-catalogue-language" => {
+            config.catalogue_language = Some(crate::words::primary(&tag(value, "a language")?))
+        }
         "data-catalogue" => config.catalogue = Some(url(value, "the catalogue")?),
         "data-time-zone" => {
             let fine = !value.is_empty()

@@ -58,10 +58,20 @@ pub enum CatalogueError {
     NotAnObject,
     UnknownKey(String),
     /// A plain string where plural forms are expected, or the other way round.
-    WrongShape { key: String, plural: bool },
+    WrongShape {
+        key: String,
+        plural: bool,
+    },
     /// A form named by no plural category, or a plural without `other`.
-    Forms { key: String, form: String },
-    Placeholders { key: String, expected: String, found: String },
+    Forms {
+        key: String,
+        form: String,
+    },
+    Placeholders {
+        key: String,
+        expected: String,
+        found: String,
+    },
 }
 
 impl std::fmt::Display for CatalogueError {
@@ -86,6 +96,11 @@ impl std::fmt::Display for CatalogueError {
 impl std::error::Error for CatalogueError {}
 
 impl Catalogue {
+    /// No words: English throughout.
+    pub const fn empty() -> Self {
+        Self { entries: Vec::new() }
+    }
+
     /// Reads a catalogue of `locales/en.json`'s keys: all of it, or nothing.
     pub fn read(json: &str) -> Result<Read, CatalogueError> {
         let value: Value = serde_json::from_str(json).map_err(|e| CatalogueError::NotJson(e.to_string()))?;
@@ -111,7 +126,9 @@ impl Catalogue {
                 };
                 match fits {
                     true => Ok(()),
-                    false => Err(CatalogueError::Placeholders { key: key.clone(), expected: expected.to_owned(), found }),
+                    false => {
+                        Err(CatalogueError::Placeholders { key: key.clone(), expected: expected.to_owned(), found })
+                    }
                 }
             };
             let entry = match (value, PLURAL[id]) {

@@ -258,7 +258,9 @@ fn retries_back_off_with_jitter_honour_retry_after_and_stop() {
     assert_eq!(policy.pause(1, &too_long, 0.0), None, "an hour is not waited out");
     assert_eq!(policy.pause(1, &failure(403, &[], ""), 0.5), None, "no retry for 403");
     assert_eq!(policy.pause(1, &failure(402, &[], r#"{"error_code":"quota_reached"}"#), 0.5), None);
-    assert!(policy.progress(&fault, Duration::from_millis(1500), 1, &Default::default()).ends_with("Trying again in 2 s (attempt 2 of 4)…"));
+    assert!(policy
+        .progress(&fault, Duration::from_millis(1500), 1, &Default::default())
+        .ends_with("Trying again in 2 s (attempt 2 of 4)…"));
     let waiting = failure(400, &[], r#"{"error_code":"data_unavailable"}"#);
     assert_eq!(policy.progress(&waiting, Duration::from_secs(2), 3, &Default::default()), waiting.message);
     // The companion's "not yet": 202, the same body, when to ask again.

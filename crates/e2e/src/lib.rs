@@ -442,6 +442,16 @@ pub async fn serve_host_page(
     host: impl Fn(&str) -> String,
     csp: impl Fn(&str) -> String,
 ) -> String {
+    serve_host_page_with(listener, host, csp, Vec::new()).await
+}
+
+/// As [`serve_host_page`], with the site's own `files` (path and JSON body) beside it.
+pub async fn serve_host_page_with(
+    listener: tokio::net::TcpListener,
+    host: impl Fn(&str) -> String,
+    csp: impl Fn(&str) -> String,
+    files: Vec<(&'static str, String)>,
+) -> String {
     use axum::http::header;
     let dist = dist_dir();
     let index = std::fs::read_to_string(dist.join("index.html")).expect("index.html");
@@ -454,9 +464,14 @@ pub async fn serve_host_page(
         let (page, policy) = (page.clone(), policy.clone());
         async move { ([(header::CONTENT_TYPE, "text/html".to_owned()), (header::CONTENT_SECURITY_POLICY, policy)], page) }
     };
-    let app = axum::Router::new()
-        .route("/", axum::routing::get(html))
-        .fallback_service(tower_http::services::ServeDir::new(dist));
+    let mut app = axum::Router::new().route("/", axum::routing::get(html));
+    for (path, body) in files {
+        app = app.route(
+            path,
+            axum::routing::get(move || async move { ([(header::CONTENT_TYPE, "application/json")], body) }),
+        );
+    }
+    let app = app.fallback_service(tower_http::services::ServeDir::new(dist));
     tokio::spawn(async move { axum::serve(listener, app).await });
     url
 }

@@ -124,12 +124,14 @@ fn reads_as_words(text: &str) -> bool {
         !part.chars().any(char::is_uppercase)
             && (part.contains(['-', '_', ':', '.', '/', '=', '(', '[', '#', ';'])
                 || part.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit()))
-    }) && !(text.contains(' ') && words.len() >= 3 && text.split_whitespace().all(|p| p.chars().all(char::is_lowercase)));
+    }) && !(text.contains(' ')
+        && words.len() >= 3
+        && text.split_whitespace().all(|p| p.chars().all(char::is_lowercase)));
     if technical {
         return false;
     }
-    let capitalised = words[0].chars().next().is_some_and(char::is_uppercase)
-        && words[0].chars().skip(1).any(char::is_lowercase);
+    let capitalised =
+        words[0].chars().next().is_some_and(char::is_uppercase) && words[0].chars().skip(1).any(char::is_lowercase);
     let sentence = text.contains(' ') && words.len() >= 2;
     capitalised || sentence
 }
@@ -174,7 +176,8 @@ fn the_check_sees_words_and_passes_what_is_not() {
     for words in ["Try again", "Reconnect", "Usage at ", "{} more rows: download the CSV", "Copied."] {
         assert!(reads_as_words(words), "{words}");
     }
-    for not in ["pe-card pe-card-meta", "reveal-number", "text/csv;charset=utf-8", "{:.1}", "—", "kWh", "data-x-labels"] {
+    for not in ["pe-card pe-card-meta", "reveal-number", "text/csv;charset=utf-8", "{:.1}", "—", "kWh", "data-x-labels"]
+    {
         assert!(!reads_as_words(not), "{not}");
     }
     assert_eq!(literals(r#"view! { <p class="pe-x">"Hello there"</p> } // "not this""#), ["pe-x", "Hello there"]);

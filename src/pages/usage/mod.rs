@@ -87,7 +87,7 @@ pub fn Usage(account: Account) -> impl IntoView {
     };
     // A fault the server pins on the dates is shown at the date inputs.
     let range_fault = Signal::derive(move || data.get().and_then(Result::err).and_then(|p| RangeFault::of(&p)));
-    let address = account.address.clone().unwrap_or_else(|| t(usage::THIS_ACCOUNT));
+    let address = account.address.clone().unwrap_or_else(|| t(usage::THIS_ACCOUNT).to_owned());
     let updating = RwSignal::new(false);
     let units: HashMap<MeterType, MeterUnits> = meters.iter().map(|&m| (m, account.units(m))).collect();
     let units = Arc::new(units);
@@ -104,9 +104,9 @@ pub fn Usage(account: Account) -> impl IntoView {
             </div>
             // A new range or meter keeps the chart up while it loads, and says so.
             <p class="pe-status pe-updating" role="status" hidden=move || !updating.get()>
-                {move || calls.status().get().unwrap_or_else(|| t(usage::UPDATING))}
+                {move || calls.status().get().unwrap_or_else(|| t(usage::UPDATING).to_owned())}
             </p>
-            <Transition fallback=move || loading(move || calls.status().get().unwrap_or_else(|| t(usage::LOADING)), Skeleton::Chart)
+            <Transition fallback=move || loading(move || calls.status().get().unwrap_or_else(|| t(usage::LOADING).to_owned()), Skeleton::Chart)
                 set_pending=updating.write_only()>
                 <ErrorBoundary fallback=problem_fallback(Some(Callback::new(move |_| data.refetch())))>
                     {move || {

@@ -1,9 +1,9 @@
 //! The range's usage: figures, chart with its tools and legend, the
 //! detail asked for as the view moves, exports, typical day and table.
 
-use crate::names::{against, compare_label, level_noun, level_title};
 use crate::format::{day, day_time};
 use crate::language::{t, tf};
+use crate::names::{against, compare_label, level_noun, level_title};
 use pelm_app_logic::words::usage;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -11,8 +11,8 @@ use std::sync::Arc;
 use leptos::prelude::*;
 use pelm_model::unit::MeterUnits;
 use pelm_usage::{
-    auto_level, bill_rates_by, compare_totals, fetch_level, needs, summarize, view_need,
-    year_need, Alignment, BillRate, Columns, Compare, Comparison, Level, Summary, Viewport,
+    auto_level, bill_rates_by, compare_totals, fetch_level, needs, summarize, view_need, year_need, Alignment,
+    BillRate, Columns, Compare, Comparison, Level, Summary, Viewport,
 };
 
 pub use crate::pages::held::MeterData;
@@ -79,7 +79,8 @@ pub fn UsagePanel(
     if range_held && empty {
         let _ = zone;
         let (from, to) = (day(bounds.from), day(bounds.to - 1));
-        return view! { <p class="pe-empty">{tf(usage::NOTHING_RECORDED, &[("from", &from), ("to", &to)])}</p> }.into_any();
+        return view! { <p class="pe-empty">{tf(usage::NOTHING_RECORDED, &[("from", &from), ("to", &to)])}</p> }
+            .into_any();
     }
     let view = RwSignal::new(bounds);
     let level = Memo::new(move |_| {
@@ -146,7 +147,10 @@ pub fn UsagePanel(
             (Compare::None, _) | (_, None) => said,
             (compare, Some(c)) => {
                 let earlier = format!("{:.1}", c.earlier_total);
-                let against = tf(usage::DESCRIBED_EARLIER, &[("total", &earlier), ("unit", &described_unit), ("earlier", &against(compare))]);
+                let against = tf(
+                    usage::DESCRIBED_EARLIER,
+                    &[("total", &earlier), ("unit", &described_unit), ("earlier", &against(compare))],
+                );
                 format!("{said} {against}")
             }
         }
@@ -343,7 +347,10 @@ pub(super) fn Figures(
         let compare = compare.get();
         (compare != Compare::None)
             .then(|| match comparison.get() {
-                Some(c) => tf(usage::EARLIER_TOTAL, &[("total", &format!("{:.1}", c.earlier_total)), ("unit", &u), ("earlier", &against(compare))]),
+                Some(c) => tf(
+                    usage::EARLIER_TOTAL,
+                    &[("total", &format!("{:.1}", c.earlier_total)), ("unit", &u), ("earlier", &against(compare))],
+                ),
                 None => tf(usage::NO_EARLIER, &[("earlier", &against(compare))]),
             })
             .map(|said| view! { <span class="pe-figure-compared" data-figure="compared-total">{said}</span> })
@@ -354,14 +361,21 @@ pub(super) fn Figures(
         summary
             .get()
             .peak
-            .map(|(at, value)| tf(usage::PEAK_AT, &[("value", &format!("{value:.2}")), ("unit", &unit), ("time", &day_time(at))]))
+            .map(|(at, value)| {
+                tf(usage::PEAK_AT, &[("value", &format!("{value:.2}")), ("unit", &unit), ("time", &day_time(at))])
+            })
             .unwrap_or_else(|| "—".to_owned())
     };
     let change = move || {
         comparison
             .get()
             .and_then(|c| c.change)
-            .map(|c| tf(usage::CHANGE_AGAINST, &[("change", &format!("{:+.0}", c * 100.0)), ("earlier", &against(compare.get()))]))
+            .map(|c| {
+                tf(
+                    usage::CHANGE_AGAINST,
+                    &[("change", &format!("{:+.0}", c * 100.0)), ("earlier", &against(compare.get()))],
+                )
+            })
             .unwrap_or_else(|| "—".to_owned())
     };
     view! {

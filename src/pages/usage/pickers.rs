@@ -144,7 +144,7 @@ pub(super) fn RangePicker(
             </label>
             <button type="submit" class="pe-chip" data-action="apply-range">{t(usage::SHOW)}</button>
             <span id=error_id class="pe-field-error" role="alert">
-                {move || problem.get().map(t).or_else(|| fault.get().map(|f| f.message))}
+                {move || problem.get().map(|p| t(p).to_owned()).or_else(|| fault.get().map(|f| f.message))}
             </span>
         </form>
     }

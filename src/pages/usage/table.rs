@@ -1,10 +1,10 @@
 //! The usage as a table, for reading figures and for screen readers: one
 //! row per period in view, with the comparison's beside it.
 
-use crate::names::compare_label;
 use crate::language::{t, tf, tn};
-use pelm_app_logic::words::table;
+use crate::names::compare_label;
 use leptos::prelude::*;
+use pelm_app_logic::words::table;
 use pelm_usage::{Bin, Compare, Level};
 
 /// Rows in the table before it asks for the CSV instead.

@@ -1,0 +1,188 @@
+//! The language the app speaks, and its words.
+//!
+//! Chosen once per page, from the first host element: its `data-language`,
+//! else the nearest `lang` (the host's own or the page's), else the
+//! browser's languages, else English. English is compiled in beside the
+//! code that says it; Spanish comes in a wasm part of its own, and a site's
+//! catalogue (`data-catalogue`) is fetched beside it, both while the app
+//! asks its companion whether the user is connected.
+
+mod part;
+
+use std::cell::RefCell;
+
+use js_sys::{Array, Intl, Object, Promise};
+use pelm_app_logic::embed::EmbedConfig;
+use pelm_app_logic::words::{self, fill, Catalogue, Plural, Text};
+use wasm_bindgen::JsValue;
+
+/// The languages the app ships, besides a site's own.
+pub const SHIPPED: [&str; 2] = ["en", "es"];
+
+/// What the app speaks: its language, its words, and how it counts.
+struct Spoken {
+    language: String,
+    /// The tag the language was chosen by ("es-MX"), for dates and money.
+    tag: Option<String>,
+    /// One language's words for the page's life: set once, when they come,
+    /// so a word is a `&'static str` that views hold without copying.
+    words: &'static Catalogue,
+    plurals: Option<Intl::PluralRules>,
+}
+
+static ENGLISH: Catalogue = Catalogue::empty();
+
+thread_local! {
+    static SPOKEN: RefCell<Spoken> = RefCell::new(Spoken {
+        language: "en".to_owned(),
+        tag: None,
+        words: &ENGLISH,
+        plurals: None,
+    });
+    /// Resolved once the words are ready; none in English without a site's catalogue.
+    static READY: RefCell<Option<Promise>> = const { RefCell::new(None) };
+    /// The words are in place: at once in English, once loaded otherwise.
+    static SETTLED: std::cell::Cell<bool> = const { std::cell::Cell::new(true) };
+}
+
+/// The words for `text` in the language spoken. Not inlined: it is called
+/// from hundreds of places, and one call is smaller than its body.
+#[inline(never)]
+pub fn t(text: Text) -> &'static str {
+    SPOKEN.with_borrow(|s| s.words.text(text))
+}
+
+/// `text` with its `{name}`s filled.
+#[inline(never)]
+pub fn tf(text: Text, values: &[(&str, &str)]) -> String {
+    SPOKEN.with_borrow(|s| fill(s.words.text(text), values))
+}
+
+/// The form of `plural` for `n`, with `{count}` as `n` and the other names filled.
+pub fn tn(plural: Plural, n: f64, values: &[(&str, &str)]) -> String {
+    SPOKEN.with_borrow_mut(|s| {
+        let language = s.language.clone();
+        let rules = s
+            .plurals
+            .get_or_insert_with(|| Intl::PluralRules::new(&Array::of1(&JsValue::from_str(&language)), &Object::new()));
+        let category = rules.select(n).as_string().unwrap_or_else(|| "other".to_owned());
+        let count = if n.fract() == 0.0 { format!("{n:.0}") } else { n.to_string() };
+        let mut all = vec![("count", count.as_str())];
+        all.extend_from_slice(values);
+        fill(s.words.plural(plural, &category), &all)
+    })
+}
+
+/// The error messages in the language spoken.
+pub fn messages() -> pelm_app_logic::messages::Messages {
+    SPOKEN.with_borrow(|s| pelm_app_logic::messages::Messages::in_words(s.words))
+}
+
+/// The language spoken, as a BCP 47 tag for `lang`.
+pub fn language() -> String {
+    SPOKEN.with_borrow(|s| s.language.clone())
+}
+
+/// Where dates, numbers and money are written when the host names no
+/// locale: the tag that chose the language, Spanish as written in the
+/// United States, or the browser's own for English.
+pub fn format_locale() -> Option<String> {
+    SPOKEN.with_borrow(|s| match (s.language.as_str(), &s.tag) {
+        (_, Some(tag)) if tag.contains('-') => Some(tag.clone()),
+        ("en", _) => None,
+        ("es", _) => Some("es-US".to_owned()),
+        (language, _) => Some(language.to_owned()),
+    })
+}
+
+/// Whether the words are in place.
+pub fn settled() -> bool {
+    SETTLED.get()
+}
+
+/// Resolves once the words are ready; at once for English without a
+/// site's catalogue.
+pub async fn ready() {
+    let waiting = READY.with_borrow(Clone::clone);
+    if let Some(waiting) = waiting {
+        let _ = wasm_bindgen_futures::JsFuture::from(waiting).await;
+    }
+}
+
+/// What the page asks for, most wanted first: the host's `data-language`,
+/// else the nearest `lang`, else the browser's languages.
+fn wanted(host: Option<&web_sys::HtmlElement>, config: &EmbedConfig) -> Vec<String> {
+    if let Some(language) = &config.language {
+        return vec![language.clone()];
+    }
+    let lang = host.and_then(|h| h.closest("[lang]").ok().flatten()).and_then(|e| e.get_attribute("lang"));
+    if let Some(lang) = lang.filter(|l| !l.trim().is_empty()) {
+        return vec![lang];
+    }
+    let navigator = leptos::prelude::window().navigator();
+    let list: Vec<String> = navigator.languages().iter().filter_map(|l| l.as_string()).collect();
+    if list.is_empty() {
+        navigator.language().into_iter().collect()
+    } else {
+        list
+    }
+}
+
+/// Chooses the language for the page and starts loading its words. The
+/// page's own `lang`, when it has none, becomes the app's.
+pub fn start(host: Option<&web_sys::HtmlElement>, config: &EmbedConfig) {
+    let mut have: Vec<&str> = SHIPPED.to_vec();
+    let site_language = config.catalogue_language.clone().or_else(|| config.language.as_deref().map(words::primary));
+    if let (Some(language), Some(_)) = (&site_language, &config.catalogue) {
+        have.push(language);
+    }
+    let asked = wanted(host, config);
+    let (language, tag) = words::choose(asked.iter().map(String::as_str), &have);
+    let site = config.catalogue.clone().filter(|_| site_language.as_deref() == Some(language.as_str()));
+    if let Some(root) = leptos::prelude::document().document_element() {
+        if root.get_attribute("lang").is_none_or(|l| l.trim().is_empty()) {
+            root.set_attribute("lang", &language).ok();
+        }
+    }
+    SPOKEN.with_borrow_mut(|s| {
+        s.language = language.clone();
+        s.tag = tag;
+    });
+    if language == "en" && site.is_none() {
+        return;
+    }
+    // The site's file is asked for now, beside the part that reads it.
+    let answer = site.map(|url| (leptos::prelude::window().fetch_with_str(&url), url));
+    SETTLED.set(false);
+    let mut done = None;
+    READY.with_borrow_mut(|ready| *ready = Some(Promise::new(&mut |resolve, _| done = Some(resolve))));
+    // Not Leptos's spawner: this runs before the app mounts, which starts it.
+    wasm_bindgen_futures::spawn_local(async move {
+        match part::read_words(language, answer).await {
+            Ok(reading) => reading.await,
+            // The app goes on in English, as the console says for the site.
+            Err(_) => web_sys::console::warn_1(&"Pelm energy app: no words for the language; English instead".into()),
+        }
+        SETTLED.set(true);
+        if let Some(done) = done {
+            let _ = done.call0(&JsValue::NULL);
+        }
+    });
+}
+
+/// Puts a language's words in place, once read.
+fn speak(words: Catalogue) {
+    // Leaked on purpose: a page speaks one language for as long as it lives.
+    SPOKEN.with_borrow_mut(|s| s.words = Box::leak(Box::new(words)));
+    crate::api::words_changed();
+}
+
+/// What to say while a request waits to be asked again, in the language spoken.
+pub fn progress(
+    policy: &pelm_app_logic::retry::RetryPolicy,
+    problem: &pelm_app_logic::problem::Problem,
+    pause: std::time::Duration,
+    failures: u32,
+) -> String {
+    SPOKEN.with_borrow(|s| policy.progress(problem, pause, failures, s.words))
+}
