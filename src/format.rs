@@ -171,3 +171,43 @@ pub fn calendar() -> pelm_usage::Calendar {
         calendar
     })
 }
+
+/// A figure with `digits` decimals as the reader's locale writes them
+/// ("1449.2", "1449,2"); without grouping, so it reads the same in a table.
+pub fn number(value: f64, digits: u8) -> String {
+    figure(value, digits, false)
+}
+
+/// As [`number`], with its sign always shown: "+3.5", "−0.2".
+pub fn signed(value: f64, digits: u8) -> String {
+    figure(value, digits, true)
+}
+
+fn figure(value: f64, digits: u8, sign: bool) -> String {
+    thread_local! {
+        static MADE: std::cell::RefCell<Vec<((Option<String>, u8, bool), Function)>> = const { std::cell::RefCell::new(Vec::new()) };
+    }
+    let key = (MoneyStyle::of_host().locale, digits, sign);
+    let format = MADE.with_borrow_mut(|made| {
+        if let Some((_, f)) = made.iter().find(|(k, _)| *k == key) {
+            return f.clone();
+        }
+        let locales = Array::new();
+        if let Some(locale) = &key.0 {
+            locales.push(&locale.into());
+        }
+        let mut pairs = vec![("useGrouping", "false")];
+        if sign {
+            pairs.push(("signDisplay", "always"));
+        }
+        let opts = options(&pairs);
+        let _ = Reflect::set(&opts, &"useGrouping".into(), &false.into());
+        for name in ["minimumFractionDigits", "maximumFractionDigits"] {
+            let _ = Reflect::set(&opts, &name.into(), &f64::from(digits).into());
+        }
+        let f = Intl::NumberFormat::new(&locales, &opts).format();
+        made.push((key, f.clone()));
+        f
+    });
+    format.call1(&JsValue::NULL, &value.into()).ok().and_then(|s| s.as_string()).unwrap_or_default()
+}

@@ -2,6 +2,7 @@
 //! crosshair on a second canvas laid over it, so hovering never redraws the
 //! chart underneath.
 
+use crate::format::{number, signed};
 use crate::language::tf;
 use crate::names::compare_label;
 use pelm_app_logic::words::chart;
@@ -264,14 +265,14 @@ impl Chart {
             &css(if usage < 0.0 { theme.exported } else { theme.used }, 1.0).as_string().unwrap_or_default(),
         );
         ctx.fill();
-        let emissions = data.bin(i).emissions.map(|e| format!("{e:.3} {}", data.emissions_unit));
+        let emissions = data.bin(i).emissions.map(|e| format!("{} {}", number(e, 3), data.emissions_unit));
         let cost = estimated_cost(&data.rates, start, end, usage)
             .and_then(|cost| Some(format!("≈ {}", crate::format::Formats::of(data.money.as_ref()?).money(cost))));
         let (compared, difference) =
             compared.map(|c| compared_at(c, data, (start + end) / 2, Some(usage))).unwrap_or_default();
         Some(Readout {
             period: period_label(start, end, data.level),
-            usage: Some(format!("{usage:.3} {}", data.unit)),
+            usage: Some(format!("{} {}", number(usage, 3), data.unit)),
             emissions,
             cost,
             compared,
@@ -286,20 +287,21 @@ impl Chart {
 /// What the comparison has at `t`, in words, and how `usage` differs from it.
 fn compared_at(compared: &Compared, data: &ChartData, t: i64, usage: Option<f64>) -> (Option<String>, Option<String>) {
     let Some(j) = compared.series.at(t) else {
-        return (Some(tf(chart::NO_DATA, &[("compared", &compare_label(compared.compare()))])), None);
+        return (Some(tf(chart::NO_DATA, &[("compared", compare_label(compared.compare()))])), None);
     };
     let c = &compared.series.columns;
     let (from, to) = compared.earlier_period(c.start[j], c.end[j]);
     let earlier = c.usage[j];
     let said = format!(
-        "{}, {}: {earlier:.3} {}",
+        "{}, {}: {} {}",
         compare_label(compared.compare()),
         period_label(from, to, data.level),
+        number(earlier, 3),
         data.unit
     );
     let difference = usage.map(|now| {
-        let change = (earlier != 0.0).then(|| format!(" ({:+.0}%)", (now - earlier) / earlier.abs() * 100.0));
-        format!("{:+.3} {}{}", now - earlier, data.unit, change.unwrap_or_default())
+        let change = (earlier != 0.0).then(|| format!(" ({}%)", signed((now - earlier) / earlier.abs() * 100.0, 0)));
+        format!("{} {}{}", signed(now - earlier, 3), data.unit, change.unwrap_or_default())
     });
     (Some(said), difference)
 }

@@ -47,7 +47,7 @@ fn account_card(account: Account, first_view: fn(String) -> Page, nav: Nav) -> i
         let failing =
             listed.filter(|s| matches!(s, ConnectionStatus::LoginNeeded | ConnectionStatus::UtilityUnsupported));
         marked.or(failing).map(|status| {
-            let text = tf(accounts::AS_LAST_SEEN, &[("status", &t(pelm_app_logic::health::status_words(status)))]);
+            let text = tf(accounts::AS_LAST_SEEN, &[("status", t(pelm_app_logic::health::status_words(status)))]);
             view! { <span class="pe-card-meta pe-card-marked">{text}</span> }
         })
     };
@@ -77,7 +77,7 @@ fn account_card(account: Account, first_view: fn(String) -> Page, nav: Nav) -> i
         recent.get().map(|result| match result {
             Ok(values) if !values.is_empty() => {
                 let total: f64 = values.iter().sum();
-                let label = tf(accounts::SPARKLINE, &[("total", &format!("{total:.0}")), ("unit", &unit)]);
+                let label = tf(accounts::SPARKLINE, &[("total", &crate::format::number(total, 0)), ("unit", &unit)]);
                 view! { <Sparkline values label /> }.into_any()
             }
             // The card is still the way in without its sparkline.

@@ -2,6 +2,7 @@
 //! with amounts and dates in the user's locale, the usage each bill covers,
 //! totals, and each bill's PDF fetched first so a failure reads as a message.
 
+use crate::format::number;
 use crate::language::{t, tf, tn};
 use pelm_app_logic::words::{bills, common};
 use std::sync::Arc;
@@ -312,7 +313,7 @@ fn bill_bars(lines: &[BillLine], formats: &Formats, unit: &str) -> Vec<BillBar> 
         .filter_map(|l| {
             let start = l.bill.start?;
             let amount = l.bill.amount.map(|a| formats.money(a)).unwrap_or_else(|| MISSING.to_owned());
-            let usage = l.usage.map(|u| format!("{u:.1} {unit}")).unwrap_or_else(|| MISSING.to_owned());
+            let usage = l.usage.map(|u| format!("{} {unit}", number(u, 1))).unwrap_or_else(|| MISSING.to_owned());
             let period = period_text(Some(start), l.bill.end, formats);
             Some(BillBar {
                 start,
@@ -341,7 +342,7 @@ fn bill_row(line: BillLine, f: &Formats, unit: &str) -> impl IntoView {
     let period = period_text(bill.start, bill.end, f);
     let date = |d: Option<i64>| d.map(|d| f.date(d)).unwrap_or_else(|| MISSING.to_owned());
     let amount = bill.amount.map(|a| f.money(a)).unwrap_or_else(|| MISSING.to_owned());
-    let usage = usage.map(|u| format!("{u:.1}")).unwrap_or_else(|| MISSING.to_owned());
+    let usage = usage.map(|u| number(u, 1)).unwrap_or_else(|| MISSING.to_owned());
     let problems = (!bill.problems.is_empty()).then(|| bill.problems.join(" "));
     let marked = problems.is_some();
     let id = bill.id.clone();

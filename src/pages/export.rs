@@ -311,22 +311,22 @@ fn status_view(state: State) -> Option<AnyView> {
     let view = match state {
         State::Idle => return None,
         State::Fetching(kind, share) => view! {
-            <span>{tf(export::FETCHING, &[("file", &kind.name())])}</span>
+            <span>{tf(export::FETCHING, &[("file", kind.name())])}</span>
             <progress max="100" value=format!("{:.0}", share * 100.0) aria-label=t(export::FETCHING_LABEL)></progress>
         }
         .into_any(),
         State::Making(kind, share) => view! {
-            <span>{tf(export::MAKING, &[("file", &kind.name())])}</span>
-            <progress max="100" value=format!("{:.0}", share * 100.0) aria-label=tf(export::MAKING_LABEL, &[("file", &kind.name())])></progress>
+            <span>{tf(export::MAKING, &[("file", kind.name())])}</span>
+            <progress max="100" value=format!("{:.0}", share * 100.0) aria-label=tf(export::MAKING_LABEL, &[("file", kind.name())])></progress>
         }
         .into_any(),
         State::Made { kind, url, name, longest_ms } => view! {
-            <span>{tf(export::READY, &[("file", &kind.name())])}" "</span>
+            <span>{tf(export::READY, &[("file", kind.name())])}" "</span>
             <a href=url download=name.clone() data-export=kind.ext() data-longest-slice-ms=format!("{longest_ms:.0}")>{name.clone()}</a>
         }
         .into_any(),
         State::Failed(kind) => {
-            let said = tf(export::FAILED, &[("file", &kind.name())]);
+            let said = tf(export::FAILED, &[("file", kind.name())]);
             view! { <span>{said}</span> }.into_any()
         }
     };

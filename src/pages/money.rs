@@ -3,6 +3,7 @@
 //! `pelm_money`'s, tested natively; this module gathers what they need from
 //! the bills and the hourly usage, and words and draws their answers.
 
+use crate::format::{number, signed as signed_number};
 use crate::language::{t, tf, tn};
 use pelm_app_logic::words::money;
 use std::sync::Arc;
@@ -213,9 +214,7 @@ fn date(f: &Formats, day: i64) -> String {
 fn short_words(short: Short) -> String {
     match short {
         Short::FewBills { bills } => tn(money::FEW_BILLS, bills as f64, &[]),
-        Short::FewReadings { share } => {
-            tf(money::FEW_READINGS, &[("share", &format!("{:.0}", (share * 100.0).floor()))])
-        }
+        Short::FewReadings { share } => tf(money::FEW_READINGS, &[("share", &number((share * 100.0).floor(), 0))]),
         Short::Late { days } => tn(money::LATE, days as f64, &[]),
         Short::NoReadings => t(money::NO_READINGS).to_owned(),
         Short::NoCycle => t(money::NO_CYCLE).to_owned(),
@@ -269,7 +268,7 @@ fn forecast_view(forecast: &Forecast, money: &Money, f: &Formats) -> impl IntoVi
         tn(
             money::CALIBRATION,
             money.bills.len() as f64,
-            &[("error", &format!("{:.1}", error * 100.0)), ("replays", &forecast.replays.to_string())],
+            &[("error", &number(error * 100.0, 1)), ("replays", &forecast.replays.to_string())],
         )
     });
     let rate_change = forecast.rate_change.map(|day| tf(money::RATE_CHANGE, &[("date", &date(f, day))]));
@@ -531,7 +530,7 @@ fn explanation_view(money: &Money, i: usize, before: usize, year: bool, f: &Form
         money::HEADLINE,
         &[
             ("now", &f.money(now.amount)),
-            ("earlier", &against),
+            ("earlier", against),
             ("then", &f.money(then.amount)),
             ("change", &signed(f, e.change_cents)),
         ],
@@ -574,8 +573,8 @@ fn where_words(e: &Explanation, f: &Formats, unit: &str) -> Option<String> {
         &[
             ("from", &format!("{:02}:00", hours.from)),
             ("to", &format!("{:02}:00", hours.to)),
-            ("window", &format!("{:+.2}", hours.window)),
-            ("total", &format!("{:+.2}", hours.total)),
+            ("window", &signed_number(hours.window, 2)),
+            ("total", &signed_number(hours.total, 2)),
             ("unit", unit),
         ],
     );
@@ -607,7 +606,8 @@ fn hour_chart(change: &[f64; 24], unit: &str) -> impl IntoView {
             }
         })
         .collect_view();
-    let words: Vec<String> = change.iter().enumerate().map(|(h, c)| format!("{h:02}:00 {c:+.2} {unit}")).collect();
+    let words: Vec<String> =
+        change.iter().enumerate().map(|(h, c)| format!("{h:02}:00 {} {unit}", signed_number(*c, 2))).collect();
     view! {
         <svg class="pe-typical-plot pe-explainer-hours" viewBox=format!("0 0 {W} {H}") role="img"
             aria-label=tf(money::HOURS_LABEL, &[("hours", &words.join(", "))])>
@@ -623,7 +623,7 @@ fn hour_chart(change: &[f64; 24], unit: &str) -> impl IntoView {
 fn caveat_words(caveat: Caveat) -> String {
     match caveat {
         Caveat::Weather => t(money::CAVEAT_WEATHER).to_owned(),
-        Caveat::Unread(share) => tf(money::CAVEAT_UNREAD, &[("share", &format!("{:.0}", (share * 100.0).ceil()))]),
+        Caveat::Unread(share) => tf(money::CAVEAT_UNREAD, &[("share", &number((share * 100.0).ceil(), 0))]),
         Caveat::NetNearZero => t(money::CAVEAT_NET).to_owned(),
         Caveat::NoUsage => t(money::CAVEAT_NO_USAGE).to_owned(),
         Caveat::OtherMeters => t(money::CAVEAT_OTHER_METERS).to_owned(),

@@ -110,7 +110,9 @@ fn runs(hours: &[Option<f64>; 24], low: f64, high: f64) -> Vec<String> {
 fn words(day: &TypicalDay, unit: &str) -> String {
     let peak = |hours: &[Option<f64>; 24], words| {
         let best = hours.iter().enumerate().filter_map(|(h, v)| v.map(|v| (h, v))).max_by(|a, b| a.1.total_cmp(&b.1));
-        best.map(|(h, v)| tf(words, &[("hour", &format!("{h}:00")), ("value", &format!("{v:.2}")), ("unit", unit)]))
+        best.map(|(h, v)| {
+            tf(words, &[("hour", &format!("{h}:00")), ("value", &crate::format::number(v, 2)), ("unit", unit)])
+        })
     };
     let said: Vec<String> = [peak(&day.weekdays, typical::WEEKDAYS_PEAK), peak(&day.weekends, typical::WEEKENDS_PEAK)]
         .into_iter()

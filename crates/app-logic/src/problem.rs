@@ -408,7 +408,7 @@ impl Problem {
         }
         add(details::SAID, self.said.clone());
         let answer = (self.shape != Shape::NoAnswer).then(|| self.shape.describe());
-        add(details::ANSWER, answer.map(|shape| words(shape)));
+        add(details::ANSWER, answer.map(&words));
         add(details::ATTEMPTS, (self.attempts > 1).then(|| self.attempts.to_string()));
         rows
     }

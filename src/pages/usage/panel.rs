@@ -2,6 +2,7 @@
 //! detail asked for as the view moves, exports, typical day and table.
 
 use crate::format::{day, day_time};
+use crate::format::{number, signed};
 use crate::language::{t, tf};
 use crate::names::{against, compare_label, level_noun, level_title};
 use pelm_app_logic::words::usage;
@@ -135,10 +136,10 @@ pub fn UsagePanel(
         let said = tf(
             usage::DESCRIBED,
             &[
-                ("level", &level_noun(shown_level.get())),
+                ("level", level_noun(shown_level.get())),
                 ("from", &day(v.from)),
                 ("to", &day(v.to - 1)),
-                ("total", &format!("{:.1}", summary.get().total)),
+                ("total", &number(summary.get().total, 1)),
                 ("unit", &described_unit),
             ],
         );
@@ -146,10 +147,10 @@ pub fn UsagePanel(
         match (compare.get(), comparison.get()) {
             (Compare::None, _) | (_, None) => said,
             (compare, Some(c)) => {
-                let earlier = format!("{:.1}", c.earlier_total);
+                let earlier = number(c.earlier_total, 1);
                 let against = tf(
                     usage::DESCRIBED_EARLIER,
-                    &[("total", &earlier), ("unit", &described_unit), ("earlier", &against(compare))],
+                    &[("total", &earlier), ("unit", &described_unit), ("earlier", against(compare))],
                 );
                 format!("{said} {against}")
             }
@@ -341,7 +342,7 @@ pub(super) fn Figures(
     unit: String,
 ) -> impl IntoView {
     let u = unit.clone();
-    let total = move || format!("{:.1} {u}", summary.get().total);
+    let total = move || format!("{} {u}", number(summary.get().total, 1));
     let u = unit.clone();
     let earlier_total = move || {
         let compare = compare.get();
@@ -349,20 +350,20 @@ pub(super) fn Figures(
             .then(|| match comparison.get() {
                 Some(c) => tf(
                     usage::EARLIER_TOTAL,
-                    &[("total", &format!("{:.1}", c.earlier_total)), ("unit", &u), ("earlier", &against(compare))],
+                    &[("total", &number(c.earlier_total, 1)), ("unit", &u), ("earlier", against(compare))],
                 ),
-                None => tf(usage::NO_EARLIER, &[("earlier", &against(compare))]),
+                None => tf(usage::NO_EARLIER, &[("earlier", against(compare))]),
             })
             .map(|said| view! { <span class="pe-figure-compared" data-figure="compared-total">{said}</span> })
     };
     let u = unit.clone();
-    let per_day = move || format!("{:.1} {u}", summary.get().average_per_day);
+    let per_day = move || format!("{} {u}", number(summary.get().average_per_day, 1));
     let peak = move || {
         summary
             .get()
             .peak
             .map(|(at, value)| {
-                tf(usage::PEAK_AT, &[("value", &format!("{value:.2}")), ("unit", &unit), ("time", &day_time(at))])
+                tf(usage::PEAK_AT, &[("value", &number(value, 2)), ("unit", &unit), ("time", &day_time(at))])
             })
             .unwrap_or_else(|| "—".to_owned())
     };
@@ -371,10 +372,7 @@ pub(super) fn Figures(
             .get()
             .and_then(|c| c.change)
             .map(|c| {
-                tf(
-                    usage::CHANGE_AGAINST,
-                    &[("change", &format!("{:+.0}", c * 100.0)), ("earlier", &against(compare.get()))],
-                )
+                tf(usage::CHANGE_AGAINST, &[("change", &signed(c * 100.0, 0)), ("earlier", against(compare.get()))])
             })
             .unwrap_or_else(|| "—".to_owned())
     };

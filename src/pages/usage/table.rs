@@ -1,6 +1,7 @@
 //! The usage as a table, for reading figures and for screen readers: one
 //! row per period in view, with the comparison's beside it.
 
+use crate::format::{number, signed};
 use crate::language::{t, tf, tn};
 use crate::names::compare_label;
 use leptos::prelude::*;
@@ -74,10 +75,10 @@ pub(super) fn UsageTable(
 /// comparison's usage for the period if it has any.
 pub(super) fn table_row(bin: Bin, level: Level, has_emissions: bool, earlier: Option<Option<f64>>) -> impl IntoView {
     let label = crate::chart::period_label(bin.start, bin.end, level);
-    let emissions = bin.emissions.map(|e| format!("{e:.3}")).unwrap_or_else(|| "—".to_owned());
+    let emissions = bin.emissions.map(|e| number(e, 3)).unwrap_or_else(|| "—".to_owned());
     let compared = earlier.map(|earlier| {
         let (value, difference) = match earlier {
-            Some(e) => (format!("{e:.3}"), format!("{:+.3}", bin.usage - e)),
+            Some(e) => (number(e, 3), signed(bin.usage - e, 3)),
             None => ("—".to_owned(), "—".to_owned()),
         };
         view! { <td class="pe-number">{value}</td><td class="pe-number">{difference}</td> }
@@ -85,7 +86,7 @@ pub(super) fn table_row(bin: Bin, level: Level, has_emissions: bool, earlier: Op
     view! {
         <tr>
             <td>{label}</td>
-            <td class="pe-number">{format!("{:.3}", bin.usage)}</td>
+            <td class="pe-number">{number(bin.usage, 3)}</td>
             {has_emissions.then(|| view! { <td class="pe-number">{emissions}</td> })}
             {compared}
         </tr>
