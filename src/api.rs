@@ -27,34 +27,19 @@ use crate::timer::sleep;
 
 /// A request without an answer by then is given up, and may be retried.
 const TIMEOUT_MS: u32 = 30_000;
-/// The element a site may put in its page with its own words for errors.
-const SITE_MESSAGES_ID: &str = "pelm-messages";
 
 thread_local! {
     static DECODER: std::cell::RefCell<Option<Decoder>> = const { std::cell::RefCell::new(None) };
 }
 
-/// The messages in the language spoken, with the site's over them when its
-/// page has `<script type="application/json" id="pelm-messages">{...}</script>`.
-fn site_messages() -> Messages {
-    let overrides = web_sys::window()
-        .and_then(|w| w.document())
-        .and_then(|d| d.get_element_by_id(SITE_MESSAGES_ID))
-        .and_then(|e| e.text_content());
-    let Some(json) = overrides else { return crate::language::messages() };
-    crate::language::messages().with_overrides(&json).unwrap_or_else(|err| {
-        web_sys::console::warn_1(&format!("#{SITE_MESSAGES_ID} ignored: {err}").into());
-        crate::language::messages()
-    })
-}
-
 fn decoder<R>(read: impl FnOnce(&Decoder) -> R) -> R {
-    DECODER.with_borrow_mut(|decoder| read(decoder.get_or_insert_with(|| Decoder::new(site_messages()))))
+    DECODER.with_borrow_mut(|decoder| read(decoder.get_or_insert_with(|| Decoder::new(crate::language::messages()))))
 }
 
-/// The language's words arrived: errors are told in them from now on.
-pub fn words_changed() {
-    DECODER.with_borrow_mut(|decoder| *decoder = None);
+/// The words for errors from now on: the language's, with the site's own
+/// (`#pelm-messages`) over them, as the language's part read them.
+pub fn use_messages(messages: Messages) {
+    DECODER.with_borrow_mut(|decoder| *decoder = Some(Decoder::new(messages)));
 }
 
 /// A failure with no answer and no code (an error that is not a `Problem`),

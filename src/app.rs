@@ -28,7 +28,9 @@ pub fn App(
     // The words, when they must be fetched, come while the companion answers;
     // until they do, the status says nothing rather than say it in English.
     let initial = LocalResource::new(move || async move {
-        let (connection, ()) = futures::join!(calls.connection(), language::ready());
+        let connection = calls.connection().await;
+        // Loading since the app started: this only waits for the end of it.
+        language::ready().await;
         connection
     });
     let checking =

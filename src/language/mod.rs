@@ -16,9 +16,6 @@ use pelm_app_logic::embed::EmbedConfig;
 use pelm_app_logic::words::{self, fill, Catalogue, Plural, Text};
 use wasm_bindgen::JsValue;
 
-/// The languages the app ships, besides a site's own.
-pub const SHIPPED: [&str; 2] = ["en", "es"];
-
 /// What the app speaks: its language, its words, and how it counts.
 struct Spoken {
     language: String,
@@ -44,6 +41,9 @@ thread_local! {
     /// The words are in place: at once in English, once loaded otherwise.
     static SETTLED: std::cell::Cell<bool> = const { std::cell::Cell::new(true) };
 }
+
+/// The element a site may put in its page with its own words for errors.
+const SITE_MESSAGES: &str = "pelm-messages";
 
 /// The words for `text` in the language spoken. Not inlined: it is called
 /// from hundreds of places, and one call is smaller than its body.
@@ -111,33 +111,21 @@ pub async fn ready() {
 
 /// What the page asks for, most wanted first: the host's `data-language`,
 /// else the nearest `lang`, else the browser's languages.
-fn wanted(host: Option<&web_sys::HtmlElement>, config: &EmbedConfig) -> Vec<String> {
-    if let Some(language) = &config.language {
-        return vec![language.clone()];
-    }
+fn wanted(host: Option<&web_sys::HtmlElement>, config: &EmbedConfig) -> Array {
     let lang = host.and_then(|h| h.closest("[lang]").ok().flatten()).and_then(|e| e.get_attribute("lang"));
-    if let Some(lang) = lang.filter(|l| !l.trim().is_empty()) {
-        return vec![lang];
-    }
-    let navigator = leptos::prelude::window().navigator();
-    let list: Vec<String> = navigator.languages().iter().filter_map(|l| l.as_string()).collect();
-    if list.is_empty() {
-        navigator.language().into_iter().collect()
-    } else {
-        list
+    match config.language.clone().or(lang.filter(|l| !l.trim().is_empty())) {
+        Some(tag) => Array::of1(&tag.into()),
+        None => leptos::prelude::window().navigator().languages(),
     }
 }
 
 /// Chooses the language for the page and starts loading its words. The
 /// page's own `lang`, when it has none, becomes the app's.
 pub fn start(host: Option<&web_sys::HtmlElement>, config: &EmbedConfig) {
-    let mut have: Vec<&str> = SHIPPED.to_vec();
     let site_language = config.catalogue_language.clone().or_else(|| config.language.as_deref().map(words::primary));
-    if let (Some(language), Some(_)) = (&site_language, &config.catalogue) {
-        have.push(language);
-    }
-    let asked = wanted(host, config);
-    let (language, tag) = words::choose(asked.iter().map(String::as_str), &have);
+    let adds = site_language.as_deref().filter(|_| config.catalogue.is_some());
+    let asked: Vec<String> = wanted(host, config).iter().filter_map(|tag| tag.as_string()).collect();
+    let (language, tag) = words::choose(&asked, adds);
     let site = config.catalogue.clone().filter(|_| site_language.as_deref() == Some(language.as_str()));
     if let Some(root) = leptos::prelude::document().document_element() {
         if root.get_attribute("lang").is_none_or(|l| l.trim().is_empty()) {
@@ -148,7 +136,9 @@ pub fn start(host: Option<&web_sys::HtmlElement>, config: &EmbedConfig) {
         s.language = language.clone();
         s.tag = tag;
     });
-    if language == "en" && site.is_none() {
+    // A site's words for errors are read with the rest of its words.
+    let errors = leptos::prelude::document().get_element_by_id(SITE_MESSAGES).and_then(|e| e.text_content());
+    if language == "en" && site.is_none() && errors.is_none() {
         return;
     }
     // The site's file is asked for now, beside the part that reads it.
@@ -158,7 +148,7 @@ pub fn start(host: Option<&web_sys::HtmlElement>, config: &EmbedConfig) {
     READY.with_borrow_mut(|ready| *ready = Some(Promise::new(&mut |resolve, _| done = Some(resolve))));
     // Not Leptos's spawner: this runs before the app mounts, which starts it.
     wasm_bindgen_futures::spawn_local(async move {
-        match part::read_words(language, answer).await {
+        match part::read_words(language, answer, errors).await {
             Ok(reading) => reading.await,
             // The app goes on in English, as the console says for the site.
             Err(_) => web_sys::console::warn_1(&"Pelm energy app: no words for the language; English instead".into()),
@@ -170,11 +160,13 @@ pub fn start(host: Option<&web_sys::HtmlElement>, config: &EmbedConfig) {
     });
 }
 
-/// Puts a language's words in place, once read.
-fn speak(words: Catalogue) {
+/// Puts a language's words in place, once read, and the errors' words
+/// with the site's own over them.
+fn speak(words: Catalogue, messages: impl FnOnce(&Catalogue) -> pelm_app_logic::messages::Messages) {
     // Leaked on purpose: a page speaks one language for as long as it lives.
-    SPOKEN.with_borrow_mut(|s| s.words = Box::leak(Box::new(words)));
-    crate::api::words_changed();
+    let words: &'static Catalogue = Box::leak(Box::new(words));
+    SPOKEN.with_borrow_mut(|s| s.words = words);
+    crate::api::use_messages(messages(words));
 }
 
 /// What to say while a request waits to be asked again, in the language spoken.

@@ -6,6 +6,7 @@
 
 use futures::future::LocalBoxFuture;
 use js_sys::{Object, Promise, Reflect};
+use pelm_app_logic::messages::Messages;
 use pelm_app_logic::words::{self, Catalogue};
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
@@ -20,19 +21,21 @@ use crate::pages::part::NotLoaded;
 pub(super) fn read_words(
     language: String,
     answer: Option<(Promise, String)>,
+    errors: Option<String>,
 ) -> Result<LocalBoxFuture<'static, ()>, NotLoaded> {
-    Ok(Box::pin(read(language, answer)))
+    Ok(Box::pin(read(language, answer, errors)))
 }
 
 #[cfg(not(pelm_split))]
 pub(super) async fn read_words(
     language: String,
     answer: Option<(Promise, String)>,
+    errors: Option<String>,
 ) -> Result<LocalBoxFuture<'static, ()>, NotLoaded> {
-    Ok(Box::pin(read(language, answer)))
+    Ok(Box::pin(read(language, answer, errors)))
 }
 
-async fn read(language: String, answer: Option<(Promise, String)>) {
+async fn read(language: String, answer: Option<(Promise, String)>, errors: Option<String>) {
     let mut catalogue = match language.as_str() {
         "es" => Catalogue::read(include_str!("../../crates/app-logic/locales/es.json")).ok().map(|r| r.catalogue),
         _ => None,
@@ -52,7 +55,14 @@ async fn read(language: String, answer: Option<(Promise, String)>) {
             Err(why) => trouble_with("catalogue_unavailable", &why),
         }
     }
-    speak(catalogue);
+    speak(catalogue, |words| {
+        let messages = Messages::in_words(words);
+        let Some(json) = errors else { return messages };
+        messages.clone().with_overrides(&json).unwrap_or_else(|err| {
+            web_sys::console::warn_1(&format!("#pelm-messages ignored: {err}").into());
+            messages
+        })
+    });
 }
 
 /// The site's file as text, or why not.

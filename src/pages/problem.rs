@@ -39,7 +39,7 @@ pub fn ProblemView(
     let retry = retry.filter(|_| kind.can_try_again());
     let text = problem.details_text();
     let rows = problem
-        .details(|text| t(text).to_owned())
+        .details(&|text| t(text).to_owned())
         .into_iter()
         .map(|(label, value)| view! { <dt>{label}</dt><dd>{value}</dd> })
         .collect_view();

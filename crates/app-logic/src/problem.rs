@@ -390,7 +390,7 @@ impl Problem {
 
     /// What support needs, as label and value, for the details section,
     /// in `words` (the language's, or English for the text support reads).
-    pub fn details(&self, words: impl Fn(Text) -> String) -> Vec<(String, String)> {
+    pub fn details(&self, words: &dyn Fn(Text) -> String) -> Vec<(String, String)> {
         let mut rows = Vec::new();
         let mut add = |label: Text, value: Option<String>| rows.extend(value.map(|v| (words(label), v)));
         add(details::CODE, self.code.clone());
@@ -408,7 +408,7 @@ impl Problem {
         }
         add(details::SAID, self.said.clone());
         let answer = (self.shape != Shape::NoAnswer).then(|| self.shape.describe());
-        add(details::ANSWER, answer.map(&words));
+        add(details::ANSWER, answer.map(words));
         add(details::ATTEMPTS, (self.attempts > 1).then(|| self.attempts.to_string()));
         rows
     }
@@ -417,7 +417,7 @@ impl Problem {
     /// which support reads whatever the page's language.
     pub fn details_text(&self) -> String {
         let mut text = format!("{}\n", self.message);
-        for (label, value) in self.details(|text| text.en.to_owned()) {
+        for (label, value) in self.details(&|text| text.en.to_owned()) {
             text.push_str(&format!("{label}: {value}\n"));
         }
         text

@@ -235,14 +235,18 @@ pub fn primary(tag: &str) -> String {
     tag.split(['-', '_']).next().unwrap_or_default().to_ascii_lowercase()
 }
 
+/// The languages the app ships; a site's catalogue may add one.
+pub const SHIPPED: [&str; 2] = ["en", "es"];
+
 /// The language to speak: the first of `wanted` (the host's choice, or the
-/// browser's list) whose primary language is one of `have`, with the tag
-/// that chose it (its region says how to write dates and money); else English.
-pub fn choose<'a>(wanted: impl IntoIterator<Item = &'a str>, have: &[&str]) -> (String, Option<String>) {
+/// browser's list) whose primary language the app ships or `site` adds,
+/// with the tag that chose it (its region says how to write dates and
+/// money); else English.
+pub fn choose(wanted: &[String], site: Option<&str>) -> (String, Option<String>) {
     for tag in wanted {
         let language = primary(tag);
-        if have.contains(&language.as_str()) {
-            return (language, Some(tag.to_owned()));
+        if SHIPPED.contains(&language.as_str()) || site == Some(language.as_str()) {
+            return (language, Some(tag.clone()));
         }
     }
     ("en".to_owned(), None)
@@ -328,8 +332,10 @@ mod tests {
 
     #[test]
     fn the_language_is_the_first_wanted_one_the_app_has() {
-        assert_eq!(choose(["fr-FR", "es-MX", "en"], &["en", "es"]), ("es".into(), Some("es-MX".into())));
-        assert_eq!(choose(["de"], &["en", "es"]), ("en".into(), None));
-        assert_eq!(choose(["EN_gb"], &["en", "es"]), ("en".into(), Some("EN_gb".into())));
+        let tags = |list: &[&str]| list.iter().map(|t| (*t).to_owned()).collect::<Vec<_>>();
+        assert_eq!(choose(&tags(&["fr-FR", "es-MX", "en"]), None), ("es".into(), Some("es-MX".into())));
+        assert_eq!(choose(&tags(&["fr-FR", "es-MX"]), Some("fr")), ("fr".into(), Some("fr-FR".into())));
+        assert_eq!(choose(&tags(&["de"]), None), ("en".into(), None));
+        assert_eq!(choose(&tags(&["EN_gb"]), None), ("en".into(), Some("EN_gb".into())));
     }
 }

@@ -246,20 +246,31 @@ async fn without_a_language_on_the_page_the_browsers_languages_choose() {
 
 /// A site's page under its own origin, with its catalogues at `/words/…`.
 async fn site_with_catalogues(attributes: &'static str, files: Vec<(&'static str, String)>) -> String {
+    let (demo, page) = site_with(attributes, "", files).await;
+    // The demo lives as long as the test: leaked on purpose, a test's life.
+    std::mem::forget(demo);
+    page
+}
+
+/// A site's page under its own origin, with `before` written ahead of the
+/// host element and its catalogues at `/words/…`, and the demo behind it.
+async fn site_with(
+    attributes: &'static str,
+    before: &'static str,
+    files: Vec<(&'static str, String)>,
+) -> (pelm_e2e::Demo, String) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let allowed = format!("http://{}", listener.local_addr().unwrap());
     let demo = spawn_demo(move |config| config.allowed_origins = vec![allowed]).await;
     let (api, script) = (format!("{}/api", demo.url), format!("{}/sandbox/connect/pelm-connect.js", demo.url));
     let page = pelm_e2e::serve_host_page_with(
         listener,
-        move |main| main.replace('>', &format!(r#" data-api="{api}" {attributes}>"#)),
+        move |main| format!("{before}{}", main.replace('>', &format!(r#" data-api="{api}" {attributes}>"#))),
         |html| pelm_companion::static_files::content_security_policy(html, &script),
         files,
     )
     .await;
-    // The demo lives as long as the test: leaked on purpose, a test's life.
-    std::mem::forget(demo);
-    page
+    (demo, page)
 }
 
 /// The `pelm-energy:error` events the page heard, as "code: message".
@@ -342,4 +353,22 @@ async fn a_broken_catalogue_is_a_plain_notice_and_the_app_goes_on_in_english() {
     browser.find(".pe-language-trouble").await;
     browser.find("button[data-action=connect]").await;
     assert_eq!(said(&browser, ".pe-start .pe-title").await, "See your energy use");
+}
+
+/// A site's words for one error (`#pelm-messages`), read with the rest of
+/// its words, are the ones the error shows.
+#[tokio::test]
+async fn a_sites_words_for_an_error_are_the_ones_it_shows() {
+    let words = r#"<script type="application/json" id="pelm-messages">{"account_not_found": {"message": "We lost track of that account.", "next_step": "Pick it again from your list."}}</script>"#;
+    let (demo, page) = site_with("", words, vec![]).await;
+    let browser = start_browser().await;
+    open_app(&browser, &page).await;
+    connect_through_the_modal(&browser, "site-messages").await;
+    browser.click(".pe-card a.pe-card-button").await;
+    browser.find(".pe-usage .pe-chart-frame[data-x-labels]").await;
+    let body = r#"{"ResponseStatus":{"ErrorCode":"ACCOUNT_NOT_FOUND","Message":"No such account"}}"#;
+    demo.app_faults().push(ScriptedAnswer::json("/intervals", 404, body, 1));
+    browser.click("button[data-range='12 months']").await;
+    let problem = said(&browser, ".pe-problem").await;
+    assert!(problem.contains("We lost track of that account.") && problem.contains("Pick it again"), "{problem}");
 }
