@@ -9,7 +9,6 @@ use gloo_net::http::{Request, RequestBuilder};
 use leptos::prelude::*;
 use pelm_app_logic::embed::EmbedConfig;
 use pelm_app_logic::kind::{Kind, Recovery};
-use pelm_app_logic::messages::Messages;
 use pelm_app_logic::problem::{Answer, Decoder, Problem};
 use pelm_app_logic::retry::RetryPolicy;
 use pelm_model::bills::{decode_bills, BillRow};
@@ -29,17 +28,18 @@ use crate::timer::sleep;
 const TIMEOUT_MS: u32 = 30_000;
 
 thread_local! {
-    static DECODER: std::cell::RefCell<Option<Decoder>> = const { std::cell::RefCell::new(None) };
+    /// The decoder, and the version of the words it was made with.
+    static DECODER: std::cell::RefCell<Option<(u32, Decoder)>> = const { std::cell::RefCell::new(None) };
 }
 
 fn decoder<R>(read: impl FnOnce(&Decoder) -> R) -> R {
-    DECODER.with_borrow_mut(|decoder| read(decoder.get_or_insert_with(|| Decoder::new(crate::language::messages()))))
-}
-
-/// The words for errors from now on: the language's, with the site's own
-/// (`#pelm-messages`) over them, as the language's part read them.
-pub fn use_messages(messages: Messages) {
-    DECODER.with_borrow_mut(|decoder| *decoder = Some(Decoder::new(messages)));
+    let version = crate::language::version();
+    DECODER.with_borrow_mut(|decoder| {
+        if decoder.as_ref().is_some_and(|(made, _)| *made != version) {
+            *decoder = None;
+        }
+        read(&decoder.get_or_insert_with(|| (version, Decoder::new(crate::language::messages()))).1)
+    })
 }
 
 /// A failure with no answer and no code (an error that is not a `Problem`),

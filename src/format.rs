@@ -183,9 +183,12 @@ pub fn signed(value: f64, digits: u8) -> String {
     figure(value, digits, true)
 }
 
+/// A figure's formatter: for a locale, a number of decimals, and a shown sign.
+type FigureFormat = ((Option<String>, u8, bool), Function);
+
 fn figure(value: f64, digits: u8, sign: bool) -> String {
     thread_local! {
-        static MADE: std::cell::RefCell<Vec<((Option<String>, u8, bool), Function)>> = const { std::cell::RefCell::new(Vec::new()) };
+        static MADE: std::cell::RefCell<Vec<FigureFormat>> = const { std::cell::RefCell::new(Vec::new()) };
     }
     let key = (MoneyStyle::of_host().locale, digits, sign);
     let format = MADE.with_borrow_mut(|made| {

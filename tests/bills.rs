@@ -75,13 +75,13 @@ async fn click_sort(host: &Element, name: &str) {
 async fn bills_sort_by_any_column_with_missing_values_last() {
     let (host, _app) = mount("en-US");
     assert_eq!(ids(&host), ["feb", "jan", "none"], "newest first");
-    click_sort(&host, "Billing period").await;
+    click_sort(&host, "period").await;
     assert_eq!(ids(&host), ["none", "jan", "feb"], "the same header again turns it round");
-    click_sort(&host, "Amount due").await;
+    click_sort(&host, "amount").await;
     assert_eq!(ids(&host), ["jan", "feb", "none"], "largest first; no amount last");
-    click_sort(&host, "Amount due").await;
+    click_sort(&host, "amount").await;
     assert_eq!(ids(&host), ["feb", "jan", "none"], "smallest first; no amount still last");
-    click_sort(&host, "Usage").await;
+    click_sort(&host, "usage").await;
     assert_eq!(ids(&host), ["jan", "none", "feb"]);
     let sorted: Vec<String> = {
         let th = host.query_selector_all("th[aria-sort]").unwrap();

@@ -18,10 +18,12 @@ fn exit_with(code: &str) -> ConnectExit {
     }
 }
 
-/// The site's words, on the page before anything reads them (once per instance).
-fn install_words() {
+/// The site's words, on the page and read as the app reads them when it
+/// starts (once per instance), with the rest of a site's words.
+async fn install_words() {
     let document = web_sys::window().unwrap().document().unwrap();
     if document.get_element_by_id("pelm-messages").is_some() {
+        pelm_energy::language::ready().await;
         return;
     }
     let words = document.create_element("script").unwrap();
@@ -32,6 +34,8 @@ fn install_words() {
             "kind:other": {"message": "Quelque chose a échoué.", "next_step": "Réessayez."}}"#,
     ));
     document.body().unwrap().append_child(&words).unwrap();
+    pelm_energy::language::start(None, &pelm_app_logic::embed::EmbedConfig::default());
+    pelm_energy::language::ready().await;
 }
 
 /// An error that is not a `Problem` reaches the error boundary's fallback,
@@ -40,7 +44,7 @@ fn install_words() {
 async fn the_error_fallback_uses_the_sites_words() {
     use leptos::prelude::*;
     use wasm_bindgen::JsCast;
-    install_words();
+    install_words().await;
     let document = web_sys::window().unwrap().document().unwrap();
     let host: web_sys::HtmlElement = document.create_element("div").unwrap().unchecked_into();
     document.body().unwrap().append_child(&host).unwrap();
@@ -54,8 +58,8 @@ async fn the_error_fallback_uses_the_sites_words() {
 }
 
 #[wasm_bindgen_test]
-fn the_pages_words_replace_ours_and_connect_codes_use_the_same_table() {
-    install_words();
+async fn the_pages_words_replace_ours_and_connect_codes_use_the_same_table() {
+    install_words().await;
 
     let quota = problem_from_code("QUOTA_REACHED", None, Kind::Other);
     assert_eq!((quota.message.as_str(), quota.kind), ("Le service est saturé.", Kind::Quota));

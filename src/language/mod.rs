@@ -13,6 +13,7 @@ use std::cell::RefCell;
 
 use js_sys::{Array, Intl, Object, Promise};
 use pelm_app_logic::embed::EmbedConfig;
+use pelm_app_logic::messages::Messages;
 use pelm_app_logic::words::{self, fill, Catalogue, Plural, Text};
 use wasm_bindgen::JsValue;
 
@@ -38,6 +39,9 @@ thread_local! {
     });
     /// Resolved once the words are ready; none in English without a site's catalogue.
     static READY: RefCell<Option<Promise>> = const { RefCell::new(None) };
+    /// The words for errors as the language's part read them, until taken.
+    static MESSAGES: RefCell<Option<Messages>> = const { RefCell::new(None) };
+    static VERSION: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
     /// The words are in place: at once in English, once loaded otherwise.
     static SETTLED: std::cell::Cell<bool> = const { std::cell::Cell::new(true) };
 }
@@ -73,9 +77,15 @@ pub fn tn(plural: Plural, n: f64, values: &[(&str, &str)]) -> String {
     })
 }
 
-/// The error messages in the language spoken.
-pub fn messages() -> pelm_app_logic::messages::Messages {
-    SPOKEN.with_borrow(|s| pelm_app_logic::messages::Messages::in_words(s.words))
+/// The words for errors in the language spoken, with the site's own over
+/// them: handed over once they are read, for the one decoder that keeps them.
+pub fn messages() -> Messages {
+    MESSAGES.with_borrow_mut(Option::take).unwrap_or_else(|| SPOKEN.with_borrow(|s| Messages::in_words(s.words)))
+}
+
+/// Counts the times the words changed, so what was made from them is made again.
+pub fn version() -> u32 {
+    VERSION.get()
 }
 
 /// The language spoken, as a BCP 47 tag for `lang`.
@@ -149,7 +159,7 @@ pub fn start(host: Option<&web_sys::HtmlElement>, config: &EmbedConfig) {
     // Not Leptos's spawner: this runs before the app mounts, which starts it.
     wasm_bindgen_futures::spawn_local(async move {
         match part::read_words(language, answer, errors).await {
-            Ok(reading) => reading.await,
+            Ok(reading) => speak(reading.await),
             // The app goes on in English, as the console says for the site.
             Err(_) => web_sys::console::warn_1(&"Pelm energy app: no words for the language; English instead".into()),
         }
@@ -162,11 +172,12 @@ pub fn start(host: Option<&web_sys::HtmlElement>, config: &EmbedConfig) {
 
 /// Puts a language's words in place, once read, and the errors' words
 /// with the site's own over them.
-fn speak(words: Catalogue, messages: impl FnOnce(&Catalogue) -> pelm_app_logic::messages::Messages) {
+fn speak(part::Words { catalogue, messages }: part::Words) {
     // Leaked on purpose: a page speaks one language for as long as it lives.
-    let words: &'static Catalogue = Box::leak(Box::new(words));
+    let words: &'static Catalogue = Box::leak(Box::new(catalogue));
     SPOKEN.with_borrow_mut(|s| s.words = words);
-    crate::api::use_messages(messages(words));
+    MESSAGES.with_borrow_mut(|m| *m = Some(messages));
+    VERSION.set(VERSION.get() + 1);
 }
 
 /// What to say while a request waits to be asked again, in the language spoken.

@@ -11,8 +11,15 @@ use pelm_app_logic::words::{self, Catalogue};
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 
-use super::{speak, t};
-use crate::pages::part::NotLoaded;
+/// The part could not be fetched: the app goes on in English.
+pub(super) struct NotLoaded;
+
+#[cfg(pelm_split)]
+impl From<leptos::wasm_split::SplitLoaderError> for NotLoaded {
+    fn from(_: leptos::wasm_split::SplitLoaderError) -> Self {
+        NotLoaded
+    }
+}
 
 /// Reads `language`'s words, and the site's file as `answer` brings it
 /// (the fetch the first part started, and its URL), then speaks them.
@@ -22,7 +29,7 @@ pub(super) fn read_words(
     language: String,
     answer: Option<(Promise, String)>,
     errors: Option<String>,
-) -> Result<LocalBoxFuture<'static, ()>, NotLoaded> {
+) -> Result<LocalBoxFuture<'static, Words>, NotLoaded> {
     Ok(Box::pin(read(language, answer, errors)))
 }
 
@@ -31,16 +38,23 @@ pub(super) async fn read_words(
     language: String,
     answer: Option<(Promise, String)>,
     errors: Option<String>,
-) -> Result<LocalBoxFuture<'static, ()>, NotLoaded> {
+) -> Result<LocalBoxFuture<'static, Words>, NotLoaded> {
     Ok(Box::pin(read(language, answer, errors)))
 }
 
-async fn read(language: String, answer: Option<(Promise, String)>, errors: Option<String>) {
+/// A language's words as read, with the words for errors made from them.
+pub(super) struct Words {
+    pub(super) catalogue: Catalogue,
+    pub(super) messages: Messages,
+}
+
+async fn read(language: String, answer: Option<(Promise, String)>, errors: Option<String>) -> Words {
     let mut catalogue = match language.as_str() {
         "es" => Catalogue::read(include_str!("../../crates/app-logic/locales/es.json")).ok().map(|r| r.catalogue),
         _ => None,
     }
     .unwrap_or_default();
+    let mut trouble = None;
     if let Some((answer, url)) = answer {
         match site_text(answer, &url).await {
             Ok(text) => match Catalogue::read(&text) {
@@ -50,19 +64,25 @@ async fn read(language: String, answer: Option<(Promise, String)>, errors: Optio
                     }
                     catalogue = catalogue.under(read.catalogue);
                 }
-                Err(why) => trouble_with("catalogue_invalid", &format!("{url}: {why}")),
+                Err(why) => trouble = Some(("catalogue_invalid", format!("{url}: {why}"))),
             },
-            Err(why) => trouble_with("catalogue_unavailable", &why),
+            Err(why) => trouble = Some(("catalogue_unavailable", why)),
         }
     }
-    speak(catalogue, |words| {
-        let messages = Messages::in_words(words);
-        let Some(json) = errors else { return messages };
-        messages.clone().with_overrides(&json).unwrap_or_else(|err| {
-            web_sys::console::warn_1(&format!("#pelm-messages ignored: {err}").into());
-            messages
-        })
-    });
+    // Said in the words the app goes on in.
+    if let Some((code, why)) = trouble {
+        web_sys::console::warn_1(&format!("Pelm energy app: {why}").into());
+        emit_error(code, &why);
+        notice(catalogue.text(words::language::SITE_BROKEN));
+    }
+    let mut messages = Messages::in_words(&catalogue);
+    if let Some(json) = errors {
+        match messages.clone().with_overrides(&json) {
+            Ok(theirs) => messages = theirs,
+            Err(err) => web_sys::console::warn_1(&format!("#pelm-messages ignored: {err}").into()),
+        }
+    }
+    Words { catalogue, messages }
 }
 
 /// The site's file as text, or why not.
@@ -89,14 +109,6 @@ fn report_missing(missing: &[&str]) {
     emit_error("catalogue_incomplete", &message);
 }
 
-/// A site's catalogue that cannot be used: a plain notice for the reader,
-/// the reason for the site's developer.
-fn trouble_with(code: &str, why: &str) {
-    web_sys::console::warn_1(&format!("Pelm energy app: {why}").into());
-    emit_error(code, why);
-    notice(t(words::language::SITE_BROKEN));
-}
-
 /// A plain notice at the top of every copy of the app, beside its views
 /// rather than among them: it is said once and stays.
 fn notice(text: &str) {
@@ -114,11 +126,12 @@ fn notice(text: &str) {
     }
 }
 
-/// `pelm-energy:error` on every host element, as the app's other errors.
+/// `pelm-energy:error` on every host element (each copy's root's parent),
+/// as the app's other errors are told.
 fn emit_error(code: &str, message: &str) {
-    let Ok(hosts) = leptos::prelude::document().query_selector_all(crate::HOST_SELECTOR) else { return };
-    for i in 0..hosts.length() {
-        let Some(host) = hosts.item(i) else { continue };
+    let Ok(apps) = leptos::prelude::document().query_selector_all(".pe-app") else { return };
+    for i in 0..apps.length() {
+        let Some(host) = apps.item(i).and_then(|app| app.parent_node()) else { continue };
         let detail = Object::new();
         for (key, value) in [("kind", "catalogue"), ("code", code), ("message", message)] {
             let _ = Reflect::set(&detail, &key.into(), &value.into());

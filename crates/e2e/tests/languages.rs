@@ -16,6 +16,15 @@ use pelm_e2e::{
 };
 use serde_json::{json, Value};
 
+/// On the usage page, the companion answers the next request for intervals
+/// that the account is not found: the problem the page then shows.
+async fn the_account_is_lost_on_the_next_request(demo: &pelm_e2e::Demo, browser: &Browser) -> String {
+    let body = r#"{"ResponseStatus":{"ErrorCode":"ACCOUNT_NOT_FOUND","Message":"No such account"}}"#;
+    demo.app_faults().push(ScriptedAnswer::json("/intervals", 404, body, 1));
+    browser.click("button[data-range='12 months']").await;
+    said(browser, ".pe-problem").await
+}
+
 /// The text of the element `css` names, once it is there.
 async fn said(browser: &Browser, css: &str) -> String {
     browser.find(css).await.text().await.unwrap_or_default()
@@ -180,10 +189,7 @@ async fn a_page_in_spanish_gets_every_view_in_spanish_and_axe_finds_nothing_seri
     // An error, and the way forward, in Spanish.
     browser.click("a[data-tab=usage]").await;
     browser.find(".pe-usage .pe-chart-frame[data-x-labels]").await;
-    let body = r#"{"ResponseStatus":{"ErrorCode":"ACCOUNT_NOT_FOUND","Message":"No such account"}}"#;
-    demo.app_faults().push(ScriptedAnswer::json("/intervals", 404, body, 1));
-    browser.click("button[data-range='12 months']").await;
-    let problem = said(&browser, ".pe-problem").await;
+    let problem = the_account_is_lost_on_the_next_request(&demo, &browser).await;
     assert!(problem.contains("No encontramos esa cuenta.") && problem.contains("Regresa a tus cuentas"), "{problem}");
     assert_spanish(&browser, "an error").await;
 
@@ -366,9 +372,6 @@ async fn a_sites_words_for_an_error_are_the_ones_it_shows() {
     connect_through_the_modal(&browser, "site-messages").await;
     browser.click(".pe-card a.pe-card-button").await;
     browser.find(".pe-usage .pe-chart-frame[data-x-labels]").await;
-    let body = r#"{"ResponseStatus":{"ErrorCode":"ACCOUNT_NOT_FOUND","Message":"No such account"}}"#;
-    demo.app_faults().push(ScriptedAnswer::json("/intervals", 404, body, 1));
-    browser.click("button[data-range='12 months']").await;
-    let problem = said(&browser, ".pe-problem").await;
+    let problem = the_account_is_lost_on_the_next_request(&demo, &browser).await;
     assert!(problem.contains("We lost track of that account.") && problem.contains("Pick it again"), "{problem}");
 }
