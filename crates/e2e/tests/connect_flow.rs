@@ -392,8 +392,8 @@ async fn a_home_with_gas_switches_meters_and_ranges() {
     assert!(total.ends_with("therms"), "{total}");
     let two_months = browser.find(".pe-chart-frame").await.attr("data-from").await.unwrap().unwrap();
     // Twelve months: a longer range, shown weekly by Auto.
-    browser.click("[data-range='12 months']").await;
-    browser.find("[data-range='12 months'][aria-pressed=true]").await;
+    browser.click("[data-range='12m']").await;
+    browser.find("[data-range='12m'][aria-pressed=true]").await;
     let started = std::time::Instant::now();
     loop {
         let from = browser.find(".pe-chart-frame").await.attr("data-from").await.unwrap().unwrap_or_default();
@@ -413,12 +413,12 @@ async fn a_home_with_gas_switches_meters_and_ranges() {
     browser.client.refresh().await.unwrap();
     watch_csp(&browser).await;
     browser.find("[data-meter=GAS][aria-pressed=true]").await;
-    browser.find("[data-range='12 months'][aria-pressed=true]").await;
+    browser.find("[data-range='12m'][aria-pressed=true]").await;
     browser.client.back().await.unwrap();
-    browser.find("[data-range='2 months'][aria-pressed=true]").await;
+    browser.find("[data-range='2m'][aria-pressed=true]").await;
     browser.find("[data-meter=GAS][aria-pressed=true]").await;
     browser.client.forward().await.unwrap();
-    browser.find("[data-range='12 months'][aria-pressed=true]").await;
+    browser.find("[data-range='12m'][aria-pressed=true]").await;
     let from = browser.find("input[data-control=from]").await.prop("value").await.unwrap().unwrap();
     let to = browser.find("input[data-control=to]").await.prop("value").await.unwrap().unwrap();
     assert_eq!(

@@ -28,7 +28,7 @@ async fn on_the_usage_page(artifact: &str) -> (Demo, Browser) {
 /// how many intervals requests there had been before it.
 async fn ask_for_a_year(demo: &Demo, browser: &Browser) -> usize {
     let before = demo.app_faults().calls(INTERVALS).len();
-    browser.click("button[data-range='12 months']").await;
+    browser.click("button[data-range='12m']").await;
     before
 }
 
@@ -177,7 +177,7 @@ async fn a_field_error_marks_the_date_it_names() {
     browser.screenshot("field-error").await;
 
     // Another range clears the mark with the error.
-    browser.click("button[data-range='30 days']").await;
+    browser.click("button[data-range='30d']").await;
     browser.find("input[data-control=from][aria-invalid=false]").await;
     assert_eq!(browser.text("#pe-range-error").await, "");
 }

@@ -21,7 +21,7 @@ use serde_json::{json, Value};
 async fn the_account_is_lost_on_the_next_request(demo: &pelm_e2e::Demo, browser: &Browser) -> String {
     let body = r#"{"ResponseStatus":{"ErrorCode":"ACCOUNT_NOT_FOUND","Message":"No such account"}}"#;
     demo.app_faults().push(ScriptedAnswer::json("/intervals", 404, body, 1));
-    browser.click("button[data-range='12 months']").await;
+    browser.click("button[data-range='12m']").await;
     said(browser, ".pe-problem").await
 }
 

@@ -94,7 +94,7 @@ async fn zooming_into_a_long_view_asks_for_the_windows_detail_only() {
     open_app(&browser, &demo.url).await;
     connect_as(&browser, "network-zoom", "solar@pelm.com").await;
     browser.find(".pe-chart-frame[data-plot-width]").await;
-    browser.click("button[data-range='12 months']").await;
+    browser.click("button[data-range='12m']").await;
     let shown = "const f = document.querySelector('.pe-chart-frame'); return [+f.dataset.from, +f.dataset.to];";
     let (year_from, year_to) = loop {
         let shown = browser.client.execute(shown, vec![]).await.unwrap();

@@ -47,28 +47,12 @@ impl Compare {
         Self::ALL.into_iter().find(|c| c.slug() == slug)
     }
 
-    pub fn label(self) -> &'static str {
-        match self {
-            Compare::None => "Nothing",
-            Compare::Previous => "Previous period",
-            Compare::Year => "Last year",
-        }
-    }
-
     /// The comparison's column in an export: `last_year_usage`.
     pub fn column(self) -> &'static str {
         match self {
             Compare::None => "compared",
             Compare::Previous => "previous_period",
             Compare::Year => "last_year",
-        }
-    }
-
-    /// How the earlier range is named in a sentence: "against the period before".
-    pub fn against(self) -> &'static str {
-        match self {
-            Compare::None | Compare::Previous => "the period before",
-            Compare::Year => "the same period last year",
         }
     }
 }

@@ -32,9 +32,7 @@ pub use plot::{bill_rates, bill_rates_by, estimated_cost, usage_over, BillRate, 
 pub use profile::{typical_day, TypicalDay};
 pub use pyramid::{decimate, decimate_scan, Bucket, Pyramid};
 pub use summary::{auto_level, summarize, Summary};
-pub use ticks::{
-    date_label, fitting_ticks, overlapping, tick_label, ticks, time_label, Calendar, FittedTicks, TickStep,
-};
+pub use ticks::{fitting_ticks, overlapping, tick_label, ticks, Calendar, FittedTicks, TickStep};
 pub use view::{
     all_history, askable, custom_range, format_date, format_day_range, local_day, parse_date, parse_day_range,
     whole_days_before, Preset, RangeChoice, Viewport, MIN_SPAN,

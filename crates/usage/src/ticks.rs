@@ -122,17 +122,6 @@ fn clock(local: i64) -> String {
     format!("{:02}:{:02}", secs / HOUR, secs % HOUR / 60)
 }
 
-/// A local date as people write it: "Nov 3, 2024".
-pub fn date_label(utc: i64, zone: &impl Zone) -> String {
-    let (year, month, day) = civil_from_days(local_day(utc, zone));
-    format!("{} {day}, {year}", MONTHS[month as usize - 1])
-}
-
-/// A local date and time: "Nov 3, 2024 01:15".
-pub fn time_label(utc: i64, zone: &impl Zone) -> String {
-    format!("{} {}", date_label(utc, zone), clock(utc + zone.offset_at(utc)))
-}
-
 /// Ticks chosen for the room their labels need, and where those labels lie.
 #[derive(Debug, Clone, PartialEq)]
 pub struct FittedTicks {
@@ -268,12 +257,5 @@ mod tests {
         let wide = fitting_ticks(view, &utc, 1100.0, 8.0, 24.0, &Calendar::default(), measure);
         assert!(wide.at.len() > narrow.at.len(), "{} against {}", wide.at.len(), narrow.at.len());
         assert!(narrow.at.len() >= 2, "two months at 240 px still shows two dates: {narrow:?}");
-    }
-
-    #[test]
-    fn labels_for_the_readout() {
-        let t = PACIFIC.midnight_utc(day(2024, 11, 3)) + 5 * HOUR; // the second 01:00 was at +4 h
-        assert_eq!(time_label(t, &PACIFIC), "Nov 3, 2024 04:00");
-        assert_eq!(date_label(t, &PACIFIC), "Nov 3, 2024");
     }
 }

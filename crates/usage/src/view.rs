@@ -83,16 +83,6 @@ pub enum Preset {
 impl Preset {
     pub const ALL: [Preset; 5] = [Preset::Week, Preset::Month, Preset::TwoMonths, Preset::Year, Preset::All];
 
-    pub fn label(self) -> &'static str {
-        match self {
-            Preset::Week => "7 days",
-            Preset::Month => "30 days",
-            Preset::TwoMonths => "2 months",
-            Preset::Year => "12 months",
-            Preset::All => "All",
-        }
-    }
-
     /// How the preset is written in a URL.
     pub fn slug(self) -> &'static str {
         match self {

@@ -77,7 +77,7 @@ pub(super) fn RangePicker(
         .into_iter()
         .map(|p| {
             view! {
-                <button type="button" class="pe-chip" data-range=p.label()
+                <button type="button" class="pe-chip" data-range=p.slug()
                     aria-pressed=move || (range.get() == RangeChoice::Preset(p)).to_string()
                     on:click=move |_| set_range.run(RangeChoice::Preset(p))>{preset_label(p)}</button>
             }
