@@ -1,8 +1,8 @@
-//! What loads only for a language other than English, or a site's
-//! catalogue: the shipped translations, the catalogue reader with its key
-//! list, and the site's file read and checked. A release build cuts it
-//! into a wasm part of its own (`--cfg pelm_split`), fetched while the
-//! companion answers, so English readers never download it.
+//! What loads only for a language other than English, or a site's own
+//! words: the shipped translations, the catalogue reader with its key list,
+//! the site's file read and checked, and its `#pelm-messages`. A release
+//! build cuts it into a wasm part of its own (`--cfg pelm_split`), asked for
+//! as the first part starts, so English readers never download it.
 
 use futures::future::LocalBoxFuture;
 use js_sys::{Object, Promise, Reflect};
@@ -21,8 +21,9 @@ impl From<leptos::wasm_split::SplitLoaderError> for NotLoaded {
     }
 }
 
-/// Reads `language`'s words, and the site's file as `answer` brings it
-/// (the fetch the first part started, and its URL), then speaks them.
+/// Reads `language`'s words, the site's file as `answer` brings it (the
+/// fetch the first part started, and its URL) and the site's words for
+/// errors, and hands them back to be put in place.
 #[cfg(pelm_split)]
 #[leptos::wasm_split::wasm_split(language, wasm_split_path = ::leptos::wasm_split, fallible)]
 pub(super) fn read_words(
