@@ -141,8 +141,7 @@ pub fn calendar() -> pelm_usage::Calendar {
     }
     let locale = MoneyStyle::of_host().locale;
     MADE.with_borrow_mut(|made| {
-        if let Some((for_locale, calendar)) = made.as_ref().filter(|(l, _)| *l == locale) {
-            let _ = for_locale;
+        if let Some((_, calendar)) = made.as_ref().filter(|(made_for, _)| *made_for == locale) {
             return calendar.clone();
         }
         let locales = Array::new();
@@ -178,7 +177,7 @@ pub fn number(value: f64, digits: u8) -> String {
     figure(value, digits, false)
 }
 
-/// As [`number`], with its sign always shown: "+3.5", "−0.2".
+/// As [`number`], with its sign always shown: "+3.5", "-0.2".
 pub fn signed(value: f64, digits: u8) -> String {
     figure(value, digits, true)
 }
@@ -199,11 +198,7 @@ fn figure(value: f64, digits: u8, sign: bool) -> String {
         if let Some(locale) = &key.0 {
             locales.push(&locale.into());
         }
-        let mut pairs = vec![("useGrouping", "false")];
-        if sign {
-            pairs.push(("signDisplay", "always"));
-        }
-        let opts = options(&pairs);
+        let opts = options(if sign { &[("signDisplay", "always")] } else { &[] });
         let _ = Reflect::set(&opts, &"useGrouping".into(), &false.into());
         for name in ["minimumFractionDigits", "maximumFractionDigits"] {
             let _ = Reflect::set(&opts, &name.into(), &f64::from(digits).into());

@@ -21,6 +21,7 @@ pub fn meter_name(meter: MeterType) -> &'static str {
     })
 }
 
+/// A level of detail as its picker names it.
 pub fn level_title(level: Level) -> &'static str {
     t(match level {
         Level::Raw => usage::LEVEL_RAW,
@@ -31,6 +32,7 @@ pub fn level_title(level: Level) -> &'static str {
     })
 }
 
+/// A range's preset as its button names it.
 pub fn preset_label(preset: Preset) -> &'static str {
     t(match preset {
         Preset::Week => usage::RANGE_WEEK,

@@ -15,7 +15,7 @@ use js_sys::{Array, Intl, Object, Promise};
 use pelm_app_logic::embed::EmbedConfig;
 use pelm_app_logic::messages::Messages;
 use pelm_app_logic::words::{self, fill, Catalogue, Plural, Text};
-use wasm_bindgen::JsValue;
+use wasm_bindgen::{JsCast, JsValue};
 
 /// What the app speaks: its language, its words, and how it counts.
 struct Spoken {
@@ -137,10 +137,10 @@ pub fn start(host: Option<&web_sys::HtmlElement>, config: &EmbedConfig) {
     let asked: Vec<String> = wanted(host, config).iter().filter_map(|tag| tag.as_string()).collect();
     let (language, tag) = words::choose(&asked, adds);
     let site = config.catalogue.clone().filter(|_| site_language.as_deref() == Some(language.as_str()));
-    if let Some(root) = leptos::prelude::document().document_element() {
-        if root.get_attribute("lang").is_none_or(|l| l.trim().is_empty()) {
-            root.set_attribute("lang", &language).ok();
-        }
+    let root = leptos::prelude::document().document_element();
+    let page_has_none = root.as_ref().is_some_and(|r| r.get_attribute("lang").is_none_or(|l| l.trim().is_empty()));
+    if let Some(root) = root.as_ref().filter(|_| page_has_none) {
+        root.set_attribute("lang", &language).ok();
     }
     SPOKEN.with_borrow_mut(|s| {
         s.language = language.clone();
@@ -160,8 +160,24 @@ pub fn start(host: Option<&web_sys::HtmlElement>, config: &EmbedConfig) {
     wasm_bindgen_futures::spawn_local(async move {
         match part::read_words(language, answer, errors).await {
             Ok(reading) => speak(reading.await),
-            // The app goes on in English, as the console says for the site.
-            Err(_) => web_sys::console::warn_1(&"Pelm energy app: no words for the language; English instead".into()),
+            // The app goes on in English, as the console says for the site,
+            // and says so to screen readers too.
+            Err(_) => {
+                web_sys::console::warn_1(&"Pelm energy app: no words for the language; English instead".into());
+                SPOKEN.with_borrow_mut(|s| s.language = "en".to_owned());
+                let document = leptos::prelude::document();
+                let apps = document.query_selector_all(".pe-app").ok();
+                for i in 0..apps.as_ref().map_or(0, web_sys::NodeList::length) {
+                    if let Some(app) =
+                        apps.as_ref().and_then(|a| a.item(i)).and_then(|n| n.dyn_into::<web_sys::Element>().ok())
+                    {
+                        app.set_attribute("lang", "en").ok();
+                    }
+                }
+                if let Some(root) = document.document_element().filter(|_| page_has_none) {
+                    root.set_attribute("lang", "en").ok();
+                }
+            }
         }
         SETTLED.set(true);
         if let Some(done) = done {

@@ -375,3 +375,28 @@ async fn a_sites_words_for_an_error_are_the_ones_it_shows() {
     let problem = the_account_is_lost_on_the_next_request(&demo, &browser).await;
     assert!(problem.contains("We lost track of that account.") && problem.contains("Pick it again"), "{problem}");
 }
+
+/// When the language's part cannot be fetched, the app speaks English and
+/// says so on its root and the page, so a screen reader reads it as English.
+#[tokio::test]
+async fn without_the_languages_part_the_app_goes_on_in_english_and_says_so() {
+    let demo = spawn_demo(|_| {}).await;
+    let browser = start_browser_with(&["--lang=es-MX", "--accept-lang=es-MX,es"]).await;
+    browser.cdp("Network.enable", json!({})).await;
+    browser.cdp("Network.setBlockedURLs", json!({ "urls": ["*pelm-energy-language-*.wasm"] })).await;
+    open_app(&browser, &demo.url).await;
+    assert_eq!(said(&browser, "button[data-action=connect]").await, "Connect your utility");
+    let started = std::time::Instant::now();
+    loop {
+        let lang = browser
+            .client
+            .execute("return [document.documentElement.lang, document.querySelector('.pe-app').lang];", vec![])
+            .await
+            .unwrap();
+        if lang == json!(["en", "en"]) {
+            break;
+        }
+        assert!(started.elapsed() < std::time::Duration::from_secs(10), "still {lang}");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
