@@ -9,17 +9,21 @@ use std::fmt::Write as _;
 
 use serde_json::Value;
 
+#[path = "src/placeholders.rs"]
+mod placeholders;
+
 fn main() {
     let dir = std::env::var("CARGO_MANIFEST_DIR").unwrap();
     let path = format!("{dir}/locales/en.json");
     println!("cargo:rerun-if-changed={path}");
+    println!("cargo:rerun-if-changed={dir}/src/placeholders.rs");
     println!("cargo:rerun-if-changed={dir}/locales/es.json");
     let text = std::fs::read_to_string(&path).expect("locales/en.json");
     let entries: BTreeMap<String, Value> = serde_json::from_str(&text).expect("locales/en.json is a JSON object");
     // Grouped by the key's first part, one module each: `words::accounts::TITLE`.
     let mut modules: BTreeMap<String, String> = BTreeMap::new();
     let mut keys = String::new();
-    let mut placeholders = String::new();
+    let mut names_by_id = String::new();
     let mut plural = String::new();
     for (id, (key, value)) in entries.iter().enumerate() {
         let (module, rest) = key.split_once('.').unwrap_or_else(|| panic!("{key}: keys are `part.name`"));
@@ -33,27 +37,26 @@ fn main() {
             Value::String(en) => {
                 writeln!(body, "    pub const {name}: Text = Text {{ id: {id}, en: {en:?} }};").unwrap();
                 plural.push_str("false,");
-                names_in(en)
+                placeholders::names_in(en)
             }
             Value::Object(forms) => {
-                let form = |f: &str| {
-                    forms.get(f).and_then(Value::as_str).unwrap_or_else(|| panic!("{key}: no `{f}` form")).to_owned()
-                };
+                let form =
+                    |f: &str| forms.get(f).and_then(Value::as_str).unwrap_or_else(|| panic!("{key}: no `{f}` form"));
                 let (one, other) = (form("one"), form("other"));
                 assert_eq!(forms.len(), 2, "{key}: English has the forms one and other");
                 writeln!(body, "    pub const {name}: Plural = Plural {{ id: {id}, one: {one:?}, other: {other:?} }};")
                     .unwrap();
                 plural.push_str("true,");
-                let mut names = names_in(&other);
-                names.extend(names_in(&one));
-                names.sort();
+                let mut names = placeholders::names_in(other);
+                names.extend(placeholders::names_in(one));
+                names.sort_unstable();
                 names.dedup();
                 names
             }
             _ => panic!("{key}: a string, or an object of plural forms"),
         };
         write!(keys, "{key:?},").unwrap();
-        write!(placeholders, "{:?},", names.join(",")).unwrap();
+        write!(names_by_id, "{:?},", names.join(",")).unwrap();
     }
     let mut out = String::new();
     for (module, body) in &modules {
@@ -62,20 +65,7 @@ fn main() {
     }
     let n = entries.len();
     writeln!(out, "/// Every key, by id.\npub static KEYS: [&str; {n}] = [{keys}];").unwrap();
-    writeln!(out, "/// Each key's placeholders, sorted and joined by commas.\npub static PLACEHOLDERS: [&str; {n}] = [{placeholders}];").unwrap();
+    writeln!(out, "/// Each key's placeholders, sorted and joined by commas.\npub static PLACEHOLDERS: [&str; {n}] = [{names_by_id}];").unwrap();
     writeln!(out, "/// Whether each key has plural forms.\npub static PLURAL: [bool; {n}] = [{plural}];").unwrap();
     std::fs::write(format!("{}/words.rs", std::env::var("OUT_DIR").unwrap()), out).unwrap();
-}
-
-/// The `{name}`s in a text; `{{` is not one.
-fn names_in(text: &str) -> Vec<String> {
-    let mut names: Vec<String> = text
-        .split('{')
-        .skip(1)
-        .filter_map(|part| part.split_once('}').map(|(name, _)| name.to_owned()))
-        .filter(|name| !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
-        .collect();
-    names.sort();
-    names.dedup();
-    names
 }

@@ -12,6 +12,7 @@ pub mod health;
 pub mod kind;
 pub mod messages;
 pub mod place;
+mod placeholders;
 pub mod problem;
 pub mod retry;
 pub mod words;

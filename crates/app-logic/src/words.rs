@@ -12,6 +12,8 @@
 
 use serde_json::{Map, Value};
 
+use crate::placeholders::names_in;
+
 /// A string of the catalogue: its place in it, and its English.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Text {
@@ -192,19 +194,6 @@ impl Catalogue {
             _ => plural.other,
         }
     }
-}
-
-/// The `{name}`s in a text, sorted, each once.
-fn names_in(text: &str) -> Vec<&str> {
-    let mut names: Vec<&str> = text
-        .split('{')
-        .skip(1)
-        .filter_map(|part| part.split_once('}').map(|(name, _)| name))
-        .filter(|name| !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
-        .collect();
-    names.sort_unstable();
-    names.dedup();
-    names
 }
 
 /// `text` with each `{name}` replaced by its value; a name without one is
