@@ -2,7 +2,8 @@
 //! "1.234,50 $" both come out right without a formatting table of our own.
 
 use js_sys::{Array, Date, Function, Intl, Object, Reflect};
-use leptos::prelude::GetValue;
+use leptos::prelude::WithValue;
+use pelm_app_logic::embed::EmbedConfig;
 use wasm_bindgen::JsValue;
 
 /// A locale and a currency, as the site set them (`data-locale`,
@@ -17,9 +18,14 @@ pub struct MoneyStyle {
 
 impl MoneyStyle {
     /// The host's, or the defaults outside a mounted app.
+    /// Read for every figure and date a table writes: it takes the two
+    /// settings it needs, not a copy of them all.
     pub fn of_host() -> Self {
-        let settings = crate::host::use_host().map(|h| h.config.get_value()).unwrap_or_default();
-        Self { locale: settings.locale.or_else(crate::language::format_locale), currency: settings.currency }
+        let (locale, currency) = match crate::host::use_host() {
+            Some(host) => host.config.with_value(|c| (c.locale.clone(), c.currency.clone())),
+            None => (None, EmbedConfig::default().currency),
+        };
+        Self { locale: locale.or_else(crate::language::format_locale), currency }
     }
 }
 

@@ -65,10 +65,10 @@ pub fn tf(text: Text, values: &[(&str, &str)]) -> String {
 /// The form of `plural` for `n`, with `{count}` as `n` and the other names filled.
 pub fn tn(plural: Plural, n: f64, values: &[(&str, &str)]) -> String {
     SPOKEN.with_borrow_mut(|s| {
-        let language = s.language.clone();
+        let language = &s.language;
         let rules = s
             .plurals
-            .get_or_insert_with(|| Intl::PluralRules::new(&Array::of1(&JsValue::from_str(&language)), &Object::new()));
+            .get_or_insert_with(|| Intl::PluralRules::new(&Array::of1(&JsValue::from_str(language)), &Object::new()));
         let category = rules.select(n).as_string().unwrap_or_else(|| "other".to_owned());
         let count = if n.fract() == 0.0 { format!("{n:.0}") } else { n.to_string() };
         let mut all = vec![("count", count.as_str())];
