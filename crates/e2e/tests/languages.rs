@@ -250,12 +250,19 @@ async fn without_a_language_on_the_page_the_browsers_languages_choose() {
     assert_eq!(lang, json!(["es", "es"]));
 }
 
-/// A site's page under its own origin, with its catalogues at `/words/…`.
-async fn site_with_catalogues(attributes: &'static str, files: Vec<(&'static str, String)>) -> String {
-    let (demo, page) = site_with(attributes, "", files).await;
-    // The demo lives as long as the test: leaked on purpose, a test's life.
-    std::mem::forget(demo);
-    page
+/// Records every `pelm-energy:error` the page hears, as "code: message",
+/// from before the app starts: a script of the site's page, allowed by the
+/// policy's hash of it like any inline script of the page.
+const LISTENER: &str = "<script>window.__heard = []; document.addEventListener('pelm-energy:error', \
+    e => window.__heard.push(e.detail.code + ': ' + e.detail.message));</script>";
+
+/// A site's page under its own origin, listening for the app's errors, with
+/// its catalogues at `/words/…`, and the demo behind it.
+async fn site_with_catalogues(
+    attributes: &'static str,
+    files: Vec<(&'static str, String)>,
+) -> (pelm_e2e::Demo, String) {
+    site_with(attributes, LISTENER, files).await
 }
 
 /// A site's page under its own origin, with `before` written ahead of the
@@ -285,17 +292,6 @@ async fn errors_heard(browser: &Browser) -> Vec<String> {
     heard.as_array().cloned().unwrap_or_default().iter().filter_map(|v| v.as_str().map(str::to_owned)).collect()
 }
 
-async fn listen_for_errors(browser: &Browser) {
-    browser
-        .client
-        .execute(
-            "window.__heard = []; document.addEventListener('pelm-energy:error', e => window.__heard.push(e.detail.code + ': ' + e.detail.message));",
-            vec![],
-        )
-        .await
-        .unwrap();
-}
-
 #[tokio::test]
 async fn a_sites_catalogue_changes_a_string_and_adds_a_language_and_a_missing_key_is_english_and_told() {
     let french = json!({
@@ -303,14 +299,13 @@ async fn a_sites_catalogue_changes_a_string_and_adds_a_language_and_a_missing_ke
         "start.connect": "Connectez votre fournisseur",
         "accounts.meters": { "one": "1 compteur", "many": "{count} de compteurs", "other": "{count} compteurs" }
     });
-    let page = site_with_catalogues(
+    let (_demo, page) = site_with_catalogues(
         r#"data-language="fr" data-catalogue="/words/fr.json""#,
         vec![("/words/fr.json", french.to_string())],
     )
     .await;
     let browser = start_browser().await;
     open_app(&browser, &page).await;
-    listen_for_errors(&browser).await;
     assert_eq!(said(&browser, "button[data-action=connect]").await, "Connectez votre fournisseur");
     assert_eq!(said(&browser, ".pe-start .pe-title").await, "Consultez votre consommation d'énergie");
     let lang = browser.client.execute("return document.querySelector('.pe-app').lang;", vec![]).await.unwrap();
@@ -318,14 +313,15 @@ async fn a_sites_catalogue_changes_a_string_and_adds_a_language_and_a_missing_ke
     // What the file leaves out is English, and the site hears so once.
     let lead = said(&browser, ".pe-start .pe-lead").await;
     assert!(lead.starts_with("Link your utility account"), "{lead}");
-    // The event may have fired before the listener: read the console's copy too.
     let heard = errors_heard(&browser).await;
-    let logs = browser.client.execute("return 1;", vec![]).await.unwrap();
-    let _ = logs;
-    assert!(heard.len() <= 1, "told once at most after the listener: {heard:?}");
+    assert_eq!(heard.len(), 1, "told once: {heard:?}");
+    // Every key but the file's three is left out: twenty named, the rest counted.
+    let more = format!("and {} more;", catalogue("en").len() - 3 - 20);
+    assert!(heard[0].starts_with("catalogue_incomplete: ") && heard[0].contains(&more), "{heard:?}");
+    assert!(!heard[0].contains("start.title") && !heard[0].contains("start.connect"), "{heard:?}");
 
     // Changing one English string: the file is for English.
-    let page = site_with_catalogues(
+    let (_demo, page) = site_with_catalogues(
         r#"data-catalogue="/words/ours.json" data-catalogue-language="en""#,
         vec![("/words/ours.json", json!({ "start.title": "Your home's energy" }).to_string())],
     )
@@ -341,7 +337,7 @@ async fn a_broken_catalogue_is_a_plain_notice_and_the_app_goes_on_in_english() {
     // A placeholder renamed: the whole file is refused, naming the key.
     let broken =
         json!({ "start.title": "Bienvenue", "accounts.meters": { "one": "1", "other": "{nombre} compteurs" } });
-    let page = site_with_catalogues(
+    let (_demo, page) = site_with_catalogues(
         r#"data-language="fr" data-catalogue="/words/fr.json""#,
         vec![("/words/fr.json", broken.to_string())],
     )
@@ -352,13 +348,21 @@ async fn a_broken_catalogue_is_a_plain_notice_and_the_app_goes_on_in_english() {
     assert_eq!(notice, "This site's words for the app couldn't be used, so the app's own are shown.");
     assert_eq!(said(&browser, ".pe-start .pe-title").await, "See your energy use");
     assert!(!notice.contains('{') && !notice.contains("accounts."), "a plain message, not a key or JSON");
+    // The site's developer hears which key is wrong, and why.
+    let heard = errors_heard(&browser).await;
+    assert_eq!(heard.len(), 1, "{heard:?}");
+    assert!(heard[0].starts_with("catalogue_invalid: ") && heard[0].contains("`accounts.meters`"), "{heard:?}");
     // And one that is not there at all.
-    let page = site_with_catalogues(r#"data-language="fr" data-catalogue="/words/missing.json""#, vec![]).await;
+    let (_demo, page) =
+        site_with_catalogues(r#"data-language="fr" data-catalogue="/words/missing.json""#, vec![]).await;
     let browser = start_browser().await;
     open_app(&browser, &page).await;
     browser.find(".pe-language-trouble").await;
     browser.find("button[data-action=connect]").await;
     assert_eq!(said(&browser, ".pe-start .pe-title").await, "See your energy use");
+    let heard = errors_heard(&browser).await;
+    assert_eq!(heard.len(), 1, "{heard:?}");
+    assert!(heard[0].starts_with("catalogue_unavailable: ") && heard[0].contains("answered 404"), "{heard:?}");
 }
 
 /// A site's words for one error (`#pelm-messages`), read with the rest of
