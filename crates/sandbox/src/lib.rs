@@ -19,6 +19,7 @@ mod inject;
 pub mod scenarios;
 pub mod state;
 mod store;
+pub mod tariffs;
 #[cfg(feature = "test-support")]
 pub mod test_support;
 
@@ -38,7 +39,7 @@ pub fn app(sandbox: Sandbox) -> Router {
         .route_layer(axum::middleware::from_fn_with_state(sandbox.clone(), inject::inject))
         .layer(tower_http::compression::CompressionLayer::new())
         .layer(axum::middleware::from_fn_with_state(sandbox.clone(), count_compressed));
-    rest.merge(connect::routes()).with_state(sandbox)
+    rest.merge(connect::routes()).merge(tariffs::routes()).with_state(sandbox)
 }
 
 async fn count_compressed(

@@ -346,12 +346,15 @@ impl<'a> Pricing<'a> {
         });
         let (energy, credit, fuel, fixed) = (cents(energy), cents(credit), cents(sums.fuel), cents(fixed));
         let subtotal = energy + credit + fuel + fixed;
-        let minimum = rate.minimum.map_or(0.0, |m| match m.per {
-            Per::Day => m.amount * days,
-            Per::Month => m.amount,
-            Per::Year => 0.0,
+        // A minimum tops a bill up to it; with none, a credit stands.
+        let minimum = rate.minimum.map_or(0.0, |m| {
+            let floor = match m.per {
+                Per::Day => m.amount * days,
+                Per::Month => m.amount,
+                Per::Year => return 0.0,
+            };
+            cents((floor - subtotal).max(0.0))
         });
-        let minimum = cents((minimum - subtotal).max(0.0));
         let taxes = cents((subtotal + minimum).max(0.0) * options.taxes);
         by_kind.sort_by_key(|k| k.kind);
         CycleCost {
