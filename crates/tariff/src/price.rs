@@ -422,6 +422,10 @@ fn limits(rate: &Rate, cycle: Cycle) -> Vec<f64> {
             }
         }
     }
+    // Use above the last limit is billed at the last tier, as SAM does.
+    if let Some(last) = limits.last_mut() {
+        *last = f64::INFINITY;
+    }
     limits
 }
 
