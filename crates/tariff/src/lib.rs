@@ -9,6 +9,7 @@
 //! - [`price`]: a plan's charges per billing period, from the load's sums
 //!   per time-of-use period: tiers, fixed and minimum charges, fuel
 //!   adjustments, export credit, taxes.
+//! - [`plans`]: the list of plans a site offers, by URL or inline.
 //! - [`compare`]: plans side by side over the same periods, the shift of
 //!   peak use, and calibration against the user's bills.
 //!
@@ -17,10 +18,12 @@
 
 pub mod compare;
 pub mod load;
+pub mod plans;
 pub mod price;
 pub mod urdb;
 
 pub use compare::{calibrate, compare, Advice, Calibration, Comparison, PlanYear};
 pub use load::{Cycle, Load};
+pub use plans::{read_plans, Plan, PlanList, Source};
 pub use price::{price, Kind, Options, Priced, Pricing};
 pub use urdb::{read, Problem, Rate, ReadError, Tariff};

@@ -28,7 +28,7 @@ pub use detail::{
 };
 pub use export::{file_name, CsvExport, EspiExport, EspiMeter};
 pub use offsets::{ZoneError, ZoneOffsets};
-pub use plot::{bill_rates, bill_rates_by, estimated_cost, usage_over, BillRate, Plan, Series};
+pub use plot::{bill_rates, bill_rates_by, estimated_cost, usage_over, BillRate, Plan, PricedHours, Series};
 pub use profile::{typical_day, TypicalDay};
 pub use pyramid::{decimate, decimate_scan, Bucket, Pyramid};
 pub use summary::{auto_level, summarize, Summary};

@@ -265,11 +265,69 @@ pub fn estimated_cost(rates: &[BillRate], start: i64, end: i64, usage: f64) -> O
     (covered >= end - start).then_some(cost)
 }
 
+/// What each interval cost under the user's tariff, as the tariff engine
+/// priced it, summed up as it goes so the cost of any span is two lookups:
+/// the hover readout asks it on every pointer move.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PricedHours {
+    start: Vec<i64>,
+    /// Cost of every interval before index `i`, and how many of them the
+    /// tariff could not price.
+    before: Vec<f64>,
+    unpriced_before: Vec<u32>,
+    /// Where the last interval priced ends.
+    end: i64,
+}
+
+impl PricedHours {
+    /// `start` in time order, `cost` of each; an interval the tariff could
+    /// not price (NaN) leaves the spans over it unpriced.
+    pub fn new(start: Vec<i64>, end: i64, cost: &[f64]) -> Self {
+        let (mut before, mut unpriced_before) = (Vec::with_capacity(cost.len() + 1), Vec::with_capacity(cost.len() + 1));
+        let (mut sum, mut unpriced) = (0.0, 0);
+        before.push(0.0);
+        unpriced_before.push(0);
+        for c in cost {
+            match c.is_finite() {
+                true => sum += c,
+                false => unpriced += 1,
+            }
+            before.push(sum);
+            unpriced_before.push(unpriced);
+        }
+        PricedHours { start, before, unpriced_before, end }
+    }
+
+    /// The cost over `[from, to)`, from the intervals starting in it; `None`
+    /// when the span reaches outside what was priced or over an unpriced one.
+    pub fn cost_over(&self, from: i64, to: i64) -> Option<f64> {
+        if self.start.first().is_none_or(|&first| from < first) || to > self.end {
+            return None;
+        }
+        let (lo, hi) = (self.start.partition_point(|&s| s < from), self.start.partition_point(|&s| s < to));
+        (self.unpriced_before[hi] == self.unpriced_before[lo]).then(|| self.before[hi] - self.before[lo])
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use pelm_model::pelm::Interval;
 
     use super::*;
+
+    #[test]
+    fn priced_hours_add_up_spans_and_refuse_what_they_do_not_cover() {
+        let priced = PricedHours::new(vec![0, 3600, 7200], 10_800, &[1.0, 2.0, 4.0]);
+        assert_eq!(priced.cost_over(0, 10_800), Some(7.0));
+        assert_eq!(priced.cost_over(3600, 7200), Some(2.0));
+        assert_eq!(priced.cost_over(-3600, 3600), None);
+        assert_eq!(priced.cost_over(0, 14_400), None);
+        let gap = PricedHours::new(vec![0, 3600], 7200, &[1.0, f64::NAN]);
+        assert_eq!(gap.cost_over(0, 3600), Some(1.0));
+        assert_eq!(gap.cost_over(0, 7200), None);
+        let middle = PricedHours::new(vec![0, 3600, 7200], 10_800, &[1.0, f64::NAN, 4.0]);
+        assert_eq!(middle.cost_over(7200, 10_800), Some(4.0));
+    }
 
     fn series(points: &[(i64, f64)]) -> Series {
         Series::new(Columns::from_intervals(
