@@ -460,3 +460,25 @@ impl Calls {
         .await
     }
 }
+
+/// Why a file a site names (its list of tariffs, a tariff) was not had.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SiteFileTrouble {
+    /// No answer: offline, blocked, or refused by CORS.
+    Unreachable,
+    /// An answer that was not the file: its HTTP status.
+    Status(u16),
+}
+
+/// The text of a file at `url`, which a site named: public data, so no
+/// credentials go with it, and it is given up after the usual timeout.
+pub async fn site_file(url: &str) -> Result<String, SiteFileTrouble> {
+    let request = with_signal(Request::get(url).credentials(web_sys::RequestCredentials::Omit), None)
+        .build()
+        .map_err(|_| SiteFileTrouble::Unreachable)?;
+    let response = request.send().await.map_err(|_| SiteFileTrouble::Unreachable)?;
+    if !response.ok() {
+        return Err(SiteFileTrouble::Status(response.status()));
+    }
+    response.text().await.map_err(|_| SiteFileTrouble::Unreachable)
+}

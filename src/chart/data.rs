@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use pelm_usage::{aggregate, Alignment, BillRate, Bin, Columns, Compare, Level, Series, Viewport};
+use pelm_usage::{aggregate, Alignment, BillRate, Bin, Columns, Compare, Level, PricedHours, Series, Viewport};
 
 use crate::locale::local_zone;
 
@@ -23,6 +23,9 @@ pub struct ChartData {
     /// so the data stays `Send`). Without it the readout shows no cost rather
     /// than guess a currency.
     pub money: Option<crate::format::MoneyStyle>,
+    /// Each hour's cost under the site's tariff, when it offers one: the
+    /// readout's cost then comes from the tariff rather than the bills' average.
+    pub priced: Option<Arc<PricedHours>>,
 }
 
 impl ChartData {
@@ -48,6 +51,7 @@ impl ChartData {
             emissions_unit: pelm_model::unit::Unit::KgCo2e.label().to_owned(),
             rates,
             money: None,
+            priced: None,
         }
     }
 

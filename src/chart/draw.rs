@@ -266,8 +266,12 @@ impl Chart {
         );
         ctx.fill();
         let emissions = data.bin(i).emissions.map(|e| format!("{} {}", number(e, 3), data.emissions_unit));
-        let cost = estimated_cost(&data.rates, start, end, usage)
-            .and_then(|cost| Some(format!("≈ {}", crate::format::Formats::of(data.money.as_ref()?).money(cost))));
+        // The tariff's price for the hours when the site offers one; else the bills' average, marked as such.
+        let cost = match data.priced.as_ref().and_then(|p| p.cost_over(start, end)) {
+            Some(cost) => data.money.as_ref().map(|m| crate::format::Formats::of(m).money(cost)),
+            None => estimated_cost(&data.rates, start, end, usage)
+                .and_then(|cost| Some(format!("≈ {}", crate::format::Formats::of(data.money.as_ref()?).money(cost)))),
+        };
         let (compared, difference) =
             compared.map(|c| compared_at(c, data, (start + end) / 2, Some(usage))).unwrap_or_default();
         Some(Readout {

@@ -14,6 +14,7 @@ pub mod part;
 mod problem;
 pub mod shared;
 mod start;
+pub(crate) mod tariffs;
 mod typical_day;
 pub(crate) mod usage;
 

@@ -39,26 +39,8 @@ pub struct MoneyViews {
     pub explainer: AnyView,
 }
 
-/// Adds the money views' stylesheet to the document, once.
-fn bring_styles() {
-    thread_local! {
-        static BROUGHT: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
-    }
-    if BROUGHT.replace(true) {
-        return;
-    }
-    let Some(document) = web_sys::window().and_then(|w| w.document()) else { return };
-    let Ok(sheet) = web_sys::CssStyleSheet::new() else { return };
-    // Without it the views are plain, not broken.
-    if sheet.replace_sync(include_str!("../../style/money.css")).is_ok() {
-        let sheets = document.adopted_style_sheets();
-        sheets.push(&sheet);
-        document.set_adopted_style_sheets(&sheets);
-    }
-}
-
 fn views(input: MoneyInput) -> MoneyViews {
-    bring_styles();
+    crate::pages::part::adopt_styles(include_str!("../../style/money.css"));
     let money = Arc::new(Money::new(input.account_id, &input.bills, &input.meters, input.unit, input.now));
     MoneyViews {
         projected: view! { <Projected money=money.clone() /> }.into_any(),

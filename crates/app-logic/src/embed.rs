@@ -66,6 +66,9 @@ pub struct EmbedConfig {
     pub catalogue: Option<String>,
     /// The language `catalogue` is in; `language`'s when absent.
     pub catalogue_language: Option<String>,
+    /// The plans the site offers (a list of URDB tariffs), fetched from this
+    /// URL; a `#pelm-tariffs` JSON block in the page does the same inline.
+    pub tariffs: Option<String>,
     /// An IANA zone for days and hours; the browser's when absent.
     pub time_zone: Option<String>,
     /// ISO 4217, upper case.
@@ -112,6 +115,7 @@ impl Default for EmbedConfig {
             language: None,
             catalogue: None,
             catalogue_language: None,
+            tariffs: None,
             time_zone: None,
             currency: "USD".to_owned(),
             views: Views::default(),
@@ -200,7 +204,7 @@ impl std::fmt::Display for ConfigError {
 
 /// The settings, by attribute name; in the JSON block each is the same name
 /// without `data-` (`"api"`, `"time-zone"`).
-pub const ATTRIBUTES: [&str; 14] = [
+pub const ATTRIBUTES: [&str; 15] = [
     "data-api",
     "data-connect-script",
     "data-utility-id",
@@ -208,6 +212,7 @@ pub const ATTRIBUTES: [&str; 14] = [
     "data-language",
     "data-catalogue",
     "data-catalogue-language",
+    "data-tariffs",
     "data-time-zone",
     "data-currency",
     "data-views",
@@ -265,6 +270,7 @@ fn set(config: &mut EmbedConfig, name: &str, value: &str) -> Result<(), String> 
             config.catalogue_language = Some(crate::words::primary(&tag(value, "a language")?))
         }
         "data-catalogue" => config.catalogue = Some(url(value, "the catalogue")?),
+        "data-tariffs" => config.tariffs = Some(url(value, "the list of tariffs")?),
         "data-time-zone" => {
             let fine = !value.is_empty()
                 && value.len() <= 64

@@ -99,8 +99,8 @@ struct Sums {
 
 /// A plan read over a load: the sums every price is worked out from.
 #[derive(Debug, Clone)]
-pub struct Pricing<'a> {
-    tariff: &'a Tariff,
+pub struct Pricing {
+    tariff: Tariff,
     cycles: Vec<Cycle>,
     sums: Vec<Sums>,
     kinds: Vec<Vec<Kind>>,
@@ -187,10 +187,10 @@ fn day_slot(day: i64) -> (usize, bool) {
     (month as usize - 1, matches!(weekday(day), 0 | 6))
 }
 
-impl<'a> Pricing<'a> {
+impl Pricing {
     /// Reads `load` once under `tariff`, over `cycles` (in time order, not
     /// overlapping). Intervals outside every cycle are not priced.
-    pub fn new(tariff: &'a Tariff, load: &Load, cycles: &[Cycle]) -> Pricing<'a> {
+    pub fn new(tariff: &Tariff, load: &Load, cycles: &[Cycle]) -> Pricing {
         let versions: Vec<usize> = cycles
             .iter()
             .map(|c| {
@@ -241,7 +241,7 @@ impl<'a> Pricing<'a> {
             placed.push((c as u32, period));
         }
         let kinds = tariff.versions.iter().map(kinds).collect();
-        Pricing { tariff, cycles: cycles.to_vec(), sums, kinds, placed }
+        Pricing { tariff: tariff.clone(), cycles: cycles.to_vec(), sums, kinds, placed }
     }
 
     pub fn cycles(&self) -> &[Cycle] {

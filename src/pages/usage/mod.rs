@@ -79,7 +79,8 @@ pub fn Usage(account: Account) -> impl IntoView {
             Ok::<_, Problem>((held, bounds))
         }
     });
-    let bills = load_bills(account.id.clone(), meters.len() == 1);
+    let single_meter = meters.len() == 1;
+    let bills = load_bills(account.id.clone(), single_meter);
     let source = Source {
         utility: account.utility.as_ref().map_or_else(|| "utility".to_owned(), |u| u.name.clone()),
         account_number: account.account_number.clone().unwrap_or_default(),
@@ -117,7 +118,7 @@ pub fn Usage(account: Account) -> impl IntoView {
                             // meter_of picks one of the account's meters, each in the map.
                             let units = units.get(&meter).cloned().unwrap_or_default();
                             let source = Source { meter: Some(meter), ..source };
-                            Ok::<_, Problem>(view! { <UsagePanel held bounds units level_choice bills compare source /> })
+                            Ok::<_, Problem>(view! { <UsagePanel held bounds units level_choice bills compare source single_meter /> })
                         })
                     }}
                 </ErrorBoundary>

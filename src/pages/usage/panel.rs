@@ -13,7 +13,7 @@ use leptos::prelude::*;
 use pelm_model::unit::MeterUnits;
 use pelm_usage::{
     auto_level, bill_rates_by, compare_totals, fetch_level, needs, summarize, view_need, year_need, Alignment,
-    BillRate, Columns, Compare, Comparison, Level, Summary, Viewport,
+    BillRate, Columns, Compare, Comparison, Level, PricedHours, Summary, Viewport,
 };
 
 pub use crate::pages::held::MeterData;
@@ -23,6 +23,7 @@ use crate::api::use_calls;
 use crate::chart::{ChartData, Compared, DragMode, UsageChart};
 use crate::locale::local_zone;
 use crate::pages::export::{Exports, Source};
+use crate::pages::tariffs::{TariffInput, Tariffs};
 use crate::pages::typical_day::TypicalDayPanel;
 
 /// What a range is compared with: how the days line up, and the earlier data.
@@ -66,6 +67,9 @@ pub fn UsagePanel(
     bills: Signal<Arc<Vec<(i64, i64, f64)>>>,
     #[prop(optional, into)] compare: Signal<Compare>,
     #[prop(optional)] source: Source,
+    /// Whether the account has only this meter, so its bills price it alone.
+    #[prop(optional)]
+    single_meter: bool,
 ) -> impl IntoView {
     let unit = units.usage.clone();
     let zone = local_zone();
@@ -107,7 +111,9 @@ pub fn UsagePanel(
         let bills = bills.get();
         Arc::new(held.detail.with(|d| bill_rates_by(&bills, |start, end| d.usage_over(start, end))))
     });
-    let data = chart_data(drawn, shown_level, units.clone(), rates);
+    // Costs from the site's tariff, once its part has priced the hours.
+    let priced = RwSignal::new(None::<Arc<PricedHours>>);
+    let data = chart_data(drawn, shown_level, units.clone(), rates, priced.into());
     let summary = Memo::new(move |_| {
         let v = view.get();
         drawn.with(|d| d.as_ref().map(|d| summarize(&d.columns, v.from, v.to))).unwrap_or(Summary {
@@ -184,6 +190,16 @@ pub fn UsagePanel(
         <Legend compare year_loading />
         <p class="pe-status pe-detail-status" role="status">{detail_coming}</p>
         <UsageChart data compared view bounds=Signal::stored(bounds) show_emissions=show_emissions.into() drag_mode=drag_mode.into() described />
+        <Tariffs input=TariffInput {
+            account_id: held.asked().account_id,
+            meter: held.asked().meter,
+            single_meter,
+            bills,
+            bounds,
+            view: settled,
+            unit: unit.clone(),
+            priced,
+        } />
         <TypicalDayPanel held view=settled unit=unit.clone() />
         <Exports held data compared view source unit=unit.clone() />
         <UsageTable in_view compared_in_view compare level=shown_level unit emissions_unit=units.emissions has_emissions described />
@@ -247,22 +263,30 @@ pub(super) fn chart_data(
     level: Memo<Level>,
     units: MeterUnits,
     rates: Memo<Arc<Vec<BillRate>>>,
+    priced: Signal<Option<Arc<PricedHours>>>,
 ) -> Signal<Arc<ChartData>> {
-    let built = StoredValue::new((None::<(Drawn, Arc<Vec<BillRate>>)>, HashMap::<Level, Arc<ChartData>>::new()));
+    type Of = (Drawn, Arc<Vec<BillRate>>, Option<Arc<PricedHours>>);
+    let built = StoredValue::new((None::<Of>, HashMap::<Level, Arc<ChartData>>::new()));
     let money = crate::format::MoneyStyle::of_host();
     Signal::derive(move || {
         let (Some(drawn), level, rates) = (drawn.get(), level.get(), rates.get()) else { return Arc::default() };
+        let priced = priced.get();
         built
             .try_update_value(|(of, cache)| {
-                if of.as_ref().is_none_or(|(d, r)| *d != drawn || !Arc::ptr_eq(r, &rates)) {
-                    *of = Some((drawn.clone(), rates.clone()));
+                let same_priced = |p: &Option<Arc<PricedHours>>| match (p, &priced) {
+                    (Some(a), Some(b)) => Arc::ptr_eq(a, b),
+                    (a, b) => a.is_none() && b.is_none(),
+                };
+                if of.as_ref().is_none_or(|(d, r, p)| *d != drawn || !Arc::ptr_eq(r, &rates) || !same_priced(p)) {
+                    *of = Some((drawn.clone(), rates.clone(), priced.clone()));
                     cache.clear();
                 }
                 cache
                     .entry(level)
                     .or_insert_with(|| {
                         let data = ChartData::new(&drawn.columns, drawn.source, level, &units.usage, rates.clone());
-                        Arc::new(data.with_emissions_unit(&units.emissions).with_money(money.clone()))
+                        let data = data.with_emissions_unit(&units.emissions).with_money(money.clone());
+                        Arc::new(ChartData { priced: priced.clone(), ..data })
                     })
                     .clone()
             })

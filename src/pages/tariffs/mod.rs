@@ -1,0 +1,81 @@
+//! Time of use and plans, on the usage page of a site that offers tariffs
+//! (`data-tariffs`, or a `#pelm-tariffs` block): what the hours in view
+//! cost under the user's plan, and which of the site's plans would have
+//! cost least. The engine is `pelm_tariff`, tested natively against SAM;
+//! it and these views are a wasm part of their own ([`views`]), fetched
+//! only on a site that offers tariffs.
+
+mod views;
+
+use std::sync::Arc;
+
+use leptos::prelude::*;
+use pelm_model::pelm::MeterType;
+use pelm_usage::{PricedHours, Viewport};
+
+use crate::host::use_host;
+use crate::language::t;
+use pelm_app_logic::words::tariffs;
+
+/// The id of a JSON block in the page holding the plan list inline.
+pub const INLINE_PLANS: &str = "pelm-tariffs";
+
+/// What the tariff views are made from.
+#[derive(Clone)]
+pub struct TariffInput {
+    pub account_id: String,
+    pub meter: MeterType,
+    /// Whether the account has this one meter: only then do its bills
+    /// price this meter alone, so only then can they check the pricing.
+    pub single_meter: bool,
+    /// The account's bills as `(start, end, amount)`, as the page loaded them.
+    pub bills: Signal<Arc<Vec<(i64, i64, f64)>>>,
+    /// The range the page shows, and the view within it once it settles.
+    pub bounds: Viewport,
+    pub view: Signal<Viewport>,
+    pub unit: String,
+    /// Where the hover readout takes its cost from, once priced.
+    pub priced: RwSignal<Option<Arc<PricedHours>>>,
+}
+
+/// Where the site's plan list is.
+#[derive(Clone, Debug, PartialEq)]
+enum PlanSource {
+    Url(String),
+    Inline(String),
+}
+
+/// The site's plan list: its inline block first, else `data-tariffs`.
+fn plan_source() -> Option<PlanSource> {
+    let inline = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.get_element_by_id(INLINE_PLANS))
+        .and_then(|e| e.text_content());
+    if let Some(text) = inline.filter(|t| !t.trim().is_empty()) {
+        return Some(PlanSource::Inline(text));
+    }
+    use_host()?.config.with_value(|c| c.tariffs.clone()).map(PlanSource::Url)
+}
+
+/// The section, on a site that offers tariffs and for an electric meter
+/// (URDB's tariffs are electricity's); nothing otherwise.
+#[component]
+pub fn Tariffs(input: TariffInput) -> impl IntoView {
+    let source = plan_source().filter(|_| input.meter == MeterType::Electric);
+    source.map(|source| {
+        let made = LocalResource::new(|| async { views::tariff_views().await.ok() });
+        view! {
+            <Suspense fallback=|| ()>
+                {move || {
+                    let (input, source) = (input.clone(), source.clone());
+                    Suspend::new(async move {
+                        match made.await {
+                            Some(make) => make(input, source),
+                            None => view! { <p class="pe-row-note" role="status">{t(tariffs::NOT_LOADED)}</p> }.into_any(),
+                        }
+                    })
+                }}
+            </Suspense>
+        }
+    })
+}
