@@ -472,13 +472,22 @@ pub enum SiteFileTrouble {
 
 /// The text of a file at `url`, which a site named: public data, so no
 /// credentials go with it, and it is given up after the usual timeout.
+/// Through `fetch` itself rather than gloo: the calls above are in the
+/// first wasm part, and sharing their futures with a later part's would
+/// move code into it.
 pub async fn site_file(url: &str) -> Result<String, SiteFileTrouble> {
-    let request = with_signal(Request::get(url).credentials(web_sys::RequestCredentials::Omit), None)
-        .build()
+    use wasm_bindgen::JsCast;
+    use wasm_bindgen_futures::JsFuture;
+    let init = web_sys::RequestInit::new();
+    init.set_credentials(web_sys::RequestCredentials::Omit);
+    init.set_signal(Some(&AbortSignal::timeout_with_u32(TIMEOUT_MS)));
+    let answer = JsFuture::from(leptos::prelude::window().fetch_with_str_and_init(url, &init))
+        .await
         .map_err(|_| SiteFileTrouble::Unreachable)?;
-    let response = request.send().await.map_err(|_| SiteFileTrouble::Unreachable)?;
+    let response: web_sys::Response = answer.dyn_into().map_err(|_| SiteFileTrouble::Unreachable)?;
     if !response.ok() {
         return Err(SiteFileTrouble::Status(response.status()));
     }
-    response.text().await.map_err(|_| SiteFileTrouble::Unreachable)
+    let text = response.text().map_err(|_| SiteFileTrouble::Unreachable)?;
+    JsFuture::from(text).await.ok().and_then(|t| t.as_string()).ok_or(SiteFileTrouble::Unreachable)
 }

@@ -24,6 +24,6 @@ pub mod urdb;
 
 pub use compare::{calibrate, compare, Advice, Calibration, Comparison, PlanYear};
 pub use load::{Cycle, Load};
-pub use plans::{read_plans, Plan, PlanList, Source};
+pub use plans::{read_plans, resolve, Plan, PlanList, Source};
 pub use price::{price, Kind, Options, Priced, Pricing};
 pub use urdb::{read, Problem, Rate, ReadError, Tariff};

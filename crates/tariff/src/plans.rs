@@ -132,8 +132,28 @@ fn plan(o: &Map<String, Value>, path: &str) -> Result<Plan, ReadError> {
     Ok(Plan { name, source, taxes, export_rate: share("export_rate")? })
 }
 
+/// A plan's `url` as written in a list fetched from `list`: an address or
+/// a path from the site's root stands as it is; anything else is relative
+/// to the list's folder (`fetch` resolves what remains against the page).
+pub fn resolve(list: &str, url: &str) -> String {
+    if url.contains("://") || url.starts_with('/') {
+        return url.to_owned();
+    }
+    let folder = list.rfind('/').map_or("", |slash| &list[..=slash]);
+    format!("{folder}{url}")
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn plan_addresses_are_relative_to_the_list() {
+        assert_eq!(resolve("/sandbox/tariffs/plans.json", "electric.json"), "/sandbox/tariffs/electric.json");
+        assert_eq!(resolve("https://a.example/t/plans.json", "../b.json"), "https://a.example/t/../b.json");
+        assert_eq!(resolve("/t/plans.json", "/other/c.json"), "/other/c.json");
+        assert_eq!(resolve("/t/plans.json", "https://b.example/d.json"), "https://b.example/d.json");
+        assert_eq!(resolve("", "e.json"), "e.json");
+    }
+
     use super::*;
 
     #[test]

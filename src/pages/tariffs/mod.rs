@@ -63,19 +63,16 @@ fn plan_source() -> Option<PlanSource> {
 pub fn Tariffs(input: TariffInput) -> impl IntoView {
     let source = plan_source().filter(|_| input.meter == MeterType::Electric);
     source.map(|source| {
-        let made = LocalResource::new(|| async { views::tariff_views().await.ok() });
-        view! {
-            <Suspense fallback=|| ()>
-                {move || {
-                    let (input, source) = (input.clone(), source.clone());
-                    Suspend::new(async move {
-                        match made.await {
-                            Some(make) => make(input, source),
-                            None => view! { <p class="pe-row-note" role="status">{t(tariffs::NOT_LOADED)}</p> }.into_any(),
-                        }
-                    })
-                }}
-            </Suspense>
+        // A signal rather than a Suspense: the part arrives once, and the
+        // page has nothing to wait for meanwhile.
+        let made = RwSignal::new(None::<Result<views::MakeViews, ()>>);
+        wasm_bindgen_futures::spawn_local(async move {
+            made.try_set(Some(views::tariff_views().await.map_err(|_| ())));
+        });
+        move || match made.get() {
+            Some(Ok(make)) => Some(make(input.clone(), source.clone())),
+            Some(Err(())) => Some(view! { <p class="pe-row-note" role="status">{t(tariffs::NOT_LOADED)}</p> }.into_any()),
+            None => None,
         }
     })
 }

@@ -17,7 +17,7 @@ use pelm_model::civil::{DAY, HOUR};
 use pelm_tariff::compare::{FEWEST_BILLS, MAX_MEDIAN_ERROR};
 use pelm_tariff::urdb::Problem as Wrong;
 use pelm_tariff::{
-    calibrate, compare, read, read_plans, Advice, Calibration, Cycle, Kind, Load, Options, Pricing, ReadError, Source,
+    calibrate, compare, read, read_plans, resolve, Advice, Calibration, Cycle, Kind, Load, Options, Pricing, ReadError, Source,
     Tariff,
 };
 use pelm_usage::{Level, PricedHours, Viewport, Zone};
@@ -101,25 +101,11 @@ struct Ready {
     kind: Arc<Vec<Option<Kind>>>,
 }
 
-fn document_base() -> String {
-    web_sys::window()
-        .and_then(|w| w.document())
-        .and_then(|d| d.base_uri().ok().flatten())
-        .unwrap_or_default()
-}
-
-/// `url` as an absolute address, read against `base`.
-fn resolve(url: &str, base: &str) -> String {
-    web_sys::Url::new_with_base(url, base).map(|u| u.href()).unwrap_or_else(|_| url.to_owned())
-}
-
 async fn plans(source: PlanSource) -> Result<Plans, Trouble> {
     let (text, base) = match source {
-        PlanSource::Url(url) => {
-            let url = resolve(&url, &document_base());
-            (site_file(&url).await.map_err(|_| Trouble::ListUnreachable)?, url)
-        }
-        PlanSource::Inline(text) => (text, document_base()),
+        // `fetch` resolves what is left relative against the page.
+        PlanSource::Url(url) => (site_file(&url).await.map_err(|_| Trouble::ListUnreachable)?, url),
+        PlanSource::Inline(text) => (text, String::new()),
     };
     let list = read_plans(&text).map_err(Trouble::ListUnreadable)?;
     let fetched = futures::future::join_all(list.plans.iter().map(|plan| {
@@ -129,7 +115,7 @@ async fn plans(source: PlanSource) -> Result<Plans, Trouble> {
                 Source::Inline(tariff) => Ok((**tariff).clone()),
                 Source::Url(url) => {
                     let text =
-                        site_file(&resolve(url, &base)).await.map_err(|_| Trouble::Unreachable(plan.name.clone()))?;
+                        site_file(&resolve(&base, url)).await.map_err(|_| Trouble::Unreachable(plan.name.clone()))?;
                     read(&text).map_err(|e| Trouble::Unreadable(plan.name.clone(), e))
                 }
             }
@@ -189,30 +175,31 @@ async fn load(calls: Calls, input: TariffInput, source: PlanSource) -> Result<Re
 fn views(input: TariffInput, source: PlanSource) -> AnyView {
     crate::pages::part::adopt_styles(include_str!("../../../style/tariffs.css"));
     let calls = use_calls();
-    let ready = {
+    // Signals rather than a Suspense: loaded once, and a Suspense here
+    // would share Leptos's suspense code with the first part, moving it there.
+    let ready = RwSignal::new(None::<Result<Ready, Trouble>>);
+    {
         let input = input.clone();
-        LocalResource::new(move || load(calls, input.clone(), source.clone()))
-    };
+        wasm_bindgen_futures::spawn_local(async move {
+            let loaded = load(calls, input, source).await;
+            ready.try_set(Some(loaded));
+        });
+    }
     let title = use_id("tariffs-title");
     let heading = title.clone();
+    let shown = move || match ready.get() {
+        None => view! { <p class="pe-status" role="status">{t(tariffs::LOADING)}</p> }.into_any(),
+        Some(Ok(ready)) => view! {
+            <TimeOfUse ready=ready.clone() view=input.view unit=input.unit.clone() />
+            <PlanComparison ready bills=input.bills single_meter=input.single_meter />
+        }
+        .into_any(),
+        Some(Err(trouble)) => trouble_view(trouble).into_any(),
+    };
     view! {
         <section class="pe-tariffs" aria-labelledby=title>
             <h3 id=heading class="pe-subtitle">{t(tariffs::TITLE)}</h3>
-            <Suspense fallback=|| view! { <p class="pe-status" role="status">{t(tariffs::LOADING)}</p> }>
-                {move || {
-                    let input = input.clone();
-                    Suspend::new(async move {
-                        match ready.await {
-                            Ok(ready) => view! {
-                                <TimeOfUse ready=ready.clone() view=input.view unit=input.unit.clone() />
-                                <PlanComparison ready bills=input.bills single_meter=input.single_meter />
-                            }
-                            .into_any(),
-                            Err(trouble) => trouble_view(trouble).into_any(),
-                        }
-                    })
-                }}
-            </Suspense>
+            {shown}
         </section>
     }
     .into_any()
