@@ -232,6 +232,46 @@ async fn export_figures(text: &str) -> Value {
     })
 }
 
+/// The tariff engine as the tariff part runs it: a year of 15-minute
+/// intervals placed in local time, then priced month by month under every
+/// plan (each plan's sums, then its charges), then one step of the shift
+/// slider (every plan's charges again, from its sums).
+async fn tariff_figures(window: &web_sys::Window, runs: u32) -> Result<Value, JsValue> {
+    use pelm_tariff::{Cycle, Load, Options, Pricing};
+    use pelm_usage::Zone;
+    let columns = decode(&fetch_text(window, 35_040).await?);
+    let files: Vec<String> = serde_json::from_str(&fetch_file(window, "tariffs.json").await?).map_err(|e| e.to_string())?;
+    let tariffs: Vec<pelm_tariff::Tariff> =
+        files.iter().map(|f| pelm_tariff::read(f)).collect::<Result<_, _>>().map_err(|e| e.to_string())?;
+    let zone = pelm_energy::locale::local_zone();
+    let place = || Load::new(&columns.start, &columns.usage, |t| t + zone.offset_at(t), &[]);
+    let load = place();
+    let (from, to) = load.span().ok_or("no intervals")?;
+    let months = Cycle::months(from, to);
+    let price_all = |load: &Load| -> Vec<Pricing> {
+        let pricings: Vec<Pricing> = tariffs.iter().map(|t| Pricing::new(t, load, &months)).collect();
+        for p in &pricings {
+            std::hint::black_box(p.priced(&Options::default()));
+        }
+        pricings
+    };
+    let place_ms = timed(runs, place);
+    let price_ms = timed(runs, || price_all(&load));
+    let reprice_ms = timed(runs, || price_all(&place()));
+    let pricings = price_all(&load);
+    let mut step = 0;
+    // Each sample is one move of the slider: 5% more (or back to none) under every plan.
+    let slider_ms = timed(runs * 5, || {
+        step = (step + 1) % 21;
+        let options = Options { shift: step as f64 * 0.05, ..Options::default() };
+        pricings.iter().map(|p| p.priced(&options).total()).sum::<f64>()
+    });
+    Ok(json!({
+        "intervals": load.len(), "plans": tariffs.len(),
+        "place": place_ms, "price": price_ms, "reprice": reprice_ms, "slider": slider_ms,
+    }))
+}
+
 /// The `points` intervals as the companion sends the app columns.
 async fn fetch_text(window: &web_sys::Window, points: usize) -> Result<String, JsValue> {
     fetch_file(window, &format!("{points}.columns.json")).await
@@ -264,10 +304,13 @@ async fn run() -> Result<Value, JsValue> {
         JsFuture::from(peer_run("uplot", &pelm, &host, 2)).await?;
         JsFuture::from(peer_run("chartjs", &pelm, &host, 2)).await?;
     }
-    for n in sizes {
+    for (i, n) in sizes.into_iter().enumerate() {
         let (text, pelm) = (fetch_text(&window, n).await?, fetch_pelm(&window, n).await?);
         let mut ours = ours(&text, &pelm, &host, runs);
         ours["export"] = export_figures(&text).await;
+        if i == 0 {
+            ours["tariffs"] = tariff_figures(&window, runs).await?;
+        }
         let uplot = JsFuture::from(peer_run("uplot", &pelm, &host, runs)).await?;
         let chartjs = JsFuture::from(peer_run("chartjs", &pelm, &host, runs)).await?;
         host.set_inner_html("");

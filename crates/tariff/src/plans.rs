@@ -112,7 +112,7 @@ fn plan(o: &Map<String, Value>, path: &str) -> Result<Plan, ReadError> {
         (Some(Value::String(url)), _) if !url.trim().is_empty() => Source::Url(url.trim().to_owned()),
         (Some(_), _) => return Err(error(field("url"), Problem::NotText)),
         (None, Some(record)) => {
-            let tariff = crate::urdb::read(&record.to_string())
+            let tariff = crate::urdb::read_value(record)
                 .map_err(|e| error(format!("{}{}{}", field("urdb"), if e.field.is_empty() { "" } else { "." }, e.field), e.problem))?;
             Source::Inline(Box::new(tariff))
         }

@@ -171,12 +171,17 @@ fn error(field: &str, problem: Problem) -> ReadError {
 /// each record a version of it.
 pub fn read(json: &str) -> Result<Tariff, ReadError> {
     let value: Value = serde_json::from_str(json).map_err(|_| error("", Problem::NotJson))?;
-    let (records, prefix): (Vec<&Value>, &str) = match &value {
+    read_value(&value)
+}
+
+/// As [`read`], from JSON already parsed (a plan list's inline record).
+pub fn read_value(value: &Value) -> Result<Tariff, ReadError> {
+    let (records, prefix): (Vec<&Value>, &str) = match value {
         Value::Object(o) if o.contains_key("items") => match &o["items"] {
             Value::Array(items) => (items.iter().collect(), "items"),
             _ => return Err(error("items", Problem::NotList)),
         },
-        Value::Object(_) => (vec![&value], ""),
+        Value::Object(_) => (vec![value], ""),
         Value::Array(items) => (items.iter().collect(), ""),
         _ => return Err(error("", Problem::NoRates)),
     };

@@ -11,8 +11,11 @@ use std::sync::Arc;
 
 use leptos::prelude::*;
 use pelm_model::pelm::MeterType;
-use pelm_usage::{PricedHours, Viewport};
+use pelm_app_logic::problem::Problem;
+use pelm_model::civil::DAY;
+use pelm_usage::{Columns, Level, PricedHours, Viewport};
 
+use crate::api::{use_calls, Asked};
 use crate::host::use_host;
 use crate::language::t;
 use pelm_app_logic::words::tariffs;
@@ -63,16 +66,28 @@ fn plan_source() -> Option<PlanSource> {
 pub fn Tariffs(input: TariffInput) -> impl IntoView {
     let source = plan_source().filter(|_| input.meter == MeterType::Electric);
     source.map(|source| {
+        // The meter's hours come through this part's own calls, beside the
+        // tariff part: asked for from there, the companion's whole columns
+        // reader would be shared with it, and move out of this part.
+        let calls = use_calls();
+        let now = crate::timer::now();
+        // The range shown, and at least the last year, which the comparison prices.
+        let span = Viewport::new(input.bounds.from.min(now - 366 * DAY), input.bounds.to.min(now).max(now - 365 * DAY));
+        let asked = Asked { account_id: input.account_id.clone(), meter: input.meter };
         // A signal rather than a Suspense: the part arrives once, and the
         // page has nothing to wait for meanwhile.
-        let made = RwSignal::new(None::<Result<views::MakeViews, ()>>);
+        let made = RwSignal::new(None::<Result<(views::MakeViews, Hourly), ()>>);
         wasm_bindgen_futures::spawn_local(async move {
-            made.try_set(Some(views::tariff_views().await.map_err(|_| ())));
+            let (part, hourly) = futures::join!(views::tariff_views(), calls.columns(&asked, Level::Hourly, span));
+            made.try_set(Some(part.map(|make| (make, Arc::new(hourly))).map_err(|_| ())));
         });
         move || match made.get() {
-            Some(Ok(make)) => Some(make(input.clone(), source.clone())),
+            Some(Ok((make, hourly))) => Some(make(input.clone(), source.clone(), hourly)),
             Some(Err(())) => Some(view! { <p class="pe-row-note" role="status">{t(tariffs::NOT_LOADED)}</p> }.into_any()),
             None => None,
         }
     })
 }
+
+/// The meter's hourly use over the last year and the range shown, or why not.
+pub type Hourly = Arc<Result<Columns, Problem>>;

@@ -20,10 +20,10 @@ use pelm_tariff::{
     calibrate, compare, read, read_plans, resolve, Advice, Calibration, Cycle, Kind, Load, Options, Pricing, ReadError, Source,
     Tariff,
 };
-use pelm_usage::{Level, PricedHours, Viewport, Zone};
+use pelm_usage::{PricedHours, Viewport, Zone};
 
-use super::{PlanSource, TariffInput};
-use crate::api::{site_file, use_calls, Asked, Calls};
+use super::{Hourly, PlanSource, TariffInput};
+use crate::api::site_file;
 use crate::format::{day, number, Formats, MoneyStyle};
 use crate::host::use_id;
 use crate::language::{t, tf, tn};
@@ -31,7 +31,7 @@ use crate::locale::local_zone;
 use crate::pages::part::NotLoaded;
 
 /// Makes the tariff views once their part is loaded.
-pub type MakeViews = fn(TariffInput, PlanSource) -> AnyView;
+pub type MakeViews = fn(TariffInput, PlanSource, Hourly) -> AnyView;
 
 /// The maker of the tariff views: in a release build they and the engine
 /// are a wasm part of their own, fetched only on a site that offers plans.
@@ -142,13 +142,9 @@ fn noon(day: i64) -> i64 {
     pelm_usage::midnight(&local_zone(), day) + 12 * HOUR
 }
 
-async fn load(calls: Calls, input: TariffInput, source: PlanSource) -> Result<Ready, Trouble> {
-    let now = crate::timer::now();
-    // The range shown, and at least the last year, which the comparison prices.
-    let span = Viewport::new(input.bounds.from.min(now - 366 * DAY), input.bounds.to.min(now).max(now - 366 * DAY + DAY));
-    let asked = Asked { account_id: input.account_id.clone(), meter: input.meter };
-    let (plans, hourly) = futures::join!(plans(source), calls.columns(&asked, Level::Hourly, span));
-    let (plans, hourly) = (plans?, hourly.map_err(Trouble::Data)?);
+async fn load(input: TariffInput, source: PlanSource, hourly: Hourly) -> Result<Ready, Trouble> {
+    let hourly = hourly.as_ref().as_ref().map_err(|problem| Trouble::Data(problem.clone()))?;
+    let plans = plans(source).await?;
     let zone = local_zone();
     let load = Load::new(&hourly.start, &hourly.usage, |t| t + zone.offset_at(t), &plans.holidays);
     let (cost, kind) = match load.span() {
@@ -172,16 +168,15 @@ async fn load(calls: Calls, input: TariffInput, source: PlanSource) -> Result<Re
     })
 }
 
-fn views(input: TariffInput, source: PlanSource) -> AnyView {
+fn views(input: TariffInput, source: PlanSource, hourly: Hourly) -> AnyView {
     crate::pages::part::adopt_styles(include_str!("../../../style/tariffs.css"));
-    let calls = use_calls();
     // Signals rather than a Suspense: loaded once, and a Suspense here
     // would share Leptos's suspense code with the first part, moving it there.
     let ready = RwSignal::new(None::<Result<Ready, Trouble>>);
     {
         let input = input.clone();
         wasm_bindgen_futures::spawn_local(async move {
-            let loaded = load(calls, input, source).await;
+            let loaded = load(input, source, hourly).await;
             ready.try_set(Some(loaded));
         });
     }
@@ -318,7 +313,7 @@ fn TimeOfUse(ready: Ready, view: Signal<Viewport>, unit: String) -> impl IntoVie
         let s = shown.get();
         let (usage, cost): (f64, f64) = s.by_kind.iter().fold((0.0, 0.0), |(u, c), k| (u + k.1, c + k.2));
         match s.by_kind.iter().find(|k| k.0 == Kind::Peak) {
-            _ if s.by_kind.is_empty() => view! { <p class="pe-row-note">{t(tariffs::NOTHING_IN_VIEW)}</p> }.into_any(),
+            _ if s.by_kind.is_empty() => view! { <p class="pe-tariff-note">{t(tariffs::NOTHING_IN_VIEW)}</p> }.into_any(),
             Some(peak) if usage > 0.0 && cost > 0.0 => {
                 view! {
                     <p class="pe-tou-share" data-figure="peak-share" data-usage-share=percent(peak.1 / usage) data-cost-share=percent(peak.2 / cost)>
@@ -327,7 +322,7 @@ fn TimeOfUse(ready: Ready, view: Signal<Viewport>, unit: String) -> impl IntoVie
                 }
                 .into_any()
             }
-            _ => view! { <p class="pe-row-note">{t(tariffs::ONE_PRICE)}</p> }.into_any(),
+            _ => view! { <p class="pe-tariff-note">{t(tariffs::ONE_PRICE)}</p> }.into_any(),
         }
     };
     let rows = move || {
@@ -352,7 +347,7 @@ fn TimeOfUse(ready: Ready, view: Signal<Viewport>, unit: String) -> impl IntoVie
         let (usage, credit) = shown.get().sent;
         (usage > 0.0).then(|| {
             view! {
-                <p class="pe-row-note" data-figure="sent">
+                <p class="pe-tariff-note" data-figure="sent">
                     {tf(tariffs::SENT, &[("usage", &number(usage, 1)), ("unit", &sent_unit), ("credit", &sent_f.money(credit))])}
                 </p>
             }
@@ -381,13 +376,19 @@ fn TimeOfUse(ready: Ready, view: Signal<Viewport>, unit: String) -> impl IntoVie
             })
             .collect_view()
     };
-    let hours = (0..24).map(|h| view! { <th scope="col" class="pe-heat-hour">{h}</th> }).collect_view();
+    // Every third hour is labelled; the others are named for screen readers only.
+    let hours = (0..24)
+        .map(|h| match h % 3 {
+            0 => view! { <th scope="col" class="pe-heat-hour">{h}</th> }.into_any(),
+            _ => view! { <th scope="col" class="pe-heat-hour"><span class="pe-hidden-text">{h}</span></th> }.into_any(),
+        })
+        .collect_view();
     let currency = formats().currency().to_owned();
     let heat_caption = tf(tariffs::HEAT_CAPTION, &[("currency", &currency)]);
     view! {
         <section class="pe-tou" aria-labelledby=title data-tou="">
             <h4 id=heading class="pe-subtitle">{t(tariffs::TOU_TITLE)}</h4>
-            <p class="pe-row-note">{priced_line}</p>
+            <p class="pe-tariff-note">{priced_line}</p>
             {share}
             <div class="pe-table-scroll">
                 <table class="pe-table pe-tou-table">
@@ -518,7 +519,7 @@ fn PlanComparison(ready: Ready, bills: Signal<Arc<Vec<(i64, i64, f64)>>>, single
                         <td class="pe-num">{f.money(year.total)}</td>
                         <td class="pe-num">{difference}</td>
                         <td>{drivers}
-                            {(!unpriced.is_empty()).then(|| view! { <div class="pe-row-note">{tf(tariffs::UNPRICED, &[("plan", name), ("fields", &unpriced)])}</div> })}
+                            {(!unpriced.is_empty()).then(|| view! { <div class="pe-tariff-note">{tf(tariffs::UNPRICED, &[("plan", name), ("fields", &unpriced)])}</div> })}
                         </td>
                     </tr>
                 }
@@ -559,7 +560,7 @@ fn PlanComparison(ready: Ready, bills: Signal<Arc<Vec<(i64, i64, f64)>>>, single
         };
         view! {
             <div class="pe-advice" data-advice=slug data-calibration=error.clone() role="status">
-                {checked.map(|c| view! { <p class="pe-row-note">{c}</p> })}
+                {checked.map(|c| view! { <p class="pe-tariff-note">{c}</p> })}
                 <p class="pe-advice-line">{said}</p>
             </div>
         }
@@ -572,7 +573,7 @@ fn PlanComparison(ready: Ready, bills: Signal<Arc<Vec<(i64, i64, f64)>>>, single
         let now = priced[plans.current].total();
         (share > 0).then(|| {
             view! {
-                <p class="pe-row-note" data-figure="shift-saving" aria-live="polite">
+                <p class="pe-tariff-note" data-figure="shift-saving" aria-live="polite">
                     {tf(tariffs::SHIFT_SAVES, &[("share", &share.to_string()), ("amount", &saves_f.money(base - now))])}
                 </p>
             }
@@ -582,7 +583,7 @@ fn PlanComparison(ready: Ready, bills: Signal<Arc<Vec<(i64, i64, f64)>>>, single
     view! {
         <section class="pe-plans" aria-labelledby=title data-plans="">
             <h4 id=heading class="pe-subtitle">{t(tariffs::COMPARE_TITLE)}</h4>
-            <p class="pe-row-note">{span}</p>
+            <p class="pe-tariff-note">{span}</p>
             <div class="pe-shift">
                 <label for=slider_for>{t(tariffs::SHIFT_LABEL)}</label>
                 <input id=slider type="range" min="0" max="100" step="5" data-shift=""

@@ -82,6 +82,20 @@ async fn data(State(cache): State<Cache>, Path(file): Path<String>) -> impl Into
     Ok(([(header::CONTENT_TYPE, "application/json")], body.as_ref().clone()))
 }
 
+/// Five plans for the tariff benchmark, as a list of URDB files: the
+/// sandbox's three and two of the residential tariffs SAM checks the engine on.
+async fn tariffs() -> impl IntoResponse {
+    let reference = concat!(env!("CARGO_MANIFEST_DIR"), "/../tariff/reference/tariffs");
+    let mut files: Vec<String> = ["electric.json", "tiered.json", "electric-vehicle.json"]
+        .iter()
+        .map(|name| pelm_sandbox::tariffs::file(name).expect("a published tariff").to_string())
+        .collect();
+    for name in ["pge-e-tou-c.json", "sce-tou-d-4-9pm.json"] {
+        files.push(std::fs::read_to_string(format!("{reference}/{name}")).expect("a reference tariff"));
+    }
+    ([(header::CONTENT_TYPE, "application/json")], serde_json::to_string(&files).expect("serialisable"))
+}
+
 fn arg(args: &[String], name: &str) -> Option<String> {
     args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).cloned()
 }
@@ -193,7 +207,11 @@ async fn main() {
     let sizes = arg(&args, "--sizes").unwrap_or_else(|| "35040,175200,1051200".to_owned());
     let runs = arg(&args, "--runs").unwrap_or_else(|| "7".to_owned());
     let cache: Cache = Arc::default();
-    let app = Router::new().route("/data/{file}", get(data)).with_state(cache).fallback_service(ServeDir::new(&page));
+    let app = Router::new()
+        .route("/data/tariffs.json", get(tariffs))
+        .route("/data/{file}", get(data))
+        .with_state(cache)
+        .fallback_service(ServeDir::new(&page));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let address = listener.local_addr().unwrap();
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
@@ -229,11 +247,27 @@ async fn main() {
         print(&results);
         print_decoding(&results);
         print_compare_and_exports(&results);
+        print_tariffs(&results);
         println!();
         if args.iter().any(|a| a == "--profile") {
             profile(&browser, &format!("http://{address}"), &profile_points, ratio).await;
         }
     }
+}
+
+/// The tariff engine on a year of 15-minute intervals (issue 36's bounds:
+/// 50 ms to price five plans, 16 ms a step of the shift slider).
+fn print_tariffs(results: &[Value]) {
+    let Some(tariffs) = results.iter().find_map(|r| r["ours"].get("tariffs")) else { return };
+    println!(
+        "\nTariffs: {} intervals (a year of 15 minutes) under {} plans, medians, ms",
+        figure(tariffs, "intervals"),
+        figure(tariffs, "plans")
+    );
+    println!("  placing the intervals in local time (once):   {:>8.2}", figure(tariffs, "place"));
+    println!("  pricing every plan (read and price):          {:>8.2}", figure(tariffs, "price"));
+    println!("  both, as a page does when its plans arrive:   {:>8.2}  (bound 50)", figure(tariffs, "reprice"));
+    println!("  one step of the shift slider, every plan:     {:>8.3}  (bound 16)", figure(tariffs, "slider"));
 }
 
 /// Records each step of ours with the CPU profiler and prints its self time
