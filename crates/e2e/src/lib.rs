@@ -475,6 +475,33 @@ pub async fn serve_host_page_with(
     tokio::spawn(async move { axum::serve(listener, app).await });
     url
 }
+/// axe-core over the app as it is now, in the light and the dark theme:
+/// the serious and critical violations, by rule and element.
+pub async fn axe_violations(browser: &Browser, view: &str) -> Vec<String> {
+    let source = std::fs::read_to_string(std::env::var("PELM_AXE").expect("PELM_AXE (setup.sh installs axe-core)"))
+        .expect("axe.min.js");
+    browser.client.execute(&source, vec![]).await.unwrap();
+    let mut found = Vec::new();
+    for scheme in ["light", "dark"] {
+        browser
+            .cdp(
+                "Emulation.setEmulatedMedia",
+                serde_json::json!({ "features": [{ "name": "prefers-color-scheme", "value": scheme }] }),
+            )
+            .await;
+        let run = "const done = arguments[arguments.length - 1];\
+            axe.run(document.querySelector('.pe-app'), { resultTypes: ['violations'] })\
+              .then(r => done(r.violations.filter(v => v.impact === 'serious' || v.impact === 'critical')\
+                .map(v => v.id + ': ' + v.nodes.map(n => n.target.join(' ')).join(', '))))\
+              .catch(e => done(['axe failed: ' + e]));";
+        let result = browser.client.execute_async(run, vec![]).await.unwrap();
+        for violation in result.as_array().cloned().unwrap_or_default() {
+            found.push(format!("{view}, {scheme}: {}", violation.as_str().unwrap_or_default()));
+        }
+    }
+    found
+}
+
 pub mod backtest;
 
 /// A demo companion, and a page on another origin it allows, under the

@@ -11,6 +11,7 @@ use std::collections::BTreeSet;
 
 use pelm_companion::faults::ScriptedAnswer;
 use pelm_e2e::{
+    axe_violations,
     assert_no_csp_violations, connect_through_the_modal, cross_origin_page, open_app, spawn_demo, start_browser,
     start_browser_with, Browser,
 };
@@ -97,33 +98,6 @@ async fn assert_spanish(browser: &Browser, view: &str) {
     assert!(found.is_empty(), "{view}: English words on the Spanish page: {found:?}");
 }
 
-/// axe-core over the app as it is now, in the light and the dark theme:
-/// the serious and critical violations, by rule and element.
-async fn axe(browser: &Browser, view: &str) -> Vec<String> {
-    let source = std::fs::read_to_string(std::env::var("PELM_AXE").expect("PELM_AXE (setup.sh installs axe-core)"))
-        .expect("axe.min.js");
-    browser.client.execute(&source, vec![]).await.unwrap();
-    let mut found = Vec::new();
-    for scheme in ["light", "dark"] {
-        browser
-            .cdp(
-                "Emulation.setEmulatedMedia",
-                json!({ "features": [{ "name": "prefers-color-scheme", "value": scheme }] }),
-            )
-            .await;
-        let run = "const done = arguments[arguments.length - 1];\
-            axe.run(document.querySelector('.pe-app'), { resultTypes: ['violations'] })\
-              .then(r => done(r.violations.filter(v => v.impact === 'serious' || v.impact === 'critical')\
-                .map(v => v.id + ': ' + v.nodes.map(n => n.target.join(' ')).join(', '))))\
-              .catch(e => done(['axe failed: ' + e]));";
-        let result = browser.client.execute_async(run, vec![]).await.unwrap();
-        for violation in result.as_array().cloned().unwrap_or_default() {
-            found.push(format!("{view}, {scheme}: {}", violation.as_str().unwrap_or_default()));
-        }
-    }
-    found
-}
-
 #[tokio::test]
 async fn a_page_in_spanish_gets_every_view_in_spanish_and_axe_finds_nothing_serious() {
     let (demo, page) =
@@ -135,13 +109,13 @@ async fn a_page_in_spanish_gets_every_view_in_spanish_and_axe_finds_nothing_seri
     assert_eq!(start, "Conecta tu compañía de servicios");
     browser.find(".pe-start .pe-lead").await;
     assert_spanish(&browser, "start").await;
-    violations.extend(axe(&browser, "start").await);
+    violations.extend(axe_violations(&browser, "start").await);
 
     connect_through_the_modal(&browser, "spanish").await;
     browser.texts(".pe-card", 2).await;
     browser.find(".pe-card canvas, .pe-card .pe-card-meta").await;
     assert_spanish(&browser, "accounts").await;
-    violations.extend(axe(&browser, "accounts").await);
+    violations.extend(axe_violations(&browser, "accounts").await);
 
     // Usage, compared with last year, and a CSV.
     browser.click(".pe-card a.pe-card-button").await;
@@ -179,12 +153,12 @@ async fn a_page_in_spanish_gets_every_view_in_spanish_and_axe_finds_nothing_seri
     let status = said(&browser, ".pe-export-status").await;
     assert!(status.starts_with("Tu CSV está listo"), "{status}");
     assert_spanish(&browser, "usage").await;
-    violations.extend(axe(&browser, "usage").await);
+    violations.extend(axe_violations(&browser, "usage").await);
 
     browser.click("a[data-tab=bills]").await;
     browser.find(".pe-bills-table tbody tr").await;
     assert_spanish(&browser, "bills").await;
-    violations.extend(axe(&browser, "bills").await);
+    violations.extend(axe_violations(&browser, "bills").await);
 
     // An error, and the way forward, in Spanish.
     browser.click("a[data-tab=usage]").await;
@@ -223,16 +197,16 @@ async fn in_english_axe_finds_nothing_serious_on_any_view_in_either_theme() {
         .await
         .unwrap();
     assert_eq!(lang, json!(["en", "en"]), "the browser's English, on the page and the app");
-    let mut violations = axe(&browser, "start").await;
+    let mut violations = axe_violations(&browser, "start").await;
     connect_through_the_modal(&browser, "axe-english").await;
     browser.texts(".pe-card", 2).await;
-    violations.extend(axe(&browser, "accounts").await);
+    violations.extend(axe_violations(&browser, "accounts").await);
     browser.click(".pe-card a.pe-card-button").await;
     browser.find(".pe-usage .pe-chart-frame[data-x-labels]").await;
-    violations.extend(axe(&browser, "usage").await);
+    violations.extend(axe_violations(&browser, "usage").await);
     browser.click("a[data-tab=bills]").await;
     browser.find(".pe-bills-table tbody tr").await;
-    violations.extend(axe(&browser, "bills").await);
+    violations.extend(axe_violations(&browser, "bills").await);
     assert!(violations.is_empty(), "axe-core, serious or critical:\n{}", violations.join("\n"));
 }
 

@@ -188,3 +188,36 @@ async fn bills_that_charge_other_meters_cannot_check_one_meters_pricing() {
     let advice = browser.find("[data-advice]").await;
     assert_eq!(advice.attr("data-advice").await.unwrap().as_deref(), Some("other-meters"));
 }
+
+#[tokio::test]
+async fn on_a_phone_in_spanish_the_views_fit_speak_spanish_and_axe_finds_nothing_serious() {
+    let plans = json!({ "plans": [
+        { "name": "Tarifa por horario", "url": "{demo}/sandbox/tariffs/electric.json", "current": true, "taxes": 0.075 },
+        cheap_plan(),
+    ] });
+    let (_demo, page) = site(r#"lang="es" data-tariffs="/plans.json""#, "", vec![("/plans.json", plans.to_string())]).await;
+    let browser = start_phone(320).await;
+    open_app(&browser, &page).await;
+    connect_as(&browser, "tariffs-phone", "solar@pelm.com").await;
+    let share = browser.find("[data-figure=peak-share]").await.text().await.unwrap();
+    assert!(share.starts_with("Horas pico: "), "{share}");
+    let advice = browser.find("[data-advice=switch] .pe-advice-line").await.text().await.unwrap();
+    assert!(advice.contains("habría costado") && advice.contains("menos"), "{advice}");
+    // The section fits 320 px: its wide tables scroll inside their own frames.
+    for part in [".pe-tariffs", ".pe-tou", ".pe-plans", ".pe-shift"] {
+        let overflow = browser
+            .client
+            .execute("const e = document.querySelector(arguments[0]); return e.scrollWidth - e.clientWidth;", vec![part.into()])
+            .await
+            .unwrap();
+        assert!(overflow.as_i64().unwrap() <= 0, "{part} overflows by {overflow}px");
+    }
+    // The slider by keyboard: an arrow key moves it a step and reprices.
+    browser.find("input[data-shift]").await.send_keys("\u{E014}").await.unwrap();
+    let saving = browser.find("[data-figure=shift-saving]").await.text().await.unwrap();
+    assert!(saving.starts_with("Pasar el 5% de su consumo pico"), "{saving}");
+    browser.client.execute("document.querySelector('.pe-tariffs').scrollIntoView();", vec![]).await.unwrap();
+    browser.screenshot("tariffs-phone-es").await;
+    let violations = axe_violations(&browser, "tariffs").await;
+    assert!(violations.is_empty(), "axe-core, serious or critical:\n{}", violations.join("\n"));
+}

@@ -385,14 +385,17 @@ fn TimeOfUse(ready: Ready, view: Signal<Viewport>, unit: String) -> impl IntoVie
         .collect_view();
     let currency = formats().currency().to_owned();
     let heat_caption = tf(tariffs::HEAT_CAPTION, &[("currency", &currency)]);
+    let kinds_caption = tf(tariffs::CAPTION, &[("currency", &currency)]);
+    let (kinds_label, heat_label) = (kinds_caption.clone(), heat_caption.clone());
     view! {
         <section class="pe-tou" aria-labelledby=title data-tou="">
             <h4 id=heading class="pe-subtitle">{t(tariffs::TOU_TITLE)}</h4>
             <p class="pe-tariff-note">{priced_line}</p>
             {share}
-            <div class="pe-table-scroll">
+            // A frame that scrolls is a stop for the keyboard, named by its table.
+            <div class="pe-table-scroll" tabindex="0" role="region" aria-label=kinds_label>
                 <table class="pe-table pe-tou-table">
-                    <caption>{tf(tariffs::CAPTION, &[("currency", &currency)])}</caption>
+                    <caption>{kinds_caption}</caption>
                     <thead><tr>
                         <th scope="col">{t(tariffs::HOURS_COL)}</th>
                         <th scope="col">{tf(tariffs::USE_COL, &[("unit", &unit)])}</th>
@@ -403,7 +406,7 @@ fn TimeOfUse(ready: Ready, view: Signal<Viewport>, unit: String) -> impl IntoVie
                 </table>
             </div>
             {sent}
-            <div class="pe-table-scroll">
+            <div class="pe-table-scroll" tabindex="0" role="region" aria-label=heat_label>
                 <table class="pe-heat" data-heat="">
                     <caption>{heat_caption}</caption>
                     <thead><tr><th scope="col">{t(tariffs::MONTH_COL)}</th>{hours}</tr></thead>
@@ -579,7 +582,8 @@ fn PlanComparison(ready: Ready, bills: Signal<Arc<Vec<(i64, i64, f64)>>>, single
             }
         })
     };
-    let currency = f.currency().to_owned();
+    let plans_caption = tf(tariffs::COMPARE_CAPTION, &[("currency", f.currency())]);
+    let plans_label = plans_caption.clone();
     view! {
         <section class="pe-plans" aria-labelledby=title data-plans="">
             <h4 id=heading class="pe-subtitle">{t(tariffs::COMPARE_TITLE)}</h4>
@@ -592,9 +596,9 @@ fn PlanComparison(ready: Ready, bills: Signal<Arc<Vec<(i64, i64, f64)>>>, single
                 <output>{move || format!("{}%", shift.get())}</output>
             </div>
             {saves}
-            <div class="pe-table-scroll">
+            <div class="pe-table-scroll" tabindex="0" role="region" aria-label=plans_label>
                 <table class="pe-table pe-plans-table">
-                    <caption>{tf(tariffs::COMPARE_CAPTION, &[("currency", &currency)])}</caption>
+                    <caption>{plans_caption}</caption>
                     <thead><tr>
                         <th scope="col">{t(tariffs::PLAN_COL)}</th>
                         <th scope="col">{t(tariffs::TOTAL_COL)}</th>
