@@ -240,7 +240,8 @@ async fn tariff_figures(window: &web_sys::Window, runs: u32) -> Result<Value, Js
     use pelm_tariff::{Cycle, Load, Options, Pricing};
     use pelm_usage::Zone;
     let columns = decode(&fetch_text(window, 35_040).await?);
-    let files: Vec<String> = serde_json::from_str(&fetch_file(window, "tariffs.json").await?).map_err(|e| e.to_string())?;
+    let files: Vec<String> =
+        serde_json::from_str(&fetch_file(window, "tariffs.json").await?).map_err(|e| e.to_string())?;
     let tariffs: Vec<pelm_tariff::Tariff> =
         files.iter().map(|f| pelm_tariff::read(f)).collect::<Result<_, _>>().map_err(|e| e.to_string())?;
     let zone = pelm_energy::locale::local_zone();

@@ -28,7 +28,12 @@ pub fn adopt_styles(css: &'static str) {
         static ADOPTED: std::cell::RefCell<Vec<usize>> = const { std::cell::RefCell::new(Vec::new()) };
     }
     let key = css.as_ptr() as usize;
-    if ADOPTED.with_borrow_mut(|adopted| adopted.contains(&key) || { adopted.push(key); false }) {
+    if ADOPTED.with_borrow_mut(|adopted| {
+        adopted.contains(&key) || {
+            adopted.push(key);
+            false
+        }
+    }) {
         return;
     }
     let Some(document) = web_sys::window().and_then(|w| w.document()) else { return };

@@ -11,9 +11,8 @@ use std::collections::BTreeSet;
 
 use pelm_companion::faults::ScriptedAnswer;
 use pelm_e2e::{
-    axe_violations,
-    assert_no_csp_violations, connect_through_the_modal, cross_origin_page, open_app, spawn_demo, start_browser,
-    start_browser_with, Browser,
+    assert_no_csp_violations, axe_violations, connect_through_the_modal, cross_origin_page, open_app, spawn_demo,
+    start_browser, start_browser_with, Browser,
 };
 use serde_json::{json, Value};
 

@@ -73,19 +73,28 @@ async fn the_time_of_use_view_and_a_recommended_plan_from_the_sites_tariffs() {
         share.attr("data-usage-share").await.unwrap().unwrap().parse().unwrap(),
         share.attr("data-cost-share").await.unwrap().unwrap().parse().unwrap(),
     );
-    assert!(usage_share > 0.0 && cost_share > usage_share, "peak costs more than its share of use: {usage_share}% of use, {cost_share}% of cost");
+    assert!(
+        usage_share > 0.0 && cost_share > usage_share,
+        "peak costs more than its share of use: {usage_share}% of use, {cost_share}% of cost"
+    );
     let said = share.text().await.unwrap();
     assert!(said.starts_with("Peak hours: ") && said.contains("% of your use and "), "{said}");
-    let peak_cost: f64 = attribute(&browser, ".pe-tou-table tr[data-kind=peak] td[data-cost]", "data-cost").await.parse().unwrap();
+    let peak_cost: f64 =
+        attribute(&browser, ".pe-tou-table tr[data-kind=peak] td[data-cost]", "data-cost").await.parse().unwrap();
     assert!(peak_cost > 0.0, "{peak_cost}");
     browser.find(".pe-tou-table tr[data-kind=off-peak]").await;
     // A solar home's exports are credited apart, not taken off a kind of hour.
     let sent = browser.find("[data-figure=sent]").await.text().await.unwrap();
     assert!(sent.starts_with("Sent to the grid: ") && sent.contains("a credit of $"), "{sent}");
     // The view's months (two months back from today, so three), each a row.
-    let months = browser.client.execute("return document.querySelectorAll('.pe-heat tbody tr').length;", vec![]).await.unwrap();
+    let months =
+        browser.client.execute("return document.querySelectorAll('.pe-heat tbody tr').length;", vec![]).await.unwrap();
     assert!(matches!(months.as_u64(), Some(2..=3)), "{months}");
-    let cells = browser.client.execute("return document.querySelectorAll('.pe-heat tbody tr:first-child td').length;", vec![]).await.unwrap();
+    let cells = browser
+        .client
+        .execute("return document.querySelectorAll('.pe-heat tbody tr:first-child td').length;", vec![])
+        .await
+        .unwrap();
     assert_eq!(cells, json!(24), "a cell an hour");
 
     // The readout's cost is the tariff's, not the bills' average (marked ≈).
@@ -139,7 +148,10 @@ async fn no_plan_is_recommended_when_the_pricing_misses_the_bills() {
     let advice = browser.find("[data-advice]").await;
     assert_eq!(advice.attr("data-advice").await.unwrap().as_deref(), Some("uncalibrated"));
     let text = advice.text().await.unwrap();
-    assert!(text.contains("No plan is recommended: the pricing of your plan is ") && text.contains("more than 5%"), "{text}");
+    assert!(
+        text.contains("No plan is recommended: the pricing of your plan is ") && text.contains("more than 5%"),
+        "{text}"
+    );
     let error: f64 = advice.attr("data-calibration").await.unwrap().unwrap().parse().unwrap();
     assert!(error > 5.0, "{error}");
     // The plans are still compared, with no recommendation.
@@ -161,7 +173,10 @@ async fn a_broken_tariff_file_is_a_plain_message_naming_the_field() {
     open_app(&browser, &page).await;
     connect_as(&browser, "tariffs-broken", "solar@pelm.com").await;
     let said = browser.find("[data-tariff-trouble]").await.text().await.unwrap();
-    assert_eq!(said, "The plan “Broken plan” could not be used: items[0].energyweekdayschedule does not have 12 entries.");
+    assert_eq!(
+        said,
+        "The plan “Broken plan” could not be used: items[0].energyweekdayschedule does not have 12 entries."
+    );
     // The usage page stands without it, and no raw JSON reaches the user.
     browser.find(".pe-chart-frame[data-plot-width]").await;
     assert!(!said.contains('{'));
@@ -195,7 +210,8 @@ async fn on_a_phone_in_spanish_the_views_fit_speak_spanish_and_axe_finds_nothing
         { "name": "Tarifa por horario", "url": "{demo}/sandbox/tariffs/electric.json", "current": true, "taxes": 0.075 },
         cheap_plan(),
     ] });
-    let (_demo, page) = site(r#"lang="es" data-tariffs="/plans.json""#, "", vec![("/plans.json", plans.to_string())]).await;
+    let (_demo, page) =
+        site(r#"lang="es" data-tariffs="/plans.json""#, "", vec![("/plans.json", plans.to_string())]).await;
     let browser = start_phone(320).await;
     open_app(&browser, &page).await;
     connect_as(&browser, "tariffs-phone", "solar@pelm.com").await;
@@ -207,7 +223,10 @@ async fn on_a_phone_in_spanish_the_views_fit_speak_spanish_and_axe_finds_nothing
     for part in [".pe-tariffs", ".pe-tou", ".pe-plans", ".pe-shift"] {
         let overflow = browser
             .client
-            .execute("const e = document.querySelector(arguments[0]); return e.scrollWidth - e.clientWidth;", vec![part.into()])
+            .execute(
+                "const e = document.querySelector(arguments[0]); return e.scrollWidth - e.clientWidth;",
+                vec![part.into()],
+            )
             .await
             .unwrap();
         assert!(overflow.as_i64().unwrap() <= 0, "{part} overflows by {overflow}px");

@@ -91,7 +91,8 @@ fn electric_record(t: &ElectricTariff, start: Option<i64>, end: Option<i64>) -> 
         }),
         "fixedchargefirstmeter": t.daily,
     });
-    let record = merge(merge(common("Residential time of use (sandbox)", "sandbox-electric-tou"), record), dates(start, end));
+    let record =
+        merge(merge(common("Residential time of use (sandbox)", "sandbox-electric-tou"), record), dates(start, end));
     // Weekends as weekdays: the sandbox's tariff has no weekend prices.
     let weekday = record["energyweekdayschedule"].clone();
     merge(record, json!({ "energyweekendschedule": weekday }))
@@ -106,7 +107,8 @@ pub fn electric() -> Value {
 }
 
 fn gas_record(t: &GasTariff, start: Option<i64>, end: Option<i64>) -> Value {
-    let tiers = |baseline: f64| json!([{ "max": baseline, "unit": "therms daily", "rate": t.tier1 }, { "rate": t.tier2 }]);
+    let tiers =
+        |baseline: f64| json!([{ "max": baseline, "unit": "therms daily", "rate": t.tier1 }, { "rate": t.tier2 }]);
     let season = schedule(|m, _| if summer(m) { 0 } else { 1 });
     let record = json!({
         "energyratestructure": [tiers(t.baseline.0), tiers(t.baseline.1)],
@@ -200,6 +202,23 @@ async fn serve(Path(name): Path<String>) -> impl IntoResponse {
             .into_response(),
         None => (StatusCode::NOT_FOUND, [(header::CONTENT_TYPE, "text/plain")], "No such tariff").into_response(),
     }
+}
+
+/// A year of one home's 15-minute use (35,040 readings, no gaps): the load
+/// the engine and NREL's SAM both price in `crates/tariff/reference/`.
+pub fn reference_load() -> Vec<f64> {
+    use pelm_model::civil::{days_from_civil, PACIFIC};
+    let spec = crate::data::MeterSpec {
+        seed: crate::data::seed_of("reference/electric"),
+        meter_type: pelm_model::pelm::MeterType::Electric,
+        step: 900,
+        zone: PACIFIC,
+        solar: false,
+        emissions: false,
+        gaps: false,
+    };
+    let start = PACIFIC.midnight_utc(days_from_civil(2025, 1, 1));
+    spec.intervals(start, start + 365 * pelm_model::civil::DAY).iter().map(|i| i.usage).collect()
 }
 
 #[cfg(test)]
@@ -324,21 +343,4 @@ mod tests {
         assert!(count > 100, "{count} bills");
         eprintln!("{count} sandbox bills priced again, worst error {:.4}%", worst * 100.0);
     }
-}
-
-/// A year of one home's 15-minute use (35,040 readings, no gaps): the load
-/// the engine and NREL's SAM both price in `crates/tariff/reference/`.
-pub fn reference_load() -> Vec<f64> {
-    use pelm_model::civil::{days_from_civil, PACIFIC};
-    let spec = crate::data::MeterSpec {
-        seed: crate::data::seed_of("reference/electric"),
-        meter_type: pelm_model::pelm::MeterType::Electric,
-        step: 900,
-        zone: PACIFIC,
-        solar: false,
-        emissions: false,
-        gaps: false,
-    };
-    let start = PACIFIC.midnight_utc(days_from_civil(2025, 1, 1));
-    spec.intervals(start, start + 365 * pelm_model::civil::DAY).iter().map(|i| i.usage).collect()
 }

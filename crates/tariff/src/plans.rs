@@ -112,8 +112,9 @@ fn plan(o: &Map<String, Value>, path: &str) -> Result<Plan, ReadError> {
         (Some(Value::String(url)), _) if !url.trim().is_empty() => Source::Url(url.trim().to_owned()),
         (Some(_), _) => return Err(error(field("url"), Problem::NotText)),
         (None, Some(record)) => {
-            let tariff = crate::urdb::read_value(record)
-                .map_err(|e| error(format!("{}{}{}", field("urdb"), if e.field.is_empty() { "" } else { "." }, e.field), e.problem))?;
+            let tariff = crate::urdb::read_value(record).map_err(|e| {
+                error(format!("{}{}{}", field("urdb"), if e.field.is_empty() { "" } else { "." }, e.field), e.problem)
+            })?;
             Source::Inline(Box::new(tariff))
         }
         (None, None) => return Err(error(field("url"), Problem::Missing)),
@@ -145,6 +146,8 @@ pub fn resolve(list: &str, url: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
     #[test]
     fn plan_addresses_are_relative_to_the_list() {
         assert_eq!(resolve("/sandbox/tariffs/plans.json", "electric.json"), "/sandbox/tariffs/electric.json");
@@ -153,8 +156,6 @@ mod tests {
         assert_eq!(resolve("/t/plans.json", "https://b.example/d.json"), "https://b.example/d.json");
         assert_eq!(resolve("", "e.json"), "e.json");
     }
-
-    use super::*;
 
     #[test]
     fn reads_a_list_with_urls_inline_records_and_holidays() {
@@ -174,7 +175,10 @@ mod tests {
         assert_eq!(read_plans(r#"{"plans":[{"url":"a.json"},{"name":"B"}]}"#).unwrap_err().field, "plans[1].url");
         assert_eq!(read_plans(r#"{"plans":[{"url":"a.json","taxes":"lots"}]}"#).unwrap_err().field, "plans[0].taxes");
         assert_eq!(read_plans(r#"{"plans":[{"url":"a.json","taxes":7.5}]}"#).unwrap_err().field, "plans[0].taxes");
-        assert_eq!(read_plans(r#"{"plans":[{"urdb":{"energyratestructure":[]}}]}"#).unwrap_err().field, "plans[0].urdb.energyratestructure");
+        assert_eq!(
+            read_plans(r#"{"plans":[{"urdb":{"energyratestructure":[]}}]}"#).unwrap_err().field,
+            "plans[0].urdb.energyratestructure"
+        );
         assert_eq!(read_plans("<!doctype html>").unwrap_err().problem, Problem::NotJson);
         assert_eq!(read_plans(r#"{"plans":[]}"#).unwrap_err().problem, Problem::NoRates);
         assert_eq!(read_plans(r#"{"plans":[{"url":"a"}],"holidays":["soon"]}"#).unwrap_err().field, "holidays[0]");

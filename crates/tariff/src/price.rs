@@ -68,9 +68,9 @@ pub fn kinds(rate: &Rate) -> Vec<Kind> {
         let mut used: Vec<usize> = rate.weekday[m].iter().chain(&rate.weekend[m]).map(|&p| p as usize).collect();
         used.sort_unstable();
         used.dedup();
-        let (low, high) = used.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &p| {
-            (lo.min(first_rate(p)), hi.max(first_rate(p)))
-        });
+        let (low, high) = used
+            .iter()
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &p| (lo.min(first_rate(p)), hi.max(first_rate(p))));
         for &p in &used {
             let kind = match first_rate(p) {
                 _ if high <= low => Kind::AllHours,
@@ -250,7 +250,8 @@ impl Pricing {
 
     /// Prices every billing period.
     pub fn priced(&self, options: &Options) -> Priced {
-        let cycles = self.cycles.iter().zip(&self.sums).map(|(cycle, sums)| self.cycle(*cycle, sums, options)).collect();
+        let cycles =
+            self.cycles.iter().zip(&self.sums).map(|(cycle, sums)| self.cycle(*cycle, sums, options)).collect();
         let yearly_minimum = self
             .tariff
             .versions
@@ -317,7 +318,12 @@ impl Pricing {
             let tiers = &rate.periods[p];
             let first = tiers[0].rate;
             let buy = first
-                + shares.iter().enumerate().skip(1).map(|(t, s)| s * (tiers[t.min(tiers.len() - 1)].rate - first)).sum::<f64>();
+                + shares
+                    .iter()
+                    .enumerate()
+                    .skip(1)
+                    .map(|(t, s)| s * (tiers[t.min(tiers.len() - 1)].rate - first))
+                    .sum::<f64>();
             let sell = options.export_rate.or(tiers[0].sell).unwrap_or(match rate.metering {
                 Metering::NetMetering => first,
                 Metering::NetBilling => 0.0,
@@ -378,9 +384,9 @@ fn shift(imports: &mut [f64], kinds: &[Kind], rate: &Rate, share: f64) {
     if share <= 0.0 {
         return;
     }
-    let target = (0..imports.len())
-        .filter(|&p| kinds[p] == Kind::OffPeak)
-        .max_by(|&a, &b| imports[a].total_cmp(&imports[b]).then(rate.periods[b][0].rate.total_cmp(&rate.periods[a][0].rate)));
+    let target = (0..imports.len()).filter(|&p| kinds[p] == Kind::OffPeak).max_by(|&a, &b| {
+        imports[a].total_cmp(&imports[b]).then(rate.periods[b][0].rate.total_cmp(&rate.periods[a][0].rate))
+    });
     let Some(target) = target else { return };
     for p in 0..imports.len() {
         if kinds[p] == Kind::Peak {
@@ -526,7 +532,17 @@ mod tests {
         let from = days_from_civil(2018, 1, 1);
         let starts: Vec<i64> = (from * 24..(from + 1) * 24).map(|h| h * 3600).collect();
         // Sends 1 kWh back at noon and draws 1 kWh in each peak hour.
-        let usage: Vec<f64> = (0..24).map(|h| if h == 12 { -1.0 } else if (16..21).contains(&h) { 1.0 } else { 0.0 }).collect();
+        let usage: Vec<f64> = (0..24)
+            .map(|h| {
+                if h == 12 {
+                    -1.0
+                } else if (16..21).contains(&h) {
+                    1.0
+                } else {
+                    0.0
+                }
+            })
+            .collect();
         let load = Load::new(&starts, &usage, |t| t, &[]);
         let cycle = [Cycle { from, to: from + 1 }];
         let net = &price(&tou(""), &load, &cycle, &Options::default()).cycles[0];
@@ -536,7 +552,8 @@ mod tests {
         billing.versions[0].periods[0][0].sell = Some(0.04);
         let c = &price(&billing, &load, &cycle, &Options::default()).cycles[0];
         assert_eq!((c.energy, c.credit), (1.50, -0.04));
-        let flat = &price(&billing, &load, &cycle, &Options { export_rate: Some(0.07), ..Options::default() }).cycles[0];
+        let flat =
+            &price(&billing, &load, &cycle, &Options { export_rate: Some(0.07), ..Options::default() }).cycles[0];
         assert_eq!(flat.credit, -0.07);
     }
 

@@ -315,7 +315,8 @@ const DEMAND_FIELDS: [&str; 6] = [
 
 fn rate(o: &Map<String, Value>, path: &str) -> Result<Rate, ReadError> {
     let structure_path = join(path, "energyratestructure");
-    let structure = list(o.get("energyratestructure").ok_or_else(|| error(&structure_path, Problem::Missing))?, &structure_path)?;
+    let structure =
+        list(o.get("energyratestructure").ok_or_else(|| error(&structure_path, Problem::Missing))?, &structure_path)?;
     if structure.is_empty() {
         return Err(error(&structure_path, Problem::Missing));
     }
@@ -332,7 +333,8 @@ fn rate(o: &Map<String, Value>, path: &str) -> Result<Rate, ReadError> {
         }
         // Limits rise, and only the last tier goes without one.
         let limits: Vec<Option<f64>> = tiers.iter().map(|t| t.max).collect();
-        let rising = limits.windows(2).all(|w| matches!(w, [Some(a), Some(b)] if a < b) || matches!(w, [Some(_), None]));
+        let rising =
+            limits.windows(2).all(|w| matches!(w, [Some(a), Some(b)] if a < b) || matches!(w, [Some(_), None]));
         if !rising {
             return Err(error(&format!("{period_path}[{}].max", tiers.len() - 1), Problem::TiersNotRising));
         }
@@ -348,11 +350,12 @@ fn rate(o: &Map<String, Value>, path: &str) -> Result<Rate, ReadError> {
         _ => Vec::new(),
     };
     // v7/v8 name the fixed charge `fixedchargefirstmeter`; older exports `fixedmonthlycharge`.
-    let fixed = match (optional_number(o, path, "fixedchargefirstmeter")?, optional_number(o, path, "fixedmonthlycharge")?) {
-        (Some(amount), _) => Some(Charge { amount, per: charge_unit(&text(o, "fixedchargeunits"), false) }),
-        (None, Some(amount)) => Some(Charge { amount, per: Per::Month }),
-        _ => None,
-    };
+    let fixed =
+        match (optional_number(o, path, "fixedchargefirstmeter")?, optional_number(o, path, "fixedmonthlycharge")?) {
+            (Some(amount), _) => Some(Charge { amount, per: charge_unit(&text(o, "fixedchargeunits"), false) }),
+            (None, Some(amount)) => Some(Charge { amount, per: Per::Month }),
+            _ => None,
+        };
     let minimum = match (
         optional_number(o, path, "mincharge")?,
         optional_number(o, path, "minmonthlycharge")?,
@@ -378,14 +381,16 @@ fn rate(o: &Map<String, Value>, path: &str) -> Result<Rate, ReadError> {
         "" | "net metering" => Metering::NetMetering,
         _ => Metering::NetBilling,
     };
-    let mut unpriced: Vec<&'static str> =
-        DEMAND_FIELDS.iter().copied().filter(|f| o.get(*f).is_some_and(|v| !v.is_null() && v != &Value::Array(vec![]))).collect();
+    let mut unpriced: Vec<&'static str> = DEMAND_FIELDS
+        .iter()
+        .copied()
+        .filter(|f| o.get(*f).is_some_and(|v| !v.is_null() && v != &Value::Array(vec![])))
+        .collect();
     if periods.iter().flatten().any(|t| t.unit == TierUnit::PerDemand) {
         unpriced.push("energyratestructure.unit");
     }
-    let time = |field: &str| -> Result<Option<i64>, ReadError> {
-        Ok(optional_number(o, path, field)?.map(|t| t as i64))
-    };
+    let time =
+        |field: &str| -> Result<Option<i64>, ReadError> { Ok(optional_number(o, path, field)?.map(|t| t as i64)) };
     Ok(Rate {
         name: text(o, "name"),
         utility: text(o, "utility"),
@@ -445,7 +450,10 @@ mod tests {
         assert_eq!(read("<html>").unwrap_err().problem, Problem::NotJson);
         assert_eq!(read("{}").unwrap_err().field, "energyratestructure");
         let unit = record("").replace(r#""unit":"kWh""#, r#""unit":"MJ""#);
-        assert_eq!(read(&unit).unwrap_err().to_string(), "energyratestructure[0][0].unit is not a unit the engine knows");
+        assert_eq!(
+            read(&unit).unwrap_err().to_string(),
+            "energyratestructure[0][0].unit is not a unit the engine knows"
+        );
     }
 
     #[test]
@@ -459,8 +467,10 @@ mod tests {
 
     #[test]
     fn adj_adds_to_rate_numbers_may_be_quoted_and_charges_take_their_units() {
-        let r = record(r#","fixedchargefirstmeter":"0.39","fixedchargeunits":"$/day","mincharge":10,"minchargeunits":"$/month""#)
-            .replace(r#""rate":0.1"#, r#""rate":0.1,"adj":0.02"#);
+        let r = record(
+            r#","fixedchargefirstmeter":"0.39","fixedchargeunits":"$/day","mincharge":10,"minchargeunits":"$/month""#,
+        )
+        .replace(r#""rate":0.1"#, r#""rate":0.1,"adj":0.02"#);
         let rate = &read(&r).unwrap().versions[0];
         assert!((rate.periods[0][0].rate - 0.12).abs() < 1e-12);
         assert_eq!(rate.fixed, Some(Charge { amount: 0.39, per: Per::Day }));

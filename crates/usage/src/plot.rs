@@ -283,7 +283,8 @@ impl PricedHours {
     /// `start` in time order, `cost` of each; an interval the tariff could
     /// not price (NaN) leaves the spans over it unpriced.
     pub fn new(start: Vec<i64>, end: i64, cost: &[f64]) -> Self {
-        let (mut before, mut unpriced_before) = (Vec::with_capacity(cost.len() + 1), Vec::with_capacity(cost.len() + 1));
+        let (mut before, mut unpriced_before) =
+            (Vec::with_capacity(cost.len() + 1), Vec::with_capacity(cost.len() + 1));
         let (mut sum, mut unpriced) = (0.0, 0);
         before.push(0.0);
         unpriced_before.push(0);

@@ -10,9 +10,9 @@ mod views;
 use std::sync::Arc;
 
 use leptos::prelude::*;
-use pelm_model::pelm::MeterType;
 use pelm_app_logic::problem::Problem;
 use pelm_model::civil::DAY;
+use pelm_model::pelm::MeterType;
 use pelm_usage::{Columns, Level, PricedHours, Viewport};
 
 use crate::api::{use_calls, Asked};
@@ -83,7 +83,9 @@ pub fn Tariffs(input: TariffInput) -> impl IntoView {
         });
         move || match made.get() {
             Some(Ok((make, hourly))) => Some(make(input.clone(), source.clone(), hourly)),
-            Some(Err(())) => Some(view! { <p class="pe-row-note" role="status">{t(tariffs::NOT_LOADED)}</p> }.into_any()),
+            Some(Err(())) => {
+                Some(view! { <p class="pe-row-note" role="status">{t(tariffs::NOT_LOADED)}</p> }.into_any())
+            }
             None => None,
         }
     })

@@ -17,8 +17,8 @@ use pelm_model::civil::{DAY, HOUR};
 use pelm_tariff::compare::{FEWEST_BILLS, MAX_MEDIAN_ERROR};
 use pelm_tariff::urdb::Problem as Wrong;
 use pelm_tariff::{
-    calibrate, compare, read, read_plans, resolve, Advice, Calibration, Cycle, Kind, Load, Options, Pricing, ReadError, Source,
-    Tariff,
+    calibrate, compare, read, read_plans, resolve, Advice, Calibration, Cycle, Kind, Load, Options, Pricing, ReadError,
+    Source, Tariff,
 };
 use pelm_usage::{PricedHours, Viewport, Zone};
 
@@ -125,7 +125,11 @@ async fn plans(source: PlanSource) -> Result<Plans, Trouble> {
     let tariffs = fetched.into_iter().collect::<Result<Vec<_>, _>>()?;
     Ok(Plans {
         names: list.plans.iter().map(|p| p.name.clone()).collect(),
-        options: list.plans.iter().map(|p| Options { taxes: p.taxes, export_rate: p.export_rate, shift: 0.0 }).collect(),
+        options: list
+            .plans
+            .iter()
+            .map(|p| Options { taxes: p.taxes, export_rate: p.export_rate, shift: 0.0 })
+            .collect(),
         tariffs,
         current: list.current,
         holidays: list.holidays,
@@ -456,7 +460,11 @@ fn PlanComparison(ready: Ready, bills: Signal<Arc<Vec<(i64, i64, f64)>>>, single
             let (cycles, billed, months) = comparison_cycles(&ready.load, &bills, crate::timer::now());
             let pricings: Vec<Pricing> = plans.tariffs.iter().map(|t| Pricing::new(t, &ready.load, &cycles)).collect();
             let current = pricings[plans.current].priced(&plans.options[plans.current]);
-            let calibration = if single_meter { calibrate(&current, &billed) } else { Calibration { bills: vec![], median_error: None } };
+            let calibration = if single_meter {
+                calibrate(&current, &billed)
+            } else {
+                Calibration { bills: vec![], median_error: None }
+            };
             Fresh { shared: Arc::new((pricings, cycles, calibration, months)) }
         }
     });
@@ -549,10 +557,9 @@ fn PlanComparison(ready: Ready, bills: Signal<Arc<Vec<(i64, i64, f64)>>>, single
                 "too-close",
                 tf(tariffs::ADVICE_CLOSE, &[("plan", &advice_plans.names[plan]), ("saving", &f.money(saving))]),
             ),
-            Advice::FewBills { have } => (
-                "few-bills",
-                tn(tariffs::FEW_BILLS, have as f64, &[("needed", &FEWEST_BILLS.to_string())]),
-            ),
+            Advice::FewBills { have } => {
+                ("few-bills", tn(tariffs::FEW_BILLS, have as f64, &[("needed", &FEWEST_BILLS.to_string())]))
+            }
             Advice::Uncalibrated { median_error } => (
                 "uncalibrated",
                 tf(
