@@ -502,6 +502,20 @@ pub async fn axe_violations(browser: &Browser, view: &str) -> Vec<String> {
     found
 }
 
+/// Asserts that the element `css` is no wider than its box: nothing in it
+/// spills sideways (a table too wide scrolls inside its own frame instead).
+pub async fn fits(browser: &Browser, css: &str) {
+    let overflow = browser
+        .client
+        .execute(
+            "const e = document.querySelector(arguments[0]); return e.scrollWidth - e.clientWidth;",
+            vec![css.into()],
+        )
+        .await
+        .unwrap();
+    assert!(overflow.as_i64().unwrap() <= 0, "{css} overflows by {overflow}px");
+}
+
 pub mod backtest;
 
 /// A demo companion, and a page on another origin it allows, under the

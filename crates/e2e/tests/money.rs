@@ -5,7 +5,7 @@
 //! utility is late, on a site whose default budget is not an amount.
 
 use pelm_e2e::{
-    assert_no_csp_violations, connect_as, cross_origin_page, open_app, spawn_demo, start_browser, start_phone,
+    assert_no_csp_violations, connect_as, cross_origin_page, fits, open_app, spawn_demo, start_browser, start_phone,
     watch_csp, Browser,
 };
 
@@ -68,19 +68,6 @@ async fn screenshots(browser: &Browser, device: &str) {
         browser.client.execute(script, vec![format!(".pe-{part}").into()]).await.unwrap();
         browser.screenshot(&format!("money-{device}-{part}")).await;
     }
-}
-
-/// Nothing in `css` is wider than the page lets it be.
-async fn fits(browser: &Browser, css: &str) {
-    let overflow = browser
-        .client
-        .execute(
-            "const e = document.querySelector(arguments[0]); return e.scrollWidth - e.clientWidth;",
-            vec![css.into()],
-        )
-        .await
-        .unwrap();
-    assert!(overflow.as_i64().unwrap() <= 0, "{css} overflows by {overflow}px");
 }
 
 #[tokio::test]

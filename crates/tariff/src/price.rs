@@ -477,39 +477,37 @@ mod tests {
         assert!((kinds[0].usage - 59.0 * 5.0).abs() < 1e-9);
     }
 
-    #[test]
-    fn tiers_share_the_total_in_proportion_as_sam_does() {
-        // Probe against SAM: 0.2 kW in hours 0–11 at 0.1/0.2, 0.6 kW in 12–23
-        // at 0.3/0.5, both tiers limited at 100 kWh a month: January $108.98.
+    /// SAM's tier probe: January of 0.2 kW in hours 0–11 (period 0, 0.1 then
+    /// 0.2) and 0.6 kW in 12–23 (period 1, 0.3 then 0.5), both tiers limited
+    /// at `max` in `unit`; its energy charge.
+    fn tier_probe(max: f64, unit: &str) -> f64 {
         let month = (0..24).map(|h| if h < 12 { "0" } else { "1" }).collect::<Vec<_>>().join(",");
         let schedule = format!("[{}]", vec![format!("[{month}]"); 12].join(","));
+        let tier = |low: f64, high: f64| format!(r#"[{{"max":{max},"unit":"{unit}","rate":{low}}},{{"rate":{high}}}]"#);
         let tariff = read(&format!(
-            r#"{{"energyratestructure":[[{{"max":100,"unit":"kWh","rate":0.1}},{{"rate":0.2}}],[{{"max":100,"unit":"kWh","rate":0.3}},{{"rate":0.5}}]],"energyweekdayschedule":{schedule},"energyweekendschedule":{schedule}}}"#
+            r#"{{"energyratestructure":[{},{}],"energyweekdayschedule":{schedule},"energyweekendschedule":{schedule}}}"#,
+            tier(0.1, 0.2),
+            tier(0.3, 0.5)
         ))
         .unwrap();
         let from = days_from_civil(2018, 1, 1);
         let starts: Vec<i64> = (from * 24..(from + 31) * 24).map(|h| h * 3600).collect();
         let usage: Vec<f64> = starts.iter().map(|t| if t % DAY < 12 * 3600 { 0.2 } else { 0.6 }).collect();
         let load = Load::new(&starts, &usage, |t| t, &[]);
-        let priced = price(&tariff, &load, &[Cycle { from, to: from + 31 }], &Options::default());
-        assert_eq!(priced.cycles[0].energy, 108.98);
+        price(&tariff, &load, &[Cycle { from, to: from + 31 }], &Options::default()).cycles[0].energy
+    }
+
+    #[test]
+    fn tiers_share_the_total_in_proportion_as_sam_does() {
+        // SAM with both tiers limited at 100 kWh a month: January $108.98.
+        assert_eq!(tier_probe(100.0, "kWh"), 108.98);
     }
 
     #[test]
     fn daily_tiers_count_the_periods_days() {
         // SAM with 3 kWh daily in place of 100 kWh: January $110.21 (110.205).
-        let month = (0..24).map(|h| if h < 12 { "0" } else { "1" }).collect::<Vec<_>>().join(",");
-        let schedule = format!("[{}]", vec![format!("[{month}]"); 12].join(","));
-        let tariff = read(&format!(
-            r#"{{"energyratestructure":[[{{"max":3,"unit":"kWh daily","rate":0.1}},{{"rate":0.2}}],[{{"max":3,"unit":"kWh daily","rate":0.3}},{{"rate":0.5}}]],"energyweekdayschedule":{schedule},"energyweekendschedule":{schedule}}}"#
-        ))
-        .unwrap();
-        let from = days_from_civil(2018, 1, 1);
-        let starts: Vec<i64> = (from * 24..(from + 31) * 24).map(|h| h * 3600).collect();
-        let usage: Vec<f64> = starts.iter().map(|t| if t % DAY < 12 * 3600 { 0.2 } else { 0.6 }).collect();
-        let load = Load::new(&starts, &usage, |t| t, &[]);
-        let priced = price(&tariff, &load, &[Cycle { from, to: from + 31 }], &Options::default());
-        assert!((priced.cycles[0].energy - 110.205).abs() <= 0.005 + 1e-9, "{}", priced.cycles[0].energy);
+        let energy = tier_probe(3.0, "kWh daily");
+        assert!((energy - 110.205).abs() <= 0.005 + 1e-9, "{energy}");
     }
 
     #[test]
@@ -557,13 +555,17 @@ mod tests {
         assert_eq!(flat.credit, -0.07);
     }
 
+    /// A January of `kw` every hour, read under [`tou`].
+    fn january(kw: f64) -> (Load, Pricing) {
+        let from = days_from_civil(2018, 1, 1);
+        let load = flat_load(from, from + 31, kw);
+        let pricing = Pricing::new(&tou(""), &load, &Cycle::months(from, from + 31));
+        (load, pricing)
+    }
+
     #[test]
     fn shifting_peak_use_moves_it_to_off_peak_and_saves_the_difference() {
-        let from = days_from_civil(2018, 1, 1);
-        let load = flat_load(from, from + 31, 1.0);
-        let cycles = Cycle::months(from, from + 31);
-        let tariff = tou("");
-        let pricing = Pricing::new(&tariff, &load, &cycles);
+        let (_, pricing) = january(1.0);
         let none = pricing.priced(&Options::default()).total();
         let half = pricing.priced(&Options { shift: 0.5, ..Options::default() }).total();
         // 155 peak kWh, half of them moved from 0.30 to 0.10.
@@ -572,11 +574,7 @@ mod tests {
 
     #[test]
     fn each_interval_costs_its_share_and_they_add_up_to_the_energy() {
-        let from = days_from_civil(2018, 1, 1);
-        let load = flat_load(from, from + 31, 0.7);
-        let cycles = Cycle::months(from, from + 31);
-        let tariff = tou("");
-        let pricing = Pricing::new(&tariff, &load, &cycles);
+        let (load, pricing) = january(0.7);
         let priced = pricing.priced(&Options::default());
         let costs = pricing.interval_costs(&load, &priced);
         assert!((costs.iter().sum::<f64>() - priced.cycles[0].energy).abs() < 0.01);

@@ -5,48 +5,24 @@
 //! it and these views are a wasm part of their own ([`views`]), fetched
 //! only on a site that offers tariffs.
 
+pub mod input;
 mod views;
 
 use std::sync::Arc;
 
 use leptos::prelude::*;
-use pelm_app_logic::problem::Problem;
 use pelm_model::civil::DAY;
 use pelm_model::pelm::MeterType;
-use pelm_usage::{Columns, Level, PricedHours, Viewport};
+use pelm_usage::{Level, Viewport};
 
 use crate::api::{use_calls, Asked};
 use crate::host::use_host;
 use crate::language::t;
+use input::{Hourly, PlanSource, TariffInput};
 use pelm_app_logic::words::tariffs;
 
 /// The id of a JSON block in the page holding the plan list inline.
 pub const INLINE_PLANS: &str = "pelm-tariffs";
-
-/// What the tariff views are made from.
-#[derive(Clone)]
-pub struct TariffInput {
-    pub account_id: String,
-    pub meter: MeterType,
-    /// Whether the account has this one meter: only then do its bills
-    /// price this meter alone, so only then can they check the pricing.
-    pub single_meter: bool,
-    /// The account's bills as `(start, end, amount)`, as the page loaded them.
-    pub bills: Signal<Arc<Vec<(i64, i64, f64)>>>,
-    /// The range the page shows, and the view within it once it settles.
-    pub bounds: Viewport,
-    pub view: Signal<Viewport>,
-    pub unit: String,
-    /// Where the hover readout takes its cost from, once priced.
-    pub priced: RwSignal<Option<Arc<PricedHours>>>,
-}
-
-/// Where the site's plan list is.
-#[derive(Clone, Debug, PartialEq)]
-enum PlanSource {
-    Url(String),
-    Inline(String),
-}
 
 /// The site's plan list: its inline block first, else `data-tariffs`.
 fn plan_source() -> Option<PlanSource> {
@@ -90,6 +66,3 @@ pub fn Tariffs(input: TariffInput) -> impl IntoView {
         }
     })
 }
-
-/// The meter's hourly use over the last year and the range shown, or why not.
-pub type Hourly = Arc<Result<Columns, Problem>>;

@@ -22,7 +22,7 @@ use pelm_tariff::{
 };
 use pelm_usage::{PricedHours, Viewport, Zone};
 
-use super::{Hourly, PlanSource, TariffInput};
+use super::input::{Hourly, PlanSource, TariffInput};
 use crate::api::site_file;
 use crate::format::{day, number, Formats, MoneyStyle};
 use crate::host::use_id;
@@ -229,7 +229,7 @@ fn trouble_view(trouble: Trouble) -> impl IntoView {
         Trouble::Unreadable(plan, e) => tf(tariffs::UNREADABLE, &[("plan", plan), ("problem", &problem_words(e))]),
         Trouble::Unreachable(plan) => tf(tariffs::UNREACHABLE, &[("plan", plan)]),
         Trouble::Data(problem) => {
-            return view! { <crate::pages::ProblemView problem=problem.clone() retry=None /> }.into_any();
+            return view! { <crate::pages::problem::ProblemView problem=problem.clone() retry=None /> }.into_any();
         }
     };
     // The site's developer reads the console; the user reads the sentence.

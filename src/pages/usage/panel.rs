@@ -23,7 +23,8 @@ use crate::api::use_calls;
 use crate::chart::{ChartData, Compared, DragMode, UsageChart};
 use crate::locale::local_zone;
 use crate::pages::export::{Exports, Source};
-use crate::pages::tariffs::{TariffInput, Tariffs};
+use crate::pages::tariffs::input::TariffInput;
+use crate::pages::tariffs::Tariffs;
 use crate::pages::typical_day::TypicalDayPanel;
 
 /// What a range is compared with: how the days line up, and the earlier data.
