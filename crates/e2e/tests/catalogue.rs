@@ -26,6 +26,8 @@ const NOT_WORDS: &[(&str, &str)] = &[
     ("{url} answered {}", "the host's error event, for its developer"),
     ("{url} could not be fetched", "the host's error event"),
     ("{url} has no text", "the host's error event"),
+    ("the list of plans could not be fetched", "the host's error event and the console, for the site's developer"),
+    ("{plan} could not be fetched", "the host's error event and the console"),
     ("TimeoutError", "a DOMException's name"),
     ("AbortError", "a DOMException's name"),
     ("no line dash", "a drawing failure, logged to the console"),

@@ -30,6 +30,12 @@ async fn site(attributes: &str, before: &str, files: Vec<(&'static str, String)>
     (demo, page)
 }
 
+/// Records every `pelm-energy:error` the page hears, as "kind/code: message",
+/// from before the app starts (a script of the site's page, allowed by the
+/// policy's hash of it).
+const LISTENER: &str = "<script>window.__heard = []; document.addEventListener('pelm-energy:error', \
+    e => window.__heard.push(e.detail.kind + '/' + e.detail.code + ': ' + e.detail.message));</script>";
+
 /// A flat plan priced well under the sandbox's: a plan the comparison must recommend.
 fn cheap_plan() -> Value {
     let month: Vec<u8> = vec![0; 24];
@@ -168,7 +174,7 @@ async fn a_broken_tariff_file_is_a_plain_message_naming_the_field() {
     }] });
     let plans = json!({ "plans": [ { "name": "Broken plan", "url": "/tariffs/broken.json", "current": true } ] });
     let files = vec![("/plans.json", plans.to_string()), ("/tariffs/broken.json", broken.to_string())];
-    let (_demo, page) = site(r#"data-tariffs="/plans.json""#, "", files).await;
+    let (_demo, page) = site(r#"data-tariffs="/plans.json""#, LISTENER, files).await;
     let browser = start_browser().await;
     open_app(&browser, &page).await;
     connect_as(&browser, "tariffs-broken", "solar@pelm.com").await;
@@ -180,6 +186,12 @@ async fn a_broken_tariff_file_is_a_plain_message_naming_the_field() {
     // The usage page stands without it, and no raw JSON reaches the user.
     browser.find(".pe-chart-frame[data-plot-width]").await;
     assert!(!said.contains('{'));
+    // The site hears which field, once.
+    let heard = browser.client.execute("return window.__heard || [];", vec![]).await.unwrap();
+    assert_eq!(
+        heard,
+        json!(["tariffs/tariffs_invalid: Broken plan: items[0].energyweekdayschedule does not have 12 entries"])
+    );
 
     // An HTML page where the list should be: said plainly too.
     let (_demo, page) = site(r#"data-tariffs="/index.html""#, "", vec![]).await;

@@ -25,7 +25,7 @@ use pelm_usage::{PricedHours, Viewport, Zone};
 use super::input::{Hourly, PlanSource, TariffInput};
 use crate::api::site_file;
 use crate::format::{day, number, Formats, MoneyStyle};
-use crate::host::use_id;
+use crate::host::{use_host, use_id, Host};
 use crate::language::{t, tf, tn};
 use crate::locale::local_zone;
 use crate::pages::part::NotLoaded;
@@ -186,6 +186,7 @@ fn views(input: TariffInput, source: PlanSource, hourly: Hourly) -> AnyView {
     }
     let title = use_id("tariffs-title");
     let heading = title.clone();
+    let host = use_host();
     let shown = move || match ready.get() {
         None => view! { <p class="pe-status" role="status">{t(tariffs::LOADING)}</p> }.into_any(),
         Some(Ok(ready)) => view! {
@@ -193,7 +194,7 @@ fn views(input: TariffInput, source: PlanSource, hourly: Hourly) -> AnyView {
             <PlanComparison ready bills=input.bills single_meter=input.single_meter />
         }
         .into_any(),
-        Some(Err(trouble)) => trouble_view(trouble).into_any(),
+        Some(Err(trouble)) => trouble_view(trouble, host.clone()).into_any(),
     };
     view! {
         <section class="pe-tariffs" aria-labelledby=title>
@@ -222,7 +223,26 @@ fn problem_words(e: &ReadError) -> String {
     }
 }
 
-fn trouble_view(trouble: Trouble) -> impl IntoView {
+/// Tells the site's page what went wrong, as the app's other errors are
+/// told: `pelm-energy:error` with `kind: "tariffs"`, a code, and the field.
+fn tell_the_site(host: Option<&Host>, trouble: &Trouble) {
+    let (code, message) = match trouble {
+        Trouble::ListUnreadable(e) => ("tariffs_invalid", format!("the list of plans: {e}")),
+        Trouble::ListUnreachable => ("tariffs_unavailable", "the list of plans could not be fetched".to_owned()),
+        Trouble::Unreadable(plan, e) => ("tariffs_invalid", format!("{plan}: {e}")),
+        Trouble::Unreachable(plan) => ("tariffs_unavailable", format!("{plan} could not be fetched")),
+        // The companion's problems are told where they are shown.
+        Trouble::Data(_) => return,
+    };
+    web_sys::console::warn_1(&format!("pelm-energy: {code}: {message}").into());
+    if let Some(host) = host {
+        let detail = [("kind", "tariffs"), ("code", code), ("message", message.as_str())];
+        host.emit("error", &detail.map(|(key, value)| (key, Some(value.into()))));
+    }
+}
+
+fn trouble_view(trouble: Trouble, host: Option<Host>) -> impl IntoView {
+    tell_the_site(host.as_ref(), &trouble);
     let said = match &trouble {
         Trouble::ListUnreadable(e) => tf(tariffs::LIST_UNREADABLE, &[("problem", &problem_words(e))]),
         Trouble::ListUnreachable => t(tariffs::LIST_UNREACHABLE).to_owned(),
@@ -232,8 +252,6 @@ fn trouble_view(trouble: Trouble) -> impl IntoView {
             return view! { <crate::pages::problem::ProblemView problem=problem.clone() retry=None /> }.into_any();
         }
     };
-    // The site's developer reads the console; the user reads the sentence.
-    web_sys::console::warn_1(&format!("pelm-energy tariffs: {trouble:?}").into());
     view! { <p class="pe-tariff-trouble" role="alert" data-tariff-trouble="">{said}</p> }.into_any()
 }
 
