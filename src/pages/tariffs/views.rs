@@ -194,7 +194,7 @@ fn views(input: TariffInput, source: PlanSource, hourly: Hourly) -> AnyView {
             <PlanComparison ready bills=input.bills single_meter=input.single_meter />
         }
         .into_any(),
-        Some(Err(trouble)) => trouble_view(trouble, host.clone()).into_any(),
+        Some(Err(trouble)) => trouble_view(trouble, host).into_any(),
     };
     view! {
         <section class="pe-tariffs" aria-labelledby=title>
