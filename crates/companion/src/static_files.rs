@@ -42,23 +42,54 @@ pub fn service(dist: &Path, policy: impl FnOnce(&str) -> String, report_path: &s
 }
 
 /// `Link` values that preload the wasm parts of a connected user's pages
-/// (the `connected` part and the chunk it shares), as the parts' loader
+/// (the `connected` part and the chunks it shares), as the parts' loader
 /// fetches them, so the browser's cache answers the loader; `None` for a
-/// build in one part.
+/// build in one part. Only the chunks the loader lists for `connected`: on
+/// HTTP/1.1's six connections a host, a chunk only other parts use would
+/// hold up one the pages need.
 pub fn connected_parts(dist: &Path, app_path: &str) -> Option<String> {
     let base = app_path.trim_end_matches('/');
-    let mut links: Vec<String> = std::fs::read_dir(dist)
-        .ok()?
-        .filter_map(|entry| entry.ok()?.file_name().into_string().ok())
+    let names: Vec<String> =
+        std::fs::read_dir(dist).ok()?.filter_map(|entry| entry.ok()?.file_name().into_string().ok()).collect();
+    let needed = names
+        .iter()
+        .find(|n| n.starts_with("pelm-energy-parts-") && n.ends_with(".js"))
+        .and_then(|loader| std::fs::read_to_string(dist.join(loader)).ok())
+        .map(|loader| chunks_of(&loader, "connected"));
+    let mut links: Vec<String> = names
+        .iter()
         .filter(|name| {
             name.ends_with(".wasm")
-                && (name.starts_with("pelm-energy-connected-") || name.starts_with("pelm-energy-chunk-"))
+                && (name.starts_with("pelm-energy-connected-")
+                    || (name.starts_with("pelm-energy-chunk-")
+                        && needed.as_ref().is_none_or(|needed| needed.iter().any(|n| n == *name))))
         })
         .map(|name| format!("<{base}/{name}>; rel=preload; as=fetch; crossorigin; type=\"application/wasm\""))
         .collect();
     links.sort();
     let connected = links.iter().any(|l| l.contains("pelm-energy-connected-"));
     connected.then(|| links.join(", "))
+}
+
+/// The chunk files the parts' loader fetches for `part`: wasm-split writes
+/// each chunk's parts in a comment above it (`/* connected, money */`) and
+/// its file on the line after next.
+fn chunks_of(loader: &str, part: &str) -> Vec<String> {
+    let lines: Vec<&str> = loader.lines().collect();
+    let mut out = Vec::new();
+    for (i, line) in lines.iter().enumerate() {
+        let Some(parts) = line.trim().strip_prefix("/*").and_then(|l| l.strip_suffix("*/")) else { continue };
+        if !parts.split(',').any(|p| p.trim() == part) {
+            continue;
+        }
+        let file = lines[i + 1..].iter().take(3).find_map(|l| {
+            let start = l.find("\"./pelm-energy-chunk-")? + 3;
+            let end = start + l[start..].find('"')?;
+            Some(l[start..end].to_owned())
+        });
+        out.extend(file);
+    }
+    out
 }
 
 async fn headers(

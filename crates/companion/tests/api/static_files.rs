@@ -168,9 +168,19 @@ async fn the_policy_takes_extra_sources_and_reports_come_back() {
 async fn a_connected_users_page_preloads_the_connected_part_and_no_one_elses_does() {
     let dist = tempfile::tempdir().unwrap();
     std::fs::write(dist.path().join("index.html"), INDEX).unwrap();
-    for part in ["pelm-energy-connected-0123456789abcdef.wasm", "pelm-energy-chunk-3-0123456789abcdef.wasm"] {
+    let parts = [
+        "pelm-energy-connected-0123456789abcdef.wasm",
+        "pelm-energy-chunk-3-0123456789abcdef.wasm",
+        "pelm-energy-chunk-4-0123456789abcdef.wasm",
+    ];
+    for part in parts {
         std::fs::write(dist.path().join(part), b"\0asm\x01\0\0\0").unwrap();
     }
+    // The parts' loader, as wasm-split writes it: chunk 3 is the connected
+    // part's, chunk 4 only the money and tariff parts'.
+    let loader = "/* connected, money */\nconst __chunk_3 = makeLoad(() => {\n    const src = fetch(new URL(\"./pelm-energy-chunk-3-0123456789abcdef.wasm\", import.meta.url));\n}, []);\n\
+                  /* money, tariffs */\nconst __chunk_4 = makeLoad(() => {\n    const src = fetch(new URL(\"./pelm-energy-chunk-4-0123456789abcdef.wasm\", import.meta.url));\n}, []);\n";
+    std::fs::write(dist.path().join("pelm-energy-parts-0123456789abcdef.js"), loader).unwrap();
     let (url, _db, sandbox) = serve_beside_sandbox(&dist).await;
     let links = |response: &reqwest::Response| {
         response.headers().get_all("link").iter().map(|v| v.to_str().unwrap().to_owned()).collect::<Vec<_>>().join(", ")
@@ -189,6 +199,7 @@ async fn a_connected_users_page_preloads_the_connected_part_and_no_one_elses_doe
         "{connected}"
     );
     assert!(connected.contains("</pelm-energy-chunk-3-0123456789abcdef.wasm>; rel=preload"), "{connected}");
+    assert!(!connected.contains("chunk-4"), "a chunk only other parts load is not preloaded: {connected}");
     let part = reqwest::get(format!("{url}/pelm-energy-connected-0123456789abcdef.wasm")).await.unwrap();
     assert!(!links(&part).contains("connected"), "only the page preloads");
     let forged = reqwest::Client::new().get(&url).header("cookie", format!("pelm_session={}", "ab".repeat(32)));
