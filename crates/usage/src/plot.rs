@@ -266,23 +266,23 @@ pub fn estimated_cost(rates: &[BillRate], start: i64, end: i64, usage: f64) -> O
 }
 
 /// What each interval cost under the user's tariff, as the tariff engine
-/// priced it, summed up as it goes so the cost of any span is two lookups:
-/// the hover readout asks it on every pointer move.
+/// priced it, summed up as it goes so the cost of any span is a few lookups:
+/// the hover readout asks it on every pointer move. A span that cuts an
+/// interval (a quarter hour of an hour priced whole) takes its share by time.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct PricedHours {
     start: Vec<i64>,
+    end: Vec<i64>,
     /// Cost of every interval before index `i`, and how many of them the
     /// tariff could not price.
     before: Vec<f64>,
     unpriced_before: Vec<u32>,
-    /// Where the last interval priced ends.
-    end: i64,
 }
 
 impl PricedHours {
-    /// `start` in time order, `cost` of each; an interval the tariff could
-    /// not price (NaN) leaves the spans over it unpriced.
-    pub fn new(start: Vec<i64>, end: i64, cost: &[f64]) -> Self {
+    /// Intervals `[start, end)` in time order and the `cost` of each; an
+    /// interval the tariff could not price (NaN) leaves the spans over it unpriced.
+    pub fn new(start: Vec<i64>, end: Vec<i64>, cost: &[f64]) -> Self {
         let (mut before, mut unpriced_before) =
             (Vec::with_capacity(cost.len() + 1), Vec::with_capacity(cost.len() + 1));
         let (mut sum, mut unpriced) = (0.0, 0);
@@ -296,17 +296,35 @@ impl PricedHours {
             before.push(sum);
             unpriced_before.push(unpriced);
         }
-        PricedHours { start, before, unpriced_before, end }
+        PricedHours { start, end, before, unpriced_before }
     }
 
-    /// The cost over `[from, to)`, from the intervals starting in it; `None`
-    /// when the span reaches outside what was priced or over an unpriced one.
+    /// The cost over `[from, to)`; `None` when the span reaches outside
+    /// what was priced or over an interval that was not.
     pub fn cost_over(&self, from: i64, to: i64) -> Option<f64> {
-        if self.start.first().is_none_or(|&first| from < first) || to > self.end {
+        let (first, last) = (*self.start.first()?, *self.end.last()?);
+        if from < first || to > last || to <= from {
             return None;
         }
-        let (lo, hi) = (self.start.partition_point(|&s| s < from), self.start.partition_point(|&s| s < to));
-        (self.unpriced_before[hi] == self.unpriced_before[lo]).then(|| self.before[hi] - self.before[lo])
+        // The intervals that overlap the span: ending after it starts, starting before it ends.
+        let (lo, hi) = (self.end.partition_point(|&e| e <= from), self.start.partition_point(|&s| s < to));
+        if lo >= hi {
+            return Some(0.0);
+        }
+        if self.unpriced_before[hi] != self.unpriced_before[lo] {
+            return None;
+        }
+        let cost = |i: usize| self.before[i + 1] - self.before[i];
+        let outside = |i: usize| {
+            let (s, e) = (self.start[i], self.end[i]);
+            let inside = (e.min(to) - s.max(from)).max(0) as f64 / (e - s).max(1) as f64;
+            cost(i) * (1.0 - inside)
+        };
+        let mut sum = self.before[hi] - self.before[lo] - outside(lo);
+        if hi - 1 > lo {
+            sum -= outside(hi - 1);
+        }
+        Some(sum)
     }
 }
 
@@ -318,15 +336,23 @@ mod tests {
 
     #[test]
     fn priced_hours_add_up_spans_and_refuse_what_they_do_not_cover() {
-        let priced = PricedHours::new(vec![0, 3600, 7200], 10_800, &[1.0, 2.0, 4.0]);
+        let hours = |n: i64| ((0..n).map(|h| h * 3600).collect(), (1..=n).map(|h| h * 3600).collect());
+        let (start, end) = hours(3);
+        let priced = PricedHours::new(start, end, &[1.0, 2.0, 4.0]);
         assert_eq!(priced.cost_over(0, 10_800), Some(7.0));
         assert_eq!(priced.cost_over(3600, 7200), Some(2.0));
         assert_eq!(priced.cost_over(-3600, 3600), None);
         assert_eq!(priced.cost_over(0, 14_400), None);
-        let gap = PricedHours::new(vec![0, 3600], 7200, &[1.0, f64::NAN]);
+        // A quarter hour of an hour priced whole takes a quarter of it.
+        assert_eq!(priced.cost_over(3600 + 900, 3600 + 1800), Some(0.5));
+        // A span across the hour takes each hour's share.
+        assert_eq!(priced.cost_over(1800, 5400), Some(0.5 + 1.0));
+        let (start, end) = hours(2);
+        let gap = PricedHours::new(start, end, &[1.0, f64::NAN]);
         assert_eq!(gap.cost_over(0, 3600), Some(1.0));
         assert_eq!(gap.cost_over(0, 7200), None);
-        let middle = PricedHours::new(vec![0, 3600, 7200], 10_800, &[1.0, f64::NAN, 4.0]);
+        let (start, end) = hours(3);
+        let middle = PricedHours::new(start, end, &[1.0, f64::NAN, 4.0]);
         assert_eq!(middle.cost_over(7200, 10_800), Some(4.0));
     }
 

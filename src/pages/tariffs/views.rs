@@ -161,8 +161,7 @@ async fn load(input: TariffInput, source: PlanSource, hourly: Hourly) -> Result<
         }
         None => (Vec::new(), Vec::new()),
     };
-    let end = hourly.end.last().copied().unwrap_or(0);
-    input.priced.set(Some(Arc::new(PricedHours::new(hourly.start.clone(), end, &cost))));
+    input.priced.set(Some(Arc::new(PricedHours::new(hourly.start.clone(), hourly.end.clone(), &cost))));
     Ok(Ready {
         plans: Arc::new(plans),
         load: Arc::new(load),
