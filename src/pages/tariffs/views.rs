@@ -13,7 +13,7 @@ use std::sync::Arc;
 use leptos::prelude::*;
 use pelm_app_logic::problem::Problem;
 use pelm_app_logic::words::tariffs;
-use pelm_model::civil::{DAY, HOUR};
+use pelm_model::civil::HOUR;
 use pelm_tariff::compare::{FEWEST_BILLS, MAX_MEDIAN_ERROR};
 use pelm_tariff::urdb::Problem as Wrong;
 use pelm_tariff::{
@@ -134,11 +134,6 @@ async fn plans(source: PlanSource) -> Result<Plans, Trouble> {
         current: list.current,
         holidays: list.holidays,
     })
-}
-
-/// The local day of a UTC instant.
-fn local_day(t: i64) -> i64 {
-    (t + local_zone().offset_at(t)).div_euclid(DAY)
 }
 
 /// UTC noon of local day `day`, for writing it as a date.
@@ -442,6 +437,8 @@ fn TimeOfUse(ready: Ready, view: Signal<Viewport>, unit: String) -> impl IntoVie
 /// hours loaded cover, else the last twelve calendar months.
 fn comparison_cycles(load: &Load, bills: &[(i64, i64, f64)], now: i64) -> (Vec<Cycle>, Vec<(Cycle, f64)>, bool) {
     let Some((first, last)) = load.span() else { return (Vec::new(), Vec::new(), false) };
+    let zone = local_zone();
+    let local_day = |t: i64| pelm_usage::local_day(t, &zone);
     let year_ago = local_day(now) - 366;
     let mut billed: Vec<(Cycle, f64)> = bills
         .iter()
