@@ -5,6 +5,7 @@
 //! Every draw is followed by reading one pixel back, which makes the canvas
 //! finish drawing before the clock stops, for all three libraries alike.
 
+use pelm_energy::chart::tuning::{set_drawing, Drawing, Fill, Line};
 use pelm_energy::chart::{Chart, ChartData, Compared, Theme};
 use std::sync::Arc;
 
@@ -213,6 +214,131 @@ fn compare_figures(
     })
 }
 
+const SOFTWARE: &str = "canvas in memory (diagnostic)";
+/// A year before the data: the axes and grid with nothing on them.
+const AXES: &str = "axes alone (diagnostic)";
+
+/// Ways of drawing the usage that issue 37's profile compares, each beside
+/// the chosen one ([`Drawing::CHOSEN`]).
+fn variants() -> Vec<(&'static str, Drawing)> {
+    let chosen = Drawing::CHOSEN;
+    let first = Drawing {
+        background: true,
+        fill: Fill::Smooth,
+        line: Line::Stroke,
+        snap: true,
+        css_pixels: false,
+        bars_one_path: false,
+        round_joins: false,
+    };
+    let mut all = vec![
+        ("chosen", chosen),
+        ("as before issue 37", first),
+        ("no fill", Drawing { fill: Fill::None, ..first }),
+        ("fill without anti-aliasing", Drawing { fill: Fill::Columns, ..first }),
+        ("edges not snapped", Drawing { snap: false, ..first }),
+        ("decimated per CSS pixel", Drawing { css_pixels: true, ..first }),
+        ("bars as one path", Drawing { bars_one_path: true, ..first }),
+        ("no background fill", Drawing { background: false, ..first }),
+        ("round joins", Drawing { round_joins: true, ..first }),
+        ("line as pixel columns", Drawing { line: Line::Columns, ..first }),
+        ("line and fill as pixel columns", Drawing { line: Line::Columns, fill: Fill::Columns, ..first }),
+        ("pixel-column line, CSS pixels", Drawing { line: Line::Columns, css_pixels: true, ..first }),
+        // Not a way the app could draw: the canvas kept in memory from the
+        // start, to see what the first drawing's readback costs.
+        (SOFTWARE, first),
+        (AXES, first),
+    ];
+    all.dedup_by(|b, a| b.1 == a.1 && b.0 == "as before issue 37");
+    all
+}
+
+/// Each drawing's cold render, zoom, pan and a week's bars, timed as
+/// `ours` times them, and how far its picture is from the chosen one's:
+/// the share of device pixels that differ by more than 16 levels in any
+/// channel, for the full year and for the week. The pictures come back as
+/// PNGs for `./dev bench` to keep.
+fn variant_figures(columns: &Arc<Columns>, host: &Element, runs: u32) -> Value {
+    let theme = Theme::default();
+    let data = ChartData::new(columns, Level::Raw, Level::Raw, "kWh", Default::default());
+    let bounds = data.usage.extent().expect("data");
+    data.warm();
+    let week = Viewport::new(bounds.to - 7 * 86_400, bounds.to);
+    let pixels = |canvas: &HtmlCanvasElement| {
+        let context: web_sys::CanvasRenderingContext2d = canvas.get_context("2d").unwrap().unwrap().unchecked_into();
+        context.get_image_data(0.0, 0.0, canvas.width() as f64, canvas.height() as f64).unwrap().data().0
+    };
+    let differing = |a: &[u8], b: &[u8]| {
+        let changed = a.chunks(4).zip(b.chunks(4)).filter(|(p, q)| p.iter().zip(*q).any(|(x, y)| x.abs_diff(*y) > 16));
+        changed.count() as f64 / (a.len() / 4).max(1) as f64
+    };
+    let mut reference: Option<(Vec<u8>, Vec<u8>)> = None;
+    let mut rows = Vec::new();
+    for (name, variant) in variants() {
+        set_drawing(variant);
+        let software = name == SOFTWARE;
+        let empty = name == AXES;
+        let shown = |view: Viewport| {
+            if empty {
+                Viewport::new(view.from - 2 * view.span(), view.from - view.span())
+            } else {
+                view
+            }
+        };
+        let fresh = || {
+            let (chart, base) = fresh_chart(host);
+            if software {
+                let options = js_sys::Object::new();
+                let _ = js_sys::Reflect::set(&options, &"willReadFrequently".into(), &true.into());
+                let _ = base.get_context_with_context_options("2d", &options);
+            }
+            (chart, base)
+        };
+        let cold = median(
+            (0..runs)
+                .map(|_| {
+                    let started = now();
+                    let (chart, base) = fresh();
+                    let bounds = shown(data.usage.extent().expect("data"));
+                    let fresh_data = ChartData::new(columns, Level::Raw, Level::Raw, "kWh", Default::default());
+                    chart.render(&fresh_data, None, bounds, false, &theme).expect("drawn");
+                    settle(&base);
+                    now() - started
+                })
+                .collect(),
+        );
+        let (chart, base) = fresh();
+        let redraw = |views: &mut dyn Iterator<Item = Viewport>| {
+            median(
+                views
+                    .map(|view| {
+                        let started = now();
+                        chart.render(&data, None, view, false, &theme).expect("drawn");
+                        settle(&base);
+                        now() - started
+                    })
+                    .collect(),
+            )
+        };
+        let zoom = redraw(&mut (0..runs * 3).map(|i| shown(zoom_view(i, bounds))));
+        let pan = redraw(&mut (0..runs * 3).map(|i| shown(pan_view(i, bounds))));
+        let bars = redraw(&mut (0..runs * 3).map(|_| shown(week)));
+        let week_picture = (pixels(&base), base.to_data_url().unwrap_or_default());
+        chart.render(&data, None, bounds, false, &theme).expect("drawn");
+        let year_picture = (pixels(&base), base.to_data_url().unwrap_or_default());
+        let reference = reference.get_or_insert_with(|| (year_picture.0.clone(), week_picture.0.clone()));
+        rows.push(json!({
+            "name": name, "cold": cold, "zoom": zoom, "pan": pan, "bars": bars,
+            "year_changed": differing(&reference.0, &year_picture.0),
+            "week_changed": differing(&reference.1, &week_picture.0),
+            "year_png": year_picture.1, "week_png": week_picture.1,
+        }));
+    }
+    set_drawing(Drawing::CHOSEN);
+    host.set_inner_html("");
+    Value::Array(rows)
+}
+
 /// The CSV and the Green Button file of every interval, made as the app
 /// makes them: in slices, yielding to the page between them.
 async fn export_figures(text: &str) -> Value {
@@ -311,6 +437,7 @@ async fn run() -> Result<Value, JsValue> {
         ours["export"] = export_figures(&text).await;
         if i == 0 {
             ours["tariffs"] = tariff_figures(&window, runs).await?;
+            ours["variants"] = variant_figures(&Arc::new(decode(&text)), &host, runs);
         }
         let uplot = JsFuture::from(peer_run("uplot", &pelm, &host, runs)).await?;
         let chartjs = JsFuture::from(peer_run("chartjs", &pelm, &host, runs)).await?;

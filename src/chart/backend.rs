@@ -1,5 +1,5 @@
 //! plotters-canvas, measuring text with the canvas itself, and able to
-//! gather many paths into one fill or one stroke.
+//! gather many paths into one stroke.
 //!
 //! plotters measures labels (to align them) by adding a `<span>` with a
 //! `style` attribute to the page and reading its layout. A strict
@@ -8,7 +8,7 @@
 //!
 //! Data with gaps is many short lines. Each `fill()` or `stroke()` is a
 //! raster pass of its own, so while a batch is open the paths plotters draws
-//! are gathered as subpaths and painted once when it closes.
+//! are gathered as subpaths and stroked once when it closes.
 
 use std::cell::Cell;
 use std::rc::Rc;
@@ -23,7 +23,6 @@ use super::theme::context_2d;
 #[derive(Clone, Copy, Default)]
 struct Batch {
     open: bool,
-    fill: Option<BackendColor>,
     stroke: Option<(BackendColor, u32)>,
 }
 
@@ -45,19 +44,10 @@ fn rgba(c: BackendColor) -> String {
 }
 
 impl Batcher {
-    /// Until [`Batcher::fill`] or [`Batcher::stroke`], paths are only gathered.
+    /// Until [`Batcher::stroke`], paths are only gathered.
     pub fn open(&self) {
         self.context.begin_path();
         self.batch.set(Batch { open: true, ..Batch::default() });
-    }
-
-    /// Fills everything gathered since `open`, in one pass.
-    pub fn fill(&self) {
-        let batch = self.batch.replace(Batch::default());
-        if let Some(colour) = batch.fill {
-            self.context.set_fill_style_str(&rgba(colour));
-            self.context.fill();
-        }
     }
 
     /// Strokes everything gathered since `open`, in one pass.
@@ -82,15 +72,12 @@ impl Canvas {
     }
 
     /// Adds `path` to the open batch as a subpath.
-    fn gather(&self, path: impl IntoIterator<Item = BackendCoord>, close: bool) {
+    fn gather(&self, path: impl IntoIterator<Item = BackendCoord>) {
         let mut path = path.into_iter();
         if let Some((x, y)) = path.next() {
             self.context.move_to(f64::from(x), f64::from(y));
             for (x, y) in path {
                 self.context.line_to(f64::from(x), f64::from(y));
-            }
-            if close {
-                self.context.close_path();
             }
         }
     }
@@ -141,7 +128,7 @@ impl DrawingBackend for Canvas {
         if !batch.open {
             return self.inner.draw_path(path, style);
         }
-        self.gather(path, false);
+        self.gather(path);
         batch.stroke = Some((style.color(), style.stroke_width()));
         self.batch.set(batch);
         Ok(())
@@ -152,14 +139,7 @@ impl DrawingBackend for Canvas {
     }
 
     fn fill_polygon<S: BackendStyle, I: IntoIterator<Item = BackendCoord>>(&mut self, path: I, style: &S) -> Result {
-        let mut batch = self.batch.get();
-        if !batch.open {
-            return self.inner.fill_polygon(path, style);
-        }
-        self.gather(path, true);
-        batch.fill = Some(style.color());
-        self.batch.set(batch);
-        Ok(())
+        self.inner.fill_polygon(path, style)
     }
 
     fn draw_text<S: BackendTextStyle>(&mut self, text: &str, style: &S, pos: BackendCoord) -> Result {

@@ -118,7 +118,12 @@ impl Chart {
         let backend = Canvas::new(self.base.clone()).ok_or("no 2D canvas")?;
         let batch = backend.batcher();
         let root = backend.into_drawing_area();
-        root.fill(&theme.background).map_err(err)?;
+        if super::tuning::drawing().background {
+            root.fill(&theme.background).map_err(err)?;
+        } else {
+            let ctx = context_2d(&self.base).ok_or("no 2D context")?;
+            ctx.clear_rect(0.0, 0.0, self.base.width() as f64, self.base.height() as f64);
+        }
 
         let emissions = data.emissions.as_ref().filter(|_| show_emissions);
         let (mut low, mut high) = data.usage.value_range(view);
@@ -160,8 +165,20 @@ impl Chart {
         let (xs, ys) = chart.plotting_area().get_pixel_range();
         let (left, top) = (xs.start as f64, ys.start as f64);
         let area = [left, top, (xs.end - xs.start).max(1) as f64, (ys.end - ys.start).max(1) as f64];
-        let pass =
-            Pass { ctx: &ctx, batch: &batch, area, ratio, data, compared, emissions, view, low, font: &font, theme };
+        let pass = Pass {
+            ctx: &ctx,
+            batch: &batch,
+            area,
+            ratio,
+            data,
+            compared,
+            emissions,
+            view,
+            low,
+            high,
+            font: &font,
+            theme,
+        };
         for layer in modes::LAYERS {
             layer(&mut chart, &pass)?;
         }

@@ -14,6 +14,7 @@ mod layout;
 mod modes;
 mod sparkline;
 mod theme;
+pub mod tuning;
 mod widget;
 
 pub use bills_chart::{BillBar, BillsChart};

@@ -8,7 +8,7 @@
 
 use std::ops::Range;
 
-use pelm_usage::{Plan, Series, Viewport};
+use pelm_usage::{Series, Viewport};
 use plotters::chart::DualCoordChartContext;
 use plotters::coord::combinators::WithKeyPoints;
 use plotters::coord::types::{RangedCoordf64, RangedCoordi64};
@@ -17,7 +17,12 @@ use web_sys::CanvasRenderingContext2d;
 
 use super::backend::{Batcher, Canvas};
 use super::data::{ChartData, Compared};
-use super::theme::Theme;
+use super::theme::{css, Theme};
+
+fn colour_of(colour: RGBColor, alpha: f64) -> String {
+    css(colour, alpha).as_string().unwrap_or_default()
+}
+use super::tuning::{drawing, Fill, Line};
 
 /// Usage on the left axis, emissions on the right, one time axis.
 pub(super) type Plot<'a> = DualCoordChartContext<
@@ -28,7 +33,7 @@ pub(super) type Plot<'a> = DualCoordChartContext<
 >;
 
 /// What every mode needs besides the plot: the canvas to clip, the batcher
-/// that makes many shapes one fill or stroke, the pixel ratio, and what is
+/// that makes many lines one stroke, the pixel ratio, and what is
 /// drawn, where and how.
 pub(super) struct Pass<'a> {
     pub ctx: &'a CanvasRenderingContext2d,
@@ -43,6 +48,7 @@ pub(super) struct Pass<'a> {
     pub view: Viewport,
     /// The value axis's low end: below zero when solar exports are shown.
     pub low: f64,
+    pub high: f64,
     pub font: &'a TextStyle<'a>,
     pub theme: &'a Theme,
 }
@@ -66,9 +72,52 @@ fn comparison(plot: &mut Plot, pass: &Pass) -> Result<(), String> {
 
 /// The usage: bars while its periods are wide enough to see, else an area.
 fn usage(plot: &mut Plot, pass: &Pass) -> Result<(), String> {
-    match pass.data.usage.plan(pass.view, pass.area[2] as usize) {
-        Plan::Bars(range) => bars(plot, pass, range),
-        Plan::Lines(runs) => area(plot, pass, &runs),
+    let series = &pass.data.usage;
+    match series.bars(pass.view, pass.plot_width()) {
+        Some(range) if drawing().bars_one_path => one_path_bars(pass, range),
+        Some(range) => bars(plot, pass, range),
+        None => {
+            let columns = if drawing().css_pixels { pass.area[2] / pass.ratio } else { pass.area[2] };
+            area(pass, &series.runs(pass.view, (columns as usize).max(1)))
+        }
+    }
+}
+
+/// Where instants and values fall on the canvas, in device pixels, as
+/// plotters places them (its last pixel is the plot's edge), rounded the way
+/// it rounds when `snap`.
+struct Place {
+    left: f64,
+    from: f64,
+    x_scale: f64,
+    bottom: f64,
+    low: f64,
+    y_scale: f64,
+    snap: bool,
+}
+
+impl Place {
+    fn of(pass: &Pass) -> Place {
+        let [left, top, width, height] = pass.area;
+        Place {
+            left,
+            from: pass.view.from as f64,
+            x_scale: (width - 1.0) / (pass.view.span() as f64).max(1.0),
+            bottom: top + height - 1.0,
+            low: pass.low,
+            y_scale: (height - 1.0) / (pass.high - pass.low),
+            snap: drawing().snap,
+        }
+    }
+
+    fn x(&self, t: i64) -> f64 {
+        let x = (t as f64 - self.from) * self.x_scale;
+        self.left + if self.snap { (x + 1e-3).floor() } else { x }
+    }
+
+    fn y(&self, v: f64) -> f64 {
+        let y = (v - self.low) * self.y_scale;
+        self.bottom - if self.snap { (y - 1e-3).ceil().max(0.0) } else { y }
     }
 }
 
@@ -121,30 +170,169 @@ fn bars(plot: &mut Plot, pass: &Pass, range: Range<usize>) -> Result<(), String>
 /// the export colour, then the line over both. Each side's polygon clamps
 /// the line to that side, so every pixel is filled once with no clipping per
 /// side; each side is one fill and the line one stroke, however many gaps
-/// break it.
-fn area(plot: &mut Plot, pass: &Pass, runs: &[Vec<(i64, f64)>]) -> Result<(), String> {
-    let (theme, low) = (pass.theme, pass.low);
+/// break it. Drawn on the context directly: nothing is allocated per point.
+fn area(pass: &Pass, runs: &[Vec<(i64, f64)>]) -> Result<(), String> {
+    let (theme, low, ctx) = (pass.theme, pass.low, pass.ctx);
+    let place = Place::of(pass);
+    let zero = place.y(0.0);
+    let fill = drawing().fill;
     pass.clipped(|| {
         let mut sides = vec![(theme.used, f64::max as fn(f64, f64) -> f64)];
         if low < 0.0 {
             sides.push((theme.exported, f64::min));
         }
-        for (colour, clamp) in sides {
-            pass.batch.open();
+        for (colour, clamp) in sides.into_iter().filter(|_| fill != Fill::None) {
+            ctx.begin_path();
             for run in runs.iter().filter(|run| run.iter().any(|p| clamp(p.1, 0.0) != 0.0)) {
-                let (first, last) = (run[0].0, run[run.len() - 1].0);
-                let side = run.iter().map(|&(t, v)| (t, clamp(v, 0.0)));
-                let outline = std::iter::once((first, 0.0)).chain(side).chain([(last, 0.0)]);
-                let polygon = Polygon::new(outline.collect::<Vec<_>>(), colour.mix(0.3).filled());
-                plot.draw_series([polygon]).map_err(err)?;
+                match fill {
+                    Fill::Columns => columns(ctx, &place, run, zero, clamp),
+                    _ => {
+                        ctx.move_to(place.x(run[0].0), zero);
+                        for &(t, v) in run {
+                            ctx.line_to(place.x(t), place.y(clamp(v, 0.0)));
+                        }
+                        ctx.line_to(place.x(run[run.len() - 1].0), zero);
+                        ctx.close_path();
+                    }
+                }
             }
-            pass.batch.fill();
+            ctx.set_fill_style_str(&colour_of(colour, 0.3));
+            ctx.fill();
         }
-        pass.batch.open();
+        let width = f64::from(pass.px(1.0));
+        if drawing().line == Line::Columns && width >= 2.0 {
+            line_columns(ctx, &place, runs, width);
+            ctx.set_fill_style_str(&colour_of(theme.used, 1.0));
+            ctx.fill();
+            return Ok(());
+        }
+        // A line of odd width is crisp only through pixel centres.
+        let centre = if place.snap && width % 2.0 == 1.0 { 0.5 } else { 0.0 };
+        ctx.begin_path();
         for run in runs {
-            plot.draw_series([PathElement::new(run.clone(), theme.used.stroke_width(pass.px(1.0)))]).map_err(err)?;
+            ctx.move_to(place.x(run[0].0) + centre, place.y(run[0].1) + centre);
+            for &(t, v) in &run[1..] {
+                ctx.line_to(place.x(t) + centre, place.y(v) + centre);
+            }
         }
-        pass.batch.stroke();
+        ctx.set_stroke_style_str(&colour_of(theme.used, 1.0));
+        ctx.set_line_width(width);
+        if drawing().round_joins {
+            ctx.set_line_join("round");
+        }
+        ctx.stroke();
+        Ok(())
+    })
+}
+
+/// The line through `runs` as one rectangle per device-pixel column: its
+/// span there (each segment's share of the column, by its slope), widened by
+/// the line's width, and columns alike merged. Added to the current path.
+fn line_columns(ctx: &CanvasRenderingContext2d, place: &Place, runs: &[Vec<(i64, f64)>], width: f64) {
+    // As a snapped stroke: an odd width centred on the pixel's centre, an
+    // even one on its left edge, so every edge falls on a pixel boundary.
+    let half = width / 2.0;
+    let left = if width % 2.0 == 1.0 { 0.5 - half } else { -half };
+    for run in runs {
+        // The column being gathered: its x and the span of y the line takes in it.
+        let mut open: Option<(f64, f64, f64)> = None;
+        // A rectangle waiting for the next column, to merge alike ones: left, right, top, bottom.
+        let mut pending: Option<(f64, f64, f64, f64)> = None;
+        let mut emit = |x: f64, top: f64, bottom: f64| {
+            let (top, bottom) = ((top - half).round(), (bottom + half).round());
+            match pending {
+                Some((l, r, t, b)) if r == x && t == top && b == bottom => pending = Some((l, x + 1.0, t, b)),
+                _ => {
+                    if let Some((l, r, t, b)) = pending {
+                        ctx.rect(l + left, t, r - l + width - 1.0, b - t);
+                    }
+                    pending = Some((x, x + 1.0, top, bottom));
+                }
+            }
+        };
+        let mut last: Option<(f64, f64)> = None;
+        for &(t, v) in run {
+            let (x, y) = (place.x(t).floor(), place.y(v));
+            if let Some((lx, ly)) = last {
+                // Columns the segment crosses before its end's own: each takes its share.
+                let steps = x - lx;
+                for k in 0..steps.max(0.0) as usize {
+                    let (a, b) = (ly + (y - ly) * k as f64 / steps, ly + (y - ly) * (k + 1) as f64 / steps);
+                    let column = lx + k as f64;
+                    let (top, bottom) = (a.min(b), a.max(b));
+                    open = match open {
+                        Some((cx, t0, b0)) if cx == column => Some((cx, t0.min(top), b0.max(bottom))),
+                        Some((cx, t0, b0)) => {
+                            emit(cx, t0, b0);
+                            Some((column, top, bottom))
+                        }
+                        None => Some((column, top, bottom)),
+                    };
+                }
+            }
+            open = match open {
+                Some((cx, t0, b0)) if cx == x => Some((cx, t0.min(y), b0.max(y))),
+                Some((cx, t0, b0)) => {
+                    emit(cx, t0, b0);
+                    Some((x, y, y))
+                }
+                None => Some((x, y, y)),
+            };
+            last = Some((x, y));
+        }
+        if let Some((cx, t0, b0)) = open {
+            emit(cx, t0, b0);
+        }
+        if let Some((l, r, t, b)) = pending {
+            ctx.rect(l + left, t, r - l + width - 1.0, b - t);
+        }
+    }
+}
+
+/// One side of a run as whole device-pixel columns, each as tall as the
+/// furthest value from zero in it and as wide as the step to the next.
+fn columns(ctx: &CanvasRenderingContext2d, place: &Place, run: &[(i64, f64)], zero: f64, clamp: fn(f64, f64) -> f64) {
+    let further = |a: f64, b: f64| if (a - zero).abs() >= (b - zero).abs() { a } else { b };
+    let mut column: Option<(f64, f64)> = None;
+    let close = |ctx: &CanvasRenderingContext2d, (x, y): (f64, f64), next: f64| {
+        let (top, bottom) = (y.round().min(zero.round()), y.round().max(zero.round()));
+        ctx.rect(x, top, (next - x).max(1.0), bottom - top);
+    };
+    for &(t, v) in run {
+        let (x, y) = (place.x(t).floor(), place.y(clamp(v, 0.0)));
+        column = match column {
+            Some((cx, cy)) if cx == x => Some((cx, further(cy, y))),
+            Some(done) => {
+                close(ctx, done, x);
+                Some((x, y))
+            }
+            None => Some((x, y)),
+        };
+    }
+    if let Some(last) = column {
+        close(ctx, last, last.0 + 1.0);
+    }
+}
+
+/// The bars of [`bars`], gathered into one path per colour and filled once.
+fn one_path_bars(pass: &Pass, range: Range<usize>) -> Result<(), String> {
+    let (theme, ctx) = (pass.theme, pass.ctx);
+    let place = Place::of(pass);
+    let wide = pass.plot_width() as f64 / range.len().max(1) as f64 >= 5.0 * pass.ratio;
+    let gap = if wide { f64::from(pass.px(1.0)) } else { 0.0 };
+    let zero = place.y(0.0);
+    let c = &pass.data.usage.columns;
+    pass.clipped(|| {
+        for (colour, exported) in [(theme.used, false), (theme.exported, true)] {
+            ctx.begin_path();
+            for i in range.clone().filter(|&i| (c.usage[i] < 0.0) == exported) {
+                let (left, right) = (place.x(c.start[i]) + gap, place.x(c.end[i]) - gap);
+                let y = place.y(c.usage[i]);
+                ctx.rect(left, y.min(zero), (right - left).max(1.0), (y - zero).abs());
+            }
+            ctx.set_fill_style_str(&colour_of(colour, 1.0));
+            ctx.fill();
+        }
         Ok(())
     })
 }

@@ -248,11 +248,53 @@ async fn main() {
         print_decoding(&results);
         print_compare_and_exports(&results);
         print_tariffs(&results);
+        print_variants(&results, ratio);
         println!();
         if args.iter().any(|a| a == "--profile") {
             profile(&browser, &format!("http://{address}"), &profile_points, ratio).await;
         }
     }
+}
+
+/// Issue 37's profile: our chart drawn each way beside uPlot in the same
+/// run, for the first size, and how much of the picture each way changes.
+/// The pictures go to target/bench-shots/ to be looked at side by side.
+fn print_variants(results: &[Value], ratio: &str) {
+    let Some(first) = results.first() else { return };
+    let Some(variants) = first["ours"]["variants"].as_array() else { return };
+    let uplot = &first["uplot"];
+    let (cold, zoom, pan) = (figure(uplot, "cold"), figure(uplot, "zoom"), figure(uplot, "pan"));
+    println!(
+        "\nDrawing the usage each way, {} points, medians, ms (ours/uPlot; uPlot cold {cold:.1}, zoom {zoom:.1}, pan {pan:.1})",
+        first["points"]
+    );
+    println!("  {:<28} {:>13} {:>13} {:>13} {:>11} {:>13}", "", "cold", "zoom", "pan", "week, bars", "pixels moved");
+    let shots = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/bench-shots");
+    let _ = std::fs::create_dir_all(&shots);
+    for v in variants {
+        let name = v["name"].as_str().unwrap_or_default();
+        let cell = |ours: f64, theirs: f64| format!("{ours:>6.1} {:>5.2}×", ours / theirs);
+        println!(
+            "  {name:<28} {} {} {} {:>11.1} {:>6.2}% {:>5.2}%",
+            cell(figure(v, "cold"), cold),
+            cell(figure(v, "zoom"), zoom),
+            cell(figure(v, "pan"), pan),
+            figure(v, "bars"),
+            figure(v, "year_changed") * 100.0,
+            figure(v, "week_changed") * 100.0,
+        );
+        let slug: String = name.chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '-' }).collect();
+        for view in ["year", "week"] {
+            let url = v[format!("{view}_png")].as_str().unwrap_or_default();
+            if let Some(png) = url.strip_prefix("data:image/png;base64,") {
+                use base64::Engine;
+                if let Ok(bytes) = base64::engine::general_purpose::STANDARD.decode(png) {
+                    let _ = std::fs::write(shots.join(format!("dpr{ratio}-{view}-{slug}.png")), bytes);
+                }
+            }
+        }
+    }
+    println!("  (pixels moved: share of the year's and the week's device pixels that differ from the chosen way's; pictures in target/bench-shots/)");
 }
 
 /// The tariff engine on a year of 15-minute intervals (issue 36's bounds:
