@@ -72,7 +72,9 @@ impl RetryPolicy {
                 let again = fill(
                     words.text(retry::AGAIN),
                     &[
-                        ("seconds", &pause.as_secs_f64().ceil().max(1.0).to_string()),
+                        // Whole seconds, rounded up, counted in integers: formatting an
+                        // f64 would bring float printing into the app's first part.
+                        ("seconds", &(pause.as_secs() + u64::from(pause.subsec_nanos() > 0)).max(1).to_string()),
                         ("attempt", &(failures + 1).to_string()),
                         ("attempts", &self.attempts.to_string()),
                     ],

@@ -261,6 +261,13 @@ fn retries_back_off_with_jitter_honour_retry_after_and_stop() {
     assert!(policy
         .progress(&fault, Duration::from_millis(1500), 1, &Default::default())
         .ends_with("Trying again in 2 s (attempt 2 of 4)…"));
+    // Whole seconds, rounded up, and never "0 s".
+    for (pause, said) in
+        [(Duration::from_secs(4), "4 s"), (Duration::from_millis(4001), "5 s"), (Duration::from_millis(300), "1 s")]
+    {
+        let line = policy.progress(&fault, pause, 1, &Default::default());
+        assert!(line.contains(&format!("in {said} (")), "{pause:?}: {line}");
+    }
     let waiting = failure(400, &[], r#"{"error_code":"data_unavailable"}"#);
     assert_eq!(policy.progress(&waiting, Duration::from_secs(2), 3, &Default::default()), waiting.message);
     // The companion's "not yet": 202, the same body, when to ask again.

@@ -517,6 +517,7 @@ pub async fn fits(browser: &Browser, css: &str) {
 }
 
 pub mod backtest;
+pub mod report;
 
 /// A demo companion, and a page on another origin it allows, under the
 /// policy docs/embedding.md gives, whose host element `host` rewrites given

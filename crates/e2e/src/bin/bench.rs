@@ -220,6 +220,11 @@ async fn main() {
     println!("Memory: ours counts the bytes our data and index hold; the peers' is JS heap growth after GC with their chart up.");
     println!("Zoom index: ours builds its min/max pyramid after the first drawing; zoom and pan use it.\n");
     let profile_points = sizes.split(',').next().unwrap_or("35040").to_owned();
+    let mut section = format!(
+        "<!-- chart -->\n## The usage chart against uPlot (`./dev bench`)\n\n\
+         Written by `./dev bench --sizes {sizes} --runs {runs}` (docs/performance.md says how it measures). \
+         Medians in ms, ours ÷ uPlot 1.6.32 in the same run; below 1.0 is faster.\n"
+    );
     for ratio in ["1", "2"] {
         let scale = format!("--force-device-scale-factor={ratio}");
         let browser =
@@ -250,10 +255,69 @@ async fn main() {
         print_tariffs(&results);
         print_variants(&results, ratio);
         println!();
+        section.push_str(&markdown(&results, ratio));
         if args.iter().any(|a| a == "--profile") {
             profile(&browser, &format!("http://{address}"), &profile_points, ratio).await;
         }
     }
+    section.push_str("<!-- /chart -->");
+    if let Some(out) = arg(&args, "--out") {
+        let old = std::fs::read_to_string(&out).unwrap_or_default();
+        std::fs::write(&out, pelm_e2e::report::with_section(&old, "chart", &section)).expect("write the report");
+        println!("section written to {out}");
+    }
+}
+
+/// The run at one ratio for docs/benchmark.md: each size's cold render,
+/// zoom and pan against uPlot's, then each way of drawing the usage.
+fn markdown(results: &[Value], ratio: &str) -> String {
+    use std::fmt::Write;
+    let mut md = format!(
+        "\n### Device pixel ratio {ratio}\n\n| points | cold: ours / uPlot | ratio | zoom | ratio | pan | ratio |\n| ---: | --- | ---: | --- | ---: | --- | ---: |\n"
+    );
+    for r in results {
+        let (ours, uplot) = (&r["ours"], &r["uplot"]);
+        let cell = |key: &str| (figure(ours, key), figure(uplot, key));
+        let ((c, cu), (z, zu), (p, pu)) = (cell("cold"), cell("zoom"), cell("pan"));
+        writeln!(
+            md,
+            "| {} | {c:.1} / {cu:.1} | {:.2} | {z:.1} / {zu:.1} | {:.2} | {p:.1} / {pu:.1} | {:.2} |",
+            r["points"],
+            c / cu,
+            z / zu,
+            p / pu
+        )
+        .unwrap();
+    }
+    let Some(first) = results.first() else { return md };
+    let Some(variants) = first["ours"]["variants"].as_array() else { return md };
+    let uplot = &first["uplot"];
+    writeln!(
+        md,
+        "\nEach way of drawing the usage at {} points (ours ÷ uPlot's cold {:.1}, zoom {:.1}, pan {:.1} ms), \
+         a week's bars, and the share of device pixels that differ from the chosen way's picture \
+         (the year; the week):\n\n| way | cold | zoom | pan | week, bars (ms) | pixels moved |\n| --- | ---: | ---: | ---: | ---: | ---: |",
+        first["points"],
+        figure(uplot, "cold"),
+        figure(uplot, "zoom"),
+        figure(uplot, "pan")
+    )
+    .unwrap();
+    for v in variants {
+        writeln!(
+            md,
+            "| {} | {:.2}× | {:.2}× | {:.2}× | {:.1} | {:.1}%; {:.1}% |",
+            v["name"].as_str().unwrap_or_default(),
+            figure(v, "cold") / figure(uplot, "cold"),
+            figure(v, "zoom") / figure(uplot, "zoom"),
+            figure(v, "pan") / figure(uplot, "pan"),
+            figure(v, "bars"),
+            figure(v, "year_changed") * 100.0,
+            figure(v, "week_changed") * 100.0
+        )
+        .unwrap();
+    }
+    md
 }
 
 /// Issue 37's profile: our chart drawn each way beside uPlot in the same

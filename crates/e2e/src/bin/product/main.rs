@@ -65,12 +65,11 @@ async fn main() {
     if let Some(parent) = args.out.parent() {
         std::fs::create_dir_all(parent).expect("report folder");
     }
-    // The backtest (./dev backtest) writes its own section; it is kept.
+    // Other commands write their own sections (`./dev backtest`, `./dev
+    // bench`, the weight's routes by hand), each between `<!-- name -->`
+    // and `<!-- /name -->`; they are kept.
     let old = std::fs::read_to_string(&args.out).unwrap_or_default();
-    let kept = match (old.find("<!-- backtest -->"), old.find("<!-- /backtest -->")) {
-        (Some(a), Some(b)) if a < b => format!("\n{}\n", &old[a..b + "<!-- /backtest -->".len()]),
-        _ => String::new(),
-    };
+    let kept: String = pelm_e2e::report::sections(&old).into_iter().map(|s| format!("\n{s}\n")).collect();
     let report = format!("{}{kept}", report.trim_end_matches('\n').to_owned() + "\n");
     std::fs::write(&args.out, &report).expect("write the report");
     println!("{report}");
