@@ -229,27 +229,8 @@ fn area(pass: &Pass, runs: &[Vec<(i64, f64)>]) -> Result<(), String> {
 /// span there (each segment's share of the column, by its slope), widened by
 /// the line's width, and columns alike merged. Added to the current path.
 fn line_columns(ctx: &CanvasRenderingContext2d, place: &Place, runs: &[Vec<(i64, f64)>], width: f64) {
-    // As a snapped stroke: an odd width centred on the pixel's centre, an
-    // even one on its left edge, so every edge falls on a pixel boundary.
-    let half = width / 2.0;
-    let left = if width % 2.0 == 1.0 { 0.5 - half } else { -half };
     for run in runs {
-        // The column being gathered: its x and the span of y the line takes in it.
-        let mut open: Option<(f64, f64, f64)> = None;
-        // A rectangle waiting for the next column, to merge alike ones: left, right, top, bottom.
-        let mut pending: Option<(f64, f64, f64, f64)> = None;
-        let mut emit = |x: f64, top: f64, bottom: f64| {
-            let (top, bottom) = ((top - half).round(), (bottom + half).round());
-            match pending {
-                Some((l, r, t, b)) if r == x && t == top && b == bottom => pending = Some((l, x + 1.0, t, b)),
-                _ => {
-                    if let Some((l, r, t, b)) = pending {
-                        ctx.rect(l + left, t, r - l + width - 1.0, b - t);
-                    }
-                    pending = Some((x, x + 1.0, top, bottom));
-                }
-            }
-        };
+        let mut columns = LineColumns::new(ctx, width);
         let mut last: Option<(f64, f64)> = None;
         for &(t, v) in run {
             let (x, y) = (place.x(t).floor(), place.y(v));
@@ -258,34 +239,72 @@ fn line_columns(ctx: &CanvasRenderingContext2d, place: &Place, runs: &[Vec<(i64,
                 let steps = x - lx;
                 for k in 0..steps.max(0.0) as usize {
                     let (a, b) = (ly + (y - ly) * k as f64 / steps, ly + (y - ly) * (k + 1) as f64 / steps);
-                    let column = lx + k as f64;
-                    let (top, bottom) = (a.min(b), a.max(b));
-                    open = match open {
-                        Some((cx, t0, b0)) if cx == column => Some((cx, t0.min(top), b0.max(bottom))),
-                        Some((cx, t0, b0)) => {
-                            emit(cx, t0, b0);
-                            Some((column, top, bottom))
-                        }
-                        None => Some((column, top, bottom)),
-                    };
+                    columns.cover(lx + k as f64, a.min(b), a.max(b));
                 }
             }
-            open = match open {
-                Some((cx, t0, b0)) if cx == x => Some((cx, t0.min(y), b0.max(y))),
-                Some((cx, t0, b0)) => {
-                    emit(cx, t0, b0);
-                    Some((x, y, y))
-                }
-                None => Some((x, y, y)),
-            };
+            columns.cover(x, y, y);
             last = Some((x, y));
         }
-        if let Some((cx, t0, b0)) = open {
-            emit(cx, t0, b0);
+        columns.finish();
+    }
+}
+
+/// The columns of one run as they are gathered: the one being covered and a
+/// rectangle of alike columns waiting to be added to the path.
+struct LineColumns<'a> {
+    ctx: &'a CanvasRenderingContext2d,
+    width: f64,
+    /// From a column's x to its rectangle's left: as a snapped stroke, an odd
+    /// width centred on the pixel's centre, an even one on its left edge, so
+    /// every edge falls on a pixel boundary.
+    left: f64,
+    /// x, top, bottom.
+    open: Option<(f64, f64, f64)>,
+    /// left, right, top, bottom.
+    pending: Option<(f64, f64, f64, f64)>,
+}
+
+impl<'a> LineColumns<'a> {
+    fn new(ctx: &'a CanvasRenderingContext2d, width: f64) -> Self {
+        let left = if width % 2.0 == 1.0 { 0.5 - width / 2.0 } else { -width / 2.0 };
+        Self { ctx, width, left, open: None, pending: None }
+    }
+
+    /// The line takes `top` to `bottom` in column `x`.
+    fn cover(&mut self, x: f64, top: f64, bottom: f64) {
+        self.open = match self.open {
+            Some((cx, t, b)) if cx == x => Some((cx, t.min(top), b.max(bottom))),
+            Some(done) => {
+                self.close(done);
+                Some((x, top, bottom))
+            }
+            None => Some((x, top, bottom)),
+        };
+    }
+
+    fn close(&mut self, (x, top, bottom): (f64, f64, f64)) {
+        let half = self.width / 2.0;
+        let (top, bottom) = ((top - half).round(), (bottom + half).round());
+        self.pending = match self.pending {
+            Some((l, r, t, b)) if r == x && t == top && b == bottom => Some((l, x + 1.0, t, b)),
+            waiting => {
+                self.add(waiting);
+                Some((x, x + 1.0, top, bottom))
+            }
+        };
+    }
+
+    fn add(&self, rectangle: Option<(f64, f64, f64, f64)>) {
+        if let Some((l, r, t, b)) = rectangle {
+            self.ctx.rect(l + self.left, t, r - l + self.width - 1.0, b - t);
         }
-        if let Some((l, r, t, b)) = pending {
-            ctx.rect(l + left, t, r - l + width - 1.0, b - t);
+    }
+
+    fn finish(mut self) {
+        if let Some(open) = self.open.take() {
+            self.close(open);
         }
+        self.add(self.pending);
     }
 }
 
