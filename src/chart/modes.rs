@@ -117,7 +117,7 @@ impl Place {
 
     fn y(&self, v: f64) -> f64 {
         let y = (v - self.low) * self.y_scale;
-        self.bottom - if self.snap { (y - 1e-3).ceil().max(0.0) } else { y }
+        self.bottom - if self.snap { (y + 1e-3).floor() } else { y }
     }
 }
 
