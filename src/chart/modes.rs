@@ -18,11 +18,11 @@ use web_sys::CanvasRenderingContext2d;
 use super::backend::{Batcher, Canvas};
 use super::data::{ChartData, Compared};
 use super::theme::{css, Theme};
+use super::tuning::{drawing, Fill, Line};
 
 fn colour_of(colour: RGBColor, alpha: f64) -> String {
     css(colour, alpha).as_string().unwrap_or_default()
 }
-use super::tuning::{drawing, Fill, Line};
 
 /// Usage on the left axis, emissions on the right, one time axis.
 pub(super) type Plot<'a> = DualCoordChartContext<
