@@ -189,15 +189,7 @@ fn compare_figures(
     compared.series.warm();
     let draw = |with: Option<&Compared>, views: &mut dyn Iterator<Item = Viewport>| {
         let (chart, base) = fresh_chart(host);
-        let samples = views
-            .map(|view| {
-                let started = now();
-                chart.render(data, with, view, false, theme).expect("drawn");
-                settle(&base);
-                now() - started
-            })
-            .collect();
-        median(samples)
+        redraws(&chart, &base, data, with, theme, views)
     };
     let each = |with: Option<&Compared>| {
         let cold = median((0..runs).map(|_| draw(with, &mut std::iter::once(bounds))).collect());
@@ -218,6 +210,27 @@ const SOFTWARE: &str = "canvas in memory (diagnostic)";
 /// A year before the data: the axes and grid with nothing on them.
 const AXES: &str = "axes alone (diagnostic)";
 
+/// The median time of drawing each of `views` on `chart`, each finished
+/// with a pixel read.
+fn redraws(
+    chart: &Chart,
+    base: &HtmlCanvasElement,
+    data: &ChartData,
+    compared: Option<&Compared>,
+    theme: &Theme,
+    views: &mut dyn Iterator<Item = Viewport>,
+) -> f64 {
+    let samples = views
+        .map(|view| {
+            let started = now();
+            chart.render(data, compared, view, false, theme).expect("drawn");
+            settle(base);
+            now() - started
+        })
+        .collect();
+    median(samples)
+}
+
 /// Ways of drawing the usage that issue 37's profile compares, each beside
 /// the chosen one ([`Drawing::CHOSEN`]).
 fn variants() -> Vec<(&'static str, Drawing)> {
@@ -231,7 +244,7 @@ fn variants() -> Vec<(&'static str, Drawing)> {
         bars_one_path: false,
         round_joins: false,
     };
-    let mut all = vec![
+    vec![
         ("chosen", chosen),
         ("as before issue 37", first),
         ("no fill", Drawing { fill: Fill::None, ..first }),
@@ -248,9 +261,7 @@ fn variants() -> Vec<(&'static str, Drawing)> {
         // start, to see what the first drawing's readback costs.
         (SOFTWARE, first),
         (AXES, first),
-    ];
-    all.dedup_by(|b, a| b.1 == a.1 && b.0 == "as before issue 37");
-    all
+    ]
 }
 
 /// Each drawing's cold render, zoom, pan and a week's bars, timed as
@@ -294,32 +305,15 @@ fn variant_figures(columns: &Arc<Columns>, host: &Element, runs: u32) -> Value {
             }
             (chart, base)
         };
-        let cold = median(
-            (0..runs)
-                .map(|_| {
-                    let started = now();
-                    let (chart, base) = fresh();
-                    let bounds = shown(data.usage.extent().expect("data"));
-                    let fresh_data = ChartData::new(columns, Level::Raw, Level::Raw, "kWh", Default::default());
-                    chart.render(&fresh_data, None, bounds, false, &theme).expect("drawn");
-                    settle(&base);
-                    now() - started
-                })
-                .collect(),
-        );
+        // As `draw_cold`, on a canvas made as this way needs.
+        let cold = timed(runs, || {
+            let (chart, base) = fresh();
+            let fresh_data = ChartData::new(columns, Level::Raw, Level::Raw, "kWh", Default::default());
+            chart.render(&fresh_data, None, shown(bounds), false, &theme).expect("drawn");
+            settle(&base);
+        });
         let (chart, base) = fresh();
-        let redraw = |views: &mut dyn Iterator<Item = Viewport>| {
-            median(
-                views
-                    .map(|view| {
-                        let started = now();
-                        chart.render(&data, None, view, false, &theme).expect("drawn");
-                        settle(&base);
-                        now() - started
-                    })
-                    .collect(),
-            )
-        };
+        let redraw = |views: &mut dyn Iterator<Item = Viewport>| redraws(&chart, &base, &data, None, &theme, views);
         let zoom = redraw(&mut (0..runs * 3).map(|i| shown(zoom_view(i, bounds))));
         let pan = redraw(&mut (0..runs * 3).map(|i| shown(pan_view(i, bounds))));
         let bars = redraw(&mut (0..runs * 3).map(|_| shown(week)));

@@ -26,6 +26,8 @@ pub fn sections(text: &str) -> Vec<&str> {
 /// markers), or with it added at the end.
 pub fn with_section(text: &str, name: &str, body: &str) -> String {
     let (begin, end) = (format!("<!-- {name} -->"), format!("<!-- /{name} -->"));
+    // What follows the old section keeps its own line break.
+    let body = body.trim_end_matches('\n');
     match (text.find(&begin), text.find(&end)) {
         (Some(a), Some(b)) if a < b => format!("{}{body}{}", &text[..a], &text[b + end.len()..]),
         _ => format!("{}\n\n{body}\n", text.trim_end()),
@@ -43,7 +45,9 @@ mod tests {
         let page = with_section(page, "a", "<!-- a -->new<!-- /a -->");
         assert_eq!(sections(&page)[0], "<!-- a -->new<!-- /a -->");
         assert!(page.ends_with("<!-- b -->B<!-- /b -->\n"));
-        let page = with_section(&page, "c", "<!-- c -->C<!-- /c -->");
+        let page = with_section(&page, "c", "<!-- c -->C<!-- /c -->\n");
         assert_eq!(sections(&page).len(), 3);
+        // Written again, nothing piles up around it.
+        assert_eq!(with_section(&page, "c", "<!-- c -->C<!-- /c -->\n"), page);
     }
 }
