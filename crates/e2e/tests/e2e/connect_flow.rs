@@ -340,7 +340,7 @@ async fn a_solar_homes_usage_is_charted_summarised_tabled_and_exportable() {
         .as_u64()
         .unwrap();
     assert_eq!(negative_rows > 0, exported > 0, "{negative_rows} exporting days but {exported} export pixels");
-    // The export is made when asked for, as a blob (its content is checked in tests/compare.rs).
+    // The export is made when asked for, as a blob (its content is checked in compare.rs).
     browser.click("button[data-action=export-csv]").await;
     let href = browser.find("a[data-export=csv]").await.attr("href").await.unwrap().unwrap();
     assert!(href.starts_with("blob:"), "{href}");
