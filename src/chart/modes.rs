@@ -98,15 +98,18 @@ struct Place {
 
 impl Place {
     fn of(pass: &Pass) -> Place {
-        let [left, top, width, height] = pass.area;
+        Place::new(pass.area, pass.view.from, pass.view.span(), (pass.low, pass.high), drawing().snap)
+    }
+
+    fn new([left, top, width, height]: [f64; 4], from: i64, span: i64, (low, high): (f64, f64), snap: bool) -> Place {
         Place {
             left,
-            from: pass.view.from as f64,
-            x_scale: (width - 1.0) / (pass.view.span() as f64).max(1.0),
+            from: from as f64,
+            x_scale: (width - 1.0) / (span as f64).max(1.0),
             bottom: top + height - 1.0,
-            low: pass.low,
-            y_scale: (height - 1.0) / (pass.high - pass.low),
-            snap: drawing().snap,
+            low,
+            y_scale: (height - 1.0) / (high - low),
+            snap,
         }
     }
 
@@ -413,4 +416,36 @@ fn compare_line(plot: &mut Plot, pass: &Pass, runs: &[Vec<(i64, f64)>]) -> Resul
         let _ = pass.ctx.set_line_dash(&js_sys::Array::new());
         Ok(())
     })
+}
+
+#[cfg(all(test, target_arch = "wasm32"))]
+mod tests {
+    use plotters::coord::types::{RangedCoordf64, RangedCoordi64};
+    use plotters::prelude::{Cartesian2d, CoordTranslate};
+    use wasm_bindgen_test::wasm_bindgen_test;
+
+    use super::Place;
+
+    /// The usage drawn on the context directly lands on the device pixels
+    /// plotters gives its axes, grid and the other series: a pixel off and
+    /// the line floats above its baseline or misses the hover's marker.
+    #[wasm_bindgen_test]
+    fn the_usage_is_placed_where_plotters_places_the_axes() {
+        // Plot areas as the chart lays them out: odd sizes, ratio 1 and 2.
+        for &(left, top, width, height) in &[(48, 8, 273, 161), (96, 16, 1_187, 641), (0, 0, 2, 2)] {
+            let (from, to) = (1_700_000_000_i64, 1_700_000_000 + 35_040 * 900);
+            let (low, high) = (-1.37, 4.81);
+            // What ChartBuilder::build_cartesian_2d makes of that area.
+            let plotters: Cartesian2d<RangedCoordi64, RangedCoordf64> =
+                Cartesian2d::new(from..to, low..high, (left..left + width - 1, top + height - 1..top));
+            let area = [left as f64, top as f64, width as f64, height as f64];
+            let place = Place::new(area, from, to - from, (low, high), true);
+            for i in 0..=997 {
+                let t = from + (to - from) * i / 997;
+                let v = low + (high - low) * i as f64 / 997.0;
+                let (x, y) = plotters.translate(&(t, v));
+                assert_eq!((place.x(t), place.y(v)), (x as f64, y as f64), "t {t}, v {v} in {width}×{height}");
+            }
+        }
+    }
 }
