@@ -63,7 +63,7 @@ pub fn Connected(data: DataContext, reconnected: Callback<Connection>) -> impl I
 }
 
 fn pages_view(Shell { data, reconnected }: Shell) -> AnyView {
-    crate::pages::part::adopt_styles(include_str!("../../style/connected.css"));
+    crate::pages::part::adopt_styles(pelm_app_logic::minified_css!(include_str!("../../style/connected.css")));
     let connection = data.connection;
     // What the companion's first answer brought for the first view.
     let (known, accounts, refreshing) = connection

@@ -40,7 +40,7 @@ pub struct MoneyViews {
 }
 
 fn views(input: MoneyInput) -> MoneyViews {
-    crate::pages::part::adopt_styles(include_str!("../../style/money.css"));
+    crate::pages::part::adopt_styles(pelm_app_logic::minified_css!(include_str!("../../style/money.css")));
     let money = Arc::new(Money::new(input.account_id, &input.bills, &input.meters, input.unit, input.now));
     MoneyViews {
         projected: view! { <Projected money=money.clone() /> }.into_any(),

@@ -5,7 +5,8 @@
 //! companion's, a proxy's HTML page), [`messages`] holds what the user is told
 //! about each, with the site's overrides, and [`retry`] says when to ask
 //! again; [`health`] words a connection's health. [`embed`] reads how a host page configures the app, and [`place`]
-//! is where in the app the address bar (or the hash) points.
+//! is where in the app the address bar (or the hash) points. [`styles`] makes
+//! the later parts' stylesheets small while compiling.
 
 pub mod embed;
 pub mod health;
@@ -15,4 +16,5 @@ pub mod place;
 mod placeholders;
 pub mod problem;
 pub mod retry;
+pub mod styles;
 pub mod words;

@@ -384,6 +384,26 @@ pub async fn assert_no_csp_violations(browser: &Browser) {
     assert_eq!(violations, serde_json::json!([]), "CSP violations during the flow");
 }
 
+/// The page has adopted `style/<name>.css` (a sheet a later part brings) and
+/// Chromium reads it rule for rule as it reads the file itself: what the
+/// build made small (`pelm_app_logic::minified_css!`) lost nothing CSS sees.
+pub async fn assert_adopted_sheet_reads_as_its_file(browser: &Browser, name: &str) {
+    let path = format!("{}/../../style/{name}.css", env!("CARGO_MANIFEST_DIR"));
+    let source = std::fs::read_to_string(&path).unwrap();
+    // Each adopted sheet: whether it reads the same, or its first rule that
+    // differs beside the file's, for the failure's message.
+    let script = "const rules = sheet => [...sheet.cssRules].map(rule => rule.cssText);\
+                  const file = new CSSStyleSheet(); file.replaceSync(arguments[0]); const want = rules(file);\
+                  const read = document.adoptedStyleSheets.map(sheet => { const got = rules(sheet);\
+                    const at = got.findIndex((rule, i) => rule !== want[i]);\
+                    return got.length === want.length && at < 0 ? 'same' : [at, got[at], want[at]]; });\
+                  return { rules: want.length, read };";
+    let answer = browser.client.execute(script, vec![source.into()]).await.unwrap();
+    assert!(answer["rules"].as_u64().unwrap() >= 5, "{name}.css: {answer}");
+    let read = answer["read"].as_array().unwrap();
+    assert!(read.iter().any(|sheet| sheet == "same"), "no adopted sheet reads as {name}.css: {answer}");
+}
+
 /// Presses Connect and signs in as user@pelm.com; `artifact` names the modal's screenshot.
 pub async fn connect_through_the_modal(browser: &Browser, artifact: &str) {
     connect_as(browser, artifact, "user@pelm.com").await;

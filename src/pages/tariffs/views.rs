@@ -167,7 +167,7 @@ async fn load(input: TariffInput, source: PlanSource, hourly: Hourly) -> Result<
 }
 
 fn views(input: TariffInput, source: PlanSource, hourly: Hourly) -> AnyView {
-    crate::pages::part::adopt_styles(include_str!("../../../style/tariffs.css"));
+    crate::pages::part::adopt_styles(pelm_app_logic::minified_css!(include_str!("../../../style/tariffs.css")));
     // Signals rather than a Suspense: loaded once, and a Suspense here
     // would share Leptos's suspense code with the first part, moving it there.
     let ready = RwSignal::new(None::<Result<Ready, Trouble>>);

@@ -5,8 +5,8 @@
 //! utility is late, on a site whose default budget is not an amount.
 
 use pelm_e2e::{
-    assert_no_csp_violations, connect_as, cross_origin_page, fits, open_app, spawn_demo, start_browser, start_phone,
-    watch_csp, Browser,
+    assert_adopted_sheet_reads_as_its_file, assert_no_csp_violations, connect_as, cross_origin_page, fits, open_app,
+    spawn_demo, start_browser, start_phone, watch_csp, Browser,
 };
 
 /// Listens for the app's budget events, from before they can happen.
@@ -81,6 +81,9 @@ async fn the_bills_page_projects_this_cycle_warns_over_budget_once_and_explains_
     browser.click("a[data-tab=bills]").await;
     ready(&browser).await;
     listen_for_budget(&browser).await;
+    for sheet in ["connected", "money"] {
+        assert_adopted_sheet_reads_as_its_file(&browser, sheet).await;
+    }
 
     // The figure lies in its range, and the cycle starts the day the newest bill ended.
     let amount = cents(&browser.text("[data-figure=projection-amount]").await, '.');

@@ -75,6 +75,7 @@ async fn the_time_of_use_view_and_a_recommended_plan_from_the_sites_tariffs() {
 
     // What the hours in view cost: peak's share of use and of cost, by kind, by month and hour.
     let share = browser.find("[data-figure=peak-share]").await;
+    assert_adopted_sheet_reads_as_its_file(&browser, "tariffs").await;
     let (usage_share, cost_share): (f64, f64) = (
         share.attr("data-usage-share").await.unwrap().unwrap().parse().unwrap(),
         share.attr("data-cost-share").await.unwrap().unwrap().parse().unwrap(),
