@@ -83,9 +83,14 @@ const fn walk(css: &[u8], out: &mut [u8], write: bool) -> usize {
             }
         }
         space = false;
-        // A quoted string, escapes and all, as written; other bytes (UTF-8
-        // too: none of its bytes is ASCII) one by one.
-        let end = if byte == b'"' || byte == b'\'' { string_end(css, i) } else { i + 1 };
+        // A quoted string, escapes and all, as written; an escape (`.a\ b`
+        // names one class) with the byte it escapes; other bytes (UTF-8 too:
+        // none of its bytes is ASCII) one by one.
+        let end = match byte {
+            b'"' | b'\'' => string_end(css, i),
+            b'\\' if i + 1 < css.len() => i + 2,
+            _ => i + 1,
+        };
         while i < end {
             if write {
                 out[len] = css[i];
@@ -143,6 +148,14 @@ mod tests {
     fn strings_are_kept_as_written() {
         let css = "th::after { content: \" ▲  /* not a comment */ \\\" still \"; }\nq { quotes: '“'  '”'; }";
         assert_eq!(small(css), "th::after{content: \" ▲  /* not a comment */ \\\" still \";}q{quotes: '“' '”';}");
+    }
+
+    #[test]
+    fn an_escaped_space_is_part_of_the_name() {
+        // `.a\  b`: the class "a " and a descendant b; one space less would
+        // make it the class "a b".
+        assert_eq!(small(".a\\  b {}"), ".a\\  b{}");
+        assert_eq!(small(".a\\\n  b {}"), ".a\\\n b{}");
     }
 
     #[test]
