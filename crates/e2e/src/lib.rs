@@ -384,12 +384,17 @@ pub async fn assert_no_csp_violations(browser: &Browser) {
     assert_eq!(violations, serde_json::json!([]), "CSP violations during the flow");
 }
 
+/// The repository's `style/<name>.css`, as written.
+pub fn style_sheet(name: &str) -> String {
+    let path = format!("{}/../../style/{name}.css", env!("CARGO_MANIFEST_DIR"));
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
 /// The page has adopted `style/<name>.css` (a sheet a later part brings) and
 /// Chromium reads it rule for rule as it reads the file itself: what the
 /// build made small (`pelm_app_logic::minified_css!`) lost nothing CSS sees.
 pub async fn assert_adopted_sheet_reads_as_its_file(browser: &Browser, name: &str) {
-    let path = format!("{}/../../style/{name}.css", env!("CARGO_MANIFEST_DIR"));
-    let source = std::fs::read_to_string(&path).unwrap();
+    let source = style_sheet(name);
     // Each adopted sheet: whether it reads the same, or its first rule that
     // differs beside the file's, for the failure's message.
     let script = "const rules = sheet => [...sheet.cssRules].map(rule => rule.cssText);\

@@ -36,7 +36,7 @@ fn contrast(a: &str, b: &str) -> f64 {
 
 #[test]
 fn both_themes_meet_wcag_aa() {
-    let css = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../style/app.css")).unwrap();
+    let css = pelm_e2e::style_sheet("app");
     let light = block(&css, ".pelm-energy {");
     let mut dark = light.clone();
     let system_dark =
@@ -77,9 +77,8 @@ fn both_themes_meet_wcag_aa() {
 /// start at the app's root class, and its animations have the app's prefix.
 #[test]
 fn every_rule_is_scoped_under_the_app_root() {
-    let sheet = |name: &str| std::fs::read_to_string(format!("{}/../../style/{name}", env!("CARGO_MANIFEST_DIR")));
     // The later parts' sheets too, which they bring as constructed stylesheets.
-    let css = ["app.css", "connected.css", "money.css", "tariffs.css"].map(|name| sheet(name).unwrap()).concat();
+    let css = ["app", "connected", "money", "tariffs"].map(pelm_e2e::style_sheet).concat();
     let mut depth_in_keyframes = None;
     let mut depth = 0usize;
     let mut offenders = Vec::new();
